@@ -1,0 +1,103 @@
+//===- Autodiff.cpp -------------------------------------------------------===//
+#include "autodiff/Autodiff.h"
+
+#include <cassert>
+#include <stdexcept>
+
+namespace nnc {
+namespace {
+
+/// The gradient rule table: the adjoint contribution of y = op(...) to its
+/// operand `i`, given y's adjoint g. One case per primitive op.
+Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
+  Node *a = y->operands.empty() ? nullptr : y->operands[0];
+  Node *b = y->operands.size() > 1 ? y->operands[1] : nullptr;
+  auto mul = [&](Node *p, Node *q) { return G.binary(OpKind::Mul, p, q); };
+  auto div = [&](Node *p, Node *q) { return G.binary(OpKind::Div, p, q); };
+  auto sub = [&](Node *p, Node *q) { return G.binary(OpKind::Sub, p, q); };
+  auto neg = [&](Node *p) { return G.unary(OpKind::Neg, p); };
+  auto one = [&]() { return G.fill(1.0, y->type); };
+  switch (y->op) {
+  case OpKind::Neg:     return neg(g);
+  case OpKind::Exp:     return mul(g, y);
+  case OpKind::Log:     return div(g, a);
+  case OpKind::Sigmoid: return mul(g, mul(y, sub(one(), y)));
+  case OpKind::Tanh:    return mul(g, sub(one(), mul(y, y)));
+  case OpKind::Relu:    return mul(g, G.unary(OpKind::Step, a));
+  case OpKind::Sqrt:    return div(g, mul(G.fill(2.0, y->type), y));
+  case OpKind::Sin:     return mul(g, G.unary(OpKind::Cos, a));
+  case OpKind::Cos:     return neg(mul(g, G.unary(OpKind::Sin, a)));
+  case OpKind::Abs:     return mul(g, G.unary(OpKind::Sign, a));
+  case OpKind::Add:     return g;
+  case OpKind::Sub:     return i == 0 ? g : neg(g);
+  case OpKind::Mul:     return mul(g, i == 0 ? b : a);
+  case OpKind::Div:     return i == 0 ? div(g, b) : neg(div(mul(g, y), b));
+  case OpKind::Pow:
+    // d(a^b)/da = b * a^(b-1); d(a^b)/db = a^b * log(a).
+    if (i == 0)
+      return mul(g, mul(b, G.binary(OpKind::Pow, a, sub(b, G.fill(1.0, y->type)))));
+    return mul(g, mul(y, G.unary(OpKind::Log, a)));
+  case OpKind::BroadcastTo: return G.sumTo(g, a->type);
+  case OpKind::SumTo:       return G.broadcastTo(g, a->type);
+  case OpKind::Reshape:     return G.reshape(g, a->type.dims);
+  case OpKind::MatMul: {
+    // C = op(A) op(B):  d op(A) = G op(B)^T,  d op(B) = op(A)^T G.
+    bool tA = y->transA, tB = y->transB;
+    if (i == 0)
+      return tA ? G.matmul(b, g, tB, true) : G.matmul(g, b, false, !tB);
+    return tB ? G.matmul(g, a, true, tA) : G.matmul(a, g, !tA, false);
+  }
+  case OpKind::Step:
+  case OpKind::Sign:
+    return G.fill(0.0, a->type); // piecewise constant
+  case OpKind::Input:
+  case OpKind::Param:
+  case OpKind::Constant:
+  case OpKind::BatchSize:
+    break;
+  }
+  throw std::logic_error(std::string("no gradient rule for op '") + opName(y->op) + "'");
+}
+
+} // namespace
+
+std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
+                                             const std::vector<Node *> &wrt) {
+  // Forward sweep: which nodes depend on something we differentiate for.
+  std::vector<bool> needs(graph.nodes().size(), false);
+  for (Node *n : wrt)
+    needs[n->id] = true;
+  for (auto &n : graph.nodes())
+    for (Node *o : n->operands)
+      if (needs[o->id])
+        needs[n->id] = true;
+
+  std::map<const Node *, Node *> adjoint;
+  if (!needs[loss->id])
+    return adjoint;
+  adjoint[loss] = graph.fill(1.0, loss->type);
+
+  // Backward sweep in reverse topological order. New nodes get larger ids,
+  // so walking ids down from the loss visits only the original graph.
+  for (int id = loss->id; id >= 0; --id) {
+    Node *y = graph.nodes()[id].get();
+    auto found = adjoint.find(y);
+    if (found == adjoint.end() || !needs[id])
+      continue;
+    Node *g = found->second;
+    for (size_t i = 0; i < y->operands.size(); ++i) {
+      Node *x = y->operands[i];
+      if (!needs[x->id])
+        continue;
+      Node *contribution = gradientRule(graph, y, g, i);
+      assert(contribution->type == x->type && "gradient rule changed the type");
+      auto existing = adjoint.find(x);
+      adjoint[x] = existing == adjoint.end()
+                       ? contribution
+                       : graph.binary(OpKind::Add, existing->second, contribution);
+    }
+  }
+  return adjoint;
+}
+
+} // namespace nnc

@@ -1,0 +1,51 @@
+//===- JIT.cpp ------------------------------------------------------------===//
+//
+// The generated code calls only libm (exp, tanh, ...) and libc (memset):
+// those resolve from the nnc process itself.
+//===----------------------------------------------------------------------===//
+#include "codegen/JIT.h"
+
+#include "codegen/Target.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
+#include "llvm/IR/Module.h"
+
+namespace nnc {
+
+JITModel::~JITModel() = default;
+
+std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
+                                           std::unique_ptr<llvm::LLVMContext> context,
+                                           const std::string &prefix, std::string &error) {
+  initializeLLVM();
+  auto fail = [&](llvm::Error e) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  };
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return fail(jtmb.takeError());
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  if (!jit)
+    return fail(jit.takeError());
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return fail(generator.takeError());
+  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  if (auto e = (*jit)->addIRModule(
+          llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
+    return fail(std::move(e));
+  auto symbol = (*jit)->lookup(prefix + "_desc");
+  if (!symbol)
+    return fail(symbol.takeError());
+  std::unique_ptr<JITModel> model(new JITModel());
+  model->desc_ = symbol->toPtr<const nnrt_model_desc *>();
+  model->jit_ = std::move(*jit);
+  return model;
+}
+
+} // namespace nnc

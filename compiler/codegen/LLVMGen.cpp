@@ -1,0 +1,481 @@
+//===- LLVMGen.cpp - loop nests for every IR node -------------------------===//
+//
+// Buffers: inputs come from the argument array, parameters from the state
+// block, reshapes alias their operand, splat constants are folded into the
+// code that reads them, and every other node gets a workspace slice
+// (unbatched slices first, then batched ones whose offsets scale with B).
+// Results are copied to the caller and updates written to the state only
+// after everything is computed, so an update never feeds a later read.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/LLVMGen.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cctype>
+#include <functional>
+#include <set>
+#include <stdexcept>
+
+namespace nnc {
+
+int64_t dtypeBytes(DType t) { return t == DType::F32 ? 4 : 8; }
+
+static int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+StateLayout layoutState(const Program &p) {
+  StateLayout layout;
+  for (const StateTensor &s : p.state) {
+    layout.offsets.push_back(layout.bytes);
+    layout.bytes = alignTo(layout.bytes + s.type.elementsPerSample() * dtypeBytes(s.type.dtype), 64);
+  }
+  return layout;
+}
+
+std::string defaultPrefix(const std::string &modelName) {
+  std::string out;
+  for (size_t i = 0; i < modelName.size(); ++i) {
+    char c = modelName[i];
+    if (std::isupper(static_cast<unsigned char>(c))) {
+      bool prevLower = i > 0 && (std::islower(static_cast<unsigned char>(modelName[i - 1])) ||
+                                 std::isdigit(static_cast<unsigned char>(modelName[i - 1])));
+      bool nextLower = i + 1 < modelName.size() &&
+                       std::islower(static_cast<unsigned char>(modelName[i + 1]));
+      if (i > 0 && out.back() != '_' && (prevLower || nextLower))
+        out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    }
+  }
+  return out;
+}
+
+namespace {
+
+using llvm::IRBuilder;
+using llvm::Value;
+
+/// Emits one entry function.
+class FunctionEmitter {
+public:
+  FunctionEmitter(const Program &p, const Entry &entry, llvm::Module &module,
+                  const StateLayout &layout, const std::string &prefix)
+      : p_(p), entry_(entry), module_(module), ctx_(module.getContext()),
+        b_(ctx_), layout_(layout), prefix_(prefix) {}
+
+  WorkspaceSize emit() {
+    collectNodes();
+    planWorkspace();
+    auto *ptrTy = llvm::PointerType::getUnqual(ctx_);
+    auto *fnTy = llvm::FunctionType::get(
+        b_.getInt32Ty(), {ptrTy, ptrTy, b_.getInt64Ty(), ptrTy}, false);
+    fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
+                                 prefix_ + "_entry_" + entry_.name, module_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    const char *argNames[] = {"state", "workspace", "batch", "args"};
+    for (unsigned i = 0; i < 4; ++i)
+      fn_->getArg(i)->setName(argNames[i]);
+    for (unsigned i : {0u, 1u, 3u})
+      fn_->addParamAttr(i, llvm::Attribute::NoAlias);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
+    state_ = fn_->getArg(0);
+    workspace_ = fn_->getArg(1);
+    batch_ = fn_->getArg(2);
+    args_ = fn_->getArg(3);
+
+    for (const Node *n : nodes_)
+      emitNode(*n);
+    for (size_t i = 0; i < entry_.results.size(); ++i)
+      copyOut(*entry_.results[i], loadArgPointer(entry_.args.size() + i));
+    for (auto &update : entry_.updates)
+      copyOut(*update.second, statePointer(update.first));
+    b_.CreateRet(b_.getInt32(0));
+    return size_;
+  }
+
+private:
+  //===--- planning ------------------------------------------------------===//
+
+  void collectNodes() {
+    std::set<const Node *> seen;
+    std::vector<const Node *> stack(entry_.results.begin(), entry_.results.end());
+    for (auto &u : entry_.updates)
+      stack.push_back(u.second);
+    while (!stack.empty()) {
+      const Node *n = stack.back();
+      stack.pop_back();
+      if (seen.insert(n).second)
+        for (const Node *o : n->operands)
+          stack.push_back(o);
+    }
+    for (auto &n : p_.graph.nodes())
+      if (seen.count(n.get()))
+        nodes_.push_back(n.get());
+  }
+
+  /// A node whose every element is one scalar known without a buffer.
+  static bool isInlineScalar(const Node &n) {
+    if (n.isSplatConstant() || n.op == OpKind::BatchSize)
+      return true;
+    return n.op == OpKind::BroadcastTo && isInlineScalar(*n.operands[0]);
+  }
+
+  static bool needsWorkspace(const Node &n) {
+    return !isInlineScalar(n) && n.op != OpKind::Input && n.op != OpKind::Param &&
+           n.op != OpKind::Constant && n.op != OpKind::Reshape;
+  }
+
+  void planWorkspace() {
+    // Unbatched buffers at fixed offsets, then batched ones at
+    // fixed_total + perSampleOffset * batch; every slice 8-byte aligned.
+    for (const Node *n : nodes_) {
+      if (!needsWorkspace(*n) || n->type.batched)
+        continue;
+      wsOffset_[n] = {size_.fixed, 0};
+      size_.fixed += alignTo(n->type.elementsPerSample() * dtypeBytes(n->type.dtype), 8);
+    }
+    size_.fixed = alignTo(size_.fixed, 64);
+    for (const Node *n : nodes_) {
+      if (!needsWorkspace(*n) || !n->type.batched)
+        continue;
+      wsOffset_[n] = {size_.fixed, size_.perSample};
+      size_.perSample += alignTo(n->type.elementsPerSample() * dtypeBytes(n->type.dtype), 8);
+    }
+  }
+
+  //===--- addressing ----------------------------------------------------===//
+
+  llvm::Type *elemType(DType t) {
+    return t == DType::F32 ? b_.getFloatTy() : b_.getDoubleTy();
+  }
+
+  Value *loadArgPointer(size_t index) {
+    Value *slot = b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args_, index);
+    return b_.CreateAlignedLoad(b_.getPtrTy(), slot, llvm::Align(8),
+                                "arg" + std::to_string(index));
+  }
+
+  Value *statePointer(int index) {
+    return b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), state_,
+                                         layout_.offsets[index]);
+  }
+
+  Value *constantData(const Node &n) {
+    std::vector<llvm::Constant *> elems;
+    for (double v : n.data)
+      elems.push_back(llvm::ConstantFP::get(elemType(n.type.dtype), v));
+    auto *arrTy = llvm::ArrayType::get(elemType(n.type.dtype), elems.size());
+    return new llvm::GlobalVariable(module_, arrTy, true,
+                                    llvm::GlobalValue::PrivateLinkage,
+                                    llvm::ConstantArray::get(arrTy, elems),
+                                    prefix_ + ".const");
+  }
+
+  /// Computes where node n's elements live (called in topological order).
+  Value *bufferFor(const Node &n) {
+    switch (n.op) {
+    case OpKind::Input:
+      for (size_t i = 0; i < entry_.args.size(); ++i)
+        if (entry_.args[i] == &n)
+          return loadArgPointer(i);
+      throw std::logic_error("input '" + n.name + "' is not an argument of '" +
+                             entry_.name + "'");
+    case OpKind::Param:
+      return statePointer(n.stateIndex);
+    case OpKind::Constant:
+      return constantData(n);
+    case OpKind::Reshape:
+      return buffers_.at(n.operands[0]);
+    default:
+      break;
+    }
+    auto offset = wsOffset_.at(&n);
+    Value *bytes = b_.getInt64(offset.first);
+    if (n.type.batched)
+      bytes = b_.CreateAdd(bytes, b_.CreateMul(b_.getInt64(offset.second), batch_));
+    return b_.CreateInBoundsGEP(b_.getInt8Ty(), workspace_, bytes);
+  }
+
+  Value *elementCount(const Node &n) {
+    Value *count = b_.getInt64(n.type.elementsPerSample());
+    return n.type.batched ? b_.CreateMul(count, batch_) : count;
+  }
+
+  Value *scalarValue(const Node &n) {
+    if (n.op == OpKind::BatchSize)
+      return b_.CreateSIToFP(batch_, elemType(n.type.dtype));
+    if (n.op == OpKind::BroadcastTo)
+      return scalarValue(*n.operands[0]);
+    return llvm::ConstantFP::get(elemType(n.type.dtype), n.data[0]);
+  }
+
+  Value *load(const Node &n, Value *index) {
+    if (isInlineScalar(n))
+      return scalarValue(n);
+    llvm::Type *t = elemType(n.type.dtype);
+    Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&n), index);
+    return b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
+  }
+
+  void store(const Node &n, Value *base, Value *index, Value *v) {
+    llvm::Type *t = elemType(n.type.dtype);
+    Value *ptr = b_.CreateInBoundsGEP(t, base, index);
+    b_.CreateAlignedStore(v, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
+  }
+
+  //===--- loops ---------------------------------------------------------===//
+
+  /// for (i = 0; i < count; ++i) body(i)
+  void loop(Value *count, const std::function<void(Value *)> &body,
+            const char *name = "i") {
+    llvm::BasicBlock *pre = b_.GetInsertBlock();
+    auto *header = llvm::BasicBlock::Create(ctx_, std::string(name) + ".loop", fn_);
+    auto *bodyBB = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", fn_);
+    auto *exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2, name);
+    i->addIncoming(b_.getInt64(0), pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(i, count), bodyBB, exit);
+    b_.SetInsertPoint(bodyBB);
+    body(i);
+    Value *next = b_.CreateAdd(i, b_.getInt64(1), "", true, true);
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateBr(header);
+    b_.SetInsertPoint(exit);
+  }
+
+  /// Nested loops over `extents`, calling body with all indices.
+  void nest(const std::vector<Value *> &extents,
+            const std::function<void(const std::vector<Value *> &)> &body,
+            std::vector<Value *> indices = {}) {
+    if (indices.size() == extents.size()) {
+      body(indices);
+      return;
+    }
+    loop(extents[indices.size()], [&](Value *i) {
+      std::vector<Value *> inner = indices;
+      inner.push_back(i);
+      nest(extents, body, inner);
+    });
+  }
+
+  Value *dimValue(int64_t d) { return d == kBatchDim ? batch_ : b_.getInt64(d); }
+
+  //===--- ops -----------------------------------------------------------===//
+
+  void emitNode(const Node &n) {
+    if (isInlineScalar(n))
+      return;
+    Value *out = bufferFor(n);
+    out->setName("v" + std::to_string(n.id));
+    buffers_[&n] = out;
+    if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
+      loop(elementCount(n), [&](Value *i) {
+        std::vector<Value *> xs;
+        for (const Node *o : n.operands)
+          xs.push_back(load(*o, i));
+        store(n, out, i, elementwise(n.op, xs, n.type.dtype));
+      });
+      return;
+    }
+    switch (n.op) {
+    case OpKind::BroadcastTo:
+      return emitBroadcast(n, out);
+    case OpKind::SumTo:
+      return emitSumTo(n, out);
+    case OpKind::MatMul:
+      return emitMatMul(n, out);
+    default:
+      return; // leaves and reshapes need no code
+    }
+  }
+
+  Value *call(llvm::Intrinsic::ID id, Value *x) {
+    return b_.CreateUnaryIntrinsic(id, x);
+  }
+
+  Value *libm(const char *name, Value *x, DType t) {
+    std::string fname = std::string(name) + (t == DType::F32 ? "f" : "");
+    llvm::FunctionCallee f = module_.getOrInsertFunction(
+        fname, llvm::FunctionType::get(x->getType(), {x->getType()}, false));
+    if (auto *fn = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+      fn->setDoesNotAccessMemory();
+      fn->setDoesNotThrow();
+    }
+    return b_.CreateCall(f, {x});
+  }
+
+  Value *elementwise(OpKind op, const std::vector<Value *> &x, DType t) {
+    llvm::Type *ty = elemType(t);
+    Value *zero = llvm::ConstantFP::get(ty, 0.0), *one = llvm::ConstantFP::get(ty, 1.0);
+    switch (op) {
+    case OpKind::Neg: return b_.CreateFNeg(x[0]);
+    case OpKind::Exp: return call(llvm::Intrinsic::exp, x[0]);
+    case OpKind::Log: return call(llvm::Intrinsic::log, x[0]);
+    case OpKind::Sqrt: return call(llvm::Intrinsic::sqrt, x[0]);
+    case OpKind::Sin: return call(llvm::Intrinsic::sin, x[0]);
+    case OpKind::Cos: return call(llvm::Intrinsic::cos, x[0]);
+    case OpKind::Abs: return call(llvm::Intrinsic::fabs, x[0]);
+    case OpKind::Tanh: return libm("tanh", x[0], t);
+    case OpKind::Sigmoid:
+      return b_.CreateFDiv(one, b_.CreateFAdd(one, call(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]))));
+    case OpKind::Relu:
+      return b_.CreateSelect(b_.CreateFCmpOGT(x[0], zero), x[0], zero);
+    case OpKind::Step:
+      return b_.CreateSelect(b_.CreateFCmpOGT(x[0], zero), one, zero);
+    case OpKind::Sign:
+      return b_.CreateSelect(b_.CreateFCmpOGT(x[0], zero), one,
+                             b_.CreateSelect(b_.CreateFCmpOLT(x[0], zero),
+                                             llvm::ConstantFP::get(ty, -1.0), zero));
+    case OpKind::Add: return b_.CreateFAdd(x[0], x[1]);
+    case OpKind::Sub: return b_.CreateFSub(x[0], x[1]);
+    case OpKind::Mul: return b_.CreateFMul(x[0], x[1]);
+    case OpKind::Div: return b_.CreateFDiv(x[0], x[1]);
+    case OpKind::Pow:
+      return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x[0], x[1]);
+    default:
+      throw std::logic_error(std::string("not elementwise: ") + opName(op));
+    }
+  }
+
+  /// Row-major strides of `from` (per-sample dims, maybe batched) seen from
+  /// the full index space of `to`: 0 where `from` is broadcast.
+  std::vector<Value *> stridesWithin(const TensorType &from, const TensorType &to) {
+    std::vector<int64_t> toDims = fullDims(to);
+    std::vector<Value *> strides(toDims.size(), b_.getInt64(0));
+    Value *stride = b_.getInt64(1);
+    size_t offset = to.dims.size() - from.dims.size();
+    for (size_t k = from.dims.size(); k-- > 0;) {
+      size_t pos = (to.batched ? 1 : 0) + offset + k;
+      if (from.dims[k] != 1 || to.dims[offset + k] == 1)
+        strides[pos] = stride;
+      stride = b_.CreateMul(stride, b_.getInt64(from.dims[k]));
+    }
+    if (to.batched && from.batched)
+      strides[0] = stride;
+    return strides;
+  }
+
+  Value *linearIndex(const std::vector<Value *> &idx, const std::vector<Value *> &strides) {
+    Value *sum = b_.getInt64(0);
+    for (size_t k = 0; k < idx.size(); ++k)
+      sum = b_.CreateAdd(sum, b_.CreateMul(idx[k], strides[k]));
+    return sum;
+  }
+
+  std::vector<Value *> extentsOf(const TensorType &t) {
+    std::vector<Value *> e;
+    for (int64_t d : fullDims(t))
+      e.push_back(dimValue(d));
+    return e;
+  }
+
+  void emitBroadcast(const Node &n, Value *out) {
+    const Node &src = *n.operands[0];
+    std::vector<Value *> inStrides = stridesWithin(src.type, n.type);
+    std::vector<Value *> outStrides = stridesWithin(n.type, n.type);
+    nest(extentsOf(n.type), [&](const std::vector<Value *> &idx) {
+      store(n, out, linearIndex(idx, outStrides), load(src, linearIndex(idx, inStrides)));
+    });
+  }
+
+  void emitSumTo(const Node &n, Value *out) {
+    const Node &src = *n.operands[0];
+    llvm::Type *t = elemType(n.type.dtype);
+    if (isInlineScalar(src)) {
+      // Summing a broadcast scalar: value times the number of copies.
+      Value *copies = b_.CreateUDiv(elementCount(src), elementCount(n));
+      Value *v = b_.CreateFMul(scalarValue(src), b_.CreateSIToFP(copies, t));
+      loop(elementCount(n), [&](Value *i) { store(n, out, i, v); });
+      return;
+    }
+    loop(elementCount(n), [&](Value *i) { store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+    std::vector<Value *> outStrides = stridesWithin(n.type, src.type);
+    std::vector<Value *> inStrides = stridesWithin(src.type, src.type);
+    nest(extentsOf(src.type), [&](const std::vector<Value *> &idx) {
+      Value *o = linearIndex(idx, outStrides);
+      Value *sum = b_.CreateFAdd(load(n, o), load(src, linearIndex(idx, inStrides)));
+      store(n, out, o, sum);
+    });
+  }
+
+  void emitMatMul(const Node &n, Value *out) {
+    const Node &a = *n.operands[0], &b = *n.operands[1];
+    std::vector<int64_t> fa = fullDims(a.type), fb = fullDims(b.type);
+    Value *M = dimValue(n.transA ? fa[1] : fa[0]);
+    Value *K = dimValue(n.transA ? fa[0] : fa[1]);
+    Value *N = dimValue(n.transB ? fb[0] : fb[1]);
+    Value *aCols = dimValue(fa[1]), *bCols = dimValue(fb[1]);
+    llvm::Type *t = elemType(n.type.dtype);
+    // C[i,j] = sum_k opA[i,k] * opB[k,j], accumulated in k order.
+    loop(M, [&](Value *i) {
+      loop(N, [&](Value *j) {
+        llvm::BasicBlock *pre = b_.GetInsertBlock();
+        (void)pre;
+        Value *accSlot = nullptr;
+        {
+          llvm::IRBuilder<>::InsertPointGuard guard(b_);
+          b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+          accSlot = b_.CreateAlloca(t);
+        }
+        b_.CreateStore(llvm::ConstantFP::get(t, 0.0), accSlot);
+        loop(K, [&](Value *k) {
+          Value *ai = n.transA ? b_.CreateAdd(b_.CreateMul(k, aCols), i)
+                               : b_.CreateAdd(b_.CreateMul(i, aCols), k);
+          Value *bi = n.transB ? b_.CreateAdd(b_.CreateMul(j, bCols), k)
+                               : b_.CreateAdd(b_.CreateMul(k, bCols), j);
+          Value *prod = b_.CreateFMul(load(a, ai), load(b, bi));
+          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(t, accSlot), prod), accSlot);
+        }, "k");
+        store(n, out, b_.CreateAdd(b_.CreateMul(i, N), j), b_.CreateLoad(t, accSlot));
+      }, "j");
+    }, "m");
+  }
+
+  /// Writes node n's elements to `dest` (a result buffer or a state tensor).
+  void copyOut(const Node &n, Value *dest) {
+    loop(elementCount(n), [&](Value *i) { store(n, dest, i, load(n, i)); });
+  }
+
+  const Program &p_;
+  const Entry &entry_;
+  llvm::Module &module_;
+  llvm::LLVMContext &ctx_;
+  IRBuilder<> b_;
+  const StateLayout &layout_;
+  std::string prefix_;
+  llvm::Function *fn_ = nullptr;
+  Value *state_ = nullptr, *workspace_ = nullptr, *batch_ = nullptr, *args_ = nullptr;
+  std::vector<const Node *> nodes_;
+  std::map<const Node *, std::pair<int64_t, int64_t>> wsOffset_;
+  std::map<const Node *, Value *> buffers_;
+  WorkspaceSize size_;
+};
+
+} // namespace
+
+std::unique_ptr<llvm::Module> generateModule(const Program &p, llvm::LLVMContext &context,
+                                             const CodegenOptions &options) {
+  auto module = std::make_unique<llvm::Module>(options.prefix, context);
+  StateLayout layout = layoutState(p);
+  std::vector<WorkspaceSize> workspace;
+  for (const Entry &e : p.entries)
+    workspace.push_back(FunctionEmitter(p, e, *module, layout, options.prefix).emit());
+  emitDescriptor(p, *module, options, workspace);
+  if (options.withCApi)
+    emitCApi(p, *module, options);
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (llvm::verifyModule(*module, &os))
+    throw std::logic_error("generated LLVM IR is invalid: " + os.str());
+  return module;
+}
+
+} // namespace nnc

@@ -1,0 +1,59 @@
+//===- LLVMGen.h - lowering the tensor IR to LLVM IR ------------*- C++ -*-===//
+//
+// Each entry point becomes one LLVM function
+//   i32 @PREFIX_entry_NAME(ptr state, ptr workspace, i64 batch, ptr args)
+// made of one loop nest per IR node, plus a constant `nnrt_model_desc`
+// (@PREFIX_desc) that the runtime reads, plus, for object files, the C ABI
+// wrappers declared in the generated header (PREFIX_create, ...).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Program.h"
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace nnc {
+
+struct CodegenOptions {
+  std::string prefix;       // symbol prefix, e.g. "mazur"
+  int64_t maxBatch = 256;   // default batch limit stored in the descriptor
+  bool withCApi = false;    // emit PREFIX_create/... wrappers (object files)
+};
+
+/// Byte offsets of the state tensors (64-byte aligned) and the total.
+struct StateLayout {
+  std::vector<int64_t> offsets;
+  int64_t bytes = 0;
+};
+StateLayout layoutState(const Program &p);
+int64_t dtypeBytes(DType t);
+
+/// snake_case of a model name: MnistCnn -> mnist_cnn.
+std::string defaultPrefix(const std::string &modelName);
+
+std::unique_ptr<llvm::Module> generateModule(const Program &p,
+                                             llvm::LLVMContext &context,
+                                             const CodegenOptions &options);
+
+/// Workspace bytes an entry needs: fixed + perSample * batch.
+struct WorkspaceSize {
+  int64_t fixed = 0, perSample = 0;
+};
+
+/// Adds the constant @PREFIX_desc; the function @PREFIX_entry_NAME must
+/// already exist for every entry of `p`.
+void emitDescriptor(const Program &p, llvm::Module &module,
+                    const CodegenOptions &options,
+                    const std::vector<WorkspaceSize> &workspace);
+
+/// Adds the C ABI wrappers (PREFIX_create, PREFIX_predict, ...).
+void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &options);
+
+} // namespace nnc

@@ -1,0 +1,127 @@
+//===- Target.cpp ---------------------------------------------------------===//
+#include "codegen/Target.h"
+
+#include "support/Diagnostics.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <mutex>
+
+namespace nnc {
+
+void initializeLLVM() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers();
+  });
+}
+
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &options,
+                                                         std::string &error) {
+  initializeLLVM();
+  bool host = options.triple.empty();
+  std::string triple = host ? llvm::sys::getDefaultTargetTriple() : options.triple;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    error = "unknown target '" + triple + "': " + error;
+    return nullptr;
+  }
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    if (host) {
+      cpu = llvm::sys::getHostCPUName().str();
+      llvm::SubtargetFeatures f;
+      for (auto &feature : llvm::sys::getHostCPUFeatures())
+        f.AddFeature(feature.first(), feature.second);
+      features = f.getString();
+    } else {
+      cpu = "generic";
+    }
+  }
+  llvm::MCSubtargetInfo *info = target->createMCSubtargetInfo(triple, cpu, features);
+  bool known = info && info->isCPUStringValid(cpu);
+  delete info;
+  if (!known) {
+    error = "unknown cpu '" + cpu + "' for target '" + triple + "'";
+    return nullptr;
+  }
+  llvm::TargetOptions to;
+  auto reloc = options.pic ? llvm::Reloc::PIC_ : llvm::Reloc::Static;
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpu, features, to, reloc, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    error = "cannot create a target machine for '" + triple + "'";
+  return machine;
+}
+
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
+  module.setTargetTriple(machine.getTargetTriple().str());
+  module.setDataLayout(machine.createDataLayout());
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration())
+      continue;
+    f.addFnAttr("target-cpu", machine.getTargetCPU());
+    if (!machine.getTargetFeatureString().empty())
+      f.addFnAttr("target-features", machine.getTargetFeatureString());
+  }
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder pb(&machine, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(module, mam);
+}
+
+static bool emitTo(llvm::Module &module, llvm::TargetMachine &machine,
+                   llvm::raw_pwrite_stream &out, bool assembly, std::string &error) {
+  llvm::legacy::PassManager pm;
+  auto type = assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile;
+  if (machine.addPassesToEmitFile(pm, out, nullptr, type)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  pm.run(module);
+  return true;
+}
+
+bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
+                    const std::string &path, bool assembly, std::string &error) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream out(buffer);
+  if (!emitTo(module, machine, out, assembly, error))
+    return false;
+  return writeFileAtomic(path, std::string(buffer.begin(), buffer.end()), error);
+}
+
+std::string emitAssembly(llvm::Module &module, llvm::TargetMachine &machine) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream out(buffer);
+  std::string error;
+  emitTo(module, machine, out, true, error);
+  return std::string(buffer.begin(), buffer.end());
+}
+
+} // namespace nnc

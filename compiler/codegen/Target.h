@@ -1,0 +1,37 @@
+//===- Target.h - target machines, optimisation, object emission -*- C++ -*-===//
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace llvm {
+class Module;
+class TargetMachine;
+} // namespace llvm
+
+namespace nnc {
+
+struct TargetOptions {
+  std::string triple; // empty: the host
+  std::string cpu;    // empty or "native": the host CPU and its features
+  bool pic = false;
+};
+
+/// Registers LLVM's targets once.
+void initializeLLVM();
+
+/// nullptr and `error` set when the triple or CPU is unknown.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &options,
+                                                         std::string &error);
+
+/// Sets the module's triple, data layout and per-function target attributes
+/// so the vectorisers see the real CPU, then runs LLVM's O3 pipeline.
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);
+
+/// Writes an object file (or assembly text) atomically.
+bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
+                    const std::string &path, bool assembly, std::string &error);
+/// Assembly as text (`--emit=asm`).
+std::string emitAssembly(llvm::Module &module, llvm::TargetMachine &machine);
+
+} // namespace nnc

@@ -1,0 +1,354 @@
+//===- Commands.cpp - check, info, eval, predict, compile, gradcheck ------===//
+#include "driver/Dataset.h"
+#include "driver/ModelInstance.h"
+#include "driver/Session.h"
+
+#include "codegen/HeaderGen.h"
+#include "codegen/LLVMGen.h"
+#include "codegen/Target.h"
+#include "support/Json.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+namespace nnc {
+namespace {
+
+int infoCommand(Session &s) {
+  const Program &p = *s.program;
+  std::cout << "model " << p.modelName << '\n';
+  for (const Interface &in : p.inputs)
+    std::cout << (in.isTarget ? "  target " : "  input  ") << in.name << ": "
+              << in.node->type.str() << '\n';
+  for (const Output &o : p.outputs)
+    std::cout << "  output " << o.name << ": " << o.node->type.str() << '\n';
+  std::cout << "parameters:\n";
+  for (const StateTensor &st : p.state)
+    if (st.kind != StateTensor::Kind::OptState)
+      std::cout << "  " << st.name << ": " << st.type.str() << "  ("
+                << st.type.elementsPerSample() << ")\n";
+  std::cout << "total parameters: " << p.parameterCount() << '\n';
+  if (p.loss)
+    std::cout << "loss: " << p.loss->type.str() << " (mean over the batch)\n";
+  std::cout << "optimizer: " << p.optimizer.kind << "(lr: " << formatNumber(p.optimizer.lr)
+            << ", momentum: " << formatNumber(p.optimizer.momentum) << ")\n";
+  return 0;
+}
+
+/// The data set for eval: --test, else --data, else the inline test block,
+/// else the inline training data.
+bool evalData(Session &s, Dataset &d) {
+  const Program &p = *s.program;
+  if (!s.opts.test.empty())
+    return loadDataset(p, s.opts.test, d);
+  if (!s.opts.data.empty())
+    return loadDataset(p, s.opts.data, d);
+  if (inlineDataset(p, "test", d) || inlineDataset(p, "train", d))
+    return true;
+  std::cerr << "nnc: error: no data to evaluate on: give --test NAME=PATH or --data\n";
+  return false;
+}
+
+bool loadParams(Session &s, ModelInstance &m) {
+  if (s.opts.params.empty())
+    return true;
+  return m.loadParamsJson(s.opts.params);
+}
+
+int evalCommand(Session &s) {
+  const Program &p = *s.program;
+  if (!p.loss) {
+    s.diag->error(p.loc, "model '" + p.modelName + "' has no loss to evaluate");
+    return 1;
+  }
+  Dataset d;
+  if (!evalData(s, d))
+    return 1;
+  int64_t chunk = std::min<int64_t>(d.samples, 1024);
+  auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), chunk);
+  if (!m || !loadParams(s, *m))
+    return 1;
+  double total = 0;
+  std::vector<std::vector<double>> r;
+  for (int64_t begin = 0; begin < d.samples; begin += chunk) {
+    std::vector<int64_t> idx;
+    for (int64_t i = begin; i < std::min(d.samples, begin + chunk); ++i)
+      idx.push_back(i);
+    if (!m->run("eval", d, idx, r))
+      return 1;
+    total += r[0][0] * idx.size();
+  }
+  std::cout << "loss " << formatNumber(total / d.samples) << " over " << d.samples
+            << " samples (" << d.origin << ")\n";
+  return 0;
+}
+
+int predictCommand(Session &s) {
+  const Program &p = *s.program;
+  if (s.opts.input.empty()) {
+    std::cerr << "nnc: error: predict needs --input FILE.json ({\"<input>\": [...]})\n";
+    return 2;
+  }
+  std::string text, error;
+  if (!readFile(s.opts.input, text, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return 1;
+  }
+  Json root;
+  if (!parseJson(text, root, error)) {
+    std::cerr << s.opts.input << ':' << error << '\n';
+    return 1;
+  }
+  auto fail = [&](const Json &at, const std::string &message) {
+    std::cerr << s.opts.input << ':' << at.line << ':' << at.col << ": error: " << message << '\n';
+    return 1;
+  };
+  if (root.kind != Json::Kind::Object)
+    return fail(root, "expected an object mapping input names to batches");
+  Dataset d;
+  d.origin = s.opts.input;
+  for (const Interface &in : p.inputs) {
+    if (in.isTarget)
+      continue;
+    const Json *value = root.get(in.name);
+    if (!value)
+      return fail(root, "missing input '" + in.name + "'");
+    std::vector<double> data;
+    std::vector<int64_t> dims;
+    if (!flattenNumbers(*value, data, dims))
+      return fail(*value, "'" + in.name + "' must be nested arrays of numbers");
+    std::vector<int64_t> sample(dims.begin() + 1, dims.end());
+    const TensorType &t = in.node->type;
+    bool scalars = t.elementsPerSample() == 1 && dims.size() == 1;
+    if (dims.empty() || (!scalars && sample != t.dims))
+      return fail(*value, "'" + in.name + "' has shape " +
+                              TensorType{t.dtype, dims, false}.shapeStr() + "; expected [batch" +
+                              (t.dims.empty() ? "]" : ", " + t.shapeStr().substr(1)));
+    if (!d.columns.empty() && dims[0] != d.samples)
+      return fail(*value, "inputs have different batch sizes");
+    d.samples = dims[0];
+    d.columns[in.name] = data;
+  }
+  auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), d.samples);
+  if (!m || !loadParams(s, *m))
+    return 1;
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < d.samples; ++i)
+    idx.push_back(i);
+  std::vector<std::vector<double>> r;
+  if (!m->run("predict", d, idx, r))
+    return 1;
+  std::cout << "{";
+  for (size_t o = 0; o < p.outputs.size(); ++o) {
+    const TensorType &t = p.outputs[o].node->type;
+    std::vector<int64_t> dims = t.dims;
+    dims.insert(dims.begin(), t.batched ? d.samples : 1);
+    std::cout << (o ? ", " : "") << '"' << p.outputs[o].name
+              << "\": " << formatTensor(r[o], dims, t.dtype == DType::F32);
+  }
+  std::cout << "}\n";
+  return 0;
+}
+
+int compileCommand(Session &s) {
+  const Program &p = *s.program;
+  std::string object = s.opts.output;
+  if (object.empty() && s.opts.emit.empty()) {
+    std::cerr << "nnc: error: compile needs -o FILE.o\n";
+    return 2;
+  }
+  CodegenOptions codegen;
+  codegen.prefix = s.opts.prefix.empty() ? defaultPrefix(p.modelName) : s.opts.prefix;
+  codegen.maxBatch = s.opts.maxBatch.value_or(256);
+  codegen.withCApi = true;
+  llvm::LLVMContext context;
+  auto module = generateModule(p, context, codegen);
+  TargetOptions target;
+  target.cpu = s.opts.cpu;
+  target.triple = s.opts.target;
+  target.pic = s.opts.pic;
+  std::string error;
+  auto machine = createTargetMachine(target, error);
+  if (!machine) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return 2;
+  }
+  optimizeModule(*module, *machine);
+  if (s.opts.emit == "llvm") {
+    llvm::outs() << *module;
+    return 0;
+  }
+  if (s.opts.emit == "asm") {
+    std::cout << emitAssembly(*module, *machine);
+    return 0;
+  }
+  std::string header = s.opts.header;
+  if (header.empty()) {
+    size_t dot = object.rfind('.');
+    size_t slash = object.rfind('/');
+    bool hasExt = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+    header = (hasExt ? object.substr(0, dot) : object) + ".h";
+  }
+  std::string source = s.opts.file.substr(s.opts.file.rfind('/') + 1);
+  if (!emitObjectFile(*module, *machine, object, false, error) ||
+      !writeFileAtomic(header, generateHeader(p, codegen.prefix, source, codegen.maxBatch), error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return 1;
+  }
+  if (!s.opts.quiet)
+    std::cout << "wrote " << object << " and " << header << " (prefix " << codegen.prefix
+              << ", cpu " << machine->getTargetCPU().str() << ", batches up to "
+              << codegen.maxBatch << ")\n";
+  return 0;
+}
+
+/// Random inputs/targets when the model carries no data (seeded, f64).
+Dataset syntheticData(const Program &p, int64_t samples, uint64_t seed) {
+  Dataset d;
+  d.origin = "random inputs";
+  d.samples = samples;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> uniform(0.05, 0.95);
+  for (const Interface &in : p.inputs) {
+    std::vector<double> values(samples * in.node->type.elementsPerSample());
+    for (double &v : values)
+      v = in.isTarget ? uniform(rng) : normal(rng);
+    d.columns[in.name] = values;
+  }
+  return d;
+}
+
+int gradcheckCommand(Session &s) {
+  const Program &p = *s.program;
+  if (!p.loss) {
+    s.diag->error(p.loc, "model '" + p.modelName + "' has no loss to differentiate");
+    return 1;
+  }
+  Dataset d;
+  if (!s.opts.data.empty()) {
+    if (!loadDataset(p, s.opts.data, d))
+      return 1;
+  } else if (!inlineDataset(p, "train", d)) {
+    d = syntheticData(p, 3, s.opts.seed.value_or(1));
+  }
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < std::min<int64_t>(d.samples, 8); ++i)
+    idx.push_back(i);
+  auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), idx.size());
+  if (!m || !loadParams(s, *m))
+    return 1;
+  std::vector<std::vector<double>> r;
+  if (!m->run("grad", d, idx, r))
+    return 1;
+  const double h = 1e-6, atol = 1e-7, rtol = 1e-5;
+  std::mt19937_64 rng(7);
+  int checked = 0, failures = 0;
+  double worst = 0;
+  bool anyNonZero = false;
+  size_t g = 1; // r[0] is the loss; then one gradient per trainable parameter
+  for (size_t i = 0; i < p.state.size(); ++i) {
+    const StateTensor &st = p.state[i];
+    if (st.kind != StateTensor::Kind::Param)
+      continue;
+    const std::vector<double> &analytic = r[g++];
+    std::vector<double> values = m->stateValues(static_cast<int>(i));
+    int64_t n = static_cast<int64_t>(values.size());
+    // Every element of small tensors, a fixed random sample of large ones.
+    std::vector<int64_t> elems;
+    for (int64_t e = 0; e < n; ++e)
+      elems.push_back(e);
+    if (n > 64) {
+      std::shuffle(elems.begin(), elems.end(), rng);
+      elems.resize(64);
+    }
+    double paramWorst = 0;
+    for (int64_t e : elems) {
+      double saved = values[e];
+      std::vector<std::vector<double>> lp, lm;
+      values[e] = saved + h;
+      m->setStateValues(static_cast<int>(i), values);
+      if (!m->run("eval", d, idx, lp))
+        return 1;
+      values[e] = saved - h;
+      m->setStateValues(static_cast<int>(i), values);
+      if (!m->run("eval", d, idx, lm))
+        return 1;
+      values[e] = saved;
+      m->setStateValues(static_cast<int>(i), values);
+      double numeric = (lp[0][0] - lm[0][0]) / (2 * h);
+      double err = std::fabs(numeric - analytic[e]);
+      paramWorst = std::max(paramWorst, err);
+      if (analytic[e] != 0)
+        anyNonZero = true;
+      ++checked;
+      if (err > atol + rtol * std::fabs(numeric)) {
+        ++failures;
+        if (failures <= 10)
+          std::cout << "MISMATCH " << st.name << "[" << e << "]: symbolic "
+                    << formatNumber(analytic[e]) << ", numeric " << formatNumber(numeric) << '\n';
+      }
+    }
+    worst = std::max(worst, paramWorst);
+    std::cout << "  " << st.name << " " << st.type.shapeStr() << ": " << elems.size()
+              << " checked, max abs error " << formatNumber(paramWorst) << '\n';
+  }
+  if (checked == 0) {
+    std::cout << "gradcheck FAILED: the model has no trainable parameter the loss depends on\n";
+    return 1;
+  }
+  if (!anyNonZero) {
+    std::cout << "gradcheck FAILED: every gradient is zero, so the check proves nothing\n";
+    return 1;
+  }
+  if (failures) {
+    std::cout << "gradcheck FAILED: " << failures << " of " << checked << " elements differ\n";
+    return 1;
+  }
+  std::cout << "gradcheck passed: " << checked << " elements, max abs error "
+            << formatNumber(worst) << " (f64, central differences, h=1e-6)\n";
+  return 0;
+}
+
+} // namespace
+
+int runCommand(Session &s) {
+  const std::string &cmd = s.opts.command;
+  bool wantsCode = cmd == "train" || cmd == "eval" || cmd == "predict" || cmd == "gradcheck";
+  Stage stage = runFrontEnd(s, cmd == "gradcheck");
+  if (stage != Stage::Continue)
+    return stage == Stage::Done ? 0 : 1;
+  if (cmd == "compile")
+    return compileCommand(s);
+  if (s.opts.emit == "llvm" || s.opts.emit == "asm")
+    return jitCompile(s) == Stage::Failed ? 1 : 0;
+  if (cmd == "check")
+    return 0;
+  if (cmd == "info")
+    return infoCommand(s);
+  if (cmd == "train" && !s.program->loss) {
+    s.diag->error(s.program->loc, "model '" + s.program->modelName +
+                                      "' has no loss; add a 'loss' declaration to train it");
+    return 1;
+  }
+  if (wantsCode) {
+    stage = jitCompile(s);
+    if (stage != Stage::Continue)
+      return stage == Stage::Done ? 0 : 1;
+  }
+  if (cmd == "train")
+    return trainCommand(s);
+  if (cmd == "eval")
+    return evalCommand(s);
+  if (cmd == "predict")
+    return predictCommand(s);
+  return gradcheckCommand(s);
+}
+
+} // namespace nnc

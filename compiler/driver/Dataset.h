@@ -1,0 +1,31 @@
+//===- Dataset.h - data bound to a model's inputs and targets ---*- C++ -*-===//
+#pragma once
+
+#include "ir/Program.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+/// Samples for some of a model's inputs/targets, by name; each column holds
+/// samples * elementsPerSample values, sample-major.
+struct Dataset {
+  std::string origin; // where it came from, for messages
+  int64_t samples = 0;
+  std::map<std::string, std::vector<double>> columns;
+};
+
+/// Loads `--data` specs: NAME=FILE.csv (all columns are NAME's values) or
+/// FILE.csv (columns matched to names: `x` for a one-element input, `x_0`,
+/// `x_1`, ... otherwise). Errors are printed as `file:line: error: ...`.
+bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out);
+
+/// The model's inline `data NAME { }` block; false when there is none.
+bool inlineDataset(const Program &p, const std::string &name, Dataset &out);
+
+/// The names of inputs (and targets, when asked) the data set lacks.
+std::vector<std::string> missingColumns(const Program &p, const Dataset &d, bool targets);
+
+} // namespace nnc

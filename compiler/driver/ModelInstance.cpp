@@ -1,0 +1,179 @@
+//===- ModelInstance.cpp --------------------------------------------------===//
+#include "driver/ModelInstance.h"
+
+#include "support/Diagnostics.h"
+#include "support/Json.h"
+
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+namespace nnc {
+
+std::unique_ptr<ModelInstance> ModelInstance::create(const Program &p, const nnrt_model_desc *desc,
+                                                     uint64_t seed, int64_t maxBatch) {
+  nnrt_model *m = nnrt_model_create(desc, seed, maxBatch);
+  if (!m) {
+    std::cerr << "nnc: error: " << nnrt_last_error() << '\n';
+    return nullptr;
+  }
+  return std::make_unique<ModelInstance>(p, m);
+}
+
+static int64_t argElements(const nnrt_arg_desc &a, int64_t batch) {
+  int64_t n = a.batched ? batch : 1;
+  for (int32_t i = 0; i < a.rank; ++i)
+    n *= a.dims[i];
+  return n;
+}
+
+bool ModelInstance::run(const std::string &entryName, const Dataset &data,
+                        const std::vector<int64_t> &indices,
+                        std::vector<std::vector<double>> &results) {
+  int entry = nnrt_model_find_entry(m_, entryName.c_str());
+  if (entry < 0) {
+    std::cerr << "nnc: error: model '" << p_.modelName << "' has no '" << entryName
+              << "' function (does it declare a loss?)\n";
+    return false;
+  }
+  const nnrt_entry_desc &e = nnrt_model_describe(m_)->entries[entry];
+  int64_t batch = static_cast<int64_t>(indices.size());
+  scratch_.resize(e.num_args);
+  std::vector<void *> args(e.num_args);
+  for (int32_t a = 0; a < e.num_args; ++a) {
+    const nnrt_arg_desc &desc = e.args[a];
+    int64_t count = argElements(desc, batch);
+    scratch_[a].resize(count * nnrt_dtype_size(desc.dtype));
+    args[a] = scratch_[a].data();
+    if (desc.role == NNRT_ARG_OUTPUT)
+      continue;
+    auto column = data.columns.find(desc.name);
+    if (column == data.columns.end()) {
+      std::cerr << "nnc: error: no data for '" << desc.name << "' in " << data.origin << '\n';
+      return false;
+    }
+    int64_t perSample = count / batch;
+    for (int64_t s = 0; s < batch; ++s) {
+      const double *src = column->second.data() + indices[s] * perSample;
+      for (int64_t k = 0; k < perSample; ++k) {
+        if (desc.dtype == NNRT_F32)
+          reinterpret_cast<float *>(args[a])[s * perSample + k] = static_cast<float>(src[k]);
+        else
+          reinterpret_cast<double *>(args[a])[s * perSample + k] = src[k];
+      }
+    }
+  }
+  if (nnrt_model_run(m_, entry, batch, args.data()) != NNRT_OK) {
+    std::cerr << "nnc: error: " << nnrt_model_error(m_) << '\n';
+    return false;
+  }
+  results.clear();
+  for (int32_t a = 0; a < e.num_args; ++a) {
+    const nnrt_arg_desc &desc = e.args[a];
+    if (desc.role != NNRT_ARG_OUTPUT)
+      continue;
+    int64_t count = argElements(desc, batch);
+    std::vector<double> values(count);
+    for (int64_t i = 0; i < count; ++i)
+      values[i] = desc.dtype == NNRT_F32 ? reinterpret_cast<float *>(args[a])[i]
+                                         : reinterpret_cast<double *>(args[a])[i];
+    results.push_back(std::move(values));
+  }
+  return true;
+}
+
+std::vector<double> ModelInstance::stateValues(int index) const {
+  const StateTensor &s = p_.state[index];
+  int64_t count = 0;
+  int dtype = 0;
+  void *ptr = nnrt_model_param(m_, s.name.c_str(), &count, &dtype);
+  std::vector<double> values(count);
+  for (int64_t i = 0; i < count; ++i)
+    values[i] = dtype == NNRT_F32 ? static_cast<float *>(ptr)[i] : static_cast<double *>(ptr)[i];
+  return values;
+}
+
+void ModelInstance::setStateValues(int index, const std::vector<double> &values) {
+  const StateTensor &s = p_.state[index];
+  int64_t count = 0;
+  int dtype = 0;
+  void *ptr = nnrt_model_param(m_, s.name.c_str(), &count, &dtype);
+  for (int64_t i = 0; i < count && i < static_cast<int64_t>(values.size()); ++i) {
+    if (dtype == NNRT_F32)
+      static_cast<float *>(ptr)[i] = static_cast<float>(values[i]);
+    else
+      static_cast<double *>(ptr)[i] = values[i];
+  }
+}
+
+std::string formatTensor(const std::vector<double> &values, const std::vector<int64_t> &dims,
+                         bool single, size_t offset) {
+  if (dims.empty())
+    return formatNumber(values[offset], single);
+  int64_t inner = 1;
+  for (size_t i = 1; i < dims.size(); ++i)
+    inner *= dims[i];
+  std::vector<int64_t> rest(dims.begin() + 1, dims.end());
+  std::string s = "[";
+  for (int64_t i = 0; i < dims[0]; ++i)
+    s += (i ? ", " : "") + formatTensor(values, rest, single, offset + i * inner);
+  return s + "]";
+}
+
+std::string ModelInstance::paramsJson() const {
+  std::ostringstream os;
+  os << "{";
+  bool first = true;
+  for (size_t i = 0; i < p_.state.size(); ++i) {
+    const StateTensor &s = p_.state[i];
+    if (s.kind == StateTensor::Kind::OptState)
+      continue;
+    os << (first ? "\n" : ",\n") << "  \"" << s.name << "\": "
+       << formatTensor(stateValues(static_cast<int>(i)), s.type.dims,
+                       s.type.dtype == DType::F32);
+    first = false;
+  }
+  os << "\n}\n";
+  return os.str();
+}
+
+bool ModelInstance::loadParamsJson(const std::string &path) {
+  std::string text, error;
+  if (!readFile(path, text, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return false;
+  }
+  Json root;
+  if (!parseJson(text, root, error)) {
+    std::cerr << path << ':' << error << '\n';
+    return false;
+  }
+  auto fail = [&](const Json &at, const std::string &message) {
+    std::cerr << path << ':' << at.line << ':' << at.col << ": error: " << message << '\n';
+    return false;
+  };
+  if (root.kind != Json::Kind::Object)
+    return fail(root, "expected an object mapping parameter names to values");
+  for (auto &member : root.members) {
+    int index = -1;
+    for (size_t i = 0; i < p_.state.size(); ++i)
+      if (p_.state[i].name == member.first && p_.state[i].kind != StateTensor::Kind::OptState)
+        index = static_cast<int>(i);
+    if (index < 0)
+      return fail(member.second, "model '" + p_.modelName + "' has no parameter '" +
+                                     member.first + "'");
+    std::vector<double> data;
+    std::vector<int64_t> dims;
+    const TensorType &t = p_.state[index].type;
+    if (!flattenNumbers(member.second, data, dims))
+      return fail(member.second, "'" + member.first + "' must be a number or nested arrays of numbers");
+    if (dims != t.dims)
+      return fail(member.second, "'" + member.first + "' has shape " +
+                                     TensorType{t.dtype, dims, false}.shapeStr() +
+                                     " but the model declares " + t.shapeStr());
+    setStateValues(index, data);
+  }
+  return true;
+}
+
+} // namespace nnc

@@ -1,0 +1,163 @@
+//===- Options.cpp --------------------------------------------------------===//
+#include "driver/Options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <set>
+
+namespace nnc {
+namespace {
+
+const char *kUsage =
+    "usage: nnc <command> MODEL.nn [options]\n"
+    "\n"
+    "commands:\n"
+    "  check      parse and type-check the model; report errors\n"
+    "  info       inputs, outputs, parameters and their count\n"
+    "  train      JIT-compile and train the model\n"
+    "  eval       loss (and outputs) of trained parameters on a data set\n"
+    "  predict    outputs for inputs given as JSON\n"
+    "  compile    write an object file and a C header (AOT)\n"
+    "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
+    "\n"
+    "options:\n"
+    "  --emit=ast|ir|ir-grad|llvm|asm|dot   print that stage and stop\n"
+    "  --data NAME=PATH | --data FILE.csv  training data (repeatable)\n"
+    "  --test NAME=PATH | --test FILE.csv  held-out data for evaluation\n"
+    "  --steps N        train until global step N\n"
+    "  --epochs N       train for N passes over the data\n"
+    "  --batch N        samples per step (default: the train block, else 32)\n"
+    "  --lr X           override the optimizer's learning rate\n"
+    "  --seed N         seed for initialisation and shuffling (default 1)\n"
+    "  --print-every N  progress line every N steps\n"
+    "  --trace          print every named value and its gradient (first batch)\n"
+    "  --params-out F   write trained parameters as JSON\n"
+    "  --init-params F  start from parameters in a JSON file\n"
+    "  --params F       parameters for eval / predict (JSON)\n"
+    "  --input F        predict: {\"<input>\": [batch...]} JSON file\n"
+    "  -o FILE          compile: the object file\n"
+    "  --header FILE    compile: the C header (default: beside the object)\n"
+    "  --prefix NAME    compile: symbol prefix (default: snake_case model name)\n"
+    "  --cpu NAME       target CPU (default: this machine's)\n"
+    "  --target TRIPLE  target triple (default: this machine's)\n"
+    "  --max-batch N    compile: largest batch the object accepts (default 256)\n"
+    "  -fPIC            compile: position-independent code\n"
+    "  --quiet          only results, no progress\n"
+    "  --version        print the version and the LLVM used\n";
+
+bool parseInt(const std::string &flag, const std::string &text, long long &out) {
+  errno = 0;
+  char *end = nullptr;
+  out = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || out < 0) {
+    std::cerr << "nnc: error: " << flag << " expects a non-negative whole number, got '"
+              << text << "'\n";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
+  exitCode = 2;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto usageError = [&](const std::string &message) {
+    std::cerr << "nnc: error: " << message << "\n(run 'nnc --help' for usage)\n";
+    return false;
+  };
+  static const std::set<std::string> commands = {"check", "info",    "train",    "eval",
+                                                 "predict", "compile", "gradcheck"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      exitCode = 0;
+      return false;
+    }
+    if (a == "--version") {
+      std::cout << "nnc " << NNC_VERSION << " (LLVM " << NNC_LLVM_VERSION << ")\n";
+      exitCode = 0;
+      return false;
+    }
+    if (a.size() < 2 || a[0] != '-') {
+      if (o.command.empty()) {
+        if (!commands.count(a))
+          return usageError("unknown command '" + a + "'");
+        o.command = a;
+      } else if (o.file.empty()) {
+        o.file = a;
+      } else {
+        return usageError("unexpected argument '" + a + "'");
+      }
+      continue;
+    }
+    std::string value;
+    bool inlineValue = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      inlineValue = true;
+    }
+    static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC"};
+    if (flags.count(a)) {
+      if (inlineValue)
+        return usageError("option '" + a + "' takes no value");
+      if (a == "--trace")
+        o.trace = true;
+      else if (a == "--quiet")
+        o.quiet = true;
+      else
+        o.pic = true;
+      continue;
+    }
+    if (!inlineValue) {
+      if (i + 1 >= args.size())
+        return usageError("option '" + a + "' needs a value");
+      value = args[++i];
+    }
+    long long n = 0;
+    std::map<std::string, std::optional<long long> *> ints = {
+        {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
+        {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch}};
+    std::map<std::string, std::string *> strings = {
+        {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
+        {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
+        {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
+        {"--target", &o.target}};
+    if (ints.count(a)) {
+      if (!parseInt(a, value, n))
+        return false;
+      if (n == 0 && a != "--seed")
+        return usageError(a + " must be at least 1");
+      *ints[a] = n;
+    } else if (strings.count(a)) {
+      *strings[a] = value;
+    } else if (a == "--lr") {
+      char *end = nullptr;
+      double lr = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(lr > 0))
+        return usageError("--lr expects a positive number, got '" + value + "'");
+      o.lr = lr;
+    } else if (a == "--data") {
+      o.data.push_back(value);
+    } else if (a == "--test") {
+      o.test.push_back(value);
+    } else {
+      return usageError("unknown option '" + a + "'");
+    }
+  }
+  if (o.command.empty())
+    return usageError("no command given");
+  if (o.file.empty())
+    return usageError("no model file given");
+  static const std::set<std::string> stages = {"", "ast", "ir", "ir-grad", "llvm", "asm", "dot"};
+  if (!stages.count(o.emit))
+    return usageError("unknown --emit stage '" + o.emit +
+                      "'; expected ast, ir, ir-grad, llvm, asm or dot");
+  return true;
+}
+
+} // namespace nnc

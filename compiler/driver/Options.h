@@ -1,0 +1,27 @@
+//===- Options.h - the nnc command line -------------------------*- C++ -*-===//
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+struct Options {
+  std::string command; // check, info, train, eval, predict, compile, gradcheck
+  std::string file;
+  std::string emit;    // ast, ir, ir-grad, llvm, asm, dot
+  std::optional<long long> steps, epochs, batch, seed, printEvery, maxBatch;
+  std::optional<double> lr;
+  std::vector<std::string> data, test; // NAME=PATH or PATH
+  std::string paramsOut, initParams, params, input, output, header, prefix;
+  std::string cpu, target;
+  bool trace = false, quiet = false, pic = false;
+};
+
+/// Parses argv; on a usage error prints it and returns false with `exitCode`
+/// set (2), or 0 for --help / --version (already printed).
+bool parseOptions(int argc, char **argv, Options &options, int &exitCode);
+
+} // namespace nnc

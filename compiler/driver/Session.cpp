@@ -1,0 +1,96 @@
+//===- Session.cpp --------------------------------------------------------===//
+#include "driver/Session.h"
+
+#include "autodiff/Entries.h"
+#include "codegen/LLVMGen.h"
+#include "codegen/Target.h"
+#include "sema/ModelLowering.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <iostream>
+
+namespace nnc {
+
+Stage runFrontEnd(Session &s, bool forceF64) {
+  std::string text, error;
+  if (!readFile(s.opts.file, text, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return Stage::Failed;
+  }
+  s.source = std::make_unique<SourceFile>(s.opts.file, std::move(text));
+  s.diag = std::make_unique<DiagnosticEngine>(s.source.get());
+  try {
+    s.ast = parseModule(*s.source, *s.diag);
+    if (s.opts.emit == "ast") {
+      printAST(s.ast, std::cout);
+      return Stage::Done;
+    }
+    LoweringOptions lowering;
+    lowering.forceF64 = forceF64;
+    s.program = lowerModule(s.ast, *s.diag, lowering);
+    if (s.opts.emit == "ir") {
+      printProgram(*s.program, std::cout);
+      return Stage::Done;
+    }
+    if (s.opts.lr)
+      s.program->optimizer.lr = *s.opts.lr;
+    buildEntries(*s.program);
+    if (s.opts.emit == "ir-grad") {
+      printProgram(*s.program, std::cout);
+      return Stage::Done;
+    }
+    if (s.opts.emit == "dot") {
+      printDot(*s.program, std::cout);
+      return Stage::Done;
+    }
+  } catch (const CompileError &) {
+    return Stage::Failed;
+  }
+  return Stage::Continue;
+}
+
+Stage jitCompile(Session &s) {
+  auto context = std::make_unique<llvm::LLVMContext>();
+  CodegenOptions codegen;
+  codegen.prefix = defaultPrefix(s.program->modelName);
+  codegen.maxBatch = 1 << 20;
+  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
+  std::string error;
+  TargetOptions target;
+  target.cpu = s.opts.cpu;
+  auto machine = createTargetMachine(target, error);
+  if (!machine) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return Stage::Failed;
+  }
+  optimizeModule(*module, *machine);
+  if (s.opts.emit == "llvm") {
+    llvm::outs() << *module;
+    llvm::outs().flush();
+    return Stage::Done;
+  }
+  if (s.opts.emit == "asm") {
+    std::cout << emitAssembly(*module, *machine);
+    return Stage::Done;
+  }
+  s.jit = JITModel::create(std::move(module), std::move(context), codegen.prefix, error);
+  if (!s.jit) {
+    std::cerr << "nnc: error: JIT compilation failed: " << error << '\n';
+    return Stage::Failed;
+  }
+  return Stage::Continue;
+}
+
+int64_t optionOr(const std::optional<long long> &flag, const Program &p,
+                 const std::string &trainKey, int64_t fallback) {
+  if (flag)
+    return *flag;
+  auto it = p.trainOptions.find(trainKey);
+  return it != p.trainOptions.end() ? static_cast<int64_t>(it->second) : fallback;
+}
+
+} // namespace nnc

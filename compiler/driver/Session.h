@@ -1,0 +1,44 @@
+//===- Session.h - one run of the compiler pipeline -------------*- C++ -*-===//
+//
+// The pipeline as one readable sequence: parse -> lower (sema) -> entries
+// (autodiff, optimizer) -> LLVM IR -> O3 -> JIT. Each stage can be printed
+// with --emit, which stops the pipeline there.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "codegen/JIT.h"
+#include "driver/Options.h"
+#include "frontend/AST.h"
+#include "ir/Program.h"
+
+#include <memory>
+
+namespace nnc {
+
+struct Session {
+  Options opts;
+  std::unique_ptr<SourceFile> source;
+  std::unique_ptr<DiagnosticEngine> diag;
+  ModuleAST ast;
+  std::unique_ptr<Program> program;
+  std::unique_ptr<JITModel> jit;
+};
+
+/// What a stage tells the command: go on, stop with success (a stage was
+/// printed), or stop with failure (errors reported).
+enum class Stage { Continue, Done, Failed };
+
+/// Reads, parses and lowers the model and builds its entry points.
+Stage runFrontEnd(Session &s, bool forceF64 = false);
+/// Generates LLVM IR, optimises it for the host and JIT-compiles it.
+Stage jitCompile(Session &s);
+
+int runCommand(Session &s);
+int trainCommand(Session &s);
+
+/// Total steps implied by the options and the train block, etc.
+int64_t optionOr(const std::optional<long long> &flag, const Program &p,
+                 const std::string &trainKey, int64_t fallback);
+
+} // namespace nnc

@@ -1,0 +1,205 @@
+//===- Trainer.cpp - `nnc train`: the training loop -----------------------===//
+//
+// Each step gathers one batch from a seeded per-epoch shuffle (the last
+// partial batch of an epoch is dropped, as DataLoader(drop_last=True)) and
+// calls the compiled train_step: forward, backward and update in one native
+// function. Afterwards it reports what was learned.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/Dataset.h"
+#include "driver/ModelInstance.h"
+#include "driver/Session.h"
+
+#include "support/Diagnostics.h"
+#include "support/Json.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+#include <random>
+
+namespace nnc {
+namespace {
+
+std::string fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+bool trainingData(Session &s, Dataset &d) {
+  const Program &p = *s.program;
+  if (!s.opts.data.empty()) {
+    if (!loadDataset(p, s.opts.data, d))
+      return false;
+  } else if (!inlineDataset(p, "train", d)) {
+    std::cerr << "nnc: error: no training data: give --data NAME=PATH (or a CSV whose "
+                 "columns are named after the inputs), or write a data { } block\n";
+    return false;
+  }
+  std::vector<std::string> missing = missingColumns(p, d, true);
+  if (!missing.empty()) {
+    std::cerr << "nnc: error: " << d.origin << " has no data for '" << missing[0] << "'\n";
+    return false;
+  }
+  return true;
+}
+
+/// Loss averaged over all of `d` (the eval entry averages per chunk).
+bool datasetLoss(ModelInstance &m, const Dataset &d, int64_t chunk, double &loss,
+                 std::vector<std::vector<double>> *outputs = nullptr) {
+  double total = 0;
+  std::vector<std::vector<double>> r;
+  for (int64_t begin = 0; begin < d.samples; begin += chunk) {
+    std::vector<int64_t> idx(std::min(chunk, d.samples - begin));
+    std::iota(idx.begin(), idx.end(), begin);
+    if (!m.run("eval", d, idx, r))
+      return false;
+    total += r[0][0] * static_cast<double>(idx.size());
+    if (outputs) {
+      outputs->resize(r.size() - 1);
+      for (size_t o = 1; o < r.size(); ++o)
+        (*outputs)[o - 1].insert((*outputs)[o - 1].end(), r[o].begin(), r[o].end());
+    }
+  }
+  loss = total / static_cast<double>(d.samples);
+  return true;
+}
+
+void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t batch) {
+  std::vector<int64_t> idx(batch);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::vector<std::vector<double>> r;
+  if (!m.run("trace", d, idx, r))
+    return;
+  std::cout << "trace of the first batch (" << batch << " samples), before training:\n";
+  for (size_t i = 0; i < p.named.size(); ++i) {
+    const TensorType &t = p.named[i].second->type;
+    std::vector<int64_t> dims = t.dims;
+    if (t.batched)
+      dims.insert(dims.begin(), batch);
+    std::cout << "  " << p.named[i].first << " = " << formatTensor(r[2 * i], dims, false) << '\n'
+              << "  dloss/d" << p.named[i].first << " = "
+              << formatTensor(r[2 * i + 1], dims, false) << '\n';
+  }
+}
+
+} // namespace
+
+int trainCommand(Session &s) {
+  const Program &p = *s.program;
+  Dataset data;
+  if (!trainingData(s, data))
+    return 1;
+  int64_t batch = optionOr(s.opts.batch, p, "batch", 32);
+  batch = std::min(batch, data.samples);
+  int64_t stepsPerEpoch = data.samples / batch;
+  bool stepsGiven = s.opts.steps || (!s.opts.epochs && p.trainOptions.count("steps"));
+  int64_t epochs = optionOr(s.opts.epochs, p, "epochs", 1);
+  int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
+  uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
+  int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
+
+  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
+  if (!model)
+    return 1;
+  if (!s.opts.initParams.empty() && !model->loadParamsJson(s.opts.initParams))
+    return 1;
+  if (s.opts.trace)
+    printTrace(*model, p, data, batch);
+
+  if (!s.opts.quiet)
+    std::cout << "training " << p.modelName << ": " << data.samples << " samples ("
+              << data.origin << "), batch " << batch << ", " << steps << " steps, "
+              << p.optimizer.kind << " lr " << formatNumber(p.optimizer.lr) << '\n';
+
+  std::mt19937_64 shuffle(seed);
+  std::vector<int64_t> order(data.samples);
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<int64_t> idx(batch);
+  std::vector<std::vector<double>> r;
+  int64_t position = stepsPerEpoch; // forces a shuffle before the first step
+  int64_t epoch = 0;
+  double loss = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t step = 1; step <= steps; ++step) {
+    if (position == stepsPerEpoch) {
+      if (data.samples > 1)
+        std::shuffle(order.begin(), order.end(), shuffle);
+      position = 0;
+      ++epoch;
+    }
+    std::copy(order.begin() + position * batch, order.begin() + (position + 1) * batch, idx.begin());
+    ++position;
+    if (!model->run("train_step", data, idx, r))
+      return 1;
+    loss = r[0][0];
+    if (!std::isfinite(loss)) {
+      std::cerr << "nnc: error: the loss became " << formatNumber(loss) << " at step " << step
+                << "; lower the learning rate (--lr) or check the data\n";
+      return 1;
+    }
+    if (!s.opts.quiet && (step % printEvery == 0 || step == steps)) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cout << "step " << step << "/" << steps << "  epoch " << epoch << "  loss "
+                << fixed(loss, 6) << "  (" << fixed(step / std::max(secs, 1e-9), 3)
+                << " steps/s)\n";
+    }
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  double trainLoss = 0;
+  std::vector<std::vector<double>> outputs;
+  if (!datasetLoss(*model, data, std::min<int64_t>(data.samples, 1024), trainLoss, &outputs))
+    return 1;
+  std::cout << "trained " << steps << " steps in " << fixed(secs, 3) << " s; loss on the "
+            << "training data " << formatNumber(trainLoss) << '\n';
+  if (p.parameterCount() <= 24) {
+    std::cout << "learned parameters:\n";
+    for (size_t i = 0; i < p.state.size(); ++i)
+      if (p.state[i].kind != StateTensor::Kind::OptState)
+        std::cout << "  " << p.state[i].name << " = "
+                  << formatTensor(model->stateValues(static_cast<int>(i)), p.state[i].type.dims,
+                                  p.state[i].type.dtype == DType::F32)
+                  << '\n';
+  }
+  if (data.samples <= 8) {
+    std::cout << "outputs on the training data:\n";
+    for (size_t o = 0; o < p.outputs.size(); ++o) {
+      const TensorType &t = p.outputs[o].node->type;
+      std::vector<int64_t> dims = t.dims;
+      dims.insert(dims.begin(), t.batched ? data.samples : 1);
+      std::cout << "  " << p.outputs[o].name << " = "
+                << formatTensor(outputs[o], dims, t.dtype == DType::F32) << '\n';
+    }
+  }
+
+  Dataset test;
+  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test)
+                                       : inlineDataset(p, "test", test);
+  if (!s.opts.test.empty() && !haveTest)
+    return 1;
+  if (haveTest) {
+    double testLoss = 0;
+    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 256), testLoss))
+      return 1;
+    std::cout << "test loss " << formatNumber(testLoss) << " on " << test.samples
+              << " samples (" << test.origin << ")\n";
+  }
+
+  if (!s.opts.paramsOut.empty()) {
+    std::string error;
+    if (!writeFileAtomic(s.opts.paramsOut, model->paramsJson(), error)) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return 1;
+    }
+    if (!s.opts.quiet)
+      std::cout << "wrote parameters to " << s.opts.paramsOut << '\n';
+  }
+  return 0;
+}
+
+} // namespace nnc

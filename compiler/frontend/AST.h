@@ -1,0 +1,80 @@
+//===- AST.h - the abstract syntax tree of a .nn model ---------*- C++ -*-===//
+//
+// Plain structs built by ASTBuilder from ANTLR's parse tree. Nothing after
+// the AST knows ANTLR exists. The pipe `x |> f(a)` is already desugared here
+// into the call `f(x, a)`.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "support/Diagnostics.h"
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+struct Expr;
+using ExprPtr = std::unique_ptr<Expr>;
+
+struct Expr {
+  enum class Kind { Number, Name, Call, Neg, Binary, Array };
+  Kind kind;
+  SourceLoc loc;
+  double number = 0;           // Number
+  std::string name;            // Name; callee of Call
+  char op = 0;                 // Binary: one of + - * / @ ^
+  std::vector<ExprPtr> operands;     // Neg: 1, Binary: 2, Array/Call: n
+  std::vector<std::string> argNames; // Call: "" for positional arguments
+  std::vector<SourceLoc> argLocs;    // Call: where each argument starts
+
+  Expr(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
+  /// The named argument `key` of a call, or nullptr.
+  const Expr *namedArg(const std::string &key) const;
+};
+
+/// `f64[2, 2]`; dtype empty when no type was written.
+struct TypeSpec {
+  std::string dtype;
+  std::vector<int64_t> dims;
+  SourceLoc loc;
+  bool present() const { return !dtype.empty(); }
+};
+
+/// One `key: value` entry of a data/train block or an optimizer argument.
+struct KeyValue {
+  std::string key;
+  SourceLoc loc;
+  ExprPtr value;
+};
+
+struct Decl {
+  enum class Kind { Input, Target, Param, Const, Output, Loss, Optimizer,
+                    Data, Train, Let };
+  Kind kind;
+  SourceLoc loc;      // the keyword (or the name of a Let)
+  std::string name;   // value name; optimizer name; data block name
+  SourceLoc nameLoc;
+  TypeSpec type;
+  ExprPtr value;      // may be null (param without init, `output o`)
+  std::vector<KeyValue> entries; // Optimizer args, Data and Train entries
+
+  Decl(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
+};
+
+struct ModuleAST {
+  std::string name;
+  SourceLoc loc;
+  std::vector<Decl> decls;
+};
+
+/// Parses `file` into an AST; syntax errors are reported to `diag` and
+/// CompileError is thrown when there was any.
+ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag);
+
+/// Prints the AST as an indented tree (`--emit=ast`).
+void printAST(const ModuleAST &module, std::ostream &os);
+
+} // namespace nnc

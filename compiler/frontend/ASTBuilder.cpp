@@ -1,0 +1,258 @@
+//===- ASTBuilder.cpp - ANTLR parse tree to AST ---------------------------===//
+//
+// The only file that includes ANTLR-generated headers. ANTLR's console error
+// listeners are replaced by one that reports through DiagnosticEngine, and
+// any exception from the runtime is caught here.
+//
+//===----------------------------------------------------------------------===//
+#include "frontend/AST.h"
+
+#include "NNLexer.h"
+#include "NNParser.h"
+#include "antlr4-runtime.h"
+
+#include <cstdlib>
+
+namespace nnc {
+namespace {
+
+SourceLoc locOf(antlr4::Token *token) {
+  if (!token)
+    return {};
+  return {static_cast<int>(token->getLine()),
+          static_cast<int>(token->getCharPositionInLine()) + 1};
+}
+
+SourceLoc locOf(antlr4::ParserRuleContext *ctx) { return locOf(ctx->getStart()); }
+
+SourceLoc locOf(antlr4::tree::TerminalNode *node) {
+  return node ? locOf(node->getSymbol()) : SourceLoc{};
+}
+
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+public:
+  explicit SyntaxErrorListener(DiagnosticEngine &diag) : diag_(diag) {}
+
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t line,
+                   size_t col, const std::string &msg,
+                   std::exception_ptr) override {
+    SourceLoc loc{static_cast<int>(line), static_cast<int>(col) + 1};
+    // Only the first error: later ones are usually echoes of it.
+    if (diag_.errorCount() > 0)
+      return;
+    if (offending && offending->getType() == NNLexer::ERRCHAR) {
+      diag_.error(loc, "unexpected character '" + offending->getText() + "'");
+      return;
+    }
+    diag_.error(loc, "syntax error: " + msg);
+  }
+
+private:
+  DiagnosticEngine &diag_;
+};
+
+/// Builds AST nodes from parse-tree contexts; one method per grammar rule.
+class Builder {
+public:
+  // program : 'model' ID decl* EOF
+  ModuleAST build(NNParser::ProgramContext *ctx) {
+    ModuleAST module;
+    module.name = ctx->ID()->getText();
+    module.loc = locOf(ctx->ID());
+    for (auto *d : ctx->decl())
+      module.decls.push_back(decl(d));
+    return module;
+  }
+
+private:
+  // decl : one labelled alternative per declaration kind
+  Decl decl(NNParser::DeclContext *ctx) {
+    using K = Decl::Kind;
+    if (auto *c = dynamic_cast<NNParser::InputDeclContext *>(ctx))
+      return typed(K::Input, c, c->ID(), c->type());
+    if (auto *c = dynamic_cast<NNParser::TargetDeclContext *>(ctx))
+      return typed(K::Target, c, c->ID(), c->type());
+    if (auto *c = dynamic_cast<NNParser::ParamDeclContext *>(ctx)) {
+      Decl d = typed(K::Param, c, c->ID(), c->type());
+      if (c->expr())
+        d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::ConstDeclContext *>(ctx)) {
+      Decl d = named(K::Const, c, c->ID());
+      if (c->type())
+        d.type = type(c->type());
+      d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::OutputDeclContext *>(ctx)) {
+      Decl d = named(K::Output, c, c->ID());
+      if (c->expr())
+        d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::LossDeclContext *>(ctx)) {
+      Decl d(K::Loss, locOf(c));
+      d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::OptimizerDeclContext *>(ctx)) {
+      Decl d = named(K::Optimizer, c, c->ID());
+      if (c->argList())
+        for (auto *a : c->argList()->arg())
+          d.entries.push_back(
+              {a->ID() ? a->ID()->getText() : "", locOf(a), expr(a->expr())});
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::DataDeclContext *>(ctx)) {
+      Decl d(K::Data, locOf(c));
+      d.name = c->ID() ? c->ID()->getText() : "train";
+      d.nameLoc = c->ID() ? locOf(c->ID()) : locOf(c);
+      d.entries = entries(c->dataEntry());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::TrainDeclContext *>(ctx)) {
+      Decl d(K::Train, locOf(c));
+      d.entries = entries(c->dataEntry());
+      return d;
+    }
+    auto *c = dynamic_cast<NNParser::LetDeclContext *>(ctx);
+    Decl d = named(K::Let, c, c->ID());
+    d.loc = d.nameLoc;
+    d.value = expr(c->expr());
+    return d;
+  }
+
+  Decl named(Decl::Kind kind, antlr4::ParserRuleContext *ctx,
+             antlr4::tree::TerminalNode *id) {
+    Decl d(kind, locOf(ctx));
+    d.name = id->getText();
+    d.nameLoc = locOf(id);
+    return d;
+  }
+
+  Decl typed(Decl::Kind kind, antlr4::ParserRuleContext *ctx,
+             antlr4::tree::TerminalNode *id, NNParser::TypeContext *t) {
+    Decl d = named(kind, ctx, id);
+    d.type = type(t);
+    return d;
+  }
+
+  // type : ID ('[' INT (',' INT)* ']')?
+  TypeSpec type(NNParser::TypeContext *ctx) {
+    TypeSpec t;
+    t.dtype = ctx->ID()->getText();
+    t.loc = locOf(ctx);
+    for (auto *dim : ctx->INT()) {
+      // Parsed with overflow saturation; sema rejects absurd sizes.
+      errno = 0;
+      long long v = std::strtoll(dim->getText().c_str(), nullptr, 10);
+      t.dims.push_back(errno ? INT64_MAX : v);
+    }
+    return t;
+  }
+
+  // dataEntry : ID ':' expr
+  std::vector<KeyValue> entries(const std::vector<NNParser::DataEntryContext *> &list) {
+    std::vector<KeyValue> result;
+    for (auto *e : list)
+      result.push_back({e->ID()->getText(), locOf(e->ID()), expr(e->expr())});
+    return result;
+  }
+
+  ExprPtr expr(NNParser::ExprContext *ctx) {
+    if (auto *c = dynamic_cast<NNParser::PrimaryExprContext *>(ctx))
+      return primary(c->primary());
+    if (auto *c = dynamic_cast<NNParser::PowExprContext *>(ctx))
+      return binary('^', c->expr(0), c->expr(1), locOf(c->expr(1)->getStart()));
+    if (auto *c = dynamic_cast<NNParser::NegExprContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Neg, locOf(c));
+      e->operands.push_back(expr(c->expr()));
+      return e;
+    }
+    if (auto *c = dynamic_cast<NNParser::MulExprContext *>(ctx))
+      return binary(c->op->getText()[0], c->expr(0), c->expr(1), locOf(c->op));
+    if (auto *c = dynamic_cast<NNParser::AddExprContext *>(ctx))
+      return binary(c->op->getText()[0], c->expr(0), c->expr(1), locOf(c->op));
+    // pipeExpr : expr '|>' ID ('(' argList? ')')?   ==>   ID(expr, args...)
+    auto *c = dynamic_cast<NNParser::PipeExprContext *>(ctx);
+    auto call = std::make_unique<Expr>(Expr::Kind::Call, locOf(c->ID()));
+    call->name = c->ID()->getText();
+    call->argLocs.push_back(locOf(c->expr()));
+    call->operands.push_back(expr(c->expr()));
+    call->argNames.push_back("");
+    if (c->argList())
+      addArgs(*call, c->argList());
+    return call;
+  }
+
+  ExprPtr binary(char op, NNParser::ExprContext *lhs, NNParser::ExprContext *rhs,
+                 SourceLoc loc) {
+    auto e = std::make_unique<Expr>(Expr::Kind::Binary, loc);
+    e->op = op;
+    e->operands.push_back(expr(lhs));
+    e->operands.push_back(expr(rhs));
+    return e;
+  }
+
+  ExprPtr primary(NNParser::PrimaryContext *ctx) {
+    if (auto *c = dynamic_cast<NNParser::NumberLitContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Number, locOf(c));
+      e->number = std::strtod(c->getText().c_str(), nullptr);
+      return e;
+    }
+    if (auto *c = dynamic_cast<NNParser::CallExprContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Call, locOf(c));
+      e->name = c->ID()->getText();
+      if (c->argList())
+        addArgs(*e, c->argList());
+      return e;
+    }
+    if (auto *c = dynamic_cast<NNParser::NameRefContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Name, locOf(c));
+      e->name = c->ID()->getText();
+      return e;
+    }
+    if (auto *c = dynamic_cast<NNParser::ParenExprContext *>(ctx))
+      return expr(c->expr());
+    auto *c = dynamic_cast<NNParser::ArrayLitContext *>(ctx);
+    auto e = std::make_unique<Expr>(Expr::Kind::Array, locOf(c));
+    for (auto *item : c->expr())
+      e->operands.push_back(expr(item));
+    return e;
+  }
+
+  // argList : arg (',' arg)* ;  arg : (ID ':')? expr
+  void addArgs(Expr &call, NNParser::ArgListContext *list) {
+    for (auto *a : list->arg()) {
+      call.argNames.push_back(a->ID() ? a->ID()->getText() : "");
+      call.argLocs.push_back(locOf(a));
+      call.operands.push_back(expr(a->expr()));
+    }
+  }
+};
+
+} // namespace
+
+ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag) {
+  antlr4::ANTLRInputStream input(file.text());
+  NNLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  NNParser parser(&tokens);
+  SyntaxErrorListener listener(diag);
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&listener);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&listener);
+
+  NNParser::ProgramContext *tree = nullptr;
+  try {
+    tree = parser.program();
+  } catch (const std::exception &e) {
+    diag.fatal({}, std::string("parser failure: ") + e.what());
+  }
+  diag.checkpoint();
+  return Builder().build(tree);
+}
+
+} // namespace nnc

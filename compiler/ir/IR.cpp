@@ -1,0 +1,210 @@
+//===- IR.cpp - node builders and type rules ------------------------------===//
+#include "ir/IR.h"
+
+#include <cassert>
+#include <sstream>
+
+namespace nnc {
+
+const char *dtypeName(DType t) { return t == DType::F32 ? "f32" : "f64"; }
+
+int64_t TensorType::elementsPerSample() const {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
+std::string TensorType::shapeStr() const {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < dims.size(); ++i)
+    os << (i ? ", " : "") << dims[i];
+  os << ']';
+  return os.str();
+}
+
+std::string TensorType::str() const {
+  std::ostringstream os;
+  os << dtypeName(dtype);
+  if (batched || !dims.empty()) {
+    os << '[';
+    bool first = true;
+    if (batched) {
+      os << 'B';
+      first = false;
+    }
+    for (int64_t d : dims) {
+      os << (first ? "" : ", ") << d;
+      first = false;
+    }
+    os << ']';
+  }
+  return os.str();
+}
+
+const char *opName(OpKind op) {
+  switch (op) {
+  case OpKind::Input: return "input";
+  case OpKind::Param: return "param";
+  case OpKind::Constant: return "constant";
+  case OpKind::BatchSize: return "batch_size";
+  case OpKind::Neg: return "neg";
+  case OpKind::Exp: return "exp";
+  case OpKind::Log: return "log";
+  case OpKind::Sigmoid: return "sigmoid";
+  case OpKind::Tanh: return "tanh";
+  case OpKind::Relu: return "relu";
+  case OpKind::Step: return "step";
+  case OpKind::Sign: return "sign";
+  case OpKind::Sqrt: return "sqrt";
+  case OpKind::Sin: return "sin";
+  case OpKind::Cos: return "cos";
+  case OpKind::Abs: return "abs";
+  case OpKind::Add: return "add";
+  case OpKind::Sub: return "sub";
+  case OpKind::Mul: return "mul";
+  case OpKind::Div: return "div";
+  case OpKind::Pow: return "pow";
+  case OpKind::BroadcastTo: return "broadcast_to";
+  case OpKind::SumTo: return "sum_to";
+  case OpKind::Reshape: return "reshape";
+  case OpKind::MatMul: return "matmul";
+  }
+  return "?";
+}
+
+bool isUnaryElementwise(OpKind op) {
+  return op >= OpKind::Neg && op <= OpKind::Abs;
+}
+
+bool isBinaryElementwise(OpKind op) {
+  return op >= OpKind::Add && op <= OpKind::Pow;
+}
+
+std::vector<int64_t> fullDims(const TensorType &t) {
+  std::vector<int64_t> dims;
+  if (t.batched)
+    dims.push_back(kBatchDim);
+  dims.insert(dims.end(), t.dims.begin(), t.dims.end());
+  return dims;
+}
+
+bool broadcastTypes(const TensorType &a, const TensorType &b, TensorType &out) {
+  out.dtype = a.dtype;
+  out.batched = a.batched || b.batched;
+  size_t rank = std::max(a.dims.size(), b.dims.size());
+  out.dims.assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    // Right-aligned: missing leading dims count as 1.
+    int64_t da = i < rank - a.dims.size() ? 1 : a.dims[i - (rank - a.dims.size())];
+    int64_t db = i < rank - b.dims.size() ? 1 : b.dims[i - (rank - b.dims.size())];
+    if (da != db && da != 1 && db != 1)
+      return false;
+    out.dims[i] = da == 1 ? db : da;
+  }
+  return true;
+}
+
+Node *Graph::add(std::unique_ptr<Node> node) {
+  node->id = static_cast<int>(nodes_.size());
+  nodes_.push_back(std::move(node));
+  return nodes_.back().get();
+}
+
+Node *Graph::input(const std::string &name, const TensorType &t, SourceLoc loc) {
+  auto n = std::make_unique<Node>(OpKind::Input, t);
+  n->name = name;
+  n->loc = loc;
+  return add(std::move(n));
+}
+
+Node *Graph::param(const std::string &name, const TensorType &t, int stateIndex,
+                   SourceLoc loc) {
+  auto n = std::make_unique<Node>(OpKind::Param, t);
+  n->name = name;
+  n->stateIndex = stateIndex;
+  n->loc = loc;
+  return add(std::move(n));
+}
+
+Node *Graph::constant(DType dtype, std::vector<int64_t> dims,
+                      std::vector<double> data) {
+  TensorType t{dtype, std::move(dims), false};
+  assert(data.size() == 1 || static_cast<int64_t>(data.size()) == t.elementsPerSample());
+  auto n = std::make_unique<Node>(OpKind::Constant, t);
+  n->data = std::move(data);
+  return add(std::move(n));
+}
+
+Node *Graph::batchSize(DType dtype) {
+  return add(std::make_unique<Node>(OpKind::BatchSize, TensorType{dtype, {}, false}));
+}
+
+Node *Graph::unary(OpKind op, Node *x) {
+  assert(isUnaryElementwise(op));
+  auto n = std::make_unique<Node>(op, x->type);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::binary(OpKind op, Node *a, Node *b) {
+  assert(isBinaryElementwise(op) && a->type == b->type);
+  auto n = std::make_unique<Node>(op, a->type);
+  n->operands = {a, b};
+  return add(std::move(n));
+}
+
+Node *Graph::broadcastTo(Node *x, const TensorType &t) {
+  auto n = std::make_unique<Node>(OpKind::BroadcastTo, t);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::sumTo(Node *x, const TensorType &t) {
+  auto n = std::make_unique<Node>(OpKind::SumTo, t);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::reshape(Node *x, std::vector<int64_t> dims) {
+  TensorType t{x->type.dtype, std::move(dims), x->type.batched};
+  assert(t.elementsPerSample() == x->type.elementsPerSample());
+  auto n = std::make_unique<Node>(OpKind::Reshape, t);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::matmul(Node *a, Node *b, bool transA, bool transB) {
+  std::vector<int64_t> fa = fullDims(a->type), fb = fullDims(b->type);
+  assert(fa.size() == 2 && fb.size() == 2);
+  int64_t m = transA ? fa[1] : fa[0];
+  int64_t n = transB ? fb[0] : fb[1];
+  assert((transA ? fa[0] : fa[1]) == (transB ? fb[1] : fb[0]));
+  assert(n != kBatchDim && "a batch dimension may only lead the result");
+  TensorType t{a->type.dtype, {}, m == kBatchDim};
+  if (m != kBatchDim)
+    t.dims.push_back(m);
+  t.dims.push_back(n);
+  auto node = std::make_unique<Node>(OpKind::MatMul, t);
+  node->operands = {a, b};
+  node->transA = transA;
+  node->transB = transB;
+  return add(std::move(node));
+}
+
+Node *Graph::fitTo(Node *x, const TensorType &t) {
+  if (x->type == t)
+    return x;
+  TensorType joined;
+  if (broadcastTypes(x->type, t, joined) && joined == t)
+    return broadcastTo(x, t);
+  return sumTo(x, t);
+}
+
+Node *Graph::fill(double value, const TensorType &t) {
+  Node *s = scalar(t.dtype, value);
+  return t.isScalar() && !t.batched ? s : broadcastTo(s, t);
+}
+
+} // namespace nnc

@@ -1,0 +1,28 @@
+//===- Program.cpp --------------------------------------------------------===//
+#include "ir/Program.h"
+
+namespace nnc {
+
+int64_t Program::parameterCount() const {
+  int64_t n = 0;
+  for (const StateTensor &s : state)
+    if (s.kind != StateTensor::Kind::OptState)
+      n += s.type.elementsPerSample();
+  return n;
+}
+
+const Entry *Program::entry(const std::string &name) const {
+  for (const Entry &e : entries)
+    if (e.name == name)
+      return &e;
+  return nullptr;
+}
+
+const InlineData *Program::dataset(const std::string &name) const {
+  for (const InlineData &d : datasets)
+    if (d.name == name)
+      return &d;
+  return nullptr;
+}
+
+} // namespace nnc

@@ -1,0 +1,109 @@
+//===- Program.h - a whole model: graph, state, interface, entries -*- C++ -*-===//
+//
+// Sema produces a Program holding the forward graph; autodiff adds gradient
+// and optimizer-update nodes to the same graph; entry points (predict,
+// train_step, ...) name which nodes a compiled function takes, returns and
+// writes back. Codegen turns each entry into one native function.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/IR.h"
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+/// How a state tensor gets its first value (mirrors nnrt_init_kind).
+struct InitSpec {
+  enum class Kind { Zeros, Constant, Data, Uniform, Normal, TruncatedNormal };
+  Kind kind = Kind::Zeros;
+  double a = 0, b = 0;       // constant value | low, high | mean, std
+  std::vector<double> data;  // Kind::Data
+};
+
+/// A tensor that lives in the model between calls.
+struct StateTensor {
+  enum class Kind { Param, Frozen, OptState }; // mirrors nnrt_tensor_kind
+  std::string name;
+  TensorType type;
+  Kind kind = Kind::Param;
+  InitSpec init;
+  Node *node = nullptr; // its Param node in the graph
+  SourceLoc loc;
+};
+
+/// An input or target of the model.
+struct Interface {
+  std::string name;
+  Node *node = nullptr; // Input node
+  bool isTarget = false;
+  SourceLoc loc;
+};
+
+/// A named model output.
+struct Output {
+  std::string name;
+  Node *node = nullptr;
+  SourceLoc loc;
+};
+
+struct OptimizerSpec {
+  std::string kind = "sgd";
+  double lr = 0.01, momentum = 0, weightDecay = 0;
+  bool nesterov = false;
+  SourceLoc loc;
+};
+
+/// A data set written in the model (`data { ... }` / `data test { ... }`):
+/// per name, the samples flattened, and the number of samples.
+struct InlineData {
+  std::string name;
+  std::map<std::string, std::vector<double>> columns;
+  int64_t samples = 0;
+  SourceLoc loc;
+};
+
+/// A compiled function's contract: arguments (Input nodes), results (nodes
+/// copied to caller buffers), and state updates applied after everything
+/// else has been computed.
+struct Entry {
+  std::string name;
+  std::vector<Node *> args;
+  std::vector<Node *> results;
+  std::vector<std::string> resultNames;
+  std::vector<std::pair<int, Node *>> updates; // state index <- new value
+};
+
+struct Program {
+  std::string modelName;
+  SourceLoc loc;
+  Graph graph;
+  std::vector<StateTensor> state;
+  std::vector<Interface> inputs; // inputs then targets, in declaration order
+  std::vector<Output> outputs;
+  Node *loss = nullptr;          // scalar, unbatched (already batch-averaged)
+  SourceLoc lossLoc;
+  OptimizerSpec optimizer;
+  /// Values the user named (let bindings), in order, for tracing.
+  std::vector<std::pair<std::string, Node *>> named;
+  std::vector<InlineData> datasets;
+  std::map<std::string, double> trainOptions; // train { batch: 50, ... }
+  std::vector<Entry> entries;
+
+  DType lossDType() const { return loss ? loss->type.dtype : DType::F32; }
+  int64_t parameterCount() const; // learnable scalars
+  const Entry *entry(const std::string &name) const;
+  const InlineData *dataset(const std::string &name) const;
+};
+
+/// Text form of the graph (`--emit=ir`): every node reachable from the
+/// entries (or all nodes when there are none).
+void printProgram(const Program &p, std::ostream &os);
+/// Graphviz of the forward and gradient graph (`--emit=dot`).
+void printDot(const Program &p, std::ostream &os);
+
+} // namespace nnc

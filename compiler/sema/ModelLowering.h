@@ -1,0 +1,25 @@
+//===- ModelLowering.h - sema: typed AST to the tensor IR -------*- C++ -*-===//
+//
+// Resolves names, infers per-sample shapes and dtypes, checks every use, and
+// builds the forward graph of a Program. All user-facing type and shape
+// errors are reported here, with the location of the offending expression.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/AST.h"
+#include "ir/Program.h"
+
+namespace nnc {
+
+struct LoweringOptions {
+  /// Compile every f32 tensor as f64 (`nnc gradcheck` checks in float64).
+  bool forceF64 = false;
+};
+
+/// Builds the Program for `module`; throws CompileError after reporting.
+std::unique_ptr<Program> lowerModule(const ModuleAST &module,
+                                     DiagnosticEngine &diag,
+                                     const LoweringOptions &options = {});
+
+} // namespace nnc

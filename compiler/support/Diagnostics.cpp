@@ -1,0 +1,110 @@
+//===- Diagnostics.cpp ----------------------------------------------------===//
+#include "support/Diagnostics.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace nnc {
+
+SourceFile::SourceFile(std::string path, std::string text)
+    : path_(std::move(path)), text_(std::move(text)) {
+  lineStarts_.push_back(0);
+  for (size_t i = 0; i < text_.size(); ++i)
+    if (text_[i] == '\n')
+      lineStarts_.push_back(i + 1);
+}
+
+std::string SourceFile::lineText(int line) const {
+  if (line < 1 || static_cast<size_t>(line) > lineStarts_.size())
+    return "";
+  size_t begin = lineStarts_[line - 1];
+  size_t end = text_.find('\n', begin);
+  if (end == std::string::npos)
+    end = text_.size();
+  std::string result = text_.substr(begin, end - begin);
+  if (!result.empty() && result.back() == '\r')
+    result.pop_back();
+  return result;
+}
+
+void DiagnosticEngine::report(const char *kind, SourceLoc loc,
+                              const std::string &message) {
+  std::ostringstream out;
+  out << (file_ ? file_->path() : std::string("<input>"));
+  if (loc.valid())
+    out << ':' << loc.line << ':' << loc.col;
+  out << ": " << kind << ": " << message << '\n';
+  if (file_ && loc.valid()) {
+    std::string line = file_->lineText(loc.line);
+    out << line << '\n';
+    // Keep tabs so the caret lines up under the same column.
+    std::string caret;
+    for (int i = 1; i < loc.col && i - 1 < static_cast<int>(line.size()); ++i)
+      caret += line[i - 1] == '\t' ? '\t' : ' ';
+    out << caret << "^\n";
+  }
+  std::cerr << out.str();
+}
+
+void DiagnosticEngine::error(SourceLoc loc, const std::string &message) {
+  ++errors_;
+  report("error", loc, message);
+}
+
+void DiagnosticEngine::note(SourceLoc loc, const std::string &message) {
+  report("note", loc, message);
+}
+
+void DiagnosticEngine::warning(SourceLoc loc, const std::string &message) {
+  report("warning", loc, message);
+}
+
+void DiagnosticEngine::fatal(SourceLoc loc, const std::string &message) {
+  error(loc, message);
+  throw CompileError{};
+}
+
+bool readFile(const std::string &path, std::string &contents,
+              std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    error = "cannot read '" + path + "'";
+    return false;
+  }
+  contents = buffer.str();
+  return true;
+}
+
+bool writeFileAtomic(const std::string &path, const std::string &contents,
+                     std::string &error) {
+  std::string temp = path + ".tmp." + std::to_string(getpid());
+  FILE *f = std::fopen(temp.c_str(), "wb");
+  if (!f) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  bool ok = std::fwrite(contents.data(), 1, contents.size(), f) ==
+            contents.size();
+  ok = (std::fflush(f) == 0) && ok;
+  ok = (fsync(fileno(f)) == 0) && ok;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
+    error = "cannot write '" + path + "': " + std::strerror(errno);
+    std::remove(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
+} // namespace nnc

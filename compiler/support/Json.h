@@ -1,0 +1,34 @@
+//===- Json.h - the small JSON reader and number formatting -----*- C++ -*-===//
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnc {
+
+struct Json {
+  enum class Kind { Null, Bool, Number, String, Array, Object };
+  Kind kind = Kind::Null;
+  bool boolean = false;
+  double number = 0;
+  std::string string;
+  std::vector<Json> items;                          // Array
+  std::vector<std::pair<std::string, Json>> members; // Object, in file order
+  int line = 0, col = 0;                            // where the value starts
+
+  const Json *get(const std::string &key) const;
+};
+
+/// Parses `text`; false with `error` as "line:col: message" on bad input.
+bool parseJson(const std::string &text, Json &out, std::string &error);
+
+/// Shortest text that reads back as exactly `v` (as a double, or as a float
+/// when `single`). Non-finite values print as NaN / Infinity / -Infinity.
+std::string formatNumber(double v, bool single = false);
+
+/// Flattens nested arrays of numbers; dims receives the nesting shape.
+/// False when ragged or not all numbers.
+bool flattenNumbers(const Json &j, std::vector<double> &data, std::vector<int64_t> &dims);
+
+} // namespace nnc

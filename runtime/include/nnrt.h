@@ -1,0 +1,154 @@
+/*===- nnrt.h - the nnc runtime: C API shared by generated code and hosts -===*
+ *
+ * libnnrt is what a compiled model links against, and all it links against:
+ * plain C99 with libc and libm only. A compiled model (JIT or object file)
+ * contains its kernels plus one constant `nnrt_model_desc` describing its
+ * state tensors and entry points; the runtime owns allocation, initialisation,
+ * argument checking and error messages, so generated code stays pure math.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef NNRT_H
+#define NNRT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of the descriptor layout below; generated code stores it. */
+#define NNRT_ABI_VERSION 1
+
+/** Element types (also the `dtype` reported by PREFIX_param). */
+enum nnrt_dtype { NNRT_F32 = 0, NNRT_F64 = 1, NNRT_I32 = 2 };
+
+/** Return codes of every `int` function: 0 on success. */
+enum nnrt_status {
+  NNRT_OK = 0,
+  NNRT_EINVAL = 1, /* null pointer or bad argument */
+  NNRT_EBATCH = 2, /* batch <= 0 or above the limit the model was built for */
+  NNRT_ENOMEM = 3, /* allocation failed */
+  NNRT_ENOENT = 4, /* unknown entry point or name */
+  NNRT_EIO = 5,    /* file could not be read or written */
+  NNRT_EFORMAT = 6 /* file is not what it should be */
+};
+
+/** Kinds of state tensors. */
+enum nnrt_tensor_kind {
+  NNRT_PARAM = 0,     /* trainable parameter */
+  NNRT_FROZEN = 1,    /* parameter not updated by training */
+  NNRT_OPT_STATE = 2  /* optimizer state (momentum buffers, step counts) */
+};
+
+/** How a state tensor is initialised by nnrt_model_create. */
+enum nnrt_init_kind {
+  NNRT_INIT_ZEROS = 0,
+  NNRT_INIT_CONSTANT = 1,         /* every element = a */
+  NNRT_INIT_DATA = 2,             /* copy `data` (count elements of dtype) */
+  NNRT_INIT_UNIFORM = 3,          /* U(a, b) */
+  NNRT_INIT_NORMAL = 4,           /* N(mean a, std b) */
+  NNRT_INIT_TRUNCATED_NORMAL = 5  /* N(a, b), redrawn beyond 2 std (TensorFlow) */
+};
+
+/** Argument roles of an entry point. */
+enum nnrt_arg_role {
+  NNRT_ARG_INPUT = 0,
+  NNRT_ARG_TARGET = 1,
+  NNRT_ARG_OUTPUT = 2, /* written by the entry */
+};
+
+/** One state tensor: a parameter or optimizer state living in the model. */
+typedef struct nnrt_tensor_desc {
+  const char *name;
+  int32_t dtype;       /* enum nnrt_dtype */
+  int32_t kind;        /* enum nnrt_tensor_kind */
+  int32_t rank;
+  int32_t init;        /* enum nnrt_init_kind */
+  const int64_t *dims; /* rank entries */
+  int64_t offset;      /* byte offset in the state block, 64-byte aligned */
+  double init_a, init_b;
+  const void *init_data; /* NNRT_INIT_DATA only */
+} nnrt_tensor_desc;
+
+/** One argument of an entry point: a caller buffer, row-major, batch first
+ *  when `batched` (then it holds batch * prod(dims) elements). */
+typedef struct nnrt_arg_desc {
+  const char *name;
+  int32_t dtype;
+  int32_t role;    /* enum nnrt_arg_role */
+  int32_t rank;
+  int32_t batched; /* 1: a leading batch dimension precedes dims */
+  const int64_t *dims;
+} nnrt_arg_desc;
+
+/** Generated kernel entry: reads/writes `state`, uses `workspace` as scratch,
+ *  args as described. Returns 0. */
+typedef int (*nnrt_entry_fn)(void *state, void *workspace, int64_t batch,
+                             void *const *args);
+
+typedef struct nnrt_entry_desc {
+  const char *name; /* "predict", "train_step", "eval", "grad", "trace" */
+  nnrt_entry_fn fn;
+  int32_t num_args;
+  const nnrt_arg_desc *args;
+  int64_t ws_fixed;      /* workspace bytes = ws_fixed + ws_per_sample*batch */
+  int64_t ws_per_sample;
+} nnrt_entry_desc;
+
+/** Everything the runtime needs to know about one compiled model. */
+typedef struct nnrt_model_desc {
+  int32_t abi_version; /* NNRT_ABI_VERSION */
+  int32_t num_tensors;
+  int32_t num_entries;
+  int32_t reserved;
+  const char *name;
+  const nnrt_tensor_desc *tensors;
+  const nnrt_entry_desc *entries;
+  int64_t state_bytes;
+  int64_t max_batch;  /* default batch limit (nnc compile --max-batch) */
+  int64_t num_params; /* learnable scalars (kind NNRT_PARAM and NNRT_FROZEN) */
+} nnrt_model_desc;
+
+typedef struct nnrt_model nnrt_model;
+
+/** Message of the last failure on this thread (never NULL). */
+const char *nnrt_last_error(void);
+
+/** Allocates state and workspace (for batches up to `max_batch`, or the
+ *  descriptor's when 0) and initialises every tensor from `seed`. NULL on
+ *  failure, reason in nnrt_last_error(). */
+nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
+                              int64_t max_batch);
+void nnrt_model_destroy(nnrt_model *m);
+const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m);
+
+/** Index of the entry point called `name`, or -1. */
+int nnrt_model_find_entry(const nnrt_model *m, const char *name);
+
+/** Checks m, batch (1..max batch) and every pointer, then runs the entry.
+ *  On failure returns a status and sets the model's error message. */
+int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
+                   void *const *args);
+
+/** Pointer to a state tensor's data, NULL if unknown; count and dtype are
+ *  written when not NULL. */
+void *nnrt_model_param(nnrt_model *m, const char *name, int64_t *count,
+                       int *dtype);
+
+/** Message for the last non-zero return on this model ("" if none). */
+const char *nnrt_model_error(const nnrt_model *m);
+
+/** Element count of a tensor descriptor, and its size in bytes. */
+int64_t nnrt_tensor_count(const nnrt_tensor_desc *t);
+int64_t nnrt_dtype_size(int32_t dtype);
+
+/** The counter-based generator all initialisation draws come from:
+ *  Philox4x32-10 keyed by seed; (stream, index) is the counter, so element
+ *  i of tensor s gets the same value on every machine and in every order.
+ *  Returns a double uniform in [0, 1). */
+double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NNRT_H */

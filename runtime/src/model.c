@@ -1,0 +1,367 @@
+/*===- model.c - model instances: allocation, initialisation, entry calls -===*/
+#include "nnrt.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* State and workspace alignment: what the descriptor's offsets assume, and
+ * enough for any vector load the generated kernels may use. */
+#define NNRT_ALIGN 64
+
+struct nnrt_model {
+  const nnrt_model_desc *desc;
+  void *state;
+  void *workspace;
+  int64_t max_batch;
+  char error[NNRT_ERROR_SIZE];
+};
+
+/*--- small helpers -------------------------------------------------------*/
+
+int64_t nnrt_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case NNRT_F32: return 4;
+  case NNRT_F64: return 8;
+  case NNRT_I32: return 4;
+  default: return 0;
+  }
+}
+
+/* -1 for a descriptor that has no valid count (negative dimension, missing
+ * dims, overflow), so validation can tell. A scalar (rank 0) has one element. */
+int64_t nnrt_tensor_count(const nnrt_tensor_desc *t) {
+  if (!t || t->rank < 0 || (t->rank > 0 && !t->dims))
+    return -1;
+  int64_t n = 1;
+  for (int32_t i = 0; i < t->rank; ++i) {
+    int64_t d = t->dims[i];
+    if (d < 0 || (d > 0 && n > INT64_MAX / d))
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+/* Zeroed, NNRT_ALIGN-aligned block of at least `bytes` (never NULL on success,
+ * even for 0 bytes, so kernels always get a valid pointer). The size is
+ * rounded up to the alignment because C11 aligned_alloc requires it. */
+static void *alloc_aligned(int64_t bytes) {
+  if (bytes < 0 || (uint64_t)bytes > (uint64_t)SIZE_MAX - NNRT_ALIGN)
+    return NULL;
+  size_t size = ((size_t)bytes + NNRT_ALIGN - 1) / NNRT_ALIGN * NNRT_ALIGN;
+  if (size == 0)
+    size = NNRT_ALIGN;
+  void *p = aligned_alloc(NNRT_ALIGN, size);
+  if (p)
+    memset(p, 0, size);
+  return p;
+}
+
+static const char *str_or(const char *s, const char *fallback) {
+  return s ? s : fallback;
+}
+
+/* Records a failure on the model and as this thread's last error. */
+static int model_fail(nnrt_model *m, int status, const char *fmt, ...)
+    NNRT_PRINTF(3, 4);
+static int model_fail(nnrt_model *m, int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (vsnprintf(m->error, sizeof m->error, fmt, ap) < 0)
+    m->error[0] = '\0';
+  va_end(ap);
+  nnrt_set_error("%s", m->error);
+  return status;
+}
+
+/*--- descriptor validation -------------------------------------------------*/
+
+/* Everything create relies on, checked once so that a descriptor from a
+ * mismatched or buggy compiler fails with a message instead of crashing. */
+static int validate_desc(const nnrt_model_desc *d) {
+  if (!d) {
+    nnrt_set_error("model descriptor is NULL");
+    return 0;
+  }
+  if (d->abi_version != NNRT_ABI_VERSION) {
+    nnrt_set_error("model descriptor has abi version %d but this runtime "
+                   "expects %d (recompile the model or relink the runtime)",
+                   (int)d->abi_version, NNRT_ABI_VERSION);
+    return 0;
+  }
+  const char *mname = str_or(d->name, "?");
+  if (d->num_tensors < 0 || (d->num_tensors > 0 && !d->tensors) ||
+      d->num_entries < 0 || (d->num_entries > 0 && !d->entries)) {
+    nnrt_set_error("model '%s': descriptor has bad tensor or entry tables",
+                   mname);
+    return 0;
+  }
+  if (d->state_bytes < 0) {
+    nnrt_set_error("model '%s': negative state size %lld", mname,
+                   (long long)d->state_bytes);
+    return 0;
+  }
+  for (int32_t i = 0; i < d->num_tensors; ++i) {
+    const nnrt_tensor_desc *t = &d->tensors[i];
+    if (!t->name) {
+      nnrt_set_error("model '%s': tensor %d has no name", mname, (int)i);
+      return 0;
+    }
+    int64_t size = nnrt_dtype_size(t->dtype);
+    if (size == 0) {
+      nnrt_set_error("model '%s': tensor '%s' has unknown dtype %d", mname,
+                     t->name, (int)t->dtype);
+      return 0;
+    }
+    if (t->init < NNRT_INIT_ZEROS || t->init > NNRT_INIT_TRUNCATED_NORMAL) {
+      nnrt_set_error("model '%s': tensor '%s' has unknown init kind %d",
+                     mname, t->name, (int)t->init);
+      return 0;
+    }
+    if (t->init == NNRT_INIT_DATA && !t->init_data) {
+      nnrt_set_error("model '%s': tensor '%s' has no init data", mname,
+                     t->name);
+      return 0;
+    }
+    int64_t count = nnrt_tensor_count(t);
+    if (count < 0) {
+      nnrt_set_error("model '%s': tensor '%s' has bad dims", mname, t->name);
+      return 0;
+    }
+    /* offset + count*size <= state_bytes, written so nothing overflows. */
+    if (t->offset < 0 || t->offset % NNRT_ALIGN != 0 ||
+        t->offset > d->state_bytes ||
+        count > (d->state_bytes - t->offset) / size) {
+      nnrt_set_error("model '%s': tensor '%s' (offset %lld, %lld bytes) does "
+                     "not fit in the %lld-byte state or is misaligned",
+                     mname, t->name, (long long)t->offset,
+                     (long long)(count <= INT64_MAX / size ? count * size : -1),
+                     (long long)d->state_bytes);
+      return 0;
+    }
+  }
+  for (int32_t e = 0; e < d->num_entries; ++e) {
+    const nnrt_entry_desc *en = &d->entries[e];
+    const char *ename = str_or(en->name, "?");
+    if (!en->name || !en->fn || en->num_args < 0 ||
+        (en->num_args > 0 && !en->args) || en->ws_fixed < 0 ||
+        en->ws_per_sample < 0) {
+      nnrt_set_error("model '%s': entry %d ('%s') has a bad descriptor",
+                     mname, (int)e, ename);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/*--- initialisation ----------------------------------------------------------*/
+
+/* Doubles to int32 for integer tensors: NaN becomes 0 and out-of-range values
+ * saturate, since a plain cast would be undefined behaviour. */
+static int32_t to_i32(double v) {
+  if (isnan(v))
+    return 0;
+  if (v <= (double)INT32_MIN)
+    return INT32_MIN;
+  if (v >= (double)INT32_MAX)
+    return INT32_MAX;
+  return (int32_t)v;
+}
+
+static void store(void *base, int32_t dtype, int64_t i, double v) {
+  switch (dtype) {
+  case NNRT_F32: ((float *)base)[i] = (float)v; break;
+  case NNRT_F64: ((double *)base)[i] = v; break;
+  case NNRT_I32: ((int32_t *)base)[i] = to_i32(nearbyint(v)); break;
+  }
+}
+
+/* Fills tensor `ti` (whose index is its draw stream) from `seed`. The state
+ * block is already zeroed, so NNRT_INIT_ZEROS has nothing to do. */
+static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
+                        uint64_t seed) {
+  void *p = (char *)state + t->offset;
+  int64_t n = nnrt_tensor_count(t);
+  double a = t->init_a, b = t->init_b;
+  switch (t->init) {
+  case NNRT_INIT_ZEROS:
+    break;
+  case NNRT_INIT_CONSTANT:
+    for (int64_t i = 0; i < n; ++i)
+      store(p, t->dtype, i, a);
+    break;
+  case NNRT_INIT_DATA:
+    /* The data is already of the tensor's dtype: a straight copy. */
+    memcpy(p, t->init_data, (size_t)(n * nnrt_dtype_size(t->dtype)));
+    break;
+  case NNRT_INIT_UNIFORM:
+    for (int64_t i = 0; i < n; ++i) {
+      double v = a + (b - a) * nnrt_philox_uniform(seed, ti, (uint64_t)i);
+      if (t->dtype == NNRT_F32) {
+        /* Rounding to float may land on b: keep the interval half-open. */
+        float f = (float)v;
+        if (b > a && f >= (float)b)
+          f = nextafterf((float)b, (float)a);
+        ((float *)p)[i] = f;
+      } else if (t->dtype == NNRT_I32) {
+        /* floor, so U(0, 10) gives each of 0..9 with equal probability. */
+        ((int32_t *)p)[i] = to_i32(floor(v));
+      } else {
+        ((double *)p)[i] = v;
+      }
+    }
+    break;
+  case NNRT_INIT_NORMAL:
+    for (int64_t i = 0; i < n; ++i)
+      store(p, t->dtype, i, a + b * nnrt_philox_normal(seed, ti, (uint64_t)i));
+    break;
+  case NNRT_INIT_TRUNCATED_NORMAL:
+    for (int64_t i = 0; i < n; ++i)
+      store(p, t->dtype, i,
+            a + b * nnrt_philox_truncated_normal(seed, ti, (uint64_t)i));
+    break;
+  }
+}
+
+/*--- public API --------------------------------------------------------------*/
+
+nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
+                              int64_t max_batch) {
+  if (!validate_desc(desc))
+    return NULL;
+  const char *mname = str_or(desc->name, "?");
+  if (max_batch < 0) {
+    nnrt_set_error("model '%s': max batch %lld is negative", mname,
+                   (long long)max_batch);
+    return NULL;
+  }
+  if (max_batch == 0)
+    max_batch = desc->max_batch;
+  if (max_batch < 1) {
+    nnrt_set_error("model '%s': max batch must be at least 1 (got %lld)",
+                   mname, (long long)max_batch);
+    return NULL;
+  }
+
+  /* The workspace is shared by all entries (only one runs at a time), so it
+   * is as large as the largest entry needs at the largest batch. */
+  int64_t ws_bytes = 0;
+  for (int32_t e = 0; e < desc->num_entries; ++e) {
+    const nnrt_entry_desc *en = &desc->entries[e];
+    if (en->ws_per_sample > 0 &&
+        max_batch > (INT64_MAX - en->ws_fixed) / en->ws_per_sample) {
+      nnrt_set_error("model '%s': workspace of '%s' for batch %lld is too "
+                     "large", mname, en->name, (long long)max_batch);
+      return NULL;
+    }
+    int64_t need = en->ws_fixed + en->ws_per_sample * max_batch;
+    if (need > ws_bytes)
+      ws_bytes = need;
+  }
+
+  nnrt_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    nnrt_set_error("out of memory allocating model '%s'", mname);
+    return NULL;
+  }
+  m->desc = desc;
+  m->max_batch = max_batch;
+  m->state = alloc_aligned(desc->state_bytes);
+  if (!m->state) {
+    nnrt_set_error("out of memory allocating the %lld-byte state of model "
+                   "'%s'", (long long)desc->state_bytes, mname);
+    nnrt_model_destroy(m);
+    return NULL;
+  }
+  m->workspace = alloc_aligned(ws_bytes);
+  if (!m->workspace) {
+    nnrt_set_error("out of memory allocating the %lld-byte workspace of "
+                   "model '%s' (max batch %lld)", (long long)ws_bytes, mname,
+                   (long long)max_batch);
+    nnrt_model_destroy(m);
+    return NULL;
+  }
+  for (int32_t i = 0; i < desc->num_tensors; ++i)
+    init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
+  return m;
+}
+
+void nnrt_model_destroy(nnrt_model *m) {
+  if (!m)
+    return;
+  free(m->state);
+  free(m->workspace);
+  free(m);
+}
+
+const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m) {
+  return m ? m->desc : NULL;
+}
+
+int nnrt_model_find_entry(const nnrt_model *m, const char *name) {
+  if (!m || !name)
+    return -1;
+  for (int32_t e = 0; e < m->desc->num_entries; ++e)
+    if (strcmp(m->desc->entries[e].name, name) == 0)
+      return (int)e;
+  return -1;
+}
+
+int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
+                   void *const *args) {
+  if (!m) {
+    nnrt_set_error("model is NULL");
+    return NNRT_EINVAL;
+  }
+  const nnrt_model_desc *d = m->desc;
+  if (entry < 0 || entry >= d->num_entries)
+    return model_fail(m, NNRT_ENOENT,
+                      "entry %d does not exist (model '%s' has %d)", entry,
+                      str_or(d->name, "?"), (int)d->num_entries);
+  const nnrt_entry_desc *en = &d->entries[entry];
+  if (batch < 1 || batch > m->max_batch)
+    return model_fail(m, NNRT_EBATCH,
+                      "batch %lld is outside 1..%lld (the model was created "
+                      "for batches up to %lld)",
+                      (long long)batch, (long long)m->max_batch,
+                      (long long)m->max_batch);
+  /* An entry without arguments may be passed NULL: there is nothing to read. */
+  if (!args && en->num_args > 0)
+    return model_fail(m, NNRT_EINVAL, "argument array of '%s' is NULL",
+                      en->name);
+  for (int32_t i = 0; i < en->num_args; ++i)
+    if (!args[i])
+      return model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
+                        str_or(en->args[i].name, "?"), en->name);
+  int rc = en->fn(m->state, m->workspace, batch, args);
+  if (rc != 0)
+    return model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",
+                      en->name, rc);
+  m->error[0] = '\0';
+  return NNRT_OK;
+}
+
+void *nnrt_model_param(nnrt_model *m, const char *name, int64_t *count,
+                       int *dtype) {
+  if (!m || !name)
+    return NULL;
+  for (int32_t i = 0; i < m->desc->num_tensors; ++i) {
+    const nnrt_tensor_desc *t = &m->desc->tensors[i];
+    if (strcmp(t->name, name) == 0) {
+      if (count)
+        *count = nnrt_tensor_count(t);
+      if (dtype)
+        *dtype = t->dtype;
+      return (char *)m->state + t->offset;
+    }
+  }
+  return NULL;
+}
+
+const char *nnrt_model_error(const nnrt_model *m) {
+  return m ? m->error : "model is NULL";
+}

@@ -1,0 +1,105 @@
+/*===- rng.c - Philox4x32-10 counter-based generator ---------------------===*
+ *
+ * Salmon, Moraes, Dror, Shaw, "Parallel random numbers: as easy as 1, 2, 3"
+ * (SC 2011), with the constants of the Random123 library. Being counter-based,
+ * every draw is a pure function of (seed, stream, index): initialisation gives
+ * the same tensors on every machine, in every order, with any threading.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "nnrt.h"
+#include "internal.h"
+
+#include <math.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u /* golden ratio */
+#define PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
+#define PHILOX_ROUNDS 10
+
+/* Not M_PI: that is POSIX, not C11. */
+static const double two_pi = 6.28318530717958647692;
+
+static void mulhilo32(uint32_t a, uint32_t b, uint32_t *hi, uint32_t *lo) {
+  uint64_t p = (uint64_t)a * b;
+  *hi = (uint32_t)(p >> 32);
+  *lo = (uint32_t)p;
+}
+
+void nnrt_philox4x32(const uint32_t ctr[4], const uint32_t key[2],
+                     uint32_t out[4]) {
+  uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < PHILOX_ROUNDS; ++r) {
+    if (r > 0) { /* the key schedule: bump before every round but the first */
+      k0 += PHILOX_W0;
+      k1 += PHILOX_W1;
+    }
+    uint32_t hi0, lo0, hi1, lo1;
+    mulhilo32(PHILOX_M0, c0, &hi0, &lo0);
+    mulhilo32(PHILOX_M1, c2, &hi1, &lo1);
+    uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
+    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+  }
+  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+/* The block for (seed, index, stream words): key = seed, counter = (index
+ * low, index high, s2, s3). */
+static void block(uint64_t seed, uint64_t index, uint32_t s2, uint32_t s3,
+                  uint32_t out[4]) {
+  const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+  const uint32_t ctr[4] = {(uint32_t)index, (uint32_t)(index >> 32), s2, s3};
+  nnrt_philox4x32(ctr, key, out);
+}
+
+/* The top 53 bits of the 64-bit word hi:lo, scaled to [0, 1): every double
+ * this can return is exact, and 1.0 is unreachable. */
+static double to_unit(uint32_t hi, uint32_t lo) {
+  uint64_t bits = ((uint64_t)hi << 32 | lo) >> 11;
+  return (double)bits * 0x1.0p-53;
+}
+
+double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
+  uint32_t out[4];
+  block(seed, index, (uint32_t)stream, (uint32_t)(stream >> 32), out);
+  return to_unit(out[0], out[1]);
+}
+
+/* Box-Muller on one block: its 128 bits give two 53-bit uniforms, hence two
+ * independent standard normals. Block 0 of a stream is the block the uniform
+ * draw of the same (stream, index) uses, so words 2..3 of the counter are
+ * (stream, block number) here. */
+static void normal_pair(uint64_t seed, uint32_t stream, uint64_t index,
+                        uint32_t blk, double z[2]) {
+  uint32_t out[4];
+  block(seed, index, stream, blk, out);
+  double u1 = 1.0 - to_unit(out[0], out[1]); /* (0, 1]: log(u1) is finite */
+  double u2 = to_unit(out[2], out[3]);
+  double r = sqrt(-2.0 * log(u1));
+  z[0] = r * cos(two_pi * u2);
+  z[1] = r * sin(two_pi * u2);
+}
+
+double nnrt_philox_normal(uint64_t seed, uint32_t stream, uint64_t index) {
+  double z[2];
+  normal_pair(seed, stream, index, 0, z);
+  return z[0];
+}
+
+double nnrt_philox_truncated_normal(uint64_t seed, uint32_t stream,
+                                    uint64_t index) {
+  /* Attempt 2b uses the cosine and attempt 2b+1 the sine of block b, so the
+   * attempt number is part of the counter and the result stays a pure
+   * function of (seed, stream, index). Each attempt is rejected with
+   * probability 0.0455: the loop ends after one block almost always. */
+  for (uint32_t blk = 0; blk < UINT32_MAX; ++blk) {
+    double z[2];
+    normal_pair(seed, stream, index, blk, z);
+    if (fabs(z[0]) < 2.0)
+      return z[0];
+    if (fabs(z[1]) < 2.0)
+      return z[1];
+  }
+  return 0.0; /* unreachable in practice: 2^33 rejections in a row */
+}
