@@ -126,6 +126,9 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
   std::vector<llvm::Constant *> entries;
   for (size_t e = 0; e < p.entries.size(); ++e) {
     const Entry &entry = p.entries[e];
+    llvm::Function *fn = module.getFunction(options.prefix + "_entry_" + entry.name);
+    if (!fn)
+      continue;
     std::vector<llvm::Constant *> args;
     for (const Node *a : entry.args) {
       bool target = false;
@@ -140,7 +143,6 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
         args.empty() ? llvm::ConstantPointerNull::get(ptr)
                      : E.global(llvm::ConstantArray::get(llvm::ArrayType::get(argTy, args.size()), args),
                                 options.prefix + ".args." + entry.name);
-    llvm::Function *fn = module.getFunction(options.prefix + "_entry_" + entry.name);
     entries.push_back(llvm::ConstantStruct::get(
         entryTy, {E.str(entry.name), fn, E.i32(args.size()), argArray,
                   E.i64(workspace[e].fixed), E.i64(workspace[e].perSample)}));
@@ -195,8 +197,12 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
   b.CreateRet(b.getInt64(p.parameterCount()));
 
   // PREFIX_<entry>(m, batch, buffers...) -> nnrt_model_run(m, index, batch, buffers)
+  int index = -1; // position in the descriptor, which lists compiled entries only
   for (size_t e = 0; e < p.entries.size(); ++e) {
     const Entry &entry = p.entries[e];
+    if (!module.getFunction(px + "_entry_" + entry.name))
+      continue;
+    ++index;
     if (entry.name != "predict" && entry.name != "train_step")
       continue;
     size_t count = entry.args.size() + entry.results.size();
@@ -208,7 +214,7 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
       b.CreateStore(fn->getArg(2 + i), b.CreateConstInBoundsGEP2_64(
                                            llvm::ArrayType::get(ptr, count), slots, 0, i));
     b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),
-                             {fn->getArg(0), b.getInt32(e), fn->getArg(1), slots}));
+                             {fn->getArg(0), b.getInt32(index), fn->getArg(1), slots}));
   }
 }
 

@@ -17,6 +17,7 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <set>
@@ -466,8 +467,13 @@ std::unique_ptr<llvm::Module> generateModule(const Program &p, llvm::LLVMContext
   auto module = std::make_unique<llvm::Module>(options.prefix, context);
   StateLayout layout = layoutState(p);
   std::vector<WorkspaceSize> workspace;
-  for (const Entry &e : p.entries)
-    workspace.push_back(FunctionEmitter(p, e, *module, layout, options.prefix).emit());
+  for (const Entry &e : p.entries) {
+    bool wanted = options.entries.empty() ||
+                  std::find(options.entries.begin(), options.entries.end(), e.name) !=
+                      options.entries.end();
+    workspace.push_back(wanted ? FunctionEmitter(p, e, *module, layout, options.prefix).emit()
+                               : WorkspaceSize{});
+  }
   emitDescriptor(p, *module, options, workspace);
   if (options.withCApi)
     emitCApi(p, *module, options);

@@ -14,7 +14,9 @@ namespace nnc {
 struct TargetOptions {
   std::string triple; // empty: the host
   std::string cpu;    // empty or "native": the host CPU and its features
-  bool pic = false;
+  /// Position-independent code: links into PIE executables (Debian's
+  /// default) and shared libraries without text relocations.
+  bool pic = true;
 };
 
 /// Registers LLVM's targets once.

@@ -167,12 +167,12 @@ int compileCommand(Session &s) {
   codegen.prefix = s.opts.prefix.empty() ? defaultPrefix(p.modelName) : s.opts.prefix;
   codegen.maxBatch = s.opts.maxBatch.value_or(256);
   codegen.withCApi = true;
+  codegen.entries = {"predict", "train_step"};
   llvm::LLVMContext context;
   auto module = generateModule(p, context, codegen);
   TargetOptions target;
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
-  target.pic = s.opts.pic;
   std::string error;
   auto machine = createTargetMachine(target, error);
   if (!machine) {
@@ -338,7 +338,17 @@ int runCommand(Session &s) {
     return 1;
   }
   if (wantsCode) {
-    stage = jitCompile(s);
+    std::vector<std::string> entries;
+    if (cmd == "train")
+      entries = s.opts.trace ? std::vector<std::string>{"train_step", "eval", "trace"}
+                             : std::vector<std::string>{"train_step", "eval"};
+    else if (cmd == "eval")
+      entries = {"eval"};
+    else if (cmd == "predict")
+      entries = {"predict"};
+    else
+      entries = {"grad", "eval"};
+    stage = jitCompile(s, entries);
     if (stage != Stage::Continue)
       return stage == Stage::Done ? 0 : 1;
   }

@@ -43,7 +43,7 @@ const char *kUsage =
     "  --cpu NAME       target CPU (default: this machine's)\n"
     "  --target TRIPLE  target triple (default: this machine's)\n"
     "  --max-batch N    compile: largest batch the object accepts (default 256)\n"
-    "  -fPIC            compile: position-independent code\n"
+    "  -fPIC            compile: position-independent code (the default)\n"
     "  --quiet          only results, no progress\n"
     "  --version        print the version and the LLVM used\n";
 

@@ -53,11 +53,12 @@ Stage runFrontEnd(Session &s, bool forceF64) {
   return Stage::Continue;
 }
 
-Stage jitCompile(Session &s) {
+Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   auto context = std::make_unique<llvm::LLVMContext>();
   CodegenOptions codegen;
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
+  codegen.entries = entries;
   std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   std::string error;
   TargetOptions target;

@@ -31,8 +31,9 @@ enum class Stage { Continue, Done, Failed };
 
 /// Reads, parses and lowers the model and builds its entry points.
 Stage runFrontEnd(Session &s, bool forceF64 = false);
-/// Generates LLVM IR, optimises it for the host and JIT-compiles it.
-Stage jitCompile(Session &s);
+/// Generates LLVM IR for `entries` (all when empty), optimises it for the
+/// host and JIT-compiles it.
+Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});
 
 int runCommand(Session &s);
 int trainCommand(Session &s);

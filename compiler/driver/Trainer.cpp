@@ -103,7 +103,7 @@ int trainCommand(Session &s) {
   uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
   int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
 
-  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
+  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 1024));
   if (!model)
     return 1;
   if (!s.opts.initParams.empty() && !model->loadParamsJson(s.opts.initParams))
@@ -184,7 +184,7 @@ int trainCommand(Session &s) {
     return 1;
   if (haveTest) {
     double testLoss = 0;
-    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 256), testLoss))
+    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 1024), testLoss))
       return 1;
     std::cout << "test loss " << formatNumber(testLoss) << " on " << test.samples
               << " samples (" << test.origin << ")\n";

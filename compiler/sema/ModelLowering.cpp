@@ -313,8 +313,10 @@ private:
       if (o.name == d.name)
         diag_.fatal(d.nameLoc, "output '" + d.name + "' is declared twice");
     program_->outputs.push_back({d.name, v.node, d.nameLoc});
-    if (d.value)
+    if (d.value) {
+      define(d, v, "output");
       program_->named.push_back({d.name, v.node});
+    }
   }
 
   void loss(const Decl &d) {
