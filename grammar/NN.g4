@@ -33,7 +33,7 @@ dataEntry
 // Earlier alternatives bind tighter. `-x^2` is `-(x^2)` as in Python.
 expr
   : primary                                     # primaryExpr
-  | <assoc=right> expr '^' expr                 # powExpr
+  | <assoc=right> expr op='^' expr              # powExpr
   | '-' expr                                    # negExpr
   | expr op=('*' | '/' | '@') expr              # mulExpr
   | expr op=('+' | '-') expr                    # addExpr

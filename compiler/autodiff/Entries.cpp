@@ -6,6 +6,22 @@
 
 namespace nnc {
 
+/// Whether `n` depends on a target (then it cannot be computed by predict).
+static bool dependsOnTarget(const Program &p, const Node *n) {
+  std::vector<bool> uses(p.graph.nodes().size(), false);
+  for (const Interface &in : p.inputs)
+    if (in.isTarget)
+      uses[in.node->id] = true;
+  for (auto &node : p.graph.nodes()) {
+    for (const Node *o : node->operands)
+      if (uses[o->id])
+        uses[node->id] = true;
+    if (node.get() == n)
+      return uses[n->id];
+  }
+  return false;
+}
+
 void buildEntries(Program &p) {
   std::vector<Node *> inputs, all;
   for (const Interface &in : p.inputs) {
@@ -14,8 +30,12 @@ void buildEntries(Program &p) {
       inputs.push_back(in.node);
   }
 
+  // Outputs computed from targets (e.g. an error term) are left out of
+  // predict, which takes inputs only; eval returns them.
   Entry predict{"predict", inputs, {}, {}, {}};
   for (const Output &o : p.outputs) {
+    if (dependsOnTarget(p, o.node))
+      continue;
     predict.results.push_back(o.node);
     predict.resultNames.push_back(o.name);
   }

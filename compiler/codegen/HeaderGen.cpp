@@ -56,11 +56,11 @@ std::string generateHeader(const Program &p, const std::string &prefix,
         s += std::string(", const ") + cType(in.node->type.dtype) + " *" + in.name;
     return s;
   };
-  if (p.entry("predict")) {
+  if (const Entry *predict = p.entry("predict")) {
     h << "/* Computes the outputs for `batch` samples. Returns 0 on success. */\n"
       << "int " << prefix << "_predict(" << prefix << " *m, int64_t batch" << params(false);
-    for (const Output &o : p.outputs)
-      h << ", " << cType(o.node->type.dtype) << " *" << o.name;
+    for (size_t i = 0; i < predict->results.size(); ++i)
+      h << ", " << cType(predict->results[i]->type.dtype) << " *" << predict->resultNames[i];
     h << ");\n";
   }
   if (p.entry("train_step")) {

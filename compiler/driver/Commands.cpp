@@ -144,12 +144,13 @@ int predictCommand(Session &s) {
   std::vector<std::vector<double>> r;
   if (!m->run("predict", d, idx, r))
     return 1;
+  const Entry *entry = p.entry("predict");
   std::cout << "{";
-  for (size_t o = 0; o < p.outputs.size(); ++o) {
-    const TensorType &t = p.outputs[o].node->type;
+  for (size_t o = 0; o < entry->results.size(); ++o) {
+    const TensorType &t = entry->results[o]->type;
     std::vector<int64_t> dims = t.dims;
     dims.insert(dims.begin(), t.batched ? d.samples : 1);
-    std::cout << (o ? ", " : "") << '"' << p.outputs[o].name
+    std::cout << (o ? ", " : "") << '"' << entry->resultNames[o]
               << "\": " << formatTensor(r[o], dims, t.dtype == DType::F32);
   }
   std::cout << "}\n";

@@ -164,7 +164,7 @@ private:
     if (auto *c = dynamic_cast<NNParser::PrimaryExprContext *>(ctx))
       return primary(c->primary());
     if (auto *c = dynamic_cast<NNParser::PowExprContext *>(ctx))
-      return binary('^', c->expr(0), c->expr(1), locOf(c->expr(1)->getStart()));
+      return binary('^', c->expr(0), c->expr(1), locOf(c->op));
     if (auto *c = dynamic_cast<NNParser::NegExprContext *>(ctx)) {
       auto e = std::make_unique<Expr>(Expr::Kind::Neg, locOf(c));
       e->operands.push_back(expr(c->expr()));
