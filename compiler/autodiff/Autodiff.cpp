@@ -8,7 +8,7 @@ namespace nnc {
 namespace {
 
 /// The gradient rule table: the adjoint contribution of y = op(...) to its
-/// operand `i`, given y's adjoint g. One case per primitive op.
+/// operand `i`, given y's adjoint g (nullptr: none). One case per primitive.
 Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   Node *a = y->operands.empty() ? nullptr : y->operands[0];
   Node *b = y->operands.size() > 1 ? y->operands[1] : nullptr;
@@ -28,6 +28,9 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Sin:     return mul(g, G.unary(OpKind::Cos, a));
   case OpKind::Cos:     return neg(mul(g, G.unary(OpKind::Sin, a)));
   case OpKind::Abs:     return mul(g, G.unary(OpKind::Sign, a));
+  case OpKind::Erf:     // 2/sqrt(pi) * exp(-a^2)
+    return mul(g, mul(G.fill(1.1283791670955126, y->type),
+                      G.unary(OpKind::Exp, neg(mul(a, a)))));
   case OpKind::Add:     return g;
   case OpKind::Sub:     return i == 0 ? g : neg(g);
   case OpKind::Mul:     return mul(g, i == 0 ? b : a);
@@ -47,9 +50,31 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
       return tA ? G.matmul(b, g, tB, true) : G.matmul(g, b, false, !tB);
     return tB ? G.matmul(g, a, true, tA) : G.matmul(a, g, !tA, false);
   }
+  case OpKind::ModeSelect:  return i == 0 ? g : nullptr; // training takes operand 0
+  case OpKind::MaxTo: {
+    // Ties share the gradient evenly (TensorFlow's reduce_max rule).
+    Node *hit = G.binary(OpKind::Equal, a, G.broadcastTo(y, a->type));
+    Node *share = div(g, G.sumTo(hit, y->type));
+    return mul(G.broadcastTo(share, a->type), hit);
+  }
+  case OpKind::Transpose: {
+    std::vector<int64_t> inverse(y->ints.size());
+    for (size_t k = 0; k < y->ints.size(); ++k)
+      inverse[y->ints[k]] = static_cast<int64_t>(k);
+    return G.transpose(g, inverse);
+  }
+  case OpKind::Slice:  return G.pad(g, y->ints, a->type.dims);
+  case OpKind::Pad:    return G.slice(g, y->ints, a->type.dims);
+  case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
+  case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
+  // Piecewise constant, or not differentiable: no contribution.
   case OpKind::Step:
   case OpKind::Sign:
-    return G.fill(0.0, a->type); // piecewise constant
+  case OpKind::Equal:
+  case OpKind::StopGradient:
+  case OpKind::DropoutMask:
+  case OpKind::OneHot:
+    return nullptr;
   case OpKind::Input:
   case OpKind::Param:
   case OpKind::Constant:
@@ -90,6 +115,8 @@ std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
       if (!needs[x->id])
         continue;
       Node *contribution = gradientRule(graph, y, g, i);
+      if (!contribution)
+        continue;
       assert(contribution->type == x->type && "gradient rule changed the type");
       auto existing = adjoint.find(x);
       adjoint[x] = existing == adjoint.end()

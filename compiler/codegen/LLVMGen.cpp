@@ -25,7 +25,7 @@
 
 namespace nnc {
 
-int64_t dtypeBytes(DType t) { return t == DType::F32 ? 4 : 8; }
+int64_t dtypeBytes(DType t) { return t == DType::F64 ? 8 : 4; }
 
 static int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
@@ -103,6 +103,15 @@ public:
 private:
   //===--- planning ------------------------------------------------------===//
 
+  /// The operands whose values this entry needs: ModeSelect uses one.
+  std::vector<const Node *> usedOperands(const Node &n) const {
+    if (n.op == OpKind::ModeSelect)
+      return {n.operands[entry_.training ? 0 : 1]};
+    if (n.op == OpKind::DropoutMask && !entry_.training)
+      return {};
+    return {n.operands.begin(), n.operands.end()};
+  }
+
   void collectNodes() {
     std::set<const Node *> seen;
     std::vector<const Node *> stack(entry_.results.begin(), entry_.results.end());
@@ -112,7 +121,7 @@ private:
       const Node *n = stack.back();
       stack.pop_back();
       if (seen.insert(n).second)
-        for (const Node *o : n->operands)
+        for (const Node *o : usedOperands(*n))
           stack.push_back(o);
     }
     for (auto &n : p_.graph.nodes())
@@ -120,16 +129,30 @@ private:
         nodes_.push_back(n.get());
   }
 
+  /// Nodes that only rename another node's elements (same linear order)
+  /// resolve to it: reshapes, stop-gradients, and the ModeSelect operand
+  /// this entry uses.
+  const Node &canonical(const Node &n) const {
+    if (n.op == OpKind::Reshape || n.op == OpKind::StopGradient)
+      return canonical(*n.operands[0]);
+    if (n.op == OpKind::ModeSelect)
+      return canonical(*n.operands[entry_.training ? 0 : 1]);
+    return n;
+  }
+
   /// A node whose every element is one scalar known without a buffer.
-  static bool isInlineScalar(const Node &n) {
+  bool isInlineScalar(const Node &node) const {
+    const Node &n = canonical(node);
     if (n.isSplatConstant() || n.op == OpKind::BatchSize)
       return true;
+    if (n.op == OpKind::DropoutMask && !entry_.training)
+      return true; // all ones outside training
     return n.op == OpKind::BroadcastTo && isInlineScalar(*n.operands[0]);
   }
 
-  static bool needsWorkspace(const Node &n) {
-    return !isInlineScalar(n) && n.op != OpKind::Input && n.op != OpKind::Param &&
-           n.op != OpKind::Constant && n.op != OpKind::Reshape;
+  bool needsWorkspace(const Node &n) const {
+    return &canonical(n) == &n && !isInlineScalar(n) && n.op != OpKind::Input &&
+           n.op != OpKind::Param && n.op != OpKind::Constant;
   }
 
   void planWorkspace() {
@@ -153,7 +176,7 @@ private:
   //===--- addressing ----------------------------------------------------===//
 
   llvm::Type *elemType(DType t) {
-    return t == DType::F32 ? b_.getFloatTy() : b_.getDoubleTy();
+    return t == DType::F32 ? b_.getFloatTy() : t == DType::F64 ? b_.getDoubleTy() : b_.getInt32Ty();
   }
 
   Value *loadArgPointer(size_t index) {
@@ -191,11 +214,11 @@ private:
       return statePointer(n.stateIndex);
     case OpKind::Constant:
       return constantData(n);
-    case OpKind::Reshape:
-      return buffers_.at(n.operands[0]);
     default:
       break;
     }
+    if (&canonical(n) != &n)
+      return buffers_.at(&canonical(n));
     auto offset = wsOffset_.at(&n);
     Value *bytes = b_.getInt64(offset.first);
     if (n.type.batched)
@@ -208,7 +231,10 @@ private:
     return n.type.batched ? b_.CreateMul(count, batch_) : count;
   }
 
-  Value *scalarValue(const Node &n) {
+  Value *scalarValue(const Node &node) {
+    const Node &n = canonical(node);
+    if (n.op == OpKind::DropoutMask)
+      return llvm::ConstantFP::get(elemType(n.type.dtype), 1.0);
     if (n.op == OpKind::BatchSize)
       return b_.CreateSIToFP(batch_, elemType(n.type.dtype));
     if (n.op == OpKind::BroadcastTo)
@@ -220,7 +246,7 @@ private:
     if (isInlineScalar(n))
       return scalarValue(n);
     llvm::Type *t = elemType(n.type.dtype);
-    Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&n), index);
+    Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&canonical(n)), index);
     return b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
   }
 
@@ -275,8 +301,10 @@ private:
     if (isInlineScalar(n))
       return;
     Value *out = bufferFor(n);
-    out->setName("v" + std::to_string(n.id));
     buffers_[&n] = out;
+    if (&canonical(n) != &n)
+      return; // an alias: no code
+    out->setName("v" + std::to_string(n.id));
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
       loop(elementCount(n), [&](Value *i) {
         std::vector<Value *> xs;
@@ -290,11 +318,24 @@ private:
     case OpKind::BroadcastTo:
       return emitBroadcast(n, out);
     case OpKind::SumTo:
-      return emitSumTo(n, out);
+    case OpKind::MaxTo:
+      return emitReduceTo(n, out);
     case OpKind::MatMul:
       return emitMatMul(n, out);
+    case OpKind::Transpose:
+    case OpKind::Slice:
+      return emitGather(n, out);
+    case OpKind::Pad:
+      return emitPad(n, out);
+    case OpKind::Im2Col:
+    case OpKind::Col2Im:
+      return emitWindow(n, out);
+    case OpKind::OneHot:
+      return emitOneHot(n, out);
+    case OpKind::DropoutMask:
+      return emitDropoutMask(n, out);
     default:
-      return; // leaves and reshapes need no code
+      return; // leaves need no code
     }
   }
 
@@ -325,6 +366,9 @@ private:
     case OpKind::Cos: return call(llvm::Intrinsic::cos, x[0]);
     case OpKind::Abs: return call(llvm::Intrinsic::fabs, x[0]);
     case OpKind::Tanh: return libm("tanh", x[0], t);
+    case OpKind::Erf: return libm("erf", x[0], t);
+    case OpKind::StopGradient: return x[0];
+    case OpKind::Equal: return b_.CreateSelect(b_.CreateFCmpOEQ(x[0], x[1]), one, zero);
     case OpKind::Sigmoid:
       return b_.CreateFDiv(one, b_.CreateFAdd(one, call(llvm::Intrinsic::exp, b_.CreateFNeg(x[0]))));
     case OpKind::Relu:
@@ -387,39 +431,178 @@ private:
     });
   }
 
-  void emitSumTo(const Node &n, Value *out) {
+  /// SumTo and MaxTo: initialise, then fold every input element into the
+  /// output element it maps to (in row-major input order: deterministic).
+  void emitReduceTo(const Node &n, Value *out) {
     const Node &src = *n.operands[0];
     llvm::Type *t = elemType(n.type.dtype);
+    bool isMax = n.op == OpKind::MaxTo;
     if (isInlineScalar(src)) {
-      // Summing a broadcast scalar: value times the number of copies.
-      Value *copies = b_.CreateUDiv(elementCount(src), elementCount(n));
-      Value *v = b_.CreateFMul(scalarValue(src), b_.CreateSIToFP(copies, t));
+      // A broadcast scalar: its max is itself, its sum value times copies.
+      Value *v = scalarValue(src);
+      if (!isMax) {
+        Value *copies = b_.CreateUDiv(elementCount(src), elementCount(n));
+        v = b_.CreateFMul(v, b_.CreateSIToFP(copies, t));
+      }
       loop(elementCount(n), [&](Value *i) { store(n, out, i, v); });
       return;
     }
-    loop(elementCount(n), [&](Value *i) { store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+    Value *init = isMax ? llvm::ConstantFP::getInfinity(t, true) : llvm::ConstantFP::get(t, 0.0);
+    loop(elementCount(n), [&](Value *i) { store(n, out, i, init); });
     std::vector<Value *> outStrides = stridesWithin(n.type, src.type);
     std::vector<Value *> inStrides = stridesWithin(src.type, src.type);
     nest(extentsOf(src.type), [&](const std::vector<Value *> &idx) {
       Value *o = linearIndex(idx, outStrides);
-      Value *sum = b_.CreateFAdd(load(n, o), load(src, linearIndex(idx, inStrides)));
-      store(n, out, o, sum);
+      Value *acc = load(n, o), *x = load(src, linearIndex(idx, inStrides));
+      Value *next = isMax ? b_.CreateSelect(b_.CreateFCmpOGT(x, acc), x, acc)
+                          : b_.CreateFAdd(acc, x);
+      store(n, out, o, next);
     });
   }
 
+  /// Row-major strides of a full shape (batch first when batched).
+  std::vector<Value *> rowMajorStrides(const TensorType &t) {
+    return stridesWithin(t, t);
+  }
+
+  /// Transpose and Slice read one input element per output element.
+  void emitGather(const Node &n, Value *out) {
+    const Node &src = *n.operands[0];
+    std::vector<Value *> inStrides = rowMajorStrides(src.type);
+    std::vector<Value *> outStrides = rowMajorStrides(n.type);
+    size_t lead = n.type.batched ? 1 : 0;
+    nest(extentsOf(n.type), [&](const std::vector<Value *> &idx) {
+      Value *in = b_.getInt64(0);
+      if (lead)
+        in = b_.CreateMul(idx[0], inStrides[0]);
+      for (size_t i = 0; i < n.type.dims.size(); ++i) {
+        size_t axis = n.op == OpKind::Transpose ? n.ints[i] : i;
+        Value *coord = idx[lead + i];
+        if (n.op == OpKind::Slice)
+          coord = b_.CreateAdd(coord, b_.getInt64(n.ints[i]));
+        in = b_.CreateAdd(in, b_.CreateMul(coord, inStrides[lead + axis]));
+      }
+      store(n, out, linearIndex(idx, outStrides), load(src, in));
+    });
+  }
+
+  /// Pad: zeros, then the operand copied in at its offset.
+  void emitPad(const Node &n, Value *out) {
+    const Node &src = *n.operands[0];
+    llvm::Type *t = elemType(n.type.dtype);
+    loop(elementCount(n), [&](Value *i) { store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+    std::vector<Value *> inStrides = rowMajorStrides(src.type);
+    std::vector<Value *> outStrides = rowMajorStrides(n.type);
+    size_t lead = n.type.batched ? 1 : 0;
+    nest(extentsOf(src.type), [&](const std::vector<Value *> &idx) {
+      Value *o = lead ? b_.CreateMul(idx[0], outStrides[0]) : b_.getInt64(0);
+      for (size_t i = 0; i < src.type.dims.size(); ++i)
+        o = b_.CreateAdd(o, b_.CreateMul(b_.CreateAdd(idx[lead + i], b_.getInt64(n.ints[i])),
+                                         outStrides[lead + i]));
+      store(n, out, o, load(src, linearIndex(idx, inStrides)));
+    });
+  }
+
+  /// Im2Col gathers each window into a row; Col2Im (its adjoint) adds each
+  /// row entry back to the pixel it came from. Padding pixels read as
+  /// `scalar` and are dropped on the way back.
+  void emitWindow(const Node &n, Value *out) {
+    bool toCols = n.op == OpKind::Im2Col;
+    const Node &src = *n.operands[0];
+    const TensorType &image = toCols ? src.type : n.type;
+    const Window &w = n.window;
+    int64_t H = image.dims[0], W = image.dims[1], C = image.dims[2];
+    int64_t OH = w.outH(H), OW = w.outW(W);
+    int64_t rowLen = w.kh * w.kw * C;
+    llvm::Type *t = elemType(n.type.dtype);
+    if (!toCols)
+      loop(elementCount(n), [&](Value *i) { store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+    Value *batch = image.batched ? batch_ : b_.getInt64(1);
+    nest({batch, b_.getInt64(OH), b_.getInt64(OW), b_.getInt64(w.kh), b_.getInt64(w.kw)},
+         [&](const std::vector<Value *> &i) {
+      Value *ih = b_.CreateAdd(b_.CreateMul(i[1], b_.getInt64(w.strideH)),
+                               b_.CreateSub(b_.CreateMul(i[3], b_.getInt64(w.dilationH)),
+                                            b_.getInt64(w.padTop)));
+      Value *iw = b_.CreateAdd(b_.CreateMul(i[2], b_.getInt64(w.strideW)),
+                               b_.CreateSub(b_.CreateMul(i[4], b_.getInt64(w.dilationW)),
+                                            b_.getInt64(w.padLeft)));
+      Value *inside = b_.CreateAnd(
+          b_.CreateAnd(b_.CreateICmpSGE(ih, b_.getInt64(0)), b_.CreateICmpSLT(ih, b_.getInt64(H))),
+          b_.CreateAnd(b_.CreateICmpSGE(iw, b_.getInt64(0)), b_.CreateICmpSLT(iw, b_.getInt64(W))));
+      // Pixel (clamped to 0 outside, so the address is always valid).
+      Value *pixel = b_.CreateMul(b_.CreateAdd(b_.CreateMul(i[0], b_.getInt64(H)), ih),
+                                  b_.getInt64(W));
+      pixel = b_.CreateMul(b_.CreateAdd(pixel, iw), b_.getInt64(C));
+      pixel = b_.CreateSelect(inside, pixel, b_.getInt64(0));
+      Value *row = b_.CreateAdd(b_.CreateMul(i[0], b_.getInt64(OH * OW)),
+                                b_.CreateAdd(b_.CreateMul(i[1], b_.getInt64(OW)), i[2]));
+      Value *col = b_.CreateMul(b_.CreateAdd(b_.CreateMul(i[3], b_.getInt64(w.kw)), i[4]),
+                                b_.getInt64(C));
+      Value *cell = b_.CreateAdd(b_.CreateMul(row, b_.getInt64(rowLen)), col);
+      loop(b_.getInt64(C), [&](Value *c) {
+        if (toCols) {
+          Value *v = b_.CreateSelect(inside, load(src, b_.CreateAdd(pixel, c)),
+                                     llvm::ConstantFP::get(t, n.scalar));
+          store(n, out, b_.CreateAdd(cell, c), v);
+          return;
+        }
+        Value *target = b_.CreateAdd(pixel, c);
+        Value *sum = b_.CreateFAdd(load(n, target), load(src, b_.CreateAdd(cell, c)));
+        // Outside the image the add is discarded (pixel 0 keeps its value).
+        store(n, out, target, b_.CreateSelect(inside, sum, load(n, target)));
+      }, "c");
+    });
+  }
+
+  void emitOneHot(const Node &n, Value *out) {
+    const Node &labels = *n.operands[0];
+    int64_t classes = n.type.dims.back();
+    llvm::Type *t = elemType(n.type.dtype);
+    loop(elementCount(labels), [&](Value *i) {
+      Value *label = b_.CreateSExt(load(labels, i), b_.getInt64Ty());
+      loop(b_.getInt64(classes), [&](Value *k) {
+        Value *hit = b_.CreateICmpEQ(label, k);
+        store(n, out, b_.CreateAdd(b_.CreateMul(i, b_.getInt64(classes)), k),
+              b_.CreateSelect(hit, llvm::ConstantFP::get(t, 1.0), llvm::ConstantFP::get(t, 0.0)));
+      }, "k");
+    });
+  }
+
+  /// Training only: the runtime draws keep/drop from the counter-based
+  /// generator keyed by (seed, step, node), so masks are reproducible.
+  void emitDropoutMask(const Node &n, Value *out) {
+    const Node &step = *n.operands[0], &seed = *n.operands[1];
+    llvm::Type *f64 = b_.getDoubleTy();
+    Value *stepValue = b_.CreateFPToUI(b_.CreateFPExt(load(step, b_.getInt64(0)), f64), b_.getInt64Ty());
+    Value *seedValue = b_.CreateFPToUI(b_.CreateFPExt(load(seed, b_.getInt64(0)), f64), b_.getInt64Ty());
+    llvm::FunctionCallee fn = module_.getOrInsertFunction(
+        "nnrt_dropout_mask",
+        llvm::FunctionType::get(b_.getVoidTy(),
+                                {b_.getPtrTy(), b_.getInt32Ty(), b_.getInt64Ty(), f64,
+                                 b_.getInt64Ty(), b_.getInt64Ty()},
+                                false));
+    Value *stream = b_.CreateAdd(b_.CreateMul(stepValue, b_.getInt64(1 << 16)), b_.getInt64(n.id));
+    b_.CreateCall(fn, {out, b_.getInt32(n.type.dtype == DType::F32 ? 0 : 1), elementCount(n),
+                       llvm::ConstantFP::get(f64, n.scalar), seedValue, stream});
+  }
+
+  Value *product(const std::vector<int64_t> &dims) {
+    Value *v = b_.getInt64(1);
+    for (int64_t d : dims)
+      v = b_.CreateMul(v, dimValue(d));
+    return v;
+  }
+
+  /// C[i,j] = sum_k opA[i,k] * opB[k,j] over 2-D views of the operands
+  /// (rows = all leading dims, batch included), accumulated in k order.
   void emitMatMul(const Node &n, Value *out) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
-    std::vector<int64_t> fa = fullDims(a.type), fb = fullDims(b.type);
-    Value *M = dimValue(n.transA ? fa[1] : fa[0]);
-    Value *K = dimValue(n.transA ? fa[0] : fa[1]);
-    Value *N = dimValue(n.transB ? fb[0] : fb[1]);
-    Value *aCols = dimValue(fa[1]), *bCols = dimValue(fb[1]);
+    MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
+    Value *M = product(va.rows), *K = product(va.cols), *N = product(vb.cols);
+    Value *aCols = dimValue(fullDims(a.type).back()), *bCols = dimValue(fullDims(b.type).back());
     llvm::Type *t = elemType(n.type.dtype);
-    // C[i,j] = sum_k opA[i,k] * opB[k,j], accumulated in k order.
     loop(M, [&](Value *i) {
       loop(N, [&](Value *j) {
-        llvm::BasicBlock *pre = b_.GetInsertBlock();
-        (void)pre;
         Value *accSlot = nullptr;
         {
           llvm::IRBuilder<>::InsertPointGuard guard(b_);

@@ -113,11 +113,6 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.pic = true;
       continue;
     }
-    if (!inlineValue) {
-      if (i + 1 >= args.size())
-        return usageError("option '" + a + "' needs a value");
-      value = args[++i];
-    }
     long long n = 0;
     std::map<std::string, std::optional<long long> *> ints = {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
@@ -127,6 +122,13 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target}};
+    if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test")
+      return usageError("unknown option '" + a + "'");
+    if (!inlineValue) {
+      if (i + 1 >= args.size())
+        return usageError("option '" + a + "' needs a value");
+      value = args[++i];
+    }
     if (ints.count(a)) {
       if (!parseInt(a, value, n))
         return false;

@@ -6,7 +6,9 @@
 
 namespace nnc {
 
-const char *dtypeName(DType t) { return t == DType::F32 ? "f32" : "f64"; }
+const char *dtypeName(DType t) {
+  return t == DType::F32 ? "f32" : t == DType::F64 ? "f64" : "i32";
+}
 
 int64_t TensorType::elementsPerSample() const {
   int64_t n = 1;
@@ -49,6 +51,18 @@ const char *opName(OpKind op) {
   case OpKind::Param: return "param";
   case OpKind::Constant: return "constant";
   case OpKind::BatchSize: return "batch_size";
+  case OpKind::DropoutMask: return "dropout_mask";
+  case OpKind::Erf: return "erf";
+  case OpKind::StopGradient: return "stop_gradient";
+  case OpKind::Equal: return "equal";
+  case OpKind::ModeSelect: return "mode_select";
+  case OpKind::MaxTo: return "max_to";
+  case OpKind::Transpose: return "transpose";
+  case OpKind::Slice: return "slice";
+  case OpKind::Pad: return "pad";
+  case OpKind::Im2Col: return "im2col";
+  case OpKind::Col2Im: return "col2im";
+  case OpKind::OneHot: return "one_hot";
   case OpKind::Neg: return "neg";
   case OpKind::Exp: return "exp";
   case OpKind::Log: return "log";
@@ -75,11 +89,34 @@ const char *opName(OpKind op) {
 }
 
 bool isUnaryElementwise(OpKind op) {
-  return op >= OpKind::Neg && op <= OpKind::Abs;
+  return op >= OpKind::Neg && op <= OpKind::StopGradient;
 }
 
 bool isBinaryElementwise(OpKind op) {
-  return op >= OpKind::Add && op <= OpKind::Pow;
+  return op >= OpKind::Add && op <= OpKind::ModeSelect;
+}
+
+MatrixView matrixView(const TensorType &t, bool transposed) {
+  std::vector<int64_t> full = fullDims(t);
+  MatrixView v;
+  v.rows.assign(full.begin(), full.end() - 1);
+  v.cols.push_back(full.back());
+  if (transposed)
+    std::swap(v.rows, v.cols);
+  return v;
+}
+
+/// Product of dims, with B counted separately: {product of the rest, #B}.
+static std::pair<int64_t, int> extent(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  int batch = 0;
+  for (int64_t d : dims) {
+    if (d == kBatchDim)
+      ++batch;
+    else
+      n *= d;
+  }
+  return {n, batch};
 }
 
 std::vector<int64_t> fullDims(const TensorType &t) {
@@ -176,21 +213,95 @@ Node *Graph::reshape(Node *x, std::vector<int64_t> dims) {
 }
 
 Node *Graph::matmul(Node *a, Node *b, bool transA, bool transB) {
-  std::vector<int64_t> fa = fullDims(a->type), fb = fullDims(b->type);
-  assert(fa.size() == 2 && fb.size() == 2);
-  int64_t m = transA ? fa[1] : fa[0];
-  int64_t n = transB ? fb[0] : fb[1];
-  assert((transA ? fa[0] : fa[1]) == (transB ? fb[1] : fb[0]));
-  assert(n != kBatchDim && "a batch dimension may only lead the result");
-  TensorType t{a->type.dtype, {}, m == kBatchDim};
-  if (m != kBatchDim)
-    t.dims.push_back(m);
-  t.dims.push_back(n);
+  MatrixView va = matrixView(a->type, transA), vb = matrixView(b->type, transB);
+  assert(extent(va.cols) == extent(vb.rows) && "matmul contraction lengths differ");
+  assert(extent(vb.cols).second == 0 && "a batch dimension may only lead the result");
+  TensorType t{a->type.dtype, {}, false};
+  for (int64_t d : va.rows) {
+    if (d == kBatchDim)
+      t.batched = true;
+    else
+      t.dims.push_back(d);
+  }
+  assert((va.rows.empty() || !t.batched || va.rows[0] == kBatchDim) &&
+         "a batch dimension may only lead the result");
+  if (vb.cols.size() == 1 || extent(vb.cols).first != 1)
+    t.dims.push_back(extent(vb.cols).first);
   auto node = std::make_unique<Node>(OpKind::MatMul, t);
   node->operands = {a, b};
   node->transA = transA;
   node->transB = transB;
   return add(std::move(node));
+}
+
+Node *Graph::maxTo(Node *x, const TensorType &t) {
+  assert(t.batched == x->type.batched && "max_to does not reduce over the batch");
+  auto n = std::make_unique<Node>(OpKind::MaxTo, t);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::transpose(Node *x, std::vector<int64_t> perm) {
+  TensorType t = x->type;
+  for (size_t i = 0; i < perm.size(); ++i)
+    t.dims[i] = x->type.dims[perm[i]];
+  auto n = std::make_unique<Node>(OpKind::Transpose, t);
+  n->operands = {x};
+  n->ints = std::move(perm);
+  return add(std::move(n));
+}
+
+Node *Graph::slice(Node *x, std::vector<int64_t> starts, std::vector<int64_t> sizes) {
+  TensorType t{x->type.dtype, std::move(sizes), x->type.batched};
+  auto n = std::make_unique<Node>(OpKind::Slice, t);
+  n->operands = {x};
+  n->ints = std::move(starts);
+  return add(std::move(n));
+}
+
+Node *Graph::pad(Node *x, std::vector<int64_t> starts, std::vector<int64_t> dims) {
+  TensorType t{x->type.dtype, std::move(dims), x->type.batched};
+  auto n = std::make_unique<Node>(OpKind::Pad, t);
+  n->operands = {x};
+  n->ints = std::move(starts);
+  return add(std::move(n));
+}
+
+Node *Graph::im2col(Node *x, const Window &w, double padValue) {
+  const std::vector<int64_t> &d = x->type.dims; // [H, W, C]
+  TensorType t{x->type.dtype, {w.outH(d[0]) * w.outW(d[1]), w.kh * w.kw * d[2]},
+               x->type.batched};
+  auto n = std::make_unique<Node>(OpKind::Im2Col, t);
+  n->operands = {x};
+  n->window = w;
+  n->scalar = padValue;
+  return add(std::move(n));
+}
+
+Node *Graph::col2im(Node *cols, const Window &w, const TensorType &imageType) {
+  auto n = std::make_unique<Node>(OpKind::Col2Im, imageType);
+  n->operands = {cols};
+  n->window = w;
+  return add(std::move(n));
+}
+
+Node *Graph::oneHot(Node *labels, int64_t classes, DType dtype) {
+  TensorType t{dtype, labels->type.dims, labels->type.batched};
+  t.dims.push_back(classes);
+  auto n = std::make_unique<Node>(OpKind::OneHot, t);
+  n->operands = {labels};
+  return add(std::move(n));
+}
+
+Node *Graph::modeSelect(Node *training, Node *inference) {
+  return binary(OpKind::ModeSelect, training, inference);
+}
+
+Node *Graph::dropoutMask(Node *step, const TensorType &t, double rate) {
+  auto n = std::make_unique<Node>(OpKind::DropoutMask, t);
+  n->operands = {step};
+  n->scalar = rate;
+  return add(std::move(n));
 }
 
 Node *Graph::fitTo(Node *x, const TensorType &t) {

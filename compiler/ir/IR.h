@@ -19,7 +19,7 @@
 
 namespace nnc {
 
-enum class DType { F32, F64 };
+enum class DType { F32, F64, I32 }; // I32: class labels only
 const char *dtypeName(DType t);
 
 /// A tensor type: element type, per-sample dims, and whether the value has
@@ -47,16 +47,36 @@ enum class OpKind {
   Param,     // a state tensor (parameter or optimizer state)
   Constant,  // literal data
   BatchSize, // the run-time batch size as a scalar of the node's dtype
+  DropoutMask, // training: keep/(1-rate) or 0 per element, fresh each step;
+               // operand: the step counter. Elsewhere all ones.
   // Unary elementwise.
-  Neg, Exp, Log, Sigmoid, Tanh, Relu, Step, Sign, Sqrt, Sin, Cos, Abs,
+  Neg, Exp, Log, Sigmoid, Tanh, Relu, Step, Sign, Sqrt, Sin, Cos, Abs, Erf,
+  StopGradient, // identity whose gradient is zero (e.g. softmax's max shift)
   // Binary elementwise on operands of identical type.
   Add, Sub, Mul, Div, Pow,
+  Equal,        // 1 where a == b else 0; no gradient
+  ModeSelect,   // operand 0 when training (train_step, grad, trace), else 1
   // Shape ops.
   BroadcastTo, // numpy broadcast to the node's type (per-sample dims, right aligned)
   SumTo,       // sums over what BroadcastTo would have broadcast; its adjoint
   Reshape,     // same elements, new per-sample dims
+  MaxTo,       // like SumTo but the maximum (over per-sample axes only)
+  Transpose,   // permutes per-sample axes: out dim i = in dim perm[i]
+  Slice,       // per-sample box starting at `ints`, of the node's dims
+  Pad,         // places the operand at `ints` inside zeros of the node's dims
+  Im2Col,      // [H,W,C] -> [OH*OW, KH*KW*C] patches (window), padding = `scalar`
+  Col2Im,      // adjoint of Im2Col: sums patch entries back into [H,W,C]
+  OneHot,      // i32 class index -> [classes] of the node's dtype
   // Contraction.
-  MatMul, // 2-D on full shapes (batch dimension included), optional transposes
+  MatMul, // 2-D views of full shapes (batch included), optional transposes
+};
+
+/// A sliding window over [H, W, C] (conv2d, pooling).
+struct Window {
+  int64_t kh = 1, kw = 1, strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int64_t padTop = 0, padBottom = 0, padLeft = 0, padRight = 0;
+  int64_t outH(int64_t h) const { return (h + padTop + padBottom - dilationH * (kh - 1) - 1) / strideH + 1; }
+  int64_t outW(int64_t w) const { return (w + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1; }
 };
 
 const char *opName(OpKind op);
@@ -70,6 +90,9 @@ struct Node {
   std::vector<Node *> operands;
   std::string name;          // Input/Param: bound name; others: user's name if any
   std::vector<double> data;  // Constant: the elements (1 element = splat)
+  std::vector<int64_t> ints; // Transpose: perm; Slice/Pad: starts; MaxTo: unused
+  Window window;             // Im2Col/Col2Im
+  double scalar = 0;         // Im2Col: padding value; DropoutMask: rate
   int stateIndex = -1;       // Param: index into Program::state
   bool transA = false, transB = false; // MatMul
   SourceLoc loc;
@@ -80,10 +103,17 @@ struct Node {
   }
 };
 
-/// The full (batch-included) 2-D shape of a MatMul operand, with kBatchDim
-/// standing for B.
+/// The full (batch-included) shape, with kBatchDim standing for B.
 constexpr int64_t kBatchDim = -1;
 std::vector<int64_t> fullDims(const TensorType &t);
+
+/// How MatMul sees an operand: a 2-D matrix [rows, cols] where cols is the
+/// last dim and rows the product of all others (the batch included). Each
+/// part is a list of dims whose product is the extent (kBatchDim = B).
+struct MatrixView {
+  std::vector<int64_t> rows, cols;
+};
+MatrixView matrixView(const TensorType &t, bool transposed);
 
 /// Owns the nodes. Builders check their operands (internal invariants) with
 /// asserts: user-facing checks happen in sema before these are called.
@@ -104,6 +134,15 @@ public:
   Node *sumTo(Node *x, const TensorType &t);
   Node *reshape(Node *x, std::vector<int64_t> dims);
   Node *matmul(Node *a, Node *b, bool transA, bool transB);
+  Node *maxTo(Node *x, const TensorType &t);
+  Node *transpose(Node *x, std::vector<int64_t> perm);
+  Node *slice(Node *x, std::vector<int64_t> starts, std::vector<int64_t> sizes);
+  Node *pad(Node *x, std::vector<int64_t> starts, std::vector<int64_t> dims);
+  Node *im2col(Node *x, const Window &w, double padValue);
+  Node *col2im(Node *cols, const Window &w, const TensorType &imageType);
+  Node *oneHot(Node *labels, int64_t classes, DType dtype);
+  Node *modeSelect(Node *training, Node *inference);
+  Node *dropoutMask(Node *step, const TensorType &t, double rate);
 
   /// Broadcasts (or sums) `x` to `t` only when its type differs.
   Node *fitTo(Node *x, const TensorType &t);

@@ -76,6 +76,9 @@ struct Entry {
   std::vector<Node *> results;
   std::vector<std::string> resultNames;
   std::vector<std::pair<int, Node *>> updates; // state index <- new value
+  /// Training mode: dropout masks are drawn and ModeSelect takes its first
+  /// operand (batch statistics). Off for predict and eval.
+  bool training = false;
 };
 
 struct Program {

@@ -47,7 +47,8 @@ enum nnrt_init_kind {
   NNRT_INIT_DATA = 2,             /* copy `data` (count elements of dtype) */
   NNRT_INIT_UNIFORM = 3,          /* U(a, b) */
   NNRT_INIT_NORMAL = 4,           /* N(mean a, std b) */
-  NNRT_INIT_TRUNCATED_NORMAL = 5  /* N(a, b), redrawn beyond 2 std (TensorFlow) */
+  NNRT_INIT_TRUNCATED_NORMAL = 5, /* N(a, b), redrawn beyond 2 std (TensorFlow) */
+  NNRT_INIT_SEED = 6              /* the creation seed (mod 2^52), for dropout */
 };
 
 /** Argument roles of an entry point. */
@@ -147,6 +148,13 @@ int64_t nnrt_dtype_size(int32_t dtype);
  *  i of tensor s gets the same value on every machine and in every order.
  *  Returns a double uniform in [0, 1). */
 double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+
+/** Called by generated code in training mode: writes `count` dropout-mask
+ *  elements (dtype 0 float, 1 double) that are 1/(1-rate) with probability
+ *  1-rate and 0 otherwise, drawn from Philox keyed by seed at counter
+ *  (stream, element index). */
+void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
+                       uint64_t seed, uint64_t stream);
 
 #ifdef __cplusplus
 }

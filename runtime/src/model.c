@@ -117,7 +117,7 @@ static int validate_desc(const nnrt_model_desc *d) {
                      t->name, (int)t->dtype);
       return 0;
     }
-    if (t->init < NNRT_INIT_ZEROS || t->init > NNRT_INIT_TRUNCATED_NORMAL) {
+    if (t->init < NNRT_INIT_ZEROS || t->init > NNRT_INIT_SEED) {
       nnrt_set_error("model '%s': tensor '%s' has unknown init kind %d",
                      mname, t->name, (int)t->init);
       return 0;
@@ -223,6 +223,11 @@ static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
     for (int64_t i = 0; i < n; ++i)
       store(p, t->dtype, i,
             a + b * nnrt_philox_truncated_normal(seed, ti, (uint64_t)i));
+    break;
+  case NNRT_INIT_SEED:
+    /* 52 bits survive a round trip through a double exactly. */
+    for (int64_t i = 0; i < n; ++i)
+      store(p, t->dtype, i, (double)(seed & ((UINT64_C(1) << 52) - 1)));
     break;
   }
 }

@@ -103,3 +103,16 @@ double nnrt_philox_truncated_normal(uint64_t seed, uint32_t stream,
   }
   return 0.0; /* unreachable in practice: 2^33 rejections in a row */
 }
+
+void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
+                       uint64_t seed, uint64_t stream) {
+  double keep = 1.0 - rate;
+  double scale = keep > 0 ? 1.0 / keep : 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    double v = nnrt_philox_uniform(seed, stream, (uint64_t)i) < keep ? scale : 0.0;
+    if (dtype == NNRT_F32)
+      ((float *)out)[i] = (float)v;
+    else
+      ((double *)out)[i] = v;
+  }
+}
