@@ -12,10 +12,14 @@ program
 decl
   : 'input' ID ':' type                                 # inputDecl
   | 'target' ID ':' type                                # targetDecl
-  | 'param' ID ':' type ('=' expr)?                     # paramDecl
+  | 'param' ID ':' type ('=' expr)? (',' arg)*          # paramDecl
   | 'const' ID (':' type)? '=' expr                     # constDecl
   | 'output' ID ('=' expr)?                             # outputDecl
   | 'loss' expr                                         # lossDecl
+  | 'metric' (ID '=')? expr                             # metricDecl
+  | 'init' expr (',' ID ':'? expr)?                     # initDecl
+  | 'def' ID '(' paramList? ')' '=' expr                # defExpr
+  | 'def' ID '(' paramList? ')' '{' decl* 'return' expr '}'  # defBlock
   | 'optimizer' ID '(' argList? ')'                     # optimizerDecl
   | 'data' ID? '{' dataEntry (',' dataEntry)* ','? '}'  # dataDecl
   | 'train' '{' dataEntry (',' dataEntry)* ','? '}'     # trainDecl
@@ -24,6 +28,11 @@ decl
 
 type
   : ID ('[' INT (',' INT)* ']')?
+  | ID '(' INT ')'                 // class(10): an integer class label
+  ;
+
+paramList
+  : ID (',' ID)*
   ;
 
 dataEntry
@@ -40,12 +49,19 @@ expr
   | expr '|>' ID ('(' argList? ')')?            # pipeExpr
   ;
 
+// x[1], x[0:2], x[:, -1]: integer constants; an index drops its axis.
+indexItem
+  : expr                                        # indexPoint
+  | lo=expr? ':' hi=expr?                       # indexRange
+  ;
+
 primary
   : (NUMBER | INT)                              # numberLit
   | ID '(' argList? ')'                         # callExpr
   | ID                                          # nameRef
   | '(' expr ')'                                # parenExpr
   | '[' expr (',' expr)* ','? ']'               # arrayLit
+  | primary '[' indexItem (',' indexItem)* ']'  # indexExpr
   ;
 
 argList
@@ -53,7 +69,13 @@ argList
   ;
 
 arg
-  : (ID ':')? expr
+  : (argName ':')? expr
+  ;
+
+// Keywords may name arguments: dense(x, 10, init: zeros()).
+argName
+  : ID | 'init' | 'input' | 'target' | 'param' | 'const' | 'output' | 'loss'
+  | 'metric' | 'def' | 'optimizer' | 'data' | 'train' | 'model' | 'return'
   ;
 
 ID      : [a-zA-Z_] [a-zA-Z_0-9]* ;

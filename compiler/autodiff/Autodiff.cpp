@@ -68,8 +68,10 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
   case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
   // Piecewise constant, or not differentiable: no contribution.
+  case OpKind::Cast:   return G.cast(g, a->type.dtype);
   case OpKind::Step:
   case OpKind::Sign:
+  case OpKind::Floor:
   case OpKind::Equal:
   case OpKind::StopGradient:
   case OpKind::DropoutMask:

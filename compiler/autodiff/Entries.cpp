@@ -32,7 +32,7 @@ void buildEntries(Program &p) {
 
   // Outputs computed from targets (e.g. an error term) are left out of
   // predict, which takes inputs only; eval returns them.
-  Entry predict{"predict", inputs, {}, {}, {}};
+  Entry predict{"predict", inputs, {}, {}, {}, false};
   for (const Output &o : p.outputs) {
     if (dependsOnTarget(p, o.node))
       continue;
@@ -43,7 +43,12 @@ void buildEntries(Program &p) {
   if (!p.loss)
     return;
 
-  Entry eval{"eval", all, {p.loss}, {"loss"}, {}};
+  // eval: loss, then metrics, then outputs (inference mode).
+  Entry eval{"eval", all, {p.loss}, {"loss"}, {}, false};
+  for (const Output &m : p.metrics) {
+    eval.results.push_back(m.node);
+    eval.resultNames.push_back(m.name);
+  }
   for (const Output &o : p.outputs) {
     eval.results.push_back(o.node);
     eval.resultNames.push_back(o.name);
@@ -59,33 +64,46 @@ void buildEntries(Program &p) {
     wrt.push_back(named.second);
   std::map<const Node *, Node *> adjoint = differentiate(p.graph, p.loss, wrt);
 
-  Entry grad{"grad", all, {p.loss}, {"loss"}, {}};
+  Entry grad{"grad", all, {p.loss}, {"loss"}, {}, true};
   for (const StateTensor &s : p.state) {
     if (s.kind != StateTensor::Kind::Param)
       continue;
     auto found = adjoint.find(s.node);
-    grad.results.push_back(found != adjoint.end() ? found->second
-                                                  : p.graph.fill(0.0, s.type));
+    grad.results.push_back(found != adjoint.end() ? found->second : p.graph.fill(0.0, s.type));
     grad.resultNames.push_back("d_" + s.name);
   }
 
-  Entry trace{"trace", all, {}, {}, {}};
+  Entry trace{"trace", all, {}, {}, {}, true};
   for (auto &named : p.named) {
     trace.results.push_back(named.second);
     trace.resultNames.push_back(named.first);
     auto found = adjoint.find(named.second);
-    trace.results.push_back(found != adjoint.end()
-                                ? found->second
-                                : p.graph.fill(0.0, named.second->type));
+    trace.results.push_back(found != adjoint.end() ? found->second
+                                                   : p.graph.fill(0.0, named.second->type));
     trace.resultNames.push_back("d_" + named.first);
   }
 
-  Entry train{"train_step", all, {p.loss}, {"loss"}, {}};
+  // train_step: loss and metrics of the batch, every parameter updated,
+  // running statistics moved, the step counter advanced.
+  Entry train{"train_step", all, {p.loss}, {"loss"}, {}, true};
+  for (const Output &m : p.metrics) {
+    train.results.push_back(m.node);
+    train.resultNames.push_back(m.name);
+  }
   train.updates = buildOptimizerUpdates(p, adjoint);
+  train.updates.insert(train.updates.end(), p.bufferUpdates.begin(), p.bufferUpdates.end());
+  if (p.stepState >= 0) {
+    Node *t = p.state[p.stepState].node;
+    train.updates.push_back({p.stepState, p.graph.binary(OpKind::Add, t, p.graph.scalar(DType::F64, 1))});
+  }
+
+  // The loss exactly as grad computes it (training mode), for gradcheck.
+  Entry trainLoss{"train_loss", all, {p.loss}, {"loss"}, {}, true};
 
   p.entries.push_back(train);
   p.entries.push_back(grad);
   p.entries.push_back(trace);
+  p.entries.push_back(trainLoss);
 }
 
 } // namespace nnc

@@ -1,52 +1,179 @@
-//===- Optimizer.cpp ------------------------------------------------------===//
+//===- Optimizer.cpp - optimizer steps and schedules as IR ----------------===//
 //
-// SGD as torch.optim.SGD (dampening 0):
-//   g = grad + weight_decay * p
-//   buf = momentum * buf + g              (buf starts at 0, so step 1 gives g)
-//   g = nesterov ? g + momentum * buf : buf   (when momentum > 0)
-//   p = p - lr * g
+// Update formulas as torch.optim (1.13) computes them, with t the number of
+// steps taken before this one:
+//   sgd      g = grad + wd p;  buf = momentum buf + g;  g = nesterov ? g + momentum buf : buf
+//            p -= lr g
+//   adam     g = grad + wd p;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+//            p -= lr / (1 - b1^(t+1)) * m / (sqrt(v) / sqrt(1 - b2^(t+1)) + eps)
+//   adamw    p *= 1 - lr wd, then adam without wd
+//   rmsprop  g = grad + wd p;  v = alpha v + (1-alpha) g^2;  d = g / (sqrt(v) + eps)
+//            momentum > 0: buf = momentum buf + d; p -= lr buf   else p -= lr d
+//   adagrad  g = grad + wd p;  s += g^2;  p -= lr g / (sqrt(s) + eps)
+// The learning rate is itself IR: a function of t for schedules.
 //===----------------------------------------------------------------------===//
 #include "autodiff/Optimizer.h"
 
+#include <cmath>
+
 namespace nnc {
+namespace {
+
+class OptimizerEmitter {
+public:
+  explicit OptimizerEmitter(Program &p) : p_(p), G(p.graph), opt(p.optimizer) {}
+
+  /// The global step counter t (f64 scalar), created on first use.
+  Node *step() {
+    if (p_.stepState < 0) {
+      StateTensor s;
+      s.name = "step";
+      s.type = TensorType{DType::F64, {}, false};
+      s.kind = StateTensor::Kind::OptState;
+      p_.stepState = static_cast<int>(p_.state.size());
+      s.node = G.param(s.name, s.type, p_.stepState);
+      p_.state.push_back(s);
+    }
+    return p_.state[p_.stepState].node;
+  }
+
+  Node *f64(double v) { return G.scalar(DType::F64, v); }
+  Node *add(Node *a, Node *b) { return G.binary(OpKind::Add, a, b); }
+  Node *sub(Node *a, Node *b) { return G.binary(OpKind::Sub, a, b); }
+  Node *mul(Node *a, Node *b) { return G.binary(OpKind::Mul, a, b); }
+  Node *div(Node *a, Node *b) { return G.binary(OpKind::Div, a, b); }
+  Node *pow(Node *a, Node *b) { return G.binary(OpKind::Pow, a, b); }
+
+  /// lr at step t (f64 scalar): the schedule, then the linear warm-up.
+  Node *learningRate() {
+    double base = opt.arg("lr", 0.01);
+    if (opt.schedule.empty() && opt.arg("warmup", 0) == 0)
+      return f64(base);
+    Node *t = step();
+    Node *lr = f64(base);
+    const auto &s = opt.scheduleArgs;
+    if (opt.schedule == "step") {
+      Node *k = G.unary(OpKind::Floor, div(t, f64(s.at("every"))));
+      lr = mul(lr, pow(f64(s.at("gamma")), k));
+    } else if (opt.schedule == "exponential") {
+      lr = mul(lr, pow(f64(s.at("gamma")), t));
+    } else if (opt.schedule == "cosine") {
+      // min + (base - min) (1 + cos(pi min(t, T) / T)) / 2
+      double T = s.at("steps"), lo = s.at("min_lr");
+      Node *tc = sub(t, G.unary(OpKind::Relu, sub(t, f64(T))));
+      Node *c = G.unary(OpKind::Cos, mul(f64(M_PI / T), tc));
+      lr = add(f64(lo), mul(f64((base - lo) / 2), add(f64(1), c)));
+    }
+    if (double w = opt.arg("warmup", 0)) {
+      // times min(1, (t + 1) / w)
+      Node *frac = div(add(t, f64(1)), f64(w));
+      lr = mul(lr, sub(f64(1), G.unary(OpKind::Relu, sub(f64(1), frac))));
+    }
+    return lr;
+  }
+
+  /// A new optimizer-state tensor shaped like parameter i.
+  Node *slot(size_t i, const std::string &suffix, double initial = 0) {
+    StateTensor s;
+    s.name = p_.state[i].name + "." + suffix;
+    s.type = p_.state[i].type;
+    s.kind = StateTensor::Kind::OptState;
+    if (initial != 0) {
+      s.init.kind = InitSpec::Kind::Constant;
+      s.init.a = initial;
+    }
+    int index = static_cast<int>(p_.state.size());
+    s.node = G.param(s.name, s.type, index);
+    p_.state.push_back(s);
+    return s.node;
+  }
+
+  void update(Node *slotNode, Node *value) { updates.push_back({slotNode->stateIndex, value}); }
+
+  void emit(const std::map<const Node *, Node *> &grads) {
+    Node *lr64 = learningRate();
+    size_t count = p_.state.size();
+    for (size_t i = 0; i < count; ++i) {
+      if (p_.state[i].kind != StateTensor::Kind::Param)
+        continue;
+      Node *param = p_.state[i].node;
+      auto found = grads.find(param);
+      if (found == grads.end())
+        continue; // the loss does not depend on it: like PyTorch's grad None
+      const TensorType &ty = param->type;
+      // Scalars computed in f64 (t, schedules, bias corrections), then
+      // converted to the parameter's type and broadcast.
+      auto bc = [&](Node *scalar64) { return G.broadcastTo(G.cast(scalar64, ty.dtype), ty); };
+      auto k = [&](double v) { return G.fill(v, ty); };
+      Node *lr = bc(lr64);
+      Node *g = found->second;
+      double wd = opt.arg("weight_decay", 0);
+      Node *p = param;
+      if (opt.kind == "adamw" && wd != 0)
+        p = mul(p, sub(k(1), mul(lr, k(wd))));
+      else if (wd != 0)
+        g = add(g, mul(k(wd), param));
+      Node *next = nullptr;
+      if (opt.kind == "sgd") {
+        double mom = opt.arg("momentum", 0);
+        if (mom != 0) {
+          Node *buf = slot(i, "momentum");
+          Node *nb = add(mul(k(mom), buf), g);
+          update(buf, nb);
+          g = opt.arg("nesterov", 0) != 0 ? add(g, mul(k(mom), nb)) : nb;
+        }
+        next = sub(p, mul(lr, g));
+      } else if (opt.kind == "adam" || opt.kind == "adamw") {
+        double b1 = opt.arg("beta1", 0.9), b2 = opt.arg("beta2", 0.999), eps = opt.arg("eps", 1e-8);
+        Node *m = slot(i, "exp_avg"), *v = slot(i, "exp_avg_sq");
+        Node *nm = add(mul(k(b1), m), mul(k(1 - b1), g));
+        Node *nv = add(mul(k(b2), v), mul(k(1 - b2), mul(g, g)));
+        update(m, nm);
+        update(v, nv);
+        Node *t1 = add(step(), f64(1));
+        Node *bc1 = sub(f64(1), pow(f64(b1), t1));
+        Node *bc2sqrt = G.unary(OpKind::Sqrt, sub(f64(1), pow(f64(b2), t1)));
+        Node *stepSize = bc(div(lr64, bc1));
+        Node *denom = add(div(G.unary(OpKind::Sqrt, nv), bc(bc2sqrt)), k(eps));
+        next = sub(p, mul(stepSize, div(nm, denom)));
+      } else if (opt.kind == "rmsprop") {
+        double alpha = opt.arg("alpha", 0.99), eps = opt.arg("eps", 1e-8);
+        double mom = opt.arg("momentum", 0);
+        Node *v = slot(i, "square_avg");
+        Node *nv = add(mul(k(alpha), v), mul(k(1 - alpha), mul(g, g)));
+        update(v, nv);
+        Node *d = div(g, add(G.unary(OpKind::Sqrt, nv), k(eps)));
+        if (mom != 0) {
+          Node *buf = slot(i, "momentum_buffer");
+          d = add(mul(k(mom), buf), d);
+          update(buf, d);
+        }
+        next = sub(p, mul(lr, d));
+      } else { // adagrad
+        double eps = opt.arg("eps", 1e-10);
+        Node *sum = slot(i, "sum", opt.arg("initial_accumulator", 0));
+        Node *ns = add(sum, mul(g, g));
+        update(sum, ns);
+        next = sub(p, mul(lr, div(g, add(G.unary(OpKind::Sqrt, ns), k(eps)))));
+      }
+      next->name = p_.state[i].name + ".next";
+      updates.push_back({static_cast<int>(i), next});
+    }
+  }
+
+  Program &p_;
+  Graph &G;
+  const OptimizerSpec &opt;
+  std::vector<std::pair<int, Node *>> updates;
+};
+
+} // namespace
 
 std::vector<std::pair<int, Node *>>
 buildOptimizerUpdates(Program &p, const std::map<const Node *, Node *> &grads) {
-  Graph &G = p.graph;
-  const OptimizerSpec &opt = p.optimizer;
-  std::vector<std::pair<int, Node *>> updates;
-  size_t paramCount = p.state.size();
-  for (size_t i = 0; i < paramCount; ++i) {
-    if (p.state[i].kind != StateTensor::Kind::Param)
-      continue;
-    Node *param = p.state[i].node;
-    auto found = grads.find(param);
-    if (found == grads.end())
-      continue; // the loss does not depend on it: like PyTorch's grad None
-    const TensorType &t = param->type;
-    auto scaled = [&](double k, Node *x) {
-      return G.binary(OpKind::Mul, G.fill(k, t), x);
-    };
-    Node *g = found->second;
-    if (opt.weightDecay != 0)
-      g = G.binary(OpKind::Add, g, scaled(opt.weightDecay, param));
-    if (opt.momentum != 0) {
-      StateTensor buf;
-      buf.name = p.state[i].name + ".momentum";
-      buf.type = t;
-      buf.kind = StateTensor::Kind::OptState;
-      int index = static_cast<int>(p.state.size());
-      buf.node = G.param(buf.name, t, index);
-      p.state.push_back(buf);
-      Node *next = G.binary(OpKind::Add, scaled(opt.momentum, buf.node), g);
-      updates.push_back({index, next});
-      g = opt.nesterov ? G.binary(OpKind::Add, g, scaled(opt.momentum, next)) : next;
-    }
-    Node *updated = G.binary(OpKind::Sub, param, scaled(opt.lr, g));
-    updated->name = p.state[i].name + ".next";
-    updates.push_back({static_cast<int>(i), updated});
-  }
-  return updates;
+  OptimizerEmitter e(p);
+  e.emit(grads);
+  return e.updates;
 }
 
 } // namespace nnc

@@ -64,7 +64,9 @@ public:
   llvm::Type *i32_, *i64_, *f64_;
 };
 
-int32_t nnrtDType(DType t) { return t == DType::F32 ? NNRT_F32 : NNRT_F64; }
+int32_t nnrtDType(DType t) {
+  return t == DType::F32 ? NNRT_F32 : t == DType::F64 ? NNRT_F64 : NNRT_I32;
+}
 
 int32_t nnrtInit(InitSpec::Kind k) {
   switch (k) {
@@ -74,6 +76,7 @@ int32_t nnrtInit(InitSpec::Kind k) {
   case InitSpec::Kind::Uniform: return NNRT_INIT_UNIFORM;
   case InitSpec::Kind::Normal: return NNRT_INIT_NORMAL;
   case InitSpec::Kind::TruncatedNormal: return NNRT_INIT_TRUNCATED_NORMAL;
+  case InitSpec::Kind::Seed: return NNRT_INIT_SEED;
   }
   return NNRT_INIT_ZEROS;
 }
@@ -83,6 +86,7 @@ int32_t nnrtKind(StateTensor::Kind k) {
   case StateTensor::Kind::Param: return NNRT_PARAM;
   case StateTensor::Kind::Frozen: return NNRT_FROZEN;
   case StateTensor::Kind::OptState: return NNRT_OPT_STATE;
+  case StateTensor::Kind::Buffer: return NNRT_BUFFER;
   }
   return NNRT_PARAM;
 }

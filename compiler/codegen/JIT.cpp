@@ -1,7 +1,7 @@
 //===- JIT.cpp ------------------------------------------------------------===//
 //
-// The generated code calls only libm (exp, tanh, ...) and libc (memset):
-// those resolve from the nnc process itself.
+// The generated code calls libm (exp, tanh, ...), libc (memset) and the
+// runtime's dropout-mask generator; all resolve from the nnc process itself.
 //===----------------------------------------------------------------------===//
 #include "codegen/JIT.h"
 
@@ -36,6 +36,13 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   if (!generator)
     return fail(generator.takeError());
   (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  // Runtime functions generated code calls: linked statically into nnc, so
+  // not in its dynamic symbol table; define them by address.
+  llvm::orc::SymbolMap runtime;
+  runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
+  if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
+    return fail(std::move(e));
   if (auto e = (*jit)->addIRModule(
           llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
     return fail(std::move(e));

@@ -271,10 +271,21 @@ private:
     i->addIncoming(b_.getInt64(0), pre);
     b_.CreateCondBr(b_.CreateICmpSLT(i, count), bodyBB, exit);
     b_.SetInsertPoint(bodyBB);
+    int loopsBefore = loopsCreated_++;
     body(i);
     Value *next = b_.CreateAdd(i, b_.getInt64(1), "", true, true);
     i->addIncoming(next, b_.GetInsertBlock());
-    b_.CreateBr(header);
+    llvm::BranchInst *latch = b_.CreateBr(header);
+    if (loopsCreated_ > loopsBefore + 1) {
+      // An outer loop: fully unrolling it copies whole inner nests, which
+      // blows up compile time (LoopAccessInfo is quadratic in the accesses)
+      // for no speed; the innermost loops are left to the vectorisers.
+      llvm::MDNode *disable = llvm::MDNode::get(
+          ctx_, {llvm::MDString::get(ctx_, "llvm.loop.unroll.disable")});
+      llvm::MDNode *self = llvm::MDNode::getDistinct(ctx_, {nullptr, disable});
+      self->replaceOperandWith(0, self);
+      latch->setMetadata(llvm::LLVMContext::MD_loop, self);
+    }
     b_.SetInsertPoint(exit);
   }
 
@@ -334,6 +345,11 @@ private:
       return emitOneHot(n, out);
     case OpKind::DropoutMask:
       return emitDropoutMask(n, out);
+    case OpKind::Cast:
+      loop(elementCount(n), [&](Value *i) {
+        store(n, out, i, b_.CreateFPCast(load(*n.operands[0], i), elemType(n.type.dtype)));
+      });
+      return;
     default:
       return; // leaves need no code
     }
@@ -367,6 +383,7 @@ private:
     case OpKind::Abs: return call(llvm::Intrinsic::fabs, x[0]);
     case OpKind::Tanh: return libm("tanh", x[0], t);
     case OpKind::Erf: return libm("erf", x[0], t);
+    case OpKind::Floor: return call(llvm::Intrinsic::floor, x[0]);
     case OpKind::StopGradient: return x[0];
     case OpKind::Equal: return b_.CreateSelect(b_.CreateFCmpOEQ(x[0], x[1]), one, zero);
     case OpKind::Sigmoid:
@@ -641,6 +658,7 @@ private:
   std::map<const Node *, std::pair<int64_t, int64_t>> wsOffset_;
   std::map<const Node *, Value *> buffers_;
   WorkspaceSize size_;
+  int loopsCreated_ = 0;
 };
 
 } // namespace

@@ -36,8 +36,16 @@ int infoCommand(Session &s) {
   std::cout << "total parameters: " << p.parameterCount() << '\n';
   if (p.loss)
     std::cout << "loss: " << p.loss->type.str() << " (mean over the batch)\n";
-  std::cout << "optimizer: " << p.optimizer.kind << "(lr: " << formatNumber(p.optimizer.lr)
-            << ", momentum: " << formatNumber(p.optimizer.momentum) << ")\n";
+  std::cout << "optimizer: " << p.optimizer.kind << "(";
+  bool first = true;
+  for (auto &arg : p.optimizer.args) {
+    std::cout << (first ? "" : ", ") << arg.first << ": " << formatNumber(arg.second);
+    first = false;
+  }
+  std::cout << ")";
+  if (!p.optimizer.schedule.empty())
+    std::cout << " schedule " << p.optimizer.schedule;
+  std::cout << '\n';
   return 0;
 }
 
@@ -219,8 +227,9 @@ Dataset syntheticData(const Program &p, int64_t samples, uint64_t seed) {
   std::uniform_real_distribution<double> uniform(0.05, 0.95);
   for (const Interface &in : p.inputs) {
     std::vector<double> values(samples * in.node->type.elementsPerSample());
+    std::uniform_int_distribution<int64_t> label(0, std::max<int64_t>(in.classes - 1, 0));
     for (double &v : values)
-      v = in.isTarget ? uniform(rng) : normal(rng);
+      v = in.classes ? double(label(rng)) : in.isTarget ? uniform(rng) : normal(rng);
     d.columns[in.name] = values;
   }
   return d;
@@ -275,11 +284,11 @@ int gradcheckCommand(Session &s) {
       std::vector<std::vector<double>> lp, lm;
       values[e] = saved + h;
       m->setStateValues(static_cast<int>(i), values);
-      if (!m->run("eval", d, idx, lp))
+      if (!m->run("train_loss", d, idx, lp))
         return 1;
       values[e] = saved - h;
       m->setStateValues(static_cast<int>(i), values);
-      if (!m->run("eval", d, idx, lm))
+      if (!m->run("train_loss", d, idx, lm))
         return 1;
       values[e] = saved;
       m->setStateValues(static_cast<int>(i), values);
@@ -348,7 +357,7 @@ int runCommand(Session &s) {
     else if (cmd == "predict")
       entries = {"predict"};
     else
-      entries = {"grad", "eval"};
+      entries = {"grad", "train_loss"};
     stage = jitCompile(s, entries);
     if (stage != Stage::Continue)
       return stage == Stage::Done ? 0 : 1;

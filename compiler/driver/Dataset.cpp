@@ -3,6 +3,7 @@
 
 #include "support/Diagnostics.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -65,8 +66,10 @@ bool readCsv(const std::string &path, Csv &csv) {
       std::string cell = trim(cells[i]);
       char *end = nullptr;
       double v = std::strtod(cell.c_str(), &end);
-      if (cell.empty() || *end) {
-        csvError(path, lineNo, "column '" + csv.header[i] + "' is not a number: '" + cell + "'");
+      bool hex = cell.find_first_of("xX") != std::string::npos;
+      if (cell.empty() || *end || hex || !std::isfinite(v)) {
+        csvError(path, lineNo, "column '" + csv.header[i] + "' is not a finite decimal number: '" +
+                                   cell + "'");
         return false;
       }
       row.push_back(v);
@@ -105,7 +108,13 @@ bool addColumn(Dataset &out, const std::string &name, std::vector<double> values
 
 } // namespace
 
+static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out);
+
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out) {
+  return loadFiles(p, specs, out) && checkLabels(p, out);
+}
+
+static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out) {
   for (const std::string &spec : specs) {
     size_t eq = spec.find('=');
     std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
@@ -178,6 +187,23 @@ bool inlineDataset(const Program &p, const std::string &name, Dataset &out) {
   out.origin = "the model's data " + name + " block";
   out.samples = d->samples;
   out.columns = d->columns;
+  return true;
+}
+
+bool checkLabels(const Program &p, const Dataset &d) {
+  for (const Interface &in : p.inputs) {
+    auto column = d.columns.find(in.name);
+    if (!in.classes || column == d.columns.end())
+      continue;
+    for (size_t i = 0; i < column->second.size(); ++i) {
+      double v = column->second[i];
+      if (v < 0 || v >= double(in.classes) || v != double(int64_t(v))) {
+        std::cerr << d.origin << ": error: sample " << i << ": label " << v << " of '" << in.name
+                  << "' is not a class in 0.." << in.classes - 1 << '\n';
+        return false;
+      }
+    }
+  }
   return true;
 }
 

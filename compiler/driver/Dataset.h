@@ -25,6 +25,9 @@ bool loadDataset(const Program &p, const std::vector<std::string> &specs, Datase
 /// The model's inline `data NAME { }` block; false when there is none.
 bool inlineDataset(const Program &p, const std::string &name, Dataset &out);
 
+/// Class labels must be whole numbers in 0..N-1; false (printed) if not.
+bool checkLabels(const Program &p, const Dataset &d);
+
 /// The names of inputs (and targets, when asked) the data set lacks.
 std::vector<std::string> missingColumns(const Program &p, const Dataset &d, bool targets);
 

@@ -58,8 +58,10 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
       for (int64_t k = 0; k < perSample; ++k) {
         if (desc.dtype == NNRT_F32)
           reinterpret_cast<float *>(args[a])[s * perSample + k] = static_cast<float>(src[k]);
-        else
+        else if (desc.dtype == NNRT_F64)
           reinterpret_cast<double *>(args[a])[s * perSample + k] = src[k];
+        else
+          reinterpret_cast<int32_t *>(args[a])[s * perSample + k] = static_cast<int32_t>(src[k]);
       }
     }
   }
@@ -75,8 +77,9 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
     int64_t count = argElements(desc, batch);
     std::vector<double> values(count);
     for (int64_t i = 0; i < count; ++i)
-      values[i] = desc.dtype == NNRT_F32 ? reinterpret_cast<float *>(args[a])[i]
-                                         : reinterpret_cast<double *>(args[a])[i];
+      values[i] = desc.dtype == NNRT_F32   ? reinterpret_cast<float *>(args[a])[i]
+                  : desc.dtype == NNRT_F64 ? reinterpret_cast<double *>(args[a])[i]
+                                           : reinterpret_cast<int32_t *>(args[a])[i];
     results.push_back(std::move(values));
   }
   return true;

@@ -37,7 +37,7 @@ Stage runFrontEnd(Session &s, bool forceF64) {
       return Stage::Done;
     }
     if (s.opts.lr)
-      s.program->optimizer.lr = *s.opts.lr;
+      s.program->optimizer.args["lr"] = *s.opts.lr;
     buildEntries(*s.program);
     if (s.opts.emit == "ir-grad") {
       printProgram(*s.program, std::cout);

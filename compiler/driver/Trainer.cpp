@@ -50,8 +50,10 @@ bool trainingData(Session &s, Dataset &d) {
 
 /// Loss averaged over all of `d` (the eval entry averages per chunk).
 bool datasetLoss(ModelInstance &m, const Dataset &d, int64_t chunk, double &loss,
+                 std::vector<double> &metricTotals,
                  std::vector<std::vector<double>> *outputs = nullptr) {
   double total = 0;
+  metricTotals.assign(m.program().metrics.size(), 0.0);
   std::vector<std::vector<double>> r;
   for (int64_t begin = 0; begin < d.samples; begin += chunk) {
     std::vector<int64_t> idx(std::min(chunk, d.samples - begin));
@@ -59,14 +61,30 @@ bool datasetLoss(ModelInstance &m, const Dataset &d, int64_t chunk, double &loss
     if (!m.run("eval", d, idx, r))
       return false;
     total += r[0][0] * static_cast<double>(idx.size());
+    // eval returns the loss, the metrics, then the outputs.
+    size_t metrics = m.program().metrics.size();
+    metricTotals.resize(metrics);
+    for (size_t k = 0; k < metrics; ++k)
+      metricTotals[k] += r[1 + k][0] * static_cast<double>(idx.size());
     if (outputs) {
-      outputs->resize(r.size() - 1);
-      for (size_t o = 1; o < r.size(); ++o)
-        (*outputs)[o - 1].insert((*outputs)[o - 1].end(), r[o].begin(), r[o].end());
+      outputs->resize(r.size() - 1 - metrics);
+      for (size_t o = 1 + metrics; o < r.size(); ++o)
+        (*outputs)[o - 1 - metrics].insert((*outputs)[o - 1 - metrics].end(), r[o].begin(),
+                                           r[o].end());
     }
   }
   loss = total / static_cast<double>(d.samples);
+  for (double &v : metricTotals)
+    v /= static_cast<double>(d.samples);
   return true;
+}
+
+/// `loss 0.12, accuracy 0.97` for a data set.
+std::string describe(const Program &p, double loss, const std::vector<double> &metrics) {
+  std::string s = "loss " + formatNumber(loss);
+  for (size_t k = 0; k < metrics.size(); ++k)
+    s += ", " + p.metrics[k].name + " " + formatNumber(metrics[k]);
+  return s;
 }
 
 void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t batch) {
@@ -81,9 +99,10 @@ void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t ba
     std::vector<int64_t> dims = t.dims;
     if (t.batched)
       dims.insert(dims.begin(), batch);
-    std::cout << "  " << p.named[i].first << " = " << formatTensor(r[2 * i], dims, false) << '\n'
+    bool single = t.dtype == DType::F32;
+    std::cout << "  " << p.named[i].first << " = " << formatTensor(r[2 * i], dims, single) << '\n'
               << "  dloss/d" << p.named[i].first << " = "
-              << formatTensor(r[2 * i + 1], dims, false) << '\n';
+              << formatTensor(r[2 * i + 1], dims, single) << '\n';
   }
 }
 
@@ -114,7 +133,7 @@ int trainCommand(Session &s) {
   if (!s.opts.quiet)
     std::cout << "training " << p.modelName << ": " << data.samples << " samples ("
               << data.origin << "), batch " << batch << ", " << steps << " steps, "
-              << p.optimizer.kind << " lr " << formatNumber(p.optimizer.lr) << '\n';
+              << p.optimizer.kind << " lr " << formatNumber(p.optimizer.arg("lr", 0.01)) << '\n';
 
   std::mt19937_64 shuffle(seed);
   std::vector<int64_t> order(data.samples);
@@ -152,21 +171,29 @@ int trainCommand(Session &s) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   double trainLoss = 0;
+  std::vector<double> trainMetrics;
   std::vector<std::vector<double>> outputs;
-  if (!datasetLoss(*model, data, std::min<int64_t>(data.samples, 1024), trainLoss, &outputs))
+  if (!datasetLoss(*model, data, std::min<int64_t>(data.samples, 1024), trainLoss, trainMetrics,
+                   &outputs))
     return 1;
-  std::cout << "trained " << steps << " steps in " << fixed(secs, 3) << " s; loss on the "
-            << "training data " << formatNumber(trainLoss) << '\n';
+  std::cout << "trained " << steps << " steps in " << fixed(secs, 3) << " s; on the training "
+            << "data: " << describe(p, trainLoss, trainMetrics) << '\n';
+  if (!std::isfinite(trainLoss)) {
+    // The last update broke the model: say so, and write nothing.
+    std::cerr << "nnc: error: after step " << steps << " the loss on the training data is "
+              << formatNumber(trainLoss) << "; lower the learning rate (--lr) or check the data\n";
+    return 1;
+  }
   if (p.parameterCount() <= 24) {
     std::cout << "learned parameters:\n";
     for (size_t i = 0; i < p.state.size(); ++i)
-      if (p.state[i].kind != StateTensor::Kind::OptState)
+      if (p.state[i].kind == StateTensor::Kind::Param || p.state[i].kind == StateTensor::Kind::Frozen)
         std::cout << "  " << p.state[i].name << " = "
                   << formatTensor(model->stateValues(static_cast<int>(i)), p.state[i].type.dims,
                                   p.state[i].type.dtype == DType::F32)
                   << '\n';
   }
-  if (data.samples <= 8) {
+  if (data.samples <= 8 && !p.outputs.empty()) {
     std::cout << "outputs on the training data:\n";
     for (size_t o = 0; o < p.outputs.size(); ++o) {
       const TensorType &t = p.outputs[o].node->type;
@@ -184,9 +211,10 @@ int trainCommand(Session &s) {
     return 1;
   if (haveTest) {
     double testLoss = 0;
-    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 1024), testLoss))
+    std::vector<double> testMetrics;
+    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 1024), testLoss, testMetrics))
       return 1;
-    std::cout << "test loss " << formatNumber(testLoss) << " on " << test.samples
+    std::cout << "test " << describe(p, testLoss, testMetrics) << " on " << test.samples
               << " samples (" << test.origin << ")\n";
   }
 

@@ -19,14 +19,22 @@ namespace nnc {
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
+/// One item of `x[...]`: a point `i` (drops the axis) or a range `lo:hi`.
+struct IndexItem {
+  bool range = false;
+  std::unique_ptr<Expr> lo, hi; // either may be null in a range
+  SourceLoc loc;
+};
+
 struct Expr {
-  enum class Kind { Number, Name, Call, Neg, Binary, Array };
+  enum class Kind { Number, Name, Call, Neg, Binary, Array, Index };
   Kind kind;
   SourceLoc loc;
   double number = 0;           // Number
   std::string name;            // Name; callee of Call
   char op = 0;                 // Binary: one of + - * / @ ^
-  std::vector<ExprPtr> operands;     // Neg: 1, Binary: 2, Array/Call: n
+  std::vector<ExprPtr> operands;     // Neg: 1, Binary: 2, Array/Call: n, Index: base
+  std::vector<IndexItem> indices;    // Index
   std::vector<std::string> argNames; // Call: "" for positional arguments
   std::vector<SourceLoc> argLocs;    // Call: where each argument starts
 
@@ -35,10 +43,12 @@ struct Expr {
   const Expr *namedArg(const std::string &key) const;
 };
 
-/// `f64[2, 2]`; dtype empty when no type was written.
+/// `f64[2, 2]`, or `class(10)` (classes > 0); dtype empty when no type
+/// was written.
 struct TypeSpec {
   std::string dtype;
   std::vector<int64_t> dims;
+  int64_t classes = 0;
   SourceLoc loc;
   bool present() const { return !dtype.empty(); }
 };
@@ -51,15 +61,17 @@ struct KeyValue {
 };
 
 struct Decl {
-  enum class Kind { Input, Target, Param, Const, Output, Loss, Optimizer,
-                    Data, Train, Let };
+  enum class Kind { Input, Target, Param, Const, Output, Loss, Metric, Init,
+                    Def, Optimizer, Data, Train, Let };
   Kind kind;
   SourceLoc loc;      // the keyword (or the name of a Let)
   std::string name;   // value name; optimizer name; data block name
   SourceLoc nameLoc;
   TypeSpec type;
-  ExprPtr value;      // may be null (param without init, `output o`)
-  std::vector<KeyValue> entries; // Optimizer args, Data and Train entries
+  ExprPtr value;      // may be null (param without init, `output o`); Def: result
+  std::vector<KeyValue> entries; // Optimizer/Param args, Data/Train entries, Init's bias
+  std::vector<std::string> params; // Def
+  std::vector<Decl> body;          // Def with a block
 
   Decl(Kind kind, SourceLoc loc) : kind(kind), loc(loc) {}
 };

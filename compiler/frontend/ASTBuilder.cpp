@@ -11,6 +11,8 @@
 #include "NNParser.h"
 #include "antlr4-runtime.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 
 namespace nnc {
@@ -76,6 +78,39 @@ private:
       Decl d = typed(K::Param, c, c->ID(), c->type());
       if (c->expr())
         d.value = expr(c->expr());
+      for (auto *a : c->arg())
+        d.entries.push_back(
+            {a->argName() ? a->argName()->getText() : "", locOf(a), expr(a->expr())});
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::MetricDeclContext *>(ctx)) {
+      Decl d(K::Metric, locOf(c));
+      if (c->ID()) {
+        d.name = c->ID()->getText();
+        d.nameLoc = locOf(c->ID());
+      }
+      d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::InitDeclContext *>(ctx)) {
+      Decl d(K::Init, locOf(c));
+      d.value = expr(c->expr(0));
+      if (c->ID())
+        d.entries.push_back({c->ID()->getText(), locOf(c->ID()), expr(c->expr(1))});
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::DefExprContext *>(ctx)) {
+      Decl d = named(K::Def, c, c->ID());
+      d.params = paramList(c->paramList());
+      d.value = expr(c->expr());
+      return d;
+    }
+    if (auto *c = dynamic_cast<NNParser::DefBlockContext *>(ctx)) {
+      Decl d = named(K::Def, c, c->ID());
+      d.params = paramList(c->paramList());
+      for (auto *inner : c->decl())
+        d.body.push_back(decl(inner));
+      d.value = expr(c->expr());
       return d;
     }
     if (auto *c = dynamic_cast<NNParser::ConstDeclContext *>(ctx)) {
@@ -101,7 +136,7 @@ private:
       if (c->argList())
         for (auto *a : c->argList()->arg())
           d.entries.push_back(
-              {a->ID() ? a->ID()->getText() : "", locOf(a), expr(a->expr())});
+              {a->argName() ? a->argName()->getText() : "", locOf(a), expr(a->expr())});
       return d;
     }
     if (auto *c = dynamic_cast<NNParser::DataDeclContext *>(ctx)) {
@@ -138,11 +173,25 @@ private:
     return d;
   }
 
-  // type : ID ('[' INT (',' INT)* ']')?
+  std::vector<std::string> paramList(NNParser::ParamListContext *ctx) {
+    std::vector<std::string> names;
+    if (ctx)
+      for (auto *id : ctx->ID())
+        names.push_back(id->getText());
+    return names;
+  }
+
+  // type : ID ('[' INT (',' INT)* ']')? | ID '(' INT ')'
   TypeSpec type(NNParser::TypeContext *ctx) {
     TypeSpec t;
     t.dtype = ctx->ID()->getText();
     t.loc = locOf(ctx);
+    if (ctx->getText().find('(') != std::string::npos) {
+      errno = 0;
+      long long v = std::strtoll(ctx->INT(0)->getText().c_str(), nullptr, 10);
+      t.classes = errno ? INT64_MAX : std::max(v, 0LL);
+      return t;
+    }
     for (auto *dim : ctx->INT()) {
       // Parsed with overflow saturation; sema rejects absurd sizes.
       errno = 0;
@@ -215,6 +264,27 @@ private:
     }
     if (auto *c = dynamic_cast<NNParser::ParenExprContext *>(ctx))
       return expr(c->expr());
+    if (auto *c = dynamic_cast<NNParser::IndexExprContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Index, locOf(c->getStart()));
+      e->loc = locOf(dynamic_cast<antlr4::tree::TerminalNode *>(c->children.at(1))); // the [
+      e->operands.push_back(primary(c->primary()));
+      for (auto *item : c->indexItem()) {
+        IndexItem it;
+        it.loc = locOf(item);
+        if (auto *point = dynamic_cast<NNParser::IndexPointContext *>(item)) {
+          it.lo = expr(point->expr());
+        } else {
+          auto *range = dynamic_cast<NNParser::IndexRangeContext *>(item);
+          it.range = true;
+          if (range->lo)
+            it.lo = expr(range->lo);
+          if (range->hi)
+            it.hi = expr(range->hi);
+        }
+        e->indices.push_back(std::move(it));
+      }
+      return e;
+    }
     auto *c = dynamic_cast<NNParser::ArrayLitContext *>(ctx);
     auto e = std::make_unique<Expr>(Expr::Kind::Array, locOf(c));
     for (auto *item : c->expr())
@@ -225,7 +295,7 @@ private:
   // argList : arg (',' arg)* ;  arg : (ID ':')? expr
   void addArgs(Expr &call, NNParser::ArgListContext *list) {
     for (auto *a : list->arg()) {
-      call.argNames.push_back(a->ID() ? a->ID()->getText() : "");
+      call.argNames.push_back(a->argName() ? a->argName()->getText() : "");
       call.argLocs.push_back(locOf(a));
       call.operands.push_back(expr(a->expr()));
     }

@@ -43,12 +43,24 @@ void printExpr(const Expr &e, std::ostream &os, int indent) {
   case Expr::Kind::Array:
     os << "Array [" << e.operands.size() << "]";
     break;
+  case Expr::Kind::Index:
+    os << "Index [" << e.indices.size() << "]";
+    break;
   }
   os << " @" << e.loc.line << ':' << e.loc.col << '\n';
   for (size_t i = 0; i < e.operands.size(); ++i) {
     if (e.kind == Expr::Kind::Call && !e.argNames[i].empty())
       os << pad << "  " << e.argNames[i] << ":\n";
     printExpr(*e.operands[i], os, indent + 1);
+  }
+  for (const IndexItem &item : e.indices) {
+    os << pad << "  " << (item.range ? "range" : "point") << ":\n";
+    if (item.lo)
+      printExpr(*item.lo, os, indent + 2);
+    if (item.hi) {
+      os << pad << "    to:\n";
+      printExpr(*item.hi, os, indent + 2);
+    }
   }
 }
 
@@ -60,6 +72,9 @@ const char *kindName(Decl::Kind k) {
   case Decl::Kind::Const: return "Const";
   case Decl::Kind::Output: return "Output";
   case Decl::Kind::Loss: return "Loss";
+  case Decl::Kind::Metric: return "Metric";
+  case Decl::Kind::Init: return "Init";
+  case Decl::Kind::Def: return "Def";
   case Decl::Kind::Optimizer: return "Optimizer";
   case Decl::Kind::Data: return "Data";
   case Decl::Kind::Train: return "Train";
@@ -70,10 +85,17 @@ const char *kindName(Decl::Kind k) {
 
 } // namespace
 
+static void printDecls(const std::vector<Decl> &decls, std::ostream &os, int indent);
+
 void printAST(const ModuleAST &module, std::ostream &os) {
   os << "Model " << module.name << '\n';
-  for (const Decl &d : module.decls) {
-    os << "  " << kindName(d.kind);
+  printDecls(module.decls, os, 1);
+}
+
+static void printDecls(const std::vector<Decl> &decls, std::ostream &os, int indent) {
+  std::string pad(indent * 2, ' ');
+  for (const Decl &d : decls) {
+    os << pad << kindName(d.kind);
     if (!d.name.empty())
       os << ' ' << d.name;
     if (d.type.present()) {
@@ -85,12 +107,21 @@ void printAST(const ModuleAST &module, std::ostream &os) {
         os << ']';
       }
     }
+    if (d.type.classes)
+      os << " : class(" << d.type.classes << ")";
+    if (d.kind == Decl::Kind::Def) {
+      os << '(';
+      for (size_t i = 0; i < d.params.size(); ++i)
+        os << (i ? ", " : "") << d.params[i];
+      os << ')';
+    }
     os << " @" << d.loc.line << ':' << d.loc.col << '\n';
+    printDecls(d.body, os, indent + 1);
     if (d.value)
-      printExpr(*d.value, os, 2);
+      printExpr(*d.value, os, indent + 1);
     for (const KeyValue &e : d.entries) {
-      os << "    " << (e.key.empty() ? "_" : e.key) << ":\n";
-      printExpr(*e.value, os, 3);
+      os << pad << "  " << (e.key.empty() ? "_" : e.key) << ":\n";
+      printExpr(*e.value, os, indent + 2);
     }
   }
 }

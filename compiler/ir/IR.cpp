@@ -53,6 +53,8 @@ const char *opName(OpKind op) {
   case OpKind::BatchSize: return "batch_size";
   case OpKind::DropoutMask: return "dropout_mask";
   case OpKind::Erf: return "erf";
+  case OpKind::Floor: return "floor";
+  case OpKind::Cast: return "cast";
   case OpKind::StopGradient: return "stop_gradient";
   case OpKind::Equal: return "equal";
   case OpKind::ModeSelect: return "mode_select";
@@ -293,13 +295,23 @@ Node *Graph::oneHot(Node *labels, int64_t classes, DType dtype) {
   return add(std::move(n));
 }
 
+Node *Graph::cast(Node *x, DType dtype) {
+  if (x->type.dtype == dtype)
+    return x;
+  TensorType t = x->type;
+  t.dtype = dtype;
+  auto n = std::make_unique<Node>(OpKind::Cast, t);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
 Node *Graph::modeSelect(Node *training, Node *inference) {
   return binary(OpKind::ModeSelect, training, inference);
 }
 
-Node *Graph::dropoutMask(Node *step, const TensorType &t, double rate) {
+Node *Graph::dropoutMask(Node *step, Node *seed, const TensorType &t, double rate) {
   auto n = std::make_unique<Node>(OpKind::DropoutMask, t);
-  n->operands = {step};
+  n->operands = {step, seed};
   n->scalar = rate;
   return add(std::move(n));
 }

@@ -47,10 +47,10 @@ enum class OpKind {
   Param,     // a state tensor (parameter or optimizer state)
   Constant,  // literal data
   BatchSize, // the run-time batch size as a scalar of the node's dtype
-  DropoutMask, // training: keep/(1-rate) or 0 per element, fresh each step;
-               // operand: the step counter. Elsewhere all ones.
+  DropoutMask, // training: 1/(1-rate) or 0 per element, fresh each step;
+               // operands: the step counter and the seed. Elsewhere all ones.
   // Unary elementwise.
-  Neg, Exp, Log, Sigmoid, Tanh, Relu, Step, Sign, Sqrt, Sin, Cos, Abs, Erf,
+  Neg, Exp, Log, Sigmoid, Tanh, Relu, Step, Sign, Sqrt, Sin, Cos, Abs, Erf, Floor,
   StopGradient, // identity whose gradient is zero (e.g. softmax's max shift)
   // Binary elementwise on operands of identical type.
   Add, Sub, Mul, Div, Pow,
@@ -67,6 +67,7 @@ enum class OpKind {
   Im2Col,      // [H,W,C] -> [OH*OW, KH*KW*C] patches (window), padding = `scalar`
   Col2Im,      // adjoint of Im2Col: sums patch entries back into [H,W,C]
   OneHot,      // i32 class index -> [classes] of the node's dtype
+  Cast,        // to the node's dtype (f32 <-> f64)
   // Contraction.
   MatMul, // 2-D views of full shapes (batch included), optional transposes
 };
@@ -141,8 +142,9 @@ public:
   Node *im2col(Node *x, const Window &w, double padValue);
   Node *col2im(Node *cols, const Window &w, const TensorType &imageType);
   Node *oneHot(Node *labels, int64_t classes, DType dtype);
+  Node *cast(Node *x, DType dtype);
   Node *modeSelect(Node *training, Node *inference);
-  Node *dropoutMask(Node *step, const TensorType &t, double rate);
+  Node *dropoutMask(Node *step, Node *seed, const TensorType &t, double rate);
 
   /// Broadcasts (or sums) `x` to `t` only when its type differs.
   Node *fitTo(Node *x, const TensorType &t);

@@ -43,6 +43,24 @@ void printNode(const Node &n, std::ostream &os) {
       os << " transA";
     if (n.transB)
       os << " transB";
+    if (n.op == OpKind::Transpose || n.op == OpKind::Slice || n.op == OpKind::Pad) {
+      os << (n.op == OpKind::Transpose ? " perm [" : " at [");
+      for (size_t i = 0; i < n.ints.size(); ++i)
+        os << (i ? ", " : "") << n.ints[i];
+      os << ']';
+    }
+    if (n.op == OpKind::Im2Col || n.op == OpKind::Col2Im) {
+      const Window &w = n.window;
+      os << " window " << w.kh << 'x' << w.kw << " stride " << w.strideH << 'x' << w.strideW;
+      if (w.dilationH != 1 || w.dilationW != 1)
+        os << " dilation " << w.dilationH << 'x' << w.dilationW;
+      os << " pad [" << w.padTop << ", " << w.padBottom << ", " << w.padLeft << ", "
+         << w.padRight << ']';
+      if (n.op == OpKind::Im2Col && n.scalar != 0)
+        os << " fill " << formatValue(n.scalar);
+    }
+    if (n.op == OpKind::DropoutMask)
+      os << " rate " << formatValue(n.scalar);
   }
   os << " : " << n.type.str();
   if (!n.name.empty() && n.op != OpKind::Input && n.op != OpKind::Param)

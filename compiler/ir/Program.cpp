@@ -6,7 +6,7 @@ namespace nnc {
 int64_t Program::parameterCount() const {
   int64_t n = 0;
   for (const StateTensor &s : state)
-    if (s.kind != StateTensor::Kind::OptState)
+    if (s.kind == StateTensor::Kind::Param || s.kind == StateTensor::Kind::Frozen)
       n += s.type.elementsPerSample();
   return n;
 }

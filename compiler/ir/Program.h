@@ -19,7 +19,7 @@ namespace nnc {
 
 /// How a state tensor gets its first value (mirrors nnrt_init_kind).
 struct InitSpec {
-  enum class Kind { Zeros, Constant, Data, Uniform, Normal, TruncatedNormal };
+  enum class Kind { Zeros, Constant, Data, Uniform, Normal, TruncatedNormal, Seed };
   Kind kind = Kind::Zeros;
   double a = 0, b = 0;       // constant value | low, high | mean, std
   std::vector<double> data;  // Kind::Data
@@ -27,7 +27,9 @@ struct InitSpec {
 
 /// A tensor that lives in the model between calls.
 struct StateTensor {
-  enum class Kind { Param, Frozen, OptState }; // mirrors nnrt_tensor_kind
+  /// Mirrors nnrt_tensor_kind. Buffers (batch-norm running statistics) are
+  /// exported with the parameters but neither trained nor counted.
+  enum class Kind { Param, Frozen, OptState, Buffer };
   std::string name;
   TensorType type;
   Kind kind = Kind::Param;
@@ -41,6 +43,7 @@ struct Interface {
   std::string name;
   Node *node = nullptr; // Input node
   bool isTarget = false;
+  int64_t classes = 0;  // class(N) labels: i32 in 0..N-1
   SourceLoc loc;
 };
 
@@ -51,11 +54,18 @@ struct Output {
   SourceLoc loc;
 };
 
+/// An optimizer with its arguments (PyTorch's names and defaults) and an
+/// optional learning-rate schedule over the global step.
 struct OptimizerSpec {
   std::string kind = "sgd";
-  double lr = 0.01, momentum = 0, weightDecay = 0;
-  bool nesterov = false;
+  std::map<std::string, double> args;
+  std::string schedule; // "", "step", "exponential", "cosine"
+  std::map<std::string, double> scheduleArgs;
   SourceLoc loc;
+  double arg(const std::string &key, double fallback) const {
+    auto it = args.find(key);
+    return it == args.end() ? fallback : it->second;
+  }
 };
 
 /// A data set written in the model (`data { ... }` / `data test { ... }`):
@@ -91,6 +101,11 @@ struct Program {
   Node *loss = nullptr;          // scalar, unbatched (already batch-averaged)
   SourceLoc lossLoc;
   OptimizerSpec optimizer;
+  std::vector<Output> metrics;   // per-sample scalars averaged like the loss
+  /// State updates that are not optimizer steps (batch-norm running stats).
+  std::vector<std::pair<int, Node *>> bufferUpdates;
+  int stepState = -1; // index of the global step counter, when one is needed
+  bool lossBatchSum = false; // `reduce: sum`: the loss sums over the batch
   /// Values the user named (let bindings), in order, for tracing.
   std::vector<std::pair<std::string, Node *>> named;
   std::vector<InlineData> datasets;

@@ -179,12 +179,26 @@ std::string formatNumber(double v, bool single) {
     return "NaN";
   if (std::isinf(v))
     return v > 0 ? "Infinity" : "-Infinity";
-  char buf[40];
+  char buf[64];
+  auto same = [&](const char *text) {
+    double back = std::strtod(text, nullptr);
+    return single ? static_cast<float>(back) == static_cast<float>(v) : back == v;
+  };
   for (int precision = 1; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    double back = std::strtod(buf, nullptr);
-    if (single ? static_cast<float>(back) == static_cast<float>(v) : back == v)
+    if (same(buf))
       break;
+  }
+  // %g switches to an exponent as soon as the digits run out (120 -> 1.2e+02);
+  // write moderate magnitudes positionally instead.
+  double mag = std::fabs(v);
+  if (std::strchr(buf, 'e') && mag >= 1e-4 && mag < 1e15) {
+    char fixedBuf[64];
+    for (int decimals = 0; decimals <= 20; ++decimals) {
+      std::snprintf(fixedBuf, sizeof fixedBuf, "%.*f", decimals, v);
+      if (same(fixedBuf))
+        return fixedBuf;
+    }
   }
   return buf;
 }

@@ -37,7 +37,8 @@ enum nnrt_status {
 enum nnrt_tensor_kind {
   NNRT_PARAM = 0,     /* trainable parameter */
   NNRT_FROZEN = 1,    /* parameter not updated by training */
-  NNRT_OPT_STATE = 2  /* optimizer state (momentum buffers, step counts) */
+  NNRT_OPT_STATE = 2, /* optimizer state (momentum buffers, step counts) */
+  NNRT_BUFFER = 3     /* not trained, saved with the parameters (running stats) */
 };
 
 /** How a state tensor is initialised by nnrt_model_create. */

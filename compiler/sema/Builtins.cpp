@@ -1,0 +1,444 @@
+//===- Builtins.cpp - sema: functions, reductions, shape ops, losses ------===//
+//
+// Everything here expands into primitive IR ops, so each has exactly the
+// gradient its primitives give: activations like gelu or softplus, softmax,
+// and every loss are formulas, written the numerically stable way.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Lowering.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc {
+
+const Expr *CallArgs::get(const std::string &name) const {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name)
+      return exprs[i];
+  return nullptr;
+}
+
+SourceLoc CallArgs::loc(const std::string &name) const {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name)
+      return locs[i];
+  return call->loc;
+}
+
+CallArgs Lowering::bind(const Expr &call, const std::vector<std::string> &params,
+                        size_t required) {
+  CallArgs args;
+  args.call = &call;
+  args.names = params;
+  args.exprs.assign(params.size(), nullptr);
+  args.locs.assign(params.size(), call.loc);
+  size_t positional = 0;
+  for (size_t i = 0; i < call.operands.size(); ++i) {
+    size_t slot = positional;
+    if (!call.argNames[i].empty()) {
+      auto it = std::find(params.begin(), params.end(), call.argNames[i]);
+      if (it == params.end()) {
+        std::string expected;
+        for (const std::string &p : params)
+          expected += (expected.empty() ? "" : ", ") + p;
+        diag_.fatal(call.argLocs[i], "unknown argument '" + call.argNames[i] + "' of '" +
+                                         call.name + "'; expected " + expected);
+      }
+      slot = static_cast<size_t>(it - params.begin());
+    } else {
+      ++positional;
+    }
+    if (slot >= params.size())
+      diag_.fatal(call.argLocs[i], "'" + call.name + "' takes at most " +
+                                       std::to_string(params.size()) +
+                                       (params.size() == 1 ? " argument" : " arguments"));
+    if (args.exprs[slot])
+      diag_.fatal(call.argLocs[i], "argument '" + params[slot] + "' of '" + call.name +
+                                       "' is given twice");
+    args.exprs[slot] = call.operands[i].get();
+    args.locs[slot] = call.argLocs[i];
+  }
+  for (size_t p = 0; p < required; ++p)
+    if (!args.exprs[p])
+      diag_.fatal(call.loc, "'" + call.name + "' needs argument '" + params[p] + "'");
+  return args;
+}
+
+Node *Lowering::tensorExpr(const Expr &e, const std::string &fn) {
+  Value v = expr(e);
+  if (v.isLiteral())
+    diag_.fatal(e.loc, "'" + fn + "' of a constant: write the constant's value instead");
+  return v.node;
+}
+
+Node *Lowering::tensorArg(const CallArgs &args, const std::string &name) {
+  const Expr *e = args.get(name);
+  Node *n = tensorExpr(*e, args.call->name);
+  if (n->type.dtype == DType::I32)
+    diag_.fatal(e->loc, "'" + args.call->name + "' needs numbers, but '" + name +
+                            "' is a class label");
+  return n;
+}
+
+Node *Lowering::scalarOf(double v, const TensorType &like) { return graph().fill(v, like); }
+
+/// The per-sample axes named by `axis:` (negative counts from the end);
+/// all of them when absent.
+std::vector<int64_t> Lowering::axesArg(const CallArgs &args, const TensorType &t) {
+  int64_t rank = static_cast<int64_t>(t.dims.size());
+  std::vector<int64_t> axes;
+  const Expr *a = args.get("axis");
+  if (!a) {
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+    return axes;
+  }
+  if (rank == 0)
+    diag_.fatal(a->loc, "a per-sample scalar has no axis to reduce");
+  for (int64_t ax : intList(*a, "axis", -rank, rank - 1))
+    axes.push_back(ax < 0 ? ax + rank : ax);
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    diag_.fatal(a->loc, "an axis is named twice");
+  return axes;
+}
+
+Node *Lowering::reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims) {
+  TensorType kept = x->type;
+  for (int64_t a : axes)
+    kept.dims[a] = 1;
+  Node *r = op == OpKind::SumTo ? graph().sumTo(x, kept) : graph().maxTo(x, kept);
+  if (keepdims)
+    return r;
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < x->type.dims.size(); ++i)
+    if (std::find(axes.begin(), axes.end(), int64_t(i)) == axes.end())
+      dims.push_back(x->type.dims[i]);
+  return graph().reshape(r, dims);
+}
+
+Node *Lowering::mean(Node *x, const std::vector<int64_t> &axes, bool keepdims) {
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= x->type.dims[a];
+  Node *s = reduce(OpKind::SumTo, x, axes, keepdims);
+  return graph().binary(OpKind::Div, s, scalarOf(double(count), s->type));
+}
+
+/// x - max - log(sum(exp(x - max))): the max shift keeps exp from
+/// overflowing for large logits and has no gradient of its own.
+Node *Lowering::logSoftmax(Node *x, int64_t axis) {
+  Graph &g = graph();
+  Node *m = g.unary(OpKind::StopGradient, reduce(OpKind::MaxTo, x, {axis}, true));
+  Node *z = g.binary(OpKind::Sub, x, g.broadcastTo(m, x->type));
+  Node *lse = g.unary(OpKind::Log, reduce(OpKind::SumTo, g.unary(OpKind::Exp, z), {axis}, true));
+  return g.binary(OpKind::Sub, z, g.broadcastTo(lse, x->type));
+}
+
+Value Lowering::call(const Expr &e) {
+  Graph &g = graph();
+  const std::string &fn = e.name;
+  auto wrap = [](Node *n) { return Value{n, {}}; };
+  static const std::map<std::string, OpKind> primitives = {
+      {"exp", OpKind::Exp},   {"log", OpKind::Log},   {"sigmoid", OpKind::Sigmoid},
+      {"tanh", OpKind::Tanh}, {"relu", OpKind::Relu}, {"sqrt", OpKind::Sqrt},
+      {"sin", OpKind::Sin},   {"cos", OpKind::Cos},   {"abs", OpKind::Abs},
+      {"erf", OpKind::Erf},   {"stop_gradient", OpKind::StopGradient}};
+  if (defs_.count(fn))
+    return callDef(e);
+  if (isLayer(fn))
+    return layer(e);
+  if (primitives.count(fn)) {
+    CallArgs a = bind(e, {"x"}, 1);
+    return wrap(g.unary(primitives.at(fn), tensorArg(a, "x")));
+  }
+  if (fn == "leaky_relu") { // relu(x) - slope * relu(-x)
+    CallArgs a = bind(e, {"x", "slope"}, 1);
+    Node *x = tensorArg(a, "x");
+    double slope = a.get("slope") ? scalarLiteral(*a.get("slope"), "slope") : 0.01;
+    Node *neg = g.unary(OpKind::Relu, g.unary(OpKind::Neg, x));
+    return wrap(g.binary(OpKind::Sub, g.unary(OpKind::Relu, x),
+                         g.binary(OpKind::Mul, scalarOf(slope, x->type), neg)));
+  }
+  if (fn == "elu") { // relu(x) + alpha * (exp(min(x, 0)) - 1); min(x,0) = -relu(-x)
+    CallArgs a = bind(e, {"x", "alpha"}, 1);
+    Node *x = tensorArg(a, "x");
+    double alpha = a.get("alpha") ? scalarLiteral(*a.get("alpha"), "alpha") : 1.0;
+    Node *minx = g.unary(OpKind::Neg, g.unary(OpKind::Relu, g.unary(OpKind::Neg, x)));
+    Node *tail = g.binary(OpKind::Sub, g.unary(OpKind::Exp, minx), scalarOf(1, x->type));
+    return wrap(g.binary(OpKind::Add, g.unary(OpKind::Relu, x),
+                         g.binary(OpKind::Mul, scalarOf(alpha, x->type), tail)));
+  }
+  if (fn == "gelu") { // x/2 * (1 + erf(x / sqrt(2))), PyTorch's exact form
+    CallArgs a = bind(e, {"x"}, 1);
+    Node *x = tensorArg(a, "x");
+    Node *erf = g.unary(OpKind::Erf, g.binary(OpKind::Mul, x, scalarOf(M_SQRT1_2, x->type)));
+    Node *half = g.binary(OpKind::Mul, x, scalarOf(0.5, x->type));
+    return wrap(g.binary(OpKind::Mul, half, g.binary(OpKind::Add, scalarOf(1, x->type), erf)));
+  }
+  if (fn == "softplus") { // log(1 + exp(x)) = relu(x) + log(1 + exp(-|x|)), stable
+    CallArgs a = bind(e, {"x"}, 1);
+    Node *x = tensorArg(a, "x");
+    Node *t = g.unary(OpKind::Exp, g.unary(OpKind::Neg, g.unary(OpKind::Abs, x)));
+    Node *l = g.unary(OpKind::Log, g.binary(OpKind::Add, scalarOf(1, x->type), t));
+    return wrap(g.binary(OpKind::Add, g.unary(OpKind::Relu, x), l));
+  }
+  if (fn == "softmax" || fn == "log_softmax") {
+    CallArgs a = bind(e, {"x", "axis"}, 1);
+    Node *x = tensorArg(a, "x");
+    if (x->type.dims.empty())
+      diag_.fatal(e.loc, "'" + fn + "' needs a vector per sample, not a scalar");
+    int64_t rank = int64_t(x->type.dims.size());
+    int64_t axis = a.get("axis") ? intLiteral(*a.get("axis"), "axis", -rank, rank - 1) : -1;
+    Node *ls = logSoftmax(x, axis < 0 ? axis + rank : axis);
+    return wrap(fn == "softmax" ? g.unary(OpKind::Exp, ls) : ls);
+  }
+  if (fn == "sum" || fn == "mean" || fn == "max") {
+    CallArgs a = bind(e, {"x", "axis", "keepdims"}, 1);
+    Node *x = tensorArg(a, "x");
+    std::vector<int64_t> axes = axesArg(a, x->type);
+    bool keep = a.get("keepdims") && scalarLiteral(*a.get("keepdims"), "keepdims") != 0;
+    if (fn == "mean")
+      return wrap(mean(x, axes, keep));
+    return wrap(reduce(fn == "sum" ? OpKind::SumTo : OpKind::MaxTo, x, axes, keep));
+  }
+  if (fn == "flatten") {
+    CallArgs a = bind(e, {"x"}, 1);
+    Node *x = tensorArg(a, "x");
+    return wrap(g.reshape(x, {x->type.elementsPerSample()}));
+  }
+  if (fn == "reshape") {
+    CallArgs a = bind(e, {"x", "shape"}, 2);
+    Node *x = tensorArg(a, "x");
+    const Expr *shape = a.get("shape");
+    std::vector<int64_t> dims = intList(*shape, "shape", -1, int64_t(1) << 32);
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (dims[i] == -1) {
+        if (infer >= 0)
+          diag_.fatal(shape->loc, "only one reshape dimension may be -1");
+        infer = int64_t(i);
+      } else if (dims[i] == 0) {
+        diag_.fatal(shape->loc, "reshape dimensions must be positive (or one -1)");
+      } else {
+        known *= dims[i];
+      }
+    }
+    int64_t count = x->type.elementsPerSample();
+    if (infer >= 0 && count % known == 0)
+      dims[infer] = count / known;
+    int64_t total = 1;
+    for (int64_t d : dims)
+      total *= d;
+    if (total != count)
+      diag_.fatal(shape->loc, "cannot reshape " + x->type.shapeStr() + " (" +
+                                  std::to_string(count) + " elements) to " + dimsStr(dims));
+    return wrap(g.reshape(x, dims));
+  }
+  if (fn == "transpose") {
+    CallArgs a = bind(e, {"x", "perm"}, 1);
+    Node *x = tensorArg(a, "x");
+    int64_t rank = int64_t(x->type.dims.size());
+    std::vector<int64_t> perm;
+    if (a.get("perm")) {
+      perm = intList(*a.get("perm"), "perm", 0, std::max<int64_t>(rank - 1, 0));
+      std::vector<int64_t> sorted = perm;
+      std::sort(sorted.begin(), sorted.end());
+      for (int64_t i = 0; i < int64_t(sorted.size()); ++i)
+        if (sorted[i] != i || int64_t(perm.size()) != rank)
+          diag_.fatal(a.loc("perm"), "'perm' must order all " + std::to_string(rank) +
+                                         " axes, each once");
+    } else {
+      for (int64_t i = rank; i-- > 0;)
+        perm.push_back(i);
+    }
+    return wrap(g.transpose(x, perm));
+  }
+  if (fn == "concat") { // concat(a, b, ..., axis: 0): pads of each part, added
+    std::vector<Node *> parts;
+    const Expr *axisExpr = nullptr;
+    for (size_t i = 0; i < e.operands.size(); ++i) {
+      if (e.argNames[i] == "axis") {
+        axisExpr = e.operands[i].get();
+        continue;
+      }
+      if (!e.argNames[i].empty())
+        diag_.fatal(e.argLocs[i], "unknown argument '" + e.argNames[i] + "' of 'concat'");
+      parts.push_back(tensorExpr(*e.operands[i], "concat"));
+    }
+    if (parts.size() < 2)
+      diag_.fatal(e.loc, "'concat' needs at least two tensors");
+    int64_t rank = int64_t(parts[0]->type.dims.size());
+    if (rank == 0)
+      diag_.fatal(e.loc, "'concat' needs tensors of rank 1 or more");
+    int64_t axis = axisExpr ? intLiteral(*axisExpr, "axis", -rank, rank - 1) : 0;
+    axis = axis < 0 ? axis + rank : axis;
+    TensorType out = parts[0]->type;
+    out.dims[axis] = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      TensorType t = parts[i]->type;
+      TensorType other = parts[0]->type;
+      t.dims[axis] = other.dims[axis] = 0;
+      t.batched = other.batched = false;
+      if (t != other)
+        diag_.fatal(e.argLocs[i], "'concat' parts differ outside axis " + std::to_string(axis) +
+                                      ": " + parts[0]->type.shapeStr() + " and " +
+                                      parts[i]->type.shapeStr());
+      out.dims[axis] += parts[i]->type.dims[axis];
+      out.batched = out.batched || parts[i]->type.batched;
+    }
+    Node *sum = nullptr;
+    int64_t offset = 0;
+    for (Node *p : parts) {
+      std::vector<int64_t> starts(rank, 0);
+      starts[axis] = offset;
+      offset += p->type.dims[axis];
+      Node *placed = g.pad(g.fitTo(p, TensorType{p->type.dtype, p->type.dims, out.batched}),
+                           starts, out.dims);
+      sum = sum ? g.binary(OpKind::Add, sum, placed) : placed;
+    }
+    return wrap(sum);
+  }
+  if (fn == "one_hot") {
+    CallArgs a = bind(e, {"label", "classes"}, 1);
+    Node *label = tensorExpr(*a.get("label"), fn);
+    int64_t classes = 0;
+    for (const Interface &in : program_->inputs)
+      if (in.node == label)
+        classes = in.classes;
+    if (label->type.dtype != DType::I32 || !classes)
+      diag_.fatal(a.get("label")->loc, "'one_hot' needs a class(N) input or target");
+    return wrap(g.oneHot(label, classes, options_.forceF64 ? DType::F64 : DType::F32));
+  }
+  static const std::set<std::string> losses = {"mse", "l1", "huber", "binary_cross_entropy",
+                                               "cross_entropy", "accuracy"};
+  if (losses.count(fn)) {
+    std::vector<std::string> params = {"input", "target", "reduce"};
+    if (fn == "huber")
+      params.push_back("delta");
+    if (fn == "cross_entropy")
+      params.push_back("label_smoothing");
+    if (fn == "accuracy")
+      params.pop_back();
+    return lossFunction(fn, bind(e, params, 2));
+  }
+  auto sym = symbols_.find(fn);
+  if (sym != symbols_.end())
+    diag_.fatal(e.loc, "'" + fn + "' is a value, not a function");
+  diag_.fatal(e.loc, "unknown function '" + fn + "'");
+}
+
+/// Reduces an elementwise loss to one number per sample: the mean over its
+/// elements (`reduce: mean`, PyTorch's default) or the sum (`reduce: sum`,
+/// which also sums over the batch, as PyTorch's reduction='sum').
+Value Lowering::perSampleLoss(Node *elementwise, const CallArgs &args) {
+  bool sum = false;
+  if (const Expr *r = args.get("reduce")) {
+    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
+      diag_.fatal(r->loc, "'reduce' must be mean or sum");
+    sum = r->name == "sum";
+  }
+  std::vector<int64_t> all;
+  for (size_t i = 0; i < elementwise->type.dims.size(); ++i)
+    all.push_back(int64_t(i));
+  Node *n = sum ? reduce(OpKind::SumTo, elementwise, all, false) : mean(elementwise, all, false);
+  Value v{n, {}};
+  v.batchSum = sum;
+  return v;
+}
+
+Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
+  Graph &g = graph();
+  Node *x = tensorArg(args, "input");
+  const Expr *targetExpr = args.get("target");
+  Node *target = tensorExpr(*targetExpr, fn);
+  const TensorType &xt = x->type;
+  auto same = [&](Node *t) {
+    if (t->type.dims != xt.dims || t->type.dtype != xt.dtype)
+      diag_.fatal(targetExpr->loc, "'" + fn + "' needs a target like its input " + xt.str() +
+                                       ", got " + t->type.str());
+    TensorType joined;
+    broadcastTypes(xt, t->type, joined);
+    return joined;
+  };
+  auto one = [&](const TensorType &t) { return scalarOf(1, t); };
+  if (fn == "mse" || fn == "l1" || fn == "huber") {
+    TensorType t = same(target);
+    Node *d = g.binary(OpKind::Sub, g.fitTo(x, t), g.fitTo(target, t));
+    if (fn == "mse")
+      return perSampleLoss(g.binary(OpKind::Mul, d, d), args);
+    Node *ad = g.unary(OpKind::Abs, d);
+    if (fn == "l1")
+      return perSampleLoss(ad, args);
+    // Huber: with q = min(|d|, delta): q^2/2 + delta * (|d| - q).
+    double delta = args.get("delta") ? scalarLiteral(*args.get("delta"), "delta") : 1.0;
+    if (!(delta > 0))
+      diag_.fatal(args.loc("delta"), "'delta' must be positive");
+    Node *over = g.unary(OpKind::Relu, g.binary(OpKind::Sub, ad, scalarOf(delta, t)));
+    Node *q = g.binary(OpKind::Sub, ad, over);
+    Node *quad = g.binary(OpKind::Mul, scalarOf(0.5, t), g.binary(OpKind::Mul, q, q));
+    return perSampleLoss(g.binary(OpKind::Add, quad, g.binary(OpKind::Mul, scalarOf(delta, t), over)),
+                         args);
+  }
+  if (fn == "binary_cross_entropy") {
+    // From logits (BCEWithLogits): relu(x) - x*t + log(1 + exp(-|x|)).
+    TensorType t = same(target);
+    Node *xb = g.fitTo(x, t), *tb = g.fitTo(target, t);
+    Node *tail = g.unary(OpKind::Log, g.binary(OpKind::Add, one(t),
+                         g.unary(OpKind::Exp, g.unary(OpKind::Neg, g.unary(OpKind::Abs, xb)))));
+    Node *l = g.binary(OpKind::Add, g.binary(OpKind::Sub, g.unary(OpKind::Relu, xb),
+                                             g.binary(OpKind::Mul, xb, tb)), tail);
+    return perSampleLoss(l, args);
+  }
+  // cross_entropy / accuracy: logits over the last axis, a class label or a
+  // probability target.
+  if (xt.dims.size() != 1)
+    diag_.fatal(args.call->operands[0]->loc, "'" + fn + "' needs a vector of logits per "
+                                             "sample, got " + xt.shapeStr());
+  int64_t classes = xt.dims[0];
+  Node *dist = nullptr;
+  if (target->type.dtype == DType::I32) {
+    int64_t labelClasses = 0;
+    for (const Interface &in : program_->inputs)
+      if (in.node == target)
+        labelClasses = in.classes;
+    if (labelClasses != classes)
+      diag_.fatal(targetExpr->loc, "'" + fn + "': the labels have " +
+                                       std::to_string(labelClasses) + " classes but the logits " +
+                                       std::to_string(classes));
+    dist = g.oneHot(target, classes, xt.dtype);
+  } else if (fn == "accuracy") {
+    diag_.fatal(targetExpr->loc, "'accuracy' needs a class(N) label");
+  } else {
+    same(target);
+    dist = target;
+  }
+  TensorType t{xt.dtype, xt.dims, xt.batched || dist->type.batched};
+  dist = g.fitTo(dist, t);
+  Node *logits = g.fitTo(x, t);
+  if (fn == "accuracy") {
+    // 1 when the label's logit is the largest.
+    Node *best = g.broadcastTo(reduce(OpKind::MaxTo, logits, {0}, true), t);
+    Node *hit = g.binary(OpKind::Mul, dist, g.binary(OpKind::Equal, logits, best));
+    return Value{reduce(OpKind::SumTo, hit, {0}, false), {}};
+  }
+  if (const Expr *ls = args.get("label_smoothing")) {
+    double eps = scalarLiteral(*ls, "label_smoothing");
+    if (eps < 0 || eps > 1)
+      diag_.fatal(ls->loc, "'label_smoothing' must be in 0..1");
+    dist = g.binary(OpKind::Add, g.binary(OpKind::Mul, dist, scalarOf(1 - eps, t)),
+                    scalarOf(eps / double(classes), t));
+  }
+  Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, 0)));
+  // Summed over classes: one number per sample, then the batch reduction.
+  Value v{reduce(OpKind::SumTo, nll, {0}, false), {}};
+  if (const Expr *r = args.get("reduce")) {
+    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
+      diag_.fatal(r->loc, "'reduce' must be mean or sum");
+    v.batchSum = r->name == "sum";
+  }
+  return v;
+}
+
+} // namespace nnc

@@ -1,0 +1,297 @@
+//===- Expressions.cpp - sema: names, operators, `@`, indexing ------------===//
+#include "sema/Lowering.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc {
+
+Value Lowering::lookup(const std::string &name, SourceLoc loc) {
+  for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
+    auto it = scope->find(name);
+    if (it != scope->end())
+      return it->second.value;
+  }
+  auto it = symbols_.find(name);
+  if (it != symbols_.end())
+    return it->second.value;
+  if (literals_.count(name))
+    return Value{nullptr, literals_[name]};
+  if (poisoned_.count(name))
+    throw CompileError{};
+  if (defs_.count(name))
+    diag_.fatal(loc, "'" + name + "' is a function; call it with arguments");
+  diag_.fatal(loc, "unknown name '" + name + "'" + suggestion(name));
+}
+
+/// `; did you mean 'x'?` for the closest known name, if close enough.
+std::string Lowering::suggestion(const std::string &name) {
+  std::string best;
+  size_t bestDistance = 3;
+  auto consider = [&](const std::string &cand) {
+    std::vector<size_t> row(cand.size() + 1);
+    for (size_t j = 0; j <= cand.size(); ++j)
+      row[j] = j;
+    for (size_t i = 1; i <= name.size(); ++i) {
+      size_t prev = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= cand.size(); ++j) {
+        size_t cur = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] == cand[j - 1] ? 0 : 1)});
+        prev = cur;
+      }
+    }
+    if (row[cand.size()] < bestDistance) {
+      bestDistance = row[cand.size()];
+      best = cand;
+    }
+  };
+  for (auto &scope : scopes_)
+    for (auto &entry : scope)
+      consider(entry.first);
+  for (auto &entry : symbols_)
+    consider(entry.first);
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+Value Lowering::expr(const Expr &e) {
+  if (isLiteralExpr(e, literals_) && scopes_.empty())
+    return Value{nullptr, evalLiteral(e, literals_, diag_)};
+  switch (e.kind) {
+  case Expr::Kind::Number:
+    return Value{nullptr, Literal{{}, {e.number}}};
+  case Expr::Kind::Name:
+    return lookup(e.name, e.loc);
+  case Expr::Kind::Neg: {
+    Value v = expr(*e.operands[0]);
+    if (v.isLiteral()) {
+      for (double &x : v.literal.data)
+        x = -x;
+      return v;
+    }
+    if (v.node->type.dtype == DType::I32)
+      diag_.fatal(e.loc, "class labels are not numbers to compute with");
+    return Value{graph().unary(OpKind::Neg, v.node), {}};
+  }
+  case Expr::Kind::Binary:
+    return binary(e);
+  case Expr::Kind::Call:
+    return call(e);
+  case Expr::Kind::Index:
+    return index(e);
+  case Expr::Kind::Array:
+    if (isLiteralExpr(e, literals_))
+      return Value{nullptr, evalLiteral(e, literals_, diag_)};
+    diag_.fatal(e.loc, "array literals may only contain constants");
+  }
+  diag_.fatal(e.loc, "unexpected expression");
+}
+
+Node *Lowering::materialize(const Value &v, DType dtype) {
+  if (!v.isLiteral())
+    return v.node;
+  return graph().constant(dtype, v.literal.dims, v.literal.data);
+}
+
+Value Lowering::binary(const Expr &e) {
+  Value a = expr(*e.operands[0]), b = expr(*e.operands[1]);
+  if (a.isLiteral() && b.isLiteral()) {
+    // Both constant inside a def body (names of the def's numbers): fold.
+    std::map<std::string, Literal> env = {{"a", a.literal}, {"b", b.literal}};
+    Expr folded(Expr::Kind::Binary, e.loc);
+    folded.op = e.op;
+    folded.operands.push_back(std::make_unique<Expr>(Expr::Kind::Name, e.loc));
+    folded.operands.back()->name = "a";
+    folded.operands.push_back(std::make_unique<Expr>(Expr::Kind::Name, e.loc));
+    folded.operands.back()->name = "b";
+    return Value{nullptr, evalLiteral(folded, env, diag_)};
+  }
+  DType dt = a.isLiteral() ? b.node->type.dtype : a.node->type.dtype;
+  if (dt == DType::I32)
+    diag_.fatal(e.loc, "class labels are not numbers to compute with; use "
+                       "one_hot(label, N) or cross_entropy");
+  Node *x = materialize(a, dt), *y = materialize(b, dt);
+  if (x->type.dtype != y->type.dtype)
+    diag_.fatal(e.loc, std::string("element types differ: ") + x->type.str() + " " + e.op +
+                           " " + y->type.str() + " (no implicit conversion)");
+  if (e.op == '@')
+    return Value{matmul(x, y, e.loc), {}};
+  return Value{arith(e.op, x, y, e.loc), {}};
+}
+
+/// x OP y with numpy broadcasting of the per-sample shapes.
+Node *Lowering::arith(char op, Node *x, Node *y, SourceLoc loc) {
+  TensorType t;
+  if (!broadcastTypes(x->type, y->type, t))
+    diag_.fatal(loc, std::string("shapes ") + x->type.shapeStr() + " and " +
+                         y->type.shapeStr() + " cannot be broadcast for '" + op + "'");
+  x = graph().fitTo(x, t);
+  y = graph().fitTo(y, t);
+  OpKind kind = op == '+'   ? OpKind::Add
+                : op == '-' ? OpKind::Sub
+                : op == '*' ? OpKind::Mul
+                : op == '/' ? OpKind::Div
+                            : OpKind::Pow;
+  return graph().binary(kind, x, y);
+}
+
+/// `@` on per-sample shapes: matrix @ vector, vector @ matrix, matrix @
+/// matrix, vector @ vector. The batch dimension joins the rows of a 2-D
+/// product, so W @ x over a batch is one GEMM.
+Node *Lowering::matmul(Node *a, Node *b, SourceLoc loc) {
+  const TensorType &ta = a->type, &tb = b->type;
+  size_t ra = ta.dims.size(), rb = tb.dims.size();
+  auto mismatch = [&]() {
+    diag_.fatal(loc, "matmul dimensions do not match: " + ta.shapeStr() + " @ " + tb.shapeStr());
+  };
+  if (ra == 0 || rb == 0 || ra > 2 || rb > 2)
+    diag_.fatal(loc, "'@' needs vectors or matrices, got " + ta.shapeStr() + " @ " +
+                         tb.shapeStr());
+  if (ta.batched && tb.batched && (ra == 2 || rb == 2))
+    diag_.fatal(loc, "'@' of two per-sample matrices that both depend on the input is not "
+                     "supported yet (" + ta.str() + " @ " + tb.str() + ")");
+  Graph &g = graph();
+  if (ra == 1 && rb == 1) {
+    if (ta.dims != tb.dims)
+      mismatch();
+    TensorType t;
+    broadcastTypes(ta, tb, t);
+    Node *prod = g.binary(OpKind::Mul, g.fitTo(a, t), g.fitTo(b, t));
+    t.dims.clear();
+    return g.sumTo(prod, t);
+  }
+  if (ra == 2 && rb == 1) {
+    if (ta.dims[1] != tb.dims[0])
+      mismatch();
+    if (tb.batched)
+      return g.matmul(b, a, false, true); // [B,k] x [m,k]^T
+    Node *col = g.reshape(b, {tb.dims[0], 1});
+    return g.reshape(g.matmul(a, col, false, false), {ta.dims[0]});
+  }
+  if (ra == 1 && rb == 2) {
+    if (ta.dims[0] != tb.dims[0])
+      mismatch();
+    if (ta.batched)
+      return g.matmul(a, b, false, false); // [B,k] x [k,n]
+    Node *row = g.reshape(a, {1, ta.dims[0]});
+    return g.reshape(g.matmul(row, b, false, false), {tb.dims[1]});
+  }
+  if (ta.dims[1] != tb.dims[0])
+    mismatch();
+  if (tb.batched) {
+    // W @ X with X per sample: (X^T @ W^T)^T, so the batch leads the rows.
+    Node *xt = g.transpose(b, {1, 0});
+    return g.transpose(g.matmul(xt, a, false, true), {1, 0});
+  }
+  return g.matmul(a, b, false, false); // rows of a batched A join the batch
+}
+
+/// x[i, a:b, :] with constant integers; negative counts from the end, a
+/// point index drops its axis.
+Value Lowering::index(const Expr &e) {
+  Value base = expr(*e.operands[0]);
+  if (base.isLiteral())
+    diag_.fatal(e.loc, "indexing a constant: write the element instead");
+  Node *x = base.node;
+  const std::vector<int64_t> &dims = x->type.dims;
+  if (e.indices.size() > dims.size())
+    diag_.fatal(e.loc, std::to_string(e.indices.size()) + " indices for a value of shape " +
+                           x->type.shapeStr());
+  std::vector<int64_t> starts(dims.size(), 0), sizes = dims, kept;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i >= e.indices.size()) {
+      kept.push_back(dims[i]);
+      continue;
+    }
+    const IndexItem &item = e.indices[i];
+    auto bound = [&](const Expr *b, int64_t fallback) {
+      if (!b)
+        return fallback;
+      int64_t v = intLiteral(*b, "index", -dims[i], dims[i]);
+      return v < 0 ? v + dims[i] : v;
+    };
+    if (!item.range) {
+      int64_t at = intLiteral(*item.lo, "index", -dims[i], dims[i] - 1);
+      starts[i] = at < 0 ? at + dims[i] : at;
+      sizes[i] = 1;
+      continue;
+    }
+    int64_t lo = bound(item.lo.get(), 0), hi = bound(item.hi.get(), dims[i]);
+    if (hi <= lo)
+      diag_.fatal(item.loc, "empty range " + std::to_string(lo) + ":" + std::to_string(hi) +
+                                " of an axis of size " + std::to_string(dims[i]));
+    starts[i] = lo;
+    sizes[i] = hi - lo;
+    kept.push_back(sizes[i]);
+  }
+  Node *s = graph().slice(x, starts, sizes);
+  return Value{kept == sizes ? s : graph().reshape(s, kept), {}};
+}
+
+double Lowering::scalarLiteral(const Expr &e, const std::string &what) {
+  Value v;
+  if (isLiteralExpr(e, literals_))
+    v.literal = evalLiteral(e, literals_, diag_);
+  else if (!scopes_.empty())
+    v = expr(e); // a def's number parameter
+  if (!v.isLiteral() || v.literal.data.empty())
+    diag_.fatal(e.loc, "'" + what + "' must be a constant number");
+  if (!v.literal.isScalar())
+    diag_.fatal(e.loc, "'" + what + "' must be a number, not an array of shape " +
+                           dimsStr(v.literal.dims));
+  return v.literal.data[0];
+}
+
+int64_t Lowering::intLiteral(const Expr &e, const std::string &what, int64_t min, int64_t max) {
+  double v = scalarLiteral(e, what);
+  if (v != std::floor(v) || v < double(min) || v > double(max))
+    diag_.fatal(e.loc, "'" + what + "' must be a whole number in " + std::to_string(min) +
+                           ".." + std::to_string(max) + ", got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+/// A number or a list of numbers, each a whole number in [min, max].
+std::vector<int64_t> Lowering::intList(const Expr &e, const std::string &what, int64_t min,
+                                       int64_t max) {
+  if (e.kind != Expr::Kind::Array)
+    return {intLiteral(e, what, min, max)};
+  std::vector<int64_t> out;
+  for (const ExprPtr &item : e.operands)
+    out.push_back(intLiteral(*item, what, min, max));
+  return out;
+}
+
+/// Binds a call's positional and named numeric arguments to `params`.
+std::vector<double> Lowering::callArgs(const Expr &call, const std::vector<std::string> &params,
+                                       const std::vector<double> &defaults) {
+  std::vector<double> values = defaults;
+  std::vector<bool> given(params.size(), false);
+  size_t positional = 0;
+  for (size_t i = 0; i < call.operands.size(); ++i) {
+    size_t slot = positional;
+    if (!call.argNames[i].empty()) {
+      slot = params.size();
+      for (size_t p = 0; p < params.size(); ++p)
+        if (params[p] == call.argNames[i])
+          slot = p;
+      if (slot == params.size())
+        diag_.fatal(call.argLocs[i], "unknown argument '" + call.argNames[i] + "' of '" +
+                                         call.name + "'");
+    } else {
+      ++positional;
+    }
+    if (slot >= params.size())
+      diag_.fatal(call.argLocs[i], "'" + call.name + "' takes at most " +
+                                       std::to_string(params.size()) + " arguments");
+    if (given[slot])
+      diag_.fatal(call.argLocs[i], "argument '" + params[slot] + "' given twice");
+    given[slot] = true;
+    values[slot] = scalarLiteral(*call.operands[i], params[slot]);
+  }
+  for (size_t p = 0; p < params.size(); ++p)
+    if (std::isnan(values[p]))
+      diag_.fatal(call.loc, "'" + call.name + "' needs argument '" + params[p] + "'");
+  return values;
+}
+
+} // namespace nnc

@@ -1,0 +1,382 @@
+//===- Layers.cpp - sema: layers that own parameters, and user defs -------===//
+//
+// Layers are sugar: each creates its named parameters and expands into
+// primitive IR ops (dense = matmul + add; conv2d = im2col + matmul; pooling
+// = im2col + max/sum over the window), so a user could write any of them by
+// hand and every one has the gradient its primitives give.
+//
+//===----------------------------------------------------------------------===//
+#include "sema/Lowering.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nnc {
+
+static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
+                                              "global_avgpool", "dropout", "batchnorm"};
+
+bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
+
+Node *Lowering::createParam(const std::string &name, const TensorType &t, const InitSpec &init,
+                            bool trainable, SourceLoc loc) {
+  for (const StateTensor &s : program_->state)
+    if (s.name == name) {
+      diag_.error(loc, "parameter '" + name + "' is defined twice; give the layer a "
+                       "distinct name: argument");
+      diag_.note(s.loc, "'" + name + "' was defined here");
+      throw CompileError{};
+    }
+  StateTensor s;
+  s.name = name;
+  s.type = t;
+  s.init = init;
+  s.kind = trainable ? StateTensor::Kind::Param : StateTensor::Kind::Frozen;
+  s.loc = loc;
+  int index = static_cast<int>(program_->state.size());
+  s.node = graph().param(name, t, index, loc);
+  program_->state.push_back(s);
+  return s.node;
+}
+
+/// `name:` if given; else the value the layer defines (`conv1`), prefixed
+/// by the def uses it is inside (`block1.conv1`); a layer in a def's result
+/// is named after the use (`b1`); a second layer in the same declaration
+/// gets `_2`, and so on.
+std::string Lowering::layerName(const CallArgs &args, const std::string &kind) {
+  std::vector<std::string> parts = prefixes_;
+  if (const Expr *n = args.get("name")) {
+    if (n->kind != Expr::Kind::Name)
+      diag_.fatal(n->loc, "'name' must be an identifier, e.g. name: fc1");
+    parts.push_back(n->name);
+  } else if (!currentLet_.empty()) {
+    parts.push_back(currentLet_);
+    if (++layersInLet_ > 1)
+      parts.back() += "_" + std::to_string(layersInLet_);
+  } else if (!parts.empty()) {
+    // The result expression of a def: named after the use itself.
+    if (++layersInLet_ > 1)
+      parts.back() += "_" + std::to_string(layersInLet_);
+  } else {
+    int count = 1;
+    for (const StateTensor &s : program_->state)
+      if (s.name.rfind(kind + "_", 0) == 0 && s.name.find(".weight") != std::string::npos)
+        ++count;
+    parts.push_back(kind + "_" + std::to_string(count));
+  }
+  std::string name;
+  for (const std::string &p : parts)
+    name += (name.empty() ? "" : ".") + p;
+  return name;
+}
+
+InitSpec Lowering::layerInit(const CallArgs &args, const std::string &key, const TensorType &t,
+                             int64_t fanIn, int64_t fanOut, bool isBias) {
+  const Expr *e = args.get(key);
+  if (!e)
+    e = isBias ? defaultBiasInit_ : defaultWeightInit_;
+  if (e)
+    return init(*e, t, key, fanIn, fanOut);
+  // PyTorch's default for Linear and Conv2d: kaiming_uniform(a = sqrt(5)) for
+  // the weight and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias; both
+  // amount to that same bound.
+  InitSpec spec;
+  spec.kind = InitSpec::Kind::Uniform;
+  double bound = 1.0 / std::sqrt(double(fanIn));
+  spec.a = -bound;
+  spec.b = bound;
+  return spec;
+}
+
+Node *Lowering::stepCounter() {
+  if (program_->stepState < 0) {
+    StateTensor s;
+    s.name = "step";
+    s.type = TensorType{DType::F64, {}, false};
+    s.kind = StateTensor::Kind::OptState;
+    program_->stepState = static_cast<int>(program_->state.size());
+    s.node = graph().param(s.name, s.type, program_->stepState);
+    program_->state.push_back(s);
+  }
+  return program_->state[program_->stepState].node;
+}
+
+Node *Lowering::seedState() {
+  for (const StateTensor &s : program_->state)
+    if (s.name == "rng.seed")
+      return s.node;
+  StateTensor s;
+  s.name = "rng.seed";
+  s.type = TensorType{DType::F64, {}, false};
+  s.kind = StateTensor::Kind::OptState;
+  s.init.kind = InitSpec::Kind::Seed;
+  int index = static_cast<int>(program_->state.size());
+  s.node = graph().param(s.name, s.type, index);
+  program_->state.push_back(s);
+  return s.node;
+}
+
+/// kernel/stride/dilation: a number or [height, width].
+static std::pair<int64_t, int64_t> pairOf(const std::vector<int64_t> &v) {
+  return v.size() == 1 ? std::make_pair(v[0], v[0]) : std::make_pair(v[0], v[1]);
+}
+
+Value Lowering::layer(const Expr &e) {
+  Graph &g = graph();
+  const std::string &fn = e.name;
+  auto wrap = [](Node *n) { return Value{n, {}}; };
+  auto trainable = [&](const CallArgs &a) {
+    return !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
+  };
+  auto hasBias = [&](const CallArgs &a) {
+    return !a.get("bias") || scalarLiteral(*a.get("bias"), "bias") != 0;
+  };
+
+  if (fn == "dense") {
+    CallArgs a = bind(e, {"x", "units", "bias", "init", "bias_init", "name", "trainable"}, 2);
+    Node *x = tensorArg(a, "x");
+    if (x->type.dims.empty())
+      diag_.fatal(a.get("x")->loc, "'dense' needs a vector per sample, got a scalar");
+    int64_t in = x->type.dims.back();
+    int64_t units = intLiteral(*a.get("units"), "units", 1, int64_t(1) << 24);
+    std::string name = layerName(a, "dense");
+    TensorType wt{x->type.dtype, {units, in}, false};
+    Node *w = createParam(name + ".weight", wt, layerInit(a, "init", wt, in, units, false),
+                          trainable(a), a.call->loc);
+    Node *y = g.matmul(x, w, false, true); // x W^T, as torch.nn.Linear
+    if (hasBias(a)) {
+      TensorType bt{x->type.dtype, {units}, false};
+      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", bt, in, units, true),
+                            trainable(a), a.call->loc);
+      y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
+    }
+    return wrap(y);
+  }
+
+  if (fn == "conv2d" || fn == "maxpool" || fn == "avgpool") {
+    bool conv = fn == "conv2d";
+    CallArgs a = conv ? bind(e, {"x", "filters", "kernel", "stride", "padding", "dilation", "bias",
+                                 "init", "bias_init", "name", "trainable"}, 3)
+                      : bind(e, {"x", "size", "stride", "padding"}, 2);
+    Node *x = tensorArg(a, "x");
+    if (x->type.dims.size() != 3)
+      diag_.fatal(a.get("x")->loc, "'" + fn + "' needs an image [height, width, channels] per "
+                                   "sample, got " + x->type.shapeStr());
+    int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
+    const char *kernelKey = conv ? "kernel" : "size";
+    std::vector<int64_t> k = intList(*a.get(kernelKey), kernelKey, 1, 1 << 16);
+    if (k.size() > 2)
+      diag_.fatal(a.loc(kernelKey), std::string("'") + kernelKey + "' is a number or [height, width]");
+    Window w;
+    std::tie(w.kh, w.kw) = pairOf(k);
+    std::tie(w.strideH, w.strideW) = a.get("stride") ? pairOf(intList(*a.get("stride"), "stride", 1, 1 << 16))
+                                                     : (conv ? std::make_pair<int64_t, int64_t>(1, 1)
+                                                             : std::make_pair(w.kh, w.kw));
+    if (conv && a.get("dilation"))
+      std::tie(w.dilationH, w.dilationW) = pairOf(intList(*a.get("dilation"), "dilation", 1, 1 << 16));
+    if (const Expr *p = a.get("padding")) {
+      if (p->kind == Expr::Kind::Name && (p->name == "valid" || p->name == "same")) {
+        if (p->name == "same") {
+          // TensorFlow's 'same': out = ceil(in / stride), the odd pixel of
+          // padding at the bottom / right.
+          auto same = [](int64_t in, int64_t k, int64_t s, int64_t d, int64_t &lo, int64_t &hi) {
+            int64_t out = (in + s - 1) / s;
+            int64_t total = std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - in, 0);
+            lo = total / 2;
+            hi = total - lo;
+          };
+          same(H, w.kh, w.strideH, w.dilationH, w.padTop, w.padBottom);
+          same(W, w.kw, w.strideW, w.dilationW, w.padLeft, w.padRight);
+        }
+      } else {
+        std::vector<int64_t> pads = intList(*p, "padding", 0, 1 << 16);
+        if (pads.size() == 1)
+          pads.assign(4, pads[0]);
+        if (pads.size() != 4)
+          diag_.fatal(p->loc, "'padding' is valid, same, a number, or [top, bottom, left, right]");
+        w.padTop = pads[0];
+        w.padBottom = pads[1];
+        w.padLeft = pads[2];
+        w.padRight = pads[3];
+      }
+    }
+    int64_t spanH = w.dilationH * (w.kh - 1) + 1, spanW = w.dilationW * (w.kw - 1) + 1;
+    if (spanH > H + w.padTop + w.padBottom || spanW > W + w.padLeft + w.padRight)
+      diag_.fatal(a.loc(kernelKey), std::string("'") + kernelKey + "' " + std::to_string(spanH) +
+                                        "x" + std::to_string(spanW) +
+                                        " is larger than the padded input " +
+                                        std::to_string(H + w.padTop + w.padBottom) + "x" +
+                                        std::to_string(W + w.padLeft + w.padRight));
+    int64_t OH = w.outH(H), OW = w.outW(W);
+    if (!conv) {
+      Node *cols = g.im2col(x, w, fn == "maxpool" ? -INFINITY : 0.0);
+      Node *win = g.reshape(cols, {OH * OW, w.kh * w.kw, C});
+      Node *r = reduce(fn == "maxpool" ? OpKind::MaxTo : OpKind::SumTo, win, {1}, true);
+      if (fn == "avgpool") {
+        // Divide by the pixels inside the image (padding excluded, as TF).
+        std::vector<double> counts;
+        for (int64_t oh = 0; oh < OH; ++oh)
+          for (int64_t ow = 0; ow < OW; ++ow) {
+            int64_t n = 0;
+            for (int64_t i = 0; i < w.kh; ++i)
+              for (int64_t j = 0; j < w.kw; ++j) {
+                int64_t ih = oh * w.strideH - w.padTop + i, iw = ow * w.strideW - w.padLeft + j;
+                n += ih >= 0 && ih < H && iw >= 0 && iw < W;
+              }
+            counts.push_back(double(n));
+          }
+        Node *count = g.constant(x->type.dtype, {OH * OW, 1, 1}, counts);
+        r = g.binary(OpKind::Div, r, g.broadcastTo(count, r->type));
+      }
+      return wrap(g.reshape(r, {OH, OW, C}));
+    }
+    int64_t filters = intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
+    std::string name = layerName(a, "conv2d");
+    // Weight layout [KH, KW, C_in, F] (TensorFlow's HWIO): a row of im2col
+    // times the reshaped weight is one output pixel.
+    TensorType wt{x->type.dtype, {w.kh, w.kw, C, filters}, false};
+    int64_t fanIn = w.kh * w.kw * C, fanOut = w.kh * w.kw * filters;
+    Node *weight = createParam(name + ".weight", wt, layerInit(a, "init", wt, fanIn, fanOut, false),
+                               trainable(a), a.call->loc);
+    Node *cols = g.im2col(x, w, 0.0);
+    Node *y = g.matmul(cols, g.reshape(weight, {fanIn, filters}), false, false);
+    y = g.reshape(y, {OH, OW, filters});
+    if (hasBias(a)) {
+      TensorType bt{x->type.dtype, {filters}, false};
+      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", bt, fanIn, fanOut, true),
+                            trainable(a), a.call->loc);
+      y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
+    }
+    return wrap(y);
+  }
+
+  if (fn == "global_avgpool") {
+    CallArgs a = bind(e, {"x"}, 1);
+    Node *x = tensorArg(a, "x");
+    if (x->type.dims.size() != 3)
+      diag_.fatal(a.get("x")->loc, "'global_avgpool' needs [height, width, channels] per sample");
+    return wrap(mean(x, {0, 1}, false));
+  }
+
+  if (fn == "dropout") {
+    CallArgs a = bind(e, {"x", "rate"}, 2);
+    Node *x = tensorArg(a, "x");
+    double rate = scalarLiteral(*a.get("rate"), "rate");
+    if (rate < 0 || rate >= 1)
+      diag_.fatal(a.loc("rate"), "dropout 'rate' must be in [0, 1)");
+    Node *step = stepCounter(), *seed = seedState();
+    Node *mask = g.dropoutMask(step, seed, x->type, rate);
+    return wrap(g.binary(OpKind::Mul, x, mask));
+  }
+
+  // batchnorm: statistics per channel (the last axis) over the batch and
+  // every other axis. Training normalises with the batch's statistics and
+  // moves the running ones (momentum 0.1, unbiased variance, as PyTorch);
+  // predict and eval use the running ones.
+  CallArgs a = bind(e, {"x", "momentum", "eps", "name", "trainable"}, 1);
+  Node *x = tensorArg(a, "x");
+  if (x->type.dims.empty() || !x->type.batched)
+    diag_.fatal(a.get("x")->loc, "'batchnorm' needs a per-sample tensor with channels last");
+  double momentum = a.get("momentum") ? scalarLiteral(*a.get("momentum"), "momentum") : 0.1;
+  double eps = a.get("eps") ? scalarLiteral(*a.get("eps"), "eps") : 1e-5;
+  if (momentum < 0 || momentum > 1 || !(eps > 0))
+    diag_.fatal(a.call->loc, "batchnorm needs 0 <= momentum <= 1 and eps > 0");
+  std::string name = layerName(a, "batchnorm");
+  DType dt = x->type.dtype;
+  int64_t C = x->type.dims.back();
+  TensorType ct{dt, {C}, false};
+  InitSpec ones;
+  ones.kind = InitSpec::Kind::Constant;
+  ones.a = 1;
+  Node *gamma = createParam(name + ".weight", ct, ones, trainable(a), a.call->loc);
+  Node *beta = createParam(name + ".bias", ct, InitSpec{}, trainable(a), a.call->loc);
+  Node *runMean = createParam(name + ".running_mean", ct, InitSpec{}, false, a.call->loc);
+  Node *runVar = createParam(name + ".running_var", ct, ones, false, a.call->loc);
+  program_->state[runMean->stateIndex].kind = StateTensor::Kind::Buffer;
+  program_->state[runVar->stateIndex].kind = StateTensor::Kind::Buffer;
+
+  std::vector<int64_t> keptDims(x->type.dims.size(), 1);
+  keptDims.back() = C;
+  TensorType kept{dt, keptDims, false}; // per channel, batch reduced too
+  int64_t spatial = x->type.elementsPerSample() / C;
+  Node *count = g.binary(OpKind::Mul, g.batchSize(dt), g.scalar(dt, double(spatial)));
+  auto perChannel = [&](Node *v) {
+    return g.reshape(g.binary(OpKind::Div, g.sumTo(v, kept), g.broadcastTo(count, kept)), {C});
+  };
+  Node *batchMean = perChannel(x);
+  Node *centered = g.binary(OpKind::Sub, x, g.broadcastTo(batchMean, x->type));
+  Node *batchVar = perChannel(g.binary(OpKind::Mul, centered, centered));
+  Node *mu = g.modeSelect(batchMean, runMean);
+  Node *var = g.modeSelect(batchVar, runVar);
+  Node *denom = g.unary(OpKind::Sqrt, g.binary(OpKind::Add, var, scalarOf(eps, ct)));
+  Node *scale = g.binary(OpKind::Div, gamma, denom);
+  Node *shifted = g.binary(OpKind::Sub, x, g.broadcastTo(mu, x->type));
+  Node *y = g.binary(OpKind::Add, g.binary(OpKind::Mul, shifted, g.broadcastTo(scale, x->type)),
+                     g.broadcastTo(beta, x->type));
+  // Running statistics: (1 - m) * running + m * batch (variance unbiased).
+  Node *keepOld = scalarOf(1 - momentum, ct), *takeNew = scalarOf(momentum, ct);
+  Node *unbias = g.binary(OpKind::Div, count,
+                          g.binary(OpKind::Sub, count, g.scalar(dt, 1.0)));
+  Node *newMean = g.binary(OpKind::Add, g.binary(OpKind::Mul, keepOld, runMean),
+                           g.binary(OpKind::Mul, takeNew, batchMean));
+  Node *newVar = g.binary(OpKind::Add, g.binary(OpKind::Mul, keepOld, runVar),
+                          g.binary(OpKind::Mul, takeNew, g.binary(OpKind::Mul, batchVar,
+                                                                  g.broadcastTo(unbias, ct))));
+  program_->bufferUpdates.push_back({runMean->stateIndex, newMean});
+  program_->bufferUpdates.push_back({runVar->stateIndex, newVar});
+  return wrap(y);
+}
+
+/// A user function: `def f(x, n) = expr` or `def f(x, n) { a = ...; return expr }`.
+/// Arguments are tensors or numbers; layers inside are named after the use
+/// (`b1 = block(x, 64)` gives `b1.conv.weight`).
+Value Lowering::callDef(const Expr &e) {
+  const Decl &def = *defs_.at(e.name);
+  if (defDepth_ >= 32)
+    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep (recursion?)");
+  CallArgs a = bind(e, def.params, def.params.size());
+  std::map<std::string, Symbol> scope;
+  for (size_t i = 0; i < def.params.size(); ++i)
+    scope[def.params[i]] = Symbol{expr(*a.exprs[i]), a.locs[i], "argument"};
+  std::string use = currentLet_;
+  if (use.empty())
+    use = e.name;
+  int savedLayers = layersInLet_;
+  prefixes_.push_back(use);
+  scopes_.push_back(std::move(scope));
+  ++defDepth_;
+  Value result;
+  try {
+    for (const Decl &d : def.body)
+      decl(d);
+    currentLet_.clear();
+    layersInLet_ = 0;
+    result = expr(*def.value);
+  } catch (const CompileError &) {
+    diag_.note(e.loc, "in this use of '" + e.name + "'");
+    --defDepth_;
+    scopes_.pop_back();
+    prefixes_.pop_back();
+    throw;
+  }
+  --defDepth_;
+  scopes_.pop_back();
+  prefixes_.pop_back();
+  currentLet_ = use == e.name ? "" : use;
+  layersInLet_ = savedLayers;
+  return result;
+}
+
+// init WEIGHT_INIT (, bias BIAS_INIT)?
+void Lowering::initDefaults(const Decl &d) {
+  if (d.value->kind != Expr::Kind::Call && !isLiteralExpr(*d.value, literals_))
+    diag_.fatal(d.value->loc, "'init' takes an initializer such as truncated_normal(0.1)");
+  defaultWeightInit_ = d.value.get();
+  for (const KeyValue &kv : d.entries) {
+    if (kv.key != "bias")
+      diag_.fatal(kv.loc, "'init' takes a weight initializer and then 'bias ...'");
+    defaultBiasInit_ = kv.value.get();
+  }
+}
+
+} // namespace nnc

@@ -1,0 +1,132 @@
+//===- Lowering.h - sema's internal state (not a public header) -*- C++ -*-===//
+//
+// The Lowering class is split over several files by concern:
+//   ModelLowering.cpp  declarations (input, param, loss, optimizer, data, ...)
+//   Expressions.cpp    names, operators, `@`, indexing, literals
+//   Builtins.cpp       functions: activations, reductions, shape ops, losses
+//   Layers.cpp         layers that create parameters, and user `def`s
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "sema/DataEval.h"
+#include "sema/ModelLowering.h"
+
+#include <map>
+#include <set>
+
+namespace nnc {
+
+/// A typed tensor (node) or a compile-time literal not yet given a dtype.
+struct Value {
+  Node *node = nullptr;
+  Literal literal;
+  bool batchSum = false; // a loss asking for reduce: sum over the batch
+  bool isLiteral() const { return node == nullptr; }
+};
+
+struct Symbol {
+  Value value;
+  SourceLoc loc;
+  std::string what; // "input", "param", ... for messages
+};
+
+/// The arguments of a call bound to a function's parameter list.
+struct CallArgs {
+  const Expr *call = nullptr;
+  std::vector<std::string> names;
+  std::vector<const Expr *> exprs; // nullptr when not given
+  std::vector<SourceLoc> locs;
+
+  const Expr *get(const std::string &name) const;
+  SourceLoc loc(const std::string &name) const;
+};
+
+std::string dimsStr(const std::vector<int64_t> &dims);
+
+class Lowering {
+public:
+  Lowering(DiagnosticEngine &diag, const LoweringOptions &options);
+  std::unique_ptr<Program> run(const ModuleAST &module);
+
+  // --- declarations (ModelLowering.cpp) ---
+  void decl(const Decl &d);
+  void define(const std::string &name, SourceLoc loc, Value v, const std::string &what);
+  DType dtype(const std::string &name, SourceLoc loc);
+  TensorType type(const TypeSpec &spec);
+  void param(const Decl &d);
+  InitSpec init(const Expr &e, const TensorType &t, const std::string &name,
+                int64_t fanIn, int64_t fanOut);
+  void constant(const Decl &d);
+  void output(const Decl &d);
+  void loss(const Decl &d);
+  void metric(const Decl &d);
+  void optimizer(const Decl &d);
+  void data(const Decl &d);
+  void train(const Decl &d);
+
+  // --- expressions (Expressions.cpp) ---
+  Value expr(const Expr &e);
+  Value lookup(const std::string &name, SourceLoc loc);
+  std::string suggestion(const std::string &name);
+  Node *materialize(const Value &v, DType dtype);
+  Value binary(const Expr &e);
+  Node *arith(char op, Node *x, Node *y, SourceLoc loc);
+  Node *matmul(Node *a, Node *b, SourceLoc loc);
+  Value index(const Expr &e);
+  double scalarLiteral(const Expr &e, const std::string &what);
+  int64_t intLiteral(const Expr &e, const std::string &what, int64_t min, int64_t max);
+  std::vector<int64_t> intList(const Expr &e, const std::string &what, int64_t min, int64_t max);
+  std::vector<double> callArgs(const Expr &call, const std::vector<std::string> &params,
+                               const std::vector<double> &defaults);
+
+  // --- builtins (Builtins.cpp) ---
+  Value call(const Expr &e);
+  CallArgs bind(const Expr &call, const std::vector<std::string> &params, size_t required);
+  Node *tensorArg(const CallArgs &args, const std::string &name);
+  Node *tensorExpr(const Expr &e, const std::string &fn);
+  std::vector<int64_t> axesArg(const CallArgs &args, const TensorType &t);
+  Node *reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims);
+  Node *mean(Node *x, const std::vector<int64_t> &axes, bool keepdims);
+  Node *logSoftmax(Node *x, int64_t axis);
+  Node *scalarOf(double v, const TensorType &like);
+  Value lossFunction(const std::string &name, const CallArgs &args);
+  Value perSampleLoss(Node *elementwise, const CallArgs &args);
+
+  // --- layers and defs (Layers.cpp) ---
+  bool isLayer(const std::string &name) const;
+  Value layer(const Expr &e);
+  Node *createParam(const std::string &name, const TensorType &t, const InitSpec &init,
+                    bool trainable, SourceLoc loc);
+  std::string layerName(const CallArgs &args, const std::string &suffix);
+  InitSpec layerInit(const CallArgs &args, const std::string &key, const TensorType &t,
+                     int64_t fanIn, int64_t fanOut, bool isBias);
+  Node *stepCounter();
+  Node *seedState();
+  Value callDef(const Expr &e);
+  void initDefaults(const Decl &d);
+
+  DiagnosticEngine &diag_;
+  LoweringOptions options_;
+  std::unique_ptr<Program> program_;
+  std::map<std::string, Symbol> symbols_;
+  std::map<std::string, Literal> literals_; // untyped constants, `pi`, true/false
+  std::set<std::string> poisoned_;
+  std::map<std::string, const Decl *> defs_;
+
+  /// The let being lowered names the layers in it (`conv1` -> conv1.weight);
+  /// inside a def the prefix of the use is prepended.
+  std::string currentLet_;
+  int layersInLet_ = 0;
+  std::vector<std::string> prefixes_;
+  /// Scopes of def bodies: innermost last.
+  std::vector<std::map<std::string, Symbol>> scopes_;
+  int defDepth_ = 0;
+  /// Model-wide default initialisers (`init truncated_normal(0.1), bias 0.1`).
+  const Expr *defaultWeightInit_ = nullptr;
+  const Expr *defaultBiasInit_ = nullptr;
+
+  Graph &graph() { return program_->graph; }
+};
+
+} // namespace nnc
