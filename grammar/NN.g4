@@ -15,7 +15,7 @@ decl
   | 'param' ID ':' type ('=' expr)? (',' arg)*          # paramDecl
   | 'const' ID (':' type)? '=' expr                     # constDecl
   | 'output' ID ('=' expr)?                             # outputDecl
-  | 'loss' expr                                         # lossDecl
+  | 'loss' expr (',' arg)*                              # lossDecl
   | 'metric' (ID '=')? expr                             # metricDecl
   | 'init' expr (',' ID ':'? expr)?                     # initDecl
   | 'def' ID '(' paramList? ')' '=' expr                # defExpr
@@ -28,6 +28,7 @@ decl
 
 type
   : ID ('[' INT (',' INT)* ']')?
+  | '[' INT (',' INT)* ']'         // f32, the default element type
   | ID '(' INT ')'                 // class(10): an integer class label
   ;
 

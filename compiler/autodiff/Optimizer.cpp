@@ -144,7 +144,7 @@ public:
         update(v, nv);
         Node *d = div(g, add(G.unary(OpKind::Sqrt, nv), k(eps)));
         if (mom != 0) {
-          Node *buf = slot(i, "momentum_buffer");
+          Node *buf = slot(i, "momentum");
           d = add(mul(k(mom), buf), d);
           update(buf, d);
         }

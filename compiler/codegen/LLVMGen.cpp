@@ -598,7 +598,8 @@ private:
                                 {b_.getPtrTy(), b_.getInt32Ty(), b_.getInt64Ty(), f64,
                                  b_.getInt64Ty(), b_.getInt64Ty()},
                                 false));
-    Value *stream = b_.CreateAdd(b_.CreateMul(stepValue, b_.getInt64(1 << 16)), b_.getInt64(n.id));
+    // Counter stream: step in the high bits, the node below (2^24 nodes).
+    Value *stream = b_.CreateAdd(b_.CreateShl(stepValue, 24), b_.getInt64(n.id & 0xFFFFFF));
     b_.CreateCall(fn, {out, b_.getInt32(n.type.dtype == DType::F32 ? 0 : 1), elementCount(n),
                        llvm::ConstantFP::get(f64, n.scalar), seedValue, stream});
   }

@@ -35,7 +35,8 @@ int infoCommand(Session &s) {
                 << st.type.elementsPerSample() << ")\n";
   std::cout << "total parameters: " << p.parameterCount() << '\n';
   if (p.loss)
-    std::cout << "loss: " << p.loss->type.str() << " (mean over the batch)\n";
+    std::cout << "loss: " << p.loss->type.str()
+              << (p.lossBatchSum ? " (sum over the batch)\n" : " (mean over the batch)\n");
   std::cout << "optimizer: " << p.optimizer.kind << "(";
   bool first = true;
   for (auto &arg : p.optimizer.args) {
@@ -78,22 +79,14 @@ int evalCommand(Session &s) {
   Dataset d;
   if (!evalData(s, d))
     return 1;
-  int64_t chunk = std::min<int64_t>(d.samples, 1024);
-  auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), chunk);
+  auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1),
+                                 std::min<int64_t>(d.samples, 1024));
   if (!m || !loadParams(s, *m))
     return 1;
-  double total = 0;
-  std::vector<std::vector<double>> r;
-  for (int64_t begin = 0; begin < d.samples; begin += chunk) {
-    std::vector<int64_t> idx;
-    for (int64_t i = begin; i < std::min(d.samples, begin + chunk); ++i)
-      idx.push_back(i);
-    if (!m->run("eval", d, idx, r))
-      return 1;
-    total += r[0][0] * idx.size();
-  }
-  std::cout << "loss " << formatNumber(total / d.samples) << " over " << d.samples
-            << " samples (" << d.origin << ")\n";
+  Evaluation e;
+  if (!m->evaluate(d, e))
+    return 1;
+  std::cout << e.describe(p) << " over " << d.samples << " samples (" << d.origin << ")\n";
   return 0;
 }
 

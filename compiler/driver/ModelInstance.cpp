@@ -4,6 +4,7 @@
 #include "support/Diagnostics.h"
 #include "support/Json.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -83,6 +84,45 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
     results.push_back(std::move(values));
   }
   return true;
+}
+
+bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs) {
+  size_t metrics = p_.metrics.size();
+  out = Evaluation{};
+  out.metrics.assign(metrics, 0.0);
+  const int64_t chunk = 1024;
+  std::vector<std::vector<double>> r;
+  for (int64_t begin = 0; begin < d.samples; begin += chunk) {
+    std::vector<int64_t> idx;
+    for (int64_t i = begin; i < std::min(d.samples, begin + chunk); ++i)
+      idx.push_back(i);
+    if (!run("eval", d, idx, r))
+      return false;
+    // eval returns the loss, the metrics, then the outputs.
+    double weight = static_cast<double>(idx.size());
+    out.loss += p_.lossBatchSum ? r[0][0] : r[0][0] * weight;
+    for (size_t k = 0; k < metrics; ++k)
+      out.metrics[k] += r[1 + k][0] * weight;
+    if (keepOutputs) {
+      out.outputs.resize(r.size() - 1 - metrics);
+      for (size_t o = 0; o < out.outputs.size(); ++o)
+        out.outputs[o].insert(out.outputs[o].end(), r[1 + metrics + o].begin(),
+                              r[1 + metrics + o].end());
+    }
+  }
+  // reduce: sum losses sum over the batch; mean losses are averaged.
+  if (!p_.lossBatchSum)
+    out.loss /= static_cast<double>(d.samples);
+  for (double &v : out.metrics)
+    v /= static_cast<double>(d.samples);
+  return true;
+}
+
+std::string Evaluation::describe(const Program &p) const {
+  std::string s = "loss " + formatNumber(loss);
+  for (size_t k = 0; k < metrics.size(); ++k)
+    s += ", " + p.metrics[k].name + " " + formatNumber(metrics[k]);
+  return s;
 }
 
 std::vector<double> ModelInstance::stateValues(int index) const {

@@ -17,6 +17,15 @@
 
 namespace nnc {
 
+/// The loss, metrics and (optionally) outputs of a whole data set.
+struct Evaluation {
+  double loss = 0;
+  std::vector<double> metrics;             // per Program::metrics
+  std::vector<std::vector<double>> outputs; // per output, all samples
+  /// `loss 0.12, accuracy 0.97`
+  std::string describe(const Program &p) const;
+};
+
 class ModelInstance {
 public:
   ModelInstance(const Program &p, nnrt_model *m) : p_(p), m_(m) {}
@@ -29,6 +38,10 @@ public:
   /// result as doubles. False (error printed) on failure.
   bool run(const std::string &entry, const Dataset &data, const std::vector<int64_t> &indices,
            std::vector<std::vector<double>> &results);
+
+  /// Runs eval over all of `d` in chunks of up to 1024 samples; the loss
+  /// and metrics are sample-weighted means of the chunks'.
+  bool evaluate(const Dataset &d, Evaluation &out, bool keepOutputs = false);
 
   /// Parameters (not optimizer state) as a JSON object, shapes nested.
   std::string paramsJson() const;

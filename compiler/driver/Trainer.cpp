@@ -24,6 +24,30 @@
 namespace nnc {
 namespace {
 
+/// splitmix64: a tiny generator with the same output on every platform, so
+/// shuffles (unlike std::shuffle, whose algorithm the library chooses) are
+/// reproducible across machines.
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+};
+
+/// Fisher-Yates with an unbiased bounded draw (rejection sampling).
+void shuffle(std::vector<int64_t> &v, SplitMix64 &rng) {
+  for (size_t i = v.size(); i > 1; --i) {
+    uint64_t bound = i, limit = UINT64_MAX - UINT64_MAX % bound, r;
+    do
+      r = rng.next();
+    while (r >= limit);
+    std::swap(v[i - 1], v[r % bound]);
+  }
+}
+
 std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
@@ -46,45 +70,6 @@ bool trainingData(Session &s, Dataset &d) {
     return false;
   }
   return true;
-}
-
-/// Loss averaged over all of `d` (the eval entry averages per chunk).
-bool datasetLoss(ModelInstance &m, const Dataset &d, int64_t chunk, double &loss,
-                 std::vector<double> &metricTotals,
-                 std::vector<std::vector<double>> *outputs = nullptr) {
-  double total = 0;
-  metricTotals.assign(m.program().metrics.size(), 0.0);
-  std::vector<std::vector<double>> r;
-  for (int64_t begin = 0; begin < d.samples; begin += chunk) {
-    std::vector<int64_t> idx(std::min(chunk, d.samples - begin));
-    std::iota(idx.begin(), idx.end(), begin);
-    if (!m.run("eval", d, idx, r))
-      return false;
-    total += r[0][0] * static_cast<double>(idx.size());
-    // eval returns the loss, the metrics, then the outputs.
-    size_t metrics = m.program().metrics.size();
-    metricTotals.resize(metrics);
-    for (size_t k = 0; k < metrics; ++k)
-      metricTotals[k] += r[1 + k][0] * static_cast<double>(idx.size());
-    if (outputs) {
-      outputs->resize(r.size() - 1 - metrics);
-      for (size_t o = 1 + metrics; o < r.size(); ++o)
-        (*outputs)[o - 1 - metrics].insert((*outputs)[o - 1 - metrics].end(), r[o].begin(),
-                                           r[o].end());
-    }
-  }
-  loss = total / static_cast<double>(d.samples);
-  for (double &v : metricTotals)
-    v /= static_cast<double>(d.samples);
-  return true;
-}
-
-/// `loss 0.12, accuracy 0.97` for a data set.
-std::string describe(const Program &p, double loss, const std::vector<double> &metrics) {
-  std::string s = "loss " + formatNumber(loss);
-  for (size_t k = 0; k < metrics.size(); ++k)
-    s += ", " + p.metrics[k].name + " " + formatNumber(metrics[k]);
-  return s;
 }
 
 void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t batch) {
@@ -121,6 +106,13 @@ int trainCommand(Session &s) {
   int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
   uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
   int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
+  int64_t evalEvery = optionOr(std::nullopt, p, "eval_every", 0);
+
+  Dataset test;
+  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test)
+                                       : inlineDataset(p, "test", test);
+  if (!s.opts.test.empty() && !haveTest)
+    return 1;
 
   auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 1024));
   if (!model)
@@ -135,7 +127,7 @@ int trainCommand(Session &s) {
               << data.origin << "), batch " << batch << ", " << steps << " steps, "
               << p.optimizer.kind << " lr " << formatNumber(p.optimizer.arg("lr", 0.01)) << '\n';
 
-  std::mt19937_64 shuffle(seed);
+  SplitMix64 shuffler{seed};
   std::vector<int64_t> order(data.samples);
   std::iota(order.begin(), order.end(), 0);
   std::vector<int64_t> idx(batch);
@@ -147,7 +139,7 @@ int trainCommand(Session &s) {
   for (int64_t step = 1; step <= steps; ++step) {
     if (position == stepsPerEpoch) {
       if (data.samples > 1)
-        std::shuffle(order.begin(), order.end(), shuffle);
+        shuffle(order, shuffler);
       position = 0;
       ++epoch;
     }
@@ -164,20 +156,27 @@ int trainCommand(Session &s) {
     if (!s.opts.quiet && (step % printEvery == 0 || step == steps)) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::cout << "step " << step << "/" << steps << "  epoch " << epoch << "  loss "
-                << fixed(loss, 6) << "  (" << fixed(step / std::max(secs, 1e-9), 3)
-                << " steps/s)\n";
+                << fixed(loss, 6);
+      for (size_t k = 0; k < p.metrics.size(); ++k)
+        std::cout << "  " << p.metrics[k].name << " " << fixed(r[1 + k][0], 4);
+      std::cout << "  (" << fixed(step / std::max(secs, 1e-9), 3) << " steps/s)\n";
+    }
+    if (!s.opts.quiet && haveTest && evalEvery && step % evalEvery == 0 && step != steps) {
+      Evaluation e;
+      if (!model->evaluate(test, e))
+        return 1;
+      std::cout << "step " << step << "  test " << e.describe(p) << '\n';
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  double trainLoss = 0;
-  std::vector<double> trainMetrics;
-  std::vector<std::vector<double>> outputs;
-  if (!datasetLoss(*model, data, std::min<int64_t>(data.samples, 1024), trainLoss, trainMetrics,
-                   &outputs))
+  Evaluation train;
+  if (!model->evaluate(data, train, /*keepOutputs=*/data.samples <= 8))
     return 1;
+  double trainLoss = train.loss;
+  std::vector<std::vector<double>> &outputs = train.outputs;
   std::cout << "trained " << steps << " steps in " << fixed(secs, 3) << " s; on the training "
-            << "data: " << describe(p, trainLoss, trainMetrics) << '\n';
+            << "data: " << train.describe(p) << '\n';
   if (!std::isfinite(trainLoss)) {
     // The last update broke the model: say so, and write nothing.
     std::cerr << "nnc: error: after step " << steps << " the loss on the training data is "
@@ -204,18 +203,12 @@ int trainCommand(Session &s) {
     }
   }
 
-  Dataset test;
-  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test)
-                                       : inlineDataset(p, "test", test);
-  if (!s.opts.test.empty() && !haveTest)
-    return 1;
   if (haveTest) {
-    double testLoss = 0;
-    std::vector<double> testMetrics;
-    if (!datasetLoss(*model, test, std::min<int64_t>(test.samples, 1024), testLoss, testMetrics))
+    Evaluation result;
+    if (!model->evaluate(test, result))
       return 1;
-    std::cout << "test " << describe(p, testLoss, testMetrics) << " on " << test.samples
-              << " samples (" << test.origin << ")\n";
+    std::cout << "test " << result.describe(p) << " on " << test.samples << " samples ("
+              << test.origin << ")\n";
   }
 
   if (!s.opts.paramsOut.empty()) {

@@ -129,6 +129,9 @@ private:
     if (auto *c = dynamic_cast<NNParser::LossDeclContext *>(ctx)) {
       Decl d(K::Loss, locOf(c));
       d.value = expr(c->expr());
+      for (auto *a : c->arg())
+        d.entries.push_back(
+            {a->argName() ? a->argName()->getText() : "", locOf(a), expr(a->expr())});
       return d;
     }
     if (auto *c = dynamic_cast<NNParser::OptimizerDeclContext *>(ctx)) {
@@ -184,7 +187,7 @@ private:
   // type : ID ('[' INT (',' INT)* ']')? | ID '(' INT ')'
   TypeSpec type(NNParser::TypeContext *ctx) {
     TypeSpec t;
-    t.dtype = ctx->ID()->getText();
+    t.dtype = ctx->ID() ? ctx->ID()->getText() : "f32";
     t.loc = locOf(ctx);
     if (ctx->getText().find('(') != std::string::npos) {
       errno = 0;
@@ -304,7 +307,35 @@ private:
 
 } // namespace
 
+/// Rejects brackets nested deeper than ANTLR's recursive parser should go.
+static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
+  const int kMaxDepth = 256;
+  int depth = 0, line = 1, col = 0;
+  bool comment = false;
+  for (char c : file.text()) {
+    ++col;
+    if (c == '\n') {
+      ++line;
+      col = 0;
+      comment = false;
+      continue;
+    }
+    if (comment || c == '#') {
+      comment = true;
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') {
+      if (++depth > kMaxDepth)
+        diag.fatal({line, col}, "brackets nest more than " + std::to_string(kMaxDepth) +
+                                    " levels deep");
+    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag) {
+  checkNesting(file, diag);
   antlr4::ANTLRInputStream input(file.text());
   NNLexer lexer(&input);
   antlr4::CommonTokenStream tokens(&lexer);

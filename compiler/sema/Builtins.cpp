@@ -301,7 +301,7 @@ Value Lowering::call(const Expr &e) {
     return wrap(sum);
   }
   if (fn == "one_hot") {
-    CallArgs a = bind(e, {"label", "classes"}, 1);
+    CallArgs a = bind(e, {"label", "classes", "dtype"}, 1);
     Node *label = tensorExpr(*a.get("label"), fn);
     int64_t classes = 0;
     for (const Interface &in : program_->inputs)
@@ -309,7 +309,17 @@ Value Lowering::call(const Expr &e) {
         classes = in.classes;
     if (label->type.dtype != DType::I32 || !classes)
       diag_.fatal(a.get("label")->loc, "'one_hot' needs a class(N) input or target");
-    return wrap(g.oneHot(label, classes, options_.forceF64 ? DType::F64 : DType::F32));
+    if (a.get("classes") && intLiteral(*a.get("classes"), "classes", 1, 1 << 30) != classes)
+      diag_.fatal(a.loc("classes"), "'one_hot' was given classes: " +
+                                        std::to_string(intLiteral(*a.get("classes"), "classes", 1, 1 << 30)) +
+                                        " but the label has " + std::to_string(classes) + " classes");
+    DType dt = DType::F32;
+    if (const Expr *d = a.get("dtype")) {
+      if (d->kind != Expr::Kind::Name)
+        diag_.fatal(d->loc, "'dtype' is f32 or f64");
+      dt = dtype(d->name, d->loc);
+    }
+    return wrap(g.oneHot(label, classes, options_.forceF64 ? DType::F64 : dt));
   }
   static const std::set<std::string> losses = {"mse", "l1", "huber", "binary_cross_entropy",
                                                "cross_entropy", "accuracy"};

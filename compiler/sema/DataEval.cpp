@@ -90,11 +90,68 @@ public:
       return array(e);
     case Expr::Kind::Call:
       return call(e);
+    case Expr::Kind::Index:
+      return index(e);
     }
     return {};
   }
 
 private:
+  /// v[i, a:b]: constant integers, negative from the end; a point drops
+  /// its axis.
+  Literal index(const Expr &e) {
+    Literal v = eval(*e.operands[0]);
+    if (e.indices.size() > v.dims.size())
+      diag_.fatal(e.loc, std::to_string(e.indices.size()) + " indices for a constant of shape " +
+                             dimsStr(v.dims));
+    std::vector<int64_t> lo(v.dims.size(), 0), hi = v.dims;
+    std::vector<bool> drop(v.dims.size(), false);
+    auto bound = [&](const Expr &b, int64_t size, bool point) {
+      Literal x = eval(b);
+      double at = x.data.empty() ? -1e300 : x.data[0];
+      if (!x.isScalar() || at != std::floor(at) || at < -double(size) ||
+          at > double(point ? size - 1 : size))
+        diag_.fatal(b.loc, "index must be a whole number in " + std::to_string(-size) + ".." +
+                               std::to_string(point ? size - 1 : size));
+      return static_cast<int64_t>(at < 0 ? at + double(size) : at);
+    };
+    for (size_t i = 0; i < e.indices.size(); ++i) {
+      const IndexItem &item = e.indices[i];
+      if (!item.range) {
+        lo[i] = bound(*item.lo, v.dims[i], true);
+        hi[i] = lo[i] + 1;
+        drop[i] = true;
+        continue;
+      }
+      if (item.lo)
+        lo[i] = bound(*item.lo, v.dims[i], false);
+      if (item.hi)
+        hi[i] = bound(*item.hi, v.dims[i], false);
+      if (hi[i] <= lo[i])
+        diag_.fatal(item.loc, "empty range");
+    }
+    Literal out;
+    for (size_t i = 0; i < v.dims.size(); ++i)
+      if (!drop[i])
+        out.dims.push_back(hi[i] - lo[i]);
+    // Walk the box in row-major order.
+    std::vector<int64_t> at = lo;
+    while (true) {
+      int64_t flat = 0;
+      for (size_t i = 0; i < v.dims.size(); ++i)
+        flat = flat * v.dims[i] + at[i];
+      out.data.push_back(v.data[flat]);
+      size_t k = v.dims.size();
+      while (k > 0 && ++at[k - 1] == hi[k - 1]) {
+        at[k - 1] = lo[k - 1];
+        --k;
+      }
+      if (k == 0)
+        break;
+    }
+    return out;
+  }
+
   Literal name(const Expr &e) {
     auto it = env_.find(e.name);
     if (it != env_.end())
@@ -210,6 +267,9 @@ Literal evalLiteral(const Expr &e, const std::map<std::string, Literal> &env,
 }
 
 bool isLiteralExpr(const Expr &e, const std::map<std::string, Literal> &env) {
+  for (const IndexItem &item : e.indices)
+    if ((item.lo && !isLiteralExpr(*item.lo, env)) || (item.hi && !isLiteralExpr(*item.hi, env)))
+      return false;
   switch (e.kind) {
   case Expr::Kind::Number:
     return true;

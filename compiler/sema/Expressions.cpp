@@ -54,9 +54,25 @@ std::string Lowering::suggestion(const std::string &name) {
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
+std::map<std::string, Literal> Lowering::literalEnv() const {
+  if (scopes_.empty())
+    return literals_;
+  std::map<std::string, Literal> env = literals_;
+  for (const auto &scope : scopes_)
+    for (const auto &entry : scope) {
+      env.erase(entry.first);
+      if (entry.second.value.isLiteral())
+        env[entry.first] = entry.second.value.literal;
+    }
+  return env;
+}
+
 Value Lowering::expr(const Expr &e) {
-  if (isLiteralExpr(e, literals_) && scopes_.empty())
-    return Value{nullptr, evalLiteral(e, literals_, diag_)};
+  if (e.kind != Expr::Kind::Name || scopes_.empty()) {
+    std::map<std::string, Literal> env = literalEnv();
+    if (isLiteralExpr(e, env))
+      return Value{nullptr, evalLiteral(e, env, diag_)};
+  }
   switch (e.kind) {
   case Expr::Kind::Number:
     return Value{nullptr, Literal{{}, {e.number}}};

@@ -189,6 +189,8 @@ Value Lowering::layer(const Expr &e) {
           same(W, w.kw, w.strideW, w.dilationW, w.padLeft, w.padRight);
         }
       } else {
+        if (p->kind == Expr::Kind::Name && !literalEnv().count(p->name))
+          diag_.fatal(p->loc, "'padding' is valid, same, a number, or [top, bottom, left, right]");
         std::vector<int64_t> pads = intList(*p, "padding", 0, 1 << 16);
         if (pads.size() == 1)
           pads.assign(4, pads[0]);
@@ -335,12 +337,16 @@ Value Lowering::callDef(const Expr &e) {
   if (defDepth_ >= 32)
     diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep (recursion?)");
   CallArgs a = bind(e, def.params, def.params.size());
+  const std::string currentLetBefore = currentLet_;
   std::map<std::string, Symbol> scope;
   for (size_t i = 0; i < def.params.size(); ++i)
     scope[def.params[i]] = Symbol{expr(*a.exprs[i]), a.locs[i], "argument"};
   std::string use = currentLet_;
-  if (use.empty())
-    use = e.name;
+  if (use.empty()) {
+    // Outside a declaration (in a loss, say): uses are f, f_2, ...
+    int n = ++anonymousUses_[e.name];
+    use = n == 1 ? e.name : e.name + "_" + std::to_string(n);
+  }
   int savedLayers = layersInLet_;
   prefixes_.push_back(use);
   scopes_.push_back(std::move(scope));
@@ -362,8 +368,11 @@ Value Lowering::callDef(const Expr &e) {
   --defDepth_;
   scopes_.pop_back();
   prefixes_.pop_back();
-  currentLet_ = use == e.name ? "" : use;
-  layersInLet_ = savedLayers;
+  // Layers in the def's result were named after the use; later layers of
+  // the same declaration continue the count (h, then h_2).
+  int resultLayers = layersInLet_;
+  currentLet_ = currentLetBefore;
+  layersInLet_ = savedLayers + resultLayers;
   return result;
 }
 

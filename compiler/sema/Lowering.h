@@ -122,11 +122,16 @@ public:
   /// Scopes of def bodies: innermost last.
   std::vector<std::map<std::string, Symbol>> scopes_;
   int defDepth_ = 0;
+  std::map<std::string, int> anonymousUses_; // def uses outside declarations
+  bool trainSeen_ = false;
   /// Model-wide default initialisers (`init truncated_normal(0.1), bias 0.1`).
   const Expr *defaultWeightInit_ = nullptr;
   const Expr *defaultBiasInit_ = nullptr;
 
   Graph &graph() { return program_->graph; }
+  /// Untyped constants visible here: globals not hidden by a def's scope,
+  /// plus the def's number arguments.
+  std::map<std::string, Literal> literalEnv() const;
 };
 
 } // namespace nnc

@@ -262,8 +262,8 @@ InitSpec Lowering::init(const Expr &e, const TensorType &t, const std::string &n
   }
   diag_.fatal(e.loc, "unknown initializer '" + e.name +
                          "'; expected zeros, ones, constant, uniform, normal, "
-                         "truncated_normal, xavier_uniform, xavier_normal, he_uniform or "
-                         "he_normal");
+                         "truncated_normal, xavier_uniform, xavier_normal, he_uniform, "
+                         "he_normal (or the aliases glorot_* and kaiming_*)");
 }
 
 // const NAME (: TYPE)? = EXPR
@@ -335,7 +335,15 @@ void Lowering::loss(const Decl &d) {
                                   n->type.shapeStr() + "; reduce it with sum() or mean()");
   if (n->type.dtype == DType::I32)
     diag_.fatal(d.value->loc, "the loss must be a floating-point value");
-  // Averaged over the batch, as PyTorch's losses do by default.
+  // `loss EXPR, reduce: sum` sums over the batch; by default the loss is
+  // averaged over it, as PyTorch's losses are.
+  for (const KeyValue &kv : d.entries) {
+    if (kv.key != "reduce")
+      diag_.fatal(kv.loc, "unknown loss option '" + kv.key + "'; expected reduce");
+    if (kv.value->kind != Expr::Kind::Name || (kv.value->name != "mean" && kv.value->name != "sum"))
+      diag_.fatal(kv.value->loc, "'reduce' must be mean or sum");
+    v.batchSum = kv.value->name == "sum";
+  }
   n = batchReduce(graph(), n, v.batchSum);
   n->name = "loss";
   program_->loss = n;
@@ -376,6 +384,8 @@ void Lowering::optimizer(const Decl &d) {
     diag_.fatal(d.nameLoc, "unknown optimizer '" + d.name +
                                "'; expected sgd, adam, adamw, rmsprop or adagrad");
   OptimizerSpec &o = program_->optimizer;
+  if (o.loc.valid())
+    diag_.fatal(d.loc, "a model has one optimizer; this is a second");
   o.kind = d.name;
   o.loc = d.loc;
   o.args = found->second;
@@ -443,6 +453,8 @@ void Lowering::data(const Decl &d) {
         in = &i;
     if (!in)
       diag_.fatal(e.loc, "'" + e.key + "' is not an input or target of the model");
+    if (set.columns.count(e.key))
+      diag_.fatal(e.loc, "data for '" + e.key + "' is given twice");
     Literal v = evalLiteral(*e.value, env, diag_);
     const TensorType &t = in->node->type;
     int64_t perSample = t.elementsPerSample();
@@ -477,7 +489,12 @@ void Lowering::data(const Decl &d) {
 void Lowering::train(const Decl &d) {
   static const std::set<std::string> keys = {"batch", "steps", "epochs", "seed",
                                              "print_every", "eval_every"};
+  if (trainSeen_)
+    diag_.fatal(d.loc, "a model has one train block; this is a second");
+  trainSeen_ = true;
   for (const KeyValue &e : d.entries) {
+    if (program_->trainOptions.count(e.key))
+      diag_.fatal(e.loc, "'" + e.key + "' is given twice");
     if (!keys.count(e.key))
       diag_.fatal(e.loc, "unknown train option '" + e.key +
                              "'; expected batch, steps, epochs, seed, print_every or eval_every");
