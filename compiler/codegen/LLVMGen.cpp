@@ -612,13 +612,52 @@ private:
   }
 
   /// C[i,j] = sum_k opA[i,k] * opB[k,j] over 2-D views of the operands
-  /// (rows = all leading dims, batch included), accumulated in k order.
+  /// (rows = all leading dims, batch included). Loop orders keep the
+  /// innermost loop on contiguous memory so it vectorises: with B untransposed
+  /// C's row accumulates a_ik * B's row (k ascending, so every C[i,j] sums in
+  /// the same order as a dot product would); with B transposed it is a dot
+  /// product of two rows, vectorised by reassociating its sum.
   void emitMatMul(const Node &n, Value *out) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
     Value *M = product(va.rows), *K = product(va.cols), *N = product(vb.cols);
     Value *aCols = dimValue(fullDims(a.type).back()), *bCols = dimValue(fullDims(b.type).back());
     llvm::Type *t = elemType(n.type.dtype);
+    llvm::IRBuilder<>::FastMathFlagGuard fmfGuard(b_);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowContract(true); // fused multiply-add where the target has it
+    b_.setFastMathFlags(fmf);
+    auto A = [&](Value *i, Value *k) {
+      return load(a, n.transA ? b_.CreateAdd(b_.CreateMul(k, aCols), i)
+                              : b_.CreateAdd(b_.CreateMul(i, aCols), k));
+    };
+    auto Bv = [&](Value *k, Value *j) {
+      return load(b, n.transB ? b_.CreateAdd(b_.CreateMul(j, bCols), k)
+                              : b_.CreateAdd(b_.CreateMul(k, bCols), j));
+    };
+    auto cIndex = [&](Value *i, Value *j) { return b_.CreateAdd(b_.CreateMul(i, N), j); };
+    auto accumulate = [&](Value *i, Value *k) {
+      Value *aik = A(i, k);
+      loop(N, [&](Value *j) {
+        Value *c = cIndex(i, j);
+        store(n, out, c, b_.CreateFAdd(load(n, c), b_.CreateFMul(aik, Bv(k, j))));
+      }, "j");
+    };
+    Value *zero = llvm::ConstantFP::get(t, 0.0);
+    if (!n.transB && !n.transA) {
+      loop(M, [&](Value *i) {
+        loop(N, [&](Value *j) { store(n, out, cIndex(i, j), zero); }, "j");
+        loop(K, [&](Value *k) { accumulate(i, k); }, "k");
+      }, "m");
+      return;
+    }
+    if (!n.transB) { // A transposed: k outermost so both A and B stream by rows
+      loop(elementCount(n), [&](Value *i) { store(n, out, i, zero); });
+      loop(K, [&](Value *k) { loop(M, [&](Value *i) { accumulate(i, k); }, "m"); }, "k");
+      return;
+    }
+    fmf.setAllowReassoc(true);
+    b_.setFastMathFlags(fmf);
     loop(M, [&](Value *i) {
       loop(N, [&](Value *j) {
         Value *accSlot = nullptr;
@@ -627,16 +666,12 @@ private:
           b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
           accSlot = b_.CreateAlloca(t);
         }
-        b_.CreateStore(llvm::ConstantFP::get(t, 0.0), accSlot);
+        b_.CreateStore(zero, accSlot);
         loop(K, [&](Value *k) {
-          Value *ai = n.transA ? b_.CreateAdd(b_.CreateMul(k, aCols), i)
-                               : b_.CreateAdd(b_.CreateMul(i, aCols), k);
-          Value *bi = n.transB ? b_.CreateAdd(b_.CreateMul(j, bCols), k)
-                               : b_.CreateAdd(b_.CreateMul(k, bCols), j);
-          Value *prod = b_.CreateFMul(load(a, ai), load(b, bi));
+          Value *prod = b_.CreateFMul(A(i, k), Bv(k, j));
           b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(t, accSlot), prod), accSlot);
         }, "k");
-        store(n, out, b_.CreateAdd(b_.CreateMul(i, N), j), b_.CreateLoad(t, accSlot));
+        store(n, out, cIndex(i, j), b_.CreateLoad(t, accSlot));
       }, "j");
     }, "m");
   }

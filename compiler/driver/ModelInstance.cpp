@@ -18,7 +18,7 @@ std::unique_ptr<ModelInstance> ModelInstance::create(const Program &p, const nnr
     std::cerr << "nnc: error: " << nnrt_last_error() << '\n';
     return nullptr;
   }
-  return std::make_unique<ModelInstance>(p, m);
+  return std::make_unique<ModelInstance>(p, m, maxBatch);
 }
 
 static int64_t argElements(const nnrt_arg_desc &a, int64_t batch) {
@@ -90,7 +90,7 @@ bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs
   size_t metrics = p_.metrics.size();
   out = Evaluation{};
   out.metrics.assign(metrics, 0.0);
-  const int64_t chunk = 1024;
+  const int64_t chunk = maxBatch_;
   std::vector<std::vector<double>> r;
   for (int64_t begin = 0; begin < d.samples; begin += chunk) {
     std::vector<int64_t> idx;

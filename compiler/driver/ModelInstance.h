@@ -28,7 +28,8 @@ struct Evaluation {
 
 class ModelInstance {
 public:
-  ModelInstance(const Program &p, nnrt_model *m) : p_(p), m_(m) {}
+  ModelInstance(const Program &p, nnrt_model *m, int64_t maxBatch)
+      : p_(p), m_(m), maxBatch_(maxBatch) {}
   ~ModelInstance() { nnrt_model_destroy(m_); }
   /// nullptr (error printed) when the runtime refuses.
   static std::unique_ptr<ModelInstance> create(const Program &p, const nnrt_model_desc *desc,
@@ -39,7 +40,7 @@ public:
   bool run(const std::string &entry, const Dataset &data, const std::vector<int64_t> &indices,
            std::vector<std::vector<double>> &results);
 
-  /// Runs eval over all of `d` in chunks of up to 1024 samples; the loss
+  /// Runs eval over all of `d` in chunks of up to the instance's batch limit; the loss
   /// and metrics are sample-weighted means of the chunks'.
   bool evaluate(const Dataset &d, Evaluation &out, bool keepOutputs = false);
 
@@ -55,6 +56,7 @@ public:
 private:
   const Program &p_;
   nnrt_model *m_;
+  int64_t maxBatch_;
   std::vector<std::vector<char>> scratch_; // argument buffers, reused
 };
 

@@ -114,7 +114,9 @@ int trainCommand(Session &s) {
   if (!s.opts.test.empty() && !haveTest)
     return 1;
 
-  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 1024));
+  // Evaluation runs in chunks of this size too; 256 keeps the workspace of
+  // conv nets (im2col buffers) small.
+  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
   if (!model)
     return 1;
   if (!s.opts.initParams.empty() && !model->loadParamsJson(s.opts.initParams))

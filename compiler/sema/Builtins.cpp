@@ -310,9 +310,9 @@ Value Lowering::call(const Expr &e) {
     if (label->type.dtype != DType::I32 || !classes)
       diag_.fatal(a.get("label")->loc, "'one_hot' needs a class(N) input or target");
     if (a.get("classes") && intLiteral(*a.get("classes"), "classes", 1, 1 << 30) != classes)
-      diag_.fatal(a.loc("classes"), "'one_hot' was given classes: " +
-                                        std::to_string(intLiteral(*a.get("classes"), "classes", 1, 1 << 30)) +
-                                        " but the label has " + std::to_string(classes) + " classes");
+      diag_.fatal(a.loc("classes"), "the label has " + std::to_string(classes) +
+                                        " classes but 'one_hot' was given classes: " +
+                                        std::to_string(intLiteral(*a.get("classes"), "classes", 1, 1 << 30)));
     DType dt = DType::F32;
     if (const Expr *d = a.get("dtype")) {
       if (d->kind != Expr::Kind::Name)

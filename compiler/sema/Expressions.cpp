@@ -127,6 +127,12 @@ Value Lowering::binary(const Expr &e) {
     diag_.fatal(e.loc, "class labels are not numbers to compute with; use "
                        "one_hot(label, N) or cross_entropy");
   Node *x = materialize(a, dt), *y = materialize(b, dt);
+  // A one-hot vector holds exact 0s and 1s: like a literal, it takes the
+  // element type of the tensor it meets.
+  if (x->op == OpKind::OneHot && x->type.dtype != y->type.dtype && y->type.dtype != DType::I32)
+    x = graph().oneHot(x->operands[0], x->type.dims.back(), y->type.dtype);
+  else if (y->op == OpKind::OneHot && x->type.dtype != y->type.dtype && x->type.dtype != DType::I32)
+    y = graph().oneHot(y->operands[0], y->type.dims.back(), x->type.dtype);
   if (x->type.dtype != y->type.dtype)
     diag_.fatal(e.loc, std::string("element types differ: ") + x->type.str() + " " + e.op +
                            " " + y->type.str() + " (no implicit conversion)");
