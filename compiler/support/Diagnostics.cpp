@@ -48,7 +48,7 @@ void DiagnosticEngine::report(const char *kind, SourceLoc loc,
       caret += line[i - 1] == '\t' ? '\t' : ' ';
     out << caret << "^\n";
   }
-  std::cerr << out.str();
+  (out_ ? *out_ : std::cerr) << out.str();
 }
 
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct CompileError {};
 class DiagnosticEngine {
 public:
   explicit DiagnosticEngine(const SourceFile *file) : file_(file) {}
+  /// Where messages go (std::cerr by default; the fuzzer silences them).
+  void setOutput(std::ostream *os) { out_ = os; }
 
   void error(SourceLoc loc, const std::string &message);
   void note(SourceLoc loc, const std::string &message);
@@ -59,6 +62,7 @@ public:
 private:
   void report(const char *kind, SourceLoc loc, const std::string &message);
   const SourceFile *file_;
+  std::ostream *out_ = nullptr;
   unsigned errors_ = 0;
 };
 
