@@ -8,7 +8,7 @@ import lit.formats
 config.name = "nnc"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".nn", ".test"]
-config.excludes = ["Inputs", "unit"]
+config.excludes = ["Inputs", "unit", "crashes"]
 config.test_source_root = os.path.dirname(__file__)
 
 build = lit_config.params.get("nnc_build")

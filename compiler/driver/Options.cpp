@@ -2,6 +2,7 @@
 #include "driver/Options.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -140,8 +141,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     } else if (a == "--lr") {
       char *end = nullptr;
       double lr = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end || !(lr > 0))
-        return usageError("--lr expects a positive number, got '" + value + "'");
+      if (value.empty() || *end || !(lr >= 0) || !std::isfinite(lr))
+        return usageError("--lr expects a non-negative number, got '" + value + "'");
       o.lr = lr;
     } else if (a == "--data") {
       o.data.push_back(value);

@@ -12,6 +12,7 @@
 #include "antlr4-runtime.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstdlib>
 
@@ -334,7 +335,35 @@ static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
   }
 }
 
+/// ANTLR decodes its input as UTF-8 and throws on anything else: reject bad
+/// bytes first, at their position.
+static void checkUtf8(const SourceFile &file, DiagnosticEngine &diag) {
+  const std::string &t = file.text();
+  int line = 1, col = 1;
+  for (size_t i = 0; i < t.size();) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= t.size();
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(t[i + k]) & 0xC0) == 0x80;
+    if (!ok || c == 0) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      diag.fatal({line, col}, std::string(c == 0 ? "NUL byte" : "invalid UTF-8 byte ") +
+                                  (c == 0 ? "" : hex) + " in the source");
+    }
+    if (c == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    i += len;
+  }
+}
+
 ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag) {
+  checkUtf8(file, diag);
   checkNesting(file, diag);
   antlr4::ANTLRInputStream input(file.text());
   NNLexer lexer(&input);

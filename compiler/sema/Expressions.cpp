@@ -1,6 +1,8 @@
 //===- Expressions.cpp - sema: names, operators, `@`, indexing ------------===//
 #include "sema/Lowering.h"
 
+#include "support/Json.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -268,7 +270,7 @@ int64_t Lowering::intLiteral(const Expr &e, const std::string &what, int64_t min
   double v = scalarLiteral(e, what);
   if (v != std::floor(v) || v < double(min) || v > double(max))
     diag_.fatal(e.loc, "'" + what + "' must be a whole number in " + std::to_string(min) +
-                           ".." + std::to_string(max) + ", got " + std::to_string(v));
+                           ".." + std::to_string(max) + ", got " + formatNumber(v));
   return static_cast<int64_t>(v);
 }
 

@@ -70,13 +70,14 @@ std::string Lowering::layerName(const CallArgs &args, const std::string &kind) {
   return name;
 }
 
-InitSpec Lowering::layerInit(const CallArgs &args, const std::string &key, const TensorType &t,
-                             int64_t fanIn, int64_t fanOut, bool isBias) {
+InitSpec Lowering::layerInit(const CallArgs &args, const std::string &key,
+                             const std::string &paramName, const TensorType &t, int64_t fanIn,
+                             int64_t fanOut, bool isBias) {
   const Expr *e = args.get(key);
   if (!e)
     e = isBias ? defaultBiasInit_ : defaultWeightInit_;
   if (e)
-    return init(*e, t, key, fanIn, fanOut);
+    return init(*e, t, paramName, fanIn, fanOut);
   // PyTorch's default for Linear and Conv2d: kaiming_uniform(a = sqrt(5)) for
   // the weight and U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias; both
   // amount to that same bound.
@@ -141,12 +142,12 @@ Value Lowering::layer(const Expr &e) {
     int64_t units = intLiteral(*a.get("units"), "units", 1, int64_t(1) << 24);
     std::string name = layerName(a, "dense");
     TensorType wt{x->type.dtype, {units, in}, false};
-    Node *w = createParam(name + ".weight", wt, layerInit(a, "init", wt, in, units, false),
+    Node *w = createParam(name + ".weight", wt, layerInit(a, "init", name + ".weight", wt, in, units, false),
                           trainable(a), a.call->loc);
     Node *y = g.matmul(x, w, false, true); // x W^T, as torch.nn.Linear
     if (hasBias(a)) {
       TensorType bt{x->type.dtype, {units}, false};
-      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", bt, in, units, true),
+      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", name + ".bias", bt, in, units, true),
                             trainable(a), a.call->loc);
       y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
     }
@@ -238,14 +239,14 @@ Value Lowering::layer(const Expr &e) {
     // times the reshaped weight is one output pixel.
     TensorType wt{x->type.dtype, {w.kh, w.kw, C, filters}, false};
     int64_t fanIn = w.kh * w.kw * C, fanOut = w.kh * w.kw * filters;
-    Node *weight = createParam(name + ".weight", wt, layerInit(a, "init", wt, fanIn, fanOut, false),
+    Node *weight = createParam(name + ".weight", wt, layerInit(a, "init", name + ".weight", wt, fanIn, fanOut, false),
                                trainable(a), a.call->loc);
     Node *cols = g.im2col(x, w, 0.0);
     Node *y = g.matmul(cols, g.reshape(weight, {fanIn, filters}), false, false);
     y = g.reshape(y, {OH, OW, filters});
     if (hasBias(a)) {
       TensorType bt{x->type.dtype, {filters}, false};
-      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", bt, fanIn, fanOut, true),
+      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", name + ".bias", bt, fanIn, fanOut, true),
                             trainable(a), a.call->loc);
       y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
     }
@@ -265,7 +266,7 @@ Value Lowering::layer(const Expr &e) {
     Node *x = tensorArg(a, "x");
     double rate = scalarLiteral(*a.get("rate"), "rate");
     if (rate < 0 || rate >= 1)
-      diag_.fatal(a.loc("rate"), "dropout 'rate' must be in [0, 1)");
+      diag_.fatal(a.get("rate")->loc, "dropout 'rate' must be in [0, 1)");
     Node *step = stepCounter(), *seed = seedState();
     Node *mask = g.dropoutMask(step, seed, x->type, rate);
     return wrap(g.binary(OpKind::Mul, x, mask));
@@ -281,8 +282,10 @@ Value Lowering::layer(const Expr &e) {
     diag_.fatal(a.get("x")->loc, "'batchnorm' needs a per-sample tensor with channels last");
   double momentum = a.get("momentum") ? scalarLiteral(*a.get("momentum"), "momentum") : 0.1;
   double eps = a.get("eps") ? scalarLiteral(*a.get("eps"), "eps") : 1e-5;
-  if (momentum < 0 || momentum > 1 || !(eps > 0))
-    diag_.fatal(a.call->loc, "batchnorm needs 0 <= momentum <= 1 and eps > 0");
+  if (momentum < 0 || momentum > 1)
+    diag_.fatal(a.get("momentum")->loc, "batchnorm 'momentum' must be in [0, 1]");
+  if (!(eps > 0))
+    diag_.fatal(a.get("eps")->loc, "batchnorm 'eps' must be positive");
   std::string name = layerName(a, "batchnorm");
   DType dt = x->type.dtype;
   int64_t C = x->type.dims.back();

@@ -99,8 +99,8 @@ public:
   Node *createParam(const std::string &name, const TensorType &t, const InitSpec &init,
                     bool trainable, SourceLoc loc);
   std::string layerName(const CallArgs &args, const std::string &suffix);
-  InitSpec layerInit(const CallArgs &args, const std::string &key, const TensorType &t,
-                     int64_t fanIn, int64_t fanOut, bool isBias);
+  InitSpec layerInit(const CallArgs &args, const std::string &key, const std::string &paramName,
+                     const TensorType &t, int64_t fanIn, int64_t fanOut, bool isBias);
   Node *stepCounter();
   Node *seedState();
   Value callDef(const Expr &e);
