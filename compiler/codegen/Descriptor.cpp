@@ -197,6 +197,14 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
                            {fn->getArg(0), fn->getArg(1), fn->getArg(2), fn->getArg(3)}));
   fn = define("error", ptr, {ptr});
   b.CreateRet(b.CreateCall(runtime("nnrt_model_error", ptr, {ptr}), {fn->getArg(0)}));
+  // PREFIX_save(m, path) / PREFIX_load(m, path): checkpoints without a
+  // training state.
+  fn = define("save", i32, {ptr, ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_save", i32, {ptr, ptr, ptr}),
+                           {fn->getArg(0), fn->getArg(1), llvm::ConstantPointerNull::get(ptr)}));
+  fn = define("load", i32, {ptr, ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_load", i32, {ptr, ptr, ptr}),
+                           {fn->getArg(0), fn->getArg(1), llvm::ConstantPointerNull::get(ptr)}));
   fn = define("num_params", i64, {});
   b.CreateRet(b.getInt64(p.parameterCount()));
 

@@ -69,6 +69,11 @@ std::string generateHeader(const Program &p, const std::string &prefix,
       << "int " << prefix << "_train_step(" << prefix << " *m, int64_t batch" << params(true)
       << ", " << cType(p.lossDType()) << " *loss);\n";
   }
+  h << "\n/* Checkpoints (docs/checkpoint.md), the format nnc train -o writes:\n"
+    << "   save writes a temporary file and renames it; load checks the whole file\n"
+    << "   and leaves m unchanged when it is not a checkpoint of this model. */\n"
+    << "int " << prefix << "_save(const " << prefix << " *m, const char *path);\n"
+    << "int " << prefix << "_load(" << prefix << " *m, const char *path);\n";
   h << "\n/* A parameter or optimizer-state tensor by name (e.g. \""
     << (p.state.empty() ? "W" : p.state[0].name) << "\"); NULL if unknown.\n"
     << "   count and dtype (0 = float, 1 = double) are written when not NULL. */\n"

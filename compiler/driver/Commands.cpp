@@ -67,7 +67,7 @@ bool evalData(Session &s, Dataset &d) {
 bool loadParams(Session &s, ModelInstance &m) {
   if (s.opts.params.empty())
     return true;
-  return m.loadParamsJson(s.opts.params);
+  return m.loadParams(s.opts.params);
 }
 
 int evalCommand(Session &s) {

@@ -180,6 +180,27 @@ std::string ModelInstance::paramsJson() const {
   return os.str();
 }
 
+bool ModelInstance::loadParams(const std::string &path, nnrt_train_state *train) {
+  if (!nnrt_is_checkpoint(path.c_str())) {
+    if (train)
+      *train = nnrt_train_state{0, 0, 0, 0};
+    return loadParamsJson(path);
+  }
+  if (nnrt_model_load(m_, path.c_str(), train) != NNRT_OK) {
+    std::cerr << "nnc: error: " << nnrt_model_error(m_) << '\n';
+    return false;
+  }
+  return true;
+}
+
+bool ModelInstance::saveCheckpoint(const std::string &path, const nnrt_train_state &train) {
+  if (nnrt_model_save(m_, path.c_str(), &train) != NNRT_OK) {
+    std::cerr << "nnc: error: " << nnrt_model_error(m_) << '\n';
+    return false;
+  }
+  return true;
+}
+
 bool ModelInstance::loadParamsJson(const std::string &path) {
   std::string text, error;
   if (!readFile(path, text, error)) {

@@ -48,6 +48,10 @@ public:
   std::string paramsJson() const;
   /// Sets parameters from a JSON file; false (error printed) on bad input.
   bool loadParamsJson(const std::string &path);
+  /// Loads a checkpoint or a JSON file (told apart by the magic bytes).
+  bool loadParams(const std::string &path, nnrt_train_state *train = nullptr);
+  /// Writes a checkpoint atomically; false (error printed) on failure.
+  bool saveCheckpoint(const std::string &path, const nnrt_train_state &train);
 
   std::vector<double> stateValues(int index) const;
   void setStateValues(int index, const std::vector<double> &values);

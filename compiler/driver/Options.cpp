@@ -34,9 +34,11 @@ const char *kUsage =
     "  --seed N         seed for initialisation and shuffling (default 1)\n"
     "  --print-every N  progress line every N steps\n"
     "  --trace          print every named value and its gradient (first batch)\n"
+    "  -o FILE          train: write a checkpoint (docs/checkpoint.md)\n"
+    "  --resume FILE    train: continue from a checkpoint until --steps in total\n"
     "  --params-out F   write trained parameters as JSON\n"
-    "  --init-params F  start from parameters in a JSON file\n"
-    "  --params F       parameters for eval / predict (JSON)\n"
+    "  --init-params F  start from parameters in a JSON file or a checkpoint\n"
+    "  --params F       parameters for eval / predict (checkpoint or JSON)\n"
     "  --input F        predict: {\"<input>\": [batch...]} JSON file\n"
     "  -o FILE          compile: the object file\n"
     "  --header FILE    compile: the C header (default: beside the object)\n"
@@ -122,7 +124,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
-        {"--target", &o.target}};
+        {"--target", &o.target},     {"--resume", &o.resume}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test")
       return usageError("unknown option '" + a + "'");
     if (!inlineValue) {

@@ -119,8 +119,21 @@ int trainCommand(Session &s) {
   auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
   if (!model)
     return 1;
-  if (!s.opts.initParams.empty() && !model->loadParamsJson(s.opts.initParams))
+  if (!s.opts.initParams.empty() && !model->loadParams(s.opts.initParams))
     return 1;
+  // --resume: parameters, optimizer state and where training stood.
+  nnrt_train_state resumed{0, 0, 0, seed};
+  if (!s.opts.resume.empty()) {
+    if (!nnrt_is_checkpoint(s.opts.resume.c_str())) {
+      std::cerr << "nnc: error: '" << s.opts.resume << "' is not an nnc checkpoint\n";
+      return 1;
+    }
+    if (!model->loadParams(s.opts.resume, &resumed))
+      return 1;
+    seed = resumed.seed;
+    if (!s.opts.quiet)
+      std::cout << "resuming from " << s.opts.resume << " at step " << resumed.step << '\n';
+  }
   if (s.opts.trace)
     printTrace(*model, p, data, batch);
 
@@ -136,9 +149,21 @@ int trainCommand(Session &s) {
   std::vector<std::vector<double>> r;
   int64_t position = stepsPerEpoch; // forces a shuffle before the first step
   int64_t epoch = 0;
+  // A resumed run replays the shuffles of the epochs it has seen, so it
+  // continues with exactly the batches an uninterrupted run would take.
+  for (uint64_t e = 0; e < resumed.epoch; ++e)
+    if (data.samples > 1)
+      shuffle(order, shuffler);
+  if (resumed.epoch > 0) {
+    epoch = static_cast<int64_t>(resumed.epoch);
+    position = static_cast<int64_t>(resumed.position);
+  }
   double loss = 0;
+  int64_t firstStep = static_cast<int64_t>(resumed.step) + 1;
+  if (firstStep > steps && !s.opts.quiet)
+    std::cout << "already at step " << resumed.step << " of " << steps << "; nothing to train\n";
   auto start = std::chrono::steady_clock::now();
-  for (int64_t step = 1; step <= steps; ++step) {
+  for (int64_t step = firstStep; step <= steps; ++step) {
     if (position == stepsPerEpoch) {
       if (data.samples > 1)
         shuffle(order, shuffler);
@@ -171,13 +196,14 @@ int trainCommand(Session &s) {
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int64_t trained = std::max<int64_t>(steps - firstStep + 1, 0);
 
   Evaluation train;
   if (!model->evaluate(data, train, /*keepOutputs=*/data.samples <= 8))
     return 1;
   double trainLoss = train.loss;
   std::vector<std::vector<double>> &outputs = train.outputs;
-  std::cout << "trained " << steps << " steps in " << fixed(secs, 3) << " s; on the training "
+  std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s; on the training "
             << "data: " << train.describe(p) << '\n';
   if (!std::isfinite(trainLoss)) {
     // The last update broke the model: say so, and write nothing.
@@ -213,6 +239,14 @@ int trainCommand(Session &s) {
               << test.origin << ")\n";
   }
 
+  if (!s.opts.output.empty()) {
+    nnrt_train_state state{static_cast<uint64_t>(std::max(steps, static_cast<int64_t>(resumed.step))),
+                           static_cast<uint64_t>(epoch), static_cast<uint64_t>(position), seed};
+    if (!model->saveCheckpoint(s.opts.output, state))
+      return 1;
+    if (!s.opts.quiet)
+      std::cout << "wrote checkpoint " << s.opts.output << " (step " << state.step << ")\n";
+  }
   if (!s.opts.paramsOut.empty()) {
     std::string error;
     if (!writeFileAtomic(s.opts.paramsOut, model->paramsJson(), error)) {

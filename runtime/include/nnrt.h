@@ -150,6 +150,27 @@ int64_t nnrt_dtype_size(int32_t dtype);
  *  Returns a double uniform in [0, 1). */
 double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
+/** Where training stands, saved with the parameters so that training can
+ *  resume exactly: global step, epoch, position within the epoch's shuffled
+ *  order, and the seed the run started from. */
+typedef struct nnrt_train_state {
+  uint64_t step, epoch, position, seed;
+} nnrt_train_state;
+
+/** Writes every state tensor (parameters, buffers, optimizer state) and
+ *  `train` (may be NULL) as a checkpoint (docs/checkpoint.md): to a
+ *  temporary file, then renamed over `path`. */
+int nnrt_model_save(const nnrt_model *m, const char *path, const nnrt_train_state *train);
+
+/** Reads a checkpoint written by nnrt_model_save for the same model. The
+ *  whole file is checked (magic, version, CRC of every record, model name,
+ *  every tensor's dtype and shape) before the model changes; on failure the
+ *  model is untouched. `train` (may be NULL) receives the training state. */
+int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train);
+
+/** 1 when `path` starts with the checkpoint magic bytes. */
+int nnrt_is_checkpoint(const char *path);
+
 /** Called by generated code in training mode: writes `count` dropout-mask
  *  elements (dtype 0 float, 1 double) that are 1/(1-rate) with probability
  *  1-rate and 0 otherwise, drawn from Philox keyed by seed at counter

@@ -7,6 +7,8 @@
 #ifndef NNRT_INTERNAL_H
 #define NNRT_INTERNAL_H
 
+#include "nnrt.h"
+
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -21,6 +23,20 @@ extern "C" {
 #else
 #define NNRT_PRINTF(f, a)
 #endif
+
+/* A model instance: the state block (parameters, optimizer state) and the
+ * workspace sized for batches up to max_batch. */
+struct nnrt_model {
+  const nnrt_model_desc *desc;
+  void *state;
+  void *workspace;
+  int64_t max_batch;
+  char error[NNRT_ERROR_SIZE];
+};
+
+/* Records a failure on the model and as this thread's last error; returns
+ * `status`. */
+int nnrt_model_fail(nnrt_model *m, int status, const char *fmt, ...) NNRT_PRINTF(3, 4);
 
 /* Formats a message into this thread's last-error buffer (truncated to fit). */
 void nnrt_set_error(const char *fmt, ...) NNRT_PRINTF(1, 2);

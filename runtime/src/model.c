@@ -12,13 +12,6 @@
  * enough for any vector load the generated kernels may use. */
 #define NNRT_ALIGN 64
 
-struct nnrt_model {
-  const nnrt_model_desc *desc;
-  void *state;
-  void *workspace;
-  int64_t max_batch;
-  char error[NNRT_ERROR_SIZE];
-};
 
 /*--- small helpers -------------------------------------------------------*/
 
@@ -66,9 +59,7 @@ static const char *str_or(const char *s, const char *fallback) {
 }
 
 /* Records a failure on the model and as this thread's last error. */
-static int model_fail(nnrt_model *m, int status, const char *fmt, ...)
-    NNRT_PRINTF(3, 4);
-static int model_fail(nnrt_model *m, int status, const char *fmt, ...) {
+int nnrt_model_fail(nnrt_model *m, int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   if (vsnprintf(m->error, sizeof m->error, fmt, ap) < 0)
@@ -324,27 +315,27 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
   }
   const nnrt_model_desc *d = m->desc;
   if (entry < 0 || entry >= d->num_entries)
-    return model_fail(m, NNRT_ENOENT,
+    return nnrt_model_fail(m, NNRT_ENOENT,
                       "entry %d does not exist (model '%s' has %d)", entry,
                       str_or(d->name, "?"), (int)d->num_entries);
   const nnrt_entry_desc *en = &d->entries[entry];
   if (batch < 1 || batch > m->max_batch)
-    return model_fail(m, NNRT_EBATCH,
+    return nnrt_model_fail(m, NNRT_EBATCH,
                       "batch %lld is outside 1..%lld (the model was created "
                       "for batches up to %lld)",
                       (long long)batch, (long long)m->max_batch,
                       (long long)m->max_batch);
   /* An entry without arguments may be passed NULL: there is nothing to read. */
   if (!args && en->num_args > 0)
-    return model_fail(m, NNRT_EINVAL, "argument array of '%s' is NULL",
+    return nnrt_model_fail(m, NNRT_EINVAL, "argument array of '%s' is NULL",
                       en->name);
   for (int32_t i = 0; i < en->num_args; ++i)
     if (!args[i])
-      return model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
+      return nnrt_model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
                         str_or(en->args[i].name, "?"), en->name);
   int rc = en->fn(m->state, m->workspace, batch, args);
   if (rc != 0)
-    return model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",
+    return nnrt_model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",
                       en->name, rc);
   m->error[0] = '\0';
   return NNRT_OK;
