@@ -342,10 +342,19 @@ static void checkUtf8(const SourceFile &file, DiagnosticEngine &diag) {
   int line = 1, col = 1;
   for (size_t i = 0; i < t.size();) {
     unsigned char c = static_cast<unsigned char>(t[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
     bool ok = len > 0 && i + len <= t.size();
-    for (size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(t[i + k]) & 0xC0) == 0x80;
+    for (size_t k = 1; ok && k < len; ++k) {
+      unsigned char d = static_cast<unsigned char>(t[i + k]);
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (k == 1 && c == 0xE0) lo = 0xA0;
+      if (k == 1 && c == 0xED) hi = 0x9F;
+      if (k == 1 && c == 0xF0) lo = 0x90;
+      if (k == 1 && c == 0xF4) hi = 0x8F;
+      ok = d >= lo && d <= hi;
+    }
     if (!ok || c == 0) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02X", c);
@@ -365,7 +374,12 @@ static void checkUtf8(const SourceFile &file, DiagnosticEngine &diag) {
 ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag) {
   checkUtf8(file, diag);
   checkNesting(file, diag);
-  antlr4::ANTLRInputStream input(file.text());
+  antlr4::ANTLRInputStream input;
+  try {
+    input.load(file.text());
+  } catch (const std::exception &) {
+    diag.fatal({1, 1}, "the source is not valid UTF-8");
+  }
   NNLexer lexer(&input);
   antlr4::CommonTokenStream tokens(&lexer);
   NNParser parser(&tokens);
