@@ -55,9 +55,9 @@ int infoCommand(Session &s) {
 bool evalData(Session &s, Dataset &d) {
   const Program &p = *s.program;
   if (!s.opts.test.empty())
-    return loadDataset(p, s.opts.test, d);
+    return loadDataset(p, s.opts.test, d, s.opts.scale);
   if (!s.opts.data.empty())
-    return loadDataset(p, s.opts.data, d);
+    return loadDataset(p, s.opts.data, d, s.opts.scale);
   if (inlineDataset(p, "test", d) || inlineDataset(p, "train", d))
     return true;
   std::cerr << "nnc: error: no data to evaluate on: give --test NAME=PATH or --data\n";
@@ -236,7 +236,7 @@ int gradcheckCommand(Session &s) {
   }
   Dataset d;
   if (!s.opts.data.empty()) {
-    if (!loadDataset(p, s.opts.data, d))
+    if (!loadDataset(p, s.opts.data, d, s.opts.scale))
       return 1;
   } else if (!inlineDataset(p, "train", d)) {
     d = syntheticData(p, 3, s.opts.seed.value_or(1));

@@ -4,6 +4,7 @@
 #include "support/Diagnostics.h"
 
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -34,6 +35,153 @@ std::vector<std::string> splitCsvLine(const std::string &line) {
 std::string trim(const std::string &s) {
   size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+/// A numeric array read from an IDX (MNIST's format) or NumPy .npy file:
+/// samples first, as doubles.
+struct Array {
+  std::vector<int64_t> dims;
+  std::vector<double> data;
+};
+
+bool fileError(const std::string &path, const std::string &message) {
+  std::cerr << path << ": error: " << message << '\n';
+  return false;
+}
+
+/// IDX: 0 0 type ndim, big-endian u32 dims, big-endian elements.
+bool readIdx(const std::string &path, const std::string &bytes, Array &out) {
+  if (bytes.size() < 4)
+    return fileError(path, "truncated IDX header");
+  unsigned char type = static_cast<unsigned char>(bytes[2]);
+  int ndim = static_cast<unsigned char>(bytes[3]);
+  int size = type == 0x08 || type == 0x09 ? 1 : type == 0x0B ? 2 : type == 0x0C || type == 0x0D ? 4
+             : type == 0x0E ? 8 : 0;
+  if (!size)
+    return fileError(path, "unknown IDX element type 0x" + std::to_string(type));
+  if (ndim < 1 || bytes.size() < 4 + 4 * size_t(ndim))
+    return fileError(path, "truncated IDX header");
+  auto be = [&](size_t at, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i)
+      v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  uint64_t count = 1;
+  for (int d = 0; d < ndim; ++d) {
+    uint64_t dim = be(4 + 4 * d, 4);
+    if (dim == 0 || count > (uint64_t(1) << 34) / dim)
+      return fileError(path, "IDX dimensions are zero or too large");
+    out.dims.push_back(static_cast<int64_t>(dim));
+    count *= dim;
+  }
+  size_t start = 4 + 4 * size_t(ndim);
+  if (bytes.size() != start + count * size)
+    return fileError(path, "IDX file has " + std::to_string(bytes.size()) + " bytes; its header "
+                           "promises " + std::to_string(start + count * size) +
+                           (bytes.size() < start + count * size ? " (truncated)" : ""));
+  out.data.resize(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t raw = be(start + i * size, size);
+    double v;
+    switch (type) {
+    case 0x08: v = double(uint8_t(raw)); break;
+    case 0x09: v = double(int8_t(raw)); break;
+    case 0x0B: v = double(int16_t(raw)); break;
+    case 0x0C: v = double(int32_t(raw)); break;
+    case 0x0D: { uint32_t u = uint32_t(raw); float f; std::memcpy(&f, &u, 4); v = f; break; }
+    default: { double d; std::memcpy(&d, &raw, 8); v = d; break; }
+    }
+    out.data[i] = v;
+  }
+  return true;
+}
+
+/// NumPy .npy (versions 1-3): C order, little-endian f4, f8, i4 or u1.
+bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
+  if (bytes.size() < 10)
+    return fileError(path, "truncated .npy header");
+  int major = static_cast<unsigned char>(bytes[6]);
+  size_t headerLen = major == 1 ? (static_cast<unsigned char>(bytes[8]) |
+                                   static_cast<unsigned char>(bytes[9]) << 8)
+                                : bytes.size() >= 12
+                                      ? size_t(static_cast<unsigned char>(bytes[8])) |
+                                            size_t(static_cast<unsigned char>(bytes[9])) << 8 |
+                                            size_t(static_cast<unsigned char>(bytes[10])) << 16 |
+                                            size_t(static_cast<unsigned char>(bytes[11])) << 24
+                                      : 0;
+  size_t start = (major == 1 ? 10 : 12) + headerLen;
+  if (headerLen == 0 || start > bytes.size())
+    return fileError(path, "truncated .npy header");
+  std::string header = bytes.substr(major == 1 ? 10 : 12, headerLen);
+  auto field = [&](const std::string &key) {
+    size_t at = header.find("'" + key + "'");
+    if (at == std::string::npos)
+      return std::string();
+    at = header.find(':', at);
+    return at == std::string::npos ? std::string() : header.substr(at + 1);
+  };
+  std::string descr = field("descr"), order = field("fortran_order"), shape = field("shape");
+  if (order.find("True") < order.find(','))
+    return fileError(path, "Fortran-ordered arrays are not supported; save with C order");
+  int size = 0;
+  char kind = 0;
+  for (auto &d : std::vector<std::pair<std::string, std::pair<char, int>>>{
+           {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"|u1", {'u', 1}}})
+    if (descr.find("'" + d.first + "'") < descr.find(','))
+      kind = d.second.first, size = d.second.second;
+  if (!size)
+    return fileError(path, "unsupported .npy element type (expected float32, float64, int32 or "
+                           "uint8, little-endian)");
+  size_t open = shape.find('('), close = shape.find(')');
+  if (open == std::string::npos || close == std::string::npos)
+    return fileError(path, "bad .npy shape");
+  std::string dims = shape.substr(open + 1, close - open - 1);
+  uint64_t count = 1;
+  for (size_t at = 0; at < dims.size();) {
+    size_t comma = dims.find(',', at);
+    std::string item = dims.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    at = comma == std::string::npos ? dims.size() : comma + 1;
+    if (item.find_first_not_of(" ") == std::string::npos)
+      continue;
+    long long d = std::atoll(item.c_str());
+    if (d <= 0 || count > (uint64_t(1) << 34) / uint64_t(d))
+      return fileError(path, "bad .npy shape");
+    out.dims.push_back(d);
+    count *= uint64_t(d);
+  }
+  if (out.dims.empty())
+    return fileError(path, ".npy holds a scalar; expected samples first");
+  if (bytes.size() != start + count * size)
+    return fileError(path, ".npy data has " + std::to_string(bytes.size() - start) +
+                           " bytes; its shape needs " + std::to_string(count * size));
+  out.data.resize(count);
+  const char *p = bytes.data() + start;
+  for (uint64_t i = 0; i < count; ++i, p += size) {
+    if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); out.data[i] = f; }
+    else if (kind == 'f') { double d; std::memcpy(&d, p, 8); out.data[i] = d; }
+    else if (kind == 'i') { int32_t v; std::memcpy(&v, p, 4); out.data[i] = v; }
+    else out.data[i] = static_cast<unsigned char>(*p);
+  }
+  return true;
+}
+
+/// Reads an IDX or .npy file (told apart by their magic bytes); false when
+/// the file is neither (then it is read as CSV).
+bool readBinary(const std::string &path, Array &out, bool &isBinary) {
+  std::string bytes, error;
+  isBinary = false;
+  if (!readFile(path, bytes, error))
+    return fileError(path, error);
+  if (bytes.size() >= 6 && bytes.compare(0, 6, "\x93NUMPY") == 0) {
+    isBinary = true;
+    return readNpy(path, bytes, out);
+  }
+  if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0) {
+    isBinary = true;
+    return readIdx(path, bytes, out);
+  }
+  return true;
 }
 
 bool readCsv(const std::string &path, Csv &csv) {
@@ -110,8 +258,9 @@ bool addColumn(Dataset &out, const std::string &name, std::vector<double> values
 
 static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out);
 
-bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out) {
-  return loadFiles(p, specs, out) && checkLabels(p, out);
+bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
+                 const std::vector<std::string> &scales) {
+  return loadFiles(p, specs, out) && checkLabels(p, out) && applyScales(p, scales, out);
 }
 
 static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out) {
@@ -128,9 +277,25 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
                   << p.modelName << "'\n";
         return false;
       }
+      int64_t perSample = in->node->type.elementsPerSample();
+      Array array;
+      bool binary = false;
+      if (!readBinary(path, array, binary))
+        return false;
+      if (binary) {
+        int64_t got = 1;
+        for (size_t k = 1; k < array.dims.size(); ++k)
+          got *= array.dims[k];
+        if (got != perSample)
+          return fileError(path, "samples of " + TensorType{DType::F32, std::vector<int64_t>(array.dims.begin() + 1, array.dims.end()), false}.shapeStr() +
+                                     " (" + std::to_string(got) + " values) do not fit '" + name +
+                                     "' of shape " + in->node->type.shapeStr());
+        if (!addColumn(out, name, std::move(array.data), array.dims[0], path))
+          return false;
+        continue;
+      }
       if (!readCsv(path, csv))
         return false;
-      int64_t perSample = in->node->type.elementsPerSample();
       if (static_cast<int64_t>(csv.header.size()) != perSample) {
         csvError(path, 1, "'" + name + "' has " + std::to_string(perSample) +
                               " values per sample " + in->node->type.shapeStr() + " but the file has " +
@@ -144,6 +309,13 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
         return false;
       continue;
     }
+    Array array;
+    bool binary = false;
+    if (!readBinary(path, array, binary))
+      return false;
+    if (binary)
+      return fileError(path, "an IDX or .npy file holds one array: bind it to an input by name, "
+                             "--data NAME=" + path);
     if (!readCsv(path, csv))
       return false;
     bool matched = false;
@@ -187,6 +359,39 @@ bool inlineDataset(const Program &p, const std::string &name, Dataset &out) {
   out.origin = "the model's data " + name + " block";
   out.samples = d->samples;
   out.columns = d->columns;
+  return true;
+}
+
+bool applyScales(const Program &p, const std::vector<std::string> &scales, Dataset &d) {
+  for (const std::string &spec : scales) {
+    size_t eq = spec.find('=');
+    std::string name = spec.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    // FACTOR or A/B, e.g. 1/255.
+    char *end = nullptr;
+    double factor = std::strtod(value.c_str(), &end);
+    if (end && *end == '/') {
+      char *end2 = nullptr;
+      double denom = std::strtod(end + 1, &end2);
+      factor = denom != 0 ? factor / denom : NAN;
+      end = end2;
+    }
+    if (value.empty() || !end || *end || !std::isfinite(factor)) {
+      std::cerr << "nnc: error: --scale expects NAME=FACTOR (e.g. image=1/255), got '" << spec
+                << "'\n";
+      return false;
+    }
+    const Interface *in = findInterface(p, name);
+    if (!in || in->classes) {
+      std::cerr << "nnc: error: --scale: '" << name << "' is not a numeric input or target of "
+                << "model '" << p.modelName << "'\n";
+      return false;
+    }
+    auto column = d.columns.find(name);
+    if (column != d.columns.end())
+      for (double &v : column->second)
+        v *= factor;
+  }
   return true;
 }
 

@@ -17,13 +17,18 @@ struct Dataset {
   std::map<std::string, std::vector<double>> columns;
 };
 
-/// Loads `--data` specs: NAME=FILE.csv (all columns are NAME's values) or
+/// Loads `--data` specs: NAME=FILE where FILE is CSV (all columns are NAME's
+/// values), IDX (MNIST's format) or NumPy .npy (samples first), or a bare
 /// FILE.csv (columns matched to names: `x` for a one-element input, `x_0`,
 /// `x_1`, ... otherwise). Errors are printed as `file:line: error: ...`.
-bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out);
+bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
+                 const std::vector<std::string> &scales = {});
 
 /// The model's inline `data NAME { }` block; false when there is none.
 bool inlineDataset(const Program &p, const std::string &name, Dataset &out);
+
+/// Multiplies columns by `--scale NAME=FACTOR` factors (FACTOR may be A/B).
+bool applyScales(const Program &p, const std::vector<std::string> &scales, Dataset &d);
 
 /// Class labels must be whole numbers in 0..N-1; false (printed) if not.
 bool checkLabels(const Program &p, const Dataset &d);

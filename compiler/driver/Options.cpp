@@ -27,6 +27,8 @@ const char *kUsage =
     "  --emit=ast|ir|ir-grad|llvm|asm|dot   print that stage and stop\n"
     "  --data NAME=PATH | --data FILE.csv  training data (repeatable)\n"
     "  --test NAME=PATH | --test FILE.csv  held-out data for evaluation\n"
+    "                   (PATH: CSV, IDX as MNIST ships, or NumPy .npy)\n"
+    "  --scale NAME=F   multiply NAME's values from files by F (e.g. image=1/255)\n"
     "  --steps N        train until global step N\n"
     "  --epochs N       train for N passes over the data\n"
     "  --batch N        samples per step (default: the train block, else 32)\n"
@@ -125,7 +127,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume}};
-    if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test")
+    if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
+        a != "--scale")
       return usageError("unknown option '" + a + "'");
     if (!inlineValue) {
       if (i + 1 >= args.size())
@@ -150,6 +153,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       o.data.push_back(value);
     } else if (a == "--test") {
       o.test.push_back(value);
+    } else if (a == "--scale") {
+      o.scale.push_back(value);
     } else {
       return usageError("unknown option '" + a + "'");
     }

@@ -15,6 +15,7 @@ struct Options {
   std::optional<long long> steps, epochs, batch, seed, printEvery, maxBatch;
   std::optional<double> lr;
   std::vector<std::string> data, test; // NAME=PATH or PATH
+  std::vector<std::string> scale;      // NAME=FACTOR
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
   std::string cpu, target;
   bool trace = false, quiet = false, pic = false;

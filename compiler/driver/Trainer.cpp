@@ -57,7 +57,7 @@ std::string fixed(double v, int digits) {
 bool trainingData(Session &s, Dataset &d) {
   const Program &p = *s.program;
   if (!s.opts.data.empty()) {
-    if (!loadDataset(p, s.opts.data, d))
+    if (!loadDataset(p, s.opts.data, d, s.opts.scale))
       return false;
   } else if (!inlineDataset(p, "train", d)) {
     std::cerr << "nnc: error: no training data: give --data NAME=PATH (or a CSV whose "
@@ -109,7 +109,7 @@ int trainCommand(Session &s) {
   int64_t evalEvery = optionOr(std::nullopt, p, "eval_every", 0);
 
   Dataset test;
-  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test)
+  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test, s.opts.scale)
                                        : inlineDataset(p, "test", test);
   if (!s.opts.test.empty() && !haveTest)
     return 1;
