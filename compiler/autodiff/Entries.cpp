@@ -90,7 +90,10 @@ void buildEntries(Program &p) {
     train.results.push_back(m.node);
     train.resultNames.push_back(m.name);
   }
-  train.updates = buildOptimizerUpdates(p, adjoint);
+  Node *lr = nullptr;
+  train.updates = buildOptimizerUpdates(p, adjoint, &lr);
+  train.results.push_back(lr); // after the metrics: the step's learning rate
+  train.resultNames.push_back("lr");
   train.updates.insert(train.updates.end(), p.bufferUpdates.begin(), p.bufferUpdates.end());
   if (p.stepState >= 0) {
     Node *t = p.state[p.stepState].node;

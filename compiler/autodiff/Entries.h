@@ -3,7 +3,7 @@
 // Differentiates the loss and defines the entry points codegen compiles:
 //   predict(inputs) -> outputs                      (inference mode)
 //   eval(inputs, targets) -> loss, metrics, outputs  (inference mode)
-//   train_step(inputs, targets) -> loss, metrics; updates the state
+//   train_step(inputs, targets) -> loss, metrics, lr; updates the state
 //   grad(inputs, targets) -> loss, d loss / d param for each parameter
 //   trace(inputs, targets) -> each named value and d loss / d value
 //   train_loss(inputs, targets) -> loss             (training mode, gradcheck)

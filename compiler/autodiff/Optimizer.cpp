@@ -92,6 +92,7 @@ public:
 
   void emit(const std::map<const Node *, Node *> &grads) {
     Node *lr64 = learningRate();
+    lr = lr64;
     size_t count = p_.state.size();
     for (size_t i = 0; i < count; ++i) {
       if (p_.state[i].kind != StateTensor::Kind::Param)
@@ -165,14 +166,18 @@ public:
   Graph &G;
   const OptimizerSpec &opt;
   std::vector<std::pair<int, Node *>> updates;
+  Node *lr = nullptr;
 };
 
 } // namespace
 
 std::vector<std::pair<int, Node *>>
-buildOptimizerUpdates(Program &p, const std::map<const Node *, Node *> &grads) {
+buildOptimizerUpdates(Program &p, const std::map<const Node *, Node *> &grads,
+                      Node **learningRate) {
   OptimizerEmitter e(p);
   e.emit(grads);
+  if (learningRate)
+    *learningRate = e.lr;
   return e.updates;
 }
 

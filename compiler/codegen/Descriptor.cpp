@@ -217,14 +217,20 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
     ++index;
     if (entry.name != "predict" && entry.name != "train_step")
       continue;
+    // train_step shows the caller the loss only; its other results (metrics,
+    // the learning rate) are scalars that land in slots on this frame.
     size_t count = entry.args.size() + entry.results.size();
+    size_t visible = entry.name == "train_step" ? entry.args.size() + 1 : count;
     std::vector<llvm::Type *> params = {ptr, i64};
-    params.insert(params.end(), count, ptr);
+    params.insert(params.end(), visible, ptr);
     fn = define(entry.name, i32, params);
-    llvm::Value *slots = b.CreateAlloca(llvm::ArrayType::get(ptr, count ? count : 1));
-    for (size_t i = 0; i < count; ++i)
-      b.CreateStore(fn->getArg(2 + i), b.CreateConstInBoundsGEP2_64(
-                                           llvm::ArrayType::get(ptr, count), slots, 0, i));
+    auto *slotsTy = llvm::ArrayType::get(ptr, count ? count : 1);
+    llvm::Value *slots = b.CreateAlloca(slotsTy);
+    for (size_t i = 0; i < count; ++i) {
+      llvm::Value *buffer = i < visible ? static_cast<llvm::Value *>(fn->getArg(2 + i))
+                                        : b.CreateAlloca(b.getDoubleTy());
+      b.CreateStore(buffer, b.CreateConstInBoundsGEP2_64(slotsTy, slots, 0, i));
+    }
     b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),
                              {fn->getArg(0), b.getInt32(index), fn->getArg(1), slots}));
   }

@@ -171,8 +171,10 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
 bool readBinary(const std::string &path, Array &out, bool &isBinary) {
   std::string bytes, error;
   isBinary = false;
-  if (!readFile(path, bytes, error))
-    return fileError(path, error);
+  if (!readFile(path, bytes, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return false;
+  }
   if (bytes.size() >= 6 && bytes.compare(0, 6, "\x93NUMPY") == 0) {
     isBinary = true;
     return readNpy(path, bytes, out);

@@ -35,9 +35,12 @@ const char *kUsage =
     "  --lr X           override the optimizer's learning rate\n"
     "  --seed N         seed for initialisation and shuffling (default 1)\n"
     "  --print-every N  progress line every N steps\n"
+    "  --eval-every N   evaluate on the test data every N steps\n"
     "  --trace          print every named value and its gradient (first batch)\n"
     "  -o FILE          train: write a checkpoint (docs/checkpoint.md)\n"
     "  --resume FILE    train: continue from a checkpoint until --steps in total\n"
+    "  --log FILE       metrics log: CSV, or JSON lines when FILE ends in .jsonl\n"
+    "  --plot FILE.svg  training curves (loss, metrics) as an SVG\n"
     "  --params-out F   write trained parameters as JSON\n"
     "  --init-params F  start from parameters in a JSON file or a checkpoint\n"
     "  --params F       parameters for eval / predict (checkpoint or JSON)\n"
@@ -121,12 +124,14 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     long long n = 0;
     std::map<std::string, std::optional<long long> *> ints = {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
-        {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch}};
+        {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch},
+        {"--eval-every", &o.evalEvery}};
     std::map<std::string, std::string *> strings = {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
-        {"--target", &o.target},     {"--resume", &o.resume}};
+        {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
+        {"--plot", &o.plot}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
         a != "--scale")
       return usageError("unknown option '" + a + "'");

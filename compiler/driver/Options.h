@@ -12,11 +12,12 @@ struct Options {
   std::string command; // check, info, train, eval, predict, compile, gradcheck
   std::string file;
   std::string emit;    // ast, ir, ir-grad, llvm, asm, dot
-  std::optional<long long> steps, epochs, batch, seed, printEvery, maxBatch;
+  std::optional<long long> steps, epochs, batch, seed, printEvery, evalEvery, maxBatch;
   std::optional<double> lr;
   std::vector<std::string> data, test; // NAME=PATH or PATH
   std::vector<std::string> scale;      // NAME=FACTOR
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
+  std::string log, plot;
   std::string cpu, target;
   bool trace = false, quiet = false, pic = false;
 };

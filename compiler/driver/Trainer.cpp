@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "driver/Dataset.h"
+#include "driver/TrainingLog.h"
 #include "driver/ModelInstance.h"
 #include "driver/Session.h"
 
@@ -19,10 +20,21 @@
 #include <cstdio>
 #include <iostream>
 #include <numeric>
-#include <random>
+#include <atomic>
+#include <csignal>
+#include <unistd.h>
 
 namespace nnc {
 namespace {
+
+/// Ctrl-C stops training at the end of the current step (the checkpoint is
+/// then written); a second Ctrl-C gets the default action and ends nnc at
+/// once, which cannot harm a checkpoint: those are written by rename.
+std::atomic<bool> interrupted{false};
+extern "C" void onInterrupt(int) {
+  interrupted = true;
+  std::signal(SIGINT, SIG_DFL);
+}
 
 /// splitmix64: a tiny generator with the same output on every platform, so
 /// shuffles (unlike std::shuffle, whose algorithm the library chooses) are
@@ -106,7 +118,7 @@ int trainCommand(Session &s) {
   int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
   uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
   int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
-  int64_t evalEvery = optionOr(std::nullopt, p, "eval_every", 0);
+  int64_t evalEvery = optionOr(s.opts.evalEvery, p, "eval_every", 0);
 
   Dataset test;
   bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test, s.opts.scale)
@@ -160,6 +172,16 @@ int trainCommand(Session &s) {
   }
   double loss = 0;
   int64_t firstStep = static_cast<int64_t>(resumed.step) + 1;
+  std::vector<std::string> metricNames;
+  for (const Output &m : p.metrics)
+    metricNames.push_back(m.name);
+  TrainingLog log(metricNames);
+  if (!s.opts.log.empty() && !log.open(s.opts.log))
+    return 1;
+  bool tty = isatty(STDOUT_FILENO) && !s.opts.quiet;
+  interrupted = false;
+  std::signal(SIGINT, onInterrupt);
+  int64_t lastStep = firstStep - 1;
   if (firstStep > steps && !s.opts.quiet)
     std::cout << "already at step " << resumed.step << " of " << steps << "; nothing to train\n";
   auto start = std::chrono::steady_clock::now();
@@ -180,20 +202,65 @@ int trainCommand(Session &s) {
                 << "; lower the learning rate (--lr) or check the data\n";
       return 1;
     }
-    if (!s.opts.quiet && (step % printEvery == 0 || step == steps)) {
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    lastStep = step;
+    bool report = step % printEvery == 0 || step == steps;
+    bool evaluate = haveTest && evalEvery && step % evalEvery == 0 && step != steps;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double rate = double(step - firstStep + 1) / std::max(secs, 1e-9);
+    if (tty) {
+      // One updating line on a terminal: progress, speed, loss, time left.
+      int width = 24, done = int(width * double(step) / double(steps));
+      std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] epoch "
+                << epoch << " step " << step << "/" << steps << "  " << fixed(rate * batch, 4)
+                << " img/s  loss " << fixed(loss, 5) << "  ETA "
+                << fixed(double(steps - step) / rate, 3) << " s   " << std::flush;
+      if (step == steps)
+        std::cout << '\n';
+    } else if (!s.opts.quiet && report) {
       std::cout << "step " << step << "/" << steps << "  epoch " << epoch << "  loss "
                 << fixed(loss, 6);
       for (size_t k = 0; k < p.metrics.size(); ++k)
         std::cout << "  " << p.metrics[k].name << " " << fixed(r[1 + k][0], 4);
-      std::cout << "  (" << fixed(step / std::max(secs, 1e-9), 3) << " steps/s)\n";
+      std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
     }
-    if (!s.opts.quiet && haveTest && evalEvery && step % evalEvery == 0 && step != steps) {
-      Evaluation e;
-      if (!model->evaluate(test, e))
-        return 1;
-      std::cout << "step " << step << "  test " << e.describe(p) << '\n';
+    if (report || evaluate) {
+      LogRow row;
+      row.step = step;
+      row.epoch = epoch;
+      row.loss = loss;
+      row.seconds = secs;
+      row.lr = r[1 + p.metrics.size()][0];
+      for (size_t k = 0; k < p.metrics.size(); ++k)
+        row.metrics.push_back(r[1 + k][0]);
+      if (evaluate) {
+        Evaluation e;
+        if (!model->evaluate(test, e))
+          return 1;
+        if (!s.opts.quiet)
+          std::cout << (tty ? "\n" : "") << "step " << step << "  test " << e.describe(p) << '\n';
+        row.hasTest = true;
+        row.testLoss = e.loss;
+        row.testMetrics = e.metrics;
+      }
+      log.add(row);
     }
+    if (interrupted)
+      break;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  if (interrupted) {
+    // Stopped by Ctrl-C: keep what was learned and say how to go on.
+    std::string path = s.opts.output.empty() ? p.modelName + ".interrupted.ckpt" : s.opts.output;
+    nnrt_train_state state{static_cast<uint64_t>(lastStep), static_cast<uint64_t>(epoch),
+                           static_cast<uint64_t>(position), seed};
+    if (tty)
+      std::cout << '\n';
+    std::cerr << "nnc: interrupted after step " << lastStep << "; ";
+    if (!model->saveCheckpoint(path, state))
+      return 130;
+    std::cerr << "wrote " << path << "\nresume with: nnc train " << s.opts.file << " --resume "
+              << path << " --steps " << steps << "\n";
+    return 130;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t trained = std::max<int64_t>(steps - firstStep + 1, 0);
@@ -246,6 +313,12 @@ int trainCommand(Session &s) {
       return 1;
     if (!s.opts.quiet)
       std::cout << "wrote checkpoint " << s.opts.output << " (step " << state.step << ")\n";
+  }
+  if (!s.opts.plot.empty()) {
+    if (!log.writePlot(s.opts.plot, p.modelName + ": training curves"))
+      return 1;
+    if (!s.opts.quiet)
+      std::cout << "wrote training curves to " << s.opts.plot << '\n';
   }
   if (!s.opts.paramsOut.empty()) {
     std::string error;
