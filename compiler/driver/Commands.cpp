@@ -14,6 +14,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cmath>
+#include <iomanip>
 #include <iostream>
 #include <random>
 
@@ -83,10 +84,44 @@ int evalCommand(Session &s) {
                                  std::min<int64_t>(d.samples, 1024));
   if (!m || !loadParams(s, *m))
     return 1;
+  // A class target and an output with one score per class give a
+  // confusion matrix (rows: true class, columns: the output's argmax).
+  const Interface *label = nullptr;
+  int output = -1;
+  for (const Interface &in : p.inputs)
+    if (in.classes && !label)
+      label = &in;
+  for (size_t o = 0; label && o < p.outputs.size() && output < 0; ++o)
+    if (p.outputs[o].node->type.dims == std::vector<int64_t>{label->classes})
+      output = static_cast<int>(o);
   Evaluation e;
-  if (!m->evaluate(d, e))
+  if (!m->evaluate(d, e, /*keepOutputs=*/output >= 0))
     return 1;
   std::cout << e.describe(p) << " over " << d.samples << " samples (" << d.origin << ")\n";
+  if (output >= 0 && label->classes <= 20) {
+    int64_t C = label->classes;
+    std::vector<int64_t> counts(C * C, 0);
+    const std::vector<double> &scores = e.outputs[output];
+    const std::vector<double> &truth = d.columns.at(label->name);
+    for (int64_t i = 0; i < d.samples; ++i) {
+      int64_t best = 0;
+      for (int64_t k = 1; k < C; ++k)
+        if (scores[i * C + k] > scores[i * C + best])
+          best = k;
+      ++counts[int64_t(truth[i]) * C + best];
+    }
+    std::cout << "confusion matrix (rows: true " << label->name << ", columns: argmax of "
+              << p.outputs[output].name << "):\n      ";
+    for (int64_t k = 0; k < C; ++k)
+      std::cout << std::setw(6) << k;
+    std::cout << '\n';
+    for (int64_t t = 0; t < C; ++t) {
+      std::cout << std::setw(6) << t;
+      for (int64_t k = 0; k < C; ++k)
+        std::cout << std::setw(6) << counts[t * C + k];
+      std::cout << '\n';
+    }
+  }
   return 0;
 }
 
