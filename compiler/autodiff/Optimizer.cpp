@@ -23,19 +23,7 @@ class OptimizerEmitter {
 public:
   explicit OptimizerEmitter(Program &p) : p_(p), G(p.graph), opt(p.optimizer) {}
 
-  /// The global step counter t (f64 scalar), created on first use.
-  Node *step() {
-    if (p_.stepState < 0) {
-      StateTensor s;
-      s.name = "step";
-      s.type = TensorType{DType::F64, {}, false};
-      s.kind = StateTensor::Kind::OptState;
-      p_.stepState = static_cast<int>(p_.state.size());
-      s.node = G.param(s.name, s.type, p_.stepState);
-      p_.state.push_back(s);
-    }
-    return p_.state[p_.stepState].node;
-  }
+  Node *step() { return p_.stepCounter(); }
 
   Node *f64(double v) { return G.scalar(DType::F64, v); }
   Node *add(Node *a, Node *b) { return G.binary(OpKind::Add, a, b); }

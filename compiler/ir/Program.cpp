@@ -11,6 +11,19 @@ int64_t Program::parameterCount() const {
   return n;
 }
 
+Node *Program::stepCounter() {
+  if (stepState < 0) {
+    StateTensor s;
+    s.name = "step";
+    s.type = TensorType{DType::F64, {}, false};
+    s.kind = StateTensor::Kind::OptState;
+    stepState = static_cast<int>(state.size());
+    s.node = graph.param(s.name, s.type, stepState);
+    state.push_back(s);
+  }
+  return state[stepState].node;
+}
+
 const Entry *Program::entry(const std::string &name) const {
   for (const Entry &e : entries)
     if (e.name == name)

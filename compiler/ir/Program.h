@@ -113,6 +113,10 @@ struct Program {
   std::vector<Entry> entries;
 
   DType lossDType() const { return loss ? loss->type.dtype : DType::F32; }
+  /// The global step counter (an f64 scalar of optimizer state), created on
+  /// first use: dropout masks, schedules and Adam's bias correction read it,
+  /// and train_step advances it.
+  Node *stepCounter();
   int64_t parameterCount() const; // learnable scalars
   const Entry *entry(const std::string &name) const;
   const InlineData *dataset(const std::string &name) const;

@@ -89,19 +89,6 @@ InitSpec Lowering::layerInit(const CallArgs &args, const std::string &key,
   return spec;
 }
 
-Node *Lowering::stepCounter() {
-  if (program_->stepState < 0) {
-    StateTensor s;
-    s.name = "step";
-    s.type = TensorType{DType::F64, {}, false};
-    s.kind = StateTensor::Kind::OptState;
-    program_->stepState = static_cast<int>(program_->state.size());
-    s.node = graph().param(s.name, s.type, program_->stepState);
-    program_->state.push_back(s);
-  }
-  return program_->state[program_->stepState].node;
-}
-
 Node *Lowering::seedState() {
   for (const StateTensor &s : program_->state)
     if (s.name == "rng.seed")
@@ -267,7 +254,7 @@ Value Lowering::layer(const Expr &e) {
     double rate = scalarLiteral(*a.get("rate"), "rate");
     if (rate < 0 || rate >= 1)
       diag_.fatal(a.get("rate")->loc, "dropout 'rate' must be in [0, 1)");
-    Node *step = stepCounter(), *seed = seedState();
+    Node *step = program_->stepCounter(), *seed = seedState();
     Node *mask = g.dropoutMask(step, seed, x->type, rate);
     return wrap(g.binary(OpKind::Mul, x, mask));
   }

@@ -101,7 +101,6 @@ public:
   std::string layerName(const CallArgs &args, const std::string &suffix);
   InitSpec layerInit(const CallArgs &args, const std::string &key, const std::string &paramName,
                      const TensorType &t, int64_t fanIn, int64_t fanOut, bool isBias);
-  Node *stepCounter();
   Node *seedState();
   Value callDef(const Expr &e);
   void initDefaults(const Decl &d);
