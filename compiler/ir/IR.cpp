@@ -253,20 +253,21 @@ Node *Graph::transpose(Node *x, std::vector<int64_t> perm) {
   return add(std::move(n));
 }
 
-Node *Graph::slice(Node *x, std::vector<int64_t> starts, std::vector<int64_t> sizes) {
-  TensorType t{x->type.dtype, std::move(sizes), x->type.batched};
-  auto n = std::make_unique<Node>(OpKind::Slice, t);
+/// Slice and Pad: a box of `dims` at `starts` (each the other's adjoint).
+static std::unique_ptr<Node> boxNode(OpKind op, Node *x, std::vector<int64_t> starts,
+                                     std::vector<int64_t> dims) {
+  auto n = std::make_unique<Node>(op, TensorType{x->type.dtype, std::move(dims), x->type.batched});
   n->operands = {x};
   n->ints = std::move(starts);
-  return add(std::move(n));
+  return n;
+}
+
+Node *Graph::slice(Node *x, std::vector<int64_t> starts, std::vector<int64_t> sizes) {
+  return add(boxNode(OpKind::Slice, x, std::move(starts), std::move(sizes)));
 }
 
 Node *Graph::pad(Node *x, std::vector<int64_t> starts, std::vector<int64_t> dims) {
-  TensorType t{x->type.dtype, std::move(dims), x->type.batched};
-  auto n = std::make_unique<Node>(OpKind::Pad, t);
-  n->operands = {x};
-  n->ints = std::move(starts);
-  return add(std::move(n));
+  return add(boxNode(OpKind::Pad, x, std::move(starts), std::move(dims)));
 }
 
 Node *Graph::im2col(Node *x, const Window &w, double padValue) {

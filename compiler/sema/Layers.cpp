@@ -119,6 +119,24 @@ Value Lowering::layer(const Expr &e) {
   auto hasBias = [&](const CallArgs &a) {
     return !a.get("bias") || scalarLiteral(*a.get("bias"), "bias") != 0;
   };
+  // The weight and the optional bias of dense and conv2d: NAME.weight and
+  // NAME.bias, initialised from init: / bias_init: or the defaults.
+  auto weight = [&](const CallArgs &a, const std::string &name, const TensorType &t,
+                    int64_t fanIn, int64_t fanOut) {
+    return createParam(name + ".weight", t,
+                       layerInit(a, "init", name + ".weight", t, fanIn, fanOut, false),
+                       trainable(a), a.call->loc);
+  };
+  auto withBias = [&](const CallArgs &a, const std::string &name, Node *y, int64_t units,
+                      int64_t fanIn, int64_t fanOut) {
+    if (!hasBias(a))
+      return y;
+    TensorType bt{y->type.dtype, {units}, false};
+    Node *b = createParam(name + ".bias", bt,
+                          layerInit(a, "bias_init", name + ".bias", bt, fanIn, fanOut, true),
+                          trainable(a), a.call->loc);
+    return g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
+  };
 
   if (fn == "dense") {
     CallArgs a = bind(e, {"x", "units", "bias", "init", "bias_init", "name", "trainable"}, 2);
@@ -129,16 +147,9 @@ Value Lowering::layer(const Expr &e) {
     int64_t units = intLiteral(*a.get("units"), "units", 1, int64_t(1) << 24);
     std::string name = layerName(a, "dense");
     TensorType wt{x->type.dtype, {units, in}, false};
-    Node *w = createParam(name + ".weight", wt, layerInit(a, "init", name + ".weight", wt, in, units, false),
-                          trainable(a), a.call->loc);
+    Node *w = weight(a, name, wt, in, units);
     Node *y = g.matmul(x, w, false, true); // x W^T, as torch.nn.Linear
-    if (hasBias(a)) {
-      TensorType bt{x->type.dtype, {units}, false};
-      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", name + ".bias", bt, in, units, true),
-                            trainable(a), a.call->loc);
-      y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
-    }
-    return wrap(y);
+    return wrap(withBias(a, name, y, units, in, units));
   }
 
   if (fn == "conv2d" || fn == "maxpool" || fn == "avgpool") {
@@ -226,18 +237,11 @@ Value Lowering::layer(const Expr &e) {
     // times the reshaped weight is one output pixel.
     TensorType wt{x->type.dtype, {w.kh, w.kw, C, filters}, false};
     int64_t fanIn = w.kh * w.kw * C, fanOut = w.kh * w.kw * filters;
-    Node *weight = createParam(name + ".weight", wt, layerInit(a, "init", name + ".weight", wt, fanIn, fanOut, false),
-                               trainable(a), a.call->loc);
+    Node *kernel = weight(a, name, wt, fanIn, fanOut);
     Node *cols = g.im2col(x, w, 0.0);
-    Node *y = g.matmul(cols, g.reshape(weight, {fanIn, filters}), false, false);
+    Node *y = g.matmul(cols, g.reshape(kernel, {fanIn, filters}), false, false);
     y = g.reshape(y, {OH, OW, filters});
-    if (hasBias(a)) {
-      TensorType bt{x->type.dtype, {filters}, false};
-      Node *b = createParam(name + ".bias", bt, layerInit(a, "bias_init", name + ".bias", bt, fanIn, fanOut, true),
-                            trainable(a), a.call->loc);
-      y = g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
-    }
-    return wrap(y);
+    return wrap(withBias(a, name, y, filters, fanIn, fanOut));
   }
 
   if (fn == "global_avgpool") {
