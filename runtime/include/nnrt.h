@@ -112,6 +112,25 @@ typedef struct nnrt_model_desc {
 } nnrt_model_desc;
 
 typedef struct nnrt_model nnrt_model;
+typedef struct nnrt_pool nnrt_pool;
+
+/** Scratch bytes each thread of a model's pool owns (kernel packing space). */
+#define NNRT_SCRATCH_BYTES (8 << 20)
+
+/** A slice [begin, end) of a parallel loop, run with this thread's scratch. */
+typedef void (*nnrt_task_fn)(void *ctx, int64_t begin, int64_t end,
+                             void *scratch);
+
+/** Called by generated code: runs fn over [0, n) split into one contiguous
+ *  chunk per thread of the running model's pool (the caller takes the
+ *  first), and returns when all are done. */
+void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx);
+
+/** Number of threads the model's kernels use: 0 (the default at create)
+ *  means one per online CPU. Results do not depend on it: kernels split
+ *  only independent outputs. Returns 0 or NNRT_EINVAL/NNRT_ENOMEM. */
+int nnrt_model_set_threads(nnrt_model *m, int threads);
+int nnrt_model_threads(const nnrt_model *m);
 
 /** Message of the last failure on this thread (never NULL). */
 const char *nnrt_last_error(void);

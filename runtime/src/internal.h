@@ -31,8 +31,20 @@ struct nnrt_model {
   void *state;
   void *workspace;
   int64_t max_batch;
+  nnrt_pool *pool; /* workers + scratch used by the generated kernels */
   char error[NNRT_ERROR_SIZE];
 };
+
+/* Worker pools (threads.c). A pool of n threads runs n-1 workers plus the
+ * caller; each participant has NNRT_SCRATCH_BYTES of scratch. threads <= 0
+ * means one per online CPU. NULL when out of memory or threads. */
+nnrt_pool *nnrt_pool_create(int threads);
+void nnrt_pool_destroy(nnrt_pool *p);
+int nnrt_pool_threads(const nnrt_pool *p);
+int nnrt_default_threads(void);
+/* Makes p the pool nnrt_parallel_for uses on this thread; returns the
+ * previous one, to be restored after the entry. */
+nnrt_pool *nnrt_pool_enter(nnrt_pool *p);
 
 /* Records a failure on the model and as this thread's last error; returns
  * `status`. */

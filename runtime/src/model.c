@@ -281,6 +281,12 @@ nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
     nnrt_model_destroy(m);
     return NULL;
   }
+  m->pool = nnrt_pool_create(0);
+  if (!m->pool) {
+    nnrt_set_error("cannot start the worker threads of model '%s'", mname);
+    nnrt_model_destroy(m);
+    return NULL;
+  }
   for (int32_t i = 0; i < desc->num_tensors; ++i)
     init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
   return m;
@@ -289,9 +295,35 @@ nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
 void nnrt_model_destroy(nnrt_model *m) {
   if (!m)
     return;
+  nnrt_pool_destroy(m->pool);
   free(m->state);
   free(m->workspace);
   free(m);
+}
+
+int nnrt_model_set_threads(nnrt_model *m, int threads) {
+  if (!m) {
+    nnrt_set_error("model is NULL");
+    return NNRT_EINVAL;
+  }
+  if (threads < 0 || threads > 256)
+    return nnrt_model_fail(m, NNRT_EINVAL,
+                           "thread count %d is outside 0..256 (0 = all CPUs)",
+                           threads);
+  int wanted = threads == 0 ? nnrt_default_threads() : threads;
+  if (m->pool && nnrt_pool_threads(m->pool) == wanted)
+    return 0;
+  nnrt_pool *pool = nnrt_pool_create(wanted);
+  if (!pool)
+    return nnrt_model_fail(m, NNRT_ENOMEM, "cannot start %d worker threads",
+                           wanted);
+  nnrt_pool_destroy(m->pool);
+  m->pool = pool;
+  return 0;
+}
+
+int nnrt_model_threads(const nnrt_model *m) {
+  return m ? nnrt_pool_threads(m->pool) : 0;
 }
 
 const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m) {
@@ -333,7 +365,9 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
     if (!args[i])
       return nnrt_model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
                         str_or(en->args[i].name, "?"), en->name);
+  nnrt_pool *outer = nnrt_pool_enter(m->pool);
   int rc = en->fn(m->state, m->workspace, batch, args);
+  nnrt_pool_enter(outer);
   if (rc != 0)
     return nnrt_model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",
                       en->name, rc);

@@ -1,0 +1,160 @@
+/*===- threads.c - the per-model worker pool behind nnrt_parallel_for ------===*
+ *
+ * Each model owns a pool of `threads - 1` workers plus the calling thread.
+ * Work is split into contiguous, equal chunks by index, never stolen, so the
+ * same call computes the same thing in the same order whatever the timing;
+ * kernels that split only independent outputs are therefore bit-identical
+ * for every thread count. Every participant also owns a scratch buffer
+ * (packing space for matrix kernels), allocated once with the pool so that
+ * a training step allocates nothing.
+ *
+ *===----------------------------------------------------------------------===*/
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct nnrt_pool {
+  int threads;
+  pthread_t *workers;
+  void **scratch; /* one per participant, NNRT_SCRATCH_BYTES each */
+  pthread_mutex_t lock;
+  pthread_cond_t start, done;
+  uint64_t generation; /* bumped for every job; workers wait for a change */
+  int pending;         /* workers still running the current job */
+  int quit;
+  nnrt_task_fn fn;
+  void *ctx;
+  int64_t n;
+};
+
+/* The pool of the model whose entry this thread is running. */
+static _Thread_local nnrt_pool *current_pool;
+
+int nnrt_default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+/* Participant `who` of `threads` takes chunk [begin, end) of n. */
+static void run_chunk(nnrt_pool *p, int who) {
+  int64_t begin = p->n * who / p->threads, end = p->n * (who + 1) / p->threads;
+  if (begin < end)
+    p->fn(p->ctx, begin, end, p->scratch[who]);
+}
+
+static void *worker_main(void *arg) {
+  nnrt_pool *p = ((void **)arg)[0];
+  int who = (int)(intptr_t)((void **)arg)[1];
+  free(arg);
+  uint64_t seen = 0;
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    while (p->generation == seen && !p->quit)
+      pthread_cond_wait(&p->start, &p->lock);
+    if (p->quit)
+      break;
+    seen = p->generation;
+    pthread_mutex_unlock(&p->lock);
+    run_chunk(p, who);
+    pthread_mutex_lock(&p->lock);
+    if (--p->pending == 0)
+      pthread_cond_signal(&p->done);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+nnrt_pool *nnrt_pool_create(int threads) {
+  if (threads <= 0)
+    threads = nnrt_default_threads();
+  nnrt_pool *p = calloc(1, sizeof *p);
+  if (!p)
+    return NULL;
+  p->threads = threads;
+  p->scratch = calloc((size_t)threads, sizeof(void *));
+  p->workers = calloc((size_t)threads, sizeof(pthread_t));
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->start, NULL);
+  pthread_cond_init(&p->done, NULL);
+  if (!p->scratch || !p->workers) {
+    nnrt_pool_destroy(p);
+    return NULL;
+  }
+  for (int i = 0; i < threads; ++i)
+    if (posix_memalign(&p->scratch[i], 64, NNRT_SCRATCH_BYTES) != 0) {
+      p->scratch[i] = NULL;
+      p->threads = 1; /* nothing started yet: destroy joins no one */
+      nnrt_pool_destroy(p);
+      return NULL;
+    }
+  for (int i = 1; i < threads; ++i) {
+    void **arg = malloc(2 * sizeof(void *));
+    if (!arg || (arg[0] = p, arg[1] = (void *)(intptr_t)i,
+                 pthread_create(&p->workers[i], NULL, worker_main, arg) != 0)) {
+      free(arg);
+      p->threads = i; /* join only the workers that started */
+      nnrt_pool_destroy(p);
+      return NULL;
+    }
+  }
+  return p;
+}
+
+void nnrt_pool_destroy(nnrt_pool *p) {
+  if (!p)
+    return;
+  pthread_mutex_lock(&p->lock);
+  p->quit = 1;
+  pthread_cond_broadcast(&p->start);
+  pthread_mutex_unlock(&p->lock);
+  for (int i = 1; i < p->threads; ++i)
+    pthread_join(p->workers[i], NULL);
+  if (p->scratch)
+    for (int i = 0; i < p->threads; ++i)
+      free(p->scratch[i]);
+  free(p->scratch);
+  free(p->workers);
+  pthread_mutex_destroy(&p->lock);
+  pthread_cond_destroy(&p->start);
+  pthread_cond_destroy(&p->done);
+  free(p);
+}
+
+int nnrt_pool_threads(const nnrt_pool *p) { return p ? p->threads : 1; }
+
+nnrt_pool *nnrt_pool_enter(nnrt_pool *p) {
+  nnrt_pool *previous = current_pool;
+  current_pool = p;
+  return previous;
+}
+
+void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx) {
+  nnrt_pool *p = current_pool;
+  if (n <= 0)
+    return;
+  if (!p) { /* not inside a model's entry: nothing to run it with */
+    nnrt_set_error("nnrt_parallel_for called outside a model entry");
+    abort();
+  }
+  if (p->threads == 1 || n == 1) {
+    fn(ctx, 0, n, p->scratch[0]);
+    return;
+  }
+  pthread_mutex_lock(&p->lock);
+  p->fn = fn;
+  p->ctx = ctx;
+  p->n = n;
+  p->pending = p->threads - 1;
+  p->generation++;
+  pthread_cond_broadcast(&p->start);
+  pthread_mutex_unlock(&p->lock);
+  run_chunk(p, 0);
+  pthread_mutex_lock(&p->lock);
+  while (p->pending > 0)
+    pthread_cond_wait(&p->done, &p->lock);
+  pthread_mutex_unlock(&p->lock);
+}
