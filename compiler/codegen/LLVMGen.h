@@ -28,6 +28,9 @@ struct CodegenOptions {
   /// Entry points to compile; empty = all. The JIT compiles only what the
   /// command calls, which halves compile time for `nnc train`.
   std::vector<std::string> entries;
+  /// Vector register width of the target (gemmVectorBits(machine)); 0 keeps
+  /// every matmul a plain loop nest.
+  int gemmVectorBits = 0;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

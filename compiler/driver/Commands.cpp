@@ -205,8 +205,6 @@ int compileCommand(Session &s) {
   codegen.maxBatch = s.opts.maxBatch.value_or(256);
   codegen.withCApi = true;
   codegen.entries = {"predict", "train_step"};
-  llvm::LLVMContext context;
-  auto module = generateModule(p, context, codegen);
   TargetOptions target;
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
@@ -216,6 +214,9 @@ int compileCommand(Session &s) {
     std::cerr << "nnc: error: " << error << '\n';
     return 2;
   }
+  codegen.gemmVectorBits = gemmVectorBits(*machine);
+  llvm::LLVMContext context;
+  auto module = generateModule(p, context, codegen);
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
     llvm::outs() << *module;

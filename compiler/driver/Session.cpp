@@ -59,7 +59,6 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
   codegen.entries = entries;
-  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   std::string error;
   TargetOptions target;
   target.cpu = s.opts.cpu;
@@ -68,6 +67,8 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
     std::cerr << "nnc: error: " << error << '\n';
     return Stage::Failed;
   }
+  codegen.gemmVectorBits = gemmVectorBits(*machine);
+  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
     llvm::outs() << *module;
