@@ -178,46 +178,80 @@ private:
   }
 
   /// A[ic.., pc..] (mc x kc) into MR-row panels: panel ir holds, for each
-  /// p, the MR values of column p (zeros below the last row).
+  /// p, the MR values of column p (zeros below the last row). The loop
+  /// order follows A's contiguous direction, so reads stream.
   void emitPackA(Value *ic, Value *mc, Value *pc, Value *kc) {
     Value *zero = llvm::ConstantFP::get(elt_, 0.0);
     loop(b_.getInt64(0), mc, shape_.mr, [&](Value *ir) {
       Value *rows = min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir));
       Value *panel = elemPtr(packA_, b_.CreateMul(ir, kc));
       Value *row0 = b_.CreateAdd(ic, ir);
-      loop(b_.getInt64(0), kc, 1, [&](Value *p) {
-        Value *dst = elemPtr(panel, b_.CreateMul(p, b_.getInt64(shape_.mr)));
-        Value *col = b_.CreateMul(b_.CreateAdd(pc, p), csA_);
+      auto src = [&](Value *r, Value *p) {
+        return elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(row0, r), rsA_),
+                                        b_.CreateMul(b_.CreateAdd(pc, p), csA_)));
+      };
+      auto dst = [&](Value *r, Value *p) {
+        return elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.mr)), r));
+      };
+      ifThenElse(b_.CreateICmpEQ(rsA_, b_.getInt64(1)), [&] {
+        // Columns of A contiguous (A transposed): MR neighbours per p.
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+          loop(b_.getInt64(0), rows, 1, [&](Value *r) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(r, p)), dst(r, p));
+          }, "r");
+        }, "p");
+      }, [&] {
+        // Rows contiguous: each row streams along p.
         loop(b_.getInt64(0), rows, 1, [&](Value *r) {
-          Value *src = elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(row0, r), rsA_), col));
-          b_.CreateStore(b_.CreateLoad(elt_, src), elemPtr(dst, r));
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(r, p)), dst(r, p));
+          }, "p");
         }, "r");
-        loop(rows, b_.getInt64(shape_.mr), 1, [&](Value *r) {
-          b_.CreateStore(zero, elemPtr(dst, r));
-        }, "rz");
-      }, "p");
+      });
+      loop(rows, b_.getInt64(shape_.mr), 1, [&](Value *r) {
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(r, p)); }, "pz");
+      }, "rz");
     }, "ir");
   }
 
   /// B[pc.., jc..] (kc x nc) into NR-column panels: panel jr holds, for
-  /// each p, the NR values of row p (zeros right of the last column).
+  /// each p, the NR values of row p (zeros right of the last column). Full
+  /// panels of a row-major B are copied a vector at a time.
   void emitPackB(Value *jc, Value *nc, Value *pc, Value *kc) {
     Value *zero = llvm::ConstantFP::get(elt_, 0.0);
+    const int VW = shape_.vectorWidth, NV = shape_.nr / VW;
     loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
       Value *cols = min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr));
       Value *panel = elemPtr(packB_, b_.CreateMul(jr, kc));
       Value *col0 = b_.CreateAdd(jc, jr);
-      loop(b_.getInt64(0), kc, 1, [&](Value *p) {
-        Value *dst = elemPtr(panel, b_.CreateMul(p, b_.getInt64(shape_.nr)));
-        Value *row = b_.CreateMul(b_.CreateAdd(pc, p), rsB_);
+      auto src = [&](Value *p, Value *j) {
+        return elemPtr(B_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(pc, p), rsB_),
+                                        b_.CreateMul(b_.CreateAdd(col0, j), csB_)));
+      };
+      auto dst = [&](Value *p, Value *j) {
+        return elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.nr)), j));
+      };
+      Value *fullRows = b_.CreateAnd(b_.CreateICmpEQ(csB_, b_.getInt64(1)),
+                                     b_.CreateICmpEQ(cols, b_.getInt64(shape_.nr)));
+      ifThenElse(fullRows, [&] {
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+          for (int v = 0; v < NV; ++v) {
+            Value *x = b_.CreateAlignedLoad(vec_, src(p, b_.getInt64(v * VW)), llvm::Align(eltBytes_));
+            b_.CreateAlignedStore(x, dst(p, b_.getInt64(v * VW)), llvm::Align(eltBytes_));
+          }
+        }, "p");
+      }, [&] {
+        // Edge panel or B transposed: column by column, each streaming
+        // along p when B's columns are contiguous.
         loop(b_.getInt64(0), cols, 1, [&](Value *j) {
-          Value *src = elemPtr(B_, b_.CreateAdd(row, b_.CreateMul(b_.CreateAdd(col0, j), csB_)));
-          b_.CreateStore(b_.CreateLoad(elt_, src), elemPtr(dst, j));
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(p, j)), dst(p, j));
+          }, "p");
         }, "j");
         loop(cols, b_.getInt64(shape_.nr), 1, [&](Value *j) {
-          b_.CreateStore(zero, elemPtr(dst, j));
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(p, j)); }, "pz");
         }, "jz");
-      }, "p");
+      });
     }, "jr");
   }
 

@@ -43,6 +43,10 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_parallel_for")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_parallel_for), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_profile_enter")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_enter), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_profile_exit")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_exit), llvm::JITSymbolFlags::Exported};
   if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return fail(std::move(e));
   if (auto e = (*jit)->addIRModule(

@@ -71,7 +71,7 @@ public:
                   const StateLayout &layout, const CodegenOptions &options)
       : p_(p), entry_(entry), module_(module), ctx_(module.getContext()),
         b_(ctx_), layout_(layout), prefix_(options.prefix),
-        vectorBits_(options.gemmVectorBits) {}
+        vectorBits_(options.gemmVectorBits), profile_(options.profile) {}
 
   WorkspaceSize emit() {
     collectNodes();
@@ -319,6 +319,22 @@ private:
     if (&canonical(n) != &n)
       return; // an alias: no code
     out->setName("v" + std::to_string(n.id));
+    if (n.op == OpKind::Input || n.op == OpKind::Param || n.op == OpKind::Constant)
+      return;
+    if (profile_)
+      profileCall("nnrt_profile_enter", n);
+    emitCode(n, out);
+    if (profile_)
+      profileCall("nnrt_profile_exit", n);
+  }
+
+  void profileCall(const char *name, const Node &n) {
+    llvm::FunctionCallee f = module_.getOrInsertFunction(
+        name, llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt32Ty()}, false));
+    b_.CreateCall(f, {b_.getInt32(n.id)});
+  }
+
+  void emitCode(const Node &n, Value *out) {
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
       loop(elementCount(n), [&](Value *i) {
         std::vector<Value *> xs;
@@ -750,6 +766,7 @@ private:
   const StateLayout &layout_;
   std::string prefix_;
   int vectorBits_;
+  bool profile_;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;
   llvm::Function *fn_ = nullptr;

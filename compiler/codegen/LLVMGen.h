@@ -31,6 +31,8 @@ struct CodegenOptions {
   /// Vector register width of the target (gemmVectorBits(machine)); 0 keeps
   /// every matmul a plain loop nest.
   int gemmVectorBits = 0;
+  /// Time every node through nnrt_profile_enter/exit (NNC_PROFILE=1).
+  bool profile = false;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

@@ -23,6 +23,10 @@ struct Session {
   ModuleAST ast;
   std::unique_ptr<Program> program;
   std::unique_ptr<JITModel> jit;
+  /// NNC_PROFILE=1: entries are compiled with per-node timers, and the
+  /// slowest nodes are listed on stderr when the session ends.
+  bool profiling = false;
+  ~Session();
 };
 
 /// What a stage tells the command: go on, stop with success (a stage was
