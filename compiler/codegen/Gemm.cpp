@@ -110,13 +110,28 @@ public:
         emitPackB(jc, nc, pc, kc);
         loop(m0, m1, shape_.mc, [&](Value *ic) {
           Value *mc = min(b_.getInt64(shape_.mc), b_.CreateSub(m1, ic));
-          emitPackA(ic, mc, pc, kc);
+          // A is packed only when it pays: with many column panels to
+          // reuse it and rows far apart; otherwise the micro-kernel reads
+          // it where it is.
+          Value *pack = b_.CreateAnd(b_.CreateICmpSGT(nc, b_.getInt64(kPackAMinCols)),
+                                     b_.CreateICmpNE(rsA_, b_.getInt64(1)));
+          if (kPackAMinCols >= 0)
+            ifThen(pack, [&] { emitPackA(ic, mc, pc, kc); });
+          else
+            pack = b_.getFalse();
           loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
             loop(b_.getInt64(0), mc, shape_.mr, [&](Value *ir) {
-              Value *a = elemPtr(packA_, b_.CreateMul(ir, kc));
+              Value *direct = elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(ic, ir), rsA_),
+                                                       b_.CreateMul(pc, csA_)));
+              Value *a = b_.CreateSelect(pack, elemPtr(packA_, b_.CreateMul(ir, kc)), direct);
+              Value *aRow = b_.CreateSelect(pack, b_.getInt64(1), rsA_);
+              Value *aCol = b_.CreateSelect(pack, b_.getInt64(shape_.mr), csA_);
+              // (Reading B in place instead was measured slower: rows a
+              // power of two apart alias in L1.)
               Value *bp = elemPtr(packB_, b_.CreateMul(jr, kc));
+              Value *bRow = b_.getInt64(shape_.nr);
               Value *c = cAddr(b_.CreateAdd(ic, ir), b_.CreateAdd(jc, jr));
-              b_.CreateCall(micro_, {kc, a, bp, c, N_,
+              b_.CreateCall(micro_, {kc, a, aRow, aCol, bp, bRow, c, N_,
                                      min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir)),
                                      min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr)), first});
             }, "ir");
@@ -261,15 +276,16 @@ private:
   llvm::Function *emitMicroKernel() {
     auto *ptr = b_.getPtrTy();
     auto *i64 = b_.getInt64Ty();
-    auto *fnTy = llvm::FunctionType::get(b_.getVoidTy(),
-                                         {i64, ptr, ptr, ptr, i64, i64, i64, b_.getInt1Ty()}, false);
+    auto *fnTy = llvm::FunctionType::get(
+        b_.getVoidTy(), {i64, ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, b_.getInt1Ty()}, false);
     fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
                                  "nnc.gemm.micro." + suffix_, m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
-    for (unsigned i : {1u, 2u, 3u})
+    for (unsigned i : {1u, 4u, 6u})
       fn_->addParamAttr(i, llvm::Attribute::NoAlias);
-    Value *kc = fn_->getArg(0), *a = fn_->getArg(1), *bp = fn_->getArg(2), *c = fn_->getArg(3);
-    Value *ldc = fn_->getArg(4), *mr = fn_->getArg(5), *nr = fn_->getArg(6), *first = fn_->getArg(7);
+    Value *kc = fn_->getArg(0), *a = fn_->getArg(1), *aRow = fn_->getArg(2), *aCol = fn_->getArg(3);
+    Value *bp = fn_->getArg(4), *bRowStride = fn_->getArg(5), *c = fn_->getArg(6);
+    Value *ldc = fn_->getArg(7), *mr = fn_->getArg(8), *nr = fn_->getArg(9), *first = fn_->getArg(10);
     const int MR = shape_.mr, NV = shape_.nr / shape_.vectorWidth, VW = shape_.vectorWidth;
 
     auto *entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
@@ -277,6 +293,11 @@ private:
     auto *body = llvm::BasicBlock::Create(ctx_, "k.body", fn_);
     auto *done = llvm::BasicBlock::Create(ctx_, "k.exit", fn_);
     b_.SetInsertPoint(entry);
+    // Row r of the tile; rows past mr repeat the last one (their sums are
+    // discarded), so reads never leave A.
+    std::vector<Value *> rowPtr;
+    for (int r = 0; r < MR; ++r)
+      rowPtr.push_back(elemPtr(a, b_.CreateMul(min(b_.getInt64(r), b_.CreateSub(mr, b_.getInt64(1))), aRow)));
     b_.CreateBr(header);
     b_.SetInsertPoint(header);
     llvm::PHINode *p = b_.CreatePHI(i64, 2, "p");
@@ -289,14 +310,14 @@ private:
     b_.CreateCondBr(b_.CreateICmpSLT(p, kc), body, done);
     b_.SetInsertPoint(body);
     std::vector<Value *> bv;
-    Value *bRow = elemPtr(bp, b_.CreateMul(p, b_.getInt64(shape_.nr)));
+    Value *bRow = elemPtr(bp, b_.CreateMul(p, bRowStride));
     for (int v = 0; v < NV; ++v)
       bv.push_back(b_.CreateAlignedLoad(vec_, elemPtr(bRow, b_.getInt64(v * VW)),
                                         llvm::Align(eltBytes_)));
-    Value *aCol = elemPtr(a, b_.CreateMul(p, b_.getInt64(MR)));
+    Value *aOffset = b_.CreateMul(p, aCol);
     for (int r = 0; r < MR; ++r) {
       Value *ar = b_.CreateVectorSplat(
-          VW, b_.CreateAlignedLoad(elt_, elemPtr(aCol, b_.getInt64(r)), llvm::Align(eltBytes_)));
+          VW, b_.CreateAlignedLoad(elt_, elemPtr(rowPtr[r], aOffset), llvm::Align(eltBytes_)));
       for (int v = 0; v < NV; ++v) {
         Value *next = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_},
                                          {ar, bv[v], acc[r * NV + v]});
@@ -352,6 +373,8 @@ private:
   Value *A_ = nullptr, *B_ = nullptr, *C_ = nullptr, *M_ = nullptr, *N_ = nullptr, *K_ = nullptr;
   Value *rsA_ = nullptr, *csA_ = nullptr, *rsB_ = nullptr, *csB_ = nullptr;
   Value *packA_ = nullptr, *packB_ = nullptr;
+  /// Column count above which an A block is packed (-1: never).
+  static constexpr int64_t kPackAMinCols = 256;
 };
 
 } // namespace
