@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/LLVMGen.h"
 
+#include "codegen/Fusion.h"
 #include "codegen/Gemm.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -71,10 +72,13 @@ public:
                   const StateLayout &layout, const CodegenOptions &options)
       : p_(p), entry_(entry), module_(module), ctx_(module.getContext()),
         b_(ctx_), layout_(layout), prefix_(options.prefix),
-        vectorBits_(options.gemmVectorBits), profile_(options.profile) {}
+        vectorBits_(options.gemmVectorBits), profile_(options.profile),
+        fusion_(options.fusion) {}
 
   WorkspaceSize emit() {
     collectNodes();
+    if (fusion_)
+      planFusion();
     planWorkspace();
     auto *ptrTy = llvm::PointerType::getUnqual(ctx_);
     auto *fnTy = llvm::FunctionType::get(
@@ -153,8 +157,18 @@ private:
     return n.op == OpKind::BroadcastTo && isInlineScalar(*n.operands[0]);
   }
 
+  void planFusion() {
+    std::set<const Node *> outputs(entry_.results.begin(), entry_.results.end());
+    for (auto &u : entry_.updates)
+      outputs.insert(u.second);
+    fused_ = planElementwiseFusion(
+        {nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
+         [this](const Node &n) -> const Node & { return canonical(n); }});
+  }
+
   bool needsWorkspace(const Node &n) const {
-    return &canonical(n) == &n && !isInlineScalar(n) && n.op != OpKind::Input &&
+    return &canonical(n) == &n && !isInlineScalar(n) && !fused_.count(&n) &&
+           n.op != OpKind::Input &&
            n.op != OpKind::Param && n.op != OpKind::Constant;
   }
 
@@ -248,6 +262,12 @@ private:
   Value *load(const Node &n, Value *index) {
     if (isInlineScalar(n))
       return scalarValue(n);
+    if (fused_.count(&n)) { // computed here, in the consumer's loop
+      std::vector<Value *> xs;
+      for (const Node *o : n.operands)
+        xs.push_back(load(*o, index));
+      return elementwise(n.op, xs, n.type.dtype);
+    }
     llvm::Type *t = elemType(n.type.dtype);
     Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&canonical(n)), index);
     return b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
@@ -312,7 +332,7 @@ private:
   //===--- ops -----------------------------------------------------------===//
 
   void emitNode(const Node &n) {
-    if (isInlineScalar(n))
+    if (isInlineScalar(n) || fused_.count(&n))
       return;
     Value *out = bufferFor(n);
     buffers_[&n] = out;
@@ -766,7 +786,8 @@ private:
   const StateLayout &layout_;
   std::string prefix_;
   int vectorBits_;
-  bool profile_;
+  bool profile_, fusion_;
+  std::set<const Node *> fused_;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;
   llvm::Function *fn_ = nullptr;

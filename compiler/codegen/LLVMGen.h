@@ -33,6 +33,9 @@ struct CodegenOptions {
   int gemmVectorBits = 0;
   /// Time every node through nnrt_profile_enter/exit (NNC_PROFILE=1).
   bool profile = false;
+  /// Compute single-use elementwise nodes inside their consumer's loop
+  /// (Fusion.h); off only to compare against (NNC_FUSION=0).
+  bool fusion = true;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

@@ -215,6 +215,8 @@ int compileCommand(Session &s) {
     return 2;
   }
   codegen.gemmVectorBits = gemmVectorBits(*machine);
+  const char *fusion = std::getenv("NNC_FUSION");
+  codegen.fusion = !(fusion && std::string(fusion) == "0");
   llvm::LLVMContext context;
   auto module = generateModule(p, context, codegen);
   optimizeModule(*module, *machine);

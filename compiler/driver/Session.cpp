@@ -100,6 +100,8 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   codegen.gemmVectorBits = gemmVectorBits(*machine);
   const char *profile = std::getenv("NNC_PROFILE");
   s.profiling = codegen.profile = profile && *profile && std::string(profile) != "0";
+  const char *fusion = std::getenv("NNC_FUSION");
+  codegen.fusion = !(fusion && std::string(fusion) == "0");
   std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
