@@ -29,6 +29,11 @@ bool TrainingLog::open(const std::string &path) {
     file_ << ",test_loss";
     for (const std::string &m : metricNames_)
       file_ << ",test_" << m;
+    if (withVal_) {
+      file_ << ",val_loss";
+      for (const std::string &m : metricNames_)
+        file_ << ",val_" << m;
+    }
     file_ << '\n';
   }
   return true;
@@ -49,6 +54,11 @@ void TrainingLog::add(const LogRow &row) {
       for (size_t k = 0; k < metricNames_.size(); ++k)
         file_ << ", \"test_" << metricNames_[k] << "\": " << formatNumber(row.testMetrics[k]);
     }
+    if (row.hasVal) {
+      file_ << ", \"val_loss\": " << formatNumber(row.valLoss);
+      for (size_t k = 0; k < metricNames_.size(); ++k)
+        file_ << ", \"val_" << metricNames_[k] << "\": " << formatNumber(row.valMetrics[k]);
+    }
     file_ << "}\n";
   } else {
     file_ << row.step << ',' << row.epoch << ',' << formatNumber(row.seconds) << ','
@@ -58,6 +68,11 @@ void TrainingLog::add(const LogRow &row) {
     file_ << ',' << (row.hasTest ? formatNumber(row.testLoss) : "");
     for (size_t k = 0; k < metricNames_.size(); ++k)
       file_ << ',' << (row.hasTest ? formatNumber(row.testMetrics[k]) : "");
+    if (withVal_) {
+      file_ << ',' << (row.hasVal ? formatNumber(row.valLoss) : "");
+      for (size_t k = 0; k < metricNames_.size(); ++k)
+        file_ << ',' << (row.hasVal ? formatNumber(row.valMetrics[k]) : "");
+    }
     file_ << '\n';
   }
   file_.flush(); // a log is read while training runs
