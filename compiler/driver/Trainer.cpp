@@ -104,7 +104,8 @@ bool splitValidation(Dataset &data, double fraction, uint64_t seed, Dataset &val
   Dataset train;
   train.origin = data.origin;
   train.samples = n - held;
-  val.origin = "the last " + formatNumber(fraction * 100) + "% of " + data.origin + ", held out";
+  val.origin = "the last " + formatNumber(fraction * 100) +
+               "% of the training data, after a seeded shuffle";
   val.samples = held;
   for (auto &column : data.columns) {
     int64_t per = static_cast<int64_t>(column.second.size()) / n;
