@@ -18,6 +18,7 @@
 namespace nnc {
 namespace {
 
+/// CRC-32 (IEEE, as zlib), the same as runtime/src/checkpoint.c computes.
 uint32_t crc32(const unsigned char *p, size_t n) {
   uint32_t crc = ~0u;
   for (size_t i = 0; i < n; ++i) {
