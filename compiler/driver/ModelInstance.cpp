@@ -58,16 +58,21 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
       std::cerr << "nnc: error: no data for '" << desc.name << "' in " << data.origin << '\n';
       return false;
     }
+    // One tight loop per element type (the conversion vectorizes).
     int64_t perSample = count / batch;
     for (int64_t s = 0; s < batch; ++s) {
       const double *src = column->second.data() + indices[s] * perSample;
-      for (int64_t k = 0; k < perSample; ++k) {
-        if (desc.dtype == NNRT_F32)
-          reinterpret_cast<float *>(args[a])[s * perSample + k] = static_cast<float>(src[k]);
-        else if (desc.dtype == NNRT_F64)
-          reinterpret_cast<double *>(args[a])[s * perSample + k] = src[k];
-        else
-          reinterpret_cast<int32_t *>(args[a])[s * perSample + k] = static_cast<int32_t>(src[k]);
+      if (desc.dtype == NNRT_F32) {
+        float *dst = reinterpret_cast<float *>(args[a]) + s * perSample;
+        for (int64_t k = 0; k < perSample; ++k)
+          dst[k] = static_cast<float>(src[k]);
+      } else if (desc.dtype == NNRT_F64) {
+        std::memcpy(reinterpret_cast<double *>(args[a]) + s * perSample, src,
+                    sizeof(double) * perSample);
+      } else {
+        int32_t *dst = reinterpret_cast<int32_t *>(args[a]) + s * perSample;
+        for (int64_t k = 0; k < perSample; ++k)
+          dst[k] = static_cast<int32_t>(src[k]);
       }
     }
   }

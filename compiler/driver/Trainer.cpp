@@ -361,10 +361,11 @@ int trainCommand(Session &s) {
   // What preparing batches (gather + convert to the model's types; scaling
   // happened once at load) cost, against the compiled step itself.
   const RunTiming &t = model->timings["train_step"];
-  std::string dataShare =
-      t.calls ? " (data: " + fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
-                    "% of step time)"
-              : "";
+  std::string dataShare;
+  if (t.calls)
+    dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
+                fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
+                "% of step time)";
   std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
             << "; on the training data: " << train.describe(p) << '\n';
   if (!std::isfinite(trainLoss)) {
