@@ -41,6 +41,8 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});
 
 int runCommand(Session &s);
 int trainCommand(Session &s);
+/// `nnc export-params CKPT --json`: needs no model, so no front end.
+int exportParamsCommand(const Options &o);
 
 /// Total steps implied by the options and the train block, etc.
 int64_t optionOr(const std::optional<long long> &flag, const Program &p,
