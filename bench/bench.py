@@ -501,7 +501,7 @@ def report(b):
                 ours_text = "n/a (no `--threads`)"
             w("| %s: %s | %d | %s | %s | %s | %s |" % (
                 key, title, t, ours_text, cell(theirs),
-                "%.2fx" % r if r is not None else "", goal_text))
+                fmt(r) + "x" if r is not None else "", goal_text))
     w("")
     w("## Fraction of peak")
     w("")
