@@ -537,9 +537,11 @@ def report(b):
       "from the first logged step, a tenth of the way in, to the last), against "
       "`bench/peers/w*.py`; both skip the first tenth of the steps as warm-up, draw "
       "shuffled batches from the data in memory and read the loss and the batch "
-      "accuracy every step. W3: %s of the 60000 MNIST images. "
+      "accuracy every step. W1: %s steps, W2: %s steps (the row titles give the "
+      "full run's). W3: %s of the 60000 MNIST images. "
       "W4: %s steps on the first %s images. Model definitions: examples/mazur.nn, "
       "bench/models/sincos64.nn, examples/mnist_mlp.nn, examples/mnist_cnn.nn." % (
+          1000 if i["quick"] else 10000, 500 if i["quick"] else 5000,
           "100 steps" if i["quick"] else "one epoch (937 steps)",
           i.get("w4_steps", "?"), i.get("w4_steps", 0) * 50 or "?"))
     w("- W5, W6: the AOT path: `nnc compile` (for `--cpu %s`, the host default) and "
