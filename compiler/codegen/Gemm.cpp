@@ -233,7 +233,6 @@ private:
   /// each p, the NR values of row p (zeros right of the last column). Full
   /// panels of a row-major B are copied a vector at a time.
   void emitPackB(Value *jc, Value *nc, Value *pc, Value *kc) {
-    Value *zero = llvm::ConstantFP::get(elt_, 0.0);
     const int VW = shape_.vectorWidth, NV = shape_.nr / VW;
     loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
       Value *cols = min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr));
@@ -256,18 +255,83 @@ private:
           }
         }, "p");
       }, [&] {
-        // Edge panel or B transposed: column by column, each streaming
-        // along p when B's columns are contiguous.
-        loop(b_.getInt64(0), cols, 1, [&](Value *j) {
-          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
-            b_.CreateStore(b_.CreateLoad(elt_, src(p, j)), dst(p, j));
-          }, "p");
-        }, "j");
-        loop(cols, b_.getInt64(shape_.nr), 1, [&](Value *j) {
-          loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(p, j)); }, "pz");
-        }, "jz");
+        Value *transposedFull = b_.CreateAnd(b_.CreateICmpEQ(rsB_, b_.getInt64(1)),
+                                             b_.CreateICmpEQ(cols, b_.getInt64(shape_.nr)));
+        ifThenElse(transposedFull, [&] { emitPackBTransposed(panel, col0, pc, kc); },
+                   [&] { emitPackBColumns(panel, col0, pc, kc, cols); });
       });
     }, "jr");
+  }
+
+  /// A full panel of a B whose columns are contiguous (B transposed, as in
+  /// a dense layer's weight): VW x VW blocks are loaded a column at a time
+  /// and transposed in registers, then stored as rows of the panel.
+  void emitPackBTransposed(Value *panel, Value *col0, Value *pc, Value *kc) {
+    const int VW = shape_.vectorWidth, NV = shape_.nr / VW;
+    Value *blocks = b_.CreateMul(b_.CreateUDiv(kc, b_.getInt64(VW)), b_.getInt64(VW));
+    loop(b_.getInt64(0), blocks, VW, [&](Value *p0) {
+      for (int v = 0; v < NV; ++v) {
+        std::vector<Value *> rows;
+        for (int j = 0; j < VW; ++j) {
+          Value *col = b_.CreateAdd(col0, b_.getInt64(v * VW + j));
+          Value *src = elemPtr(B_, b_.CreateAdd(b_.CreateMul(col, csB_), b_.CreateAdd(pc, p0)));
+          rows.push_back(b_.CreateAlignedLoad(vec_, src, llvm::Align(eltBytes_)));
+        }
+        // Swap the off-diagonal s x s blocks of every 2s x 2s block, for
+        // s = VW/2 .. 1: afterwards rows[p] holds element p of every column.
+        for (int step = VW / 2; step >= 1; step /= 2)
+          for (int i = 0; i < VW; ++i) {
+            if (i & step)
+              continue;
+            int j = i + step;
+            llvm::SmallVector<int, 16> lo, hi;
+            for (int k = 0; k < VW; ++k) {
+              bool even = (k / step) % 2 == 0;
+              lo.push_back(even ? k : VW + k - step);
+              hi.push_back(even ? k + step : VW + k);
+            }
+            Value *ri = rows[i], *rj = rows[j];
+            rows[i] = b_.CreateShuffleVector(ri, rj, lo);
+            rows[j] = b_.CreateShuffleVector(ri, rj, hi);
+          }
+        for (int p = 0; p < VW; ++p) {
+          Value *dst = elemPtr(panel, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(p0, b_.getInt64(p)),
+                                                                b_.getInt64(shape_.nr)),
+                                                   b_.getInt64(v * VW)));
+          b_.CreateAlignedStore(rows[p], dst, llvm::Align(eltBytes_));
+        }
+      }
+    }, "pb");
+    // The last kc % VW rows one element at a time.
+    loop(blocks, kc, 1, [&](Value *p) {
+      loop(b_.getInt64(0), b_.getInt64(shape_.nr), 1, [&](Value *j) {
+        Value *src = elemPtr(B_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(col0, j), csB_),
+                                              b_.CreateAdd(pc, p)));
+        Value *dst = elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.nr)), j));
+        b_.CreateStore(b_.CreateLoad(elt_, src), dst);
+      }, "j");
+    }, "pr");
+  }
+
+  /// Edge panels and other layouts: column by column, each streaming along
+  /// p when B's columns are contiguous; zeros right of the last column.
+  void emitPackBColumns(Value *panel, Value *col0, Value *pc, Value *kc, Value *cols) {
+    Value *zero = llvm::ConstantFP::get(elt_, 0.0);
+    auto src = [&](Value *p, Value *j) {
+      return elemPtr(B_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(pc, p), rsB_),
+                                      b_.CreateMul(b_.CreateAdd(col0, j), csB_)));
+    };
+    auto dst = [&](Value *p, Value *j) {
+      return elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.nr)), j));
+    };
+    loop(b_.getInt64(0), cols, 1, [&](Value *j) {
+      loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+        b_.CreateStore(b_.CreateLoad(elt_, src(p, j)), dst(p, j));
+      }, "p");
+    }, "j");
+    loop(cols, b_.getInt64(shape_.nr), 1, [&](Value *j) {
+      loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(p, j)); }, "pz");
+    }, "jz");
   }
 
   /// micro(kc, a, b, c, ldc, mr, nr, first): the MR x NR tile at c gets

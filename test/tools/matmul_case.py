@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--dtype", default="f64")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dense", action="store_true",
+                    help="as a dense layer: W stored transposed ([cols, inner])")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     w = matrix(rng, a.inner, a.cols)
@@ -38,8 +40,12 @@ def main():
     with open(os.path.join(a.dir, "case.nn"), "w") as f:
         f.write("model MatmulCase\n")
         f.write(f"input x: {a.dtype}[{a.rows}, {a.inner}]\n")
-        f.write(f"const W: {a.dtype}[{a.inner}, {a.cols}] = {json.dumps(w)}\n")
-        f.write("output y = x @ W\n")
+        if a.dense:
+            wt = [list(col) for col in zip(*w)]
+            f.write(f"output y = dense(x, {a.cols}, init: {json.dumps(wt)}, bias_init: 0)\n")
+        else:
+            f.write(f"const W: {a.dtype}[{a.inner}, {a.cols}] = {json.dumps(w)}\n")
+            f.write("output y = x @ W\n")
     with open(os.path.join(a.dir, "input.json"), "w") as f:
         json.dump({"x": xs}, f)
     with open(os.path.join(a.dir, "expect.json"), "w") as f:
