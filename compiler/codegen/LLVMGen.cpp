@@ -107,6 +107,21 @@ public:
     return size_;
   }
 
+  /// Plans without emitting: kernel count and workspace (nnc info).
+  EntryPlan plan() {
+    collectNodes();
+    if (fusion_)
+      planFusion();
+    planWorkspace();
+    EntryPlan result;
+    result.workspace = size_;
+    for (const Node *n : nodes_)
+      if (!isInlineScalar(*n) && !fused_.count(n) && &canonical(*n) == n &&
+          n->op != OpKind::Input && n->op != OpKind::Param && n->op != OpKind::Constant)
+        ++result.kernels;
+    return result;
+  }
+
 private:
   //===--- planning ------------------------------------------------------===//
 
@@ -172,23 +187,80 @@ private:
            n.op != OpKind::Param && n.op != OpKind::Constant;
   }
 
+  /// The memory plan: every buffer lives from the node that writes it to
+  /// its last reader (results and updates to the end, where they are
+  /// copied out) and gets the lowest offset that overlaps no buffer alive
+  /// at the same time, largest first. Unbatched buffers share a fixed
+  /// region; batched ones a region whose offsets and sizes scale with the
+  /// batch, so one plan holds for every batch size.
   void planWorkspace() {
-    // Unbatched buffers at fixed offsets, then batched ones at
-    // fixed_total + perSampleOffset * batch; every slice 8-byte aligned.
-    for (const Node *n : nodes_) {
-      if (!needsWorkspace(*n) || n->type.batched)
-        continue;
-      wsOffset_[n] = {size_.fixed, 0};
-      size_.fixed += alignTo(n->type.elementsPerSample() * dtypeBytes(n->type.dtype), 8);
+    std::map<const Node *, size_t> def, last;
+    const size_t end = nodes_.size();
+    std::function<void(const Node &, size_t)> read = [&](const Node &o, size_t at) {
+      const Node &c = canonical(o);
+      if (fused_.count(&c)) { // evaluated at its reader: reads its operands there
+        for (const Node *x : c.operands)
+          read(*x, at);
+        return;
+      }
+      last[&c] = std::max(last[&c], at);
+    };
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      def[nodes_[i]] = i;
+      if (!fused_.count(nodes_[i]))
+        for (const Node *o : usedOperands(*nodes_[i]))
+          read(*o, i);
     }
-    size_.fixed = alignTo(size_.fixed, 64);
-    for (const Node *n : nodes_) {
-      if (!needsWorkspace(*n) || !n->type.batched)
-        continue;
-      wsOffset_[n] = {size_.fixed, size_.perSample};
-      size_.perSample += alignTo(n->type.elementsPerSample() * dtypeBytes(n->type.dtype), 8);
-    }
+    for (const Node *r : entry_.results)
+      read(*r, end);
+    for (auto &u : entry_.updates)
+      read(*u.second, end);
+
+    auto place = [&](bool batched) {
+      struct Placed { const Node *n; int64_t offset, size; };
+      std::vector<Placed> placed;
+      std::vector<const Node *> order;
+      for (const Node *n : nodes_)
+        if (needsWorkspace(*n) && n->type.batched == batched)
+          order.push_back(n);
+      auto bytes = [](const Node *n) {
+        return alignTo(n->type.elementsPerSample() * dtypeBytes(n->type.dtype), kBufferAlign);
+      };
+      std::stable_sort(order.begin(), order.end(),
+                       [&](const Node *a, const Node *b) { return bytes(a) > bytes(b); });
+      int64_t total = 0;
+      for (const Node *n : order) {
+        size_t from = def[n], to = std::max(last[n], from);
+        std::vector<std::pair<int64_t, int64_t>> busy; // address ranges alive with n
+        for (const Placed &q : placed) {
+          size_t qFrom = def[q.n], qTo = std::max(last[q.n], qFrom);
+          if (from <= qTo && qFrom <= to)
+            busy.push_back({q.offset, q.offset + q.size});
+        }
+        std::sort(busy.begin(), busy.end());
+        int64_t offset = 0, size = bytes(n);
+        for (auto &range : busy) {
+          if (offset + size <= range.first)
+            break;
+          offset = std::max(offset, range.second);
+        }
+        placed.push_back({n, offset, size});
+        total = std::max(total, offset + size);
+      }
+      return std::make_pair(placed, total);
+    };
+    auto fixed = place(false);
+    for (auto &q : fixed.first)
+      wsOffset_[q.n] = {q.offset, 0};
+    size_.fixed = alignTo(fixed.second, 64);
+    auto batched = place(true);
+    for (auto &q : batched.first)
+      wsOffset_[q.n] = {size_.fixed, q.offset};
+    size_.perSample = batched.second;
   }
+
+  /// Buffers start 8-byte aligned (a batched one at offset * batch).
+  static constexpr int64_t kBufferAlign = 8;
 
   //===--- addressing ----------------------------------------------------===//
 
@@ -800,6 +872,13 @@ private:
 };
 
 } // namespace
+
+EntryPlan planEntry(const Program &p, const Entry &e, const CodegenOptions &options) {
+  llvm::LLVMContext context;
+  llvm::Module module("plan", context);
+  StateLayout layout = layoutState(p);
+  return FunctionEmitter(p, e, module, layout, options).plan();
+}
 
 std::unique_ptr<llvm::Module> generateModule(const Program &p, llvm::LLVMContext &context,
                                              const CodegenOptions &options) {

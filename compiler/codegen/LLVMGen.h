@@ -58,6 +58,14 @@ struct WorkspaceSize {
   int64_t fixed = 0, perSample = 0;
 };
 
+/// What an entry compiles to: loop nests ("kernels") after fusion, and
+/// its workspace.
+struct EntryPlan {
+  int kernels = 0;
+  WorkspaceSize workspace;
+};
+EntryPlan planEntry(const Program &p, const Entry &e, const CodegenOptions &options);
+
 /// Adds the constant @PREFIX_desc listing every entry whose function
 /// @PREFIX_entry_NAME exists in `module`.
 void emitDescriptor(const Program &p, llvm::Module &module,

@@ -50,6 +50,22 @@ int infoCommand(Session &s) {
   if (!p.optimizer.schedule.empty())
     std::cout << " schedule " << p.optimizer.schedule;
   std::cout << '\n';
+  // Kernels with and without fusion, and the workspace at the train
+  // block's batch (the memory plan: one arena, sized fixed + per sample).
+  int64_t batch = optionOr(s.opts.batch, p, "batch", 32);
+  for (const Entry &e : p.entries) {
+    if (e.name != "train_step" && e.name != "predict")
+      continue;
+    CodegenOptions fused, unfused;
+    unfused.fusion = false;
+    EntryPlan plan = planEntry(p, e, fused), before = planEntry(p, e, unfused);
+    int64_t bytes = plan.workspace.fixed + plan.workspace.perSample * batch;
+    std::cout << e.name << ": " << plan.kernels << " kernels (" << before.kernels
+              << " without fusion), workspace " << plan.workspace.fixed << " + "
+              << plan.workspace.perSample << " bytes/sample = "
+              << std::fixed << std::setprecision(2) << bytes / 1048576.0 << " MiB at batch " << batch << '\n'
+              << std::defaultfloat;
+  }
   return 0;
 }
 
