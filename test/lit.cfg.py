@@ -29,3 +29,18 @@ config.substitutions.append(("%nnrt_lib", os.path.join(build, "runtime", "libnnr
 config.substitutions.append(("%cc", "cc"))
 config.substitutions.append(("%python", "python3"))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
+
+# Host facts for REQUIRES/UNSUPPORTED: the architecture and CPU flags, so
+# CPU-check tests know whether this machine has the instructions they use.
+import platform
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64")
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"),
+                          ("avx512_fp16", "avx512fp16")):
+        if flag in flags:
+            config.available_features.add(feature)
+except OSError:
+    pass

@@ -207,6 +207,9 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
                            {fn->getArg(0), fn->getArg(1), llvm::ConstantPointerNull::get(ptr)}));
   fn = define("num_params", i64, {});
   b.CreateRet(b.getInt64(p.parameterCount()));
+  fn = define("set_threads", i32, {ptr, i32});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_set_threads", i32, {ptr, i32}),
+                           {fn->getArg(0), fn->getArg(1)}));
 
   // PREFIX_<entry>(m, batch, buffers...) -> nnrt_model_run(m, index, batch, buffers)
   int index = -1; // position in the descriptor, which lists compiled entries only
@@ -234,6 +237,27 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
     b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),
                              {fn->getArg(0), b.getInt32(index), fn->getArg(1), slots}));
   }
+}
+
+void emitCpuCheck(const Program &p, llvm::Module &module, const std::string &prefix,
+                  const std::string &features) {
+  llvm::Function *create = module.getFunction(prefix + "_create");
+  if (!create || features.empty())
+    return;
+  // A new first block: nnrt_cpu_check(name, features) != 0 -> return NULL.
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::BasicBlock *body = &create->getEntryBlock();
+  auto *check = llvm::BasicBlock::Create(ctx, "cpu_check", create, body);
+  auto *fail = llvm::BasicBlock::Create(ctx, "cpu_missing", create, body);
+  llvm::IRBuilder<> b(check);
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto fn = module.getOrInsertFunction(
+      "nnrt_cpu_check", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+  llvm::Value *rc = b.CreateCall(fn, {b.CreateGlobalStringPtr(p.modelName, prefix + ".name"),
+                                      b.CreateGlobalStringPtr(features, prefix + ".cpu")});
+  b.CreateCondBr(b.CreateICmpEQ(rc, b.getInt32(0)), body, fail);
+  b.SetInsertPoint(fail);
+  b.CreateRet(llvm::ConstantPointerNull::get(ptr));
 }
 
 } // namespace nnc

@@ -525,4 +525,35 @@ TEST(Init, SeedDeterminesValues) {
   nnrt_model_destroy(c);
 }
 
-}  // namespace
+
+// --- CPU feature check (cpu.c) ----------------------------------------------
+
+TEST(CpuCheck, MissingFeaturesAreNamed) {
+  char missing[64];
+  EXPECT_EQ(nnrt_cpu_missing("avx2,fma", "sse4.2,avx,avx2,fma,", missing, sizeof missing), 0);
+  EXPECT_STREQ(missing, "");
+  EXPECT_EQ(nnrt_cpu_missing("avx2,avx512f,fma,avx512bw", "avx2,fma", missing,
+                             sizeof missing), 2);
+  EXPECT_STREQ(missing, "avx512f, avx512bw");
+  // Whole words only: "avx" does not satisfy "avx2", nor "avx512f" "avx512".
+  EXPECT_EQ(nnrt_cpu_missing("avx2", "avx,avx512f", missing, sizeof missing), 1);
+  EXPECT_EQ(nnrt_cpu_missing("avx512", "avx512f", missing, sizeof missing), 1);
+  // Nothing required (baseline CPUs, other architectures): always fine.
+  EXPECT_EQ(nnrt_cpu_missing("", "", missing, sizeof missing), 0);
+  EXPECT_EQ(nnrt_cpu_missing(nullptr, nullptr, missing, sizeof missing), 0);
+  // A short buffer truncates the names but not the count.
+  char tiny[8];
+  EXPECT_EQ(nnrt_cpu_missing("avx512f,avx512bw,avx512vl", "", tiny, sizeof tiny), 3);
+  EXPECT_EQ(std::strlen(tiny), 7u);
+}
+
+TEST(CpuCheck, HostHasWhatItReports) {
+  std::string host = nnrt_cpu_features();
+  EXPECT_EQ(nnrt_cpu_check("m", host.c_str()), NNRT_OK);
+  EXPECT_EQ(nnrt_cpu_check("m", ""), NNRT_OK);
+  EXPECT_EQ(nnrt_cpu_check("m", "no-such-feature"), NNRT_EINVAL);
+  EXPECT_NE(std::string(nnrt_last_error()).find("no-such-feature"), std::string::npos);
+  EXPECT_NE(std::string(nnrt_last_error()).find("model 'm'"), std::string::npos);
+}
+
+} // namespace
