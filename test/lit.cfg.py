@@ -22,6 +22,7 @@ llvm_bin = "/usr/lib/llvm-19/bin"
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(build, "bin"), llvm_bin, config.environment.get("PATH", "/usr/bin:/bin")])
 
+config.substitutions.append(("%nnc_build", build))
 config.substitutions.append(("%nnc", os.path.join(build, "bin", "nnc")))
 config.substitutions.append(("%examples", os.path.join(source, "examples")))
 config.substitutions.append(("%nnrt_include", os.path.join(source, "runtime", "include")))
