@@ -45,3 +45,14 @@ try:
             config.available_features.add(feature)
 except OSError:
     pass
+
+# Cross-compilation to aarch64 needs Debian's gcc-aarch64-linux-gnu and
+# qemu-user (.ci/run installs them); say so when they are missing.
+import shutil
+if shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64") \
+        and os.path.isdir("/usr/aarch64-linux-gnu"):
+    config.available_features.add("aarch64-cross")
+else:
+    lit_config.note("aarch64 cross-compilation test skipped (UNSUPPORTED): "
+                    "aarch64-linux-gnu-gcc or qemu-aarch64 not found; "
+                    "apt-get install gcc-aarch64-linux-gnu qemu-user")
