@@ -214,8 +214,6 @@ int compileCommand(Session &s) {
   codegen.entries = {"predict"};
   if (!s.opts.inferenceOnly)
     codegen.entries.push_back("train_step");
-  llvm::LLVMContext context;
-  auto module = generateModule(p, context, codegen);
   TargetOptions target;
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
@@ -240,6 +238,8 @@ int compileCommand(Session &s) {
       return 1;
     }
   }
+  llvm::LLVMContext context;
+  auto module = generateModule(p, context, codegen);
   emitCpuCheck(p, *module, codegen.prefix, requiredCpuFeatures(*machine));
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
