@@ -189,6 +189,10 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
   llvm::Function *fn = define("create", ptr, {i64});
   b.CreateRet(b.CreateCall(runtime("nnrt_model_create", ptr, {ptr, i64, i64}),
                            {desc, fn->getArg(0), b.getInt64(0)}));
+  // PREFIX_open(path) -> nnrt_model_open(&desc, path, 0)
+  fn = define("open", ptr, {ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_open", ptr, {ptr, ptr, i64}),
+                           {desc, fn->getArg(0), b.getInt64(0)}));
   fn = define("destroy", b.getVoidTy(), {ptr});
   b.CreateCall(runtime("nnrt_model_destroy", b.getVoidTy(), {ptr}), {fn->getArg(0)});
   b.CreateRetVoid();
@@ -241,23 +245,32 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
 
 void emitCpuCheck(const Program &p, llvm::Module &module, const std::string &prefix,
                   const std::string &features) {
-  llvm::Function *create = module.getFunction(prefix + "_create");
-  if (!create || features.empty())
+  if (features.empty())
     return;
-  // A new first block: nnrt_cpu_check(name, features) != 0 -> return NULL.
   llvm::LLVMContext &ctx = module.getContext();
-  llvm::BasicBlock *body = &create->getEntryBlock();
-  auto *check = llvm::BasicBlock::Create(ctx, "cpu_check", create, body);
-  auto *fail = llvm::BasicBlock::Create(ctx, "cpu_missing", create, body);
-  llvm::IRBuilder<> b(check);
   auto *ptr = llvm::PointerType::getUnqual(ctx);
-  auto fn = module.getOrInsertFunction(
+  llvm::IRBuilder<> b(ctx);
+  auto check = module.getOrInsertFunction(
       "nnrt_cpu_check", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
-  llvm::Value *rc = b.CreateCall(fn, {b.CreateGlobalStringPtr(p.modelName, prefix + ".name"),
-                                      b.CreateGlobalStringPtr(features, prefix + ".cpu")});
-  b.CreateCondBr(b.CreateICmpEQ(rc, b.getInt32(0)), body, fail);
-  b.SetInsertPoint(fail);
-  b.CreateRet(llvm::ConstantPointerNull::get(ptr));
+  llvm::Constant *name = nullptr, *list = nullptr;
+  for (const char *suffix : {"_create", "_open"}) {
+    llvm::Function *fn = module.getFunction(prefix + suffix);
+    if (!fn)
+      continue;
+    // A new first block: nnrt_cpu_check(name, features) != 0 -> return NULL.
+    llvm::BasicBlock *body = &fn->getEntryBlock();
+    auto *entry = llvm::BasicBlock::Create(ctx, "cpu_check", fn, body);
+    auto *fail = llvm::BasicBlock::Create(ctx, "cpu_missing", fn, body);
+    b.SetInsertPoint(entry);
+    if (!name) {
+      name = b.CreateGlobalStringPtr(p.modelName, prefix + ".name");
+      list = b.CreateGlobalStringPtr(features, prefix + ".cpu");
+    }
+    llvm::Value *rc = b.CreateCall(check, {name, list});
+    b.CreateCondBr(b.CreateICmpEQ(rc, b.getInt32(0)), body, fail);
+    b.SetInsertPoint(fail);
+    b.CreateRet(llvm::ConstantPointerNull::get(ptr));
+  }
 }
 
 } // namespace nnc

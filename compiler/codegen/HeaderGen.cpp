@@ -81,6 +81,11 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
     << "   failure (out of memory, or a CPU without the instructions the object\n"
     << "   was compiled for), with the reason in nnrt_last_error(). */\n"
     << prefix << " *" << prefix << "_create(uint64_t seed);\n"
+    << "/* Creates an instance with the parameters (and optimizer state) of a\n"
+    << "   checkpoint (docs/checkpoint.md), e.g. from nnc train -o: no random\n"
+    << "   initialisation, so it starts faster than create + load. NULL on\n"
+    << "   failure, with the reason in nnrt_last_error(). */\n"
+    << prefix << " *" << prefix << "_open(const char *checkpoint);\n"
     << "void " << prefix << "_destroy(" << prefix << " *m);\n\n";
 
   auto params = [&](bool withTargets) {

@@ -148,6 +148,12 @@ const char *nnrt_cpu_features(void);
  *  failure, reason in nnrt_last_error(). */
 nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
                               int64_t max_batch);
+/** Like nnrt_model_create, with the state read from a checkpoint instead of
+ *  initialised (nnrt_model_load's checks; the seed is not drawn from): the
+ *  quick start for a trained model. NULL on failure, reason in
+ *  nnrt_last_error(). */
+nnrt_model *nnrt_model_open(const nnrt_model_desc *desc, const char *path,
+                            int64_t max_batch);
 void nnrt_model_destroy(nnrt_model *m);
 const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m);
 

@@ -233,8 +233,11 @@ static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
 
 /*--- public API --------------------------------------------------------------*/
 
-nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
-                              int64_t max_batch) {
+/* Allocation, plus the initialisers when `init` (open skips them: the
+ * checkpoint replaces every tensor, and drawing millions of normals is most of
+ * a large model's start-up time). */
+static nnrt_model *create(const nnrt_model_desc *desc, uint64_t seed,
+                          int64_t max_batch, int init) {
   if (!validate_desc(desc))
     return NULL;
   const char *mname = str_or(desc->name, "?");
@@ -295,8 +298,28 @@ nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
     nnrt_model_destroy(m);
     return NULL;
   }
-  for (int32_t i = 0; i < desc->num_tensors; ++i)
+  for (int32_t i = 0; init && i < desc->num_tensors; ++i)
     init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
+  return m;
+}
+
+nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
+                              int64_t max_batch) {
+  return create(desc, seed, max_batch, 1);
+}
+
+nnrt_model *nnrt_model_open(const nnrt_model_desc *desc, const char *path,
+                            int64_t max_batch) {
+  if (!path) {
+    nnrt_set_error("checkpoint path is NULL");
+    return NULL;
+  }
+  nnrt_model *m = create(desc, 0, max_batch, 0);
+  if (m && nnrt_model_load(m, path, NULL) != NNRT_OK) {
+    /* load put its message in this thread's last error already. */
+    nnrt_model_destroy(m);
+    return NULL;
+  }
   return m;
 }
 

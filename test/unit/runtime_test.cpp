@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -423,6 +424,39 @@ TEST(Param, LookupByName) {
   ASSERT_EQ(nnrt_model_run(m, 0, 1, args), NNRT_OK);
   EXPECT_EQ(y[0], 100);
   nnrt_model_destroy(m);
+}
+
+// --- nnrt_model_open: create from a checkpoint ---------------------------------
+
+TEST(Open, StateComesFromTheCheckpoint) {
+  nnrt_model_desc d = LinearDesc();
+  nnrt_model *a = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(a, nullptr);
+  auto *b = static_cast<double *>(nnrt_model_param(a, "b", nullptr, nullptr));
+  b[0] = 7;
+  b[1] = -3;
+  std::string path = ::testing::TempDir() + "nnrt_open_test.ckpt";
+  ASSERT_EQ(nnrt_model_save(a, path.c_str(), nullptr), NNRT_OK) << nnrt_model_error(a);
+  nnrt_model *o = nnrt_model_open(&d, path.c_str(), 0);
+  ASSERT_NE(o, nullptr) << nnrt_last_error();
+  auto *ob = static_cast<double *>(nnrt_model_param(o, "b", nullptr, nullptr));
+  EXPECT_EQ(ob[0], 7);
+  EXPECT_EQ(ob[1], -3);
+  EXPECT_EQ(std::memcmp(nnrt_model_param(o, "w", nullptr, nullptr),
+                        nnrt_model_param(a, "w", nullptr, nullptr), 6 * sizeof(double)),
+            0);
+  nnrt_model_destroy(o);
+  nnrt_model_destroy(a);
+  std::remove(path.c_str());
+}
+
+TEST(Open, FailuresReturnNullWithAReason) {
+  nnrt_model_desc d = LinearDesc();
+  EXPECT_EQ(nnrt_model_open(&d, "/nonexistent/x.ckpt", 0), nullptr);
+  EXPECT_NE(std::string(nnrt_last_error()).find("/nonexistent/x.ckpt"), std::string::npos);
+  EXPECT_EQ(nnrt_model_open(&d, nullptr, 0), nullptr);
+  EXPECT_NE(std::string(nnrt_last_error()).find("NULL"), std::string::npos);
+  EXPECT_EQ(nnrt_model_open(nullptr, "x", 0), nullptr);
 }
 
 // --- initialisation ------------------------------------------------------------

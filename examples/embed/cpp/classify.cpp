@@ -111,14 +111,11 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "usage: %s CHECKPOINT IMAGE.pgm|IMAGES.idx...\n", argv[0]);
     return 2;
   }
-  std::unique_ptr<mnist_cnn, void (*)(mnist_cnn *)> model(mnist_cnn_create(0),
+  // open = create + load without the random initialisation it would replace.
+  std::unique_ptr<mnist_cnn, void (*)(mnist_cnn *)> model(mnist_cnn_open(argv[1]),
                                                           mnist_cnn_destroy);
   if (!model) {
     std::fprintf(stderr, "classify: error: %s\n", nnrt_last_error());
-    return 1;
-  }
-  if (mnist_cnn_load(model.get(), argv[1]) != 0) {
-    std::fprintf(stderr, "classify: error: %s\n", mnist_cnn_error(model.get()));
     return 1;
   }
   std::vector<Image> images;
