@@ -1,7 +1,7 @@
 //===- JIT.cpp ------------------------------------------------------------===//
 //
 // The generated code calls libm (exp, tanh, ...), libc (memset) and the
-// runtime's dropout-mask generator; all resolve from the nnc process itself.
+// runtime's dropout-mask generator and thread pool; all resolve from the nnc process itself.
 //===----------------------------------------------------------------------===//
 #include "codegen/JIT.h"
 
@@ -41,6 +41,12 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   llvm::orc::SymbolMap runtime;
   runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_parallel_for")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_parallel_for), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_profile_enter")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_enter), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_profile_exit")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_exit), llvm::JITSymbolFlags::Exported};
   if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return fail(std::move(e));
   if (auto e = (*jit)->addIRModule(

@@ -10,6 +10,9 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/LLVMGen.h"
 
+#include "codegen/Fusion.h"
+#include "codegen/Gemm.h"
+
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/LLVMContext.h"
@@ -66,12 +69,16 @@ using llvm::Value;
 class FunctionEmitter {
 public:
   FunctionEmitter(const Program &p, const Entry &entry, llvm::Module &module,
-                  const StateLayout &layout, const std::string &prefix)
+                  const StateLayout &layout, const CodegenOptions &options)
       : p_(p), entry_(entry), module_(module), ctx_(module.getContext()),
-        b_(ctx_), layout_(layout), prefix_(prefix) {}
+        b_(ctx_), layout_(layout), prefix_(options.prefix),
+        vectorBits_(options.gemmVectorBits), profile_(options.profile),
+        fusion_(options.fusion) {}
 
   WorkspaceSize emit() {
     collectNodes();
+    if (fusion_)
+      planFusion();
     planWorkspace();
     auto *ptrTy = llvm::PointerType::getUnqual(ctx_);
     auto *fnTy = llvm::FunctionType::get(
@@ -150,8 +157,18 @@ private:
     return n.op == OpKind::BroadcastTo && isInlineScalar(*n.operands[0]);
   }
 
+  void planFusion() {
+    std::set<const Node *> outputs(entry_.results.begin(), entry_.results.end());
+    for (auto &u : entry_.updates)
+      outputs.insert(u.second);
+    fused_ = planElementwiseFusion(
+        {nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
+         [this](const Node &n) -> const Node & { return canonical(n); }});
+  }
+
   bool needsWorkspace(const Node &n) const {
-    return &canonical(n) == &n && !isInlineScalar(n) && n.op != OpKind::Input &&
+    return &canonical(n) == &n && !isInlineScalar(n) && !fused_.count(&n) &&
+           n.op != OpKind::Input &&
            n.op != OpKind::Param && n.op != OpKind::Constant;
   }
 
@@ -245,6 +262,12 @@ private:
   Value *load(const Node &n, Value *index) {
     if (isInlineScalar(n))
       return scalarValue(n);
+    if (fused_.count(&n)) { // computed here, in the consumer's loop
+      std::vector<Value *> xs;
+      for (const Node *o : n.operands)
+        xs.push_back(load(*o, index));
+      return elementwise(n.op, xs, n.type.dtype);
+    }
     llvm::Type *t = elemType(n.type.dtype);
     Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&canonical(n)), index);
     return b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
@@ -309,13 +332,29 @@ private:
   //===--- ops -----------------------------------------------------------===//
 
   void emitNode(const Node &n) {
-    if (isInlineScalar(n))
+    if (isInlineScalar(n) || fused_.count(&n))
       return;
     Value *out = bufferFor(n);
     buffers_[&n] = out;
     if (&canonical(n) != &n)
       return; // an alias: no code
     out->setName("v" + std::to_string(n.id));
+    if (n.op == OpKind::Input || n.op == OpKind::Param || n.op == OpKind::Constant)
+      return;
+    if (profile_)
+      profileCall("nnrt_profile_enter", n);
+    emitCode(n, out);
+    if (profile_)
+      profileCall("nnrt_profile_exit", n);
+  }
+
+  void profileCall(const char *name, const Node &n) {
+    llvm::FunctionCallee f = module_.getOrInsertFunction(
+        name, llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt32Ty()}, false));
+    b_.CreateCall(f, {b_.getInt32(n.id)});
+  }
+
+  void emitCode(const Node &n, Value *out) {
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
       loop(elementCount(n), [&](Value *i) {
         std::vector<Value *> xs;
@@ -622,6 +661,64 @@ private:
     MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
     Value *M = product(va.rows), *K = product(va.cols), *N = product(vb.cols);
     Value *aCols = dimValue(fullDims(a.type).back()), *bCols = dimValue(fullDims(b.type).back());
+    if (isInlineScalar(a) || isInlineScalar(b) || vectorBits_ == 0)
+      return emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+    // Small products (the lecture's 2-2-2 net, batch-1 layers) stay plain
+    // loops: packing would cost more than it saves. The batch is only known
+    // at run time, so both versions exist when the size depends on it.
+    Value *work = b_.CreateMul(b_.CreateMul(M, N), K);
+    Value *big = b_.CreateICmpSGE(work, b_.getInt64(kGemmMinWork));
+    if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(big)) {
+      if (c->isOne())
+        return emitMatMulGemm(n, out, M, N, K, aCols, bCols);
+      return emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+    }
+    auto *gemmBB = llvm::BasicBlock::Create(ctx_, "gemm", fn_);
+    auto *loopsBB = llvm::BasicBlock::Create(ctx_, "matmul.loops", fn_);
+    auto *join = llvm::BasicBlock::Create(ctx_, "matmul.done", fn_);
+    b_.CreateCondBr(big, gemmBB, loopsBB);
+    b_.SetInsertPoint(gemmBB);
+    emitMatMulGemm(n, out, M, N, K, aCols, bCols);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(loopsBB);
+    emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+
+  /// Calls the packed kernel (Gemm.cpp) through the runtime's thread pool,
+  /// split into MR-row or NR-column chunks, whichever gives more.
+  void emitMatMulGemm(const Node &n, Value *out, Value *M, Value *N, Value *K,
+                      Value *aCols, Value *bCols) {
+    const Node &a = *n.operands[0], &b = *n.operands[1];
+    GemmShape shape = gemmShape(n.type.dtype, vectorBits_);
+    auto *argsTy = gemmArgsType(ctx_);
+    Value *args;
+    {
+      llvm::IRBuilder<>::InsertPointGuard guard(b_);
+      b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+      args = b_.CreateAlloca(argsTy, nullptr, "gemm.args");
+    }
+    Value *one = b_.getInt64(1);
+    Value *fields[] = {buffers_.at(&canonical(a)), buffers_.at(&canonical(b)), out, M, N, K,
+                       n.transA ? one : aCols, n.transA ? aCols : one,
+                       n.transB ? one : bCols, n.transB ? bCols : one, nullptr};
+    Value *chunksM = b_.CreateUDiv(b_.CreateAdd(M, b_.getInt64(shape.mr - 1)), b_.getInt64(shape.mr));
+    Value *chunksN = b_.CreateUDiv(b_.CreateAdd(N, b_.getInt64(shape.nr - 1)), b_.getInt64(shape.nr));
+    Value *splitN = b_.CreateICmpUGT(chunksN, chunksM);
+    fields[GA_SPLIT] = b_.CreateZExt(splitN, b_.getInt64Ty());
+    for (unsigned i = 0; i <= GA_SPLIT; ++i)
+      b_.CreateStore(fields[i], b_.CreateStructGEP(argsTy, args, i));
+    llvm::FunctionCallee parallelFor = module_.getOrInsertFunction(
+        "nnrt_parallel_for",
+        llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt64Ty(), b_.getPtrTy(), b_.getPtrTy()}, false));
+    b_.CreateCall(parallelFor, {b_.CreateSelect(splitN, chunksN, chunksM),
+                                getGemmTask(module_, n.type.dtype, vectorBits_), args});
+  }
+
+  void emitMatMulLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
+                       Value *aCols, Value *bCols) {
+    const Node &a = *n.operands[0], &b = *n.operands[1];
     llvm::Type *t = elemType(n.type.dtype);
     llvm::IRBuilder<>::FastMathFlagGuard fmfGuard(b_);
     llvm::FastMathFlags fmf;
@@ -688,6 +785,11 @@ private:
   IRBuilder<> b_;
   const StateLayout &layout_;
   std::string prefix_;
+  int vectorBits_;
+  bool profile_, fusion_;
+  std::set<const Node *> fused_;
+  /// Multiply-adds below which a matmul stays a loop nest.
+  static constexpr int64_t kGemmMinWork = 1 << 15;
   llvm::Function *fn_ = nullptr;
   Value *state_ = nullptr, *workspace_ = nullptr, *batch_ = nullptr, *args_ = nullptr;
   std::vector<const Node *> nodes_;
@@ -708,7 +810,7 @@ std::unique_ptr<llvm::Module> generateModule(const Program &p, llvm::LLVMContext
     bool wanted = options.entries.empty() ||
                   std::find(options.entries.begin(), options.entries.end(), e.name) !=
                       options.entries.end();
-    workspace.push_back(wanted ? FunctionEmitter(p, e, *module, layout, options.prefix).emit()
+    workspace.push_back(wanted ? FunctionEmitter(p, e, *module, layout, options).emit()
                                : WorkspaceSize{});
   }
   emitDescriptor(p, *module, options, workspace);

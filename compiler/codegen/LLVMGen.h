@@ -28,6 +28,14 @@ struct CodegenOptions {
   /// Entry points to compile; empty = all. The JIT compiles only what the
   /// command calls, which halves compile time for `nnc train`.
   std::vector<std::string> entries;
+  /// Vector register width of the target (gemmVectorBits(machine)); 0 keeps
+  /// every matmul a plain loop nest.
+  int gemmVectorBits = 0;
+  /// Time every node through nnrt_profile_enter/exit (NNC_PROFILE=1).
+  bool profile = false;
+  /// Compute single-use elementwise nodes inside their consumer's loop
+  /// (Fusion.h); off only to compare against (NNC_FUSION=0).
+  bool fusion = true;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

@@ -113,6 +113,17 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   mpm.run(module, mam);
 }
 
+int gemmVectorBits(const llvm::TargetMachine &machine) {
+  const llvm::MCSubtargetInfo *info = machine.getMCSubtargetInfo();
+  if (machine.getTargetTriple().isX86()) {
+    if (info->checkFeatures("+avx512f"))
+      return 512;
+    if (info->checkFeatures("+avx"))
+      return 256;
+  }
+  return 128; // SSE2, NEON and other 128-bit vector units
+}
+
 static bool emitTo(llvm::Module &module, llvm::TargetMachine &machine,
                    llvm::raw_pwrite_stream &out, bool assembly, std::string &error) {
   llvm::legacy::PassManager pm;

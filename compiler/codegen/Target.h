@@ -35,6 +35,10 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &op
 /// so the vectorisers see the real CPU, then runs LLVM's O3 pipeline.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);
 
+/// Width in bits of the vector registers the matrix kernel uses on this
+/// machine's CPU: 512 with AVX-512, 256 with AVX/AVX2, otherwise 128.
+int gemmVectorBits(const llvm::TargetMachine &machine);
+
 /// Writes an object file (or assembly text) atomically.
 bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
                     const std::string &path, bool assembly, std::string &error);

@@ -1,6 +1,8 @@
 //===- Commands.cpp - check, info, eval, predict, compile, gradcheck ------===//
+#include "driver/CheckNumerics.h"
 #include "driver/Dataset.h"
 #include "driver/ModelInstance.h"
+#include "driver/Npy.h"
 #include "driver/Session.h"
 
 #include "codegen/HeaderGen.h"
@@ -83,7 +85,7 @@ int evalCommand(Session &s) {
     return 1;
   auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1),
                                  std::min<int64_t>(d.samples, 1024));
-  if (!m || !loadParams(s, *m))
+  if (!m || !m->setThreads(s.opts.threads.value_or(0)) || !loadParams(s, *m))
     return 1;
   // A class target and an output with one score per class give a
   // confusion matrix (rows: true class, columns: the output's argmax).
@@ -126,29 +128,21 @@ int evalCommand(Session &s) {
   return 0;
 }
 
-int predictCommand(Session &s) {
+/// predict's --input as JSON: {"<input>": [batch...], ...}.
+bool jsonInput(Session &s, const std::string &text, Dataset &d) {
   const Program &p = *s.program;
-  if (s.opts.input.empty()) {
-    std::cerr << "nnc: error: predict needs --input FILE.json ({\"<input>\": [...]})\n";
-    return 2;
-  }
-  std::string text, error;
-  if (!readFile(s.opts.input, text, error)) {
-    std::cerr << "nnc: error: " << error << '\n';
-    return 1;
-  }
+  std::string error;
   Json root;
   if (!parseJson(text, root, error)) {
     std::cerr << s.opts.input << ':' << error << '\n';
-    return 1;
+    return false;
   }
   auto fail = [&](const Json &at, const std::string &message) {
     std::cerr << s.opts.input << ':' << at.line << ':' << at.col << ": error: " << message << '\n';
-    return 1;
+    return false;
   };
   if (root.kind != Json::Kind::Object)
     return fail(root, "expected an object mapping input names to batches");
-  Dataset d;
   d.origin = s.opts.input;
   for (const Interface &in : p.inputs) {
     if (in.isTarget)
@@ -172,8 +166,99 @@ int predictCommand(Session &s) {
     d.samples = dims[0];
     d.columns[in.name] = data;
   }
+  return true;
+}
+
+/// predict's --input as files: `F.npy` for a model with one input, else
+/// `NAME=F.npy,NAME2=G.npy` (IDX and CSV work too, as for --data).
+bool fileInput(Session &s, Dataset &d) {
+  const Program &p = *s.program;
+  std::vector<std::string> specs;
+  std::vector<const Interface *> inputs;
+  for (const Interface &in : p.inputs)
+    if (!in.isTarget)
+      inputs.push_back(&in);
+  if (s.opts.input.find('=') == std::string::npos) {
+    if (inputs.size() != 1) {
+      std::cerr << "nnc: error: model '" << p.modelName << "' has " << inputs.size()
+                << " inputs; name each: --input NAME=FILE.npy,NAME2=FILE2.npy\n";
+      return false;
+    }
+    specs.push_back(inputs[0]->name + "=" + s.opts.input);
+  } else {
+    std::string rest = s.opts.input;
+    for (size_t comma; (comma = rest.find(',')) != std::string::npos; rest = rest.substr(comma + 1))
+      specs.push_back(rest.substr(0, comma));
+    specs.push_back(rest);
+  }
+  if (!loadDataset(p, specs, d, s.opts.scale))
+    return false;
+  std::vector<std::string> missing = missingColumns(p, d, false);
+  if (!missing.empty()) {
+    std::cerr << "nnc: error: " << d.origin << " has no data for input '" << missing[0] << "'\n";
+    return false;
+  }
+  return true;
+}
+
+/// Writes predict's results to -o: one .npy (or NAME.npy beside it per
+/// result when there are several), or the JSON text for any other name.
+bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vector<double>> &r,
+                      int64_t samples, const std::string &json) {
+  const std::string &out = s.opts.output;
+  std::string error;
+  bool npy = out.size() > 4 && out.compare(out.size() - 4, 4, ".npy") == 0;
+  if (!npy) {
+    if (!writeFileAtomic(out, json, error)) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return false;
+    }
+    if (!s.opts.quiet)
+      std::cout << "wrote " << out << '\n';
+    return true;
+  }
+  for (size_t o = 0; o < entry.results.size(); ++o) {
+    const TensorType &t = entry.results[o]->type;
+    std::vector<int64_t> dims = t.dims;
+    dims.insert(dims.begin(), t.batched ? samples : 1);
+    std::string path = entry.results.size() == 1
+                           ? out
+                           : out.substr(0, out.size() - 4) + "." + entry.resultNames[o] + ".npy";
+    int dtype = t.dtype == DType::F32 ? NNRT_F32 : t.dtype == DType::F64 ? NNRT_F64 : NNRT_I32;
+    if (!writeFileAtomic(path, npyBytes(dtype, dims, r[o]), error)) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return false;
+    }
+    if (!s.opts.quiet)
+      std::cout << "wrote " << entry.resultNames[o] << " " << TensorType{t.dtype, dims, false}.shapeStr()
+                << " to " << path << '\n';
+  }
+  return true;
+}
+
+int predictCommand(Session &s) {
+  const Program &p = *s.program;
+  if (s.opts.input.empty()) {
+    std::cerr << "nnc: error: predict needs --input FILE.json ({\"<input>\": [...]}) or "
+                 "--input FILE.npy\n";
+    return 2;
+  }
+  // JSON starts with '{'; anything else is read as data files.
+  std::string text, error;
+  size_t eq = s.opts.input.find('=');
+  if (!readFile(eq == std::string::npos ? s.opts.input
+                                        : s.opts.input.substr(eq + 1, s.opts.input.find(',') - eq - 1),
+                text, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return 1;
+  }
+  size_t first = text.find_first_not_of(" \t\r\n");
+  bool json = eq == std::string::npos && first != std::string::npos && text[first] == '{';
+  Dataset d;
+  if (!(json ? jsonInput(s, text, d) : fileInput(s, d)))
+    return 1;
   auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), d.samples);
-  if (!m || !loadParams(s, *m))
+  if (!m || !m->setThreads(s.opts.threads.value_or(0)) || !loadParams(s, *m))
     return 1;
   std::vector<int64_t> idx;
   for (int64_t i = 0; i < d.samples; ++i)
@@ -182,15 +267,18 @@ int predictCommand(Session &s) {
   if (!m->run("predict", d, idx, r))
     return 1;
   const Entry *entry = p.entry("predict");
-  std::cout << "{";
+  std::string out = "{";
   for (size_t o = 0; o < entry->results.size(); ++o) {
     const TensorType &t = entry->results[o]->type;
     std::vector<int64_t> dims = t.dims;
     dims.insert(dims.begin(), t.batched ? d.samples : 1);
-    std::cout << (o ? ", " : "") << '"' << entry->resultNames[o]
-              << "\": " << formatTensor(r[o], dims, t.dtype == DType::F32);
+    out += (o ? ", \"" : "\"") + entry->resultNames[o] +
+           "\": " + formatTensor(r[o], dims, t.dtype == DType::F32);
   }
-  std::cout << "}\n";
+  out += "}\n";
+  if (!s.opts.output.empty())
+    return writePredictions(s, *entry, r, d.samples, out) ? 0 : 1;
+  std::cout << out;
   return 0;
 }
 
@@ -238,6 +326,9 @@ int compileCommand(Session &s) {
       return 1;
     }
   }
+  codegen.gemmVectorBits = gemmVectorBits(*machine);
+  const char *fusion = std::getenv("NNC_FUSION");
+  codegen.fusion = !(fusion && std::string(fusion) == "0");
   llvm::LLVMContext context;
   auto module = generateModule(p, context, codegen);
   emitCpuCheck(p, *module, codegen.prefix, requiredCpuFeatures(*machine));
@@ -393,6 +484,8 @@ int gradcheckCommand(Session &s) {
 
 int runCommand(Session &s) {
   const std::string &cmd = s.opts.command;
+  if (cmd == "export-params")
+    return exportParamsCommand(s.opts);
   bool wantsCode = cmd == "train" || cmd == "eval" || cmd == "predict" || cmd == "gradcheck";
   Stage stage = runFrontEnd(s, cmd == "gradcheck");
   if (stage != Stage::Continue)
@@ -421,6 +514,10 @@ int runCommand(Session &s) {
       entries = {"predict"};
     else
       entries = {"grad", "train_loss"};
+    if (cmd == "train" && s.opts.checkNumerics) {
+      addNumericsEntry(*s.program);
+      entries.push_back("numerics");
+    }
     stage = jitCompile(s, entries);
     if (stage != Stage::Continue)
       return stage == Stage::Done ? 0 : 1;

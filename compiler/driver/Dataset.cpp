@@ -150,8 +150,6 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
     out.dims.push_back(d);
     count *= uint64_t(d);
   }
-  if (out.dims.empty())
-    return fileError(path, ".npy holds a scalar; expected samples first");
   if (bytes.size() != start + count * size)
     return fileError(path, ".npy data has " + std::to_string(bytes.size() - start) +
                            " bytes; its shape needs " + std::to_string(count * size));
@@ -260,6 +258,18 @@ bool addColumn(Dataset &out, const std::string &name, std::vector<double> values
 
 static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out);
 
+bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vector<double> &data) {
+  Array array;
+  bool binary = false;
+  if (!readBinary(path, array, binary))
+    return false;
+  if (!binary)
+    return fileError(path, "not a NumPy .npy or IDX file");
+  dims = std::move(array.dims);
+  data = std::move(array.data);
+  return true;
+}
+
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
                  const std::vector<std::string> &scales) {
   return loadFiles(p, specs, out) && checkLabels(p, out) && applyScales(p, scales, out);
@@ -285,6 +295,8 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
       if (!readBinary(path, array, binary))
         return false;
       if (binary) {
+        if (array.dims.empty())
+          return fileError(path, ".npy holds a scalar; expected samples first");
         int64_t got = 1;
         for (size_t k = 1; k < array.dims.size(); ++k)
           got *= array.dims[k];

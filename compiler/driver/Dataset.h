@@ -24,6 +24,11 @@ struct Dataset {
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
                  const std::vector<std::string> &scales = {});
 
+/// Reads one array from an IDX or NumPy .npy file (told apart by the magic
+/// bytes): dims (first one the samples) and the elements as doubles. False
+/// (printed as `path: error: ...`) when the file is neither or is damaged.
+bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vector<double> &data);
+
 /// The model's inline `data NAME { }` block; false when there is none.
 bool inlineDataset(const Program &p, const std::string &name, Dataset &out);
 

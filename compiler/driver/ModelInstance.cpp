@@ -5,6 +5,9 @@
 #include "support/Json.h"
 
 #include <algorithm>
+#include <chrono>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -37,6 +40,8 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
               << "' function (does it declare a loss?)\n";
     return false;
   }
+  auto clock = std::chrono::steady_clock::now;
+  auto gatherStart = clock();
   const nnrt_entry_desc &e = nnrt_model_describe(m_)->entries[entry];
   int64_t batch = static_cast<int64_t>(indices.size());
   scratch_.resize(e.num_args);
@@ -53,23 +58,33 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
       std::cerr << "nnc: error: no data for '" << desc.name << "' in " << data.origin << '\n';
       return false;
     }
+    // One tight loop per element type (the conversion vectorizes).
     int64_t perSample = count / batch;
     for (int64_t s = 0; s < batch; ++s) {
       const double *src = column->second.data() + indices[s] * perSample;
-      for (int64_t k = 0; k < perSample; ++k) {
-        if (desc.dtype == NNRT_F32)
-          reinterpret_cast<float *>(args[a])[s * perSample + k] = static_cast<float>(src[k]);
-        else if (desc.dtype == NNRT_F64)
-          reinterpret_cast<double *>(args[a])[s * perSample + k] = src[k];
-        else
-          reinterpret_cast<int32_t *>(args[a])[s * perSample + k] = static_cast<int32_t>(src[k]);
+      if (desc.dtype == NNRT_F32) {
+        float *dst = reinterpret_cast<float *>(args[a]) + s * perSample;
+        for (int64_t k = 0; k < perSample; ++k)
+          dst[k] = static_cast<float>(src[k]);
+      } else if (desc.dtype == NNRT_F64) {
+        std::memcpy(reinterpret_cast<double *>(args[a]) + s * perSample, src,
+                    sizeof(double) * perSample);
+      } else {
+        int32_t *dst = reinterpret_cast<int32_t *>(args[a]) + s * perSample;
+        for (int64_t k = 0; k < perSample; ++k)
+          dst[k] = static_cast<int32_t>(src[k]);
       }
     }
   }
+  auto computeStart = clock();
   if (nnrt_model_run(m_, entry, batch, args.data()) != NNRT_OK) {
     std::cerr << "nnc: error: " << nnrt_model_error(m_) << '\n';
     return false;
   }
+  RunTiming &t = timings[entryName];
+  t.gatherSeconds += std::chrono::duration<double>(computeStart - gatherStart).count();
+  t.computeSeconds += std::chrono::duration<double>(clock() - computeStart).count();
+  ++t.calls;
   results.clear();
   for (int32_t a = 0; a < e.num_args; ++a) {
     const nnrt_arg_desc &desc = e.args[a];
@@ -180,7 +195,21 @@ std::string ModelInstance::paramsJson() const {
   return os.str();
 }
 
+bool ModelInstance::setThreads(int64_t threads) {
+  if (nnrt_model_set_threads(m_, static_cast<int>(std::min<int64_t>(threads, 1 << 20))) != NNRT_OK) {
+    std::cerr << "nnc: error: --threads: " << nnrt_model_error(m_) << '\n';
+    return false;
+  }
+  return true;
+}
+
 bool ModelInstance::loadParams(const std::string &path, nnrt_train_state *train) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (train)
+      *train = nnrt_train_state{0, 0, 0, 0};
+    return loadParamsNpyDir(path);
+  }
   if (!nnrt_is_checkpoint(path.c_str())) {
     if (train)
       *train = nnrt_train_state{0, 0, 0, 0};
@@ -237,6 +266,65 @@ bool ModelInstance::loadParamsJson(const std::string &path) {
                                      " but the model declares " + t.shapeStr());
     setStateValues(index, data);
   }
+  return true;
+}
+
+/// One NAME.npy per parameter, as `numpy.save(f"{dir}/{name}.npy", w)`
+/// writes them; parameters without a file keep their initial values. Every
+/// file is checked before any parameter changes.
+bool ModelInstance::loadParamsNpyDir(const std::string &dir) {
+  // A file that names no parameter is a typo, not something to skip.
+  DIR *listing = opendir(dir.c_str());
+  if (!listing) {
+    std::cerr << "nnc: error: cannot read directory '" << dir << "'\n";
+    return false;
+  }
+  std::vector<std::string> names;
+  while (dirent *entry = readdir(listing)) {
+    std::string file = entry->d_name;
+    if (file.size() > 4 && file.compare(file.size() - 4, 4, ".npy") == 0)
+      names.push_back(file.substr(0, file.size() - 4));
+  }
+  closedir(listing);
+  std::sort(names.begin(), names.end());
+  for (const std::string &name : names) {
+    bool known = false;
+    for (const StateTensor &st : p_.state)
+      known |= st.name == name && st.kind != StateTensor::Kind::OptState;
+    if (!known) {
+      std::cerr << dir << "/" << name << ".npy: error: model '" << p_.modelName
+                << "' has no parameter '" << name << "'\n";
+      return false;
+    }
+  }
+  std::vector<std::pair<int, std::vector<double>>> found;
+  for (size_t i = 0; i < p_.state.size(); ++i) {
+    const StateTensor &st = p_.state[i];
+    if (st.kind == StateTensor::Kind::OptState)
+      continue;
+    std::string path = dir + "/" + st.name + ".npy";
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0)
+      continue;
+    std::vector<int64_t> dims;
+    std::vector<double> data;
+    if (!readArrayFile(path, dims, data))
+      return false;
+    if (dims != st.type.dims) {
+      std::cerr << path << ": error: '" << st.name << "' has shape "
+                << TensorType{st.type.dtype, dims, false}.shapeStr() << " but the model declares "
+                << st.type.shapeStr() << '\n';
+      return false;
+    }
+    found.push_back({static_cast<int>(i), std::move(data)});
+  }
+  if (found.empty()) {
+    std::cerr << dir << ": error: no NAME.npy file for any parameter of model '" << p_.modelName
+              << "'\n";
+    return false;
+  }
+  for (auto &f : found)
+    setStateValues(f.first, f.second);
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "ir/Program.h"
 #include "nnrt.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,13 @@ struct Evaluation {
   std::vector<std::vector<double>> outputs; // per output, all samples
   /// `loss 0.12, accuracy 0.97`
   std::string describe(const Program &p) const;
+};
+
+/// Where the time of an entry's calls went: moving samples into the typed
+/// batch buffers (gather + convert) against the compiled code itself.
+struct RunTiming {
+  double gatherSeconds = 0, computeSeconds = 0;
+  int64_t calls = 0;
 };
 
 class ModelInstance {
@@ -48,14 +56,25 @@ public:
   std::string paramsJson() const;
   /// Sets parameters from a JSON file; false (error printed) on bad input.
   bool loadParamsJson(const std::string &path);
-  /// Loads a checkpoint or a JSON file (told apart by the magic bytes).
+  /// Sets parameters from a directory of NAME.npy files (any subset).
+  bool loadParamsNpyDir(const std::string &dir);
+  /// Loads a checkpoint, a JSON file (told apart by the magic bytes) or a
+  /// directory of .npy files.
   bool loadParams(const std::string &path, nnrt_train_state *train = nullptr);
   /// Writes a checkpoint atomically; false (error printed) on failure.
   bool saveCheckpoint(const std::string &path, const nnrt_train_state &train);
 
+  /// Kernel threads (0 = one per CPU); false (error printed) if refused.
+  bool setThreads(int64_t threads);
+  int threads() const { return nnrt_model_threads(m_); }
+
   std::vector<double> stateValues(int index) const;
   void setStateValues(int index, const std::vector<double> &values);
   const Program &program() const { return p_; }
+  nnrt_model *raw() { return m_; }
+
+  /// Accumulated per entry name by run().
+  std::map<std::string, RunTiming> timings;
 
 private:
   const Program &p_;

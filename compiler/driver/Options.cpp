@@ -19,9 +19,11 @@ const char *kUsage =
     "  info       inputs, outputs, parameters and their count\n"
     "  train      JIT-compile and train the model\n"
     "  eval       loss (and outputs) of trained parameters on a data set\n"
-    "  predict    outputs for inputs given as JSON\n"
+    "  predict    outputs for inputs given as JSON or .npy\n"
     "  compile    write an object file and a C header (AOT)\n"
     "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
+    "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
+    "             dtype, shape, values); no model file needed\n"
     "\n"
     "options:\n"
     "  --emit=ast|ir|ir-grad|llvm|asm|dot   print that stage and stop\n"
@@ -36,15 +38,21 @@ const char *kUsage =
     "  --seed N         seed for initialisation and shuffling (default 1)\n"
     "  --print-every N  progress line every N steps\n"
     "  --eval-every N   evaluate on the test data every N steps\n"
+    "  --val-split F    hold out the last fraction F of the (once shuffled) training\n"
+    "                   data; evaluated at --eval-every and at the end\n"
+    "  --threads N      kernel threads for train/eval/predict (0 = one per CPU)\n"
+    "  --check-numerics on a NaN/Inf loss, name the first op that produced one\n"
     "  --trace          print every named value and its gradient (first batch)\n"
     "  -o FILE          train: write a checkpoint (docs/checkpoint.md)\n"
     "  --resume FILE    train: continue from a checkpoint until --steps in total\n"
     "  --log FILE       metrics log: CSV, or JSON lines when FILE ends in .jsonl\n"
     "  --plot FILE.svg  training curves (loss, metrics) as an SVG\n"
     "  --params-out F   write trained parameters as JSON\n"
-    "  --init-params F  start from parameters in a JSON file or a checkpoint\n"
+    "  --init-params F  start from parameters in a JSON file, a checkpoint, or a\n"
+    "                   directory of NAME.npy files (one per parameter)\n"
     "  --params F       parameters for eval / predict (checkpoint or JSON)\n"
-    "  --input F        predict: {\"<input>\": [batch...]} JSON file\n"
+    "  --input F        predict: {\"<input>\": [batch...]} JSON file, or NAME=F.npy\n"
+    "  -o FILE          predict: write outputs as .npy (one output) or JSON\n"
     "  -o FILE          compile: the object file\n"
     "  --header FILE    compile: the C header (default: beside the object)\n"
     "  --prefix NAME    compile: symbol prefix (default: snake_case model name)\n"
@@ -78,8 +86,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     std::cerr << "nnc: error: " << message << "\n(run 'nnc --help' for usage)\n";
     return false;
   };
-  static const std::set<std::string> commands = {"check", "info",    "train",    "eval",
-                                                 "predict", "compile", "gradcheck"};
+  static const std::set<std::string> commands = {"check",   "info",    "train",    "eval",
+                                                 "predict", "compile", "gradcheck", "export-params"};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--help" || a == "-h") {
@@ -111,8 +119,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       a = a.substr(0, a.find('='));
       inlineValue = true;
     }
-    static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC",
-                                                "--inference-only"};
+    static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
+                                                "--json", "--inference-only"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -120,6 +128,10 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.trace = true;
       else if (a == "--quiet")
         o.quiet = true;
+      else if (a == "--check-numerics")
+        o.checkNumerics = true;
+      else if (a == "--json")
+        o.json = true;
       else if (a == "--inference-only")
         o.inferenceOnly = true;
       else
@@ -130,7 +142,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     std::map<std::string, std::optional<long long> *> ints = {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
         {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch},
-        {"--eval-every", &o.evalEvery}};
+        {"--eval-every", &o.evalEvery}, {"--threads", &o.threads}};
     std::map<std::string, std::string *> strings = {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
@@ -138,7 +150,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
         {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
-        a != "--scale")
+        a != "--scale" && a != "--val-split")
       return usageError("unknown option '" + a + "'");
     if (!inlineValue) {
       if (i + 1 >= args.size())
@@ -148,7 +160,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     if (ints.count(a)) {
       if (!parseInt(a, value, n))
         return false;
-      if (n == 0 && a != "--seed")
+      if (n == 0 && a != "--seed" && a != "--threads")
         return usageError(a + " must be at least 1");
       *ints[a] = n;
     } else if (strings.count(a)) {
@@ -159,6 +171,13 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       if (value.empty() || *end || !(lr >= 0) || !std::isfinite(lr))
         return usageError("--lr expects a non-negative number, got '" + value + "'");
       o.lr = lr;
+    } else if (a == "--val-split") {
+      char *end = nullptr;
+      double f = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(f > 0 && f < 1))
+        return usageError("--val-split expects a fraction between 0 and 1 (e.g. 0.1), got '" +
+                          value + "'");
+      o.valSplit = f;
     } else if (a == "--data") {
       o.data.push_back(value);
     } else if (a == "--test") {

@@ -9,11 +9,13 @@
 namespace nnc {
 
 struct Options {
-  std::string command; // check, info, train, eval, predict, compile, gradcheck
+  std::string command; // check, info, train, eval, predict, compile, gradcheck, export-params
   std::string file;
   std::string emit;    // ast, ir, ir-grad, llvm, asm, dot
   std::optional<long long> steps, epochs, batch, seed, printEvery, evalEvery, maxBatch;
   std::optional<double> lr;
+  std::optional<long long> threads; // kernel threads; 0 = one per CPU
+  std::optional<double> valSplit;   // fraction of --data held out for validation
   std::vector<std::string> data, test; // NAME=PATH or PATH
   std::vector<std::string> scale;      // NAME=FACTOR
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
@@ -22,6 +24,8 @@ struct Options {
   std::string staticLib;      // compile --emit-static-lib
   bool inferenceOnly = false; // compile --inference-only
   bool trace = false, quiet = false, pic = false;
+  bool checkNumerics = false; // train: find the first op that made a NaN/Inf
+  bool json = false;          // export-params: JSON output
 };
 
 /// Parses argv; on a usage error prints it and returns false with `exitCode`

@@ -1,6 +1,12 @@
 //===- Session.cpp --------------------------------------------------------===//
 #include "driver/Session.h"
 
+#include "nnrt.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include "autodiff/Entries.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
@@ -53,13 +59,36 @@ Stage runFrontEnd(Session &s, bool forceF64) {
   return Stage::Continue;
 }
 
+Session::~Session() {
+  if (!profiling || !program)
+    return;
+  struct Row { int64_t ns, calls; const Node *node; };
+  std::vector<Row> rows;
+  int64_t total = 0;
+  for (auto &n : program->graph.nodes()) {
+    int64_t calls = 0, ns = nnrt_profile_read(n->id, &calls);
+    if (calls > 0) {
+      rows.push_back({ns, calls, n.get()});
+      total += ns;
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ns > b.ns; });
+  std::fprintf(stderr, "profile: %.3f s in %zu nodes (slowest first)\n", total * 1e-9, rows.size());
+  for (size_t i = 0; i < rows.size() && i < 25; ++i) {
+    const Node &n = *rows[i].node;
+    std::fprintf(stderr, "  %5.1f%%  %9.3f ms/call  %-12s %%%d %s  line %d\n",
+                 100.0 * rows[i].ns / std::max<int64_t>(total, 1),
+                 rows[i].ns * 1e-6 / rows[i].calls, opName(n.op), n.id,
+                 n.type.str().c_str(), n.loc.line);
+  }
+}
+
 Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   auto context = std::make_unique<llvm::LLVMContext>();
   CodegenOptions codegen;
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
   codegen.entries = entries;
-  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   std::string error;
   TargetOptions target;
   target.cpu = s.opts.cpu;
@@ -68,6 +97,12 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
     std::cerr << "nnc: error: " << error << '\n';
     return Stage::Failed;
   }
+  codegen.gemmVectorBits = gemmVectorBits(*machine);
+  const char *profile = std::getenv("NNC_PROFILE");
+  s.profiling = codegen.profile = profile && *profile && std::string(profile) != "0";
+  const char *fusion = std::getenv("NNC_FUSION");
+  codegen.fusion = !(fusion && std::string(fusion) == "0");
+  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
     llvm::outs() << *module;

@@ -23,6 +23,10 @@ struct Session {
   ModuleAST ast;
   std::unique_ptr<Program> program;
   std::unique_ptr<JITModel> jit;
+  /// NNC_PROFILE=1: entries are compiled with per-node timers, and the
+  /// slowest nodes are listed on stderr when the session ends.
+  bool profiling = false;
+  ~Session();
 };
 
 /// What a stage tells the command: go on, stop with success (a stage was
@@ -37,6 +41,8 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});
 
 int runCommand(Session &s);
 int trainCommand(Session &s);
+/// `nnc export-params CKPT --json`: needs no model, so no front end.
+int exportParamsCommand(const Options &o);
 
 /// Total steps implied by the options and the train block, etc.
 int64_t optionOr(const std::optional<long long> &flag, const Program &p,

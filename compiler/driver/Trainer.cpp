@@ -6,6 +6,7 @@
 // function. Afterwards it reports what was learned.
 //
 //===----------------------------------------------------------------------===//
+#include "driver/CheckNumerics.h"
 #include "driver/Dataset.h"
 #include "driver/TrainingLog.h"
 #include "driver/ModelInstance.h"
@@ -84,6 +85,40 @@ bool trainingData(Session &s, Dataset &d) {
   return true;
 }
 
+/// --val-split F: the last fraction F of the training samples, after one
+/// seeded shuffle (its own stream, so it does not move the epoch shuffles),
+/// becomes the validation set; the rest is trained on.
+bool splitValidation(Dataset &data, double fraction, uint64_t seed, Dataset &val) {
+  int64_t n = data.samples;
+  int64_t held = static_cast<int64_t>(std::floor(double(n) * fraction));
+  if (held < 1 || held >= n) {
+    std::cerr << "nnc: error: --val-split " << formatNumber(fraction) << " of " << n
+              << " samples leaves " << (held < 1 ? "no validation" : "no training")
+              << " samples\n";
+    return false;
+  }
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  SplitMix64 rng{seed ^ 0x56414C4944415445ULL}; // "VALIDATE"
+  shuffle(order, rng);
+  Dataset train;
+  train.origin = data.origin;
+  train.samples = n - held;
+  val.origin = "the last " + formatNumber(fraction * 100) +
+               "% of the training data, after a seeded shuffle";
+  val.samples = held;
+  for (auto &column : data.columns) {
+    int64_t per = static_cast<int64_t>(column.second.size()) / n;
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<double> &to = (i < n - held ? train : val).columns[column.first];
+      const double *src = column.second.data() + order[i] * per;
+      to.insert(to.end(), src, src + per);
+    }
+  }
+  data = std::move(train);
+  return true;
+}
+
 void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t batch) {
   std::vector<int64_t> idx(batch);
   std::iota(idx.begin(), idx.end(), 0);
@@ -112,12 +147,7 @@ int trainCommand(Session &s) {
     return 1;
   int64_t batch = optionOr(s.opts.batch, p, "batch", 32);
   batch = std::min(batch, data.samples);
-  int64_t stepsPerEpoch = data.samples / batch;
-  bool stepsGiven = s.opts.steps || (!s.opts.epochs && p.trainOptions.count("steps"));
-  int64_t epochs = optionOr(s.opts.epochs, p, "epochs", 1);
-  int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
   uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
-  int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
   int64_t evalEvery = optionOr(s.opts.evalEvery, p, "eval_every", 0);
 
   Dataset test;
@@ -129,7 +159,7 @@ int trainCommand(Session &s) {
   // Evaluation runs in chunks of this size too; 256 keeps the workspace of
   // conv nets (im2col buffers) small.
   auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
-  if (!model)
+  if (!model || !model->setThreads(s.opts.threads.value_or(0)))
     return 1;
   if (!s.opts.initParams.empty() && !model->loadParams(s.opts.initParams))
     return 1;
@@ -146,13 +176,35 @@ int trainCommand(Session &s) {
     if (!s.opts.quiet)
       std::cout << "resuming from " << s.opts.resume << " at step " << resumed.step << '\n';
   }
+  // The split comes after --resume so that it uses the run's saved seed.
+  Dataset val;
+  bool haveVal = s.opts.valSplit.has_value();
+  if (haveVal && !splitValidation(data, *s.opts.valSplit, seed, val))
+    return 1;
+  batch = std::min(batch, data.samples);
+  // The last partial batch of an epoch is dropped: every step sees `batch`
+  // samples, and the shuffle decides which ones sit out each epoch.
+  int64_t stepsPerEpoch = data.samples / batch;
+  int64_t dropped = data.samples % batch;
+  bool stepsGiven = s.opts.steps || (!s.opts.epochs && p.trainOptions.count("steps"));
+  int64_t epochs = optionOr(s.opts.epochs, p, "epochs", 1);
+  int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
+  int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
+
   if (s.opts.trace)
     printTrace(*model, p, data, batch);
 
-  if (!s.opts.quiet)
+  if (!s.opts.quiet) {
     std::cout << "training " << p.modelName << ": " << data.samples << " samples ("
-              << data.origin << "), batch " << batch << ", " << steps << " steps, "
-              << p.optimizer.kind << " lr " << formatNumber(p.optimizer.arg("lr", 0.01)) << '\n';
+              << data.origin << "), batch " << batch;
+    if (dropped)
+      std::cout << " (last partial batch dropped: " << dropped << " per epoch)";
+    std::cout << ", " << steps << " steps, " << p.optimizer.kind << " lr "
+              << formatNumber(p.optimizer.arg("lr", 0.01)) << ", " << model->threads()
+              << (model->threads() == 1 ? " thread\n" : " threads\n");
+    if (haveVal)
+      std::cout << "validation: " << val.samples << " samples (" << val.origin << ")\n";
+  }
 
   SplitMix64 shuffler{seed};
   std::vector<int64_t> order(data.samples);
@@ -175,7 +227,7 @@ int trainCommand(Session &s) {
   std::vector<std::string> metricNames;
   for (const Output &m : p.metrics)
     metricNames.push_back(m.name);
-  TrainingLog log(metricNames);
+  TrainingLog log(metricNames, haveVal);
   if (!s.opts.log.empty() && !log.open(s.opts.log))
     return 1;
   bool tty = isatty(STDOUT_FILENO) && !s.opts.quiet;
@@ -184,6 +236,9 @@ int trainCommand(Session &s) {
   int64_t lastStep = firstStep - 1;
   if (firstStep > steps && !s.opts.quiet)
     std::cout << "already at step " << resumed.step << " of " << steps << "; nothing to train\n";
+  StateSnapshot before; // --check-numerics: the state the step started from
+  Evaluation lastVal;
+  int64_t lastValStep = -1;
   auto start = std::chrono::steady_clock::now();
   for (int64_t step = firstStep; step <= steps; ++step) {
     if (position == stepsPerEpoch) {
@@ -194,17 +249,37 @@ int trainCommand(Session &s) {
     }
     std::copy(order.begin() + position * batch, order.begin() + (position + 1) * batch, idx.begin());
     ++position;
+    if (s.opts.checkNumerics)
+      before.save(*model);
     if (!model->run("train_step", data, idx, r))
       return 1;
     loss = r[0][0];
-    if (!std::isfinite(loss)) {
-      std::cerr << "nnc: error: the loss became " << formatNumber(loss) << " at step " << step
-                << "; lower the learning rate (--lr) or check the data\n";
+    // Nothing is written after a non-finite step: the last checkpoint stays.
+    std::string badState = s.opts.checkNumerics && std::isfinite(loss) ? nonFiniteState(*model) : "";
+    if (!std::isfinite(loss) || !badState.empty()) {
+      if (!std::isfinite(loss))
+        std::cerr << "nnc: error: the loss became " << formatNumber(loss) << " at step " << step
+                  << "; lower the learning rate (--lr) or check the data\n";
+      else
+        std::cerr << "nnc: error: the update of step " << step << " made " << badState
+                  << "; lower the learning rate (--lr) or check the data\n";
+      if (!s.opts.checkNumerics) {
+        std::cerr << "nnc: note: rerun with --check-numerics to find the op that produced it\n";
+        return 1;
+      }
+      before.restore(*model);
+      std::string culprit = firstNonFinite(*model, data, idx);
+      if (culprit.empty())
+        culprit = "none of step " + std::to_string(step) + "'s values (the state it started from "
+                  "was already non-finite)";
+      std::cerr << "nnc: note: --check-numerics: the first non-finite value of step " << step
+                << " is " << culprit << "; see --emit=ir-grad for the numbered ops\n";
       return 1;
     }
     lastStep = step;
     bool report = step % printEvery == 0 || step == steps;
     bool evaluate = haveTest && evalEvery && step % evalEvery == 0 && step != steps;
+    bool validate = haveVal && ((evalEvery && step % evalEvery == 0) || step == steps);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double rate = double(step - firstStep + 1) / std::max(secs, 1e-9);
     if (tty) {
@@ -223,7 +298,15 @@ int trainCommand(Session &s) {
         std::cout << "  " << p.metrics[k].name << " " << fixed(r[1 + k][0], 4);
       std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
     }
-    if (report || evaluate) {
+    if (validate) {
+      if (!model->evaluate(val, lastVal))
+        return 1;
+      lastValStep = step;
+      if (!s.opts.quiet && step != steps)
+        std::cout << (tty ? "\n" : "") << "step " << step << "  validation " << lastVal.describe(p)
+                  << '\n';
+    }
+    if (report || evaluate || validate) {
       LogRow row;
       row.step = step;
       row.epoch = epoch;
@@ -241,6 +324,11 @@ int trainCommand(Session &s) {
         row.hasTest = true;
         row.testLoss = e.loss;
         row.testMetrics = e.metrics;
+      }
+      if (validate) {
+        row.hasVal = true;
+        row.valLoss = lastVal.loss;
+        row.valMetrics = lastVal.metrics;
       }
       log.add(row);
     }
@@ -270,8 +358,16 @@ int trainCommand(Session &s) {
     return 1;
   double trainLoss = train.loss;
   std::vector<std::vector<double>> &outputs = train.outputs;
-  std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s; on the training "
-            << "data: " << train.describe(p) << '\n';
+  // What preparing batches (gather + convert to the model's types; scaling
+  // happened once at load) cost, against the compiled step itself.
+  const RunTiming &t = model->timings["train_step"];
+  std::string dataShare;
+  if (t.calls)
+    dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
+                fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
+                "% of step time)";
+  std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
+            << "; on the training data: " << train.describe(p) << '\n';
   if (!std::isfinite(trainLoss)) {
     // The last update broke the model: say so, and write nothing.
     std::cerr << "nnc: error: after step " << steps << " the loss on the training data is "
@@ -298,6 +394,12 @@ int trainCommand(Session &s) {
     }
   }
 
+  if (haveVal) {
+    if (lastValStep != steps && !model->evaluate(val, lastVal))
+      return 1;
+    std::cout << "validation " << lastVal.describe(p) << " on " << val.samples << " samples ("
+              << val.origin << ")\n";
+  }
   if (haveTest) {
     Evaluation result;
     if (!model->evaluate(test, result))

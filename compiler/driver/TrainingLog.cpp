@@ -29,6 +29,11 @@ bool TrainingLog::open(const std::string &path) {
     file_ << ",test_loss";
     for (const std::string &m : metricNames_)
       file_ << ",test_" << m;
+    if (withVal_) {
+      file_ << ",val_loss";
+      for (const std::string &m : metricNames_)
+        file_ << ",val_" << m;
+    }
     file_ << '\n';
   }
   return true;
@@ -49,6 +54,11 @@ void TrainingLog::add(const LogRow &row) {
       for (size_t k = 0; k < metricNames_.size(); ++k)
         file_ << ", \"test_" << metricNames_[k] << "\": " << formatNumber(row.testMetrics[k]);
     }
+    if (row.hasVal) {
+      file_ << ", \"val_loss\": " << formatNumber(row.valLoss);
+      for (size_t k = 0; k < metricNames_.size(); ++k)
+        file_ << ", \"val_" << metricNames_[k] << "\": " << formatNumber(row.valMetrics[k]);
+    }
     file_ << "}\n";
   } else {
     file_ << row.step << ',' << row.epoch << ',' << formatNumber(row.seconds) << ','
@@ -58,6 +68,11 @@ void TrainingLog::add(const LogRow &row) {
     file_ << ',' << (row.hasTest ? formatNumber(row.testLoss) : "");
     for (size_t k = 0; k < metricNames_.size(); ++k)
       file_ << ',' << (row.hasTest ? formatNumber(row.testMetrics[k]) : "");
+    if (withVal_) {
+      file_ << ',' << (row.hasVal ? formatNumber(row.valLoss) : "");
+      for (size_t k = 0; k < metricNames_.size(); ++k)
+        file_ << ',' << (row.hasVal ? formatNumber(row.valMetrics[k]) : "");
+    }
     file_ << '\n';
   }
   file_.flush(); // a log is read while training runs
@@ -70,7 +85,7 @@ bool TrainingLog::writePlot(const std::string &path, const std::string &title) c
   double lo = INFINITY, hi = -INFINITY;
   for (const LogRow &r : rows_) {
     maxStep = std::max(maxStep, r.step);
-    for (double v : {r.loss, r.hasTest ? r.testLoss : r.loss})
+    for (double v : {r.loss, r.hasTest ? r.testLoss : r.loss, r.hasVal ? r.valLoss : r.loss})
       if (v > 0 && std::isfinite(v)) {
         lo = std::min(lo, v);
         hi = std::max(hi, v);
@@ -112,8 +127,21 @@ bool TrainingLog::writePlot(const std::string &path, const std::string &title) c
     series.push_back({colors[k], nullptr, false, {}});
     series.push_back({colors[k], nullptr, true, {}});
   }
+  // --val-split: the validation loss and first metric, in orange.
+  size_t valFirst = series.size();
+  std::string valMetric = metricNames_.empty() ? "" : "validation " + metricNames_[0];
+  if (withVal_) {
+    series.push_back({"#ff7f0e", "validation loss", true, {}});
+    if (!metricNames_.empty())
+      series.push_back({"#ff7f0e", valMetric.c_str(), false, {}});
+  }
   std::vector<std::string> labels;
   for (const LogRow &r : rows_) {
+    if (withVal_ && r.hasVal) {
+      series[valFirst].points.push_back({x(r.step), yLoss(r.valLoss)});
+      if (!metricNames_.empty())
+        series[valFirst + 1].points.push_back({x(r.step), yMetric(r.valMetrics[0])});
+    }
     series[0].points.push_back({x(r.step), yLoss(r.loss)});
     if (r.hasTest)
       series[1].points.push_back({x(r.step), yLoss(r.testLoss)});

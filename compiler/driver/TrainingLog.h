@@ -15,13 +15,18 @@ struct LogRow {
   bool hasTest = false;
   double testLoss = 0;
   std::vector<double> testMetrics;
+  bool hasVal = false; // --val-split: the held-out part of the training data
+  double valLoss = 0;
+  std::vector<double> valMetrics;
 };
 
 /// Streams rows to `--log FILE` (JSON lines when FILE ends in .jsonl or
 /// .json, else CSV with a header) and keeps them for `--plot FILE.svg`.
 class TrainingLog {
 public:
-  TrainingLog(std::vector<std::string> metricNames) : metricNames_(std::move(metricNames)) {}
+  /// `withVal`: add val_loss and val_<metric> columns (--val-split).
+  TrainingLog(std::vector<std::string> metricNames, bool withVal = false)
+      : metricNames_(std::move(metricNames)), withVal_(withVal) {}
   /// False (error printed) when the file cannot be created.
   bool open(const std::string &path);
   void add(const LogRow &row);
@@ -34,6 +39,7 @@ private:
   std::vector<LogRow> rows_;
   std::ofstream file_;
   bool json_ = false;
+  bool withVal_ = false;
 };
 
 } // namespace nnc

@@ -126,6 +126,13 @@ typedef void (*nnrt_task_fn)(void *ctx, int64_t begin, int64_t end,
  *  first), and returns when all are done. */
 void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx);
 
+/** Called by code compiled with profiling (NNC_PROFILE=1 nnc train ...)
+ *  around each IR node; nnrt_profile_read returns a node's total
+ *  nanoseconds (and call count). Not thread-safe: a debugging aid. */
+void nnrt_profile_enter(int32_t node);
+void nnrt_profile_exit(int32_t node);
+int64_t nnrt_profile_read(int32_t node, int64_t *count);
+
 /** Number of threads the model's kernels use: 0 (the default at create)
  *  means one per online CPU. Results do not depend on it: kernels split
  *  only independent outputs. Returns 0 or NNRT_EINVAL/NNRT_ENOMEM. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares the numbers in a JSON file with expected ones, to a tolerance.
 
-usage: json_close.py FILE --expect JSON [--tol T]
+usage: json_close.py FILE (--expect JSON | --expect-file PATH) [--tol T]
 Every key of the expected object must be in FILE (nested arrays compared
 element by element). Prints 'ok: N values within T' or each mismatch, and
 exits non-zero on any difference, so a lit test fails when a number drifts.
@@ -20,12 +20,13 @@ def flatten(v):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
-    ap.add_argument("--expect", required=True)
+    ap.add_argument("--expect")
+    ap.add_argument("--expect-file")
     ap.add_argument("--tol", type=float, default=1e-9)
     args = ap.parse_args()
     text = sys.stdin.read() if args.file == "-" else open(args.file).read()
     got = json.loads(text)
-    want = json.loads(args.expect)
+    want = json.loads(args.expect if args.expect is not None else open(args.expect_file).read())
     count, bad = 0, 0
     for key, value in want.items():
         if key not in got:

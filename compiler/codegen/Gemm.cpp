@@ -1,0 +1,386 @@
+//===- Gemm.cpp - the packed, register-blocked matrix kernel --------------===//
+//
+// C = A * B for one chunk of C's rows or columns, in the GotoBLAS/BLIS
+// order:
+//
+//   for jc in columns, step NC            B block kc x nc  (L3)
+//     for pc in 0..K, step KC             packed once per (jc, pc)
+//       for ic in rows, step MC           A block mc x kc  (L2)
+//         for jr in 0..nc, step NR        B micro-panel    (L1)
+//           for ir in 0..mc, step MR      MR x NR of C in registers
+//
+// Packing copies each block into MR-row / NR-column panels, zero-padded at
+// the edges, so the micro-kernel reads both operands contiguously whatever
+// the operands' strides (transposes cost nothing here). C[i][j] is summed
+// over k in ascending order within a KC block and block after block, which
+// is the same for every row/column split: the thread count cannot change a
+// bit of the result.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Gemm.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+#include <functional>
+
+namespace nnc {
+
+GemmShape gemmShape(DType t, int vectorBits) {
+  int elemBits = t == DType::F64 ? 64 : 32;
+  GemmShape s;
+  s.vectorWidth = std::max(1, vectorBits / elemBits);
+  // Two vectors per row; with 32 vector registers (AVX-512) 12 rows fit
+  // (24 accumulators), with 16 (AVX2, SSE) 6 rows (12 accumulators).
+  s.nr = 2 * s.vectorWidth;
+  s.mr = vectorBits >= 512 ? 12 : 6;
+  s.kc = 256;
+  s.mc = s.mr * (t == DType::F64 ? 8 : 16);
+  s.nc = 1024;
+  return s;
+}
+
+llvm::StructType *gemmArgsType(llvm::LLVMContext &ctx) {
+  if (auto *t = llvm::StructType::getTypeByName(ctx, "nnc.gemm.args"))
+    return t;
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  return llvm::StructType::create(
+      ctx, {ptr, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64}, "nnc.gemm.args");
+}
+
+namespace {
+
+using llvm::Value;
+
+class GemmEmitter {
+public:
+  GemmEmitter(llvm::Module &module, DType t, int vectorBits)
+      : m_(module), ctx_(module.getContext()), b_(ctx_), shape_(gemmShape(t, vectorBits)) {
+    elt_ = t == DType::F64 ? b_.getDoubleTy() : b_.getFloatTy();
+    eltBytes_ = t == DType::F64 ? 8 : 4;
+    vec_ = llvm::FixedVectorType::get(elt_, shape_.vectorWidth);
+    suffix_ = (t == DType::F64 ? "f64." : "f32.") + std::to_string(vectorBits);
+  }
+
+  llvm::Function *task() {
+    std::string name = "nnc.gemm.task." + suffix_;
+    if (auto *f = m_.getFunction(name))
+      return f;
+    micro_ = emitMicroKernel();
+    auto *ptr = b_.getPtrTy();
+    auto *fnTy = llvm::FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt64Ty(), b_.getInt64Ty(), ptr}, false);
+    fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage, name, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
+    Value *args = fn_->getArg(0), *begin = fn_->getArg(1), *end = fn_->getArg(2);
+    Value *scratch = fn_->getArg(3);
+    auto *argsTy = gemmArgsType(ctx_);
+    auto field = [&](GemmArg k) {
+      llvm::Type *t = k <= GA_C ? static_cast<llvm::Type *>(b_.getPtrTy()) : b_.getInt64Ty();
+      return b_.CreateLoad(t, b_.CreateStructGEP(argsTy, args, k));
+    };
+    A_ = field(GA_A), B_ = field(GA_B), C_ = field(GA_C);
+    M_ = field(GA_M), N_ = field(GA_N), K_ = field(GA_K);
+    rsA_ = field(GA_RSA), csA_ = field(GA_CSA), rsB_ = field(GA_RSB), csB_ = field(GA_CSB);
+    Value *splitN = b_.CreateICmpNE(field(GA_SPLIT), b_.getInt64(0));
+    // Chunk c is MR rows (split 0) or NR columns (split 1).
+    Value *m0 = b_.CreateSelect(splitN, b_.getInt64(0), b_.CreateMul(begin, b_.getInt64(shape_.mr)));
+    Value *m1 = b_.CreateSelect(splitN, M_, min(b_.CreateMul(end, b_.getInt64(shape_.mr)), M_));
+    Value *n0 = b_.CreateSelect(splitN, b_.CreateMul(begin, b_.getInt64(shape_.nr)), b_.getInt64(0));
+    Value *n1 = b_.CreateSelect(splitN, min(b_.CreateMul(end, b_.getInt64(shape_.nr)), N_), N_);
+    packA_ = scratch;
+    int64_t aBytes = (int64_t)shape_.mc * shape_.kc * eltBytes_;
+    packB_ = b_.CreateInBoundsGEP(b_.getInt8Ty(), scratch, b_.getInt64((aBytes + 63) / 64 * 64));
+
+    // K == 0: nothing to sum, C is zero.
+    ifThen(b_.CreateICmpEQ(K_, b_.getInt64(0)), [&] {
+      loop(m0, m1, 1, [&](Value *i) {
+        loop(n0, n1, 1, [&](Value *j) {
+          b_.CreateStore(llvm::ConstantFP::get(elt_, 0.0), cAddr(i, j));
+        });
+      });
+    });
+    loop(n0, n1, shape_.nc, [&](Value *jc) {
+      Value *nc = min(b_.getInt64(shape_.nc), b_.CreateSub(n1, jc));
+      loop(b_.getInt64(0), K_, shape_.kc, [&](Value *pc) {
+        Value *kc = min(b_.getInt64(shape_.kc), b_.CreateSub(K_, pc));
+        Value *first = b_.CreateICmpEQ(pc, b_.getInt64(0));
+        emitPackB(jc, nc, pc, kc);
+        loop(m0, m1, shape_.mc, [&](Value *ic) {
+          Value *mc = min(b_.getInt64(shape_.mc), b_.CreateSub(m1, ic));
+          // A is packed only when it pays: with many column panels to
+          // reuse it and rows far apart; otherwise the micro-kernel reads
+          // it where it is.
+          Value *pack = b_.CreateAnd(b_.CreateICmpSGT(nc, b_.getInt64(kPackAMinCols)),
+                                     b_.CreateICmpNE(rsA_, b_.getInt64(1)));
+          if (kPackAMinCols >= 0)
+            ifThen(pack, [&] { emitPackA(ic, mc, pc, kc); });
+          else
+            pack = b_.getFalse();
+          loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
+            loop(b_.getInt64(0), mc, shape_.mr, [&](Value *ir) {
+              Value *direct = elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(ic, ir), rsA_),
+                                                       b_.CreateMul(pc, csA_)));
+              Value *a = b_.CreateSelect(pack, elemPtr(packA_, b_.CreateMul(ir, kc)), direct);
+              Value *aRow = b_.CreateSelect(pack, b_.getInt64(1), rsA_);
+              Value *aCol = b_.CreateSelect(pack, b_.getInt64(shape_.mr), csA_);
+              // (Reading B in place instead was measured slower: rows a
+              // power of two apart alias in L1.)
+              Value *bp = elemPtr(packB_, b_.CreateMul(jr, kc));
+              Value *bRow = b_.getInt64(shape_.nr);
+              Value *c = cAddr(b_.CreateAdd(ic, ir), b_.CreateAdd(jc, jr));
+              b_.CreateCall(micro_, {kc, a, aRow, aCol, bp, bRow, c, N_,
+                                     min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir)),
+                                     min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr)), first});
+            }, "ir");
+          }, "jr");
+        }, "ic");
+      }, "pc");
+    }, "jc");
+    b_.CreateRetVoid();
+    return fn_;
+  }
+
+private:
+  Value *min(Value *a, Value *b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
+  Value *elemPtr(Value *base, Value *index) { return b_.CreateInBoundsGEP(elt_, base, index); }
+  Value *cAddr(Value *i, Value *j) { return elemPtr(C_, b_.CreateAdd(b_.CreateMul(i, N_), j)); }
+
+  /// for (i = start; i < end; i += step) body(i)
+  void loop(Value *start, Value *end, int64_t step, const std::function<void(Value *)> &body,
+            const char *name = "i") {
+    llvm::BasicBlock *pre = b_.GetInsertBlock();
+    auto *header = llvm::BasicBlock::Create(ctx_, std::string(name) + ".loop", fn_);
+    auto *bodyBB = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", fn_);
+    auto *exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2, name);
+    i->addIncoming(start, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(i, end), bodyBB, exit);
+    b_.SetInsertPoint(bodyBB);
+    body(i);
+    i->addIncoming(b_.CreateAdd(i, b_.getInt64(step), "", true, true), b_.GetInsertBlock());
+    b_.CreateBr(header);
+    b_.SetInsertPoint(exit);
+  }
+
+  void ifThen(Value *cond, const std::function<void()> &then) {
+    auto *thenBB = llvm::BasicBlock::Create(ctx_, "then", fn_);
+    auto *join = llvm::BasicBlock::Create(ctx_, "join", fn_);
+    b_.CreateCondBr(cond, thenBB, join);
+    b_.SetInsertPoint(thenBB);
+    then();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+
+  void ifThenElse(Value *cond, const std::function<void()> &then,
+                  const std::function<void()> &otherwise) {
+    auto *thenBB = llvm::BasicBlock::Create(ctx_, "then", fn_);
+    auto *elseBB = llvm::BasicBlock::Create(ctx_, "else", fn_);
+    auto *join = llvm::BasicBlock::Create(ctx_, "join", fn_);
+    b_.CreateCondBr(cond, thenBB, elseBB);
+    b_.SetInsertPoint(thenBB);
+    then();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(elseBB);
+    otherwise();
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+
+  /// A[ic.., pc..] (mc x kc) into MR-row panels: panel ir holds, for each
+  /// p, the MR values of column p (zeros below the last row). The loop
+  /// order follows A's contiguous direction, so reads stream.
+  void emitPackA(Value *ic, Value *mc, Value *pc, Value *kc) {
+    Value *zero = llvm::ConstantFP::get(elt_, 0.0);
+    loop(b_.getInt64(0), mc, shape_.mr, [&](Value *ir) {
+      Value *rows = min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir));
+      Value *panel = elemPtr(packA_, b_.CreateMul(ir, kc));
+      Value *row0 = b_.CreateAdd(ic, ir);
+      auto src = [&](Value *r, Value *p) {
+        return elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(row0, r), rsA_),
+                                        b_.CreateMul(b_.CreateAdd(pc, p), csA_)));
+      };
+      auto dst = [&](Value *r, Value *p) {
+        return elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.mr)), r));
+      };
+      ifThenElse(b_.CreateICmpEQ(rsA_, b_.getInt64(1)), [&] {
+        // Columns of A contiguous (A transposed): MR neighbours per p.
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+          loop(b_.getInt64(0), rows, 1, [&](Value *r) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(r, p)), dst(r, p));
+          }, "r");
+        }, "p");
+      }, [&] {
+        // Rows contiguous: each row streams along p.
+        loop(b_.getInt64(0), rows, 1, [&](Value *r) {
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(r, p)), dst(r, p));
+          }, "p");
+        }, "r");
+      });
+      loop(rows, b_.getInt64(shape_.mr), 1, [&](Value *r) {
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(r, p)); }, "pz");
+      }, "rz");
+    }, "ir");
+  }
+
+  /// B[pc.., jc..] (kc x nc) into NR-column panels: panel jr holds, for
+  /// each p, the NR values of row p (zeros right of the last column). Full
+  /// panels of a row-major B are copied a vector at a time.
+  void emitPackB(Value *jc, Value *nc, Value *pc, Value *kc) {
+    Value *zero = llvm::ConstantFP::get(elt_, 0.0);
+    const int VW = shape_.vectorWidth, NV = shape_.nr / VW;
+    loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
+      Value *cols = min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr));
+      Value *panel = elemPtr(packB_, b_.CreateMul(jr, kc));
+      Value *col0 = b_.CreateAdd(jc, jr);
+      auto src = [&](Value *p, Value *j) {
+        return elemPtr(B_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(pc, p), rsB_),
+                                        b_.CreateMul(b_.CreateAdd(col0, j), csB_)));
+      };
+      auto dst = [&](Value *p, Value *j) {
+        return elemPtr(panel, b_.CreateAdd(b_.CreateMul(p, b_.getInt64(shape_.nr)), j));
+      };
+      Value *fullRows = b_.CreateAnd(b_.CreateICmpEQ(csB_, b_.getInt64(1)),
+                                     b_.CreateICmpEQ(cols, b_.getInt64(shape_.nr)));
+      ifThenElse(fullRows, [&] {
+        loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+          for (int v = 0; v < NV; ++v) {
+            Value *x = b_.CreateAlignedLoad(vec_, src(p, b_.getInt64(v * VW)), llvm::Align(eltBytes_));
+            b_.CreateAlignedStore(x, dst(p, b_.getInt64(v * VW)), llvm::Align(eltBytes_));
+          }
+        }, "p");
+      }, [&] {
+        // Edge panel or B transposed: column by column, each streaming
+        // along p when B's columns are contiguous.
+        loop(b_.getInt64(0), cols, 1, [&](Value *j) {
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+            b_.CreateStore(b_.CreateLoad(elt_, src(p, j)), dst(p, j));
+          }, "p");
+        }, "j");
+        loop(cols, b_.getInt64(shape_.nr), 1, [&](Value *j) {
+          loop(b_.getInt64(0), kc, 1, [&](Value *p) { b_.CreateStore(zero, dst(p, j)); }, "pz");
+        }, "jz");
+      });
+    }, "jr");
+  }
+
+  /// micro(kc, a, b, c, ldc, mr, nr, first): the MR x NR tile at c gets
+  /// (first ? 0 : c) + sum_p a[p][r] * b[p][j], only its top-left mr x nr
+  /// written. The accumulators are SSA values: they stay in registers.
+  llvm::Function *emitMicroKernel() {
+    auto *ptr = b_.getPtrTy();
+    auto *i64 = b_.getInt64Ty();
+    auto *fnTy = llvm::FunctionType::get(
+        b_.getVoidTy(), {i64, ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, b_.getInt1Ty()}, false);
+    fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
+                                 "nnc.gemm.micro." + suffix_, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    for (unsigned i : {1u, 4u, 6u})
+      fn_->addParamAttr(i, llvm::Attribute::NoAlias);
+    Value *kc = fn_->getArg(0), *a = fn_->getArg(1), *aRow = fn_->getArg(2), *aCol = fn_->getArg(3);
+    Value *bp = fn_->getArg(4), *bRowStride = fn_->getArg(5), *c = fn_->getArg(6);
+    Value *ldc = fn_->getArg(7), *mr = fn_->getArg(8), *nr = fn_->getArg(9), *first = fn_->getArg(10);
+    const int MR = shape_.mr, NV = shape_.nr / shape_.vectorWidth, VW = shape_.vectorWidth;
+
+    auto *entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    auto *header = llvm::BasicBlock::Create(ctx_, "k.loop", fn_);
+    auto *body = llvm::BasicBlock::Create(ctx_, "k.body", fn_);
+    auto *done = llvm::BasicBlock::Create(ctx_, "k.exit", fn_);
+    b_.SetInsertPoint(entry);
+    // Row r of the tile; rows past mr repeat the last one (their sums are
+    // discarded), so reads never leave A.
+    std::vector<Value *> rowPtr;
+    for (int r = 0; r < MR; ++r)
+      rowPtr.push_back(elemPtr(a, b_.CreateMul(min(b_.getInt64(r), b_.CreateSub(mr, b_.getInt64(1))), aRow)));
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode *p = b_.CreatePHI(i64, 2, "p");
+    p->addIncoming(b_.getInt64(0), entry);
+    std::vector<llvm::PHINode *> acc;
+    for (int i = 0; i < MR * NV; ++i) {
+      acc.push_back(b_.CreatePHI(vec_, 2, "acc"));
+      acc.back()->addIncoming(llvm::ConstantFP::get(vec_, 0.0), entry);
+    }
+    b_.CreateCondBr(b_.CreateICmpSLT(p, kc), body, done);
+    b_.SetInsertPoint(body);
+    std::vector<Value *> bv;
+    Value *bRow = elemPtr(bp, b_.CreateMul(p, bRowStride));
+    for (int v = 0; v < NV; ++v)
+      bv.push_back(b_.CreateAlignedLoad(vec_, elemPtr(bRow, b_.getInt64(v * VW)),
+                                        llvm::Align(eltBytes_)));
+    Value *aOffset = b_.CreateMul(p, aCol);
+    for (int r = 0; r < MR; ++r) {
+      Value *ar = b_.CreateVectorSplat(
+          VW, b_.CreateAlignedLoad(elt_, elemPtr(rowPtr[r], aOffset), llvm::Align(eltBytes_)));
+      for (int v = 0; v < NV; ++v) {
+        Value *next = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vec_},
+                                         {ar, bv[v], acc[r * NV + v]});
+        acc[r * NV + v]->addIncoming(next, body);
+      }
+    }
+    p->addIncoming(b_.CreateAdd(p, b_.getInt64(1), "", true, true), body);
+    b_.CreateBr(header);
+
+    b_.SetInsertPoint(done);
+    Value *full = b_.CreateAnd(b_.CreateICmpEQ(mr, b_.getInt64(MR)),
+                               b_.CreateICmpEQ(nr, b_.getInt64(shape_.nr)));
+    auto storeTile = [&](bool accumulate) {
+      for (int r = 0; r < MR; ++r)
+        for (int v = 0; v < NV; ++v) {
+          Value *dst = elemPtr(c, b_.CreateAdd(b_.CreateMul(b_.getInt64(r), ldc), b_.getInt64(v * VW)));
+          Value *x = acc[r * NV + v];
+          if (accumulate)
+            x = b_.CreateFAdd(b_.CreateAlignedLoad(vec_, dst, llvm::Align(eltBytes_)), x);
+          b_.CreateAlignedStore(x, dst, llvm::Align(eltBytes_));
+        }
+    };
+    ifThenElse(full, [&] {
+      ifThenElse(first, [&] { storeTile(false); }, [&] { storeTile(true); });
+    }, [&] {
+      // Edge tile: spill to a local MR x NR buffer, copy the valid part.
+      llvm::IRBuilder<> entryBuilder(entry, entry->begin());
+      Value *tile = entryBuilder.CreateAlloca(llvm::ArrayType::get(elt_, MR * shape_.nr));
+      for (int i = 0; i < MR * NV; ++i)
+        b_.CreateAlignedStore(acc[i], elemPtr(tile, b_.getInt64(i * VW)), llvm::Align(eltBytes_));
+      loop(b_.getInt64(0), mr, 1, [&](Value *r) {
+        loop(b_.getInt64(0), nr, 1, [&](Value *j) {
+          Value *x = b_.CreateLoad(elt_, elemPtr(tile, b_.CreateAdd(b_.CreateMul(r, b_.getInt64(shape_.nr)), j)));
+          Value *dst = elemPtr(c, b_.CreateAdd(b_.CreateMul(r, ldc), j));
+          Value *sum = b_.CreateFAdd(b_.CreateLoad(elt_, dst), x);
+          b_.CreateStore(b_.CreateSelect(first, x, sum), dst);
+        }, "ej");
+      }, "er");
+    });
+    b_.CreateRetVoid();
+    return fn_;
+  }
+
+  llvm::Module &m_;
+  llvm::LLVMContext &ctx_;
+  llvm::IRBuilder<> b_;
+  GemmShape shape_;
+  llvm::Type *elt_ = nullptr;
+  llvm::FixedVectorType *vec_ = nullptr;
+  int eltBytes_ = 4;
+  std::string suffix_;
+  llvm::Function *fn_ = nullptr, *micro_ = nullptr;
+  Value *A_ = nullptr, *B_ = nullptr, *C_ = nullptr, *M_ = nullptr, *N_ = nullptr, *K_ = nullptr;
+  Value *rsA_ = nullptr, *csA_ = nullptr, *rsB_ = nullptr, *csB_ = nullptr;
+  Value *packA_ = nullptr, *packB_ = nullptr;
+  /// Column count above which an A block is packed (-1: never).
+  static constexpr int64_t kPackAMinCols = 256;
+};
+
+} // namespace
+
+llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits) {
+  return GemmEmitter(module, t, vectorBits).task();
+}
+
+} // namespace nnc

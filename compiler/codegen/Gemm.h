@@ -1,0 +1,43 @@
+//===- Gemm.h - the packed, register-blocked matrix kernel ------*- C++ -*-===//
+//
+// Large matrix products call one generated kernel per element type instead
+// of a plain loop nest: operands are packed into cache-sized panels, and an
+// MR x NR block of C lives in vector registers while K streams through
+// (the BLIS/GotoBLAS structure). The vector width comes from the target.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/IR.h"
+
+namespace llvm {
+class Function;
+class Module;
+class StructType;
+class LLVMContext;
+} // namespace llvm
+
+namespace nnc {
+
+/// Register tile and cache blocking of the kernel for one dtype and target.
+struct GemmShape {
+  int vectorWidth; // elements per vector register
+  int mr, nr;      // register tile: mr rows x nr columns (nr = k * vectorWidth)
+  int kc, mc, nc;  // cache blocks: kc-deep panels, mc x kc of A, kc x nc of B
+};
+GemmShape gemmShape(DType t, int vectorBits);
+
+/// The argument block a matmul passes to the kernel (all i64 but the first
+/// three pointers): A, B, C, M, N, K, A's row/column strides, B's row/column
+/// strides, split (0: chunks are MR-row groups, 1: NR-column groups).
+/// C is row-major M x N and is overwritten.
+llvm::StructType *gemmArgsType(llvm::LLVMContext &ctx);
+enum GemmArg { GA_A, GA_B, GA_C, GA_M, GA_N, GA_K, GA_RSA, GA_CSA, GA_RSB, GA_CSB, GA_SPLIT };
+
+/// The task `void(ptr args, i64 begin, i64 end, ptr scratch)` that computes
+/// chunks [begin, end) of C, created in `module` on first use. Every element
+/// of C is summed in the same order whatever the chunking, so results do not
+/// depend on the thread count.
+llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits);
+
+} // namespace nnc

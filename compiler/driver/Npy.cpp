@@ -1,0 +1,46 @@
+//===- Npy.cpp ------------------------------------------------------------===//
+#include "driver/Npy.h"
+
+#include "nnrt.h"
+
+#include <cstring>
+
+namespace nnc {
+
+std::string npyBytes(int dtype, const std::vector<int64_t> &dims,
+                     const std::vector<double> &values) {
+  std::string shape = "(";
+  for (size_t i = 0; i < dims.size(); ++i)
+    shape += (i ? ", " : "") + std::to_string(dims[i]);
+  shape += dims.size() == 1 ? ",)" : ")"; // Python's one-element tuple
+  const char *descr = dtype == NNRT_F32 ? "<f4" : dtype == NNRT_F64 ? "<f8" : "<i4";
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  // NumPy pads the header with spaces so the data starts 64-byte aligned.
+  size_t total = 10 + header.size() + 1;
+  header += std::string((64 - total % 64) % 64, ' ') + "\n";
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  out += header;
+  for (double v : values) {
+    char bytes[8];
+    if (dtype == NNRT_F32) {
+      float f = static_cast<float>(v);
+      std::memcpy(bytes, &f, 4);
+      out.append(bytes, 4);
+    } else if (dtype == NNRT_F64) {
+      std::memcpy(bytes, &v, 8);
+      out.append(bytes, 8);
+    } else {
+      int32_t i = static_cast<int32_t>(v);
+      std::memcpy(bytes, &i, 4);
+      out.append(bytes, 4);
+    }
+  }
+  return out;
+}
+
+} // namespace nnc
