@@ -22,6 +22,7 @@ llvm_bin = "/usr/lib/llvm-19/bin"
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(build, "bin"), llvm_bin, config.environment.get("PATH", "/usr/bin:/bin")])
 
+config.substitutions.append(("%nnc_build", build))
 config.substitutions.append(("%nnc", os.path.join(build, "bin", "nnc")))
 config.substitutions.append(("%examples", os.path.join(source, "examples")))
 config.substitutions.append(("%nnrt_include", os.path.join(source, "runtime", "include")))
@@ -29,3 +30,29 @@ config.substitutions.append(("%nnrt_lib", os.path.join(build, "runtime", "libnnr
 config.substitutions.append(("%cc", "cc"))
 config.substitutions.append(("%python", "python3"))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
+
+# Host facts for REQUIRES/UNSUPPORTED: the architecture and CPU flags, so
+# CPU-check tests know whether this machine has the instructions they use.
+import platform
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64")
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), [])
+    for flag, feature in (("avx2", "avx2"), ("avx512f", "avx512f"),
+                          ("avx512_fp16", "avx512fp16")):
+        if flag in flags:
+            config.available_features.add(feature)
+except OSError:
+    pass
+
+# Cross-compilation to aarch64 needs Debian's gcc-aarch64-linux-gnu and
+# qemu-user (.ci/run installs them); say so when they are missing.
+import shutil
+if shutil.which("aarch64-linux-gnu-gcc") and shutil.which("qemu-aarch64") \
+        and os.path.isdir("/usr/aarch64-linux-gnu"):
+    config.available_features.add("aarch64-cross")
+else:
+    lit_config.note("aarch64 cross-compilation test skipped (UNSUPPORTED): "
+                    "aarch64-linux-gnu-gcc or qemu-aarch64 not found; "
+                    "apt-get install gcc-aarch64-linux-gnu qemu-user")

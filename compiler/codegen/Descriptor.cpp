@@ -189,6 +189,10 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
   llvm::Function *fn = define("create", ptr, {i64});
   b.CreateRet(b.CreateCall(runtime("nnrt_model_create", ptr, {ptr, i64, i64}),
                            {desc, fn->getArg(0), b.getInt64(0)}));
+  // PREFIX_open(path) -> nnrt_model_open(&desc, path, 0)
+  fn = define("open", ptr, {ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_open", ptr, {ptr, ptr, i64}),
+                           {desc, fn->getArg(0), b.getInt64(0)}));
   fn = define("destroy", b.getVoidTy(), {ptr});
   b.CreateCall(runtime("nnrt_model_destroy", b.getVoidTy(), {ptr}), {fn->getArg(0)});
   b.CreateRetVoid();
@@ -207,6 +211,9 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
                            {fn->getArg(0), fn->getArg(1), llvm::ConstantPointerNull::get(ptr)}));
   fn = define("num_params", i64, {});
   b.CreateRet(b.getInt64(p.parameterCount()));
+  fn = define("set_threads", i32, {ptr, i32});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_set_threads", i32, {ptr, i32}),
+                           {fn->getArg(0), fn->getArg(1)}));
 
   // PREFIX_<entry>(m, batch, buffers...) -> nnrt_model_run(m, index, batch, buffers)
   int index = -1; // position in the descriptor, which lists compiled entries only
@@ -233,6 +240,36 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
     }
     b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),
                              {fn->getArg(0), b.getInt32(index), fn->getArg(1), slots}));
+  }
+}
+
+void emitCpuCheck(const Program &p, llvm::Module &module, const std::string &prefix,
+                  const std::string &features) {
+  if (features.empty())
+    return;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  llvm::IRBuilder<> b(ctx);
+  auto check = module.getOrInsertFunction(
+      "nnrt_cpu_check", llvm::FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+  llvm::Constant *name = nullptr, *list = nullptr;
+  for (const char *suffix : {"_create", "_open"}) {
+    llvm::Function *fn = module.getFunction(prefix + suffix);
+    if (!fn)
+      continue;
+    // A new first block: nnrt_cpu_check(name, features) != 0 -> return NULL.
+    llvm::BasicBlock *body = &fn->getEntryBlock();
+    auto *entry = llvm::BasicBlock::Create(ctx, "cpu_check", fn, body);
+    auto *fail = llvm::BasicBlock::Create(ctx, "cpu_missing", fn, body);
+    b.SetInsertPoint(entry);
+    if (!name) {
+      name = b.CreateGlobalStringPtr(p.modelName, prefix + ".name");
+      list = b.CreateGlobalStringPtr(features, prefix + ".cpu");
+    }
+    llvm::Value *rc = b.CreateCall(check, {name, list});
+    b.CreateCondBr(b.CreateICmpEQ(rc, b.getInt32(0)), body, fail);
+    b.SetInsertPoint(fail);
+    b.CreateRet(llvm::ConstantPointerNull::get(ptr));
   }
 }
 

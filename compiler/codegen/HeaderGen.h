@@ -7,8 +7,15 @@
 
 namespace nnc {
 
+struct HeaderOptions {
+  std::string prefix;
+  std::string sourceName;     // the .nn file, for the comment
+  int64_t maxBatch = 256;
+  bool inferenceOnly = false; // predict only: no train_step declared
+};
+
 /// The self-contained C header declaring PREFIX_create, PREFIX_predict, ...
-std::string generateHeader(const Program &p, const std::string &prefix,
-                           const std::string &sourceName, int64_t maxBatch);
+/// (C99 and C++, warning-free under -Wall -Wextra).
+std::string generateHeader(const Program &p, const HeaderOptions &options);
 
 } // namespace nnc

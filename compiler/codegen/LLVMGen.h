@@ -75,4 +75,9 @@ void emitDescriptor(const Program &p, llvm::Module &module,
 /// Adds the C ABI wrappers (PREFIX_create, PREFIX_predict, ...).
 void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &options);
 
+/// Makes PREFIX_create return NULL (reason in nnrt_last_error) on a CPU
+/// without every feature in `features` (comma-separated; nothing when empty).
+void emitCpuCheck(const Program &p, llvm::Module &module, const std::string &prefix,
+                  const std::string &features);
+
 } // namespace nnc

@@ -68,6 +68,24 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &op
   return machine;
 }
 
+std::string requiredCpuFeatures(const llvm::TargetMachine &machine) {
+  if (!machine.getTargetTriple().isX86())
+    return "";
+  // The list runtime/src/cpu.c can test, in LLVM's (and GCC's) spelling.
+  static const char *const checkable[] = {
+      "sse3",     "ssse3",      "sse4.1",     "sse4.2",      "popcnt",       "avx",
+      "avx2",     "fma",        "f16c",       "bmi",         "bmi2",         "lzcnt",
+      "movbe",    "avxvnni",    "avx512f",    "avx512dq",    "avx512cd",     "avx512bw",
+      "avx512vl", "avx512vbmi", "avx512ifma", "avx512vnni",  "avx512bf16",   "avx512vbmi2",
+      "avx512bitalg", "avx512vpopcntdq", "avx512fp16"};
+  const llvm::MCSubtargetInfo *info = machine.getMCSubtargetInfo();
+  std::string list;
+  for (const char *f : checkable)
+    if (info->checkFeatures(std::string("+") + f))
+      list += (list.empty() ? "" : ",") + std::string(f);
+  return list;
+}
+
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   module.setTargetTriple(machine.getTargetTriple().str());
   module.setDataLayout(machine.createDataLayout());
@@ -125,6 +143,16 @@ bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
   if (!emitTo(module, machine, out, assembly, error))
     return false;
   return writeFileAtomic(path, std::string(buffer.begin(), buffer.end()), error);
+}
+
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string &object,
+                std::string &error) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream out(buffer);
+  if (!emitTo(module, machine, out, false, error))
+    return false;
+  object.assign(buffer.begin(), buffer.end());
+  return true;
 }
 
 std::string emitAssembly(llvm::Module &module, llvm::TargetMachine &machine) {

@@ -19,6 +19,11 @@ struct TargetOptions {
   bool pic = true;
 };
 
+/// The instruction-set extensions `machine` may use that the runtime can
+/// check at create time (nnrt_cpu_check), comma-separated; empty for
+/// baseline CPUs and non-x86 targets.
+std::string requiredCpuFeatures(const llvm::TargetMachine &machine);
+
 /// Registers LLVM's targets once.
 void initializeLLVM();
 
@@ -37,6 +42,9 @@ int gemmVectorBits(const llvm::TargetMachine &machine);
 /// Writes an object file (or assembly text) atomically.
 bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
                     const std::string &path, bool assembly, std::string &error);
+/// The object file's bytes, in memory.
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string &object,
+                std::string &error);
 /// Assembly as text (`--emit=asm`).
 std::string emitAssembly(llvm::Module &module, llvm::TargetMachine &machine);
 

@@ -7,6 +7,7 @@
 
 #include "codegen/HeaderGen.h"
 #include "codegen/LLVMGen.h"
+#include "codegen/StaticLib.h"
 #include "codegen/Target.h"
 #include "support/Json.h"
 
@@ -300,15 +301,23 @@ int predictCommand(Session &s) {
 int compileCommand(Session &s) {
   const Program &p = *s.program;
   std::string object = s.opts.output;
-  if (object.empty() && s.opts.emit.empty()) {
-    std::cerr << "nnc: error: compile needs -o FILE.o\n";
+  const std::string &lib = s.opts.staticLib;
+  if (object.empty() && lib.empty() && s.opts.emit.empty()) {
+    std::cerr << "nnc: error: compile needs -o FILE.o or --emit-static-lib FILE.a\n";
     return 2;
+  }
+  if (s.opts.inferenceOnly && !p.entry("predict")) {
+    std::cerr << "nnc: error: --inference-only: model '" << p.modelName
+              << "' has no predict entry\n";
+    return 1;
   }
   CodegenOptions codegen;
   codegen.prefix = s.opts.prefix.empty() ? defaultPrefix(p.modelName) : s.opts.prefix;
   codegen.maxBatch = s.opts.maxBatch.value_or(256);
   codegen.withCApi = true;
-  codegen.entries = {"predict", "train_step"};
+  codegen.entries = {"predict"};
+  if (!s.opts.inferenceOnly)
+    codegen.entries.push_back("train_step");
   TargetOptions target;
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
@@ -318,11 +327,27 @@ int compileCommand(Session &s) {
     std::cerr << "nnc: error: " << error << '\n';
     return 2;
   }
+  std::string runtime;
+  if (!lib.empty()) {
+    if (!target.triple.empty()) {
+      std::cerr << "nnc: error: --emit-static-lib bundles this machine's libnnrt, so it "
+                   "cannot be used with --target; link the object with a libnnrt built "
+                   "for the target instead\n";
+      return 2;
+    }
+    runtime = findRuntimeArchive();
+    if (runtime.empty()) {
+      std::cerr << "nnc: error: --emit-static-lib: libnnrt.a not found next to nnc "
+                   "(looked in its ../lib and ../runtime directories)\n";
+      return 1;
+    }
+  }
   codegen.gemmVectorBits = gemmVectorBits(*machine);
   const char *fusion = std::getenv("NNC_FUSION");
   codegen.fusion = !(fusion && std::string(fusion) == "0");
   llvm::LLVMContext context;
   auto module = generateModule(p, context, codegen);
+  emitCpuCheck(p, *module, codegen.prefix, requiredCpuFeatures(*machine));
   optimizeModule(*module, *machine);
   if (s.opts.emit == "llvm") {
     llvm::outs() << *module;
@@ -334,21 +359,31 @@ int compileCommand(Session &s) {
   }
   std::string header = s.opts.header;
   if (header.empty()) {
-    size_t dot = object.rfind('.');
-    size_t slash = object.rfind('/');
+    const std::string &base = object.empty() ? lib : object;
+    size_t dot = base.rfind('.');
+    size_t slash = base.rfind('/');
     bool hasExt = dot != std::string::npos && (slash == std::string::npos || dot > slash);
-    header = (hasExt ? object.substr(0, dot) : object) + ".h";
+    header = (hasExt ? base.substr(0, dot) : base) + ".h";
   }
-  std::string source = s.opts.file.substr(s.opts.file.rfind('/') + 1);
-  if (!emitObjectFile(*module, *machine, object, false, error) ||
-      !writeFileAtomic(header, generateHeader(p, codegen.prefix, source, codegen.maxBatch), error)) {
+  HeaderOptions h;
+  h.prefix = codegen.prefix;
+  h.sourceName = s.opts.file.substr(s.opts.file.rfind('/') + 1);
+  h.maxBatch = codegen.maxBatch;
+  h.inferenceOnly = s.opts.inferenceOnly;
+  std::string bytes;
+  if (!emitObject(*module, *machine, bytes, error) ||
+      (!object.empty() && !writeFileAtomic(object, bytes, error)) ||
+      (!lib.empty() && !writeStaticLib(lib, bytes, codegen.prefix + ".o", runtime, error)) ||
+      !writeFileAtomic(header, generateHeader(p, h), error)) {
     std::cerr << "nnc: error: " << error << '\n';
     return 1;
   }
-  if (!s.opts.quiet)
-    std::cout << "wrote " << object << " and " << header << " (prefix " << codegen.prefix
+  if (!s.opts.quiet) {
+    std::string written = object.empty() ? lib : lib.empty() ? object : object + ", " + lib;
+    std::cout << "wrote " << written << " and " << header << " (prefix " << codegen.prefix
               << ", cpu " << machine->getTargetCPU().str() << ", batches up to "
-              << codegen.maxBatch << ")\n";
+              << codegen.maxBatch << (s.opts.inferenceOnly ? ", inference only" : "") << ")\n";
+  }
   return 0;
 }
 

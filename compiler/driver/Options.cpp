@@ -60,6 +60,8 @@ const char *kUsage =
     "  --target TRIPLE  target triple (default: this machine's)\n"
     "  --max-batch N    compile: largest batch the object accepts (default 256)\n"
     "  -fPIC            compile: position-independent code (the default)\n"
+    "  --inference-only compile: predict only, no gradient or optimizer code\n"
+    "  --emit-static-lib F.a  compile: one archive with the object and libnnrt\n"
     "  --quiet          only results, no progress\n"
     "  --version        print the version and the LLVM used\n";
 
@@ -118,7 +120,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       inlineValue = true;
     }
     static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
-                                                "--json"};
+                                                "--json", "--inference-only"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -130,6 +132,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.checkNumerics = true;
       else if (a == "--json")
         o.json = true;
+      else if (a == "--inference-only")
+        o.inferenceOnly = true;
       else
         o.pic = true;
       continue;
@@ -144,7 +148,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
-        {"--plot", &o.plot}};
+        {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
         a != "--scale" && a != "--val-split")
       return usageError("unknown option '" + a + "'");

@@ -21,6 +21,8 @@ struct Options {
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
   std::string log, plot;
   std::string cpu, target;
+  std::string staticLib;      // compile --emit-static-lib
+  bool inferenceOnly = false; // compile --inference-only
   bool trace = false, quiet = false, pic = false;
   bool checkNumerics = false; // train: find the first op that made a NaN/Inf
   bool json = false;          // export-params: JSON output

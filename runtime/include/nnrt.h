@@ -142,11 +142,25 @@ int nnrt_model_threads(const nnrt_model *m);
 /** Message of the last failure on this thread (never NULL). */
 const char *nnrt_last_error(void);
 
+/** Called by PREFIX_create of objects compiled for a named CPU: 0 when this
+ *  CPU has every feature in `required` (comma-separated, LLVM's names such
+ *  as "avx2,fma,avx512f"); otherwise NNRT_EINVAL with nnrt_last_error()
+ *  naming the missing ones. */
+int nnrt_cpu_check(const char *model, const char *required);
+/** This CPU's features that nnc may require, comma-separated. */
+const char *nnrt_cpu_features(void);
+
 /** Allocates state and workspace (for batches up to `max_batch`, or the
  *  descriptor's when 0) and initialises every tensor from `seed`. NULL on
  *  failure, reason in nnrt_last_error(). */
 nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
                               int64_t max_batch);
+/** Like nnrt_model_create, with the state read from a checkpoint instead of
+ *  initialised (nnrt_model_load's checks; the seed is not drawn from): the
+ *  quick start for a trained model. NULL on failure, reason in
+ *  nnrt_last_error(). */
+nnrt_model *nnrt_model_open(const nnrt_model_desc *desc, const char *path,
+                            int64_t max_batch);
 void nnrt_model_destroy(nnrt_model *m);
 const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m);
 

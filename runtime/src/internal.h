@@ -9,6 +9,7 @@
 
 #include "nnrt.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -52,6 +53,11 @@ int nnrt_model_fail(nnrt_model *m, int status, const char *fmt, ...) NNRT_PRINTF
 
 /* Formats a message into this thread's last-error buffer (truncated to fit). */
 void nnrt_set_error(const char *fmt, ...) NNRT_PRINTF(1, 2);
+
+/* How many comma-separated features of `required` are not in `available`;
+ * their names go to `missing` (", "-separated, truncated to `size`). */
+int nnrt_cpu_missing(const char *required, const char *available,
+                     char *missing, size_t size);
 
 /* One Philox4x32-10 block: out = philox(ctr, key). out may not alias ctr. */
 void nnrt_philox4x32(const uint32_t ctr[4], const uint32_t key[2],

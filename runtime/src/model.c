@@ -40,18 +40,26 @@ int64_t nnrt_tensor_count(const nnrt_tensor_desc *t) {
 }
 
 /* Zeroed, NNRT_ALIGN-aligned block of at least `bytes` (never NULL on success,
- * even for 0 bytes, so kernels always get a valid pointer). The size is
- * rounded up to the alignment because C11 aligned_alloc requires it. */
+ * even for 0 bytes, so kernels always get a valid pointer). calloc rather
+ * than aligned_alloc + memset: large blocks come from mmap already zeroed, so
+ * a workspace sized for big batches costs no start-up time until it is used.
+ * The pointer calloc returned is kept just before the aligned block. */
 static void *alloc_aligned(int64_t bytes) {
-  if (bytes < 0 || (uint64_t)bytes > (uint64_t)SIZE_MAX - NNRT_ALIGN)
+  const size_t extra = NNRT_ALIGN + sizeof(void *);
+  if (bytes < 0 || (uint64_t)bytes > (uint64_t)SIZE_MAX - extra)
     return NULL;
-  size_t size = ((size_t)bytes + NNRT_ALIGN - 1) / NNRT_ALIGN * NNRT_ALIGN;
-  if (size == 0)
-    size = NNRT_ALIGN;
-  void *p = aligned_alloc(NNRT_ALIGN, size);
+  char *raw = calloc(1, (size_t)bytes + extra);
+  if (!raw)
+    return NULL;
+  uintptr_t p = ((uintptr_t)(raw + sizeof(void *)) + NNRT_ALIGN - 1) &
+                ~(uintptr_t)(NNRT_ALIGN - 1);
+  ((void **)p)[-1] = raw;
+  return (void *)p;
+}
+
+static void free_aligned(void *p) {
   if (p)
-    memset(p, 0, size);
-  return p;
+    free(((void **)p)[-1]);
 }
 
 static const char *str_or(const char *s, const char *fallback) {
@@ -225,8 +233,11 @@ static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
 
 /*--- public API --------------------------------------------------------------*/
 
-nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
-                              int64_t max_batch) {
+/* Allocation, plus the initialisers when `init` (open skips them: the
+ * checkpoint replaces every tensor, and drawing millions of normals is most of
+ * a large model's start-up time). */
+static nnrt_model *create(const nnrt_model_desc *desc, uint64_t seed,
+                          int64_t max_batch, int init) {
   if (!validate_desc(desc))
     return NULL;
   const char *mname = str_or(desc->name, "?");
@@ -287,8 +298,28 @@ nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
     nnrt_model_destroy(m);
     return NULL;
   }
-  for (int32_t i = 0; i < desc->num_tensors; ++i)
+  for (int32_t i = 0; init && i < desc->num_tensors; ++i)
     init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
+  return m;
+}
+
+nnrt_model *nnrt_model_create(const nnrt_model_desc *desc, uint64_t seed,
+                              int64_t max_batch) {
+  return create(desc, seed, max_batch, 1);
+}
+
+nnrt_model *nnrt_model_open(const nnrt_model_desc *desc, const char *path,
+                            int64_t max_batch) {
+  if (!path) {
+    nnrt_set_error("checkpoint path is NULL");
+    return NULL;
+  }
+  nnrt_model *m = create(desc, 0, max_batch, 0);
+  if (m && nnrt_model_load(m, path, NULL) != NNRT_OK) {
+    /* load put its message in this thread's last error already. */
+    nnrt_model_destroy(m);
+    return NULL;
+  }
   return m;
 }
 
@@ -296,8 +327,8 @@ void nnrt_model_destroy(nnrt_model *m) {
   if (!m)
     return;
   nnrt_pool_destroy(m->pool);
-  free(m->state);
-  free(m->workspace);
+  free_aligned(m->state);
+  free_aligned(m->workspace);
   free(m);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -425,6 +426,39 @@ TEST(Param, LookupByName) {
   nnrt_model_destroy(m);
 }
 
+// --- nnrt_model_open: create from a checkpoint ---------------------------------
+
+TEST(Open, StateComesFromTheCheckpoint) {
+  nnrt_model_desc d = LinearDesc();
+  nnrt_model *a = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(a, nullptr);
+  auto *b = static_cast<double *>(nnrt_model_param(a, "b", nullptr, nullptr));
+  b[0] = 7;
+  b[1] = -3;
+  std::string path = ::testing::TempDir() + "nnrt_open_test.ckpt";
+  ASSERT_EQ(nnrt_model_save(a, path.c_str(), nullptr), NNRT_OK) << nnrt_model_error(a);
+  nnrt_model *o = nnrt_model_open(&d, path.c_str(), 0);
+  ASSERT_NE(o, nullptr) << nnrt_last_error();
+  auto *ob = static_cast<double *>(nnrt_model_param(o, "b", nullptr, nullptr));
+  EXPECT_EQ(ob[0], 7);
+  EXPECT_EQ(ob[1], -3);
+  EXPECT_EQ(std::memcmp(nnrt_model_param(o, "w", nullptr, nullptr),
+                        nnrt_model_param(a, "w", nullptr, nullptr), 6 * sizeof(double)),
+            0);
+  nnrt_model_destroy(o);
+  nnrt_model_destroy(a);
+  std::remove(path.c_str());
+}
+
+TEST(Open, FailuresReturnNullWithAReason) {
+  nnrt_model_desc d = LinearDesc();
+  EXPECT_EQ(nnrt_model_open(&d, "/nonexistent/x.ckpt", 0), nullptr);
+  EXPECT_NE(std::string(nnrt_last_error()).find("/nonexistent/x.ckpt"), std::string::npos);
+  EXPECT_EQ(nnrt_model_open(&d, nullptr, 0), nullptr);
+  EXPECT_NE(std::string(nnrt_last_error()).find("NULL"), std::string::npos);
+  EXPECT_EQ(nnrt_model_open(nullptr, "x", 0), nullptr);
+}
+
 // --- initialisation ------------------------------------------------------------
 
 TEST(Init, DeterministicKinds) {
@@ -525,4 +559,35 @@ TEST(Init, SeedDeterminesValues) {
   nnrt_model_destroy(c);
 }
 
-}  // namespace
+
+// --- CPU feature check (cpu.c) ----------------------------------------------
+
+TEST(CpuCheck, MissingFeaturesAreNamed) {
+  char missing[64];
+  EXPECT_EQ(nnrt_cpu_missing("avx2,fma", "sse4.2,avx,avx2,fma,", missing, sizeof missing), 0);
+  EXPECT_STREQ(missing, "");
+  EXPECT_EQ(nnrt_cpu_missing("avx2,avx512f,fma,avx512bw", "avx2,fma", missing,
+                             sizeof missing), 2);
+  EXPECT_STREQ(missing, "avx512f, avx512bw");
+  // Whole words only: "avx" does not satisfy "avx2", nor "avx512f" "avx512".
+  EXPECT_EQ(nnrt_cpu_missing("avx2", "avx,avx512f", missing, sizeof missing), 1);
+  EXPECT_EQ(nnrt_cpu_missing("avx512", "avx512f", missing, sizeof missing), 1);
+  // Nothing required (baseline CPUs, other architectures): always fine.
+  EXPECT_EQ(nnrt_cpu_missing("", "", missing, sizeof missing), 0);
+  EXPECT_EQ(nnrt_cpu_missing(nullptr, nullptr, missing, sizeof missing), 0);
+  // A short buffer truncates the names but not the count.
+  char tiny[8];
+  EXPECT_EQ(nnrt_cpu_missing("avx512f,avx512bw,avx512vl", "", tiny, sizeof tiny), 3);
+  EXPECT_EQ(std::strlen(tiny), 7u);
+}
+
+TEST(CpuCheck, HostHasWhatItReports) {
+  std::string host = nnrt_cpu_features();
+  EXPECT_EQ(nnrt_cpu_check("m", host.c_str()), NNRT_OK);
+  EXPECT_EQ(nnrt_cpu_check("m", ""), NNRT_OK);
+  EXPECT_EQ(nnrt_cpu_check("m", "no-such-feature"), NNRT_EINVAL);
+  EXPECT_NE(std::string(nnrt_last_error()).find("no-such-feature"), std::string::npos);
+  EXPECT_NE(std::string(nnrt_last_error()).find("model 'm'"), std::string::npos);
+}
+
+} // namespace
