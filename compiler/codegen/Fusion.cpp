@@ -38,4 +38,48 @@ std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
   return fused;
 }
 
+std::set<const Node *>
+planUpdateLoops(const FusionInputs &in, const std::vector<std::pair<int, const Node *>> &updates) {
+  std::map<const Node *, std::vector<const Node *>> readers;
+  std::set<const Node *> aliased;
+  for (const Node *n : in.nodes) {
+    if (&in.canonical(*n) != n)
+      aliased.insert(&in.canonical(*n));
+    for (const Node *o : in.operands(*n))
+      readers[o].push_back(n);
+  }
+  std::set<const Node *> updateValues;
+  for (auto &u : updates)
+    updateValues.insert(u.second);
+  // Results are copied out before the update loops run: they must not
+  // depend on a value computed only there.
+  std::set<const Node *> results;
+  for (const Node *n : in.outputs)
+    if (!updateValues.count(n))
+      results.insert(n);
+  // An update whose value is a state tensor itself (or an alias) reads the
+  // state the loops overwrite: then no loops at all.
+  for (auto &u : updates)
+    if (&in.canonical(*u.second) != u.second || !isElementwise(*u.second, in))
+      if (!isElementwise(in.canonical(*u.second), in))
+        return {};
+  // Reverse topological order: a node joins when all its readers joined.
+  std::set<const Node *> joined;
+  for (auto it = in.nodes.rbegin(); it != in.nodes.rend(); ++it) {
+    const Node *n = *it;
+    if (!isElementwise(*n, in) || n->type.batched || aliased.count(n) || results.count(n))
+      continue;
+    const std::vector<const Node *> &r = readers[n];
+    if (r.empty() && !updateValues.count(n))
+      continue;
+    bool ok = true;
+    for (const Node *reader : r)
+      ok = ok && joined.count(reader) &&
+           reader->type.elementsPerSample() == n->type.elementsPerSample();
+    if (ok)
+      joined.insert(n);
+  }
+  return joined;
+}
+
 } // namespace nnc

@@ -30,4 +30,12 @@ struct FusionInputs {
 /// The nodes to compute inline in their consumer.
 std::set<const Node *> planElementwiseFusion(const FusionInputs &in);
 
+/// Nodes computed by the final update loops: elementwise state updates
+/// (stateIndex, value) of unbatched tensors, with every elementwise node of
+/// the same size that only they read. An update qualifies when nothing
+/// else reads it, except other qualifying nodes. Returns the updates and
+/// the nodes they absorb.
+std::set<const Node *>
+planUpdateLoops(const FusionInputs &in, const std::vector<std::pair<int, const Node *>> &updates);
+
 } // namespace nnc

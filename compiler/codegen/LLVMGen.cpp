@@ -101,8 +101,10 @@ public:
       emitNode(*n);
     for (size_t i = 0; i < entry_.results.size(); ++i)
       copyOut(*entry_.results[i], loadArgPointer(entry_.args.size() + i));
+    emitUpdateLoops();
     for (auto &update : entry_.updates)
-      copyOut(*update.second, statePointer(update.first));
+      if (!inUpdateLoop_.count(update.second))
+        copyOut(*update.second, statePointer(update.first));
     b_.CreateRet(b_.getInt32(0));
     return size_;
   }
@@ -119,6 +121,10 @@ public:
       if (!isInlineScalar(*n) && !fused_.count(n) && &canonical(*n) == n &&
           n->op != OpKind::Input && n->op != OpKind::Param && n->op != OpKind::Constant)
         ++result.kernels;
+    std::set<int64_t> updateLoops;
+    for (const Node *u : inUpdateLoop_)
+      updateLoops.insert(u->type.elementsPerSample());
+    result.kernels += static_cast<int>(updateLoops.size());
     return result;
   }
 
@@ -176,9 +182,39 @@ private:
     std::set<const Node *> outputs(entry_.results.begin(), entry_.results.end());
     for (auto &u : entry_.updates)
       outputs.insert(u.second);
-    fused_ = planElementwiseFusion(
-        {nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
-         [this](const Node &n) -> const Node & { return canonical(n); }});
+    FusionInputs in{nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
+                    [this](const Node &n) -> const Node & { return canonical(n); }};
+    fused_ = planElementwiseFusion(in);
+    std::vector<std::pair<int, const Node *>> updates(entry_.updates.begin(), entry_.updates.end());
+    for (const Node *n : planUpdateLoops(in, updates)) {
+      fused_.insert(n);
+      if (outputs.count(n))
+        inUpdateLoop_.insert(n);
+    }
+  }
+
+  /// One loop per parameter shape computes the state updates of that size
+  /// (an optimizer's new weights, moments, ...) element by element and
+  /// writes them straight into the state: the update is one pass over
+  /// memory. Every value of the chain is read at the same index, so writing
+  /// in place after computing all of an element's updates is safe.
+  void emitUpdateLoops() {
+    std::map<int64_t, std::vector<std::pair<int, const Node *>>> groups;
+    for (auto &u : entry_.updates)
+      if (inUpdateLoop_.count(u.second))
+        groups[u.second->type.elementsPerSample()].push_back(u);
+    for (auto &group : groups) {
+      loop(b_.getInt64(group.first), [&](Value *i) {
+        std::map<const Node *, Value *> memo;
+        memo_ = &memo;
+        std::vector<Value *> values;
+        for (auto &u : group.second)
+          values.push_back(load(*u.second, i));
+        memo_ = nullptr;
+        for (size_t k = 0; k < values.size(); ++k)
+          store(*group.second[k].second, statePointer(group.second[k].first), i, values[k]);
+      });
+    }
   }
 
   bool needsWorkspace(const Node &n) const {
@@ -335,10 +371,15 @@ private:
     if (isInlineScalar(n))
       return scalarValue(n);
     if (fused_.count(&n)) { // computed here, in the consumer's loop
+      if (memo_ && memo_->count(&n))
+        return memo_->at(&n);
       std::vector<Value *> xs;
       for (const Node *o : n.operands)
         xs.push_back(load(*o, index));
-      return elementwise(n.op, xs, n.type.dtype);
+      Value *v = elementwise(n.op, xs, n.type.dtype);
+      if (memo_)
+        (*memo_)[&n] = v;
+      return v;
     }
     llvm::Type *t = elemType(n.type.dtype);
     Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&canonical(n)), index);
@@ -860,6 +901,10 @@ private:
   int vectorBits_;
   bool profile_, fusion_;
   std::set<const Node *> fused_;
+  /// Updates computed by the final per-shape loops, and while emitting one
+  /// of them, the values already computed for the current element.
+  std::set<const Node *> inUpdateLoop_;
+  std::map<const Node *, Value *> *memo_ = nullptr;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;
   llvm::Function *fn_ = nullptr;
