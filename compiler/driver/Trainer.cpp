@@ -256,7 +256,7 @@ int trainCommand(Session &s) {
               << (model->threads() == 1 ? " thread" : " threads");
     if (distributed)
       std::cout << " x " << cluster.size() << (cluster.size() == 1 ? " rank" : " ranks")
-                << " (" << localBatch << " samples each)";
+                << " (" << localBatch << (localBatch == 1 ? " sample each)" : " samples each)");
     std::cout << '\n';
     if (haveVal)
       std::cout << "validation: " << val.samples << " samples (" << val.origin << ")\n";
