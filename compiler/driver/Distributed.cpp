@@ -74,6 +74,33 @@ bool Cluster::allreduceSum(std::vector<double> &) { return true; }
 
 #endif
 
+bool Cluster::averageBuffers(ModelInstance &m) {
+  const Program &p = m.program();
+  std::vector<int> buffers;
+  for (size_t i = 0; i < p.state.size(); ++i)
+    if (p.state[i].kind == StateTensor::Kind::Buffer)
+      buffers.push_back(static_cast<int>(i));
+  if (size_ == 1 || buffers.empty())
+    return true;
+  std::vector<double> all;
+  for (int i : buffers) {
+    std::vector<double> v = m.stateValues(i);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  if (!allreduceSum(all))
+    return false;
+  size_t at = 0;
+  for (int i : buffers) {
+    size_t n = static_cast<size_t>(p.state[i].type.elementsPerSample());
+    std::vector<double> v(all.begin() + at, all.begin() + at + n);
+    for (double &x : v)
+      x /= size_;
+    m.setStateValues(i, v);
+    at += n;
+  }
+  return true;
+}
+
 bool Cluster::evaluate(ModelInstance &m, const Dataset &d, Evaluation &out) {
   if (size_ == 1)
     return m.evaluate(d, out);

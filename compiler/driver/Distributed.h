@@ -35,6 +35,9 @@ public:
   /// Sum (or mean) over ranks, in place, of `count` elements of `dtype`.
   bool allreduce(void *buf, int64_t count, int32_t dtype, bool mean);
   bool allreduceSum(std::vector<double> &values);
+  /// Averages the buffers (batch-norm running statistics) over the ranks
+  /// after a step: each rank moved them with its own share's statistics.
+  bool averageBuffers(ModelInstance &m);
   /// Loss and metrics of `d`: each rank evaluates a contiguous share and
   /// the sample-weighted sums are reduced, so every rank gets the result.
   bool evaluate(ModelInstance &m, const Dataset &d, Evaluation &out);

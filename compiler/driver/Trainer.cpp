@@ -327,6 +327,7 @@ int trainCommand(Session &s) {
       std::vector<std::vector<double>> lr;
       if (!cluster.allreduceSum(scalars) ||
           !cluster.allreduce(grads.data(), gradCount, gradType, !p.lossBatchSum) ||
+          !cluster.averageBuffers(*model) ||
           !model->run("apply", data, {0}, lr, grads.data()))
         return 1;
       for (size_t k = 0; k < r.size(); ++k)
