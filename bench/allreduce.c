@@ -1,6 +1,7 @@
 /* Times nnrt_mpi_allreduce_mean (one MPI_Allreduce plus the division) on
  * float buffers from 4 KiB to 16 MiB: the per-byte cost in the scaling model
- * of docs/distributed.md. Run: mpirun -np 2 build/bin/nnrt_allreduce_bench */
+ * of docs/distributed.md. Run: mpirun -np 2 build/bin/nnrt_allreduce_bench
+ * [BYTES] (BYTES alone when given, e.g. a model's gradient size). */
 #include "nnrt_mpi.h"
 
 #include <mpi.h>
@@ -15,7 +16,8 @@ int main(int argc, char **argv) {
   int rank = nnrt_mpi_rank();
   if (rank == 0)
     printf("ranks %d\nbytes      seconds (best of 15)\n", nnrt_mpi_size());
-  for (int64_t bytes = 4096; bytes <= (16 << 20); bytes *= 4) {
+  int64_t only = argc > 1 ? atoll(argv[1]) / 4 * 4 : 0;
+  for (int64_t bytes = only ? only : 4096; bytes <= (only ? only : 16 << 20); bytes *= 4) {
     int64_t n = bytes / 4;
     float *buf = calloc((size_t)n, sizeof *buf);
     double best = 1e30;
