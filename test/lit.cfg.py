@@ -56,3 +56,16 @@ else:
     lit_config.note("aarch64 cross-compilation test skipped (UNSUPPORTED): "
                     "aarch64-linux-gnu-gcc or qemu-aarch64 not found; "
                     "apt-get install gcc-aarch64-linux-gnu qemu-user")
+
+# Data-parallel tests (test/distributed) need nnc built with MPI
+# (NNC_WITH_MPI, which builds libnnrt_mpi) and mpirun. %mpirun carries the
+# flags Open MPI 4.1 needs as root and in containers; --oversubscribe lets
+# 4 ranks share 2 cores.
+if os.path.exists(os.path.join(build, "runtime", "libnnrt_mpi.a")) and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+else:
+    lit_config.warning("nnc was built without MPI (or mpirun is missing): the tests that "
+                       "need it (REQUIRES: mpi, test/distributed) are skipped as UNSUPPORTED")
+config.substitutions.append(("%mpirun", "mpirun --oversubscribe --allow-run-as-root "
+                             "--mca btl_vader_single_copy_mechanism none"))
+config.substitutions.append(("%nnrt_mpi_lib", os.path.join(build, "runtime", "libnnrt_mpi.a")))

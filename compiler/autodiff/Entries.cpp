@@ -22,7 +22,7 @@ static bool dependsOnTarget(const Program &p, const Node *n) {
   return false;
 }
 
-void buildEntries(Program &p) {
+void buildEntries(Program &p, bool splitStep) {
   std::vector<Node *> inputs, all;
   for (const Interface &in : p.inputs) {
     all.push_back(in.node);
@@ -103,10 +103,46 @@ void buildEntries(Program &p) {
   // The loss exactly as grad computes it (training mode), for gradcheck.
   Entry trainLoss{"train_loss", all, {p.loss}, {"loss"}, {}, true};
 
+  std::vector<Entry> split;
+  if (splitStep) {
+    // grads: train_step's results before the update; the d_P results are
+    // contiguous in a caller's gradient buffer (parameter state order).
+    Entry grads{"grads", all, {p.loss}, {"loss"}, p.bufferUpdates, true};
+    for (const Output &m : p.metrics) {
+      grads.results.push_back(m.node);
+      grads.resultNames.push_back(m.name);
+    }
+    // apply: the same optimizer formulas, reading each gradient from an
+    // unbatched argument instead of the adjoint node.
+    Entry apply{"apply", {}, {}, {}, {}, true};
+    std::map<const Node *, Node *> given;
+    for (const StateTensor &s : p.state) {
+      if (s.kind != StateTensor::Kind::Param)
+        continue;
+      auto found = adjoint.find(s.node);
+      grads.results.push_back(found != adjoint.end() ? found->second : p.graph.fill(0.0, s.type));
+      grads.resultNames.push_back("d_" + s.name);
+      Node *arg = p.graph.input("d_" + s.name, s.type);
+      apply.args.push_back(arg);
+      if (found != adjoint.end()) // no gradient: no update, as in train_step
+        given[s.node] = arg;
+    }
+    Node *applyLr = nullptr;
+    apply.updates = buildOptimizerUpdates(p, given, &applyLr);
+    apply.results.push_back(applyLr);
+    apply.resultNames.push_back("lr");
+    if (p.stepState >= 0) {
+      Node *t = p.state[p.stepState].node;
+      apply.updates.push_back({p.stepState, p.graph.binary(OpKind::Add, t, p.graph.scalar(DType::F64, 1))});
+    }
+    split = {grads, apply};
+  }
+
   p.entries.push_back(train);
   p.entries.push_back(grad);
   p.entries.push_back(trace);
   p.entries.push_back(trainLoss);
+  p.entries.insert(p.entries.end(), split.begin(), split.end());
 }
 
 } // namespace nnc

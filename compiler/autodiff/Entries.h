@@ -7,6 +7,12 @@
 //   grad(inputs, targets) -> loss, d loss / d param for each parameter
 //   trace(inputs, targets) -> each named value and d loss / d value
 //   train_loss(inputs, targets) -> loss             (training mode, gradcheck)
+// With splitStep, train_step is also offered in two halves (data-parallel
+// training puts an all-reduce between them, docs/distributed.md):
+//   grads(inputs, targets) -> loss, metrics, d_P for every parameter P in
+//       state order; moves running statistics (batch norm)
+//   apply(d_P for every parameter) -> lr; the optimizer update and step count
+// grads then apply equals train_step bit for bit.
 // All share one graph, so forward, backward and update are one function.
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -15,6 +21,6 @@
 
 namespace nnc {
 
-void buildEntries(Program &p);
+void buildEntries(Program &p, bool splitStep = false);
 
 } // namespace nnc

@@ -61,9 +61,14 @@ public:
   }
 
   /// A new optimizer-state tensor shaped like parameter i.
+  /// Reused when it exists: train_step and apply (--split-step) update the
+  /// same optimizer state.
   Node *slot(size_t i, const std::string &suffix, double initial = 0) {
     StateTensor s;
     s.name = p_.state[i].name + "." + suffix;
+    for (const StateTensor &existing : p_.state)
+      if (existing.name == s.name && existing.kind == StateTensor::Kind::OptState)
+        return existing.node;
     s.type = p_.state[i].type;
     s.kind = StateTensor::Kind::OptState;
     if (initial != 0) {

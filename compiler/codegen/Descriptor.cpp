@@ -222,6 +222,42 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
     if (!module.getFunction(px + "_entry_" + entry.name))
       continue;
     ++index;
+    if (entry.name == "grads" || entry.name == "apply") {
+      // The split step (docs/distributed.md): grads(m, batch, inputs...,
+      // loss, gradients) and apply(m, gradients); the d_P arguments are
+      // consecutive slices of the one `gradients` buffer, in state order.
+      bool grads = entry.name == "grads";
+      size_t inputs = grads ? entry.args.size() : 0;
+      size_t firstGradient = grads ? entry.args.size() + 1 + p.metrics.size() : 0;
+      std::vector<llvm::Type *> params = {ptr};
+      if (grads)
+        params.push_back(i64);
+      params.insert(params.end(), grads ? inputs + 2 : 1, ptr);
+      fn = define(entry.name, i32, params);
+      llvm::Value *gradients = fn->getArg(params.size() - 1);
+      size_t count = entry.args.size() + entry.results.size();
+      auto *slotsTy = llvm::ArrayType::get(ptr, count);
+      llvm::Value *slots = b.CreateAlloca(slotsTy);
+      int64_t offset = 0;
+      for (size_t i = 0; i < count; ++i) {
+        const Node *n = i < entry.args.size() ? entry.args[i] : entry.results[i - entry.args.size()];
+        llvm::Value *buffer;
+        if (i >= firstGradient && (grads || i < entry.args.size())) {
+          buffer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), gradients, offset);
+          offset += n->type.elementsPerSample() * (n->type.dtype == DType::F32 ? 4 : 8);
+        } else if (grads && i <= inputs) { // the inputs, then the loss
+          buffer = fn->getArg(2 + i);
+        } else { // metrics and lr: scalars on this frame
+          buffer = b.CreateAlloca(b.getDoubleTy());
+        }
+        b.CreateStore(buffer, b.CreateConstInBoundsGEP2_64(slotsTy, slots, 0, i));
+      }
+      b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),
+                               {fn->getArg(0), b.getInt32(index),
+                                grads ? static_cast<llvm::Value *>(fn->getArg(1)) : b.getInt64(1),
+                                slots}));
+      continue;
+    }
     if (entry.name != "predict" && entry.name != "train_step")
       continue;
     // train_step shows the caller the loss only; its other results (metrics,

@@ -108,6 +108,26 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
       << "int " << prefix << "_train_step(" << prefix << " *m, int64_t batch" << params(true)
       << ", " << cType(p.lossDType()) << " *loss);\n";
   }
+  if (const Entry *grads = p.entry("grads")) {
+    // nnc compile --split-step (docs/distributed.md).
+    int64_t n = 0;
+    std::string count = guard.substr(0, guard.size() - 2) + "_GRADS_COUNT";
+    for (const StateTensor &s : p.state)
+      if (s.kind == StateTensor::Kind::Param)
+        n += s.type.elementsPerSample();
+    h << "\n/* The split step (nnc compile --split-step, docs/distributed.md): grads\n"
+      << "   then apply equals train_step. grads writes the batch's loss and the\n"
+      << "   gradient of every learnable parameter into `grads` (" << count << "\n"
+      << "   elements): each parameter's after the previous one's, in the order of\n"
+      << "   the param lines above, frozen ones and buffers left out. apply runs the\n"
+      << "   optimizer update (and counts the step) from `grads`. */\n"
+      << "#define " << count << " " << n << "\n"
+      << "int " << prefix << "_grads(" << prefix << " *m, int64_t batch" << params(true) << ", "
+      << cType(p.lossDType()) << " *loss, " << cType(grads->results.back()->type.dtype)
+      << " *grads);\n"
+      << "int " << prefix << "_apply(" << prefix << " *m, const "
+      << cType(grads->results.back()->type.dtype) << " *grads);\n";
+  }
   h << "\n/* Checkpoints (docs/checkpoint.md), the format nnc train -o writes:\n"
     << "   save writes a temporary file and renames it; load checks the whole file\n"
     << "   and leaves m unchanged when it is not a checkpoint of this model. */\n"

@@ -1,6 +1,7 @@
 //===- Commands.cpp - check, info, eval, predict, compile, gradcheck ------===//
 #include "driver/CheckNumerics.h"
 #include "driver/Dataset.h"
+#include "driver/Distributed.h"
 #include "driver/ModelInstance.h"
 #include "driver/Npy.h"
 #include "driver/Session.h"
@@ -318,6 +319,8 @@ int compileCommand(Session &s) {
   codegen.entries = {"predict"};
   if (!s.opts.inferenceOnly)
     codegen.entries.push_back("train_step");
+  if (s.opts.splitStep && !s.opts.inferenceOnly)
+    codegen.entries.insert(codegen.entries.end(), {"grads", "apply"});
   TargetOptions target;
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
@@ -530,6 +533,10 @@ int runCommand(Session &s) {
       entries = {"predict"};
     else
       entries = {"grad", "train_loss"};
+    if (cmd == "train" && distributedRequested(s.opts)) {
+      entries.push_back("grads"); // the split step (Distributed.h)
+      entries.push_back("apply");
+    }
     if (cmd == "train" && s.opts.checkNumerics) {
       addNumericsEntry(*s.program);
       entries.push_back("numerics");

@@ -33,7 +33,7 @@ static int64_t argElements(const nnrt_arg_desc &a, int64_t batch) {
 
 bool ModelInstance::run(const std::string &entryName, const Dataset &data,
                         const std::vector<int64_t> &indices,
-                        std::vector<std::vector<double>> &results) {
+                        std::vector<std::vector<double>> &results, void *gradients) {
   int entry = nnrt_model_find_entry(m_, entryName.c_str());
   if (entry < 0) {
     std::cerr << "nnc: error: model '" << p_.modelName << "' has no '" << entryName
@@ -46,9 +46,22 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
   int64_t batch = static_cast<int64_t>(indices.size());
   scratch_.resize(e.num_args);
   std::vector<void *> args(e.num_args);
+  char *nextGradient = static_cast<char *>(gradients);
+  // apply takes the gradients (then returns lr); grads returns loss,
+  // metrics, then them.
+  int32_t tensors = static_cast<int32_t>(gradientTensors());
+  bool apply = entryName == "apply";
+  auto isGradient = [&](int32_t a) {
+    return gradients && (apply ? a < tensors : a >= e.num_args - tensors);
+  };
   for (int32_t a = 0; a < e.num_args; ++a) {
     const nnrt_arg_desc &desc = e.args[a];
     int64_t count = argElements(desc, batch);
+    if (isGradient(a)) {
+      args[a] = nextGradient;
+      nextGradient += count * nnrt_dtype_size(desc.dtype);
+      continue;
+    }
     scratch_[a].resize(count * nnrt_dtype_size(desc.dtype));
     args[a] = scratch_[a].data();
     if (desc.role == NNRT_ARG_OUTPUT)
@@ -88,7 +101,7 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
   results.clear();
   for (int32_t a = 0; a < e.num_args; ++a) {
     const nnrt_arg_desc &desc = e.args[a];
-    if (desc.role != NNRT_ARG_OUTPUT)
+    if (desc.role != NNRT_ARG_OUTPUT || isGradient(a))
       continue;
     int64_t count = argElements(desc, batch);
     std::vector<double> values(count);
@@ -99,6 +112,21 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
     results.push_back(std::move(values));
   }
   return true;
+}
+
+size_t ModelInstance::gradientTensors() const {
+  size_t n = 0;
+  for (const StateTensor &s : p_.state)
+    n += s.kind == StateTensor::Kind::Param;
+  return n;
+}
+
+int64_t ModelInstance::gradientCount() const {
+  int64_t n = 0;
+  for (const StateTensor &s : p_.state)
+    if (s.kind == StateTensor::Kind::Param)
+      n += s.type.elementsPerSample();
+  return n;
 }
 
 bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs) {

@@ -44,9 +44,14 @@ public:
                                                uint64_t seed, int64_t maxBatch);
 
   /// Runs `entry` on the samples `indices` of `data`; `results` gets each
-  /// result as doubles. False (error printed) on failure.
+  /// result as doubles. False (error printed) on failure. With `gradients`
+  /// (the split step, docs/distributed.md), the d_P arguments of grads and
+  /// apply are consecutive slices of that one buffer and not in `results`.
   bool run(const std::string &entry, const Dataset &data, const std::vector<int64_t> &indices,
-           std::vector<std::vector<double>> &results);
+           std::vector<std::vector<double>> &results, void *gradients = nullptr);
+  /// Elements in the gradient buffer of grads/apply (all of one dtype).
+  int64_t gradientCount() const;
+  size_t gradientTensors() const; // parameters: one d_P each
 
   /// Runs eval over all of `d` in chunks of up to the instance's batch limit; the loss
   /// and metrics are sample-weighted means of the chunks'.

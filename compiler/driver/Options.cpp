@@ -45,6 +45,9 @@ const char *kUsage =
     "  --trace          print every named value and its gradient (first batch)\n"
     "  -o FILE          train: write a checkpoint (docs/checkpoint.md)\n"
     "  --resume FILE    train: continue from a checkpoint until --steps in total\n"
+    "  --distributed    train: data-parallel over MPI ranks (implied under mpirun;\n"
+    "                   docs/distributed.md)\n"
+    "  --split-step     compile: also export PREFIX_grads and PREFIX_apply\n"
     "  --log FILE       metrics log: CSV, or JSON lines when FILE ends in .jsonl\n"
     "  --plot FILE.svg  training curves (loss, metrics) as an SVG\n"
     "  --params-out F   write trained parameters as JSON\n"
@@ -120,7 +123,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       inlineValue = true;
     }
     static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
-                                                "--json", "--inference-only"};
+                                                "--json", "--inference-only", "--split-step",
+                                                "--distributed"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -134,6 +138,10 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.json = true;
       else if (a == "--inference-only")
         o.inferenceOnly = true;
+      else if (a == "--split-step")
+        o.splitStep = true;
+      else if (a == "--distributed")
+        o.distributed = true;
       else
         o.pic = true;
       continue;

@@ -26,6 +26,8 @@ struct Options {
   bool trace = false, quiet = false, pic = false;
   bool checkNumerics = false; // train: find the first op that made a NaN/Inf
   bool json = false;          // export-params: JSON output
+  bool splitStep = false;     // compile: grads + apply entries (docs/distributed.md)
+  bool distributed = false;   // train: data-parallel over MPI (also under mpirun)
 };
 
 /// Parses argv; on a usage error prints it and returns false with `exitCode`

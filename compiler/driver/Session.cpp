@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "autodiff/Entries.h"
+#include "driver/Distributed.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "sema/ModelLowering.h"
@@ -44,7 +45,8 @@ Stage runFrontEnd(Session &s, bool forceF64) {
     }
     if (s.opts.lr)
       s.program->optimizer.args["lr"] = *s.opts.lr;
-    buildEntries(*s.program);
+    // The split step is what data-parallel training calls.
+    buildEntries(*s.program, s.opts.splitStep || (s.opts.command == "train" && distributedRequested(s.opts)));
     if (s.opts.emit == "ir-grad") {
       printProgram(*s.program, std::cout);
       return Stage::Done;

@@ -3,11 +3,14 @@
 // Each step gathers one batch from a seeded per-epoch shuffle (the last
 // partial batch of an epoch is dropped, as DataLoader(drop_last=True)) and
 // calls the compiled train_step: forward, backward and update in one native
-// function. Afterwards it reports what was learned.
+// function. Afterwards it reports what was learned. Under mpirun each rank
+// takes its share of every batch and the step is split around one gradient
+// all-reduce (Distributed.h, docs/distributed.md).
 //
 //===----------------------------------------------------------------------===//
 #include "driver/CheckNumerics.h"
 #include "driver/Dataset.h"
+#include "driver/Distributed.h"
 #include "driver/TrainingLog.h"
 #include "driver/ModelInstance.h"
 #include "driver/Session.h"
@@ -140,8 +143,35 @@ void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t ba
 
 } // namespace
 
+/// Ranks other than 0 print nothing (errors still go to stderr).
+struct SilenceStdout {
+  std::streambuf *saved = nullptr;
+  void apply() { saved = std::cout.rdbuf(nullptr); }
+  ~SilenceStdout() {
+    if (saved)
+      std::cout.rdbuf(saved);
+  }
+};
+
 int trainCommand(Session &s) {
   const Program &p = *s.program;
+  Cluster cluster;
+  bool distributed = distributedRequested(s.opts);
+  if (distributed && !cluster.start())
+    return 1;
+  SilenceStdout silence;
+  if (cluster.rank() != 0) {
+    // Rank 0 alone prints and writes the log, curves and checkpoints.
+    silence.apply();
+    s.opts.output.clear();
+    s.opts.log.clear();
+    s.opts.plot.clear();
+    s.opts.paramsOut.clear();
+  }
+  if (distributed && s.opts.checkNumerics) {
+    std::cerr << "nnc: error: --check-numerics works in one process only; run it without mpirun\n";
+    return 1;
+  }
   Dataset data;
   if (!trainingData(s, data))
     return 1;
@@ -182,6 +212,28 @@ int trainCommand(Session &s) {
   if (haveVal && !splitValidation(data, *s.opts.valSplit, seed, val))
     return 1;
   batch = std::min(batch, data.samples);
+  // Data parallel: rank r computes samples [r b, (r+1) b) of each global
+  // batch, b = batch / ranks, so the steps are those of one process.
+  int64_t localBatch = batch;
+  if (distributed) {
+    if (batch % cluster.size() != 0) {
+      std::cerr << "nnc: error: the batch of " << batch << " samples cannot be split evenly over "
+                << cluster.size() << " ranks; give --batch a multiple of " << cluster.size() << '\n';
+      return 1;
+    }
+    localBatch = batch / cluster.size();
+    nnrt_model_set_first_sample(model->raw(), cluster.rank() * localBatch);
+  }
+  if (!cluster.broadcast(*model))
+    return 1;
+  // The gradient buffer of grads/apply: every parameter's gradient, in
+  // state order, one dtype (the parameters').
+  int64_t gradCount = model->gradientCount();
+  int32_t gradType = NNRT_F32;
+  for (const StateTensor &t : p.state)
+    if (t.kind == StateTensor::Kind::Param)
+      gradType = t.type.dtype == DType::F64 ? NNRT_F64 : NNRT_F32;
+  std::vector<char> grads(distributed ? gradCount * nnrt_dtype_size(gradType) : 0);
   // The last partial batch of an epoch is dropped: every step sees `batch`
   // samples, and the shuffle decides which ones sit out each epoch.
   int64_t stepsPerEpoch = data.samples / batch;
@@ -201,7 +253,11 @@ int trainCommand(Session &s) {
       std::cout << " (last partial batch dropped: " << dropped << " per epoch)";
     std::cout << ", " << steps << " steps, " << p.optimizer.kind << " lr "
               << formatNumber(p.optimizer.arg("lr", 0.01)) << ", " << model->threads()
-              << (model->threads() == 1 ? " thread\n" : " threads\n");
+              << (model->threads() == 1 ? " thread" : " threads");
+    if (distributed)
+      std::cout << " x " << cluster.size() << (cluster.size() == 1 ? " rank" : " ranks")
+                << " (" << localBatch << (localBatch == 1 ? " sample each)" : " samples each)");
+    std::cout << '\n';
     if (haveVal)
       std::cout << "validation: " << val.samples << " samples (" << val.origin << ")\n";
   }
@@ -232,7 +288,10 @@ int trainCommand(Session &s) {
     return 1;
   bool tty = isatty(STDOUT_FILENO) && !s.opts.quiet;
   interrupted = false;
-  std::signal(SIGINT, onInterrupt);
+  // Under MPI, Ctrl-C ends the job (mpirun signals every rank): stopping
+  // cleanly would need all ranks to agree on the step.
+  if (!distributed)
+    std::signal(SIGINT, onInterrupt);
   int64_t lastStep = firstStep - 1;
   if (firstStep > steps && !s.opts.quiet)
     std::cout << "already at step " << resumed.step << " of " << steps << "; nothing to train\n";
@@ -251,8 +310,30 @@ int trainCommand(Session &s) {
     ++position;
     if (s.opts.checkNumerics)
       before.save(*model);
-    if (!model->run("train_step", data, idx, r))
-      return 1;
+    if (!distributed) {
+      if (!model->run("train_step", data, idx, r))
+        return 1;
+    } else {
+      cluster.maybeFail(step);
+      std::vector<int64_t> mine(idx.begin() + cluster.rank() * localBatch,
+                                idx.begin() + (cluster.rank() + 1) * localBatch);
+      if (!model->run("grads", data, mine, r, grads.data()))
+        return 1;
+      // The batch's loss and metrics: means of the ranks' means (the loss
+      // of `reduce: sum` adds up, and so do its gradients).
+      std::vector<double> scalars;
+      for (auto &v : r)
+        scalars.push_back(v[0]);
+      std::vector<std::vector<double>> lr;
+      if (!cluster.allreduceSum(scalars) ||
+          !cluster.allreduce(grads.data(), gradCount, gradType, !p.lossBatchSum) ||
+          !cluster.averageBuffers(*model) ||
+          !model->run("apply", data, {0}, lr, grads.data()))
+        return 1;
+      for (size_t k = 0; k < r.size(); ++k)
+        r[k][0] = k == 0 && p.lossBatchSum ? scalars[k] : scalars[k] / cluster.size();
+      r.push_back(lr[0]);
+    }
     loss = r[0][0];
     // Nothing is written after a non-finite step: the last checkpoint stays.
     std::string badState = s.opts.checkNumerics && std::isfinite(loss) ? nonFiniteState(*model) : "";
@@ -299,7 +380,7 @@ int trainCommand(Session &s) {
       std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
     }
     if (validate) {
-      if (!model->evaluate(val, lastVal))
+      if (!cluster.evaluate(*model, val, lastVal))
         return 1;
       lastValStep = step;
       if (!s.opts.quiet && step != steps)
@@ -317,7 +398,7 @@ int trainCommand(Session &s) {
         row.metrics.push_back(r[1 + k][0]);
       if (evaluate) {
         Evaluation e;
-        if (!model->evaluate(test, e))
+        if (!cluster.evaluate(*model, test, e))
           return 1;
         if (!s.opts.quiet)
           std::cout << (tty ? "\n" : "") << "step " << step << "  test " << e.describe(p) << '\n';
@@ -354,13 +435,14 @@ int trainCommand(Session &s) {
   int64_t trained = std::max<int64_t>(steps - firstStep + 1, 0);
 
   Evaluation train;
-  if (!model->evaluate(data, train, /*keepOutputs=*/data.samples <= 8))
+  bool keepOutputs = data.samples <= 8; // small enough for every rank to do it all
+  if (!(keepOutputs ? model->evaluate(data, train, true) : cluster.evaluate(*model, data, train)))
     return 1;
   double trainLoss = train.loss;
   std::vector<std::vector<double>> &outputs = train.outputs;
   // What preparing batches (gather + convert to the model's types; scaling
   // happened once at load) cost, against the compiled step itself.
-  const RunTiming &t = model->timings["train_step"];
+  const RunTiming &t = model->timings[distributed ? "grads" : "train_step"];
   std::string dataShare;
   if (t.calls)
     dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
@@ -395,14 +477,14 @@ int trainCommand(Session &s) {
   }
 
   if (haveVal) {
-    if (lastValStep != steps && !model->evaluate(val, lastVal))
+    if (lastValStep != steps && !cluster.evaluate(*model, val, lastVal))
       return 1;
     std::cout << "validation " << lastVal.describe(p) << " on " << val.samples << " samples ("
               << val.origin << ")\n";
   }
   if (haveTest) {
     Evaluation result;
-    if (!model->evaluate(test, result))
+    if (!cluster.evaluate(*model, test, result))
       return 1;
     std::cout << "test " << result.describe(p) << " on " << test.samples << " samples ("
               << test.origin << ")\n";

@@ -139,6 +139,12 @@ int64_t nnrt_profile_read(int32_t node, int64_t *count);
 int nnrt_model_set_threads(nnrt_model *m, int threads);
 int nnrt_model_threads(const nnrt_model *m);
 
+/** Data-parallel training (nnrt_mpi.h): the index, in the global batch, of
+ *  the first sample of the batches this instance gets (rank * local batch).
+ *  Dropout masks are drawn by global sample, so N ranks draw what one
+ *  process with the whole batch would. 0 (the default) for one process. */
+int nnrt_model_set_first_sample(nnrt_model *m, int64_t first_sample);
+
 /** Message of the last failure on this thread (never NULL). */
 const char *nnrt_last_error(void);
 
@@ -214,7 +220,8 @@ int nnrt_is_checkpoint(const char *path);
 /** Called by generated code in training mode: writes `count` dropout-mask
  *  elements (dtype 0 float, 1 double) that are 1/(1-rate) with probability
  *  1-rate and 0 otherwise, drawn from Philox keyed by seed at counter
- *  (stream, element index). */
+ *  (stream, element index in the global batch; see
+ *  nnrt_model_set_first_sample). */
 void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
                        uint64_t seed, uint64_t stream);
 

@@ -33,6 +33,7 @@ struct nnrt_model {
   void *workspace;
   int64_t max_batch;
   nnrt_pool *pool; /* workers + scratch used by the generated kernels */
+  int64_t first_sample; /* global index of the batch's first sample (dropout) */
   char error[NNRT_ERROR_SIZE];
 };
 
@@ -46,6 +47,10 @@ int nnrt_default_threads(void);
 /* Makes p the pool nnrt_parallel_for uses on this thread; returns the
  * previous one, to be restored after the entry. */
 nnrt_pool *nnrt_pool_enter(nnrt_pool *p);
+
+/* Where the running entry's batch starts in the global batch, for
+ * nnrt_dropout_mask (rng.c); set around each entry call by model.c. */
+void nnrt_dropout_position(int64_t first_sample, int64_t batch);
 
 /* Records a failure on the model and as this thread's last error; returns
  * `status`. */

@@ -353,6 +353,18 @@ int nnrt_model_set_threads(nnrt_model *m, int threads) {
   return 0;
 }
 
+int nnrt_model_set_first_sample(nnrt_model *m, int64_t first_sample) {
+  if (!m) {
+    nnrt_set_error("model is NULL");
+    return NNRT_EINVAL;
+  }
+  if (first_sample < 0)
+    return nnrt_model_fail(m, NNRT_EINVAL, "first sample %lld is negative",
+                           (long long)first_sample);
+  m->first_sample = first_sample;
+  return 0;
+}
+
 int nnrt_model_threads(const nnrt_model *m) {
   return m ? nnrt_pool_threads(m->pool) : 0;
 }
@@ -397,7 +409,9 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
       return nnrt_model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
                         str_or(en->args[i].name, "?"), en->name);
   nnrt_pool *outer = nnrt_pool_enter(m->pool);
+  nnrt_dropout_position(m->first_sample, batch);
   int rc = en->fn(m->state, m->workspace, batch, args);
+  nnrt_dropout_position(0, 0);
   nnrt_pool_enter(outer);
   if (rc != 0)
     return nnrt_model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",

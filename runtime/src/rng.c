@@ -104,12 +104,26 @@ double nnrt_philox_truncated_normal(uint64_t seed, uint32_t stream,
   return 0.0; /* unreachable in practice: 2^33 rejections in a row */
 }
 
+/* The calling thread's entry: its batch and where it starts globally. */
+static _Thread_local int64_t dropout_first, dropout_batch;
+
+void nnrt_dropout_position(int64_t first_sample, int64_t batch) {
+  dropout_first = first_sample;
+  dropout_batch = batch;
+}
+
 void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
                        uint64_t seed, uint64_t stream) {
   double keep = 1.0 - rate;
   double scale = keep > 0 ? 1.0 / keep : 0.0;
+  /* Element i of sample s is drawn at counter (first + s) * per_sample + i,
+   * so a rank that holds samples first.. of the global batch draws what a
+   * single process would for them (docs/distributed.md). */
+  uint64_t base = 0;
+  if (dropout_first > 0 && dropout_batch > 0 && count % dropout_batch == 0)
+    base = (uint64_t)dropout_first * (uint64_t)(count / dropout_batch);
   for (int64_t i = 0; i < count; ++i) {
-    double v = nnrt_philox_uniform(seed, stream, (uint64_t)i) < keep ? scale : 0.0;
+    double v = nnrt_philox_uniform(seed, stream, base + (uint64_t)i) < keep ? scale : 0.0;
     if (dtype == NNRT_F32)
       ((float *)out)[i] = (float)v;
     else
