@@ -52,15 +52,24 @@ void DiagnosticEngine::report(const char *kind, SourceLoc loc,
 }
 
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message) {
+  // Past the limit one line says so and nothing more is printed.
   ++errors_;
-  report("error", loc, message);
+  if (errors_ <= kMaxErrors)
+    report("error", loc, message);
+  else if (errors_ == kMaxErrors + 1)
+    report("error", {}, "too many errors; stopping after " + std::to_string(kMaxErrors));
 }
 
 void DiagnosticEngine::note(SourceLoc loc, const std::string &message) {
+  if (errors_ > kMaxErrors)
+    return;
   report("note", loc, message);
 }
 
 void DiagnosticEngine::warning(SourceLoc loc, const std::string &message) {
+  if (full())
+    return;
+  ++warnings_;
   report("warning", loc, message);
 }
 
