@@ -76,9 +76,12 @@ Value Lowering::expr(const Expr &e) {
     return Value{graph().unary(OpKind::Neg, v.node), {}};
   }
   case Expr::Kind::Binary:
-    return binary(e);
-  case Expr::Kind::Call:
-    return call(e);
+  case Expr::Kind::Call: {
+    size_t before = graph().nodes().size();
+    Value v = e.kind == Expr::Kind::Call ? call(e) : binary(e);
+    checkSizes(before, e);
+    return v;
+  }
   case Expr::Kind::Index:
     return index(e);
   case Expr::Kind::Array:
@@ -87,6 +90,25 @@ Value Lowering::expr(const Expr &e) {
     diag_.fatal(e.loc, "array literals may only contain constants");
   }
   diag_.fatal(e.loc, "unexpected expression");
+}
+
+/// Every tensor the expression created (a layer's weight, im2col's columns,
+/// a broadcast) must fit the 2^32-element limit, so that nothing later
+/// computes with sizes that overflow or allocates terabytes.
+void Lowering::checkSizes(size_t firstNode, const Expr &e) {
+  const auto &nodes = graph().nodes();
+  for (size_t i = firstNode; i < nodes.size(); ++i) {
+    const TensorType &t = nodes[i]->type;
+    int64_t count = 1;
+    for (int64_t d : t.dims) {
+      if (d > 0 && count > kMaxElements / d) {
+        diag_.fatal(e.loc, (e.kind == Expr::Kind::Call ? "'" + e.name + "'" : std::string("this")) +
+                               " creates a tensor of shape " + t.shapeStr() +
+                               ", more than 2^32 elements per sample");
+      }
+      count *= d;
+    }
+  }
 }
 
 Node *Lowering::materialize(const Value &v, DType dtype) {

@@ -42,6 +42,9 @@ struct CallArgs {
   SourceLoc loc(const std::string &name) const;
 };
 
+/// The most elements one tensor may have per sample.
+constexpr int64_t kMaxElements = int64_t(1) << 32;
+
 std::string dimsStr(const std::vector<int64_t> &dims);
 /// "; did you mean 'x'?" when one of `names` is close, else "; expected a, b or c".
 std::string hint(const std::string &name, const std::vector<std::string> &names);
@@ -70,6 +73,7 @@ public:
 
   // --- expressions (Expressions.cpp) ---
   Value expr(const Expr &e);
+  void checkSizes(size_t firstNode, const Expr &e);
   Value lookup(const std::string &name, SourceLoc loc);
   std::string suggestion(const std::string &name);
   Node *materialize(const Value &v, DType dtype);

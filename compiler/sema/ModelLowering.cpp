@@ -16,8 +16,6 @@
 
 namespace nnc {
 
-constexpr int64_t kMaxElements = int64_t(1) << 32;
-
 std::string dimsStr(const std::vector<int64_t> &dims) {
   TensorType t{DType::F32, dims, false};
   return t.shapeStr();
@@ -322,7 +320,7 @@ void Lowering::constant(const Decl &d) {
   }
   TensorType t = type(d.type);
   if (v.isScalar() && !t.isScalar())
-    v.data.assign(t.elementsPerSample(), v.data[0]);
+    ; // a splat: one value stands for all, however large the shape
   else if (v.dims != t.dims)
     diag_.fatal(d.value->loc, "value has shape " + dimsStr(v.dims) + " but '" + d.name +
                                   "' is declared " + t.shapeStr());
