@@ -97,6 +97,10 @@ public:
     }
     auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
     antlr4::Token *previous = parser ? parser->getTokenStream()->LT(-1) : nullptr;
+    if (offending && offending->getType() == antlr4::Token::EOF && !previous) {
+      diag_.error({}, "no model in the file; a model starts with 'model NAME'");
+      return;
+    }
     // `inptu x: ...` parses as the start of `inptu = ...`: say which
     // keyword was meant.
     if (parser && previous && previous->getType() == NNLexer::ID &&
@@ -397,10 +401,15 @@ private:
 
 } // namespace
 
-/// Rejects brackets nested deeper than ANTLR's recursive parser should go.
+/// Rejects what ANTLR's recursive parser (and everything after it, which
+/// recurses over the tree) should not be given: brackets nested more than
+/// 256 deep, and expressions of more than 10,000 operators (a chain of '-'
+/// or '^' nests one level per operator, and parsing time grows faster than
+/// the length).
 static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
   const int kMaxDepth = 256;
-  int depth = 0, line = 1, col = 0;
+  const int kMaxOperators = 10000;
+  int depth = 0, line = 1, col = 0, operators = 0;
   bool comment = false;
   for (char c : file.text()) {
     ++col;
@@ -420,6 +429,16 @@ static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
                                     " levels deep");
     } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
       --depth;
+    }
+    // A separator ends the operand list of one expression (roughly: an
+    // entry of a list or block, or the right side of a declaration).
+    if (c == ',' || c == '=' || c == ':' || c == '{' || c == '}') {
+      operators = 0;
+    } else if (c == '+' || c == '-' || c == '*' || c == '/' || c == '@' || c == '^' ||
+               c == '>') {
+      if (++operators > kMaxOperators)
+        diag.fatal({line, col}, "expression has more than " + std::to_string(kMaxOperators) +
+                                    " operators; split it into named steps");
     }
   }
 }

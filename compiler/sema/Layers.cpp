@@ -336,8 +336,10 @@ void Lowering::operandError(const Expr &operand, const std::string &message) {
 /// (`b1 = block(x, 64)` gives `b1.conv.weight`).
 Value Lowering::callDef(const Expr &e) {
   const Decl &def = *defs_.at(e.name);
+  if (std::count(expanding_.begin(), expanding_.end(), e.name))
+    diag_.fatal(e.loc, "'" + e.name + "' calls itself; a def cannot be recursive");
   if (defDepth_ >= 32)
-    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep (recursion?)");
+    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep");
   CallArgs a = bind(e, def.params, def.params.size());
   const std::string currentLetBefore = currentLet_;
   std::map<std::string, Symbol> scope;
@@ -352,6 +354,7 @@ Value Lowering::callDef(const Expr &e) {
   int savedLayers = layersInLet_;
   prefixes_.push_back(use);
   scopes_.push_back(std::move(scope));
+  expanding_.push_back(e.name);
   ++defDepth_;
   Value result;
   try {
@@ -362,11 +365,13 @@ Value Lowering::callDef(const Expr &e) {
     result = expr(*def.value);
   } catch (const CompileError &) {
     diag_.note(e.loc, "in this use of '" + e.name + "'");
+    expanding_.pop_back();
     --defDepth_;
     scopes_.pop_back();
     prefixes_.pop_back();
     throw;
   }
+  expanding_.pop_back();
   --defDepth_;
   scopes_.pop_back();
   prefixes_.pop_back();

@@ -131,6 +131,7 @@ public:
   /// Scopes of def bodies: innermost last.
   std::vector<std::map<std::string, Symbol>> scopes_;
   int defDepth_ = 0;
+  std::vector<std::string> expanding_; // the defs being expanded, outermost first
   std::map<std::string, int> anonymousUses_; // def uses outside declarations
   SourceLoc trainLoc_; // the train block, once seen
   /// Model-wide default initialisers (`init truncated_normal(0.1), bias 0.1`).
