@@ -38,5 +38,6 @@ DEFAULT=(test/parse test/sema test/diagnostics test/fuzz test/ir test/data test/
 if [ $# -eq 0 ]; then set -- "${DEFAULT[@]}"; fi
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-python3 /usr/lib/llvm-19/build/utils/lit/lit.py -q -j"${NNC_JOBS:-2}" \
+# -s: a summary with the counts (Passed: N, Failed: N) that .ci/run reads.
+python3 /usr/lib/llvm-19/build/utils/lit/lit.py -s -j"${NNC_JOBS:-2}" \
   --param nnc_build="$BUILD" --param sanitize=1 "$@"
