@@ -22,6 +22,10 @@ Stage runFrontEnd(Session &s, bool forceF64) {
   // --data files), and reading it whole would cost its size in memory.
   const long long kMaxSource = 64ll << 20;
   struct stat st;
+  if (stat(s.opts.file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::cerr << s.opts.file << ": error: is a directory, not a model file\n";
+    return Stage::Failed;
+  }
   if (stat(s.opts.file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > kMaxSource) {
     std::cerr << s.opts.file << ": error: the file has " << st.st_size
               << " bytes; model files may have at most 64 MiB (put data in --data files)\n";
