@@ -15,6 +15,9 @@ build = lit_config.params.get("nnc_build")
 if not build:
     lit_config.fatal("pass --param nnc_build=<cmake build directory>")
 build = os.path.abspath(build)
+# scripts/sanitize.sh: tests that cannot work under ASan say UNSUPPORTED: sanitize.
+if lit_config.params.get("sanitize"):
+    config.available_features.add("sanitize")
 config.test_exec_root = os.path.join(build, "test-output")
 
 source = os.path.dirname(config.test_source_root)

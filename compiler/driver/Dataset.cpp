@@ -3,6 +3,7 @@
 
 #include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
@@ -18,7 +19,7 @@ struct Csv {
 };
 
 void csvError(const std::string &path, int line, const std::string &message) {
-  std::cerr << path << ':' << line << ": error: " << message << '\n';
+  std::cerr << path << (line > 0 ? ":" + std::to_string(line) : "") << ": error: " << message << '\n';
 }
 
 std::vector<std::string> splitCsvLine(const std::string &line) {
@@ -190,6 +191,8 @@ bool readCsv(const std::string &path, Csv &csv) {
     std::cerr << "nnc: error: " << error << '\n';
     return false;
   }
+  if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 9 || (c > 13 && c < 32); }))
+    return csvError(path, 0, "not a CSV, IDX or .npy file (it holds binary data)"), false;
   std::istringstream in(text);
   std::string line;
   int lineNo = 0;

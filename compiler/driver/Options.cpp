@@ -1,6 +1,8 @@
 //===- Options.cpp --------------------------------------------------------===//
 #include "driver/Options.h"
 
+#include "support/Suggest.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -106,7 +108,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     if (a.size() < 2 || a[0] != '-') {
       if (o.command.empty()) {
         if (!commands.count(a))
-          return usageError("unknown command '" + a + "'");
+          return usageError("unknown command '" + a + "'" +
+                            nnc::didYouMean(a, {commands.begin(), commands.end()}));
         o.command = a;
       } else if (o.file.empty()) {
         o.file = a;
@@ -158,8 +161,17 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
         {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
-        a != "--scale" && a != "--val-split")
-      return usageError("unknown option '" + a + "'");
+        a != "--scale" && a != "--val-split") {
+      std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--val-split",
+                                        "--help", "--version", "--trace", "--quiet", "-fPIC",
+                                        "--check-numerics", "--json", "--inference-only",
+                                        "--split-step", "--distributed"};
+      for (const auto &kv : ints)
+        known.push_back(kv.first);
+      for (const auto &kv : strings)
+        known.push_back(kv.first);
+      return usageError("unknown option '" + a + "'" + nnc::didYouMean(a, known));
+    }
     if (!inlineValue) {
       if (i + 1 >= args.size())
         return usageError("option '" + a + "' needs a value");

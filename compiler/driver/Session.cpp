@@ -19,11 +19,25 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <iostream>
+#include <sys/stat.h>
 
 namespace nnc {
 
 Stage runFrontEnd(Session &s, bool forceF64) {
   std::string text, error;
+  // A model is source text; anything this large is not one (data belongs in
+  // --data files), and reading it whole would cost its size in memory.
+  const long long kMaxSource = 64ll << 20;
+  struct stat st;
+  if (stat(s.opts.file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::cerr << s.opts.file << ": error: is a directory, not a model file\n";
+    return Stage::Failed;
+  }
+  if (stat(s.opts.file.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > kMaxSource) {
+    std::cerr << s.opts.file << ": error: the file has " << st.st_size
+              << " bytes; model files may have at most 64 MiB (put data in --data files)\n";
+    return Stage::Failed;
+  }
   if (!readFile(s.opts.file, text, error)) {
     std::cerr << "nnc: error: " << error << '\n';
     return Stage::Failed;

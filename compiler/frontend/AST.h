@@ -48,6 +48,7 @@ struct Expr {
 struct TypeSpec {
   std::string dtype;
   std::vector<int64_t> dims;
+  std::vector<SourceLoc> dimLocs; // where each dimension is written
   int64_t classes = 0;
   SourceLoc loc;
   bool present() const { return !dtype.empty(); }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/AST.h"
+#include "support/Suggest.h"
 
 #include "NNLexer.h"
 #include "NNParser.h"
@@ -32,13 +33,60 @@ SourceLoc locOf(antlr4::tree::TerminalNode *node) {
   return node ? locOf(node->getSymbol()) : SourceLoc{};
 }
 
+/// ANTLR's token names and sets in words: `{'(', ID, INT}` -> "an expression".
+std::string describeExpected(std::string set) {
+  if (set.size() > 1 && set.front() == '{')
+    set = set.substr(1, set.size() - 2);
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= set.size()) {
+    size_t comma = set.find(", ", start);
+    std::string item = set.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty())
+      items.push_back(item);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 2;
+  }
+  bool hasId = std::count(items.begin(), items.end(), "ID");
+  bool hasNumber = std::count(items.begin(), items.end(), "NUMBER");
+  if (hasId && hasNumber && std::count(items.begin(), items.end(), "'('"))
+    return "an expression";
+  if (items.size() > 6)
+    return std::count(items.begin(), items.end(), "'return'") ? "a declaration or 'return'"
+                                                               : "a declaration";
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::string word = items[i] == "ID" ? "a name" : items[i] == "INT" ? "a whole number"
+                       : items[i] == "NUMBER" ? "a number" : items[i] == "<EOF>" ? "end of file"
+                       : items[i];
+    out += (i == 0 ? "" : i + 1 == items.size() ? " or " : ", ") + word;
+  }
+  return out;
+}
+
+std::string quoteToken(antlr4::Token *t) {
+  if (!t || t->getType() == antlr4::Token::EOF)
+    return "end of file";
+  return "'" + t->getText() + "'";
+}
+
+/// The position just after a token: where a missing ')' belongs.
+SourceLoc endOf(antlr4::Token *t) {
+  return {static_cast<int>(t->getLine()),
+          static_cast<int>(t->getCharPositionInLine() + t->getText().size()) + 1};
+}
+
+const std::vector<std::string> kKeywords = {"model", "input", "target", "param", "const",
+                                            "output", "loss", "metric", "init", "def",
+                                            "optimizer", "data", "train", "return"};
+
 class SyntaxErrorListener : public antlr4::BaseErrorListener {
 public:
   explicit SyntaxErrorListener(DiagnosticEngine &diag) : diag_(diag) {}
 
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t line,
-                   size_t col, const std::string &msg,
-                   std::exception_ptr) override {
+  void syntaxError(antlr4::Recognizer *recognizer, antlr4::Token *offending, size_t line,
+                   size_t col, const std::string &msg, std::exception_ptr) override {
     SourceLoc loc{static_cast<int>(line), static_cast<int>(col) + 1};
     // Only the first error: later ones are usually echoes of it.
     if (diag_.errorCount() > 0)
@@ -47,7 +95,51 @@ public:
       diag_.error(loc, "unexpected character '" + offending->getText() + "'");
       return;
     }
-    diag_.error(loc, "syntax error: " + msg);
+    auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+    antlr4::Token *previous = parser ? parser->getTokenStream()->LT(-1) : nullptr;
+    if (offending && offending->getType() == antlr4::Token::EOF && !previous) {
+      diag_.error({}, "no model in the file; a model starts with 'model NAME'");
+      return;
+    }
+    // `inptu x: ...` parses as the start of `inptu = ...`: say which
+    // keyword was meant.
+    if (parser && previous && previous->getType() == NNLexer::ID &&
+        dynamic_cast<NNParser::LetDeclContext *>(parser->getContext()) &&
+        parser->getContext()->getStart() == previous) {
+      std::string keyword = closestName(previous->getText(), kKeywords);
+      if (!keyword.empty()) {
+        diag_.error(locOf(previous), "unknown keyword '" + previous->getText() +
+                                         "'; did you mean '" + keyword + "'?");
+        return;
+      }
+    }
+    auto after = [&](const std::string &prefix) {
+      return msg.rfind(prefix, 0) == 0 ? msg.substr(prefix.size()) : std::string();
+    };
+    std::string expecting;
+    size_t at = msg.find(" expecting ");
+    if (at != std::string::npos)
+      expecting = describeExpected(msg.substr(at + 11));
+    std::string text;
+    if (msg.rfind("missing ", 0) == 0) {
+      // "missing ')' at 'output'": put the caret where the ')' belongs.
+      std::string what = msg.substr(8, msg.find(" at ") - 8);
+      text = "expected " + describeExpected(what) + " before " + quoteToken(offending);
+      if (previous)
+        loc = endOf(previous);
+    } else if (!after("mismatched input ").empty() || !after("extraneous input ").empty()) {
+      text = "unexpected " + quoteToken(offending) + (expecting.empty() ? "" : "; expected " + expecting);
+    } else if (!after("no viable alternative at input ").empty()) {
+      text = "unexpected " + quoteToken(offending);
+    } else {
+      text = msg;
+    }
+    // At the end of the file, point just after the last token instead of at
+    // an empty line.
+    if (offending && offending->getType() == antlr4::Token::EOF && previous &&
+        previous->getType() != antlr4::Token::EOF && msg.rfind("missing ", 0) != 0)
+      loc = endOf(previous);
+    diag_.error(loc, "syntax error: " + text);
   }
 
 private:
@@ -201,6 +293,7 @@ private:
       errno = 0;
       long long v = std::strtoll(dim->getText().c_str(), nullptr, 10);
       t.dims.push_back(errno ? INT64_MAX : v);
+      t.dimLocs.push_back(locOf(dim));
     }
     return t;
   }
@@ -308,10 +401,15 @@ private:
 
 } // namespace
 
-/// Rejects brackets nested deeper than ANTLR's recursive parser should go.
+/// Rejects what ANTLR's recursive parser (and everything after it, which
+/// recurses over the tree) should not be given: brackets nested more than
+/// 256 deep, and expressions of more than 10,000 operators (a chain of '-'
+/// or '^' nests one level per operator, and parsing time grows faster than
+/// the length).
 static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
   const int kMaxDepth = 256;
-  int depth = 0, line = 1, col = 0;
+  const int kMaxOperators = 10000;
+  int depth = 0, line = 1, col = 0, operators = 0;
   bool comment = false;
   for (char c : file.text()) {
     ++col;
@@ -331,6 +429,16 @@ static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
                                     " levels deep");
     } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
       --depth;
+    }
+    // A separator ends the operand list of one expression (roughly: an
+    // entry of a list or block, or the right side of a declaration).
+    if (c == ',' || c == '=' || c == ':' || c == '{' || c == '}') {
+      operators = 0;
+    } else if (c == '+' || c == '-' || c == '*' || c == '/' || c == '@' || c == '^' ||
+               c == '>') {
+      if (++operators > kMaxOperators)
+        diag.fatal({line, col}, "expression has more than " + std::to_string(kMaxOperators) +
+                                    " operators; split it into named steps");
     }
   }
 }
@@ -372,6 +480,8 @@ static void checkUtf8(const SourceFile &file, DiagnosticEngine &diag) {
 }
 
 ModuleAST parseModule(const SourceFile &file, DiagnosticEngine &diag) {
+  if (file.text().find_first_not_of(" \t\r\n") == std::string::npos)
+    diag.fatal({}, "the file is empty; a model starts with 'model NAME'");
   checkUtf8(file, diag);
   checkNesting(file, diag);
   antlr4::ANTLRInputStream input;

@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "sema/Lowering.h"
 
+#include "support/Suggest.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -39,11 +41,14 @@ CallArgs Lowering::bind(const Expr &call, const std::vector<std::string> &params
     if (!call.argNames[i].empty()) {
       auto it = std::find(params.begin(), params.end(), call.argNames[i]);
       if (it == params.end()) {
-        std::string expected;
-        for (const std::string &p : params)
-          expected += (expected.empty() ? "" : ", ") + p;
+        std::string hint = didYouMean(call.argNames[i], params);
+        if (hint.empty()) {
+          hint = "; expected ";
+          for (size_t p = 0; p < params.size(); ++p)
+            hint += (p ? ", " : "") + params[p];
+        }
         diag_.fatal(call.argLocs[i], "unknown argument '" + call.argNames[i] + "' of '" +
-                                         call.name + "'; expected " + expected);
+                                         call.name + "'" + hint);
       }
       slot = static_cast<size_t>(it - params.begin());
     } else {
@@ -76,8 +81,9 @@ Node *Lowering::tensorArg(const CallArgs &args, const std::string &name) {
   const Expr *e = args.get(name);
   Node *n = tensorExpr(*e, args.call->name);
   if (n->type.dtype == DType::I32)
-    diag_.fatal(e->loc, "'" + args.call->name + "' needs numbers, but '" + name +
-                            "' is a class label");
+    diag_.fatal(e->loc, "'" + args.call->name + "' needs numbers, but '" +
+                            (e->kind == Expr::Kind::Name ? e->name : name) +
+                            "' is a class label; use one_hot(label, N) for a vector");
   return n;
 }
 
@@ -135,6 +141,14 @@ Node *Lowering::logSoftmax(Node *x, int64_t axis) {
   Node *lse = g.unary(OpKind::Log, reduce(OpKind::SumTo, g.unary(OpKind::Exp, z), {axis}, true));
   return g.binary(OpKind::Sub, z, g.broadcastTo(lse, x->type));
 }
+
+/// Every function and layer a model may call, for "did you mean".
+static const std::vector<std::string> kFunctions = {
+    "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "abs", "erf",
+    "stop_gradient", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax",
+    "sum", "mean", "max", "flatten", "reshape", "transpose", "concat", "one_hot", "mse",
+    "l1", "huber", "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d",
+    "maxpool", "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace"};
 
 Value Lowering::call(const Expr &e) {
   Graph &g = graph();
@@ -334,9 +348,15 @@ Value Lowering::call(const Expr &e) {
     return lossFunction(fn, bind(e, params, 2));
   }
   auto sym = symbols_.find(fn);
-  if (sym != symbols_.end())
-    diag_.fatal(e.loc, "'" + fn + "' is a value, not a function");
-  diag_.fatal(e.loc, "unknown function '" + fn + "'");
+  if (sym != symbols_.end()) {
+    diag_.error(e.loc, "'" + fn + "' is a value, not a function");
+    diag_.note(sym->second.loc, "'" + fn + "' is declared here");
+    throw CompileError{};
+  }
+  std::vector<std::string> known(kFunctions.begin(), kFunctions.end());
+  for (const auto &def : defs_)
+    known.push_back(def.first);
+  diag_.fatal(e.loc, "unknown function '" + fn + "'" + didYouMean(fn, known));
 }
 
 /// Reduces an elementwise loss to one number per sample: the mean over its

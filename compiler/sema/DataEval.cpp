@@ -187,9 +187,15 @@ private:
     if (!broadcastDims(a.dims, b.dims, out.dims))
       diag_.fatal(e.loc, "shapes " + dimsStr(a.dims) + " and " + dimsStr(b.dims) +
                              " cannot be broadcast together");
+    // Constants are held as doubles at compile time: keep them below 1 GiB.
+    const int64_t kMaxConstant = int64_t(1) << 27;
     int64_t count = 1;
-    for (int64_t d : out.dims)
+    for (int64_t d : out.dims) {
+      if (d > 0 && count > kMaxConstant / d)
+        diag_.fatal(e.loc, "constant expression of shape " + dimsStr(out.dims) +
+                               " is too large (more than 2^27 elements)");
       count *= d;
+    }
     out.data.resize(count);
     for (int64_t i = 0; i < count; ++i) {
       double x = a.data[sourceIndex(i, out.dims, a.dims)];

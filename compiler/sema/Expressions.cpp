@@ -2,6 +2,7 @@
 #include "sema/Lowering.h"
 
 #include "support/Json.h"
+#include "support/Suggest.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,8 +16,10 @@ Value Lowering::lookup(const std::string &name, SourceLoc loc) {
       return it->second.value;
   }
   auto it = symbols_.find(name);
-  if (it != symbols_.end())
+  if (it != symbols_.end()) {
+    used_.insert(name);
     return it->second.value;
+  }
   if (literals_.count(name))
     return Value{nullptr, literals_[name]};
   if (poisoned_.count(name))
@@ -28,32 +31,13 @@ Value Lowering::lookup(const std::string &name, SourceLoc loc) {
 
 /// `; did you mean 'x'?` for the closest known name, if close enough.
 std::string Lowering::suggestion(const std::string &name) {
-  std::string best;
-  size_t bestDistance = 3;
-  auto consider = [&](const std::string &cand) {
-    std::vector<size_t> row(cand.size() + 1);
-    for (size_t j = 0; j <= cand.size(); ++j)
-      row[j] = j;
-    for (size_t i = 1; i <= name.size(); ++i) {
-      size_t prev = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= cand.size(); ++j) {
-        size_t cur = row[j];
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (name[i - 1] == cand[j - 1] ? 0 : 1)});
-        prev = cur;
-      }
-    }
-    if (row[cand.size()] < bestDistance) {
-      bestDistance = row[cand.size()];
-      best = cand;
-    }
-  };
+  std::vector<std::string> names;
   for (auto &scope : scopes_)
     for (auto &entry : scope)
-      consider(entry.first);
+      names.push_back(entry.first);
   for (auto &entry : symbols_)
-    consider(entry.first);
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
+    names.push_back(entry.first);
+  return didYouMean(name, names);
 }
 
 std::map<std::string, Literal> Lowering::literalEnv() const {
@@ -92,9 +76,12 @@ Value Lowering::expr(const Expr &e) {
     return Value{graph().unary(OpKind::Neg, v.node), {}};
   }
   case Expr::Kind::Binary:
-    return binary(e);
-  case Expr::Kind::Call:
-    return call(e);
+  case Expr::Kind::Call: {
+    size_t before = graph().nodes().size();
+    Value v = e.kind == Expr::Kind::Call ? call(e) : binary(e);
+    checkSizes(before, e);
+    return v;
+  }
   case Expr::Kind::Index:
     return index(e);
   case Expr::Kind::Array:
@@ -103,6 +90,25 @@ Value Lowering::expr(const Expr &e) {
     diag_.fatal(e.loc, "array literals may only contain constants");
   }
   diag_.fatal(e.loc, "unexpected expression");
+}
+
+/// Every tensor the expression created (a layer's weight, im2col's columns,
+/// a broadcast) must fit the 2^32-element limit, so that nothing later
+/// computes with sizes that overflow or allocates terabytes.
+void Lowering::checkSizes(size_t firstNode, const Expr &e) {
+  const auto &nodes = graph().nodes();
+  for (size_t i = firstNode; i < nodes.size(); ++i) {
+    const TensorType &t = nodes[i]->type;
+    int64_t count = 1;
+    for (int64_t d : t.dims) {
+      if (d > 0 && count > kMaxElements / d) {
+        diag_.fatal(e.loc, (e.kind == Expr::Kind::Call ? "'" + e.name + "'" : std::string("this")) +
+                               " creates a tensor of shape " + t.shapeStr() +
+                               ", more than 2^32 elements per sample");
+      }
+      count *= d;
+    }
+  }
 }
 
 Node *Lowering::materialize(const Value &v, DType dtype) {
@@ -135,12 +141,40 @@ Value Lowering::binary(const Expr &e) {
     x = graph().oneHot(x->operands[0], x->type.dims.back(), y->type.dtype);
   else if (y->op == OpKind::OneHot && x->type.dtype != y->type.dtype && x->type.dtype != DType::I32)
     y = graph().oneHot(y->operands[0], y->type.dims.back(), x->type.dtype);
-  if (x->type.dtype != y->type.dtype)
-    diag_.fatal(e.loc, std::string("element types differ: ") + x->type.str() + " " + e.op +
-                           " " + y->type.str() + " (no implicit conversion)");
-  if (e.op == '@')
-    return Value{matmul(x, y, e.loc), {}};
-  return Value{arith(e.op, x, y, e.loc), {}};
+  unsigned errorsBefore = diag_.errorCount();
+  try {
+    if (x->type.dtype != y->type.dtype)
+      diag_.fatal(e.loc, std::string("element types differ: ") + x->type.str() + " " + e.op +
+                             " " + y->type.str() + " (no implicit conversion)");
+    if (e.op == '@')
+      return Value{matmul(x, y, e.loc), {}};
+    return Value{arith(e.op, x, y, e.loc), {}};
+  } catch (const CompileError &) {
+    // Point at where the operands' types came from.
+    if (diag_.errorCount() > errorsBefore) {
+      noteDeclared(*e.operands[0]);
+      noteDeclared(*e.operands[1]);
+    }
+    throw;
+  }
+}
+
+/// `note: 'x' declared here with type f32[28, 28, 1]` for an operand that
+/// is a plain name of a tensor.
+void Lowering::noteDeclared(const Expr &operand) {
+  if (operand.kind != Expr::Kind::Name)
+    return;
+  const Symbol *sym = nullptr;
+  for (auto scope = scopes_.rbegin(); scope != scopes_.rend() && !sym; ++scope)
+    if (scope->count(operand.name))
+      sym = &scope->at(operand.name);
+  if (!sym && symbols_.count(operand.name))
+    sym = &symbols_.at(operand.name);
+  if (!sym || sym->value.isLiteral() || !sym->loc.valid())
+    return;
+  const TensorType &t = sym->value.node->type;
+  diag_.note(sym->loc, "'" + operand.name + "' declared here with shape " + t.shapeStr() +
+                           (t.dtype == DType::F64 ? " (f64)" : t.dtype == DType::I32 ? " (class label)" : ""));
 }
 
 /// x OP y with numpy broadcasting of the per-sample shapes.
@@ -300,7 +334,7 @@ std::vector<double> Lowering::callArgs(const Expr &call, const std::vector<std::
           slot = p;
       if (slot == params.size())
         diag_.fatal(call.argLocs[i], "unknown argument '" + call.argNames[i] + "' of '" +
-                                         call.name + "'");
+                                         call.name + "'" + didYouMean(call.argNames[i], params));
     } else {
       ++positional;
     }

@@ -142,7 +142,7 @@ Value Lowering::layer(const Expr &e) {
     CallArgs a = bind(e, {"x", "units", "bias", "init", "bias_init", "name", "trainable"}, 2);
     Node *x = tensorArg(a, "x");
     if (x->type.dims.empty())
-      diag_.fatal(a.get("x")->loc, "'dense' needs a vector per sample, got a scalar");
+      operandError(*a.get("x"), "'dense' needs a vector per sample, got a scalar");
     int64_t in = x->type.dims.back();
     int64_t units = intLiteral(*a.get("units"), "units", 1, int64_t(1) << 24);
     std::string name = layerName(a, "dense");
@@ -159,8 +159,8 @@ Value Lowering::layer(const Expr &e) {
                       : bind(e, {"x", "size", "stride", "padding"}, 2);
     Node *x = tensorArg(a, "x");
     if (x->type.dims.size() != 3)
-      diag_.fatal(a.get("x")->loc, "'" + fn + "' needs an image [height, width, channels] per "
-                                   "sample, got " + x->type.shapeStr());
+      operandError(*a.get("x"), "'" + fn + "' needs an image [height, width, channels] per "
+                                "sample, got " + x->type.shapeStr());
     int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
     const char *kernelKey = conv ? "kernel" : "size";
     std::vector<int64_t> k = intList(*a.get(kernelKey), kernelKey, 1, 1 << 16);
@@ -248,7 +248,8 @@ Value Lowering::layer(const Expr &e) {
     CallArgs a = bind(e, {"x"}, 1);
     Node *x = tensorArg(a, "x");
     if (x->type.dims.size() != 3)
-      diag_.fatal(a.get("x")->loc, "'global_avgpool' needs [height, width, channels] per sample");
+      operandError(*a.get("x"), "'global_avgpool' needs [height, width, channels] per sample, "
+                                "got " + x->type.shapeStr());
     return wrap(mean(x, {0, 1}, false));
   }
 
@@ -270,7 +271,7 @@ Value Lowering::layer(const Expr &e) {
   CallArgs a = bind(e, {"x", "momentum", "eps", "name", "trainable"}, 1);
   Node *x = tensorArg(a, "x");
   if (x->type.dims.empty() || !x->type.batched)
-    diag_.fatal(a.get("x")->loc, "'batchnorm' needs a per-sample tensor with channels last");
+    operandError(*a.get("x"), "'batchnorm' needs a per-sample tensor with channels last");
   double momentum = a.get("momentum") ? scalarLiteral(*a.get("momentum"), "momentum") : 0.1;
   double eps = a.get("eps") ? scalarLiteral(*a.get("eps"), "eps") : 1e-5;
   if (momentum < 0 || momentum > 1)
@@ -323,13 +324,22 @@ Value Lowering::layer(const Expr &e) {
   return wrap(y);
 }
 
+/// An error at a layer's input, with a note where that input was declared.
+void Lowering::operandError(const Expr &operand, const std::string &message) {
+  diag_.error(operand.loc, message);
+  noteDeclared(operand);
+  throw CompileError{};
+}
+
 /// A user function: `def f(x, n) = expr` or `def f(x, n) { a = ...; return expr }`.
 /// Arguments are tensors or numbers; layers inside are named after the use
 /// (`b1 = block(x, 64)` gives `b1.conv.weight`).
 Value Lowering::callDef(const Expr &e) {
   const Decl &def = *defs_.at(e.name);
+  if (std::count(expanding_.begin(), expanding_.end(), e.name))
+    diag_.fatal(e.loc, "'" + e.name + "' calls itself; a def cannot be recursive");
   if (defDepth_ >= 32)
-    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep (recursion?)");
+    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep");
   CallArgs a = bind(e, def.params, def.params.size());
   const std::string currentLetBefore = currentLet_;
   std::map<std::string, Symbol> scope;
@@ -344,6 +354,7 @@ Value Lowering::callDef(const Expr &e) {
   int savedLayers = layersInLet_;
   prefixes_.push_back(use);
   scopes_.push_back(std::move(scope));
+  expanding_.push_back(e.name);
   ++defDepth_;
   Value result;
   try {
@@ -354,11 +365,13 @@ Value Lowering::callDef(const Expr &e) {
     result = expr(*def.value);
   } catch (const CompileError &) {
     diag_.note(e.loc, "in this use of '" + e.name + "'");
+    expanding_.pop_back();
     --defDepth_;
     scopes_.pop_back();
     prefixes_.pop_back();
     throw;
   }
+  expanding_.pop_back();
   --defDepth_;
   scopes_.pop_back();
   prefixes_.pop_back();

@@ -42,7 +42,12 @@ struct CallArgs {
   SourceLoc loc(const std::string &name) const;
 };
 
+/// The most elements one tensor may have per sample.
+constexpr int64_t kMaxElements = int64_t(1) << 32;
+
 std::string dimsStr(const std::vector<int64_t> &dims);
+/// "; did you mean 'x'?" when one of `names` is close, else "; expected a, b or c".
+std::string hint(const std::string &name, const std::vector<std::string> &names);
 
 class Lowering {
 public:
@@ -51,6 +56,7 @@ public:
 
   // --- declarations (ModelLowering.cpp) ---
   void decl(const Decl &d);
+  void warnUnused();
   void define(const std::string &name, SourceLoc loc, Value v, const std::string &what);
   DType dtype(const std::string &name, SourceLoc loc);
   TensorType type(const TypeSpec &spec);
@@ -67,11 +73,14 @@ public:
 
   // --- expressions (Expressions.cpp) ---
   Value expr(const Expr &e);
+  void checkSizes(size_t firstNode, const Expr &e);
   Value lookup(const std::string &name, SourceLoc loc);
   std::string suggestion(const std::string &name);
   Node *materialize(const Value &v, DType dtype);
   Value binary(const Expr &e);
   Node *arith(char op, Node *x, Node *y, SourceLoc loc);
+  void noteDeclared(const Expr &operand);
+  [[noreturn]] void operandError(const Expr &operand, const std::string &message);
   Node *matmul(Node *a, Node *b, SourceLoc loc);
   Value index(const Expr &e);
   double scalarLiteral(const Expr &e, const std::string &what);
@@ -111,6 +120,7 @@ public:
   std::map<std::string, Symbol> symbols_;
   std::map<std::string, Literal> literals_; // untyped constants, `pi`, true/false
   std::set<std::string> poisoned_;
+  std::set<std::string> used_; // global symbols looked up at least once
   std::map<std::string, const Decl *> defs_;
 
   /// The let being lowered names the layers in it (`conv1` -> conv1.weight);
@@ -121,8 +131,9 @@ public:
   /// Scopes of def bodies: innermost last.
   std::vector<std::map<std::string, Symbol>> scopes_;
   int defDepth_ = 0;
+  std::vector<std::string> expanding_; // the defs being expanded, outermost first
   std::map<std::string, int> anonymousUses_; // def uses outside declarations
-  bool trainSeen_ = false;
+  SourceLoc trainLoc_; // the train block, once seen
   /// Model-wide default initialisers (`init truncated_normal(0.1), bias 0.1`).
   const Expr *defaultWeightInit_ = nullptr;
   const Expr *defaultBiasInit_ = nullptr;

@@ -9,17 +9,24 @@
 #include "sema/Lowering.h"
 
 #include "support/Json.h"
+#include "support/Suggest.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace nnc {
 
-constexpr int64_t kMaxElements = int64_t(1) << 32;
-
 std::string dimsStr(const std::vector<int64_t> &dims) {
   TensorType t{DType::F32, dims, false};
   return t.shapeStr();
+}
+
+/// Dims as written; one that overflowed 64 bits when parsed shows as such.
+static std::string shapeText(const std::vector<int64_t> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + (dims[i] == INT64_MAX ? std::string("(over 2^63)") : std::to_string(dims[i]));
+  return s + "]";
 }
 
 Lowering::Lowering(DiagnosticEngine &diag, const LoweringOptions &options)
@@ -41,11 +48,30 @@ std::unique_ptr<Program> Lowering::run(const ModuleAST &module) {
       if (!d.name.empty() && !symbols_.count(d.name))
         poisoned_.insert(d.name);
     }
-    if (diag_.errorCount() >= 20)
+    if (diag_.full())
       break;
   }
   diag_.checkpoint();
+  warnUnused();
   return std::move(program_);
+}
+
+/// Inputs, parameters and values that nothing refers to are probably a
+/// mistake (a layer left out of the chain); a leading '_' says it is meant.
+void Lowering::warnUnused() {
+  std::vector<std::pair<SourceLoc, std::string>> unused;
+  for (const auto &[name, sym] : symbols_) {
+    if (used_.count(name) || name[0] == '_' || sym.value.isLiteral())
+      continue;
+    std::string what = sym.what == "param" ? "parameter" : sym.what;
+    if (what == "input" || what == "target" || what == "parameter" || what == "value")
+      unused.push_back({sym.loc, what + " '" + name + "' is never used"});
+  }
+  std::sort(unused.begin(), unused.end(), [](const auto &a, const auto &b) {
+    return a.first.line != b.first.line ? a.first.line < b.first.line : a.first.col < b.first.col;
+  });
+  for (const auto &[loc, message] : unused)
+    diag_.warning(loc, message);
 }
 
 void Lowering::decl(const Decl &d) {
@@ -106,8 +132,12 @@ void Lowering::decl(const Decl &d) {
   case Decl::Kind::Init:
     return initDefaults(d);
   case Decl::Kind::Def:
-    if (defs_.count(d.name) || symbols_.count(d.name))
-      diag_.fatal(d.nameLoc, "redefinition of '" + d.name + "'");
+    if (defs_.count(d.name) || symbols_.count(d.name)) {
+      diag_.error(d.nameLoc, "redefinition of '" + d.name + "'");
+      diag_.note(defs_.count(d.name) ? defs_[d.name]->nameLoc : symbols_[d.name].loc,
+                 "previous definition of '" + d.name + "' is here");
+      throw CompileError{};
+    }
     defs_[d.name] = &d;
     return;
   case Decl::Kind::Optimizer:
@@ -127,8 +157,11 @@ void Lowering::define(const std::string &name, SourceLoc loc, Value v, const std
     diag_.note(it->second.loc, "previous definition of '" + name + "' is here");
     throw CompileError{};
   }
-  if (scopes_.empty() && defs_.count(name))
-    diag_.fatal(loc, "'" + name + "' is already defined as a function");
+  if (scopes_.empty() && defs_.count(name)) {
+    diag_.error(loc, "'" + name + "' is already defined as a function");
+    diag_.note(defs_[name]->nameLoc, "'" + name + "' is defined here");
+    throw CompileError{};
+  }
   if (scopes_.empty() && literals_.count(name) && !v.isLiteral())
     literals_.erase(name); // a tensor named like a builtin constant hides it
   table[name] = Symbol{v, loc, what};
@@ -148,12 +181,14 @@ TensorType Lowering::type(const TypeSpec &spec) {
   TensorType t;
   t.dtype = dtype(spec.dtype, spec.loc);
   int64_t count = 1;
-  for (int64_t d : spec.dims) {
+  for (size_t i = 0; i < spec.dims.size(); ++i) {
+    int64_t d = spec.dims[i];
+    SourceLoc at = i < spec.dimLocs.size() ? spec.dimLocs[i] : spec.loc;
     if (d < 1)
-      diag_.fatal(spec.loc, "dimension must be at least 1, got " + std::to_string(d));
+      diag_.fatal(at, "dimension must be at least 1, got " + std::to_string(d));
     if (d > kMaxElements || count > kMaxElements / d)
-      diag_.fatal(spec.loc, "tensor shape " + dimsStr(spec.dims) +
-                                " is too large (more than 2^32 elements)");
+      diag_.fatal(at, "tensor shape " + shapeText(spec.dims) +
+                          " is too large (more than 2^32 elements)");
     count *= d;
     t.dims.push_back(d);
   }
@@ -166,7 +201,8 @@ void Lowering::param(const Decl &d) {
   bool trainable = true;
   for (const KeyValue &kv : d.entries) {
     if (kv.key != "trainable")
-      diag_.fatal(kv.loc, "unknown parameter option '" + kv.key + "'; expected trainable");
+      diag_.fatal(kv.loc, "unknown parameter option '" + kv.key + "'" +
+                              hint(kv.key, {"trainable"}));
     trainable = scalarLiteral(*kv.value, "trainable") != 0;
   }
   // Fans as PyTorch computes them for a raw tensor: dim 1 and dim 0 times
@@ -260,10 +296,16 @@ InitSpec Lowering::init(const Expr &e, const TensorType &t, const std::string &n
       diag_.fatal(e.loc, "uniform needs low < high");
     return spec;
   }
-  diag_.fatal(e.loc, "unknown initializer '" + e.name +
-                         "'; expected zeros, ones, constant, uniform, normal, "
-                         "truncated_normal, xavier_uniform, xavier_normal, he_uniform, "
-                         "he_normal (or the aliases glorot_* and kaiming_*)");
+  std::vector<std::string> names;
+  for (const Known &k : known)
+    names.push_back(k.name);
+  std::string guess = didYouMean(e.name, names);
+  diag_.fatal(e.loc, "unknown initializer '" + e.name + "'" +
+                         (!guess.empty() ? guess
+                                         : "; expected zeros, ones, constant, uniform, normal, "
+                                           "truncated_normal, xavier_uniform, xavier_normal, "
+                                           "he_uniform, he_normal (or the aliases glorot_* and "
+                                           "kaiming_*)"));
 }
 
 // const NAME (: TYPE)? = EXPR
@@ -278,7 +320,7 @@ void Lowering::constant(const Decl &d) {
   }
   TensorType t = type(d.type);
   if (v.isScalar() && !t.isScalar())
-    v.data.assign(t.elementsPerSample(), v.data[0]);
+    ; // a splat: one value stands for all, however large the shape
   else if (v.dims != t.dims)
     diag_.fatal(d.value->loc, "value has shape " + dimsStr(v.dims) + " but '" + d.name +
                                   "' is declared " + t.shapeStr());
@@ -303,8 +345,11 @@ void Lowering::output(const Decl &d) {
     diag_.fatal(d.nameLoc, "output '" + d.name + "' is a constant; outputs must "
                            "depend on the model's inputs or parameters");
   for (const Output &o : program_->outputs)
-    if (o.name == d.name)
-      diag_.fatal(d.nameLoc, "output '" + d.name + "' is declared twice");
+    if (o.name == d.name) {
+      diag_.error(d.nameLoc, "output '" + d.name + "' is declared twice");
+      diag_.note(o.loc, "the first is here");
+      throw CompileError{};
+    }
   program_->outputs.push_back({d.name, v.node, d.nameLoc});
   if (d.value) {
     define(d.name, d.nameLoc, v, "output");
@@ -339,7 +384,7 @@ void Lowering::loss(const Decl &d) {
   // averaged over it, as PyTorch's losses are.
   for (const KeyValue &kv : d.entries) {
     if (kv.key != "reduce")
-      diag_.fatal(kv.loc, "unknown loss option '" + kv.key + "'; expected reduce");
+      diag_.fatal(kv.loc, "unknown loss option '" + kv.key + "'" + hint(kv.key, {"reduce"}));
     if (kv.value->kind != Expr::Kind::Name || (kv.value->name != "mean" && kv.value->name != "sum"))
       diag_.fatal(kv.value->loc, "'reduce' must be mean or sum");
     v.batchSum = kv.value->name == "sum";
@@ -360,8 +405,11 @@ void Lowering::metric(const Decl &d) {
   if (v.isLiteral() || !v.node->type.isScalar())
     diag_.fatal(d.value->loc, "a metric must be a scalar per sample");
   for (const Output &m : program_->metrics)
-    if (m.name == name)
-      diag_.fatal(d.loc, "metric '" + name + "' is declared twice");
+    if (m.name == name) {
+      diag_.error(d.loc, "metric '" + name + "' is declared twice");
+      diag_.note(m.loc, "the first is here");
+      throw CompileError{};
+    }
   program_->metrics.push_back({name, batchReduce(graph(), v.node, false), d.loc});
 }
 
@@ -381,11 +429,14 @@ void Lowering::optimizer(const Decl &d) {
   };
   auto found = known.find(d.name);
   if (found == known.end())
-    diag_.fatal(d.nameLoc, "unknown optimizer '" + d.name +
-                               "'; expected sgd, adam, adamw, rmsprop or adagrad");
+    diag_.fatal(d.nameLoc, "unknown optimizer '" + d.name + "'" +
+                               hint(d.name, {"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
   OptimizerSpec &o = program_->optimizer;
-  if (o.loc.valid())
-    diag_.fatal(d.loc, "a model has one optimizer; this is a second");
+  if (o.loc.valid()) {
+    diag_.error(d.loc, "a model has one optimizer; this is a second");
+    diag_.note(o.loc, "the first optimizer is here");
+    throw CompileError{};
+  }
   o.kind = d.name;
   o.loc = d.loc;
   o.args = found->second;
@@ -403,8 +454,8 @@ void Lowering::optimizer(const Decl &d) {
                        {"cosine", {{"steps", "min_lr"}, {NAN, 0}}}};
       auto s = schedules.find(e.value->name);
       if (s == schedules.end())
-        diag_.fatal(e.value->loc, "unknown schedule '" + e.value->name +
-                                      "'; expected step, exponential or cosine");
+        diag_.fatal(e.value->loc, "unknown schedule '" + e.value->name + "'" +
+                                      hint(e.value->name, {"step", "exponential", "cosine"}));
       std::vector<double> v = callArgs(*e.value, s->second.first, s->second.second);
       o.schedule = e.value->name;
       for (size_t k = 0; k < v.size(); ++k)
@@ -421,11 +472,11 @@ void Lowering::optimizer(const Decl &d) {
       continue;
     }
     if (!o.args.count(key)) {
-      std::string expected;
+      std::vector<std::string> names = {"schedule", "warmup"};
       for (auto &kv : found->second)
-        expected += (expected.empty() ? "" : ", ") + kv.first;
-      diag_.fatal(e.loc, "unknown argument '" + key + "' of optimizer '" + d.name +
-                             "'; expected " + expected + ", schedule or warmup");
+        names.insert(names.end() - 2, kv.first);
+      diag_.fatal(e.loc, "unknown argument '" + key + "' of optimizer '" + d.name + "'" +
+                             hint(key, names));
     }
     if (v < 0)
       diag_.fatal(e.value->loc, "'" + key + "' must not be negative");
@@ -451,8 +502,13 @@ void Lowering::data(const Decl &d) {
     for (const Interface &i : program_->inputs)
       if (i.name == e.key)
         in = &i;
-    if (!in)
-      diag_.fatal(e.loc, "'" + e.key + "' is not an input or target of the model");
+    if (!in) {
+      std::vector<std::string> names;
+      for (const Interface &i : program_->inputs)
+        names.push_back(i.name);
+      diag_.fatal(e.loc, "'" + e.key + "' is not an input or target of the model" +
+                             didYouMean(e.key, names));
+    }
     if (set.columns.count(e.key))
       diag_.fatal(e.loc, "data for '" + e.key + "' is given twice");
     Literal v = evalLiteral(*e.value, env, diag_);
@@ -489,20 +545,35 @@ void Lowering::data(const Decl &d) {
 void Lowering::train(const Decl &d) {
   static const std::set<std::string> keys = {"batch", "steps", "epochs", "seed",
                                              "print_every", "eval_every"};
-  if (trainSeen_)
-    diag_.fatal(d.loc, "a model has one train block; this is a second");
-  trainSeen_ = true;
+  if (trainLoc_.valid()) {
+    diag_.error(d.loc, "a model has one train block; this is a second");
+    diag_.note(trainLoc_, "the first train block is here");
+    throw CompileError{};
+  }
+  trainLoc_ = d.loc;
   for (const KeyValue &e : d.entries) {
     if (program_->trainOptions.count(e.key))
       diag_.fatal(e.loc, "'" + e.key + "' is given twice");
     if (!keys.count(e.key))
-      diag_.fatal(e.loc, "unknown train option '" + e.key +
-                             "'; expected batch, steps, epochs, seed, print_every or eval_every");
+      diag_.fatal(e.loc, "unknown train option '" + e.key + "'" +
+                             hint(e.key, {"batch", "steps", "epochs", "seed", "print_every",
+                                          "eval_every"}));
     double v = scalarLiteral(*e.value, e.key);
     if (v < 0 || v != std::floor(v) || (v == 0 && e.key != "seed"))
       diag_.fatal(e.value->loc, "'" + e.key + "' must be a positive whole number");
     program_->trainOptions[e.key] = v;
   }
+}
+
+/// "; did you mean 'x'?" when one name is close, else "; expected a, b or c".
+std::string hint(const std::string &name, const std::vector<std::string> &names) {
+  std::string guess = didYouMean(name, names);
+  if (!guess.empty())
+    return guess;
+  std::string list = "; expected ";
+  for (size_t i = 0; i < names.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return list;
 }
 
 std::unique_ptr<Program> lowerModule(const ModuleAST &module, DiagnosticEngine &diag,

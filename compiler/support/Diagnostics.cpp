@@ -1,6 +1,7 @@
 //===- Diagnostics.cpp ----------------------------------------------------===//
 #include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -41,6 +42,16 @@ void DiagnosticEngine::report(const char *kind, SourceLoc loc,
   out << ": " << kind << ": " << message << '\n';
   if (file_ && loc.valid()) {
     std::string line = file_->lineText(loc.line);
+    // A very long line is shown as a window around the column.
+    const int kWidth = 120;
+    if (static_cast<int>(line.size()) > kWidth) {
+      int start = std::max(0, loc.col - 1 - kWidth / 2);
+      std::string window = line.substr(start, kWidth);
+      std::string prefix = start > 0 ? "..." : "";
+      bool cut = start + kWidth < static_cast<int>(line.size());
+      line = prefix + window + (cut ? "..." : "");
+      loc.col = loc.col - start + static_cast<int>(prefix.size());
+    }
     out << line << '\n';
     // Keep tabs so the caret lines up under the same column.
     std::string caret;
@@ -52,15 +63,24 @@ void DiagnosticEngine::report(const char *kind, SourceLoc loc,
 }
 
 void DiagnosticEngine::error(SourceLoc loc, const std::string &message) {
+  // Past the limit one line says so and nothing more is printed.
   ++errors_;
-  report("error", loc, message);
+  if (errors_ <= kMaxErrors)
+    report("error", loc, message);
+  else if (errors_ == kMaxErrors + 1)
+    report("error", {}, "too many errors; stopping after " + std::to_string(kMaxErrors));
 }
 
 void DiagnosticEngine::note(SourceLoc loc, const std::string &message) {
+  if (errors_ > kMaxErrors)
+    return;
   report("note", loc, message);
 }
 
 void DiagnosticEngine::warning(SourceLoc loc, const std::string &message) {
+  if (full())
+    return;
+  ++warnings_;
   report("warning", loc, message);
 }
 

@@ -42,6 +42,9 @@ struct CompileError {};
 
 class DiagnosticEngine {
 public:
+  /// Errors reported before the engine gives up ("too many errors").
+  static constexpr unsigned kMaxErrors = 20;
+
   explicit DiagnosticEngine(const SourceFile *file) : file_(file) {}
   /// Where messages go (std::cerr by default; the fuzzer silences them).
   void setOutput(std::ostream *os) { out_ = os; }
@@ -53,6 +56,9 @@ public:
   [[noreturn]] void fatal(SourceLoc loc, const std::string &message);
 
   unsigned errorCount() const { return errors_; }
+  unsigned warningCount() const { return warnings_; }
+  /// True once more than kMaxErrors errors were found: stop looking.
+  bool full() const { return errors_ > kMaxErrors; }
   /// Throws CompileError when any error was reported.
   void checkpoint() const {
     if (errors_)
@@ -64,6 +70,7 @@ private:
   const SourceFile *file_;
   std::ostream *out_ = nullptr;
   unsigned errors_ = 0;
+  unsigned warnings_ = 0;
 };
 
 /// Reads a whole file; false (and `error` set) when it cannot.

@@ -23,7 +23,7 @@ public:
 
   bool parse(Json &out, std::string &error) {
     if (!value(out, 0) || (skip(), pos_ != s_.size() && fail("trailing characters"))) {
-      error = std::to_string(line_) + ":" + std::to_string(pos_ - lineStart_ + 1) + ": " + error_;
+      error = std::to_string(line_) + ":" + std::to_string(pos_ - lineStart_ + 1) + ": error: " + error_;
       return false;
     }
     return true;

@@ -20,7 +20,7 @@ struct Json {
   const Json *get(const std::string &key) const;
 };
 
-/// Parses `text`; false with `error` as "line:col: message" on bad input.
+/// Parses `text`; false with `error` as "line:col: error: message" on bad input.
 bool parseJson(const std::string &text, Json &out, std::string &error);
 
 /// Shortest text that reads back as exactly `v` (as a double, or as a float
