@@ -11,17 +11,28 @@ static bool isElementwise(const Node &n, const FusionInputs &in) {
   return (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) && &in.canonical(n) == &n;
 }
 
-std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
-  // Readers of each node, counted per operand slot; reads through an alias
-  // (reshape, mode select) need the buffer, so they forbid fusion.
+/// Readers of each node, counted per operand slot, and the nodes read
+/// through an alias (reshape, mode select): those need their buffer.
+struct Readers {
   std::map<const Node *, std::vector<const Node *>> readers;
   std::set<const Node *> aliased;
+};
+
+static Readers readersOf(const FusionInputs &in) {
+  Readers r;
   for (const Node *n : in.nodes) {
     if (&in.canonical(*n) != n)
-      aliased.insert(&in.canonical(*n));
+      r.aliased.insert(&in.canonical(*n));
     for (const Node *o : in.operands(*n))
-      readers[o].push_back(n);
+      r.readers[o].push_back(n);
   }
+  return r;
+}
+
+std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
+  Readers index = readersOf(in);
+  auto &readers = index.readers;
+  auto &aliased = index.aliased;
   std::set<const Node *> fused;
   for (const Node *n : in.nodes) {
     if (!isElementwise(*n, in) || in.outputs.count(n) || aliased.count(n))
@@ -40,14 +51,9 @@ std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
 
 std::set<const Node *>
 planUpdateLoops(const FusionInputs &in, const std::vector<std::pair<int, const Node *>> &updates) {
-  std::map<const Node *, std::vector<const Node *>> readers;
-  std::set<const Node *> aliased;
-  for (const Node *n : in.nodes) {
-    if (&in.canonical(*n) != n)
-      aliased.insert(&in.canonical(*n));
-    for (const Node *o : in.operands(*n))
-      readers[o].push_back(n);
-  }
+  Readers index = readersOf(in);
+  auto &readers = index.readers;
+  auto &aliased = index.aliased;
   std::set<const Node *> updateValues;
   for (auto &u : updates)
     updateValues.insert(u.second);
