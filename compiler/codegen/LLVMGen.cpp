@@ -779,8 +779,11 @@ private:
     // Small products (the lecture's 2-2-2 net, batch-1 layers) stay plain
     // loops: packing would cost more than it saves. The batch is only known
     // at run time, so both versions exist when the size depends on it.
+    // A few rows (batch-1 inference) would pay for packing all of B for
+    // almost no reuse: the loops stream B once instead.
     Value *work = b_.CreateMul(b_.CreateMul(M, N), K);
-    Value *big = b_.CreateICmpSGE(work, b_.getInt64(kGemmMinWork));
+    Value *big = b_.CreateAnd(b_.CreateICmpSGE(work, b_.getInt64(kGemmMinWork)),
+                              b_.CreateICmpSGE(M, b_.getInt64(kGemmMinRows)));
     if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(big)) {
       if (c->isOne())
         return emitMatMulGemm(n, out, M, N, K, aCols, bCols);
@@ -907,6 +910,8 @@ private:
   std::map<const Node *, Value *> *memo_ = nullptr;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;
+  /// Rows below which a matmul stays a loop nest.
+  static constexpr int64_t kGemmMinRows = 16;
   llvm::Function *fn_ = nullptr;
   Value *state_ = nullptr, *workspace_ = nullptr, *batch_ = nullptr, *args_ = nullptr;
   std::vector<const Node *> nodes_;
