@@ -13,21 +13,7 @@ namespace {
 
 /// Nodes `roots` depend on, in graph (topological) order.
 std::vector<Node *> dependencies(const Program &p, const std::vector<Node *> &roots) {
-  std::set<const Node *> seen;
-  std::vector<const Node *> stack(roots.begin(), roots.end());
-  while (!stack.empty()) {
-    const Node *n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second)
-      continue;
-    for (const Node *o : n->operands)
-      stack.push_back(o);
-  }
-  std::vector<Node *> out;
-  for (auto &n : p.graph.nodes())
-    if (seen.count(n.get()))
-      out.push_back(n.get());
-  return out;
+  return p.graph.reaching({roots.begin(), roots.end()});
 }
 
 /// Leaves are bound or constant: nothing to check in them.

@@ -1,6 +1,8 @@
 //===- IR.cpp - node builders and type rules ------------------------------===//
 #include "ir/IR.h"
 
+#include <set>
+
 #include <cassert>
 #include <sstream>
 
@@ -143,6 +145,24 @@ bool broadcastTypes(const TensorType &a, const TensorType &b, TensorType &out) {
     out.dims[i] = da == 1 ? db : da;
   }
   return true;
+}
+
+std::vector<Node *> Graph::reaching(const std::vector<const Node *> &roots) const {
+  std::set<const Node *> seen;
+  std::vector<const Node *> stack(roots.begin(), roots.end());
+  while (!stack.empty()) {
+    const Node *n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second)
+      continue;
+    for (const Node *o : n->operands)
+      stack.push_back(o);
+  }
+  std::vector<Node *> order;
+  for (auto &n : nodes_)
+    if (seen.count(n.get()))
+      order.push_back(n.get());
+  return order;
 }
 
 Node *Graph::add(std::unique_ptr<Node> node) {

@@ -122,6 +122,8 @@ class Graph {
 public:
   Node *add(std::unique_ptr<Node> node);
   const std::vector<std::unique_ptr<Node>> &nodes() const { return nodes_; }
+  /// The nodes `roots` depend on (roots included), in graph order.
+  std::vector<Node *> reaching(const std::vector<const Node *> &roots) const;
 
   Node *input(const std::string &name, const TensorType &t, SourceLoc loc = {});
   Node *param(const std::string &name, const TensorType &t, int stateIndex,

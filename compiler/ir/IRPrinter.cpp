@@ -69,26 +69,11 @@ void printNode(const Node &n, std::ostream &os) {
 }
 
 /// Nodes reachable from an entry's results and updates, in graph order.
-std::vector<const Node *> reachable(const Program &p, const Entry &e) {
-  std::set<const Node *> seen;
-  std::vector<const Node *> stack;
-  for (Node *n : e.results)
-    stack.push_back(n);
+std::vector<Node *> reachable(const Program &p, const Entry &e) {
+  std::vector<const Node *> roots(e.results.begin(), e.results.end());
   for (auto &u : e.updates)
-    stack.push_back(u.second);
-  while (!stack.empty()) {
-    const Node *n = stack.back();
-    stack.pop_back();
-    if (!seen.insert(n).second)
-      continue;
-    for (const Node *o : n->operands)
-      stack.push_back(o);
-  }
-  std::vector<const Node *> order;
-  for (auto &n : p.graph.nodes())
-    if (seen.count(n.get()))
-      order.push_back(n.get());
-  return order;
+    roots.push_back(u.second);
+  return p.graph.reaching(roots);
 }
 
 } // namespace
