@@ -19,6 +19,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Gemm.h"
 
+#include "codegen/Loops.h"
+
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
@@ -148,23 +150,9 @@ private:
   Value *elemPtr(Value *base, Value *index) { return b_.CreateInBoundsGEP(elt_, base, index); }
   Value *cAddr(Value *i, Value *j) { return elemPtr(C_, b_.CreateAdd(b_.CreateMul(i, N_), j)); }
 
-  /// for (i = start; i < end; i += step) body(i)
   void loop(Value *start, Value *end, int64_t step, const std::function<void(Value *)> &body,
             const char *name = "i") {
-    llvm::BasicBlock *pre = b_.GetInsertBlock();
-    auto *header = llvm::BasicBlock::Create(ctx_, std::string(name) + ".loop", fn_);
-    auto *bodyBB = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", fn_);
-    auto *exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".exit", fn_);
-    b_.CreateBr(header);
-    b_.SetInsertPoint(header);
-    llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2, name);
-    i->addIncoming(start, pre);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, end), bodyBB, exit);
-    b_.SetInsertPoint(bodyBB);
-    body(i);
-    i->addIncoming(b_.CreateAdd(i, b_.getInt64(step), "", true, true), b_.GetInsertBlock());
-    b_.CreateBr(header);
-    b_.SetInsertPoint(exit);
+    emitLoop(b_, fn_, start, end, step, body, name);
   }
 
   void ifThen(Value *cond, const std::function<void()> &then) {

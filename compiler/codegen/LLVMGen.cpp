@@ -12,6 +12,7 @@
 
 #include "codegen/Fusion.h"
 #include "codegen/Gemm.h"
+#include "codegen/Loops.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Intrinsics.h"
@@ -397,21 +398,8 @@ private:
   /// for (i = 0; i < count; ++i) body(i)
   void loop(Value *count, const std::function<void(Value *)> &body,
             const char *name = "i") {
-    llvm::BasicBlock *pre = b_.GetInsertBlock();
-    auto *header = llvm::BasicBlock::Create(ctx_, std::string(name) + ".loop", fn_);
-    auto *bodyBB = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", fn_);
-    auto *exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".exit", fn_);
-    b_.CreateBr(header);
-    b_.SetInsertPoint(header);
-    llvm::PHINode *i = b_.CreatePHI(b_.getInt64Ty(), 2, name);
-    i->addIncoming(b_.getInt64(0), pre);
-    b_.CreateCondBr(b_.CreateICmpSLT(i, count), bodyBB, exit);
-    b_.SetInsertPoint(bodyBB);
     int loopsBefore = loopsCreated_++;
-    body(i);
-    Value *next = b_.CreateAdd(i, b_.getInt64(1), "", true, true);
-    i->addIncoming(next, b_.GetInsertBlock());
-    llvm::BranchInst *latch = b_.CreateBr(header);
+    llvm::BranchInst *latch = emitLoop(b_, fn_, b_.getInt64(0), count, 1, body, name);
     if (loopsCreated_ > loopsBefore + 1) {
       // An outer loop: fully unrolling it copies whole inner nests, which
       // blows up compile time (LoopAccessInfo is quadratic in the accesses)
@@ -422,7 +410,6 @@ private:
       self->replaceOperandWith(0, self);
       latch->setMetadata(llvm::LLVMContext::MD_loop, self);
     }
-    b_.SetInsertPoint(exit);
   }
 
   /// Nested loops over `extents`, calling body with all indices.
