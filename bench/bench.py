@@ -248,7 +248,7 @@ class Bench:
 
     def w3(self):
         steps = 100 if self.quick else 60000 // 64
-        self.train_workload("W3", os.path.join(ROOT, "examples", "mnist_mlp.nn"), steps,
+        self.train_workload("W3", os.path.join(BENCH, "models", "mnist_mlp_w3.nn"), steps,
                             "w3_mnist_mlp.py", "images/s", lambda s: 64 / s,
                             self.mnist_args(self.mnist) + ["--batch", "64"])
 
@@ -290,8 +290,9 @@ class Bench:
 
     def w5(self):
         seconds = 0.2 if self.quick else 0.5
-        for key, model in (("W5-mlp", "mnist_mlp.nn"), ("W5-cnn", "mnist_cnn.nn")):
-            exe, _ = self.compile_aot(os.path.join(ROOT, "examples", model), key.lower())
+        for key, model in (("W5-mlp", os.path.join(BENCH, "models", "mnist_mlp_w3.nn")),
+                           ("W5-cnn", os.path.join(ROOT, "examples", "mnist_cnn.nn"))):
+            exe, _ = self.compile_aot(model, key.lower())
             for t in THREADS:
                 if t == 1 or self.aot_threads:
                     self.record(key, "nnc", t, self.aot_times(exe, 1, t, seconds), "us")
@@ -540,7 +541,7 @@ def report(b):
       "accuracy every step. W1: %s steps, W2: %s steps (the row titles give the "
       "full run's). W3: %s of the 60000 MNIST images. "
       "W4: %s steps on the first %s images. Model definitions: examples/mazur.nn, "
-      "bench/models/sincos64.nn, examples/mnist_mlp.nn, examples/mnist_cnn.nn." % (
+      "bench/models/sincos64.nn, bench/models/mnist_mlp_w3.nn, examples/mnist_cnn.nn." % (
           1000 if i["quick"] else 10000, 500 if i["quick"] else 5000,
           "100 steps" if i["quick"] else "one epoch (937 steps)",
           i.get("w4_steps", "?"), i.get("w4_steps", 0) * 50 or "?"))

@@ -1,5 +1,5 @@
 """W3 peer: MNIST MLP 784-512-10, ReLU, cross-entropy, SGD lr 0.1 momentum
-0.9, batch 64, one epoch (937 steps; examples/mnist_mlp.nn), with the batch's
+0.9, batch 64, one epoch (937 steps; bench/models/mnist_mlp_w3.nn), with the batch's
 accuracy computed every step as nnc's train_step does. Reports training
 images per second."""
 import torch
