@@ -91,7 +91,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
 std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
                                              const std::vector<Node *> &wrt) {
   // Forward sweep: which nodes depend on something we differentiate for.
-  std::vector<bool> needs(graph.nodes().size(), false);
+  std::vector<bool> needs(graph.idBound(), false);
   for (Node *n : wrt)
     needs[n->id] = true;
   for (auto &n : graph.nodes())

@@ -8,7 +8,7 @@ namespace nnc {
 
 /// Whether `n` depends on a target (then it cannot be computed by predict).
 static bool dependsOnTarget(const Program &p, const Node *n) {
-  std::vector<bool> uses(p.graph.nodes().size(), false);
+  std::vector<bool> uses(p.graph.idBound(), false);
   for (const Interface &in : p.inputs)
     if (in.isTarget)
       uses[in.node->id] = true;

@@ -52,6 +52,8 @@ int infoCommand(Session &s) {
   if (!p.optimizer.schedule.empty())
     std::cout << " schedule " << p.optimizer.schedule;
   std::cout << '\n';
+  if (s.simplified.nodesBefore)
+    std::cout << "simplification: " << s.simplified.str() << '\n';
   // Kernels with and without fusion, and the workspace at the train
   // block's batch (the memory plan: one arena, sized fixed + per sample).
   int64_t batch = optionOr(s.opts.batch, p, "batch", 32);

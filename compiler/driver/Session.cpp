@@ -1,5 +1,6 @@
 //===- Session.cpp --------------------------------------------------------===//
 #include "driver/Session.h"
+#include "opt/Passes.h"
 
 #include "nnrt.h"
 
@@ -62,6 +63,12 @@ Stage runFrontEnd(Session &s, bool forceF64) {
     // The split step is what data-parallel training calls.
     buildEntries(*s.program, s.opts.splitStep || (s.opts.command == "train" && distributedRequested(s.opts)));
     if (s.opts.emit == "ir-grad") {
+      printProgram(*s.program, std::cout);
+      return Stage::Done;
+    }
+    if (simplifyEnabled())
+      s.simplified = simplifyProgram(*s.program);
+    if (s.opts.emit == "ir-opt") {
       printProgram(*s.program, std::cout);
       return Stage::Done;
     }

@@ -1,7 +1,7 @@
 //===- Session.h - one run of the compiler pipeline -------------*- C++ -*-===//
 //
 // The pipeline as one readable sequence: parse -> lower (sema) -> entries
-// (autodiff, optimizer) -> LLVM IR -> O3 -> JIT. Each stage can be printed
+// (autodiff, optimizer) -> simplification -> LLVM IR -> O3 -> JIT. Each stage can be printed
 // with --emit, which stops the pipeline there.
 //
 //===----------------------------------------------------------------------===//
@@ -11,6 +11,7 @@
 #include "driver/Options.h"
 #include "frontend/AST.h"
 #include "ir/Program.h"
+#include "opt/Passes.h"
 
 #include <memory>
 
@@ -23,6 +24,8 @@ struct Session {
   ModuleAST ast;
   std::unique_ptr<Program> program;
   std::unique_ptr<JITModel> jit;
+  /// What the IR simplification passes did (all zero with NNC_SIMPLIFY=0).
+  SimplifyStats simplified;
   /// NNC_PROFILE=1: entries are compiled with per-node timers, and the
   /// slowest nodes are listed on stderr when the session ends.
   bool profiling = false;

@@ -166,7 +166,7 @@ std::vector<Node *> Graph::reaching(const std::vector<const Node *> &roots) cons
 }
 
 Node *Graph::add(std::unique_ptr<Node> node) {
-  node->id = static_cast<int>(nodes_.size());
+  node->id = nextId_++;
   nodes_.push_back(std::move(node));
   return nodes_.back().get();
 }

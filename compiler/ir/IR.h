@@ -124,6 +124,17 @@ public:
   const std::vector<std::unique_ptr<Node>> &nodes() const { return nodes_; }
   /// The nodes `roots` depend on (roots included), in graph order.
   std::vector<Node *> reaching(const std::vector<const Node *> &roots) const;
+  /// One more than the largest id handed out: ids stay unique and stable
+  /// when passes erase nodes (dropout masks and profiles key on them).
+  int idBound() const { return nextId_; }
+  /// Removes the nodes for which `dead` is true; nobody may still use them.
+  template <typename Pred> void eraseIf(Pred dead) {
+    std::vector<std::unique_ptr<Node>> kept;
+    for (auto &n : nodes_)
+      if (!dead(*n))
+        kept.push_back(std::move(n));
+    nodes_ = std::move(kept);
+  }
 
   Node *input(const std::string &name, const TensorType &t, SourceLoc loc = {});
   Node *param(const std::string &name, const TensorType &t, int stateIndex,
@@ -155,6 +166,7 @@ public:
 
 private:
   std::vector<std::unique_ptr<Node>> nodes_;
+  int nextId_ = 0;
 };
 
 /// Result type of broadcasting a and b (numpy rules on per-sample dims, batch
