@@ -354,7 +354,7 @@ int trainCommand(Session &s) {
         culprit = "none of step " + std::to_string(step) + "'s values (the state it started from "
                   "was already non-finite)";
       std::cerr << "nnc: note: --check-numerics: the first non-finite value of step " << step
-                << " is " << culprit << "; see --emit=ir-grad for the numbered ops\n";
+                << " is " << culprit << "; see --emit=ir-opt for the numbered ops\n";
       return 1;
     }
     lastStep = step;

@@ -1,13 +1,15 @@
 //===- frontend_fuzzer.cpp - libFuzzer target for the front end -----------===//
 //
 // Feeds arbitrary bytes through everything before code generation: parse,
-// sema (lowering to IR), autodiff with the optimizer update, and the IR and
+// sema (lowering to IR), autodiff with the optimizer update, the IR
+// simplification passes (compiler/opt), and the IR and
 // Graphviz printers. Any input must end in a diagnostic or a program, never
 // a crash, hang or sanitizer report. Build: see docs/robustness.md.
 //===----------------------------------------------------------------------===//
 #include "autodiff/Entries.h"
 #include "frontend/AST.h"
 #include "ir/Program.h"
+#include "opt/Passes.h"
 #include "sema/ModelLowering.h"
 
 #include <sstream>
@@ -23,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nnc::ModuleAST ast = nnc::parseModule(file, diag);
     std::unique_ptr<nnc::Program> program = nnc::lowerModule(ast, diag);
     nnc::buildEntries(*program);
+    nnc::simplifyProgram(*program);
     nnc::printProgram(*program, sink);
     nnc::printDot(*program, sink);
   } catch (const nnc::CompileError &) {
