@@ -97,6 +97,10 @@ public:
     workspace_ = fn_->getArg(1);
     batch_ = fn_->getArg(2);
     args_ = fn_->getArg(3);
+    taskContext_ = b_.CreateAlloca(taskContextType(), nullptr, "task.ctx");
+    Value *fields[] = {state_, workspace_, batch_, args_};
+    for (unsigned i = 0; i < 4; ++i)
+      b_.CreateStore(fields[i], b_.CreateStructGEP(taskContextType(), taskContext_, i));
 
     for (const Node *n : nodes_)
       emitNode(*n);
@@ -205,7 +209,7 @@ private:
       if (inUpdateLoop_.count(u.second))
         groups[u.second->type.elementsPerSample()].push_back(u);
     for (auto &group : groups) {
-      loop(b_.getInt64(group.first), [&](Value *i) {
+      parallelLoop(b_.getInt64(group.first), static_cast<int64_t>(group.second.size()), [&](Value *i) {
         std::map<const Node *, Value *> memo;
         memo_ = &memo;
         std::vector<Value *> values;
@@ -316,15 +320,29 @@ private:
                                          layout_.offsets[index]);
   }
 
+  /// Where n's elements are in the function being emitted: computed on
+  /// first use, so a task function (parallelLoop) derives its own.
+  Value *buffer(const Node &n) {
+    auto it = buffers_.find(&n);
+    if (it != buffers_.end())
+      return it->second;
+    Value *v = bufferFor(n);
+    buffers_[&n] = v;
+    return v;
+  }
+
   Value *constantData(const Node &n) {
+    auto known = constants_.find(&n);
+    if (known != constants_.end())
+      return known->second;
     std::vector<llvm::Constant *> elems;
     for (double v : n.data)
       elems.push_back(llvm::ConstantFP::get(elemType(n.type.dtype), v));
     auto *arrTy = llvm::ArrayType::get(elemType(n.type.dtype), elems.size());
-    return new llvm::GlobalVariable(module_, arrTy, true,
-                                    llvm::GlobalValue::PrivateLinkage,
-                                    llvm::ConstantArray::get(arrTy, elems),
-                                    prefix_ + ".const");
+    return constants_[&n] = new llvm::GlobalVariable(module_, arrTy, true,
+                                                     llvm::GlobalValue::PrivateLinkage,
+                                                     llvm::ConstantArray::get(arrTy, elems),
+                                                     prefix_ + ".const");
   }
 
   /// Computes where node n's elements live (called in topological order).
@@ -344,7 +362,7 @@ private:
       break;
     }
     if (&canonical(n) != &n)
-      return buffers_.at(&canonical(n));
+      return buffer(canonical(n));
     auto offset = wsOffset_.at(&n);
     Value *bytes = b_.getInt64(offset.first);
     if (n.type.batched)
@@ -383,7 +401,7 @@ private:
       return v;
     }
     llvm::Type *t = elemType(n.type.dtype);
-    Value *ptr = b_.CreateInBoundsGEP(t, buffers_.at(&canonical(n)), index);
+    Value *ptr = b_.CreateInBoundsGEP(t, buffer(canonical(n)), index);
     return b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
   }
 
@@ -398,8 +416,14 @@ private:
   /// for (i = 0; i < count; ++i) body(i)
   void loop(Value *count, const std::function<void(Value *)> &body,
             const char *name = "i") {
+    loopRange(b_.getInt64(0), count, body, name);
+  }
+
+  /// for (i = begin; i < end; ++i) body(i)
+  void loopRange(Value *begin, Value *end, const std::function<void(Value *)> &body,
+                 const char *name = "i") {
     int loopsBefore = loopsCreated_++;
-    llvm::BranchInst *latch = emitLoop(b_, fn_, b_.getInt64(0), count, 1, body, name);
+    llvm::BranchInst *latch = emitLoop(b_, fn_, begin, end, 1, body, name);
     if (loopsCreated_ > loopsBefore + 1) {
       // An outer loop: fully unrolling it copies whole inner nests, which
       // blows up compile time (LoopAccessInfo is quadratic in the accesses)
@@ -410,6 +434,75 @@ private:
       self->replaceOperandWith(0, self);
       latch->setMetadata(llvm::LLVMContext::MD_loop, self);
     }
+  }
+
+  /// body(i) for i in [0, count), split across the model's threads when
+  /// count x costPerIteration (elements touched) is worth waking them for,
+  /// else run inline. The body goes into a task function (nnrt_task_fn)
+  /// that re-derives every buffer from the entry's four arguments, passed
+  /// in a context block; iterations must be independent. Each iteration
+  /// computes the same thing whatever the split, so results do not depend
+  /// on the thread count.
+  void parallelLoop(Value *count, int64_t costPerIteration,
+                    const std::function<void(Value *)> &body) {
+    if (auto *known = llvm::dyn_cast<llvm::ConstantInt>(count))
+      if (known->getSExtValue() * costPerIteration < kParallelMinWork) {
+        loop(count, body);
+        return;
+      }
+    llvm::Function *task = emitTask(body);
+    Value *big = b_.CreateICmpSGE(b_.CreateMul(count, b_.getInt64(costPerIteration)),
+                                  b_.getInt64(kParallelMinWork));
+    auto *parallel = llvm::BasicBlock::Create(ctx_, "par", fn_);
+    auto *inline_ = llvm::BasicBlock::Create(ctx_, "par.inline", fn_);
+    auto *join = llvm::BasicBlock::Create(ctx_, "par.join", fn_);
+    b_.CreateCondBr(big, parallel, inline_);
+    b_.SetInsertPoint(parallel);
+    llvm::FunctionCallee parallelFor = module_.getOrInsertFunction(
+        "nnrt_parallel_for",
+        llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt64Ty(), b_.getPtrTy(), b_.getPtrTy()}, false));
+    b_.CreateCall(parallelFor, {count, task, taskContext_});
+    b_.CreateBr(join);
+    b_.SetInsertPoint(inline_);
+    b_.CreateCall(task, {taskContext_, b_.getInt64(0), count,
+                         llvm::ConstantPointerNull::get(b_.getPtrTy())});
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+  }
+
+  /// void task(ctx, begin, end, scratch) { for i in [begin, end): body(i) }
+  llvm::Function *emitTask(const std::function<void(Value *)> &body) {
+    auto *ptrTy = b_.getPtrTy();
+    auto *fnTy = llvm::FunctionType::get(
+        b_.getVoidTy(), {ptrTy, b_.getInt64Ty(), b_.getInt64Ty(), ptrTy}, false);
+    auto *task = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
+                                        prefix_ + "_" + entry_.name + ".task", module_);
+    task->addFnAttr(llvm::Attribute::NoUnwind);
+    // Emit into the task with its own view of the entry's arguments.
+    llvm::IRBuilder<>::InsertPointGuard guard(b_);
+    llvm::Function *entryFn = fn_;
+    Value *saved[] = {state_, workspace_, batch_, args_};
+    std::map<const Node *, Value *> entryBuffers;
+    entryBuffers.swap(buffers_);
+    fn_ = task;
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", task));
+    auto *ctxTy = taskContextType();
+    Value *ctx = task->getArg(0);
+    state_ = b_.CreateLoad(ptrTy, b_.CreateStructGEP(ctxTy, ctx, 0), "state");
+    workspace_ = b_.CreateLoad(ptrTy, b_.CreateStructGEP(ctxTy, ctx, 1), "workspace");
+    batch_ = b_.CreateLoad(b_.getInt64Ty(), b_.CreateStructGEP(ctxTy, ctx, 2), "batch");
+    args_ = b_.CreateLoad(ptrTy, b_.CreateStructGEP(ctxTy, ctx, 3), "args");
+    loopRange(task->getArg(1), task->getArg(2), body);
+    b_.CreateRetVoid();
+    fn_ = entryFn;
+    state_ = saved[0], workspace_ = saved[1], batch_ = saved[2], args_ = saved[3];
+    buffers_.swap(entryBuffers);
+    return task;
+  }
+
+  llvm::StructType *taskContextType() {
+    auto *ptrTy = b_.getPtrTy();
+    return llvm::StructType::get(ctx_, {ptrTy, ptrTy, b_.getInt64Ty(), ptrTy});
   }
 
   /// Nested loops over `extents`, calling body with all indices.
@@ -456,7 +549,8 @@ private:
 
   void emitCode(const Node &n, Value *out) {
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
-      loop(elementCount(n), [&](Value *i) {
+      parallelLoop(elementCount(n), 1, [&](Value *i) {
+        Value *out = buffer(n);
         std::vector<Value *> xs;
         for (const Node *o : n.operands)
           xs.push_back(load(*o, i));
@@ -485,8 +579,8 @@ private:
     case OpKind::DropoutMask:
       return emitDropoutMask(n, out);
     case OpKind::Cast:
-      loop(elementCount(n), [&](Value *i) {
-        store(n, out, i, b_.CreateFPCast(load(*n.operands[0], i), elemType(n.type.dtype)));
+      parallelLoop(elementCount(n), 1, [&](Value *i) {
+        store(n, buffer(n), i, b_.CreateFPCast(load(*n.operands[0], i), elemType(n.type.dtype)));
       });
       return;
     default:
@@ -671,11 +765,22 @@ private:
     int64_t OH = w.outH(H), OW = w.outW(W);
     int64_t rowLen = w.kh * w.kw * C;
     llvm::Type *t = elemType(n.type.dtype);
-    if (!toCols)
-      loop(elementCount(n), [&](Value *i) { store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+    // Samples are independent (each writes only its own rows or its own
+    // image), so they are split across threads.
     Value *batch = image.batched ? batch_ : b_.getInt64(1);
-    nest({batch, b_.getInt64(OH), b_.getInt64(OW), b_.getInt64(w.kh), b_.getInt64(w.kw)},
-         [&](const std::vector<Value *> &i) {
+    int64_t perSample = OH * OW * rowLen;
+    parallelLoop(batch, perSample, [&](Value *sample) {
+    Value *out = buffer(n);
+    if (!toCols) {
+      Value *first = b_.CreateMul(sample, b_.getInt64(H * W * C));
+      loop(b_.getInt64(H * W * C), [&](Value *i) {
+        store(n, out, b_.CreateAdd(first, i), llvm::ConstantFP::get(t, 0.0));
+      });
+    }
+    nest({b_.getInt64(OH), b_.getInt64(OW), b_.getInt64(w.kh), b_.getInt64(w.kw)},
+         [&](const std::vector<Value *> &inner) {
+      std::vector<Value *> i{sample};
+      i.insert(i.end(), inner.begin(), inner.end());
       Value *ih = b_.CreateAdd(b_.CreateMul(i[1], b_.getInt64(w.strideH)),
                                b_.CreateSub(b_.CreateMul(i[3], b_.getInt64(w.dilationH)),
                                             b_.getInt64(w.padTop)));
@@ -707,6 +812,7 @@ private:
         // Outside the image the add is discarded (pixel 0 keeps its value).
         store(n, out, target, b_.CreateSelect(inside, sum, load(n, target)));
       }, "c");
+    });
     });
   }
 
@@ -803,7 +909,7 @@ private:
       args = b_.CreateAlloca(argsTy, nullptr, "gemm.args");
     }
     Value *one = b_.getInt64(1);
-    Value *fields[] = {buffers_.at(&canonical(a)), buffers_.at(&canonical(b)), out, M, N, K,
+    Value *fields[] = {buffer(canonical(a)), buffer(canonical(b)), out, M, N, K,
                        n.transA ? one : aCols, n.transA ? aCols : one,
                        n.transB ? one : bCols, n.transB ? bCols : one, nullptr};
     Value *chunksM = b_.CreateUDiv(b_.CreateAdd(M, b_.getInt64(shape.mr - 1)), b_.getInt64(shape.mr));
@@ -906,6 +1012,11 @@ private:
   std::map<const Node *, Value *> buffers_;
   WorkspaceSize size_;
   int loopsCreated_ = 0;
+  /// The entry's arguments, for task functions (parallelLoop).
+  Value *taskContext_ = nullptr;
+  std::map<const Node *, Value *> constants_;
+  /// Elements touched below which a loop runs on the calling thread alone.
+  static constexpr int64_t kParallelMinWork = 1 << 16;
 };
 
 } // namespace
