@@ -1,6 +1,7 @@
 //===- Fusion.cpp - which elementwise nodes need no buffer ----------------===//
 #include "codegen/Fusion.h"
 
+#include <algorithm>
 #include <map>
 
 namespace nnc {
@@ -47,6 +48,36 @@ std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
     fused.insert(n);
   }
   return fused;
+}
+
+/// Whether broadcasting `src` to `n` only repeats it: src's dims (leading
+/// 1s dropped) are the trailing dims of n's full shape.
+static bool repeatsAlongLeadingAxes(const Node &n, const Node &src) {
+  if (src.type.batched)
+    return false;
+  std::vector<int64_t> inner = src.type.dims, outer = fullDims(n.type);
+  while (!inner.empty() && inner.front() == 1)
+    inner.erase(inner.begin());
+  if (inner.size() > outer.size())
+    return false;
+  return std::equal(inner.begin(), inner.end(), outer.end() - inner.size());
+}
+
+std::set<const Node *> planBroadcastInlining(const FusionInputs &in) {
+  Readers index = readersOf(in);
+  std::set<const Node *> inlined;
+  for (const Node *n : in.nodes) {
+    if (n->op != OpKind::BroadcastTo || in.outputs.count(n) || index.aliased.count(n) ||
+        !repeatsAlongLeadingAxes(*n, *n->operands[0]))
+      continue;
+    const std::vector<const Node *> &r = index.readers[n];
+    bool onlyElementwise = !r.empty();
+    for (const Node *reader : r)
+      onlyElementwise = onlyElementwise && isElementwise(*reader, in);
+    if (onlyElementwise)
+      inlined.insert(n);
+  }
+  return inlined;
 }
 
 std::set<const Node *>

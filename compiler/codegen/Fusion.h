@@ -30,6 +30,11 @@ struct FusionInputs {
 /// The nodes to compute inline in their consumer.
 std::set<const Node *> planElementwiseFusion(const FusionInputs &in);
 
+/// Broadcasts that repeat their (unbatched) source along leading axes only,
+/// e.g. a bias [C] over [B, H, W, C], read only by elementwise nodes: the
+/// readers load source element (i mod C) instead of a materialised copy.
+std::set<const Node *> planBroadcastInlining(const FusionInputs &in);
+
 /// Nodes computed by the final update loops: elementwise state updates
 /// (stateIndex, value) of unbatched tensors, with every elementwise node of
 /// the same size that only they read. An update qualifies when nothing

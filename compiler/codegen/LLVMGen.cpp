@@ -190,6 +190,8 @@ private:
     FusionInputs in{nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
                     [this](const Node &n) -> const Node & { return canonical(n); }};
     fused_ = planElementwiseFusion(in);
+    for (const Node *n : planBroadcastInlining(in))
+      fused_.insert(n);
     std::vector<std::pair<int, const Node *>> updates(entry_.updates.begin(), entry_.updates.end());
     for (const Node *n : planUpdateLoops(in, updates)) {
       fused_.insert(n);
@@ -389,6 +391,10 @@ private:
   Value *load(const Node &n, Value *index) {
     if (isInlineScalar(n))
       return scalarValue(n);
+    if (n.op == OpKind::BroadcastTo && fused_.count(&n)) { // a repeat: element i mod size
+      const Node &src = *n.operands[0];
+      return load(src, b_.CreateURem(index, b_.getInt64(src.type.elementsPerSample())));
+    }
     if (fused_.count(&n)) { // computed here, in the consumer's loop
       if (memo_ && memo_->count(&n))
         return memo_->at(&n);
