@@ -66,7 +66,11 @@ void shuffle(std::vector<int64_t> &v, SplitMix64 &rng) {
 
 std::string fixed(double v, int digits) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  // `digits` significant digits, but whole numbers stay whole (3602, not 3.6e+03).
+  if (std::fabs(v) >= std::pow(10.0, digits) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
 
