@@ -11,6 +11,7 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/DynamicLibrary.h"
 
 namespace nnc {
 
@@ -31,6 +32,10 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit)
     return fail(jit.takeError());
+  // Vectorised loops call glibc's libmvec (see optimizeModule); nnc itself
+  // does not, so load it for the process search below to find.
+  std::string mvecError;
+  llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &mvecError);
   auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!generator)
@@ -43,6 +48,8 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_parallel_for")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_parallel_for), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_serial_for")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_serial_for), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_profile_enter")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_enter), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_profile_exit")] = {

@@ -609,6 +609,30 @@ private:
     return b_.CreateCall(f, {x});
   }
 
+  /// f32 tanh as a 13/6-degree rational function on [-9, 9] (the
+  /// approximation Eigen and ONNX Runtime's MLAS use, within a few ulp;
+  /// beyond 9 tanh is +-1 in f32): plain arithmetic, so loops over it
+  /// vectorise, where a tanhf call per element does not. NaN stays NaN.
+  Value *tanhF32(Value *a) {
+    llvm::Type *ty = a->getType();
+    auto c = [&](double v) { return llvm::ConstantFP::get(ty, v); };
+    Value *x = b_.CreateSelect(b_.CreateFCmpOGT(a, c(9.0)), c(9.0), a);
+    x = b_.CreateSelect(b_.CreateFCmpOLT(x, c(-9.0)), c(-9.0), x);
+    Value *x2 = b_.CreateFMul(x, x);
+    auto poly = [&](std::initializer_list<double> coefficients) { // highest degree first
+      Value *acc = nullptr;
+      for (double k : coefficients)
+        acc = acc ? b_.CreateFAdd(b_.CreateFMul(acc, x2), c(k)) : c(k);
+      return acc;
+    };
+    Value *p = b_.CreateFMul(x, poly({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+                                      5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+                                      4.89352455891786e-03}));
+    Value *q = poly({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+                     4.89352518554385e-03});
+    return b_.CreateFDiv(p, q);
+  }
+
   Value *elementwise(OpKind op, const std::vector<Value *> &x, DType t) {
     llvm::Type *ty = elemType(t);
     Value *zero = llvm::ConstantFP::get(ty, 0.0), *one = llvm::ConstantFP::get(ty, 1.0);
@@ -620,7 +644,7 @@ private:
     case OpKind::Sin: return call(llvm::Intrinsic::sin, x[0]);
     case OpKind::Cos: return call(llvm::Intrinsic::cos, x[0]);
     case OpKind::Abs: return call(llvm::Intrinsic::fabs, x[0]);
-    case OpKind::Tanh: return libm("tanh", x[0], t);
+    case OpKind::Tanh: return t == DType::F32 ? tanhF32(x[0]) : libm("tanh", x[0], t);
     case OpKind::Erf: return libm("erf", x[0], t);
     case OpKind::Floor: return call(llvm::Intrinsic::floor, x[0]);
     case OpKind::StopGradient: return x[0];
@@ -924,11 +948,15 @@ private:
     fields[GA_SPLIT] = b_.CreateZExt(splitN, b_.getInt64Ty());
     for (unsigned i = 0; i <= GA_SPLIT; ++i)
       b_.CreateStore(fields[i], b_.CreateStructGEP(argsTy, args, i));
-    llvm::FunctionCallee parallelFor = module_.getOrInsertFunction(
-        "nnrt_parallel_for",
-        llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt64Ty(), b_.getPtrTy(), b_.getPtrTy()}, false));
-    b_.CreateCall(parallelFor, {b_.CreateSelect(splitN, chunksN, chunksM),
-                                getGemmTask(module_, n.type.dtype, vectorBits_), args});
+    // Small products run on the calling thread: waking the others costs
+    // more than they would save (same chunks, same results).
+    auto *forTy = llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt64Ty(), b_.getPtrTy(), b_.getPtrTy()}, false);
+    llvm::FunctionCallee parallelFor = module_.getOrInsertFunction("nnrt_parallel_for", forTy);
+    llvm::FunctionCallee serialFor = module_.getOrInsertFunction("nnrt_serial_for", forTy);
+    Value *small = b_.CreateICmpULT(b_.CreateMul(b_.CreateMul(M, N), K), b_.getInt64(kGemmParallelMinWork));
+    Value *runner = b_.CreateSelect(small, serialFor.getCallee(), parallelFor.getCallee());
+    b_.CreateCall(forTy, runner, {b_.CreateSelect(splitN, chunksN, chunksM),
+                                  getGemmTask(module_, n.type.dtype, vectorBits_), args});
   }
 
   void emitMatMulLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
@@ -1009,6 +1037,8 @@ private:
   std::map<const Node *, Value *> *memo_ = nullptr;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;
+  /// Multiply-adds below which a GEMM runs on the calling thread alone.
+  static constexpr int64_t kGemmParallelMinWork = 1 << 21;
   /// Rows below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinRows = 16;
   llvm::Function *fn_ = nullptr;

@@ -126,6 +126,10 @@ typedef void (*nnrt_task_fn)(void *ctx, int64_t begin, int64_t end,
  *  first), and returns when all are done. */
 void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx);
 
+/** The same loop on the calling thread alone (with its scratch): for work
+ *  too small to pay for waking the other threads. Same results. */
+void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx);
+
 /** Called by code compiled with profiling (NNC_PROFILE=1 nnc train ...)
  *  around each IR node; nnrt_profile_read returns a node's total
  *  nanoseconds (and call count). Not thread-safe: a debugging aid. */

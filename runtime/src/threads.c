@@ -132,6 +132,17 @@ nnrt_pool *nnrt_pool_enter(nnrt_pool *p) {
   return previous;
 }
 
+void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx) {
+  nnrt_pool *p = current_pool;
+  if (n <= 0)
+    return;
+  if (!p) {
+    nnrt_set_error("nnrt_serial_for called outside a model entry");
+    abort();
+  }
+  fn(ctx, 0, n, p->scratch[0]);
+}
+
 void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   nnrt_pool *p = current_pool;
   if (n <= 0)
