@@ -11,7 +11,6 @@
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Support/DynamicLibrary.h"
 
 namespace nnc {
 
@@ -32,10 +31,6 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit)
     return fail(jit.takeError());
-  // Vectorised loops call glibc's libmvec (see optimizeModule); nnc itself
-  // does not, so load it for the process search below to find.
-  std::string mvecError;
-  llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &mvecError);
   auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!generator)

@@ -3,7 +3,6 @@
 
 #include "support/Diagnostics.h"
 
-#include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/IR/Module.h"
@@ -105,13 +104,6 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   tuning.LoopVectorization = true;
   tuning.SLPVectorization = true;
   llvm::PassBuilder pb(&machine, tuning);
-  // On x86-64 Linux, loops over exp, log, pow, sin and cos vectorise into
-  // glibc's libmvec (part of libm: -lm links it), as -fveclib=libmvec does.
-  llvm::Triple triple(module.getTargetTriple());
-  llvm::TargetLibraryInfoImpl libraryInfo(triple);
-  if (triple.isX86() && triple.isArch64Bit() && triple.isOSLinux())
-    libraryInfo.addVectorizableFunctionsFromVecLib(llvm::TargetLibraryInfoImpl::LIBMVEC_X86, triple);
-  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(libraryInfo); });
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
