@@ -16,18 +16,7 @@ for rep in range(args.reps):
     torch.manual_seed(rep)
     net = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 10))
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-    ce = torch.nn.CrossEntropyLoss()
-
-    def step(idx):
-        opt.zero_grad()
-        xb, yb = images[idx], labels[idx]
-        logits = net(xb)
-        loss = ce(logits, yb)
-        loss.backward()
-        opt.step()
-        accuracy = (logits.argmax(1) == yb).float().mean()
-        return loss.item(), accuracy.item()
-
+    step = common.classifier_step(net, opt, images, labels)
     sec = common.train_rate(step, steps, common.shuffled_batches(images.shape[0], batch, rep))
     values.append(batch / sec)
 common.emit("W3", args.threads, "images/s", values, steps=steps)

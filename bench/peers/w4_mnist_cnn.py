@@ -28,18 +28,7 @@ if __name__ == "__main__":
         torch.manual_seed(rep)
         net = make_net()
         opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-        ce = torch.nn.CrossEntropyLoss()
-
-        def step(idx):
-            opt.zero_grad()
-            xb, yb = images[idx], labels[idx]
-            logits = net(xb)
-            loss = ce(logits, yb)
-            loss.backward()
-            opt.step()
-            accuracy = (logits.argmax(1) == yb).float().mean()
-            return loss.item(), accuracy.item()
-
+        step = common.classifier_step(net, opt, images, labels)
         sec = common.train_rate(step, args.steps,
                                 common.shuffled_batches(images.shape[0], batch, rep))
         values.append(batch / sec)
