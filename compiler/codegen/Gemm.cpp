@@ -49,7 +49,7 @@ llvm::StructType *gemmArgsType(llvm::LLVMContext &ctx) {
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   return llvm::StructType::create(
-      ctx, {ptr, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64}, "nnc.gemm.args");
+      ctx, {ptr, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, ptr, i64}, "nnc.gemm.args");
 }
 
 namespace {
@@ -80,13 +80,17 @@ public:
     Value *scratch = fn_->getArg(3);
     auto *argsTy = gemmArgsType(ctx_);
     auto field = [&](GemmArg k) {
-      llvm::Type *t = k <= GA_C ? static_cast<llvm::Type *>(b_.getPtrTy()) : b_.getInt64Ty();
+      llvm::Type *t = k <= GA_C || k == GA_BIAS ? static_cast<llvm::Type *>(b_.getPtrTy())
+                                                : b_.getInt64Ty();
       return b_.CreateLoad(t, b_.CreateStructGEP(argsTy, args, k));
     };
     A_ = field(GA_A), B_ = field(GA_B), C_ = field(GA_C);
     M_ = field(GA_M), N_ = field(GA_N), K_ = field(GA_K);
     rsA_ = field(GA_RSA), csA_ = field(GA_CSA), rsB_ = field(GA_RSB), csB_ = field(GA_CSB);
     Value *splitN = b_.CreateICmpNE(field(GA_SPLIT), b_.getInt64(0));
+    bias_ = field(GA_BIAS);
+    Value *hasBias = b_.CreateICmpNE(bias_, llvm::ConstantPointerNull::get(b_.getPtrTy()));
+    Value *relu = b_.CreateICmpNE(field(GA_RELU), b_.getInt64(0));
     // Chunk c is MR rows (split 0) or NR columns (split 1).
     Value *m0 = b_.CreateSelect(splitN, b_.getInt64(0), b_.CreateMul(begin, b_.getInt64(shape_.mr)));
     Value *m1 = b_.CreateSelect(splitN, M_, min(b_.CreateMul(end, b_.getInt64(shape_.mr)), M_));
@@ -96,11 +100,16 @@ public:
     int64_t aBytes = (int64_t)shape_.mc * shape_.kc * eltBytes_;
     packB_ = b_.CreateInBoundsGEP(b_.getInt8Ty(), scratch, b_.getInt64((aBytes + 63) / 64 * 64));
 
-    // K == 0: nothing to sum, C is zero.
+    // K == 0: nothing to sum, C is zero (then the epilogue).
     ifThen(b_.CreateICmpEQ(K_, b_.getInt64(0)), [&] {
       loop(m0, m1, 1, [&](Value *i) {
         loop(n0, n1, 1, [&](Value *j) {
           b_.CreateStore(llvm::ConstantFP::get(elt_, 0.0), cAddr(i, j));
+          ifThen(hasBias, [&] {
+            Value *x = b_.CreateFAdd(b_.CreateLoad(elt_, cAddr(i, j)),
+                                     b_.CreateLoad(elt_, elemPtr(bias_, j)));
+            b_.CreateStore(reluIf(relu, x), cAddr(i, j));
+          });
         });
       });
     });
@@ -109,6 +118,8 @@ public:
       loop(b_.getInt64(0), K_, shape_.kc, [&](Value *pc) {
         Value *kc = min(b_.getInt64(shape_.kc), b_.CreateSub(K_, pc));
         Value *first = b_.CreateICmpEQ(pc, b_.getInt64(0));
+        // The epilogue goes with the last KC block, once C holds the sum.
+        Value *epilogue = b_.CreateAnd(hasBias, b_.CreateICmpEQ(b_.CreateAdd(pc, kc), K_));
         emitPackB(jc, nc, pc, kc);
         loop(m0, m1, shape_.mc, [&](Value *ic) {
           Value *mc = min(b_.getInt64(shape_.mc), b_.CreateSub(m1, ic));
@@ -133,9 +144,21 @@ public:
               Value *bp = elemPtr(packB_, b_.CreateMul(jr, kc));
               Value *bRow = b_.getInt64(shape_.nr);
               Value *c = cAddr(b_.CreateAdd(ic, ir), b_.CreateAdd(jc, jr));
-              b_.CreateCall(micro_, {kc, a, aRow, aCol, bp, bRow, c, N_,
-                                     min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir)),
-                                     min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr)), first});
+              Value *rows = min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir));
+              Value *cols = min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr));
+              b_.CreateCall(micro_, {kc, a, aRow, aCol, bp, bRow, c, N_, rows, cols, first});
+              // The epilogue on the tile just stored (still in L1), kept out
+              // of the micro-kernel, whose K loop needs every register.
+              ifThen(epilogue, [&] {
+                Value *bias = elemPtr(bias_, b_.CreateAdd(jc, jr));
+                loop(b_.getInt64(0), rows, 1, [&](Value *r) {
+                  loop(b_.getInt64(0), cols, 1, [&](Value *j) {
+                    Value *dst = elemPtr(c, b_.CreateAdd(b_.CreateMul(r, N_), j));
+                    Value *x = b_.CreateFAdd(b_.CreateLoad(elt_, dst), b_.CreateLoad(elt_, elemPtr(bias, j)));
+                    b_.CreateStore(reluIf(relu, x), dst);
+                  }, "ej");
+                }, "er");
+              });
             }, "ir");
           }, "jr");
         }, "ic");
@@ -148,6 +171,14 @@ public:
 private:
   Value *min(Value *a, Value *b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
   Value *elemPtr(Value *base, Value *index) { return b_.CreateInBoundsGEP(elt_, base, index); }
+
+  /// x, or max(x, 0) as the elementwise relu computes it (select on x > 0),
+  /// when `relu` (an i1) is set; x may be a vector.
+  Value *reluIf(Value *relu, Value *x) {
+    Value *zero = llvm::ConstantFP::get(x->getType(), 0.0);
+    Value *positive = b_.CreateSelect(b_.CreateFCmpOGT(x, zero), x, zero);
+    return b_.CreateSelect(relu, positive, x);
+  }
   Value *cAddr(Value *i, Value *j) { return elemPtr(C_, b_.CreateAdd(b_.CreateMul(i, N_), j)); }
 
   void loop(Value *start, Value *end, int64_t step, const std::function<void(Value *)> &body,
@@ -424,7 +455,7 @@ private:
   llvm::Function *fn_ = nullptr, *micro_ = nullptr;
   Value *A_ = nullptr, *B_ = nullptr, *C_ = nullptr, *M_ = nullptr, *N_ = nullptr, *K_ = nullptr;
   Value *rsA_ = nullptr, *csA_ = nullptr, *rsB_ = nullptr, *csB_ = nullptr;
-  Value *packA_ = nullptr, *packB_ = nullptr;
+  Value *packA_ = nullptr, *packB_ = nullptr, *bias_ = nullptr;
   /// Column count above which an A block is packed (-1: never).
   static constexpr int64_t kPackAMinCols = 256;
 };

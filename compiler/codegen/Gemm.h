@@ -29,10 +29,16 @@ GemmShape gemmShape(DType t, int vectorBits);
 
 /// The argument block a matmul passes to the kernel (all i64 but the first
 /// three pointers): A, B, C, M, N, K, A's row/column strides, B's row/column
-/// strides, split (0: chunks are MR-row groups, 1: NR-column groups).
-/// C is row-major M x N and is overwritten.
+/// strides, split (0: chunks are MR-row groups, 1: NR-column groups), then
+/// the epilogue: a bias pointer (null: none) and relu (0 or 1).
+/// C is row-major M x N and is overwritten with C, or with
+/// relu?(C + bias[j]) when there is a bias (the sum rounded first, exactly
+/// as a separate add and relu would compute it).
 llvm::StructType *gemmArgsType(llvm::LLVMContext &ctx);
-enum GemmArg { GA_A, GA_B, GA_C, GA_M, GA_N, GA_K, GA_RSA, GA_CSA, GA_RSB, GA_CSB, GA_SPLIT };
+enum GemmArg {
+  GA_A, GA_B, GA_C, GA_M, GA_N, GA_K, GA_RSA, GA_CSA, GA_RSB, GA_CSB, GA_SPLIT,
+  GA_BIAS, GA_RELU
+};
 
 /// The task `void(ptr args, i64 begin, i64 end, ptr scratch)` that computes
 /// chunks [begin, end) of C, created in `module` on first use. Every element

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/LLVMGen.h"
 
-#include "codegen/Fusion.h"
+#include "opt/Fusion.h"
 #include "codegen/Gemm.h"
 #include "codegen/Loops.h"
 
@@ -77,9 +77,7 @@ public:
         fusion_(options.fusion) {}
 
   WorkspaceSize emit() {
-    collectNodes();
-    if (fusion_)
-      planFusion();
+    planFusion();
     planWorkspace();
     auto *ptrTy = llvm::PointerType::getUnqual(ctx_);
     auto *fnTy = llvm::FunctionType::get(
@@ -116,9 +114,7 @@ public:
 
   /// Plans without emitting: kernel count and workspace (nnc info).
   EntryPlan plan() {
-    collectNodes();
-    if (fusion_)
-      planFusion();
+    planFusion();
     planWorkspace();
     EntryPlan result;
     result.workspace = size_;
@@ -130,48 +126,17 @@ public:
     for (const Node *u : inUpdateLoop_)
       updateLoops.insert(u->type.elementsPerSample());
     result.kernels += static_cast<int>(updateLoops.size());
+    result.epilogues = static_cast<int>(epilogues_.size());
+    for (auto &e : epilogues_)
+      result.reluEpilogues += e.second.relu ? 1 : 0;
     return result;
   }
 
 private:
   //===--- planning ------------------------------------------------------===//
 
-  /// The operands whose values this entry needs: ModeSelect uses one.
-  std::vector<const Node *> usedOperands(const Node &n) const {
-    if (n.op == OpKind::ModeSelect)
-      return {n.operands[entry_.training ? 0 : 1]};
-    if (n.op == OpKind::DropoutMask && !entry_.training)
-      return {};
-    return {n.operands.begin(), n.operands.end()};
-  }
-
-  void collectNodes() {
-    std::set<const Node *> seen;
-    std::vector<const Node *> stack(entry_.results.begin(), entry_.results.end());
-    for (auto &u : entry_.updates)
-      stack.push_back(u.second);
-    while (!stack.empty()) {
-      const Node *n = stack.back();
-      stack.pop_back();
-      if (seen.insert(n).second)
-        for (const Node *o : usedOperands(*n))
-          stack.push_back(o);
-    }
-    for (auto &n : p_.graph.nodes())
-      if (seen.count(n.get()))
-        nodes_.push_back(n.get());
-  }
-
-  /// Nodes that only rename another node's elements (same linear order)
-  /// resolve to it: reshapes, stop-gradients, and the ModeSelect operand
-  /// this entry uses.
-  const Node &canonical(const Node &n) const {
-    if (n.op == OpKind::Reshape || n.op == OpKind::StopGradient)
-      return canonical(*n.operands[0]);
-    if (n.op == OpKind::ModeSelect)
-      return canonical(*n.operands[entry_.training ? 0 : 1]);
-    return n;
-  }
+  std::vector<const Node *> usedOperands(const Node &n) const { return entryOperands(entry_, n); }
+  const Node &canonical(const Node &n) const { return canonicalNode(entry_, n); }
 
   /// A node whose every element is one scalar known without a buffer.
   bool isInlineScalar(const Node &node) const {
@@ -184,20 +149,11 @@ private:
   }
 
   void planFusion() {
-    std::set<const Node *> outputs(entry_.results.begin(), entry_.results.end());
-    for (auto &u : entry_.updates)
-      outputs.insert(u.second);
-    FusionInputs in{nodes_, outputs, [this](const Node &n) { return usedOperands(n); },
-                    [this](const Node &n) -> const Node & { return canonical(n); }};
-    fused_ = planElementwiseFusion(in);
-    for (const Node *n : planBroadcastInlining(in))
-      fused_.insert(n);
-    std::vector<std::pair<int, const Node *>> updates(entry_.updates.begin(), entry_.updates.end());
-    for (const Node *n : planUpdateLoops(in, updates)) {
-      fused_.insert(n);
-      if (outputs.count(n))
-        inUpdateLoop_.insert(n);
-    }
+    EntryFusion plan = planEntryFusion(p_, entry_, fusion_);
+    nodes_ = std::move(plan.nodes);
+    fused_ = std::move(plan.fused);
+    inUpdateLoop_ = std::move(plan.inUpdateLoop);
+    epilogues_ = std::move(plan.epilogues);
   }
 
   /// One loop per parameter shape computes the state updates of that size
@@ -531,8 +487,8 @@ private:
   //===--- ops -----------------------------------------------------------===//
 
   void emitNode(const Node &n) {
-    if (isInlineScalar(n) || fused_.count(&n))
-      return;
+    if (isInlineScalar(n) || fused_.count(&canonical(n)))
+      return; // no buffer (a reshape of a matmul its GEMM's epilogue absorbed has none either)
     Value *out = bufferFor(n);
     buffers_[&n] = out;
     if (&canonical(n) != &n)
@@ -554,6 +510,9 @@ private:
   }
 
   void emitCode(const Node &n, Value *out) {
+    auto epilogue = epilogues_.find(&n);
+    if (epilogue != epilogues_.end())
+      return emitMatMul(*epilogue->second.matmul, out, &epilogue->second);
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
       parallelLoop(elementCount(n), 1, [&](Value *i) {
         Value *out = buffer(n);
@@ -571,7 +530,7 @@ private:
     case OpKind::MaxTo:
       return emitReduceTo(n, out);
     case OpKind::MatMul:
-      return emitMatMul(n, out);
+      return emitMatMul(n, out, nullptr);
     case OpKind::Transpose:
     case OpKind::Slice:
       return emitGather(n, out);
@@ -892,13 +851,16 @@ private:
   /// C's row accumulates a_ik * B's row (k ascending, so every C[i,j] sums in
   /// the same order as a dot product would); with B transposed it is a dot
   /// product of two rows, vectorised by reassociating its sum.
-  void emitMatMul(const Node &n, Value *out) {
+  ///
+  /// With an epilogue, `out` is the buffer of the node it writes and gets
+  /// relu?(C + bias[column]) instead of C.
+  void emitMatMul(const Node &n, Value *out, const GemmEpilogue *epilogue) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
     Value *M = product(va.rows), *K = product(va.cols), *N = product(vb.cols);
     Value *aCols = dimValue(fullDims(a.type).back()), *bCols = dimValue(fullDims(b.type).back());
     if (isInlineScalar(a) || isInlineScalar(b) || vectorBits_ == 0)
-      return emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+      return emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
     // Small products (the lecture's 2-2-2 net, batch-1 layers) stay plain
     // loops: packing would cost more than it saves. The batch is only known
     // at run time, so both versions exist when the size depends on it.
@@ -909,18 +871,18 @@ private:
                               b_.CreateICmpSGE(M, b_.getInt64(kGemmMinRows)));
     if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(big)) {
       if (c->isOne())
-        return emitMatMulGemm(n, out, M, N, K, aCols, bCols);
-      return emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+        return emitMatMulGemm(n, out, M, N, K, aCols, bCols, epilogue);
+      return emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
     }
     auto *gemmBB = llvm::BasicBlock::Create(ctx_, "gemm", fn_);
     auto *loopsBB = llvm::BasicBlock::Create(ctx_, "matmul.loops", fn_);
     auto *join = llvm::BasicBlock::Create(ctx_, "matmul.done", fn_);
     b_.CreateCondBr(big, gemmBB, loopsBB);
     b_.SetInsertPoint(gemmBB);
-    emitMatMulGemm(n, out, M, N, K, aCols, bCols);
+    emitMatMulGemm(n, out, M, N, K, aCols, bCols, epilogue);
     b_.CreateBr(join);
     b_.SetInsertPoint(loopsBB);
-    emitMatMulLoops(n, out, M, N, K, aCols, bCols);
+    emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
   }
@@ -928,7 +890,7 @@ private:
   /// Calls the packed kernel (Gemm.cpp) through the runtime's thread pool,
   /// split into MR-row or NR-column chunks, whichever gives more.
   void emitMatMulGemm(const Node &n, Value *out, Value *M, Value *N, Value *K,
-                      Value *aCols, Value *bCols) {
+                      Value *aCols, Value *bCols, const GemmEpilogue *epilogue) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     GemmShape shape = gemmShape(n.type.dtype, vectorBits_);
     auto *argsTy = gemmArgsType(ctx_);
@@ -941,12 +903,15 @@ private:
     Value *one = b_.getInt64(1);
     Value *fields[] = {buffer(canonical(a)), buffer(canonical(b)), out, M, N, K,
                        n.transA ? one : aCols, n.transA ? aCols : one,
-                       n.transB ? one : bCols, n.transB ? bCols : one, nullptr};
+                       n.transB ? one : bCols, n.transB ? bCols : one, nullptr,
+                       epilogue ? buffer(canonical(*epilogue->bias))
+                                : llvm::ConstantPointerNull::get(b_.getPtrTy()),
+                       b_.getInt64(epilogue && epilogue->relu ? 1 : 0)};
     Value *chunksM = b_.CreateUDiv(b_.CreateAdd(M, b_.getInt64(shape.mr - 1)), b_.getInt64(shape.mr));
     Value *chunksN = b_.CreateUDiv(b_.CreateAdd(N, b_.getInt64(shape.nr - 1)), b_.getInt64(shape.nr));
     Value *splitN = b_.CreateICmpUGT(chunksN, chunksM);
     fields[GA_SPLIT] = b_.CreateZExt(splitN, b_.getInt64Ty());
-    for (unsigned i = 0; i <= GA_SPLIT; ++i)
+    for (unsigned i = 0; i <= GA_RELU; ++i)
       b_.CreateStore(fields[i], b_.CreateStructGEP(argsTy, args, i));
     // Small products run on the calling thread: waking the others costs
     // more than they would save (same chunks, same results).
@@ -960,7 +925,26 @@ private:
   }
 
   void emitMatMulLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
-                       Value *aCols, Value *bCols) {
+                       Value *aCols, Value *bCols, const GemmEpilogue *epilogue) {
+    emitProductLoops(n, out, M, N, K, aCols, bCols);
+    if (!epilogue)
+      return;
+    // The epilogue in place, as the GEMM applies it to each element. Only
+    // small products come here, so the loop stays on this thread.
+    llvm::Type *t = elemType(n.type.dtype);
+    Value *zero = llvm::ConstantFP::get(t, 0.0);
+    loop(elementCount(n), [&](Value *i) {
+      Value *ptr = b_.CreateInBoundsGEP(t, out, i);
+      Value *x = b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
+      x = b_.CreateFAdd(x, load(*epilogue->bias, b_.CreateURem(i, N)));
+      if (epilogue->relu)
+        x = b_.CreateSelect(b_.CreateFCmpOGT(x, zero), x, zero);
+      b_.CreateAlignedStore(x, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
+    });
+  }
+
+  void emitProductLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
+                        Value *aCols, Value *bCols) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     llvm::Type *t = elemType(n.type.dtype);
     llvm::IRBuilder<>::FastMathFlagGuard fmfGuard(b_);
@@ -976,11 +960,14 @@ private:
                               : b_.CreateAdd(b_.CreateMul(k, bCols), j));
     };
     auto cIndex = [&](Value *i, Value *j) { return b_.CreateAdd(b_.CreateMul(i, N), j); };
+    auto loadC = [&](Value *c) { // from `out`: n itself may have no buffer (epilogue)
+      return b_.CreateAlignedLoad(t, b_.CreateInBoundsGEP(t, out, c), llvm::Align(dtypeBytes(n.type.dtype)));
+    };
     auto accumulate = [&](Value *i, Value *k) {
       Value *aik = A(i, k);
       loop(N, [&](Value *j) {
         Value *c = cIndex(i, j);
-        store(n, out, c, b_.CreateFAdd(load(n, c), b_.CreateFMul(aik, Bv(k, j))));
+        store(n, out, c, b_.CreateFAdd(loadC(c), b_.CreateFMul(aik, Bv(k, j))));
       }, "j");
     };
     Value *zero = llvm::ConstantFP::get(t, 0.0);
@@ -1034,6 +1021,8 @@ private:
   /// Updates computed by the final per-shape loops, and while emitting one
   /// of them, the values already computed for the current element.
   std::set<const Node *> inUpdateLoop_;
+  /// Nodes a matmul's GEMM writes (bias add, maybe ReLU, in its epilogue).
+  std::map<const Node *, GemmEpilogue> epilogues_;
   std::map<const Node *, Value *> *memo_ = nullptr;
   /// Multiply-adds below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinWork = 1 << 15;

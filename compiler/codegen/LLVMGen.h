@@ -62,6 +62,7 @@ struct WorkspaceSize {
 /// its workspace.
 struct EntryPlan {
   int kernels = 0;
+  int epilogues = 0, reluEpilogues = 0; // matmuls that store bias (+ ReLU) themselves
   WorkspaceSize workspace;
 };
 EntryPlan planEntry(const Program &p, const Entry &e, const CodegenOptions &options);

@@ -69,6 +69,9 @@ int infoCommand(Session &s) {
               << plan.workspace.perSample << " bytes/sample = "
               << std::fixed << std::setprecision(2) << bytes / 1048576.0 << " MiB at batch " << batch << '\n'
               << std::defaultfloat;
+    if (plan.epilogues)
+      std::cout << e.name << ": " << plan.epilogues << " matmuls add their bias as they store ("
+                << plan.reluEpilogues << " with ReLU)\n";
   }
   return 0;
 }

@@ -41,8 +41,8 @@ bool isMatrixTranspose(const Node *n) {
 }
 
 /// What `n` equals when that is an existing node, else null. May rewrite n
-/// in place (then `changed` is set).
-Node *simplify(Node &n, bool &changed) {
+/// in place (then `changed` is set). `reluOf` maps x to an earlier relu(x).
+Node *simplify(Node &n, bool &changed, const std::map<const Node *, Node *> &reluOf) {
   auto operand = [&](size_t i) { return n.operands[i]; };
   switch (n.op) {
   case OpKind::Add:
@@ -61,6 +61,18 @@ Node *simplify(Node &n, bool &changed) {
     return operand(0)->op == OpKind::Neg ? operand(0)->operands[0] : nullptr;
   case OpKind::StopGradient: // autodiff has run: now only an identity
     return operand(0);
+  case OpKind::Step: {
+    // step(x) = step(relu(x)) (x > 0 exactly when relu(x) > 0; NaN gives 0
+    // both ways). ReLU's derivative then reads the activation, so the
+    // pre-activation x needs no buffer: x + bias and the relu become one
+    // store in the matmul's epilogue.
+    auto relu = reluOf.find(operand(0));
+    if (relu == reluOf.end() || relu->second->type != n.type)
+      return nullptr;
+    n.operands[0] = relu->second;
+    changed = true;
+    return nullptr;
+  }
   case OpKind::BroadcastTo:
     if (operand(0)->type == n.type)
       return operand(0);
@@ -123,19 +135,21 @@ Node *simplify(Node &n, bool &changed) {
 } // namespace
 
 int simplifyAlgebra(Program &p) {
-  std::map<const Node *, Node *> with;
+  std::map<const Node *, Node *> with, reluOf;
   int count = 0;
   for (auto &node : p.graph.nodes()) {
     for (Node *&o : node->operands) // earlier replacements first
       for (auto it = with.find(o); it != with.end(); it = with.find(o))
         o = it->second;
     bool changed = false;
-    if (Node *same = simplify(*node, changed)) {
+    if (Node *same = simplify(*node, changed, reluOf)) {
       with[node.get()] = same;
       ++count;
     } else if (changed) {
       ++count;
     }
+    if (node->op == OpKind::Relu && !with.count(node.get()))
+      reluOf.emplace(node->operands[0], node.get());
   }
   replaceAllUses(p, with);
   return count;

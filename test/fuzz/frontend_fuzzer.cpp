@@ -2,13 +2,14 @@
 //
 // Feeds arbitrary bytes through everything before code generation: parse,
 // sema (lowering to IR), autodiff with the optimizer update, the IR
-// simplification passes (compiler/opt), and the IR and
-// Graphviz printers. Any input must end in a diagnostic or a program, never
+// simplification passes and each entry's fusion plan (compiler/opt), and
+// the IR and Graphviz printers. Any input must end in a diagnostic or a program, never
 // a crash, hang or sanitizer report. Build: see docs/robustness.md.
 //===----------------------------------------------------------------------===//
 #include "autodiff/Entries.h"
 #include "frontend/AST.h"
 #include "ir/Program.h"
+#include "opt/Fusion.h"
 #include "opt/Passes.h"
 #include "sema/ModelLowering.h"
 
@@ -26,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::unique_ptr<nnc::Program> program = nnc::lowerModule(ast, diag);
     nnc::buildEntries(*program);
     nnc::simplifyProgram(*program);
+    for (const nnc::Entry &e : program->entries) {
+      nnc::EntryFusion plan = nnc::planEntryFusion(*program, e, true);
+      sink << plan.nodes.size() << plan.fused.size() << plan.epilogues.size();
+    }
     nnc::printProgram(*program, sink);
     nnc::printDot(*program, sink);
   } catch (const nnc::CompileError &) {
