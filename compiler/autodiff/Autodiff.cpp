@@ -51,6 +51,8 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
     return tB ? G.matmul(g, a, true, tA) : G.matmul(a, g, !tA, false);
   }
   case OpKind::ModeSelect:  return i == 0 ? g : nullptr; // training takes operand 0
+  case OpKind::SoftmaxCrossEntropy: // labels: none
+    return i == 0 ? G.softmaxCrossEntropyGrad(a, b, g) : nullptr;
   case OpKind::MaxTo: {
     // Ties share the gradient evenly (TensorFlow's reduce_max rule).
     Node *hit = G.binary(OpKind::Equal, a, G.broadcastTo(y, a->type));
@@ -77,6 +79,8 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::DropoutMask:
   case OpKind::OneHot:
     return nullptr;
+  case OpKind::SoftmaxCrossEntropyGrad: // no second derivatives of the loss
+    break;
   case OpKind::Input:
   case OpKind::Param:
   case OpKind::Constant:

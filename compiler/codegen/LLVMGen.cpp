@@ -541,6 +541,9 @@ private:
       return emitWindow(n, out);
     case OpKind::OneHot:
       return emitOneHot(n, out);
+    case OpKind::SoftmaxCrossEntropy:
+    case OpKind::SoftmaxCrossEntropyGrad:
+      return emitSoftmaxCrossEntropy(n);
     case OpKind::DropoutMask:
       return emitDropoutMask(n, out);
     case OpKind::Cast:
@@ -815,6 +818,66 @@ private:
         Value *hit = b_.CreateICmpEQ(label, k);
         store(n, out, b_.CreateAdd(b_.CreateMul(i, b_.getInt64(classes)), k),
               b_.CreateSelect(hit, llvm::ConstantFP::get(t, 1.0), llvm::ConstantFP::get(t, 0.0)));
+      }, "k");
+    });
+  }
+
+  /// One pass per row of logits (a sample's C classes) for the loss, one for
+  /// its gradient, each recomputing the row's max m and s = sum exp(x - m):
+  ///   loss = -((x[label] - m) - log s)
+  ///   grad = -g * one_hot(label) + (g / s) * exp(x - m)
+  /// the same operations, in the same order, as the unfused log-softmax
+  /// graph, so the results are the same bits. A label outside 0..C-1 (only
+  /// possible through the C API) gives a NaN loss, never a read outside x.
+  void emitSoftmaxCrossEntropy(const Node &n) {
+    const Node &x = *n.operands[0], &labels = *n.operands[1];
+    bool grad = n.op == OpKind::SoftmaxCrossEntropyGrad;
+    int64_t classes = x.type.dims.back();
+    llvm::Type *t = elemType(n.type.dtype);
+    parallelLoop(elementCount(labels), 3 * classes, [&](Value *row) {
+      // Buffers are derived on first use: here, before the inner loops.
+      for (const Node *o : n.operands)
+        if (!isInlineScalar(*o))
+          buffer(canonical(*o));
+      Value *first = b_.CreateMul(row, b_.getInt64(classes));
+      auto xAt = [&](Value *k) { return load(x, b_.CreateAdd(first, k)); };
+      auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
+        Value *slot;
+        {
+          llvm::IRBuilder<>::InsertPointGuard guard(b_);
+          b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+          slot = b_.CreateAlloca(t);
+        }
+        b_.CreateStore(init, slot);
+        loop(b_.getInt64(classes), [&](Value *k) {
+          b_.CreateStore(step(b_.CreateLoad(t, slot), k), slot);
+        }, "k");
+        return b_.CreateLoad(t, slot);
+      };
+      Value *m = fold(llvm::ConstantFP::getInfinity(t, true), [&](Value *acc, Value *k) {
+        Value *v = xAt(k);
+        return b_.CreateSelect(b_.CreateFCmpOGT(v, acc), v, acc);
+      });
+      Value *s = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
+        return b_.CreateFAdd(acc, call(llvm::Intrinsic::exp, b_.CreateFSub(xAt(k), m)));
+      });
+      Value *label = b_.CreateSExt(load(labels, row), b_.getInt64Ty());
+      Value *valid = b_.CreateAnd(b_.CreateICmpSGE(label, b_.getInt64(0)),
+                                  b_.CreateICmpSLT(label, b_.getInt64(classes)));
+      if (!grad) {
+        Value *xl = xAt(b_.CreateSelect(valid, label, b_.getInt64(0)));
+        Value *loss = b_.CreateFNeg(b_.CreateFSub(b_.CreateFSub(xl, m), call(llvm::Intrinsic::log, s)));
+        store(n, buffer(n), row, b_.CreateSelect(valid, loss, llvm::ConstantFP::getNaN(t)));
+        return;
+      }
+      Value *g = load(*n.operands[2], row);
+      Value *scale = b_.CreateFDiv(g, s), *minusG = b_.CreateFNeg(g);
+      loop(b_.getInt64(classes), [&](Value *k) {
+        Value *hot = b_.CreateSelect(b_.CreateICmpEQ(k, label), llvm::ConstantFP::get(t, 1.0),
+                                     llvm::ConstantFP::get(t, 0.0));
+        Value *e = call(llvm::Intrinsic::exp, b_.CreateFSub(xAt(k), m));
+        store(n, buffer(n), b_.CreateAdd(first, k),
+              b_.CreateFAdd(b_.CreateFMul(minusG, hot), b_.CreateFMul(scale, e)));
       }, "k");
     });
   }

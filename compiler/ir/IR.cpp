@@ -67,6 +67,8 @@ const char *opName(OpKind op) {
   case OpKind::Im2Col: return "im2col";
   case OpKind::Col2Im: return "col2im";
   case OpKind::OneHot: return "one_hot";
+  case OpKind::SoftmaxCrossEntropy: return "softmax_cross_entropy";
+  case OpKind::SoftmaxCrossEntropyGrad: return "softmax_cross_entropy_grad";
   case OpKind::Neg: return "neg";
   case OpKind::Exp: return "exp";
   case OpKind::Log: return "log";
@@ -313,6 +315,20 @@ Node *Graph::oneHot(Node *labels, int64_t classes, DType dtype) {
   t.dims.push_back(classes);
   auto n = std::make_unique<Node>(OpKind::OneHot, t);
   n->operands = {labels};
+  return add(std::move(n));
+}
+
+Node *Graph::softmaxCrossEntropy(Node *logits, Node *labels) {
+  assert(labels->type.dtype == DType::I32 && !logits->type.dims.empty());
+  TensorType t{logits->type.dtype, labels->type.dims, logits->type.batched};
+  auto n = std::make_unique<Node>(OpKind::SoftmaxCrossEntropy, t);
+  n->operands = {logits, labels};
+  return add(std::move(n));
+}
+
+Node *Graph::softmaxCrossEntropyGrad(Node *logits, Node *labels, Node *g) {
+  auto n = std::make_unique<Node>(OpKind::SoftmaxCrossEntropyGrad, logits->type);
+  n->operands = {logits, labels, g};
   return add(std::move(n));
 }
 

@@ -70,6 +70,9 @@ enum class OpKind {
   Cast,        // to the node's dtype (f32 <-> f64)
   // Contraction.
   MatMul, // 2-D views of full shapes (batch included), optional transposes
+  // Softmax with cross-entropy on class labels, one row kernel each way.
+  SoftmaxCrossEntropy,     // (logits [C], i32 label) -> -log softmax(logits)[label]
+  SoftmaxCrossEntropyGrad, // (logits, label, g) -> g * (softmax(logits) - one_hot(label))
 };
 
 /// A sliding window over [H, W, C] (conv2d, pooling).
@@ -155,6 +158,10 @@ public:
   Node *im2col(Node *x, const Window &w, double padValue);
   Node *col2im(Node *cols, const Window &w, const TensorType &imageType);
   Node *oneHot(Node *labels, int64_t classes, DType dtype);
+  /// Per-sample -log softmax(logits)[label] over logits' last axis.
+  Node *softmaxCrossEntropy(Node *logits, Node *labels);
+  /// Its gradient with respect to the logits, given the loss's adjoint g.
+  Node *softmaxCrossEntropyGrad(Node *logits, Node *labels, Node *g);
   Node *cast(Node *x, DType dtype);
   Node *modeSelect(Node *training, Node *inference);
   Node *dropoutMask(Node *step, Node *seed, const TensorType &t, double rate);

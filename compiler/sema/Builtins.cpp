@@ -460,9 +460,17 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     dist = g.binary(OpKind::Add, g.binary(OpKind::Mul, dist, scalarOf(1 - eps, t)),
                     scalarOf(eps / double(classes), t));
   }
-  Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, 0)));
-  // Summed over classes: one number per sample, then the batch reduction.
-  Value v{reduce(OpKind::SumTo, nll, {0}, false), {}};
+  Node *perSample;
+  if (dist->op == OpKind::OneHot && logits->type.batched && dist->operands[0]->type.batched) {
+    // Class labels, no smoothing: one fused kernel each way computes
+    // -log softmax(logits)[label] and its gradient softmax - one_hot.
+    perSample = g.softmaxCrossEntropy(logits, dist->operands[0]);
+  } else {
+    Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, 0)));
+    // Summed over classes: one number per sample, then the batch reduction.
+    perSample = reduce(OpKind::SumTo, nll, {0}, false);
+  }
+  Value v{perSample, {}};
   if (const Expr *r = args.get("reduce")) {
     if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
       diag_.fatal(r->loc, "'reduce' must be mean or sum");
