@@ -1048,21 +1048,35 @@ private:
     }
     fmf.setAllowReassoc(true);
     b_.setFastMathFlags(fmf);
-    loop(M, [&](Value *i) {
-      loop(N, [&](Value *j) {
-        Value *accSlot = nullptr;
-        {
-          llvm::IRBuilder<>::InsertPointGuard guard(b_);
-          b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-          accSlot = b_.CreateAlloca(t);
+    // Dot products of A's rows with B's rows, kColumnBlock columns at a
+    // time: each A element loaded feeds that many sums (a batch-1 dense
+    // layer is otherwise bound by loading the input row again per column).
+    auto newSlot = [&]() {
+      llvm::IRBuilder<>::InsertPointGuard guard(b_);
+      b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+      return b_.CreateAlloca(t);
+    };
+    auto dots = [&](Value *i, Value *j0, int count) {
+      std::vector<Value *> slots;
+      for (int c = 0; c < count; ++c) {
+        slots.push_back(newSlot());
+        b_.CreateStore(zero, slots.back());
+      }
+      loop(K, [&](Value *k) {
+        Value *aik = A(i, k);
+        for (int c = 0; c < count; ++c) {
+          Value *prod = b_.CreateFMul(aik, Bv(k, b_.CreateAdd(j0, b_.getInt64(c))));
+          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(t, slots[c]), prod), slots[c]);
         }
-        b_.CreateStore(zero, accSlot);
-        loop(K, [&](Value *k) {
-          Value *prod = b_.CreateFMul(A(i, k), Bv(k, j));
-          b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(t, accSlot), prod), accSlot);
-        }, "k");
-        store(n, out, cIndex(i, j), b_.CreateLoad(t, accSlot));
-      }, "j");
+      }, "k");
+      for (int c = 0; c < count; ++c)
+        store(n, out, cIndex(i, b_.CreateAdd(j0, b_.getInt64(c))), b_.CreateLoad(t, slots[c]));
+    };
+    Value *blocks = b_.CreateUDiv(N, b_.getInt64(kColumnBlock));
+    loop(M, [&](Value *i) {
+      loop(blocks, [&](Value *q) { dots(i, b_.CreateMul(q, b_.getInt64(kColumnBlock)), kColumnBlock); }, "jb");
+      loopRange(b_.CreateMul(blocks, b_.getInt64(kColumnBlock)), N,
+                [&](Value *j) { dots(i, j, 1); }, "j");
     }, "m");
   }
 
@@ -1091,6 +1105,8 @@ private:
   static constexpr int64_t kGemmMinWork = 1 << 15;
   /// Multiply-adds below which a GEMM runs on the calling thread alone.
   static constexpr int64_t kGemmParallelMinWork = 1 << 21;
+  /// Columns whose dot products share one pass over A's row (loops, B transposed).
+  static constexpr int kColumnBlock = 4;
   /// Rows below which a matmul stays a loop nest.
   static constexpr int64_t kGemmMinRows = 16;
   llvm::Function *fn_ = nullptr;
