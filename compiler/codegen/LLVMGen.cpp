@@ -512,7 +512,7 @@ private:
   void emitCode(const Node &n, Value *out) {
     auto epilogue = epilogues_.find(&n);
     if (epilogue != epilogues_.end())
-      return emitMatMul(*epilogue->second.matmul, out, &epilogue->second);
+      return emitMatMul(*epilogue->second.matmul, n, out, &epilogue->second);
     if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
       parallelLoop(elementCount(n), 1, [&](Value *i) {
         Value *out = buffer(n);
@@ -530,7 +530,7 @@ private:
     case OpKind::MaxTo:
       return emitReduceTo(n, out);
     case OpKind::MatMul:
-      return emitMatMul(n, out, nullptr);
+      return emitMatMul(n, n, out, nullptr);
     case OpKind::Transpose:
     case OpKind::Slice:
       return emitGather(n, out);
@@ -917,13 +917,13 @@ private:
   ///
   /// With an epilogue, `out` is the buffer of the node it writes and gets
   /// relu?(C + bias[column]) instead of C.
-  void emitMatMul(const Node &n, Value *out, const GemmEpilogue *epilogue) {
+  void emitMatMul(const Node &n, const Node &dest, Value *out, const GemmEpilogue *epilogue) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
     Value *M = product(va.rows), *K = product(va.cols), *N = product(vb.cols);
     Value *aCols = dimValue(fullDims(a.type).back()), *bCols = dimValue(fullDims(b.type).back());
     if (isInlineScalar(a) || isInlineScalar(b) || vectorBits_ == 0)
-      return emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
+      return emitMatMulLoops(n, dest, out, M, N, K, aCols, bCols, epilogue);
     // Small products (the lecture's 2-2-2 net, batch-1 layers) stay plain
     // loops: packing would cost more than it saves. The batch is only known
     // at run time, so both versions exist when the size depends on it.
@@ -935,7 +935,7 @@ private:
     if (auto *c = llvm::dyn_cast<llvm::ConstantInt>(big)) {
       if (c->isOne())
         return emitMatMulGemm(n, out, M, N, K, aCols, bCols, epilogue);
-      return emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
+      return emitMatMulLoops(n, dest, out, M, N, K, aCols, bCols, epilogue);
     }
     auto *gemmBB = llvm::BasicBlock::Create(ctx_, "gemm", fn_);
     auto *loopsBB = llvm::BasicBlock::Create(ctx_, "matmul.loops", fn_);
@@ -945,7 +945,7 @@ private:
     emitMatMulGemm(n, out, M, N, K, aCols, bCols, epilogue);
     b_.CreateBr(join);
     b_.SetInsertPoint(loopsBB);
-    emitMatMulLoops(n, out, M, N, K, aCols, bCols, epilogue);
+    emitMatMulLoops(n, dest, out, M, N, K, aCols, bCols, epilogue);
     b_.CreateBr(join);
     b_.SetInsertPoint(join);
   }
@@ -987,9 +987,9 @@ private:
                                   getGemmTask(module_, n.type.dtype, vectorBits_), args});
   }
 
-  void emitMatMulLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
+  void emitMatMulLoops(const Node &n, const Node &dest, Value *out, Value *M, Value *N, Value *K,
                        Value *aCols, Value *bCols, const GemmEpilogue *epilogue) {
-    emitProductLoops(n, out, M, N, K, aCols, bCols);
+    emitProductLoops(n, dest, out, M, N, K, aCols, bCols);
     if (!epilogue)
       return;
     // The epilogue in place, as the GEMM applies it to each element. Only
@@ -1006,7 +1006,8 @@ private:
     });
   }
 
-  void emitProductLoops(const Node &n, Value *out, Value *M, Value *N, Value *K,
+  /// `out` is dest's buffer (n's, or the node n's epilogue writes).
+  void emitProductLoops(const Node &n, const Node &dest, Value *out, Value *M, Value *N, Value *K,
                         Value *aCols, Value *bCols) {
     const Node &a = *n.operands[0], &b = *n.operands[1];
     llvm::Type *t = elemType(n.type.dtype);
@@ -1056,7 +1057,7 @@ private:
       b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
       return b_.CreateAlloca(t);
     };
-    auto dots = [&](Value *i, Value *j0, int count) {
+    auto dots = [&](Value *i, Value *j0, int count, Value *c0) {
       std::vector<Value *> slots;
       for (int c = 0; c < count; ++c) {
         slots.push_back(newSlot());
@@ -1070,13 +1071,33 @@ private:
         }
       }, "k");
       for (int c = 0; c < count; ++c)
-        store(n, out, cIndex(i, b_.CreateAdd(j0, b_.getInt64(c))), b_.CreateLoad(t, slots[c]));
+        store(n, c0, cIndex(i, b_.CreateAdd(j0, b_.getInt64(c))), b_.CreateLoad(t, slots[c]));
+    };
+    // Column blocks are independent: a large product (batch-1 fc1 of the
+    // lecture CNN streams 12.8 MB of weights) splits them across threads,
+    // from the GEMM's threshold of multiply-adds on.
+    // The task recomputes the sizes from the batch (the lambdas above read
+    // these variables), so it needs nothing of the entry but its arguments.
+    MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
+    auto recomputeSizes = [&] {
+      N = product(vb.cols), K = product(va.cols);
+      aCols = dimValue(fullDims(a.type).back()), bCols = dimValue(fullDims(b.type).back());
     };
     Value *blocks = b_.CreateUDiv(N, b_.getInt64(kColumnBlock));
-    loop(M, [&](Value *i) {
-      loop(blocks, [&](Value *q) { dots(i, b_.CreateMul(q, b_.getInt64(kColumnBlock)), kColumnBlock); }, "jb");
+    int64_t macsPerBlock = 0; // cost in parallelLoop's units (kParallelMinWork = GEMM's threshold)
+    if (auto *k = llvm::dyn_cast<llvm::ConstantInt>(K))
+      macsPerBlock = k->getSExtValue() * kColumnBlock / (kGemmParallelMinWork / kParallelMinWork);
+    Value *entrySizes[] = {N, K, aCols, bCols};
+    parallelLoop(b_.CreateMul(M, blocks), macsPerBlock, [&](Value *index) {
+      recomputeSizes();
+      Value *perRow = b_.CreateUDiv(N, b_.getInt64(kColumnBlock));
+      Value *i = b_.CreateUDiv(index, perRow), *q = b_.CreateURem(index, perRow);
+      dots(i, b_.CreateMul(q, b_.getInt64(kColumnBlock)), kColumnBlock, buffer(dest));
+      N = entrySizes[0], K = entrySizes[1], aCols = entrySizes[2], bCols = entrySizes[3];
+    });
+    loop(M, [&](Value *i) { // the last N mod kColumnBlock columns
       loopRange(b_.CreateMul(blocks, b_.getInt64(kColumnBlock)), N,
-                [&](Value *j) { dots(i, j, 1); }, "j");
+                [&](Value *j) { dots(i, j, 1, out); }, "j");
     }, "m");
   }
 
