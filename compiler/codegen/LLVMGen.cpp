@@ -690,16 +690,37 @@ private:
       return;
     }
     Value *init = isMax ? llvm::ConstantFP::getInfinity(t, true) : llvm::ConstantFP::get(t, 0.0);
-    loop(elementCount(n), [&](Value *i) { store(n, out, i, init); });
-    std::vector<Value *> outStrides = stridesWithin(n.type, src.type);
-    std::vector<Value *> inStrides = stridesWithin(src.type, src.type);
-    nest(extentsOf(src.type), [&](const std::vector<Value *> &idx) {
+    auto fold = [&](Value *dest, const std::vector<Value *> &idx) {
+      std::vector<Value *> outStrides = stridesWithin(n.type, src.type);
+      std::vector<Value *> inStrides = stridesWithin(src.type, src.type);
       Value *o = linearIndex(idx, outStrides);
       Value *acc = load(n, o), *x = load(src, linearIndex(idx, inStrides));
       Value *next = isMax ? b_.CreateSelect(b_.CreateFCmpOGT(x, acc), x, acc)
                           : b_.CreateFAdd(acc, x);
-      store(n, out, o, next);
-    });
+      store(n, dest, o, next);
+    };
+    if (n.type.batched && src.type.batched) {
+      // Each sample reduces into its own outputs (pooling's max_to, a
+      // per-sample sum): samples are split across threads, each summed in
+      // the same order as before.
+      int64_t perSampleOut = n.type.elementsPerSample();
+      parallelLoop(batch_, src.type.elementsPerSample(), [&](Value *sample) {
+        Value *dest = buffer(n);
+        Value *first = b_.CreateMul(sample, b_.getInt64(perSampleOut));
+        loop(b_.getInt64(perSampleOut), [&](Value *i) { store(n, dest, b_.CreateAdd(first, i), init); });
+        std::vector<Value *> extents;
+        for (int64_t d : src.type.dims)
+          extents.push_back(b_.getInt64(d));
+        nest(extents, [&](const std::vector<Value *> &idx) {
+          std::vector<Value *> full{sample};
+          full.insert(full.end(), idx.begin(), idx.end());
+          fold(dest, full);
+        });
+      });
+      return;
+    }
+    loop(elementCount(n), [&](Value *i) { store(n, out, i, init); });
+    nest(extentsOf(src.type), [&](const std::vector<Value *> &idx) { fold(out, idx); });
   }
 
   /// Row-major strides of a full shape (batch first when batched).
