@@ -1,5 +1,5 @@
-/* The C ABI's error paths: a bad batch is refused with a message (and the
- * model still works afterwards), an unknown parameter name gives NULL, and a
+/* The C ABI's error paths: a bad batch or a null pointer is refused with a
+ * message (and the model still works afterwards), an unknown parameter name gives NULL, and a
  * known one gives its count and dtype. */
 #include "mazur.h"
 
@@ -18,6 +18,12 @@ int main(void) {
   printf("batch 0: rc %d: %s\n", rc, mazur_error(m));
   rc = mazur_predict(m, 257, x, o);
   printf("batch 257: rc %d: %s\n", rc, mazur_error(m));
+  rc = mazur_predict(m, 1, NULL, o);
+  printf("null input: rc %d: %s\n", rc, mazur_error(m));
+  rc = mazur_predict(m, 1, x, NULL);
+  printf("null output: rc %d: %s\n", rc, mazur_error(m));
+  rc = mazur_predict(NULL, 1, x, o);
+  printf("null model: rc %d: %s\n", rc, nnrt_last_error());
   rc = mazur_predict(m, 1, x, o);
   printf("batch 1: rc %d: %.9f %.9f\n", rc, o[0], o[1]);
   int64_t count = -1;
