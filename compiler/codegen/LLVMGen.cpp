@@ -467,6 +467,14 @@ private:
     return llvm::StructType::get(ctx_, {ptrTy, ptrTy, b_.getInt64Ty(), ptrTy});
   }
 
+  /// A stack slot in the entry block of the function being emitted (where
+  /// mem2reg turns it into registers).
+  Value *entryAlloca(llvm::Type *t, const char *name = "") {
+    llvm::IRBuilder<>::InsertPointGuard guard(b_);
+    b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    return b_.CreateAlloca(t, nullptr, name);
+  }
+
   /// Nested loops over `extents`, calling body with all indices.
   void nest(const std::vector<Value *> &extents,
             const std::function<void(const std::vector<Value *> &)> &body,
@@ -863,12 +871,7 @@ private:
       Value *first = b_.CreateMul(row, b_.getInt64(classes));
       auto xAt = [&](Value *k) { return load(x, b_.CreateAdd(first, k)); };
       auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
-        Value *slot;
-        {
-          llvm::IRBuilder<>::InsertPointGuard guard(b_);
-          b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-          slot = b_.CreateAlloca(t);
-        }
+        Value *slot = entryAlloca(t);
         b_.CreateStore(init, slot);
         loop(b_.getInt64(classes), [&](Value *k) {
           b_.CreateStore(step(b_.CreateLoad(t, slot), k), slot);
@@ -978,12 +981,7 @@ private:
     const Node &a = *n.operands[0], &b = *n.operands[1];
     GemmShape shape = gemmShape(n.type.dtype, vectorBits_);
     auto *argsTy = gemmArgsType(ctx_);
-    Value *args;
-    {
-      llvm::IRBuilder<>::InsertPointGuard guard(b_);
-      b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-      args = b_.CreateAlloca(argsTy, nullptr, "gemm.args");
-    }
+    Value *args = entryAlloca(argsTy, "gemm.args");
     Value *one = b_.getInt64(1);
     Value *fields[] = {buffer(canonical(a)), buffer(canonical(b)), out, M, N, K,
                        n.transA ? one : aCols, n.transA ? aCols : one,
@@ -1015,15 +1013,16 @@ private:
       return;
     // The epilogue in place, as the GEMM applies it to each element. Only
     // small products come here, so the loop stays on this thread.
+    // The same elementwise ops the unfused add and relu would run.
     llvm::Type *t = elemType(n.type.dtype);
-    Value *zero = llvm::ConstantFP::get(t, 0.0);
+    DType dtype = n.type.dtype;
     loop(elementCount(n), [&](Value *i) {
       Value *ptr = b_.CreateInBoundsGEP(t, out, i);
-      Value *x = b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
-      x = b_.CreateFAdd(x, load(*epilogue->bias, b_.CreateURem(i, N)));
+      Value *x = b_.CreateAlignedLoad(t, ptr, llvm::Align(dtypeBytes(dtype)));
+      x = elementwise(OpKind::Add, {x, load(*epilogue->bias, b_.CreateURem(i, N))}, dtype);
       if (epilogue->relu)
-        x = b_.CreateSelect(b_.CreateFCmpOGT(x, zero), x, zero);
-      b_.CreateAlignedStore(x, ptr, llvm::Align(dtypeBytes(n.type.dtype)));
+        x = elementwise(OpKind::Relu, {x}, dtype);
+      b_.CreateAlignedStore(x, ptr, llvm::Align(dtypeBytes(dtype)));
     });
   }
 
@@ -1073,15 +1072,10 @@ private:
     // Dot products of A's rows with B's rows, kColumnBlock columns at a
     // time: each A element loaded feeds that many sums (a batch-1 dense
     // layer is otherwise bound by loading the input row again per column).
-    auto newSlot = [&]() {
-      llvm::IRBuilder<>::InsertPointGuard guard(b_);
-      b_.SetInsertPoint(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-      return b_.CreateAlloca(t);
-    };
     auto dots = [&](Value *i, Value *j0, int count, Value *c0) {
       std::vector<Value *> slots;
       for (int c = 0; c < count; ++c) {
-        slots.push_back(newSlot());
+        slots.push_back(entryAlloca(t));
         b_.CreateStore(zero, slots.back());
       }
       loop(K, [&](Value *k) {
