@@ -8,7 +8,8 @@ namespace nnc {
 namespace {
 
 /// The gradient rule table: the adjoint contribution of y = op(...) to its
-/// operand `i`, given y's adjoint g (nullptr: none). One case per primitive.
+/// operand `i`, given y's adjoint g (nullptr: none). One case per op of
+/// Ops.def, no default: an op added without a rule does not compile.
 Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   Node *a = y->operands.empty() ? nullptr : y->operands[0];
   Node *b = y->operands.size() > 1 ? y->operands[1] : nullptr;
@@ -69,8 +70,9 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Pad:    return G.slice(g, y->ints, a->type.dims);
   case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
   case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
-  // Piecewise constant, or not differentiable: no contribution.
   case OpKind::Cast:   return G.cast(g, a->type.dtype);
+  // Piecewise constant, or not differentiable (kNoGradient in Ops.def):
+  // differentiate() never asks these.
   case OpKind::Step:
   case OpKind::Sign:
   case OpKind::Floor:
@@ -78,13 +80,13 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::StopGradient:
   case OpKind::DropoutMask:
   case OpKind::OneHot:
-    return nullptr;
-  case OpKind::SoftmaxCrossEntropyGrad: // no second derivatives of the loss
-    break;
+  // Leaves have no operands.
   case OpKind::Input:
   case OpKind::Param:
   case OpKind::Constant:
   case OpKind::BatchSize:
+  // No second derivatives of the loss: an error if ever asked.
+  case OpKind::SoftmaxCrossEntropyGrad:
     break;
   }
   throw std::logic_error(std::string("no gradient rule for op '") + opName(y->op) + "'");
@@ -114,6 +116,8 @@ std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
     Node *y = graph.nodes()[id].get();
     auto found = adjoint.find(y);
     if (found == adjoint.end() || !needs[id])
+      continue;
+    if (hasFlag(y->op, kNoGradient))
       continue;
     Node *g = found->second;
     for (size_t i = 0; i < y->operands.size(); ++i) {

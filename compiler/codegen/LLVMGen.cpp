@@ -119,8 +119,7 @@ public:
     EntryPlan result;
     result.workspace = size_;
     for (const Node *n : nodes_)
-      if (!isInlineScalar(*n) && !fused_.count(n) && &canonical(*n) == n &&
-          n->op != OpKind::Input && n->op != OpKind::Param && n->op != OpKind::Constant)
+      if (!isInlineScalar(*n) && !fused_.count(n) && &canonical(*n) == n && !isLeaf(n->op))
         ++result.kernels;
     std::set<int64_t> updateLoops;
     for (const Node *u : inUpdateLoop_)
@@ -181,9 +180,7 @@ private:
   }
 
   bool needsWorkspace(const Node &n) const {
-    return &canonical(n) == &n && !isInlineScalar(n) && !fused_.count(&n) &&
-           n.op != OpKind::Input &&
-           n.op != OpKind::Param && n.op != OpKind::Constant;
+    return &canonical(n) == &n && !isInlineScalar(n) && !fused_.count(&n) && !isLeaf(n.op);
   }
 
   /// The memory plan: every buffer lives from the node that writes it to
@@ -305,20 +302,17 @@ private:
 
   /// Computes where node n's elements live (called in topological order).
   Value *bufferFor(const Node &n) {
-    switch (n.op) {
-    case OpKind::Input:
+    if (n.op == OpKind::Input) {
       for (size_t i = 0; i < entry_.args.size(); ++i)
         if (entry_.args[i] == &n)
           return loadArgPointer(i);
       throw std::logic_error("input '" + n.name + "' is not an argument of '" +
                              entry_.name + "'");
-    case OpKind::Param:
-      return statePointer(n.stateIndex);
-    case OpKind::Constant:
-      return constantData(n);
-    default:
-      break;
     }
+    if (n.op == OpKind::Param)
+      return statePointer(n.stateIndex);
+    if (n.op == OpKind::Constant)
+      return constantData(n);
     if (&canonical(n) != &n)
       return buffer(canonical(n));
     auto offset = wsOffset_.at(&n);
@@ -502,7 +496,7 @@ private:
     if (&canonical(n) != &n)
       return; // an alias: no code
     out->setName("v" + std::to_string(n.id));
-    if (n.op == OpKind::Input || n.op == OpKind::Param || n.op == OpKind::Constant)
+    if (isLeaf(n.op))
       return;
     if (profile_)
       profileCall("nnrt_profile_enter", n);
@@ -521,7 +515,11 @@ private:
     auto epilogue = epilogues_.find(&n);
     if (epilogue != epilogues_.end())
       return emitMatMul(*epilogue->second.matmul, n, out, &epilogue->second);
-    if (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) {
+    switch (n.op) {
+#define NNC_OP(Name, Printed, Operands, Kind, Flags)
+#define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#include "ir/Ops.def"
       parallelLoop(elementCount(n), 1, [&](Value *i) {
         Value *out = buffer(n);
         std::vector<Value *> xs;
@@ -530,8 +528,6 @@ private:
         store(n, out, i, elementwise(n.op, xs, n.type.dtype));
       });
       return;
-    }
-    switch (n.op) {
     case OpKind::BroadcastTo:
       return emitBroadcast(n, out);
     case OpKind::SumTo:
@@ -559,7 +555,8 @@ private:
         store(n, buffer(n), i, b_.CreateFPCast(load(*n.operands[0], i), elemType(n.type.dtype)));
       });
       return;
-    default:
+    case OpKind::Reshape: // an alias: emitNode never gets here
+    case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:
       return; // leaves need no code
     }
   }
@@ -635,9 +632,14 @@ private:
     case OpKind::Div: return b_.CreateFDiv(x[0], x[1]);
     case OpKind::Pow:
       return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x[0], x[1]);
-    default:
-      throw std::logic_error(std::string("not elementwise: ") + opName(op));
+    case OpKind::ModeSelect: // an alias, never computed
+#define NNC_OP(Name, Printed, Operands, Kind, Flags) case OpKind::Name:
+#define NNC_UNARY_OP(Name, Printed, Flags)
+#define NNC_BINARY_OP(Name, Printed, Flags)
+#include "ir/Ops.def"
+      break;
     }
+    throw std::logic_error(std::string("not elementwise: ") + opName(op));
   }
 
   /// Row-major strides of `from` (per-sample dims, maybe batched) seen from

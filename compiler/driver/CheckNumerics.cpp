@@ -18,8 +18,7 @@ std::vector<Node *> dependencies(const Program &p, const std::vector<Node *> &ro
 
 /// Leaves are bound or constant: nothing to check in them.
 bool computed(const Node *n) {
-  return n->op != OpKind::Input && n->op != OpKind::Param && n->op != OpKind::Constant &&
-         n->op != OpKind::BatchSize;
+  return !isLeaf(n->op);
 }
 
 } // namespace

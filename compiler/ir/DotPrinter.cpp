@@ -43,7 +43,7 @@ void printDot(const Program &p, std::ostream &os) {
   auto label = [](const Node &n) {
     std::string l = opName(n.op);
     if (!n.name.empty())
-      l += (n.op == OpKind::Input || n.op == OpKind::Param ? " " : "\\n") + n.name;
+      l += (hasFlag(n.op, kBound) ? " " : "\\n") + n.name;
     return l + "\\n" + n.type.str();
   };
   for (int cluster = 0; cluster < 2; ++cluster) {

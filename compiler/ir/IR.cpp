@@ -47,59 +47,12 @@ std::string TensorType::str() const {
   return os.str();
 }
 
-const char *opName(OpKind op) {
-  switch (op) {
-  case OpKind::Input: return "input";
-  case OpKind::Param: return "param";
-  case OpKind::Constant: return "constant";
-  case OpKind::BatchSize: return "batch_size";
-  case OpKind::DropoutMask: return "dropout_mask";
-  case OpKind::Erf: return "erf";
-  case OpKind::Floor: return "floor";
-  case OpKind::Cast: return "cast";
-  case OpKind::StopGradient: return "stop_gradient";
-  case OpKind::Equal: return "equal";
-  case OpKind::ModeSelect: return "mode_select";
-  case OpKind::MaxTo: return "max_to";
-  case OpKind::Transpose: return "transpose";
-  case OpKind::Slice: return "slice";
-  case OpKind::Pad: return "pad";
-  case OpKind::Im2Col: return "im2col";
-  case OpKind::Col2Im: return "col2im";
-  case OpKind::OneHot: return "one_hot";
-  case OpKind::SoftmaxCrossEntropy: return "softmax_cross_entropy";
-  case OpKind::SoftmaxCrossEntropyGrad: return "softmax_cross_entropy_grad";
-  case OpKind::Neg: return "neg";
-  case OpKind::Exp: return "exp";
-  case OpKind::Log: return "log";
-  case OpKind::Sigmoid: return "sigmoid";
-  case OpKind::Tanh: return "tanh";
-  case OpKind::Relu: return "relu";
-  case OpKind::Step: return "step";
-  case OpKind::Sign: return "sign";
-  case OpKind::Sqrt: return "sqrt";
-  case OpKind::Sin: return "sin";
-  case OpKind::Cos: return "cos";
-  case OpKind::Abs: return "abs";
-  case OpKind::Add: return "add";
-  case OpKind::Sub: return "sub";
-  case OpKind::Mul: return "mul";
-  case OpKind::Div: return "div";
-  case OpKind::Pow: return "pow";
-  case OpKind::BroadcastTo: return "broadcast_to";
-  case OpKind::SumTo: return "sum_to";
-  case OpKind::Reshape: return "reshape";
-  case OpKind::MatMul: return "matmul";
-  }
-  return "?";
-}
-
-bool isUnaryElementwise(OpKind op) {
-  return op >= OpKind::Neg && op <= OpKind::StopGradient;
-}
-
-bool isBinaryElementwise(OpKind op) {
-  return op >= OpKind::Add && op <= OpKind::ModeSelect;
+const OpInfo &opInfo(OpKind op) {
+  static const OpInfo table[] = {
+#define NNC_OP(Name, Printed, Operands, Kind, Flags) {Printed, Operands, OpClass::Kind, Flags},
+#include "ir/Ops.def"
+  };
+  return table[static_cast<size_t>(op)];
 }
 
 MatrixView matrixView(const TensorType &t, bool transposed) {
@@ -168,6 +121,8 @@ std::vector<Node *> Graph::reaching(const std::vector<const Node *> &roots) cons
 }
 
 Node *Graph::add(std::unique_ptr<Node> node) {
+  assert(node->operands.size() == static_cast<size_t>(opInfo(node->op).operands) &&
+         "operand count differs from the op table");
   node->id = nextId_++;
   nodes_.push_back(std::move(node));
   return nodes_.back().get();

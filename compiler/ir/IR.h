@@ -41,39 +41,42 @@ struct TensorType {
   std::string shapeStr() const;
 };
 
+/// Every IR op, one enumerator per row of Ops.def.
 enum class OpKind {
-  // Leaves.
-  Input,     // a model input or target, bound per call
-  Param,     // a state tensor (parameter or optimizer state)
-  Constant,  // literal data
-  BatchSize, // the run-time batch size as a scalar of the node's dtype
-  DropoutMask, // training: 1/(1-rate) or 0 per element, fresh each step;
-               // operands: the step counter and the seed. Elsewhere all ones.
-  // Unary elementwise.
-  Neg, Exp, Log, Sigmoid, Tanh, Relu, Step, Sign, Sqrt, Sin, Cos, Abs, Erf, Floor,
-  StopGradient, // identity whose gradient is zero (e.g. softmax's max shift)
-  // Binary elementwise on operands of identical type.
-  Add, Sub, Mul, Div, Pow,
-  Equal,        // 1 where a == b else 0; no gradient
-  ModeSelect,   // operand 0 when training (train_step, grad, trace), else 1
-  // Shape ops.
-  BroadcastTo, // numpy broadcast to the node's type (per-sample dims, right aligned)
-  SumTo,       // sums over what BroadcastTo would have broadcast; its adjoint
-  Reshape,     // same elements, new per-sample dims
-  MaxTo,       // like SumTo but the maximum (over per-sample axes only)
-  Transpose,   // permutes per-sample axes: out dim i = in dim perm[i]
-  Slice,       // per-sample box starting at `ints`, of the node's dims
-  Pad,         // places the operand at `ints` inside zeros of the node's dims
-  Im2Col,      // [H,W,C] -> [OH*OW, KH*KW*C] patches (window), padding = `scalar`
-  Col2Im,      // adjoint of Im2Col: sums patch entries back into [H,W,C]
-  OneHot,      // i32 class index -> [classes] of the node's dtype
-  Cast,        // to the node's dtype (f32 <-> f64)
-  // Contraction.
-  MatMul, // 2-D views of full shapes (batch included), optional transposes
-  // Softmax with cross-entropy on class labels, one row kernel each way.
-  SoftmaxCrossEntropy,     // (logits [C], i32 label) -> -log softmax(logits)[label]
-  SoftmaxCrossEntropyGrad, // (logits, label, g) -> g * (softmax(logits) - one_hot(label))
+#define NNC_OP(Name, Printed, Operands, Kind, Flags) Name,
+#include "ir/Ops.def"
 };
+
+/// What kind of computation an op is (the row's macro in Ops.def).
+enum class OpClass { Leaf, Random, Unary, Binary, Shape, Window, Contraction, Fused };
+
+/// Properties of an op (the Flags column of Ops.def).
+enum OpFlag : unsigned {
+  kBound = 1u << 0,      // bound by name from outside (inputs, state)
+  kNoMerge = 1u << 1,    // stateful or random: CSE never merges it
+  kFoldable = 1u << 2,   // ConstantFold may evaluate it
+  kNoGradient = 1u << 3, // no gradient flows to its operands
+  kAlias = 1u << 4,      // reads an operand's buffer, computes nothing
+  kFunction = 1u << 5,   // a model calls it by its printed name: `exp(x)`
+};
+
+/// One row of the op table.
+struct OpInfo {
+  const char *name;
+  int operands; // how many operands every node of the op has
+  OpClass opClass;
+  unsigned flags;
+};
+const OpInfo &opInfo(OpKind op);
+inline const char *opName(OpKind op) { return opInfo(op).name; }
+inline bool hasFlag(OpKind op, OpFlag flag) { return (opInfo(op).flags & flag) != 0; }
+inline OpClass opClass(OpKind op) { return opInfo(op).opClass; }
+/// No operands: inputs, state, constants, the batch size.
+inline bool isLeaf(OpKind op) { return opClass(op) == OpClass::Leaf; }
+inline bool isUnaryElementwise(OpKind op) { return opClass(op) == OpClass::Unary; }
+inline bool isBinaryElementwise(OpKind op) { return opClass(op) == OpClass::Binary; }
+/// One element from the same element of each operand.
+inline bool isElementwise(OpKind op) { return isUnaryElementwise(op) || isBinaryElementwise(op); }
 
 /// A sliding window over [H, W, C] (conv2d, pooling).
 struct Window {
@@ -82,10 +85,6 @@ struct Window {
   int64_t outH(int64_t h) const { return (h + padTop + padBottom - dilationH * (kh - 1) - 1) / strideH + 1; }
   int64_t outW(int64_t w) const { return (w + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1; }
 };
-
-const char *opName(OpKind op);
-bool isUnaryElementwise(OpKind op);
-bool isBinaryElementwise(OpKind op);
 
 struct Node {
   int id = 0;

@@ -19,14 +19,62 @@ std::string formatValue(double v) {
   return os.str();
 }
 
+void printInts(const char *label, const std::vector<int64_t> &ints, std::ostream &os) {
+  os << label << " [";
+  for (size_t i = 0; i < ints.size(); ++i)
+    os << (i ? ", " : "") << ints[i];
+  os << ']';
+}
+
+void printWindow(const Node &n, std::ostream &os) {
+  const Window &w = n.window;
+  os << " window " << w.kh << 'x' << w.kw << " stride " << w.strideH << 'x' << w.strideW;
+  if (w.dilationH != 1 || w.dilationW != 1)
+    os << " dilation " << w.dilationH << 'x' << w.dilationW;
+  os << " pad [" << w.padTop << ", " << w.padBottom << ", " << w.padLeft << ", " << w.padRight
+     << ']';
+}
+
+/// What a node carries besides its operands (one case per op of Ops.def).
+void printAttributes(const Node &n, std::ostream &os) {
+  switch (n.op) {
+  case OpKind::MatMul:
+    if (n.transA)
+      os << " transA";
+    if (n.transB)
+      os << " transB";
+    return;
+  case OpKind::Transpose: return printInts(" perm", n.ints, os);
+  case OpKind::Slice:
+  case OpKind::Pad: return printInts(" at", n.ints, os);
+  case OpKind::Im2Col:
+    printWindow(n, os);
+    if (n.scalar != 0)
+      os << " fill " << formatValue(n.scalar);
+    return;
+  case OpKind::Col2Im: return printWindow(n, os);
+  case OpKind::DropoutMask:
+    os << " rate " << formatValue(n.scalar);
+    return;
+  // The type says everything else.
+  case OpKind::BroadcastTo: case OpKind::SumTo: case OpKind::Reshape: case OpKind::MaxTo:
+  case OpKind::OneHot: case OpKind::Cast:
+  case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:
+    return;
+#define NNC_OP(Name, Printed, Operands, Kind, Flags)
+#define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#include "ir/Ops.def"
+    return; // elementwise ops have none
+  }
+}
+
 void printNode(const Node &n, std::ostream &os) {
   os << "  %" << n.id << " = " << opName(n.op);
-  switch (n.op) {
-  case OpKind::Input:
-  case OpKind::Param:
+  if (hasFlag(n.op, kBound)) {
     os << " @" << n.name;
-    break;
-  case OpKind::Constant:
+  } else if (n.op == OpKind::Constant) {
     if (n.data.size() == 1) {
       os << ' ' << formatValue(n.data[0]);
     } else {
@@ -35,35 +83,13 @@ void printNode(const Node &n, std::ostream &os) {
         os << (i ? ", " : "") << formatValue(n.data[i]);
       os << (n.data.size() > 8 ? ", ...]" : "]");
     }
-    break;
-  default:
+  } else {
     for (size_t i = 0; i < n.operands.size(); ++i)
       os << (i ? ", %" : " %") << n.operands[i]->id;
-    if (n.transA)
-      os << " transA";
-    if (n.transB)
-      os << " transB";
-    if (n.op == OpKind::Transpose || n.op == OpKind::Slice || n.op == OpKind::Pad) {
-      os << (n.op == OpKind::Transpose ? " perm [" : " at [");
-      for (size_t i = 0; i < n.ints.size(); ++i)
-        os << (i ? ", " : "") << n.ints[i];
-      os << ']';
-    }
-    if (n.op == OpKind::Im2Col || n.op == OpKind::Col2Im) {
-      const Window &w = n.window;
-      os << " window " << w.kh << 'x' << w.kw << " stride " << w.strideH << 'x' << w.strideW;
-      if (w.dilationH != 1 || w.dilationW != 1)
-        os << " dilation " << w.dilationH << 'x' << w.dilationW;
-      os << " pad [" << w.padTop << ", " << w.padBottom << ", " << w.padLeft << ", "
-         << w.padRight << ']';
-      if (n.op == OpKind::Im2Col && n.scalar != 0)
-        os << " fill " << formatValue(n.scalar);
-    }
-    if (n.op == OpKind::DropoutMask)
-      os << " rate " << formatValue(n.scalar);
   }
+  printAttributes(n, os);
   os << " : " << n.type.str();
-  if (!n.name.empty() && n.op != OpKind::Input && n.op != OpKind::Param)
+  if (!n.name.empty() && !hasFlag(n.op, kBound))
     os << "  # " << n.name;
   os << '\n';
 }

@@ -127,7 +127,7 @@ Node *simplify(Node &n, bool &changed, const std::map<const Node *, Node *> &rel
       changed = true;
     }
     return nullptr;
-  default:
+  default: // a rule-matching pass: an op without an identity is left alone
     return nullptr;
   }
 }

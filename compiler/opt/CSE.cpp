@@ -3,7 +3,8 @@
 // Walks the graph in order with a table from "what a node computes" (op,
 // type, attributes, operands after earlier merges) to the first node that
 // computes it. Leaves bound from outside (inputs, state) are never merged,
-// and neither are dropout masks: each draws its own random stream.
+// and neither are stateful or random ops (dropout masks: each draws its own
+// stream): the op table's kBound and kNoMerge flags.
 //
 //===----------------------------------------------------------------------===//
 #include "opt/Passes.h"
@@ -17,15 +18,12 @@ namespace {
 /// Constants with more elements are not worth comparing.
 constexpr size_t kMaxComparedConstant = 4096;
 
+/// The op table decides (kBound, kNoMerge); large constants are not
+/// compared.
 bool mergeable(const Node &n) {
-  switch (n.op) {
-  case OpKind::Input: case OpKind::Param: case OpKind::DropoutMask:
+  if (hasFlag(n.op, kBound) || hasFlag(n.op, kNoMerge))
     return false;
-  case OpKind::Constant:
-    return n.data.size() <= kMaxComparedConstant;
-  default:
-    return true;
-  }
+  return n.op != OpKind::Constant || n.data.size() <= kMaxComparedConstant;
 }
 
 void put(std::string &key, double v) {

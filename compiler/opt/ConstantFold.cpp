@@ -12,6 +12,8 @@
 #include "opt/Passes.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace nnc {
 namespace {
@@ -23,18 +25,8 @@ double roundTo(DType t, double v) {
   return t == DType::F32 ? static_cast<double>(static_cast<float>(v)) : v;
 }
 
-bool foldableElementwise(OpKind op) {
-  switch (op) {
-  case OpKind::Neg: case OpKind::Abs: case OpKind::Floor: case OpKind::Relu:
-  case OpKind::Step: case OpKind::Sign: case OpKind::Sqrt: case OpKind::StopGradient:
-  case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
-  case OpKind::Equal:
-    return true;
-  default:
-    return false;
-  }
-}
-
+/// The elementwise ops flagged kFoldable in Ops.def, evaluated in f64.
+/// Every elementwise op has a case: a new one needs a folding decision.
 double evaluate(OpKind op, double a, double b) {
   switch (op) {
   case OpKind::Neg: return -a;
@@ -50,8 +42,18 @@ double evaluate(OpKind op, double a, double b) {
   case OpKind::Mul: return a * b;
   case OpKind::Div: return a / b;
   case OpKind::Equal: return a == b ? 1.0 : 0.0;
-  default: return a; // not reached: foldableElementwise guards
+  // Not folded (no kFoldable): libm decides their last bit at run time.
+  case OpKind::Exp: case OpKind::Log: case OpKind::Sigmoid: case OpKind::Tanh:
+  case OpKind::Sin: case OpKind::Cos: case OpKind::Erf: case OpKind::Pow:
+  case OpKind::ModeSelect: // an alias: the entry decides its value
+    break;
+#define NNC_OP(Name, Printed, Operands, Kind, Flags) case OpKind::Name:
+#define NNC_UNARY_OP(Name, Printed, Flags)
+#define NNC_BINARY_OP(Name, Printed, Flags)
+#include "ir/Ops.def"
+    break; // not elementwise: fold() decides these itself
   }
+  throw std::logic_error(std::string("no constant folding for op '") + opName(op) + "'");
 }
 
 double element(const Node &c, int64_t i) { return c.data.size() == 1 ? c.data[0] : c.data[i]; }
@@ -71,7 +73,7 @@ bool fold(const Node &n, std::vector<double> &out) {
   if (count > kMaxFoldedElements)
     return false;
   DType t = n.type.dtype;
-  if (foldableElementwise(n.op)) {
+  if (isElementwise(n.op) && hasFlag(n.op, kFoldable)) {
     out.resize(count);
     for (int64_t i = 0; i < count; ++i)
       out[i] = roundTo(t, evaluate(n.op, element(a, i),
@@ -92,9 +94,23 @@ bool fold(const Node &n, std::vector<double> &out) {
       return false;
     out = a.data;
     return true;
-  default:
+  // Left to run time: the rest of the shape ops need indexing, and the
+  // others would store their (possibly large) results in the object.
+  case OpKind::SumTo: case OpKind::MaxTo: case OpKind::Transpose: case OpKind::Slice:
+  case OpKind::Pad: case OpKind::OneHot: case OpKind::Im2Col: case OpKind::Col2Im:
+  case OpKind::MatMul: case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::DropoutMask:
     return false;
+  // Leaves have no operands (returned above).
+  case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:
+    return false;
+#define NNC_OP(Name, Printed, Operands, Kind, Flags)
+#define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#include "ir/Ops.def"
+    return false; // elementwise without kFoldable
   }
+  return false;
 }
 
 } // namespace

@@ -8,8 +8,8 @@ namespace nnc {
 
 /// Computes one element from the same element of each operand (aliases
 /// such as stop-gradient and mode select compute nothing).
-static bool isElementwise(const Node &n, const FusionInputs &in) {
-  return (isUnaryElementwise(n.op) || isBinaryElementwise(n.op)) && &in.canonical(n) == &n;
+static bool fusableElementwise(const Node &n, const FusionInputs &in) {
+  return nnc::isElementwise(n.op) && &in.canonical(n) == &n;
 }
 
 /// Readers of each node, counted per operand slot, and the nodes read
@@ -36,10 +36,10 @@ std::set<const Node *> planElementwiseFusion(const FusionInputs &in) {
   auto &aliased = index.aliased;
   std::set<const Node *> fused;
   for (const Node *n : in.nodes) {
-    if (!isElementwise(*n, in) || in.outputs.count(n) || aliased.count(n))
+    if (!fusableElementwise(*n, in) || in.outputs.count(n) || aliased.count(n))
       continue;
     const std::vector<const Node *> &r = readers[n];
-    if (r.size() != 1 || !isElementwise(*r[0], in))
+    if (r.size() != 1 || !fusableElementwise(*r[0], in))
       continue;
     const Node &user = *r[0];
     if (user.type.batched != n->type.batched ||
@@ -73,7 +73,7 @@ std::set<const Node *> planBroadcastInlining(const FusionInputs &in) {
     const std::vector<const Node *> &r = index.readers[n];
     bool onlyElementwise = !r.empty();
     for (const Node *reader : r)
-      onlyElementwise = onlyElementwise && isElementwise(*reader, in);
+      onlyElementwise = onlyElementwise && fusableElementwise(*reader, in);
     if (onlyElementwise)
       inlined.insert(n);
   }
@@ -97,14 +97,14 @@ planUpdateLoops(const FusionInputs &in, const std::vector<std::pair<int, const N
   // An update whose value is a state tensor itself (or an alias) reads the
   // state the loops overwrite: then no loops at all.
   for (auto &u : updates)
-    if (&in.canonical(*u.second) != u.second || !isElementwise(*u.second, in))
-      if (!isElementwise(in.canonical(*u.second), in))
+    if (&in.canonical(*u.second) != u.second || !fusableElementwise(*u.second, in))
+      if (!fusableElementwise(in.canonical(*u.second), in))
         return {};
   // Reverse topological order: a node joins when all its readers joined.
   std::set<const Node *> joined;
   for (auto it = in.nodes.rbegin(); it != in.nodes.rend(); ++it) {
     const Node *n = *it;
-    if (!isElementwise(*n, in) || n->type.batched || aliased.count(n) || results.count(n))
+    if (!fusableElementwise(*n, in) || n->type.batched || aliased.count(n) || results.count(n))
       continue;
     const std::vector<const Node *> &r = readers[n];
     if (r.empty() && !updateValues.count(n))
@@ -190,11 +190,11 @@ std::vector<const Node *> entryOperands(const Entry &e, const Node &n) {
 }
 
 const Node &canonicalNode(const Entry &e, const Node &n) {
-  if (n.op == OpKind::Reshape || n.op == OpKind::StopGradient)
-    return canonicalNode(e, *n.operands[0]);
-  if (n.op == OpKind::ModeSelect)
-    return canonicalNode(e, *n.operands[e.training ? 0 : 1]);
-  return n;
+  if (!hasFlag(n.op, kAlias))
+    return n;
+  // A mode select aliases the operand of the entry's mode; the others operand 0.
+  bool second = n.op == OpKind::ModeSelect && !e.training;
+  return canonicalNode(e, *n.operands[second ? 1 : 0]);
 }
 
 EntryFusion planEntryFusion(const Program &p, const Entry &e, bool fuse) {

@@ -142,23 +142,44 @@ Node *Lowering::logSoftmax(Node *x, int64_t axis) {
   return g.binary(OpKind::Sub, z, g.broadcastTo(lse, x->type));
 }
 
+/// The ops a model calls by their printed name, `exp(x)` (kFunction in
+/// Ops.def).
+static const std::map<std::string, OpKind> &functionOps() {
+  static const std::map<std::string, OpKind> ops = [] {
+    std::map<std::string, OpKind> m;
+#define NNC_OP(Name, Printed, Operands, Kind, Flags)                                     \
+  if ((Flags) & kFunction)                                                                \
+    m[Printed] = OpKind::Name;
+#include "ir/Ops.def"
+    return m;
+  }();
+  return ops;
+}
+
 /// Every function and layer a model may call, for "did you mean".
-static const std::vector<std::string> kFunctions = {
-    "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "sin", "cos", "abs", "erf",
-    "stop_gradient", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax",
-    "sum", "mean", "max", "flatten", "reshape", "transpose", "concat", "one_hot", "mse",
-    "l1", "huber", "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d",
-    "maxpool", "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace"};
+static const std::vector<std::string> &allFunctions() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v; // primitives in table order
+#define NNC_OP(Name, Printed, Operands, Kind, Flags)                                     \
+  if ((Flags) & kFunction)                                                                \
+    v.push_back(Printed);
+#include "ir/Ops.def"
+    for (const char *name :
+         {"leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
+          "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
+          "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace"})
+      v.push_back(name);
+    return v;
+  }();
+  return names;
+}
 
 Value Lowering::call(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
   auto wrap = [](Node *n) { return Value{n, {}}; };
-  static const std::map<std::string, OpKind> primitives = {
-      {"exp", OpKind::Exp},   {"log", OpKind::Log},   {"sigmoid", OpKind::Sigmoid},
-      {"tanh", OpKind::Tanh}, {"relu", OpKind::Relu}, {"sqrt", OpKind::Sqrt},
-      {"sin", OpKind::Sin},   {"cos", OpKind::Cos},   {"abs", OpKind::Abs},
-      {"erf", OpKind::Erf},   {"stop_gradient", OpKind::StopGradient}};
+  const std::map<std::string, OpKind> &primitives = functionOps();
   if (defs_.count(fn))
     return callDef(e);
   if (isLayer(fn))
@@ -353,7 +374,7 @@ Value Lowering::call(const Expr &e) {
     diag_.note(sym->second.loc, "'" + fn + "' is declared here");
     throw CompileError{};
   }
-  std::vector<std::string> known(kFunctions.begin(), kFunctions.end());
+  std::vector<std::string> known = allFunctions();
   for (const auto &def : defs_)
     known.push_back(def.first);
   diag_.fatal(e.loc, "unknown function '" + fn + "'" + didYouMean(fn, known));

@@ -114,8 +114,7 @@ void Lowering::decl(const Decl &d) {
     if (v.isLiteral()) {
       if (defDepth_ == 0)
         literals_[d.name] = v.literal;
-    } else if (v.node->name.empty() && v.node->op != OpKind::Input &&
-               v.node->op != OpKind::Param) {
+    } else if (v.node->name.empty() && !hasFlag(v.node->op, kBound)) {
       v.node->name = d.name;
     }
     define(d.name, d.nameLoc, v, "value");
