@@ -22,6 +22,28 @@ static bool dependsOnTarget(const Program &p, const Node *n) {
   return false;
 }
 
+/// The loss, then each metric of the batch.
+static void addLossAndMetrics(const Program &p, Entry &e) {
+  e.addResult(p.loss, "loss", ResultRole::Loss);
+  for (const Output &m : p.metrics)
+    e.addResult(m.node, m.name, ResultRole::Metric);
+}
+
+/// x's adjoint, or zeros when the loss does not depend on x.
+static Node *adjointOrZero(Program &p, const std::map<const Node *, Node *> &adjoint,
+                           const Node *x) {
+  auto found = adjoint.find(x);
+  return found != adjoint.end() ? found->second : p.graph.fill(0.0, x->type);
+}
+
+/// d_P for every trainable parameter, in state order.
+static void addParameterGradients(Program &p, const std::map<const Node *, Node *> &adjoint,
+                                  Entry &e) {
+  for (const StateTensor &s : p.state)
+    if (s.kind == StateTensor::Kind::Param)
+      e.addResult(adjointOrZero(p, adjoint, s.node), "d_" + s.name, ResultRole::Gradient);
+}
+
 void buildEntries(Program &p, bool splitStep) {
   std::vector<Node *> inputs, all;
   for (const Interface &in : p.inputs) {
@@ -32,27 +54,19 @@ void buildEntries(Program &p, bool splitStep) {
 
   // Outputs computed from targets (e.g. an error term) are left out of
   // predict, which takes inputs only; eval returns them.
-  Entry predict{"predict", inputs, {}, {}, {}, false};
-  for (const Output &o : p.outputs) {
-    if (dependsOnTarget(p, o.node))
-      continue;
-    predict.results.push_back(o.node);
-    predict.resultNames.push_back(o.name);
-  }
+  Entry predict{"predict", inputs, false};
+  for (const Output &o : p.outputs)
+    if (!dependsOnTarget(p, o.node))
+      predict.addResult(o.node, o.name, ResultRole::Output);
   p.entries.push_back(predict);
   if (!p.loss)
     return;
 
   // eval: loss, then metrics, then outputs (inference mode).
-  Entry eval{"eval", all, {p.loss}, {"loss"}, {}, false};
-  for (const Output &m : p.metrics) {
-    eval.results.push_back(m.node);
-    eval.resultNames.push_back(m.name);
-  }
-  for (const Output &o : p.outputs) {
-    eval.results.push_back(o.node);
-    eval.resultNames.push_back(o.name);
-  }
+  Entry eval{"eval", all, false};
+  addLossAndMetrics(p, eval);
+  for (const Output &o : p.outputs)
+    eval.addResult(o.node, o.name, ResultRole::Output);
   p.entries.push_back(eval);
 
   // Differentiate for the parameters and for every named value (traces).
@@ -64,36 +78,24 @@ void buildEntries(Program &p, bool splitStep) {
     wrt.push_back(named.second);
   std::map<const Node *, Node *> adjoint = differentiate(p.graph, p.loss, wrt);
 
-  Entry grad{"grad", all, {p.loss}, {"loss"}, {}, true};
-  for (const StateTensor &s : p.state) {
-    if (s.kind != StateTensor::Kind::Param)
-      continue;
-    auto found = adjoint.find(s.node);
-    grad.results.push_back(found != adjoint.end() ? found->second : p.graph.fill(0.0, s.type));
-    grad.resultNames.push_back("d_" + s.name);
-  }
+  Entry grad{"grad", all, true};
+  grad.addResult(p.loss, "loss", ResultRole::Loss);
+  addParameterGradients(p, adjoint, grad);
 
-  Entry trace{"trace", all, {}, {}, {}, true};
+  Entry trace{"trace", all, true};
   for (auto &named : p.named) {
-    trace.results.push_back(named.second);
-    trace.resultNames.push_back(named.first);
-    auto found = adjoint.find(named.second);
-    trace.results.push_back(found != adjoint.end() ? found->second
-                                                   : p.graph.fill(0.0, named.second->type));
-    trace.resultNames.push_back("d_" + named.first);
+    trace.addResult(named.second, named.first, ResultRole::Value);
+    trace.addResult(adjointOrZero(p, adjoint, named.second), "d_" + named.first,
+                    ResultRole::Gradient);
   }
 
   // train_step: loss and metrics of the batch, every parameter updated,
   // running statistics moved, the step counter advanced.
-  Entry train{"train_step", all, {p.loss}, {"loss"}, {}, true};
-  for (const Output &m : p.metrics) {
-    train.results.push_back(m.node);
-    train.resultNames.push_back(m.name);
-  }
+  Entry train{"train_step", all, true};
+  addLossAndMetrics(p, train);
   Node *lr = nullptr;
   train.updates = buildOptimizerUpdates(p, adjoint, &lr);
-  train.results.push_back(lr); // after the metrics: the step's learning rate
-  train.resultNames.push_back("lr");
+  train.addResult(lr, "lr", ResultRole::LearningRate);
   train.updates.insert(train.updates.end(), p.bufferUpdates.begin(), p.bufferUpdates.end());
   if (p.stepState >= 0) {
     Node *t = p.state[p.stepState].node;
@@ -101,27 +103,25 @@ void buildEntries(Program &p, bool splitStep) {
   }
 
   // The loss exactly as grad computes it (training mode), for gradcheck.
-  Entry trainLoss{"train_loss", all, {p.loss}, {"loss"}, {}, true};
+  Entry trainLoss{"train_loss", all, true};
+  trainLoss.addResult(p.loss, "loss", ResultRole::Loss);
 
   std::vector<Entry> split;
   if (splitStep) {
     // grads: train_step's results before the update; the d_P results are
     // contiguous in a caller's gradient buffer (parameter state order).
-    Entry grads{"grads", all, {p.loss}, {"loss"}, p.bufferUpdates, true};
-    for (const Output &m : p.metrics) {
-      grads.results.push_back(m.node);
-      grads.resultNames.push_back(m.name);
-    }
+    Entry grads{"grads", all, true};
+    grads.updates = p.bufferUpdates;
+    addLossAndMetrics(p, grads);
     // apply: the same optimizer formulas, reading each gradient from an
     // unbatched argument instead of the adjoint node.
-    Entry apply{"apply", {}, {}, {}, {}, true};
+    Entry apply{"apply", {}, true};
     std::map<const Node *, Node *> given;
     for (const StateTensor &s : p.state) {
       if (s.kind != StateTensor::Kind::Param)
         continue;
       auto found = adjoint.find(s.node);
-      grads.results.push_back(found != adjoint.end() ? found->second : p.graph.fill(0.0, s.type));
-      grads.resultNames.push_back("d_" + s.name);
+      grads.addResult(adjointOrZero(p, adjoint, s.node), "d_" + s.name, ResultRole::Gradient);
       Node *arg = p.graph.input("d_" + s.name, s.type);
       apply.args.push_back(arg);
       if (found != adjoint.end()) // no gradient: no update, as in train_step
@@ -129,8 +129,7 @@ void buildEntries(Program &p, bool splitStep) {
     }
     Node *applyLr = nullptr;
     apply.updates = buildOptimizerUpdates(p, given, &applyLr);
-    apply.results.push_back(applyLr);
-    apply.resultNames.push_back("lr");
+    apply.addResult(applyLr, "lr", ResultRole::LearningRate);
     if (p.stepState >= 0) {
       Node *t = p.state[p.stepState].node;
       apply.updates.push_back({p.stepState, p.graph.binary(OpKind::Add, t, p.graph.scalar(DType::F64, 1))});

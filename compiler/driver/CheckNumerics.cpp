@@ -30,13 +30,10 @@ void addNumericsEntry(Program &p) {
   std::vector<Node *> roots = train->results;
   for (auto &u : train->updates)
     roots.push_back(u.second);
-  Entry numerics{"numerics", train->args, {}, {}, {}, true};
-  for (Node *n : dependencies(p, roots)) {
-    if (!computed(n))
-      continue;
-    numerics.results.push_back(n);
-    numerics.resultNames.push_back("v" + std::to_string(n->id));
-  }
+  Entry numerics{"numerics", train->args, true};
+  for (Node *n : dependencies(p, roots))
+    if (computed(n))
+      numerics.addResult(n, "v" + std::to_string(n->id), ResultRole::Value);
   p.entries.push_back(numerics);
 }
 

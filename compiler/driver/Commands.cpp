@@ -330,11 +330,6 @@ int compileCommand(Session &s) {
   target.cpu = s.opts.cpu;
   target.triple = s.opts.target;
   std::string error;
-  auto machine = createTargetMachine(target, error);
-  if (!machine) {
-    std::cerr << "nnc: error: " << error << '\n';
-    return 2;
-  }
   std::string runtime;
   if (!lib.empty()) {
     if (!target.triple.empty()) {
@@ -350,21 +345,13 @@ int compileCommand(Session &s) {
       return 1;
     }
   }
-  codegen.gemmVectorBits = gemmVectorBits(*machine);
-  const char *fusion = std::getenv("NNC_FUSION");
-  codegen.fusion = !(fusion && std::string(fusion) == "0");
   llvm::LLVMContext context;
-  auto module = generateModule(p, context, codegen);
-  emitCpuCheck(p, *module, codegen.prefix, requiredCpuFeatures(*machine));
-  optimizeModule(*module, *machine);
-  if (s.opts.emit == "llvm") {
-    llvm::outs() << *module;
-    return 0;
-  }
-  if (s.opts.emit == "asm") {
-    std::cout << emitAssembly(*module, *machine);
-    return 0;
-  }
+  BuiltModule built;
+  Stage stage = buildModule(s, target, codegen, context, built);
+  if (stage != Stage::Continue)
+    return stage == Stage::Done ? 0 : 2;
+  llvm::Module &module = *built.module;
+  llvm::TargetMachine &machine = *built.machine;
   std::string header = s.opts.header;
   if (header.empty()) {
     const std::string &base = object.empty() ? lib : object;
@@ -379,7 +366,7 @@ int compileCommand(Session &s) {
   h.maxBatch = codegen.maxBatch;
   h.inferenceOnly = s.opts.inferenceOnly;
   std::string bytes;
-  if (!emitObject(*module, *machine, bytes, error) ||
+  if (!emitObject(module, machine, bytes, error) ||
       (!object.empty() && !writeFileAtomic(object, bytes, error)) ||
       (!lib.empty() && !writeStaticLib(lib, bytes, codegen.prefix + ".o", runtime, error)) ||
       !writeFileAtomic(header, generateHeader(p, h), error)) {
@@ -389,7 +376,7 @@ int compileCommand(Session &s) {
   if (!s.opts.quiet) {
     std::string written = object.empty() ? lib : lib.empty() ? object : object + ", " + lib;
     std::cout << "wrote " << written << " and " << header << " (prefix " << codegen.prefix
-              << ", cpu " << machine->getTargetCPU().str() << ", batches up to "
+              << ", cpu " << machine.getTargetCPU().str() << ", batches up to "
               << codegen.maxBatch << (s.opts.inferenceOnly ? ", inference only" : "") << ")\n";
   }
   return 0;
@@ -440,12 +427,12 @@ int gradcheckCommand(Session &s) {
   int checked = 0, failures = 0;
   double worst = 0;
   bool anyNonZero = false;
-  size_t g = 1; // r[0] is the loss; then one gradient per trainable parameter
+  const Entry &grad = *p.entry("grad");
   for (size_t i = 0; i < p.state.size(); ++i) {
     const StateTensor &st = p.state[i];
     if (st.kind != StateTensor::Kind::Param)
       continue;
-    const std::vector<double> &analytic = r[g++];
+    const std::vector<double> &analytic = r[grad.result(ResultRole::Gradient, "d_" + st.name)];
     std::vector<double> values = m->stateValues(static_cast<int>(i));
     int64_t n = static_cast<int64_t>(values.size());
     // Every element of small tensors, a fixed random sample of large ones.

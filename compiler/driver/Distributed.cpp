@@ -12,7 +12,7 @@
 namespace nnc {
 
 bool distributedRequested(const Options &o) {
-  return o.distributed || std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
+  return o.distributed || o.underMpirun;
 }
 
 #ifdef NNC_WITH_MPI
@@ -136,13 +136,8 @@ bool Cluster::evaluate(ModelInstance &m, const Dataset &d, Evaluation &out) {
   return true;
 }
 
-void Cluster::maybeFail(int64_t step) const {
-  const char *spec = std::getenv("NNC_FAULT_KILL");
-  if (!spec)
-    return;
-  char *end = nullptr;
-  long rank = std::strtol(spec, &end, 10);
-  if (*end != ':' || rank != rank_ || std::strtoll(end + 1, nullptr, 10) != step)
+void Cluster::maybeFail(const Options &o, int64_t step) const {
+  if (o.faultKillRank != rank_ || o.faultKillStep != step)
     return;
   std::cerr << "nnc: NNC_FAULT_KILL: rank " << rank_ << " kills itself before step " << step
             << '\n';

@@ -43,7 +43,7 @@ public:
   bool evaluate(ModelInstance &m, const Dataset &d, Evaluation &out);
   /// Fault injection for tests: NNC_FAULT_KILL=RANK:STEP kills that rank
   /// with SIGKILL just before that step.
-  void maybeFail(int64_t step) const;
+  void maybeFail(const Options &o, int64_t step) const;
 
 private:
   bool active_ = false;

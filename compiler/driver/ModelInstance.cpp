@@ -131,6 +131,7 @@ int64_t ModelInstance::gradientCount() const {
 
 bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs) {
   size_t metrics = p_.metrics.size();
+  const Entry &eval = *p_.entry("eval");
   out = Evaluation{};
   out.metrics.assign(metrics, 0.0);
   const int64_t chunk = maxBatch_;
@@ -141,16 +142,17 @@ bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs
       idx.push_back(i);
     if (!run("eval", d, idx, r))
       return false;
-    // eval returns the loss, the metrics, then the outputs.
     double weight = static_cast<double>(idx.size());
-    out.loss += p_.lossBatchSum ? r[0][0] : r[0][0] * weight;
+    double loss = r[eval.result(ResultRole::Loss)][0];
+    out.loss += p_.lossBatchSum ? loss : loss * weight;
     for (size_t k = 0; k < metrics; ++k)
-      out.metrics[k] += r[1 + k][0] * weight;
+      out.metrics[k] += r[eval.result(ResultRole::Metric, p_.metrics[k].name)][0] * weight;
     if (keepOutputs) {
-      out.outputs.resize(r.size() - 1 - metrics);
-      for (size_t o = 0; o < out.outputs.size(); ++o)
-        out.outputs[o].insert(out.outputs[o].end(), r[1 + metrics + o].begin(),
-                              r[1 + metrics + o].end());
+      out.outputs.resize(p_.outputs.size());
+      for (size_t o = 0; o < out.outputs.size(); ++o) {
+        const std::vector<double> &v = r[eval.result(ResultRole::Output, p_.outputs[o].name)];
+        out.outputs[o].insert(out.outputs[o].end(), v.begin(), v.end());
+      }
     }
   }
   // reduce: sum losses sum over the batch; mean losses are averaged.

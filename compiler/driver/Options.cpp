@@ -84,8 +84,30 @@ bool parseInt(const std::string &flag, const std::string &text, long long &out) 
 
 } // namespace
 
+/// The NNC_* settings (and mpirun's marker) into the options.
+static void readEnvironment(Options &o) {
+  auto value = [](const char *name) {
+    const char *v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  o.fusion = value("NNC_FUSION") != "0";
+  o.simplify = value("NNC_SIMPLIFY") != "0";
+  std::string profile = value("NNC_PROFILE");
+  o.profile = !profile.empty() && profile != "0";
+  o.underMpirun = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
+  std::string kill = value("NNC_FAULT_KILL");
+  char *end = nullptr;
+  long rank = std::strtol(kill.c_str(), &end, 10);
+  if (!kill.empty() && *end == ':') {
+    o.faultKillRank = rank;
+    o.faultKillStep = std::strtoll(end + 1, nullptr, 10);
+  }
+  o.testInternalError = value("NNC_TEST_INTERNAL_ERROR");
+}
+
 bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
   exitCode = 2;
+  readEnvironment(o);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto usageError = [&](const std::string &message) {
     std::cerr << "nnc: error: " << message << "\n(run 'nnc --help' for usage)\n";

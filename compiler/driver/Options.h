@@ -28,6 +28,20 @@ struct Options {
   bool json = false;          // export-params: JSON output
   bool splitStep = false;     // compile: grads + apply entries (docs/distributed.md)
   bool distributed = false;   // train: data-parallel over MPI (also under mpirun)
+
+  // Settings from the environment, read once with the command line: nothing
+  // below the driver calls getenv.
+  bool fusion = true;     // NNC_FUSION=0: every node its own loop (to compare against)
+  bool simplify = true;   // NNC_SIMPLIFY=0: no IR simplification after autodiff
+  bool profile = false;   // NNC_PROFILE=1: per-node timers, slowest listed at the end
+  bool underMpirun = false; // OMPI_COMM_WORLD_SIZE is set: train data-parallel
+  /// NNC_FAULT_KILL=RANK:STEP: that rank kills itself before that step (the
+  /// distributed fault test); rank -1 when unset or malformed.
+  long faultKillRank = -1;
+  long long faultKillStep = 0;
+  /// NNC_TEST_INTERNAL_ERROR=exception|crash: the test suite's way into the
+  /// internal-error paths.
+  std::string testInternalError;
 };
 
 /// Parses argv; on a usage error prints it and returns false with `exitCode`

@@ -66,7 +66,7 @@ Stage runFrontEnd(Session &s, bool forceF64) {
       printProgram(*s.program, std::cout);
       return Stage::Done;
     }
-    if (simplifyEnabled())
+    if (s.opts.simplify)
       s.simplified = simplifyProgram(*s.program);
     if (s.opts.emit == "ir-opt") {
       printProgram(*s.program, std::cout);
@@ -106,37 +106,47 @@ Session::~Session() {
   }
 }
 
+Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
+                  llvm::LLVMContext &context, BuiltModule &out) {
+  std::string error;
+  out.machine = createTargetMachine(target, error);
+  if (!out.machine) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return Stage::Failed;
+  }
+  codegen.gemmVectorBits = gemmVectorBits(*out.machine);
+  codegen.fusion = s.opts.fusion;
+  out.module = generateModule(*s.program, context, codegen);
+  if (codegen.withCApi) // an object may run on another CPU: it checks at create time
+    emitCpuCheck(*s.program, *out.module, codegen.prefix, requiredCpuFeatures(*out.machine));
+  optimizeModule(*out.module, *out.machine);
+  if (s.opts.emit == "llvm") {
+    llvm::outs() << *out.module;
+    llvm::outs().flush();
+    return Stage::Done;
+  }
+  if (s.opts.emit == "asm") {
+    std::cout << emitAssembly(*out.module, *out.machine);
+    return Stage::Done;
+  }
+  return Stage::Continue;
+}
+
 Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   auto context = std::make_unique<llvm::LLVMContext>();
   CodegenOptions codegen;
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
   codegen.entries = entries;
-  std::string error;
+  s.profiling = codegen.profile = s.opts.profile;
   TargetOptions target;
   target.cpu = s.opts.cpu;
-  auto machine = createTargetMachine(target, error);
-  if (!machine) {
-    std::cerr << "nnc: error: " << error << '\n';
-    return Stage::Failed;
-  }
-  codegen.gemmVectorBits = gemmVectorBits(*machine);
-  const char *profile = std::getenv("NNC_PROFILE");
-  s.profiling = codegen.profile = profile && *profile && std::string(profile) != "0";
-  const char *fusion = std::getenv("NNC_FUSION");
-  codegen.fusion = !(fusion && std::string(fusion) == "0");
-  std::unique_ptr<llvm::Module> module = generateModule(*s.program, *context, codegen);
-  optimizeModule(*module, *machine);
-  if (s.opts.emit == "llvm") {
-    llvm::outs() << *module;
-    llvm::outs().flush();
-    return Stage::Done;
-  }
-  if (s.opts.emit == "asm") {
-    std::cout << emitAssembly(*module, *machine);
-    return Stage::Done;
-  }
-  s.jit = JITModel::create(std::move(module), std::move(context), codegen.prefix, error);
+  BuiltModule built;
+  Stage stage = buildModule(s, target, codegen, *context, built);
+  if (stage != Stage::Continue)
+    return stage;
+  std::string error;
+  s.jit = JITModel::create(std::move(built.module), std::move(context), codegen.prefix, error);
   if (!s.jit) {
     std::cerr << "nnc: error: JIT compilation failed: " << error << '\n';
     return Stage::Failed;

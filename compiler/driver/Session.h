@@ -8,6 +8,8 @@
 #pragma once
 
 #include "codegen/JIT.h"
+#include "codegen/LLVMGen.h"
+#include "codegen/Target.h"
 #include "driver/Options.h"
 #include "frontend/AST.h"
 #include "ir/Program.h"
@@ -38,6 +40,18 @@ enum class Stage { Continue, Done, Failed };
 
 /// Reads, parses and lowers the model and builds its entry points.
 Stage runFrontEnd(Session &s, bool forceF64 = false);
+/// A module generated and optimised for its target machine.
+struct BuiltModule {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+};
+/// The one way from the session's Program to an optimised LLVM module, for
+/// the JIT and for object files alike: the target machine, code generation
+/// with the session's settings (fusion), the CPU check an object carries
+/// (codegen.withCApi), LLVM's O3. Prints the module and returns Done for
+/// --emit=llvm|asm.
+Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
+                  llvm::LLVMContext &context, BuiltModule &out);
 /// Generates LLVM IR for `entries` (all when empty), optimises it for the
 /// host and JIT-compiles it.
 Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});

@@ -13,6 +13,7 @@
 #include "driver/Distributed.h"
 #include "driver/TrainingLog.h"
 #include "driver/ModelInstance.h"
+#include "driver/Sampling.h"
 #include "driver/Session.h"
 
 #include "support/Diagnostics.h"
@@ -38,30 +39,6 @@ std::atomic<bool> interrupted{false};
 extern "C" void onInterrupt(int) {
   interrupted = true;
   std::signal(SIGINT, SIG_DFL);
-}
-
-/// splitmix64: a tiny generator with the same output on every platform, so
-/// shuffles (unlike std::shuffle, whose algorithm the library chooses) are
-/// reproducible across machines.
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-};
-
-/// Fisher-Yates with an unbiased bounded draw (rejection sampling).
-void shuffle(std::vector<int64_t> &v, SplitMix64 &rng) {
-  for (size_t i = v.size(); i > 1; --i) {
-    uint64_t bound = i, limit = UINT64_MAX - UINT64_MAX % bound, r;
-    do
-      r = rng.next();
-    while (r >= limit);
-    std::swap(v[i - 1], v[r % bound]);
-  }
 }
 
 std::string fixed(double v, int digits) {
@@ -92,60 +69,26 @@ bool trainingData(Session &s, Dataset &d) {
   return true;
 }
 
-/// --val-split F: the last fraction F of the training samples, after one
-/// seeded shuffle (its own stream, so it does not move the epoch shuffles),
-/// becomes the validation set; the rest is trained on.
-bool splitValidation(Dataset &data, double fraction, uint64_t seed, Dataset &val) {
-  int64_t n = data.samples;
-  int64_t held = static_cast<int64_t>(std::floor(double(n) * fraction));
-  if (held < 1 || held >= n) {
-    std::cerr << "nnc: error: --val-split " << formatNumber(fraction) << " of " << n
-              << " samples leaves " << (held < 1 ? "no validation" : "no training")
-              << " samples\n";
-    return false;
-  }
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  SplitMix64 rng{seed ^ 0x56414C4944415445ULL}; // "VALIDATE"
-  shuffle(order, rng);
-  Dataset train;
-  train.origin = data.origin;
-  train.samples = n - held;
-  val.origin = "the last " + formatNumber(fraction * 100) +
-               "% of the training data, after a seeded shuffle";
-  val.samples = held;
-  for (auto &column : data.columns) {
-    int64_t per = static_cast<int64_t>(column.second.size()) / n;
-    for (int64_t i = 0; i < n; ++i) {
-      std::vector<double> &to = (i < n - held ? train : val).columns[column.first];
-      const double *src = column.second.data() + order[i] * per;
-      to.insert(to.end(), src, src + per);
-    }
-  }
-  data = std::move(train);
-  return true;
-}
-
 void printTrace(ModelInstance &m, const Program &p, const Dataset &d, int64_t batch) {
   std::vector<int64_t> idx(batch);
   std::iota(idx.begin(), idx.end(), 0);
   std::vector<std::vector<double>> r;
   if (!m.run("trace", d, idx, r))
     return;
+  const Entry &trace = *p.entry("trace");
   std::cout << "trace of the first batch (" << batch << " samples), before training:\n";
-  for (size_t i = 0; i < p.named.size(); ++i) {
-    const TensorType &t = p.named[i].second->type;
+  for (auto &[name, node] : p.named) {
+    const TensorType &t = node->type;
     std::vector<int64_t> dims = t.dims;
     if (t.batched)
       dims.insert(dims.begin(), batch);
     bool single = t.dtype == DType::F32;
-    std::cout << "  " << p.named[i].first << " = " << formatTensor(r[2 * i], dims, single) << '\n'
-              << "  dloss/d" << p.named[i].first << " = "
-              << formatTensor(r[2 * i + 1], dims, single) << '\n';
+    const std::vector<double> &value = r[trace.result(ResultRole::Value, name)];
+    const std::vector<double> &gradient = r[trace.result(ResultRole::Gradient, "d_" + name)];
+    std::cout << "  " << name << " = " << formatTensor(value, dims, single) << '\n'
+              << "  dloss/d" << name << " = " << formatTensor(gradient, dims, single) << '\n';
   }
 }
-
-} // namespace
 
 /// Ranks other than 0 print nothing (errors still go to stderr).
 struct SilenceStdout {
@@ -157,367 +100,471 @@ struct SilenceStdout {
   }
 };
 
-int trainCommand(Session &s) {
-  const Program &p = *s.program;
-  Cluster cluster;
-  bool distributed = distributedRequested(s.opts);
-  if (distributed && !cluster.start())
-    return 1;
-  SilenceStdout silence;
-  if (cluster.rank() != 0) {
+/// What one training step reports, read from the entries' results by role
+/// and name (Entry::result).
+struct StepScalars {
+  double loss = 0, lr = 0;
+  std::vector<double> metrics; // per Program::metrics
+};
+
+/// One `nnc train`: the steps trainCommand runs, in order, over the state
+/// they share.
+class TrainRun {
+public:
+  explicit TrainRun(Session &s) : s_(s), p_(*s.program) {}
+
+  /// MPI ranks (under mpirun); ranks other than 0 stay quiet and write nothing.
+  bool startCluster();
+  /// Training data, the batch size and seed, the test set.
+  bool loadData();
+  /// The model instance with its threads, initial parameters or the resumed
+  /// checkpoint, then the validation split and each rank's share of a batch.
+  bool createModel();
+  /// Steps per epoch, total steps, print interval; --trace; the header line.
+  void planSteps();
+  /// The loop over steps; 0, or the exit code to end with.
+  int trainLoop();
+  /// After the loop: the training-data evaluation, learned parameters,
+  /// outputs, validation and test results.
+  bool report();
+  /// The checkpoint, curves and parameter JSON that were asked for.
+  bool writeOutputs();
+
+private:
+  bool runStep(const std::vector<int64_t> &idx, int64_t step, StepScalars &out);
+  /// A non-finite loss or state after `step`: says so (and with
+  /// --check-numerics, which op made it); always the end of training.
+  int stopOnNonFinite(int64_t step, const std::vector<int64_t> &idx, const std::string &badState);
+  /// Progress line (terminal bar or a printed row), validation and test
+  /// evaluations, and the log row of this step; false on an evaluation error.
+  bool progress(int64_t step, const StepScalars &r);
+  int saveInterrupted();
+
+  Session &s_;
+  const Program &p_;
+  Cluster cluster_;
+  SilenceStdout silence_;
+  bool distributed_ = false;
+  Dataset data_, test_, val_;
+  bool haveTest_ = false, haveVal_ = false;
+  int64_t batch_ = 0, localBatch_ = 0, evalEvery_ = 0;
+  uint64_t seed_ = 1;
+  std::unique_ptr<ModelInstance> model_;
+  nnrt_train_state resumed_{0, 0, 0, 1};
+  // The split step's gradient buffer: every parameter's gradient, in state
+  // order, one dtype (the parameters').
+  int64_t gradCount_ = 0;
+  int32_t gradType_ = NNRT_F32;
+  std::vector<char> grads_;
+  int64_t stepsPerEpoch_ = 0, dropped_ = 0, steps_ = 0, printEvery_ = 0;
+  // Where the loop stands.
+  int64_t firstStep_ = 1, lastStep_ = 0, epoch_ = 0, position_ = 0;
+  bool tty_ = false;
+  std::unique_ptr<TrainingLog> log_;
+  double lastLoss_ = 0;
+  StateSnapshot before_; // --check-numerics: the state the step started from
+  Evaluation lastVal_;
+  int64_t lastValStep_ = -1;
+  std::chrono::steady_clock::time_point start_;
+};
+
+bool TrainRun::startCluster() {
+  distributed_ = distributedRequested(s_.opts);
+  if (distributed_ && !cluster_.start())
+    return false;
+  if (cluster_.rank() != 0) {
     // Rank 0 alone prints and writes the log, curves and checkpoints.
-    silence.apply();
-    s.opts.output.clear();
-    s.opts.log.clear();
-    s.opts.plot.clear();
-    s.opts.paramsOut.clear();
+    silence_.apply();
+    s_.opts.output.clear();
+    s_.opts.log.clear();
+    s_.opts.plot.clear();
+    s_.opts.paramsOut.clear();
   }
-  if (distributed && s.opts.checkNumerics) {
+  if (distributed_ && s_.opts.checkNumerics) {
     std::cerr << "nnc: error: --check-numerics works in one process only; run it without mpirun\n";
-    return 1;
+    return false;
   }
-  Dataset data;
-  if (!trainingData(s, data))
-    return 1;
-  int64_t batch = optionOr(s.opts.batch, p, "batch", 32);
-  batch = std::min(batch, data.samples);
-  uint64_t seed = static_cast<uint64_t>(optionOr(s.opts.seed, p, "seed", 1));
-  int64_t evalEvery = optionOr(s.opts.evalEvery, p, "eval_every", 0);
+  return true;
+}
 
-  Dataset test;
-  bool haveTest = !s.opts.test.empty() ? loadDataset(p, s.opts.test, test, s.opts.scale)
-                                       : inlineDataset(p, "test", test);
-  if (!s.opts.test.empty() && !haveTest)
-    return 1;
+bool TrainRun::loadData() {
+  if (!trainingData(s_, data_))
+    return false;
+  batch_ = std::min(optionOr(s_.opts.batch, p_, "batch", 32), data_.samples);
+  seed_ = static_cast<uint64_t>(optionOr(s_.opts.seed, p_, "seed", 1));
+  evalEvery_ = optionOr(s_.opts.evalEvery, p_, "eval_every", 0);
+  haveTest_ = !s_.opts.test.empty() ? loadDataset(p_, s_.opts.test, test_, s_.opts.scale)
+                                    : inlineDataset(p_, "test", test_);
+  return s_.opts.test.empty() || haveTest_;
+}
 
+bool TrainRun::createModel() {
   // Evaluation runs in chunks of this size too; 256 keeps the workspace of
   // conv nets (im2col buffers) small.
-  auto model = ModelInstance::create(p, s.jit->descriptor(), seed, std::max<int64_t>(batch, 256));
-  if (!model || !model->setThreads(s.opts.threads.value_or(0)))
-    return 1;
-  if (!s.opts.initParams.empty() && !model->loadParams(s.opts.initParams))
-    return 1;
+  model_ = ModelInstance::create(p_, s_.jit->descriptor(), seed_, std::max<int64_t>(batch_, 256));
+  if (!model_ || !model_->setThreads(s_.opts.threads.value_or(0)))
+    return false;
+  if (!s_.opts.initParams.empty() && !model_->loadParams(s_.opts.initParams))
+    return false;
   // --resume: parameters, optimizer state and where training stood.
-  nnrt_train_state resumed{0, 0, 0, seed};
-  if (!s.opts.resume.empty()) {
-    if (!nnrt_is_checkpoint(s.opts.resume.c_str())) {
-      std::cerr << "nnc: error: '" << s.opts.resume << "' is not an nnc checkpoint\n";
-      return 1;
+  resumed_ = nnrt_train_state{0, 0, 0, seed_};
+  if (!s_.opts.resume.empty()) {
+    if (!nnrt_is_checkpoint(s_.opts.resume.c_str())) {
+      std::cerr << "nnc: error: '" << s_.opts.resume << "' is not an nnc checkpoint\n";
+      return false;
     }
-    if (!model->loadParams(s.opts.resume, &resumed))
-      return 1;
-    seed = resumed.seed;
-    if (!s.opts.quiet)
-      std::cout << "resuming from " << s.opts.resume << " at step " << resumed.step << '\n';
+    if (!model_->loadParams(s_.opts.resume, &resumed_))
+      return false;
+    seed_ = resumed_.seed;
+    if (!s_.opts.quiet)
+      std::cout << "resuming from " << s_.opts.resume << " at step " << resumed_.step << '\n';
   }
   // The split comes after --resume so that it uses the run's saved seed.
-  Dataset val;
-  bool haveVal = s.opts.valSplit.has_value();
-  if (haveVal && !splitValidation(data, *s.opts.valSplit, seed, val))
-    return 1;
-  batch = std::min(batch, data.samples);
+  haveVal_ = s_.opts.valSplit.has_value();
+  if (haveVal_ && !splitValidation(data_, *s_.opts.valSplit, seed_, val_))
+    return false;
+  batch_ = std::min(batch_, data_.samples);
   // Data parallel: rank r computes samples [r b, (r+1) b) of each global
   // batch, b = batch / ranks, so the steps are those of one process.
-  int64_t localBatch = batch;
-  if (distributed) {
-    if (batch % cluster.size() != 0) {
-      std::cerr << "nnc: error: the batch of " << batch << " samples cannot be split evenly over "
-                << cluster.size() << " ranks; give --batch a multiple of " << cluster.size() << '\n';
-      return 1;
+  localBatch_ = batch_;
+  if (distributed_) {
+    if (batch_ % cluster_.size() != 0) {
+      std::cerr << "nnc: error: the batch of " << batch_ << " samples cannot be split evenly over "
+                << cluster_.size() << " ranks; give --batch a multiple of " << cluster_.size() << '\n';
+      return false;
     }
-    localBatch = batch / cluster.size();
-    nnrt_model_set_first_sample(model->raw(), cluster.rank() * localBatch);
+    localBatch_ = batch_ / cluster_.size();
+    nnrt_model_set_first_sample(model_->raw(), cluster_.rank() * localBatch_);
   }
-  if (!cluster.broadcast(*model))
-    return 1;
-  // The gradient buffer of grads/apply: every parameter's gradient, in
-  // state order, one dtype (the parameters').
-  int64_t gradCount = model->gradientCount();
-  int32_t gradType = NNRT_F32;
-  for (const StateTensor &t : p.state)
+  if (!cluster_.broadcast(*model_))
+    return false;
+  gradCount_ = model_->gradientCount();
+  for (const StateTensor &t : p_.state)
     if (t.kind == StateTensor::Kind::Param)
-      gradType = t.type.dtype == DType::F64 ? NNRT_F64 : NNRT_F32;
-  std::vector<char> grads(distributed ? gradCount * nnrt_dtype_size(gradType) : 0);
+      gradType_ = t.type.dtype == DType::F64 ? NNRT_F64 : NNRT_F32;
+  grads_.resize(distributed_ ? gradCount_ * nnrt_dtype_size(gradType_) : 0);
+  return true;
+}
+
+void TrainRun::planSteps() {
   // The last partial batch of an epoch is dropped: every step sees `batch`
   // samples, and the shuffle decides which ones sit out each epoch.
-  int64_t stepsPerEpoch = data.samples / batch;
-  int64_t dropped = data.samples % batch;
-  bool stepsGiven = s.opts.steps || (!s.opts.epochs && p.trainOptions.count("steps"));
-  int64_t epochs = optionOr(s.opts.epochs, p, "epochs", 1);
-  int64_t steps = stepsGiven ? optionOr(s.opts.steps, p, "steps", 1) : epochs * stepsPerEpoch;
-  int64_t printEvery = optionOr(s.opts.printEvery, p, "print_every", std::max<int64_t>(1, steps / 10));
+  stepsPerEpoch_ = data_.samples / batch_;
+  dropped_ = data_.samples % batch_;
+  bool stepsGiven = s_.opts.steps || (!s_.opts.epochs && p_.trainOptions.count("steps"));
+  int64_t epochs = optionOr(s_.opts.epochs, p_, "epochs", 1);
+  steps_ = stepsGiven ? optionOr(s_.opts.steps, p_, "steps", 1) : epochs * stepsPerEpoch_;
+  printEvery_ = optionOr(s_.opts.printEvery, p_, "print_every", std::max<int64_t>(1, steps_ / 10));
 
-  if (s.opts.trace)
-    printTrace(*model, p, data, batch);
+  if (s_.opts.trace)
+    printTrace(*model_, p_, data_, batch_);
+  if (s_.opts.quiet)
+    return;
+  std::cout << "training " << p_.modelName << ": " << data_.samples << " samples ("
+            << data_.origin << "), batch " << batch_;
+  if (dropped_)
+    std::cout << " (last partial batch dropped: " << dropped_ << " per epoch)";
+  std::cout << ", " << steps_ << " steps, " << p_.optimizer.kind << " lr "
+            << formatNumber(p_.optimizer.arg("lr", 0.01)) << ", " << model_->threads()
+            << (model_->threads() == 1 ? " thread" : " threads");
+  if (distributed_)
+    std::cout << " x " << cluster_.size() << (cluster_.size() == 1 ? " rank" : " ranks")
+              << " (" << localBatch_ << (localBatch_ == 1 ? " sample each)" : " samples each)");
+  std::cout << '\n';
+  if (haveVal_)
+    std::cout << "validation: " << val_.samples << " samples (" << val_.origin << ")\n";
+}
 
-  if (!s.opts.quiet) {
-    std::cout << "training " << p.modelName << ": " << data.samples << " samples ("
-              << data.origin << "), batch " << batch;
-    if (dropped)
-      std::cout << " (last partial batch dropped: " << dropped << " per epoch)";
-    std::cout << ", " << steps << " steps, " << p.optimizer.kind << " lr "
-              << formatNumber(p.optimizer.arg("lr", 0.01)) << ", " << model->threads()
-              << (model->threads() == 1 ? " thread" : " threads");
-    if (distributed)
-      std::cout << " x " << cluster.size() << (cluster.size() == 1 ? " rank" : " ranks")
-                << " (" << localBatch << (localBatch == 1 ? " sample each)" : " samples each)");
-    std::cout << '\n';
-    if (haveVal)
-      std::cout << "validation: " << val.samples << " samples (" << val.origin << ")\n";
-  }
-
-  SplitMix64 shuffler{seed};
-  std::vector<int64_t> order(data.samples);
-  std::iota(order.begin(), order.end(), 0);
-  std::vector<int64_t> idx(batch);
+bool TrainRun::runStep(const std::vector<int64_t> &idx, int64_t step, StepScalars &out) {
   std::vector<std::vector<double>> r;
-  int64_t position = stepsPerEpoch; // forces a shuffle before the first step
-  int64_t epoch = 0;
+  out.metrics.assign(p_.metrics.size(), 0.0);
+  if (!distributed_) {
+    if (!model_->run("train_step", data_, idx, r))
+      return false;
+    const Entry &train = *p_.entry("train_step");
+    out.loss = r[train.result(ResultRole::Loss)][0];
+    for (size_t k = 0; k < p_.metrics.size(); ++k)
+      out.metrics[k] = r[train.result(ResultRole::Metric, p_.metrics[k].name)][0];
+    out.lr = r[train.result(ResultRole::LearningRate)][0];
+    return true;
+  }
+  cluster_.maybeFail(s_.opts, step);
+  std::vector<int64_t> mine(idx.begin() + cluster_.rank() * localBatch_,
+                            idx.begin() + (cluster_.rank() + 1) * localBatch_);
+  if (!model_->run("grads", data_, mine, r, grads_.data()))
+    return false;
+  // The batch's loss and metrics: means of the ranks' means (the loss of
+  // `reduce: sum` adds up, and so do its gradients).
+  const Entry &gradsEntry = *p_.entry("grads");
+  std::vector<double> scalars{r[gradsEntry.result(ResultRole::Loss)][0]};
+  for (const Output &m : p_.metrics)
+    scalars.push_back(r[gradsEntry.result(ResultRole::Metric, m.name)][0]);
+  std::vector<std::vector<double>> applied;
+  if (!cluster_.allreduceSum(scalars) ||
+      !cluster_.allreduce(grads_.data(), gradCount_, gradType_, !p_.lossBatchSum) ||
+      !cluster_.averageBuffers(*model_) || !model_->run("apply", data_, {0}, applied, grads_.data()))
+    return false;
+  out.loss = p_.lossBatchSum ? scalars[0] : scalars[0] / cluster_.size();
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    out.metrics[k] = scalars[1 + k] / cluster_.size();
+  out.lr = applied[p_.entry("apply")->result(ResultRole::LearningRate)][0];
+  return true;
+}
+
+int TrainRun::stopOnNonFinite(int64_t step, const std::vector<int64_t> &idx,
+                              const std::string &badState) {
+  if (badState.empty())
+    std::cerr << "nnc: error: the loss became " << formatNumber(lastLoss_) << " at step " << step
+              << "; lower the learning rate (--lr) or check the data\n";
+  else
+    std::cerr << "nnc: error: the update of step " << step << " made " << badState
+              << "; lower the learning rate (--lr) or check the data\n";
+  if (!s_.opts.checkNumerics) {
+    std::cerr << "nnc: note: rerun with --check-numerics to find the op that produced it\n";
+    return 1;
+  }
+  before_.restore(*model_);
+  std::string culprit = firstNonFinite(*model_, data_, idx);
+  if (culprit.empty())
+    culprit = "none of step " + std::to_string(step) + "'s values (the state it started from "
+              "was already non-finite)";
+  std::cerr << "nnc: note: --check-numerics: the first non-finite value of step " << step
+            << " is " << culprit << "; see --emit=ir-opt for the numbered ops\n";
+  return 1;
+}
+
+bool TrainRun::progress(int64_t step, const StepScalars &r) {
+  bool report = step % printEvery_ == 0 || step == steps_;
+  bool evaluate = haveTest_ && evalEvery_ && step % evalEvery_ == 0 && step != steps_;
+  bool validate = haveVal_ && ((evalEvery_ && step % evalEvery_ == 0) || step == steps_);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9);
+  if (tty_) {
+    // One updating line on a terminal: progress, speed, loss, time left.
+    int width = 24, done = int(width * double(step) / double(steps_));
+    std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] epoch "
+              << epoch_ << " step " << step << "/" << steps_ << "  " << fixed(rate * batch_, 4)
+              << " img/s  loss " << fixed(r.loss, 5) << "  ETA "
+              << fixed(double(steps_ - step) / rate, 3) << " s   " << std::flush;
+    if (step == steps_)
+      std::cout << '\n';
+  } else if (!s_.opts.quiet && report) {
+    std::cout << "step " << step << "/" << steps_ << "  epoch " << epoch_ << "  loss "
+              << fixed(r.loss, 6);
+    for (size_t k = 0; k < p_.metrics.size(); ++k)
+      std::cout << "  " << p_.metrics[k].name << " " << fixed(r.metrics[k], 4);
+    std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
+  }
+  if (validate) {
+    if (!cluster_.evaluate(*model_, val_, lastVal_))
+      return false;
+    lastValStep_ = step;
+    if (!s_.opts.quiet && step != steps_)
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation " << lastVal_.describe(p_)
+                << '\n';
+  }
+  if (!(report || evaluate || validate))
+    return true;
+  LogRow row;
+  row.step = step;
+  row.epoch = epoch_;
+  row.loss = r.loss;
+  row.seconds = secs;
+  row.lr = r.lr;
+  row.metrics = r.metrics;
+  if (evaluate) {
+    Evaluation e;
+    if (!cluster_.evaluate(*model_, test_, e))
+      return false;
+    if (!s_.opts.quiet)
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << e.describe(p_) << '\n';
+    row.hasTest = true;
+    row.testLoss = e.loss;
+    row.testMetrics = e.metrics;
+  }
+  if (validate) {
+    row.hasVal = true;
+    row.valLoss = lastVal_.loss;
+    row.valMetrics = lastVal_.metrics;
+  }
+  log_->add(row);
+  return true;
+}
+
+int TrainRun::trainLoop() {
+  SplitMix64 shuffler{seed_};
+  std::vector<int64_t> order(data_.samples);
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<int64_t> idx(batch_);
+  position_ = stepsPerEpoch_; // forces a shuffle before the first step
+  epoch_ = 0;
   // A resumed run replays the shuffles of the epochs it has seen, so it
   // continues with exactly the batches an uninterrupted run would take.
-  for (uint64_t e = 0; e < resumed.epoch; ++e)
-    if (data.samples > 1)
+  for (uint64_t e = 0; e < resumed_.epoch; ++e)
+    if (data_.samples > 1)
       shuffle(order, shuffler);
-  if (resumed.epoch > 0) {
-    epoch = static_cast<int64_t>(resumed.epoch);
-    position = static_cast<int64_t>(resumed.position);
+  if (resumed_.epoch > 0) {
+    epoch_ = static_cast<int64_t>(resumed_.epoch);
+    position_ = static_cast<int64_t>(resumed_.position);
   }
-  double loss = 0;
-  int64_t firstStep = static_cast<int64_t>(resumed.step) + 1;
+  firstStep_ = static_cast<int64_t>(resumed_.step) + 1;
   std::vector<std::string> metricNames;
-  for (const Output &m : p.metrics)
+  for (const Output &m : p_.metrics)
     metricNames.push_back(m.name);
-  TrainingLog log(metricNames, haveVal);
-  if (!s.opts.log.empty() && !log.open(s.opts.log))
+  log_ = std::make_unique<TrainingLog>(metricNames, haveVal_);
+  if (!s_.opts.log.empty() && !log_->open(s_.opts.log))
     return 1;
-  bool tty = isatty(STDOUT_FILENO) && !s.opts.quiet;
+  tty_ = isatty(STDOUT_FILENO) && !s_.opts.quiet;
   interrupted = false;
   // Under MPI, Ctrl-C ends the job (mpirun signals every rank): stopping
   // cleanly would need all ranks to agree on the step.
-  if (!distributed)
+  if (!distributed_)
     std::signal(SIGINT, onInterrupt);
-  int64_t lastStep = firstStep - 1;
-  if (firstStep > steps && !s.opts.quiet)
-    std::cout << "already at step " << resumed.step << " of " << steps << "; nothing to train\n";
-  StateSnapshot before; // --check-numerics: the state the step started from
-  Evaluation lastVal;
-  int64_t lastValStep = -1;
-  auto start = std::chrono::steady_clock::now();
-  for (int64_t step = firstStep; step <= steps; ++step) {
-    if (position == stepsPerEpoch) {
-      if (data.samples > 1)
+  lastStep_ = firstStep_ - 1;
+  if (firstStep_ > steps_ && !s_.opts.quiet)
+    std::cout << "already at step " << resumed_.step << " of " << steps_ << "; nothing to train\n";
+  start_ = std::chrono::steady_clock::now();
+  for (int64_t step = firstStep_; step <= steps_; ++step) {
+    if (position_ == stepsPerEpoch_) {
+      if (data_.samples > 1)
         shuffle(order, shuffler);
-      position = 0;
-      ++epoch;
+      position_ = 0;
+      ++epoch_;
     }
-    std::copy(order.begin() + position * batch, order.begin() + (position + 1) * batch, idx.begin());
-    ++position;
-    if (s.opts.checkNumerics)
-      before.save(*model);
-    if (!distributed) {
-      if (!model->run("train_step", data, idx, r))
-        return 1;
-    } else {
-      cluster.maybeFail(step);
-      std::vector<int64_t> mine(idx.begin() + cluster.rank() * localBatch,
-                                idx.begin() + (cluster.rank() + 1) * localBatch);
-      if (!model->run("grads", data, mine, r, grads.data()))
-        return 1;
-      // The batch's loss and metrics: means of the ranks' means (the loss
-      // of `reduce: sum` adds up, and so do its gradients).
-      std::vector<double> scalars;
-      for (auto &v : r)
-        scalars.push_back(v[0]);
-      std::vector<std::vector<double>> lr;
-      if (!cluster.allreduceSum(scalars) ||
-          !cluster.allreduce(grads.data(), gradCount, gradType, !p.lossBatchSum) ||
-          !cluster.averageBuffers(*model) ||
-          !model->run("apply", data, {0}, lr, grads.data()))
-        return 1;
-      for (size_t k = 0; k < r.size(); ++k)
-        r[k][0] = k == 0 && p.lossBatchSum ? scalars[k] : scalars[k] / cluster.size();
-      r.push_back(lr[0]);
-    }
-    loss = r[0][0];
-    // Nothing is written after a non-finite step: the last checkpoint stays.
-    std::string badState = s.opts.checkNumerics && std::isfinite(loss) ? nonFiniteState(*model) : "";
-    if (!std::isfinite(loss) || !badState.empty()) {
-      if (!std::isfinite(loss))
-        std::cerr << "nnc: error: the loss became " << formatNumber(loss) << " at step " << step
-                  << "; lower the learning rate (--lr) or check the data\n";
-      else
-        std::cerr << "nnc: error: the update of step " << step << " made " << badState
-                  << "; lower the learning rate (--lr) or check the data\n";
-      if (!s.opts.checkNumerics) {
-        std::cerr << "nnc: note: rerun with --check-numerics to find the op that produced it\n";
-        return 1;
-      }
-      before.restore(*model);
-      std::string culprit = firstNonFinite(*model, data, idx);
-      if (culprit.empty())
-        culprit = "none of step " + std::to_string(step) + "'s values (the state it started from "
-                  "was already non-finite)";
-      std::cerr << "nnc: note: --check-numerics: the first non-finite value of step " << step
-                << " is " << culprit << "; see --emit=ir-opt for the numbered ops\n";
+    std::copy(order.begin() + position_ * batch_, order.begin() + (position_ + 1) * batch_,
+              idx.begin());
+    ++position_;
+    if (s_.opts.checkNumerics)
+      before_.save(*model_);
+    StepScalars r;
+    if (!runStep(idx, step, r))
       return 1;
-    }
-    lastStep = step;
-    bool report = step % printEvery == 0 || step == steps;
-    bool evaluate = haveTest && evalEvery && step % evalEvery == 0 && step != steps;
-    bool validate = haveVal && ((evalEvery && step % evalEvery == 0) || step == steps);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double rate = double(step - firstStep + 1) / std::max(secs, 1e-9);
-    if (tty) {
-      // One updating line on a terminal: progress, speed, loss, time left.
-      int width = 24, done = int(width * double(step) / double(steps));
-      std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] epoch "
-                << epoch << " step " << step << "/" << steps << "  " << fixed(rate * batch, 4)
-                << " img/s  loss " << fixed(loss, 5) << "  ETA "
-                << fixed(double(steps - step) / rate, 3) << " s   " << std::flush;
-      if (step == steps)
-        std::cout << '\n';
-    } else if (!s.opts.quiet && report) {
-      std::cout << "step " << step << "/" << steps << "  epoch " << epoch << "  loss "
-                << fixed(loss, 6);
-      for (size_t k = 0; k < p.metrics.size(); ++k)
-        std::cout << "  " << p.metrics[k].name << " " << fixed(r[1 + k][0], 4);
-      std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
-    }
-    if (validate) {
-      if (!cluster.evaluate(*model, val, lastVal))
-        return 1;
-      lastValStep = step;
-      if (!s.opts.quiet && step != steps)
-        std::cout << (tty ? "\n" : "") << "step " << step << "  validation " << lastVal.describe(p)
-                  << '\n';
-    }
-    if (report || evaluate || validate) {
-      LogRow row;
-      row.step = step;
-      row.epoch = epoch;
-      row.loss = loss;
-      row.seconds = secs;
-      row.lr = r[1 + p.metrics.size()][0];
-      for (size_t k = 0; k < p.metrics.size(); ++k)
-        row.metrics.push_back(r[1 + k][0]);
-      if (evaluate) {
-        Evaluation e;
-        if (!cluster.evaluate(*model, test, e))
-          return 1;
-        if (!s.opts.quiet)
-          std::cout << (tty ? "\n" : "") << "step " << step << "  test " << e.describe(p) << '\n';
-        row.hasTest = true;
-        row.testLoss = e.loss;
-        row.testMetrics = e.metrics;
-      }
-      if (validate) {
-        row.hasVal = true;
-        row.valLoss = lastVal.loss;
-        row.valMetrics = lastVal.metrics;
-      }
-      log.add(row);
-    }
+    lastLoss_ = r.loss;
+    // Nothing is written after a non-finite step: the last checkpoint stays.
+    std::string badState =
+        s_.opts.checkNumerics && std::isfinite(r.loss) ? nonFiniteState(*model_) : "";
+    if (!std::isfinite(r.loss) || !badState.empty())
+      return stopOnNonFinite(step, idx, badState);
+    lastStep_ = step;
+    if (!progress(step, r))
+      return 1;
     if (interrupted)
       break;
   }
   std::signal(SIGINT, SIG_DFL);
-  if (interrupted) {
-    // Stopped by Ctrl-C: keep what was learned and say how to go on.
-    std::string path = s.opts.output.empty() ? p.modelName + ".interrupted.ckpt" : s.opts.output;
-    nnrt_train_state state{static_cast<uint64_t>(lastStep), static_cast<uint64_t>(epoch),
-                           static_cast<uint64_t>(position), seed};
-    if (tty)
-      std::cout << '\n';
-    std::cerr << "nnc: interrupted after step " << lastStep << "; ";
-    if (!model->saveCheckpoint(path, state))
-      return 130;
-    std::cerr << "wrote " << path << "\nresume with: nnc train " << s.opts.file << " --resume "
-              << path << " --steps " << steps << "\n";
-    return 130;
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  int64_t trained = std::max<int64_t>(steps - firstStep + 1, 0);
+  return interrupted ? saveInterrupted() : 0;
+}
 
+int TrainRun::saveInterrupted() {
+  // Stopped by Ctrl-C: keep what was learned and say how to go on.
+  std::string path = s_.opts.output.empty() ? p_.modelName + ".interrupted.ckpt" : s_.opts.output;
+  nnrt_train_state state{static_cast<uint64_t>(lastStep_), static_cast<uint64_t>(epoch_),
+                         static_cast<uint64_t>(position_), seed_};
+  if (tty_)
+    std::cout << '\n';
+  std::cerr << "nnc: interrupted after step " << lastStep_ << "; ";
+  if (!model_->saveCheckpoint(path, state))
+    return 130;
+  std::cerr << "wrote " << path << "\nresume with: nnc train " << s_.opts.file << " --resume "
+            << path << " --steps " << steps_ << "\n";
+  return 130;
+}
+
+bool TrainRun::report() {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  int64_t trained = std::max<int64_t>(steps_ - firstStep_ + 1, 0);
   Evaluation train;
-  bool keepOutputs = data.samples <= 8; // small enough for every rank to do it all
-  if (!(keepOutputs ? model->evaluate(data, train, true) : cluster.evaluate(*model, data, train)))
-    return 1;
-  double trainLoss = train.loss;
-  std::vector<std::vector<double>> &outputs = train.outputs;
+  bool keepOutputs = data_.samples <= 8; // small enough for every rank to do it all
+  if (!(keepOutputs ? model_->evaluate(data_, train, true) : cluster_.evaluate(*model_, data_, train)))
+    return false;
   // What preparing batches (gather + convert to the model's types; scaling
   // happened once at load) cost, against the compiled step itself.
-  const RunTiming &t = model->timings[distributed ? "grads" : "train_step"];
+  const RunTiming &t = model_->timings[distributed_ ? "grads" : "train_step"];
   std::string dataShare;
   if (t.calls)
     dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
                 fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
                 "% of step time)";
   std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
-            << "; on the training data: " << train.describe(p) << '\n';
-  if (!std::isfinite(trainLoss)) {
+            << "; on the training data: " << train.describe(p_) << '\n';
+  if (!std::isfinite(train.loss)) {
     // The last update broke the model: say so, and write nothing.
-    std::cerr << "nnc: error: after step " << steps << " the loss on the training data is "
-              << formatNumber(trainLoss) << "; lower the learning rate (--lr) or check the data\n";
-    return 1;
+    std::cerr << "nnc: error: after step " << steps_ << " the loss on the training data is "
+              << formatNumber(train.loss) << "; lower the learning rate (--lr) or check the data\n";
+    return false;
   }
-  if (p.parameterCount() <= 24) {
+  if (p_.parameterCount() <= 24) {
     std::cout << "learned parameters:\n";
-    for (size_t i = 0; i < p.state.size(); ++i)
-      if (p.state[i].kind == StateTensor::Kind::Param || p.state[i].kind == StateTensor::Kind::Frozen)
-        std::cout << "  " << p.state[i].name << " = "
-                  << formatTensor(model->stateValues(static_cast<int>(i)), p.state[i].type.dims,
-                                  p.state[i].type.dtype == DType::F32)
+    for (size_t i = 0; i < p_.state.size(); ++i)
+      if (p_.state[i].kind == StateTensor::Kind::Param || p_.state[i].kind == StateTensor::Kind::Frozen)
+        std::cout << "  " << p_.state[i].name << " = "
+                  << formatTensor(model_->stateValues(static_cast<int>(i)), p_.state[i].type.dims,
+                                  p_.state[i].type.dtype == DType::F32)
                   << '\n';
   }
-  if (data.samples <= 8 && !p.outputs.empty()) {
+  if (data_.samples <= 8 && !p_.outputs.empty()) {
     std::cout << "outputs on the training data:\n";
-    for (size_t o = 0; o < p.outputs.size(); ++o) {
-      const TensorType &t = p.outputs[o].node->type;
-      std::vector<int64_t> dims = t.dims;
-      dims.insert(dims.begin(), t.batched ? data.samples : 1);
-      std::cout << "  " << p.outputs[o].name << " = "
-                << formatTensor(outputs[o], dims, t.dtype == DType::F32) << '\n';
+    for (size_t o = 0; o < p_.outputs.size(); ++o) {
+      const TensorType &type = p_.outputs[o].node->type;
+      std::vector<int64_t> dims = type.dims;
+      dims.insert(dims.begin(), type.batched ? data_.samples : 1);
+      std::cout << "  " << p_.outputs[o].name << " = "
+                << formatTensor(train.outputs[o], dims, type.dtype == DType::F32) << '\n';
     }
   }
-
-  if (haveVal) {
-    if (lastValStep != steps && !cluster.evaluate(*model, val, lastVal))
-      return 1;
-    std::cout << "validation " << lastVal.describe(p) << " on " << val.samples << " samples ("
-              << val.origin << ")\n";
+  if (haveVal_) {
+    if (lastValStep_ != steps_ && !cluster_.evaluate(*model_, val_, lastVal_))
+      return false;
+    std::cout << "validation " << lastVal_.describe(p_) << " on " << val_.samples << " samples ("
+              << val_.origin << ")\n";
   }
-  if (haveTest) {
+  if (haveTest_) {
     Evaluation result;
-    if (!cluster.evaluate(*model, test, result))
-      return 1;
-    std::cout << "test " << result.describe(p) << " on " << test.samples << " samples ("
-              << test.origin << ")\n";
+    if (!cluster_.evaluate(*model_, test_, result))
+      return false;
+    std::cout << "test " << result.describe(p_) << " on " << test_.samples << " samples ("
+              << test_.origin << ")\n";
   }
+  return true;
+}
 
-  if (!s.opts.output.empty()) {
-    nnrt_train_state state{static_cast<uint64_t>(std::max(steps, static_cast<int64_t>(resumed.step))),
-                           static_cast<uint64_t>(epoch), static_cast<uint64_t>(position), seed};
-    if (!model->saveCheckpoint(s.opts.output, state))
-      return 1;
-    if (!s.opts.quiet)
-      std::cout << "wrote checkpoint " << s.opts.output << " (step " << state.step << ")\n";
+bool TrainRun::writeOutputs() {
+  if (!s_.opts.output.empty()) {
+    nnrt_train_state state{static_cast<uint64_t>(std::max(steps_, static_cast<int64_t>(resumed_.step))),
+                           static_cast<uint64_t>(epoch_), static_cast<uint64_t>(position_), seed_};
+    if (!model_->saveCheckpoint(s_.opts.output, state))
+      return false;
+    if (!s_.opts.quiet)
+      std::cout << "wrote checkpoint " << s_.opts.output << " (step " << state.step << ")\n";
   }
-  if (!s.opts.plot.empty()) {
-    if (!log.writePlot(s.opts.plot, p.modelName + ": training curves"))
-      return 1;
-    if (!s.opts.quiet)
-      std::cout << "wrote training curves to " << s.opts.plot << '\n';
+  if (!s_.opts.plot.empty()) {
+    if (!log_->writePlot(s_.opts.plot, p_.modelName + ": training curves"))
+      return false;
+    if (!s_.opts.quiet)
+      std::cout << "wrote training curves to " << s_.opts.plot << '\n';
   }
-  if (!s.opts.paramsOut.empty()) {
+  if (!s_.opts.paramsOut.empty()) {
     std::string error;
-    if (!writeFileAtomic(s.opts.paramsOut, model->paramsJson(), error)) {
+    if (!writeFileAtomic(s_.opts.paramsOut, model_->paramsJson(), error)) {
       std::cerr << "nnc: error: " << error << '\n';
-      return 1;
+      return false;
     }
-    if (!s.opts.quiet)
-      std::cout << "wrote parameters to " << s.opts.paramsOut << '\n';
+    if (!s_.opts.quiet)
+      std::cout << "wrote parameters to " << s_.opts.paramsOut << '\n';
   }
-  return 0;
+  return true;
+}
+
+} // namespace
+
+int trainCommand(Session &s) {
+  TrainRun run(s);
+  if (!run.startCluster() || !run.loadData() || !run.createModel())
+    return 1;
+  run.planSteps();
+  if (int code = run.trainLoop())
+    return code;
+  return run.report() && run.writeOutputs() ? 0 : 1;
 }
 
 } // namespace nnc

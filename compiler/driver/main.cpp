@@ -32,20 +32,17 @@ struct Run {
 
 /// The test suite's way into the internal-error paths (no model triggers a
 /// known bug): NNC_TEST_INTERNAL_ERROR=exception|crash.
-void testHook() {
-  const char *hook = std::getenv("NNC_TEST_INTERNAL_ERROR");
-  if (!hook)
-    return;
-  if (std::strcmp(hook, "exception") == 0)
+void testHook(const std::string &hook) {
+  if (hook == "exception")
     throw std::logic_error("test of the internal error path");
-  if (std::strcmp(hook, "crash") == 0)
+  if (hook == "crash")
     std::raise(SIGSEGV);
 }
 
 void *runOnBigStack(void *arg) {
   Run &run = *static_cast<Run *>(arg);
   try {
-    testHook();
+    testHook(run.session.opts.testInternalError);
     run.exitCode = nnc::runCommand(run.session);
   } catch (const std::bad_alloc &) {
     std::cerr << "nnc: error: out of memory\n";

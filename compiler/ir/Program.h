@@ -77,6 +77,17 @@ struct InlineData {
   SourceLoc loc;
 };
 
+/// What a result of an entry is. Callers find results by role and name
+/// (Entry::result), so the order results are added in is nobody's contract.
+enum class ResultRole {
+  Loss,         // the batch's loss
+  Metric,       // a metric of the batch, named as declared
+  LearningRate, // the step's learning rate (after the schedule)
+  Output,       // a model output, named as declared
+  Gradient,     // d_NAME: the loss's gradient for a parameter or a named value
+  Value,        // a named (traced or checked) value
+};
+
 /// A compiled function's contract: arguments (Input nodes), results (nodes
 /// copied to caller buffers), and state updates applied after everything
 /// else has been computed.
@@ -85,10 +96,19 @@ struct Entry {
   std::vector<Node *> args;
   std::vector<Node *> results;
   std::vector<std::string> resultNames;
+  std::vector<ResultRole> resultRoles;
   std::vector<std::pair<int, Node *>> updates; // state index <- new value
   /// Training mode: dropout masks are drawn and ModeSelect takes its first
   /// operand (batch statistics). Off for predict and eval.
   bool training = false;
+
+  Entry(std::string name, std::vector<Node *> args, bool training)
+      : name(std::move(name)), args(std::move(args)), training(training) {}
+  void addResult(Node *n, std::string resultName, ResultRole role);
+  /// The index in `results` of the result with this role and name (any
+  /// name when empty); a logic_error when the entry has none.
+  size_t result(ResultRole role, const std::string &resultName = "") const;
+  bool hasResult(ResultRole role, const std::string &resultName = "") const;
 };
 
 struct Program {

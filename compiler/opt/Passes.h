@@ -41,9 +41,9 @@ int eliminateCommonSubexpressions(Program &p);
 /// (e.g. adjoints nobody uses), keeping inputs and state.
 int eliminateDeadCode(Program &p);
 
-/// All of the above, to a fixed point. NNC_SIMPLIFY=0 turns it off.
+/// All of the above, to a fixed point (the driver skips it for
+/// NNC_SIMPLIFY=0).
 SimplifyStats simplifyProgram(Program &p);
-bool simplifyEnabled();
 
 /// Points every use of a key (operands and the Program's references) at its
 /// value. Values must precede the users of their keys.

@@ -1,15 +1,9 @@
 //===- Simplify.cpp - the simplification pipeline -------------------------===//
 #include "opt/Passes.h"
 
-#include <cstdlib>
 #include <sstream>
 
 namespace nnc {
-
-bool simplifyEnabled() {
-  const char *v = std::getenv("NNC_SIMPLIFY");
-  return !(v && std::string(v) == "0");
-}
 
 SimplifyStats simplifyProgram(Program &p) {
   SimplifyStats stats;
