@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/MemoryPlan.h"
 #include "ir/Program.h"
 
 #include <memory>
@@ -52,11 +53,6 @@ std::string defaultPrefix(const std::string &modelName);
 std::unique_ptr<llvm::Module> generateModule(const Program &p,
                                              llvm::LLVMContext &context,
                                              const CodegenOptions &options);
-
-/// Workspace bytes an entry needs: fixed + perSample * batch.
-struct WorkspaceSize {
-  int64_t fixed = 0, perSample = 0;
-};
 
 /// What an entry compiles to: loop nests ("kernels") after fusion, and
 /// its workspace.

@@ -28,7 +28,7 @@ const char *kUsage =
     "             dtype, shape, values); no model file needed\n"
     "\n"
     "options:\n"
-    "  --emit=ast|ir|ir-grad|ir-opt|llvm|asm|dot   print that stage and stop\n"
+    "  --emit=ast|ir|ir-grad|ir-opt|memory-plan|llvm|asm|dot   print that stage and stop\n"
     "  --data NAME=PATH | --data FILE.csv  training data (repeatable)\n"
     "  --test NAME=PATH | --test FILE.csv  held-out data for evaluation\n"
     "                   (PATH: CSV, IDX as MNIST ships, or NumPy .npy)\n"
@@ -234,10 +234,10 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     return usageError("no command given");
   if (o.file.empty())
     return usageError("no model file given");
-  static const std::set<std::string> stages = {"", "ast", "ir", "ir-grad", "ir-opt", "llvm", "asm", "dot"};
+  static const std::set<std::string> stages = {"", "ast", "ir", "ir-grad", "ir-opt", "memory-plan", "llvm", "asm", "dot"};
   if (!stages.count(o.emit))
     return usageError("unknown --emit stage '" + o.emit +
-                      "'; expected ast, ir, ir-grad, ir-opt, llvm, asm or dot");
+                      "'; expected ast, ir, ir-grad, ir-opt, memory-plan, llvm, asm or dot");
   return true;
 }
 

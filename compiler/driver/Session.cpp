@@ -72,6 +72,10 @@ Stage runFrontEnd(Session &s, bool forceF64) {
       printProgram(*s.program, std::cout);
       return Stage::Done;
     }
+    if (s.opts.emit == "memory-plan") {
+      printMemoryPlan(*s.program, s.opts.fusion, std::cout);
+      return Stage::Done;
+    }
     if (s.opts.emit == "dot") {
       printDot(*s.program, std::cout);
       return Stage::Done;

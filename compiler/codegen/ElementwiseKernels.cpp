@@ -1,0 +1,133 @@
+//===- ElementwiseKernels.cpp - elementwise ops, fused chains, casts, masks ===//
+//
+// `elementwise` is the one definition of each elementwise op: the loop of an
+// unfused node, a chain fused into its reader (FunctionEmitter::load), a
+// matmul's small-product epilogue and the update loops all call it.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/Kernels.h"
+
+#include "llvm/IR/Module.h"
+
+namespace nnc {
+
+using llvm::Value;
+
+static Value *libm(FunctionEmitter &em, const char *name, Value *x, DType t) {
+  llvm::IRBuilder<> &ir = em.builder();
+  std::string fname = std::string(name) + (t == DType::F32 ? "f" : "");
+  llvm::FunctionCallee f = em.module().getOrInsertFunction(
+      fname, llvm::FunctionType::get(x->getType(), {x->getType()}, false));
+  if (auto *fn = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+    fn->setDoesNotAccessMemory();
+    fn->setDoesNotThrow();
+  }
+  return ir.CreateCall(f, {x});
+}
+
+/// f32 tanh as a 13/6-degree rational function on [-9, 9] (the
+/// approximation Eigen and ONNX Runtime's MLAS use, within a few ulp;
+/// beyond 9 tanh is +-1 in f32): plain arithmetic, so loops over it
+/// vectorise, where a tanhf call per element does not. NaN stays NaN.
+static Value *tanhF32(FunctionEmitter &em, Value *a) {
+  llvm::IRBuilder<> &ir = em.builder();
+  llvm::Type *ty = a->getType();
+  auto c = [&](double v) { return llvm::ConstantFP::get(ty, v); };
+  Value *x = ir.CreateSelect(ir.CreateFCmpOGT(a, c(9.0)), c(9.0), a);
+  x = ir.CreateSelect(ir.CreateFCmpOLT(x, c(-9.0)), c(-9.0), x);
+  Value *x2 = ir.CreateFMul(x, x);
+  auto poly = [&](std::initializer_list<double> coefficients) { // highest degree first
+    Value *acc = nullptr;
+    for (double k : coefficients)
+      acc = acc ? ir.CreateFAdd(ir.CreateFMul(acc, x2), c(k)) : c(k);
+    return acc;
+  };
+  Value *p = ir.CreateFMul(x, poly({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+                                    5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+                                    4.89352455891786e-03}));
+  Value *q = poly({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+                   4.89352518554385e-03});
+  return ir.CreateFDiv(p, q);
+}
+
+Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x, DType t) {
+  llvm::IRBuilder<> &ir = em.builder();
+  llvm::Type *ty = em.elemType(t);
+  Value *zero = llvm::ConstantFP::get(ty, 0.0), *one = llvm::ConstantFP::get(ty, 1.0);
+  switch (op) {
+  case OpKind::Neg: return ir.CreateFNeg(x[0]);
+  case OpKind::Exp: return em.call(llvm::Intrinsic::exp, x[0]);
+  case OpKind::Log: return em.call(llvm::Intrinsic::log, x[0]);
+  case OpKind::Sqrt: return em.call(llvm::Intrinsic::sqrt, x[0]);
+  case OpKind::Sin: return em.call(llvm::Intrinsic::sin, x[0]);
+  case OpKind::Cos: return em.call(llvm::Intrinsic::cos, x[0]);
+  case OpKind::Abs: return em.call(llvm::Intrinsic::fabs, x[0]);
+  case OpKind::Tanh: return t == DType::F32 ? tanhF32(em, x[0]) : libm(em, "tanh", x[0], t);
+  case OpKind::Erf: return libm(em, "erf", x[0], t);
+  case OpKind::Floor: return em.call(llvm::Intrinsic::floor, x[0]);
+  case OpKind::StopGradient: return x[0];
+  case OpKind::Equal: return ir.CreateSelect(ir.CreateFCmpOEQ(x[0], x[1]), one, zero);
+  case OpKind::Sigmoid:
+    return ir.CreateFDiv(one, ir.CreateFAdd(one, em.call(llvm::Intrinsic::exp, ir.CreateFNeg(x[0]))));
+  case OpKind::Relu:
+    return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), x[0], zero);
+  case OpKind::Step:
+    return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), one, zero);
+  case OpKind::Sign:
+    return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), one,
+                           ir.CreateSelect(ir.CreateFCmpOLT(x[0], zero),
+                                           llvm::ConstantFP::get(ty, -1.0), zero));
+  case OpKind::Add: return ir.CreateFAdd(x[0], x[1]);
+  case OpKind::Sub: return ir.CreateFSub(x[0], x[1]);
+  case OpKind::Mul: return ir.CreateFMul(x[0], x[1]);
+  case OpKind::Div: return ir.CreateFDiv(x[0], x[1]);
+  case OpKind::Pow:
+    return ir.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x[0], x[1]);
+  case OpKind::ModeSelect: // an alias, never computed
+#define NNC_OP(Name, Printed, Operands, Kind, Flags) case OpKind::Name:
+#define NNC_UNARY_OP(Name, Printed, Flags)
+#define NNC_BINARY_OP(Name, Printed, Flags)
+#include "ir/Ops.def"
+    break;
+  }
+  throw std::logic_error(std::string("not elementwise: ") + opName(op));
+}
+
+void emitElementwise(FunctionEmitter &em, const Node &n) {
+  em.parallelLoop(em.elementCount(n), 1, [&](Value *i) {
+    Value *out = em.buffer(n);
+    std::vector<Value *> xs;
+    for (const Node *o : n.operands)
+      xs.push_back(em.load(*o, i));
+    em.store(n, out, i, elementwise(em, n.op, xs, n.type.dtype));
+  });
+}
+
+void emitCast(FunctionEmitter &em, const Node &n) {
+  em.parallelLoop(em.elementCount(n), 1, [&](Value *i) {
+    em.store(n, em.buffer(n), i,
+             em.builder().CreateFPCast(em.load(*n.operands[0], i), em.elemType(n.type.dtype)));
+  });
+}
+
+/// Training only: the runtime draws keep/drop from the counter-based
+/// generator keyed by (seed, step, node), so masks are reproducible.
+void emitDropoutMask(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &step = *n.operands[0], &seed = *n.operands[1];
+  llvm::Type *f64 = ir.getDoubleTy();
+  Value *stepValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(step, ir.getInt64(0)), f64), ir.getInt64Ty());
+  Value *seedValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(seed, ir.getInt64(0)), f64), ir.getInt64Ty());
+  llvm::FunctionCallee fn = em.module().getOrInsertFunction(
+      "nnrt_dropout_mask",
+      llvm::FunctionType::get(ir.getVoidTy(),
+                              {ir.getPtrTy(), ir.getInt32Ty(), ir.getInt64Ty(), f64,
+                               ir.getInt64Ty(), ir.getInt64Ty()},
+                              false));
+  // Counter stream: step in the high bits, the node below (2^24 nodes).
+  Value *stream = ir.CreateAdd(ir.CreateShl(stepValue, 24), ir.getInt64(n.id & 0xFFFFFF));
+  ir.CreateCall(fn, {out, ir.getInt32(n.type.dtype == DType::F32 ? 0 : 1), em.elementCount(n),
+                     llvm::ConstantFP::get(f64, n.scalar), seedValue, stream});
+}
+
+} // namespace nnc

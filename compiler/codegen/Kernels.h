@@ -1,0 +1,49 @@
+//===- Kernels.h - the kernels of each op family ----------------*- C++ -*-===//
+//
+// One free function per kernel, grouped by family, one file each. Each
+// emits at the emitter's position into `out` (the node's buffer, from
+// FunctionEmitter::buffer) using the emitter's loops and addressing.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "codegen/FunctionEmitter.h"
+
+namespace nnc {
+
+// ElementwiseKernels.cpp
+/// One element of `op` from its operands' elements: the one definition of
+/// every elementwise op (unfused loops, fused chains and epilogues use it).
+llvm::Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<llvm::Value *> &x,
+                         DType t);
+/// The loop of an unfused elementwise node.
+void emitElementwise(FunctionEmitter &em, const Node &n);
+void emitCast(FunctionEmitter &em, const Node &n);
+/// Training only: keep/drop per element from the runtime's counter-based
+/// generator keyed by (seed, step, node).
+void emitDropoutMask(FunctionEmitter &em, const Node &n, llvm::Value *out);
+
+// ShapeKernels.cpp
+void emitBroadcast(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// SumTo and MaxTo.
+void emitReduceTo(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// Transpose and Slice.
+void emitGather(FunctionEmitter &em, const Node &n, llvm::Value *out);
+void emitPad(FunctionEmitter &em, const Node &n, llvm::Value *out);
+void emitOneHot(FunctionEmitter &em, const Node &n, llvm::Value *out);
+
+// WindowKernels.cpp
+/// Im2Col and Col2Im.
+void emitWindow(FunctionEmitter &em, const Node &n, llvm::Value *out);
+
+// MatMulKernels.cpp
+/// The product n into `out`, the buffer of `dest` (n, or the node its
+/// epilogue writes when `epilogue` is set).
+void emitMatMul(FunctionEmitter &em, const Node &n, const Node &dest, llvm::Value *out,
+                const GemmEpilogue *epilogue);
+
+// SoftmaxCrossEntropyKernel.cpp
+/// SoftmaxCrossEntropy and its gradient, one pass per row each.
+void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n);
+
+} // namespace nnc

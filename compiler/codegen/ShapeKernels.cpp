@@ -1,0 +1,125 @@
+//===- ShapeKernels.cpp - broadcasts, reductions, gathers, pads, one-hot ---===//
+#include "codegen/Kernels.h"
+
+#include "llvm/IR/Module.h"
+
+namespace nnc {
+
+using llvm::Value;
+
+void emitBroadcast(FunctionEmitter &em, const Node &n, Value *out) {
+  const Node &src = *n.operands[0];
+  std::vector<Value *> inStrides = em.stridesWithin(src.type, n.type);
+  std::vector<Value *> outStrides = em.stridesWithin(n.type, n.type);
+  em.nest(em.extentsOf(n.type), [&](const std::vector<Value *> &idx) {
+    em.store(n, out, em.linearIndex(idx, outStrides), em.load(src, em.linearIndex(idx, inStrides)));
+  });
+}
+
+/// SumTo and MaxTo: initialise, then fold every input element into the
+/// output element it maps to (in row-major input order: deterministic).
+void emitReduceTo(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &src = *n.operands[0];
+  llvm::Type *t = em.elemType(n.type.dtype);
+  bool isMax = n.op == OpKind::MaxTo;
+  if (em.isInlineScalar(src)) {
+    // A broadcast scalar: its max is itself, its sum value times copies.
+    Value *v = em.scalarValue(src);
+    if (!isMax) {
+      Value *copies = ir.CreateUDiv(em.elementCount(src), em.elementCount(n));
+      v = ir.CreateFMul(v, ir.CreateSIToFP(copies, t));
+    }
+    em.loop(em.elementCount(n), [&](Value *i) { em.store(n, out, i, v); });
+    return;
+  }
+  Value *init = isMax ? llvm::ConstantFP::getInfinity(t, true) : llvm::ConstantFP::get(t, 0.0);
+  auto fold = [&](Value *dest, const std::vector<Value *> &idx) {
+    std::vector<Value *> outStrides = em.stridesWithin(n.type, src.type);
+    std::vector<Value *> inStrides = em.stridesWithin(src.type, src.type);
+    Value *o = em.linearIndex(idx, outStrides);
+    Value *acc = em.load(n, o), *x = em.load(src, em.linearIndex(idx, inStrides));
+    Value *next = isMax ? ir.CreateSelect(ir.CreateFCmpOGT(x, acc), x, acc)
+                        : ir.CreateFAdd(acc, x);
+    em.store(n, dest, o, next);
+  };
+  if (n.type.batched && src.type.batched) {
+    // Each sample reduces into its own outputs (pooling's max_to, a
+    // per-sample sum): samples are split across threads, each summed in
+    // the same order as before.
+    int64_t perSampleOut = n.type.elementsPerSample();
+    em.parallelLoop(em.batch(), src.type.elementsPerSample(), [&](Value *sample) {
+      Value *dest = em.buffer(n);
+      Value *first = ir.CreateMul(sample, ir.getInt64(perSampleOut));
+      em.loop(ir.getInt64(perSampleOut), [&](Value *i) { em.store(n, dest, ir.CreateAdd(first, i), init); });
+      std::vector<Value *> extents;
+      for (int64_t d : src.type.dims)
+        extents.push_back(ir.getInt64(d));
+      em.nest(extents, [&](const std::vector<Value *> &idx) {
+        std::vector<Value *> full{sample};
+        full.insert(full.end(), idx.begin(), idx.end());
+        fold(dest, full);
+      });
+    });
+    return;
+  }
+  em.loop(em.elementCount(n), [&](Value *i) { em.store(n, out, i, init); });
+  em.nest(em.extentsOf(src.type), [&](const std::vector<Value *> &idx) { fold(out, idx); });
+}
+
+/// Transpose and Slice read one input element per output element.
+void emitGather(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &src = *n.operands[0];
+  std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
+  std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
+  size_t lead = n.type.batched ? 1 : 0;
+  em.nest(em.extentsOf(n.type), [&](const std::vector<Value *> &idx) {
+    Value *in = ir.getInt64(0);
+    if (lead)
+      in = ir.CreateMul(idx[0], inStrides[0]);
+    for (size_t i = 0; i < n.type.dims.size(); ++i) {
+      size_t axis = n.op == OpKind::Transpose ? n.ints[i] : i;
+      Value *coord = idx[lead + i];
+      if (n.op == OpKind::Slice)
+        coord = ir.CreateAdd(coord, ir.getInt64(n.ints[i]));
+      in = ir.CreateAdd(in, ir.CreateMul(coord, inStrides[lead + axis]));
+    }
+    em.store(n, out, em.linearIndex(idx, outStrides), em.load(src, in));
+  });
+}
+
+/// Pad: zeros, then the operand copied in at its offset.
+void emitPad(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &src = *n.operands[0];
+  llvm::Type *t = em.elemType(n.type.dtype);
+  em.loop(em.elementCount(n), [&](Value *i) { em.store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
+  std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
+  std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
+  size_t lead = n.type.batched ? 1 : 0;
+  em.nest(em.extentsOf(src.type), [&](const std::vector<Value *> &idx) {
+    Value *o = lead ? ir.CreateMul(idx[0], outStrides[0]) : ir.getInt64(0);
+    for (size_t i = 0; i < src.type.dims.size(); ++i)
+      o = ir.CreateAdd(o, ir.CreateMul(ir.CreateAdd(idx[lead + i], ir.getInt64(n.ints[i])),
+                                       outStrides[lead + i]));
+    em.store(n, out, o, em.load(src, em.linearIndex(idx, inStrides)));
+  });
+}
+
+void emitOneHot(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &labels = *n.operands[0];
+  int64_t classes = n.type.dims.back();
+  llvm::Type *t = em.elemType(n.type.dtype);
+  em.loop(em.elementCount(labels), [&](Value *i) {
+    Value *label = ir.CreateSExt(em.load(labels, i), ir.getInt64Ty());
+    em.loop(ir.getInt64(classes), [&](Value *k) {
+      Value *hit = ir.CreateICmpEQ(label, k);
+      em.store(n, out, ir.CreateAdd(ir.CreateMul(i, ir.getInt64(classes)), k),
+            ir.CreateSelect(hit, llvm::ConstantFP::get(t, 1.0), llvm::ConstantFP::get(t, 0.0)));
+    }, "k");
+  });
+}
+
+} // namespace nnc
