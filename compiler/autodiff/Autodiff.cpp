@@ -29,6 +29,19 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Sin:     return mul(g, G.unary(OpKind::Cos, a));
   case OpKind::Cos:     return neg(mul(g, G.unary(OpKind::Sin, a)));
   case OpKind::Abs:     return mul(g, G.unary(OpKind::Sign, a));
+  case OpKind::Softsign: { // 1 / (1 + |a|)^2
+    Node *t = G.binary(OpKind::Add, one(), G.unary(OpKind::Abs, a));
+    return div(g, mul(t, t));
+  }
+  case OpKind::Selu: {
+    // PyTorch's elu_backward: scale where a > 0, else scale * alpha * exp(a)
+    // (so scale * alpha at 0); exp(min(a, 0)) keeps large a from overflowing.
+    Node *pos = G.unary(OpKind::Step, a);
+    Node *expNeg = G.unary(OpKind::Exp, neg(G.unary(OpKind::Relu, neg(a))));
+    Node *slope = G.binary(OpKind::Add, mul(pos, G.fill(kSeluScale, y->type)),
+                           mul(sub(one(), pos), mul(G.fill(kSeluScale * kSeluAlpha, y->type), expNeg)));
+    return mul(g, slope);
+  }
   case OpKind::Erf:     // 2/sqrt(pi) * exp(-a^2)
     return mul(g, mul(G.fill(1.1283791670955126, y->type),
                       G.unary(OpKind::Exp, neg(mul(a, a)))));

@@ -64,6 +64,16 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Abs: return em.call(llvm::Intrinsic::fabs, x[0]);
   case OpKind::Tanh: return t == DType::F32 ? tanhF32(em, x[0]) : libm(em, "tanh", x[0], t);
   case OpKind::Erf: return libm(em, "erf", x[0], t);
+  case OpKind::Selu: { // PyTorch's elu kernel: x > 0 ? scale x : (exp(x) - 1) (alpha scale)
+    bool f32 = t == DType::F32;
+    double negcoef = f32 ? double(float(kSeluAlpha) * float(kSeluScale)) : kSeluAlpha * kSeluScale;
+    Value *negative = ir.CreateFMul(ir.CreateFSub(em.call(llvm::Intrinsic::exp, x[0]), one),
+                                    llvm::ConstantFP::get(ty, negcoef));
+    Value *positive = ir.CreateFMul(x[0], llvm::ConstantFP::get(ty, kSeluScale));
+    return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), positive, negative);
+  }
+  case OpKind::Softsign: // PyTorch's x / (x.abs() + 1)
+    return ir.CreateFDiv(x[0], ir.CreateFAdd(em.call(llvm::Intrinsic::fabs, x[0]), one));
   case OpKind::Floor: return em.call(llvm::Intrinsic::floor, x[0]);
   case OpKind::StopGradient: return x[0];
   case OpKind::Equal: return ir.CreateSelect(ir.CreateFCmpOEQ(x[0], x[1]), one, zero);

@@ -180,8 +180,11 @@ bool TrainRun::startCluster() {
     s_.opts.plot.clear();
     s_.opts.paramsOut.clear();
   }
+  // Errors every rank finds alike are told by rank 0 alone: ranks writing
+  // at once interleave the pieces of their messages.
   if (distributed_ && s_.opts.checkNumerics) {
-    std::cerr << "nnc: error: --check-numerics works in one process only; run it without mpirun\n";
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: --check-numerics works in one process only; run it without mpirun\n";
     return false;
   }
   return true;
@@ -229,8 +232,10 @@ bool TrainRun::createModel() {
   localBatch_ = batch_;
   if (distributed_) {
     if (batch_ % cluster_.size() != 0) {
-      std::cerr << "nnc: error: the batch of " << batch_ << " samples cannot be split evenly over "
-                << cluster_.size() << " ranks; give --batch a multiple of " << cluster_.size() << '\n';
+      if (cluster_.rank() == 0) // every rank refuses; one says why
+        std::cerr << "nnc: error: the batch of " << batch_ << " samples cannot be split evenly over "
+                  << cluster_.size() << " ranks; give --batch a multiple of " << cluster_.size()
+                  << '\n';
       return false;
     }
     localBatch_ = batch_ / cluster_.size();

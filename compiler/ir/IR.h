@@ -60,6 +60,10 @@ enum OpFlag : unsigned {
   kFunction = 1u << 5,   // a model calls it by its printed name: `exp(x)`
 };
 
+/// SELU's constants, PyTorch's (Klambauer et al. 2017).
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
 /// One row of the op table.
 struct OpInfo {
   const char *name;

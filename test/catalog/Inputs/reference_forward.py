@@ -72,6 +72,8 @@ REF = {
     "elu": lambda: {"y": F.elu(X, 0.5).tolist()},
     "gelu": lambda: {"y": F.gelu(X).tolist()},
     "softplus": lambda: {"y": F.softplus(X).tolist()},
+    "softsign": lambda: {"y": F.softsign(X).tolist()},
+    "selu": lambda: {"y": F.selu(X).tolist()},
     "erf": lambda: {"y": torch.erf(X).tolist()},
     "softmax": lambda: {"y": F.softmax(X, dim=-1).tolist()},
     "log_softmax": lambda: {"y": F.log_softmax(X, dim=-1).tolist()},

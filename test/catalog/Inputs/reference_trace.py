@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""PyTorch reference values for the trace tests (trace_*.nn): forward values
+and gradients of one activation, read from `nnc train --trace`.
+
+Run ONCE with a Python that has torch (1.13 was used):
+    /usr/bin/python3 test/catalog/Inputs/reference_trace.py [NAME...]
+For each NAME it prints the trace_close.py --expect arguments of its test:
+the activation's values y and the loss's gradient d_z for its input z. The
+tests hold the printed numbers; they do not run this script.
+
+Every test has the same shape, in float64 (batch of one sample):
+    z = x + b            (b: zeros, so z = x exactly, 0 included)
+    y = ACTIVATION(z)
+    loss = sum(y * C + y^2)
+so d_z = (C + 2 y) * ACTIVATION'(z), with PyTorch's derivative at kinks.
+"""
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+X = [-3.0, -1.2, -0.4, 0.0, 0.25, 1.0, 2.5]
+C = [0.5, -1.0, 2.0, 1.5, -0.7, 0.3, 1.1]
+
+ACTIVATIONS = {
+    "softsign": F.softsign,
+    "selu": F.selu,
+}
+
+
+def expects(name):
+    z = torch.tensor(X, requires_grad=True)
+    y = ACTIVATIONS[name](z)
+    y.retain_grad()
+    loss = (y * torch.tensor(C) + y ** 2).sum()
+    loss.backward()
+    lines = [f"--expect 'y[{i}] = {v!r}'" for i, v in enumerate(y.tolist())]
+    lines += [f"--expect 'd_z[{i}] = {v!r}'" for i, v in enumerate(z.grad.tolist())]
+    return lines
+
+
+def main():
+    for name in sys.argv[1:] or list(ACTIVATIONS):
+        print(f"{name}: torch {torch.__version__}")
+        for line in expects(name):
+            print(f"# RUN:   {line} \\")
+
+
+if __name__ == "__main__":
+    main()
