@@ -47,6 +47,7 @@ expr
   | '-' expr                                    # negExpr
   | expr op=('*' | '/' | '@') expr              # mulExpr
   | expr op=('+' | '-') expr                    # addExpr
+  | expr op=('<' | '<=' | '>' | '>=' | '==' | '!=') expr  # compareExpr
   | expr '|>' ID ('(' argList? ')')?            # pipeExpr
   ;
 

@@ -54,6 +54,21 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
     if (i == 0)
       return mul(g, mul(b, G.binary(OpKind::Pow, a, sub(b, G.fill(1.0, y->type)))));
     return mul(g, mul(y, G.unary(OpKind::Log, a)));
+  case OpKind::Maximum:
+  case OpKind::Minimum: {
+    // PyTorch: the larger (smaller) operand takes g, a tie gives each g / 2.
+    Node *wins = G.binary(y->op == OpKind::Maximum ? OpKind::Greater : OpKind::Less,
+                          i == 0 ? a : b, i == 0 ? b : a);
+    Node *tie = G.binary(OpKind::Equal, a, b);
+    Node *zero = G.fill(0.0, y->type);
+    return G.select(wins, g, G.select(tie, mul(g, G.fill(0.5, y->type)), zero));
+  }
+  case OpKind::Select: { // the gradient goes to the operand selected
+    if (i == 0)
+      return nullptr;
+    Node *zero = G.fill(0.0, y->type);
+    return i == 1 ? G.select(a, g, zero) : G.select(a, zero, g);
+  }
   case OpKind::BroadcastTo: return G.sumTo(g, a->type);
   case OpKind::SumTo:       return G.broadcastTo(g, a->type);
   case OpKind::Reshape:     return G.reshape(g, a->type.dims);
@@ -90,6 +105,11 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Sign:
   case OpKind::Floor:
   case OpKind::Equal:
+  case OpKind::NotEqual:
+  case OpKind::Less:
+  case OpKind::LessEqual:
+  case OpKind::Greater:
+  case OpKind::GreaterEqual:
   case OpKind::StopGradient:
   case OpKind::DropoutMask:
   case OpKind::OneHot:

@@ -77,6 +77,15 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Floor: return em.call(llvm::Intrinsic::floor, x[0]);
   case OpKind::StopGradient: return x[0];
   case OpKind::Equal: return ir.CreateSelect(ir.CreateFCmpOEQ(x[0], x[1]), one, zero);
+  case OpKind::NotEqual: return ir.CreateSelect(ir.CreateFCmpUNE(x[0], x[1]), one, zero);
+  case OpKind::Less: return ir.CreateSelect(ir.CreateFCmpOLT(x[0], x[1]), one, zero);
+  case OpKind::LessEqual: return ir.CreateSelect(ir.CreateFCmpOLE(x[0], x[1]), one, zero);
+  case OpKind::Greater: return ir.CreateSelect(ir.CreateFCmpOGT(x[0], x[1]), one, zero);
+  case OpKind::GreaterEqual: return ir.CreateSelect(ir.CreateFCmpOGE(x[0], x[1]), one, zero);
+  case OpKind::Maximum: return ir.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x[0], x[1]);
+  case OpKind::Minimum: return ir.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x[0], x[1]);
+  case OpKind::Select: // non-zero (NaN included) selects operand 1, as bool(x) does
+    return ir.CreateSelect(ir.CreateFCmpUNE(x[0], zero), x[1], x[2]);
   case OpKind::Sigmoid:
     return ir.CreateFDiv(one, ir.CreateFAdd(one, em.call(llvm::Intrinsic::exp, ir.CreateFNeg(x[0]))));
   case OpKind::Relu:
@@ -97,6 +106,7 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
 #define NNC_OP(Name, Printed, Operands, Kind, Flags) case OpKind::Name:
 #define NNC_UNARY_OP(Name, Printed, Flags)
 #define NNC_BINARY_OP(Name, Printed, Flags)
+#define NNC_TERNARY_OP(Name, Printed, Flags)
 #include "ir/Ops.def"
     break;
   }

@@ -323,6 +323,7 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
 #define NNC_OP(Name, Printed, Operands, Kind, Flags)
 #define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_TERNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #include "ir/Ops.def"
     return emitElementwise(*this, n);
   case OpKind::BroadcastTo:

@@ -32,7 +32,7 @@ struct Expr {
   SourceLoc loc;
   double number = 0;           // Number
   std::string name;            // Name; callee of Call
-  char op = 0;                 // Binary: one of + - * / @ ^
+  std::string op;              // Binary: + - * / @ ^ < <= > >= == !=
   std::vector<ExprPtr> operands;     // Neg: 1, Binary: 2, Array/Call: n, Index: base
   std::vector<IndexItem> indices;    // Index
   std::vector<std::string> argNames; // Call: "" for positional arguments

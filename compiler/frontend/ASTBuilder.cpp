@@ -310,16 +310,18 @@ private:
     if (auto *c = dynamic_cast<NNParser::PrimaryExprContext *>(ctx))
       return primary(c->primary());
     if (auto *c = dynamic_cast<NNParser::PowExprContext *>(ctx))
-      return binary('^', c->expr(0), c->expr(1), locOf(c->op));
+      return binary("^", c->expr(0), c->expr(1), locOf(c->op));
     if (auto *c = dynamic_cast<NNParser::NegExprContext *>(ctx)) {
       auto e = std::make_unique<Expr>(Expr::Kind::Neg, locOf(c));
       e->operands.push_back(expr(c->expr()));
       return e;
     }
     if (auto *c = dynamic_cast<NNParser::MulExprContext *>(ctx))
-      return binary(c->op->getText()[0], c->expr(0), c->expr(1), locOf(c->op));
+      return binary(c->op->getText(), c->expr(0), c->expr(1), locOf(c->op));
     if (auto *c = dynamic_cast<NNParser::AddExprContext *>(ctx))
-      return binary(c->op->getText()[0], c->expr(0), c->expr(1), locOf(c->op));
+      return binary(c->op->getText(), c->expr(0), c->expr(1), locOf(c->op));
+    if (auto *c = dynamic_cast<NNParser::CompareExprContext *>(ctx))
+      return binary(c->op->getText(), c->expr(0), c->expr(1), locOf(c->op));
     // pipeExpr : expr '|>' ID ('(' argList? ')')?   ==>   ID(expr, args...)
     auto *c = dynamic_cast<NNParser::PipeExprContext *>(ctx);
     auto call = std::make_unique<Expr>(Expr::Kind::Call, locOf(c->ID()));
@@ -332,7 +334,7 @@ private:
     return call;
   }
 
-  ExprPtr binary(char op, NNParser::ExprContext *lhs, NNParser::ExprContext *rhs,
+  ExprPtr binary(const std::string &op, NNParser::ExprContext *lhs, NNParser::ExprContext *rhs,
                  SourceLoc loc) {
     auto e = std::make_unique<Expr>(Expr::Kind::Binary, loc);
     e->op = op;
@@ -435,7 +437,7 @@ static void checkNesting(const SourceFile &file, DiagnosticEngine &diag) {
     if (c == ',' || c == '=' || c == ':' || c == '{' || c == '}') {
       operators = 0;
     } else if (c == '+' || c == '-' || c == '*' || c == '/' || c == '@' || c == '^' ||
-               c == '>') {
+               c == '>' || c == '<' || c == '!') {
       if (++operators > kMaxOperators)
         diag.fatal({line, col}, "expression has more than " + std::to_string(kMaxOperators) +
                                     " operators; split it into named steps");

@@ -171,6 +171,13 @@ Node *Graph::binary(OpKind op, Node *a, Node *b) {
   return add(std::move(n));
 }
 
+Node *Graph::select(Node *cond, Node *b, Node *c) {
+  assert(cond->type == b->type && b->type == c->type);
+  auto n = std::make_unique<Node>(OpKind::Select, b->type);
+  n->operands = {cond, b, c};
+  return add(std::move(n));
+}
+
 Node *Graph::broadcastTo(Node *x, const TensorType &t) {
   auto n = std::make_unique<Node>(OpKind::BroadcastTo, t);
   n->operands = {x};

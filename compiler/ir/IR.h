@@ -48,7 +48,7 @@ enum class OpKind {
 };
 
 /// What kind of computation an op is (the row's macro in Ops.def).
-enum class OpClass { Leaf, Random, Unary, Binary, Shape, Window, Contraction, Fused };
+enum class OpClass { Leaf, Random, Unary, Binary, Ternary, Shape, Window, Contraction, Fused };
 
 /// Properties of an op (the Flags column of Ops.def).
 enum OpFlag : unsigned {
@@ -80,7 +80,9 @@ inline bool isLeaf(OpKind op) { return opClass(op) == OpClass::Leaf; }
 inline bool isUnaryElementwise(OpKind op) { return opClass(op) == OpClass::Unary; }
 inline bool isBinaryElementwise(OpKind op) { return opClass(op) == OpClass::Binary; }
 /// One element from the same element of each operand.
-inline bool isElementwise(OpKind op) { return isUnaryElementwise(op) || isBinaryElementwise(op); }
+inline bool isElementwise(OpKind op) {
+  return isUnaryElementwise(op) || isBinaryElementwise(op) || opClass(op) == OpClass::Ternary;
+}
 
 /// A sliding window over [H, W, C] (conv2d, pooling).
 struct Window {
@@ -150,6 +152,8 @@ public:
   Node *batchSize(DType dtype);
   Node *unary(OpKind op, Node *x);
   Node *binary(OpKind op, Node *a, Node *b);
+  /// b where cond is non-zero, else c; all three of one type.
+  Node *select(Node *cond, Node *b, Node *c);
   Node *broadcastTo(Node *x, const TensorType &t);
   Node *sumTo(Node *x, const TensorType &t);
   Node *reshape(Node *x, std::vector<int64_t> dims);

@@ -65,6 +65,7 @@ void printAttributes(const Node &n, std::ostream &os) {
 #define NNC_OP(Name, Printed, Operands, Kind, Flags)
 #define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_TERNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #include "ir/Ops.def"
     return; // elementwise ops have none
   }

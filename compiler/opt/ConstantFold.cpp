@@ -42,16 +42,31 @@ double evaluate(OpKind op, double a, double b) {
   case OpKind::Mul: return a * b;
   case OpKind::Div: return a / b;
   case OpKind::Equal: return a == b ? 1.0 : 0.0;
+  case OpKind::NotEqual: return a != b ? 1.0 : 0.0;
+  case OpKind::Less: return a < b ? 1.0 : 0.0;
+  case OpKind::LessEqual: return a <= b ? 1.0 : 0.0;
+  case OpKind::Greater: return a > b ? 1.0 : 0.0;
+  case OpKind::GreaterEqual: return a >= b ? 1.0 : 0.0;
+  case OpKind::Maximum: // NaN wins, as llvm.maximum and torch.maximum; +0 > -0
+    if (std::isnan(a) || std::isnan(b))
+      return std::nan("");
+    return a > b || (a == b && !std::signbit(a)) ? a : b;
+  case OpKind::Minimum:
+    if (std::isnan(a) || std::isnan(b))
+      return std::nan("");
+    return a < b || (a == b && std::signbit(a)) ? a : b;
   // Not folded (no kFoldable): libm decides their last bit at run time.
   case OpKind::Exp: case OpKind::Log: case OpKind::Sigmoid: case OpKind::Tanh:
   case OpKind::Sin: case OpKind::Cos: case OpKind::Erf: case OpKind::Pow:
   case OpKind::Softsign: // f64 then rounded is not the f32 kernel's two roundings
   case OpKind::Selu:     // exp
   case OpKind::ModeSelect: // an alias: the entry decides its value
+  case OpKind::Select:     // three operands
     break;
 #define NNC_OP(Name, Printed, Operands, Kind, Flags) case OpKind::Name:
 #define NNC_UNARY_OP(Name, Printed, Flags)
 #define NNC_BINARY_OP(Name, Printed, Flags)
+#define NNC_TERNARY_OP(Name, Printed, Flags)
 #include "ir/Ops.def"
     break; // not elementwise: fold() decides these itself
   }
@@ -109,6 +124,7 @@ bool fold(const Node &n, std::vector<double> &out) {
 #define NNC_OP(Name, Printed, Operands, Kind, Flags)
 #define NNC_UNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #define NNC_BINARY_OP(Name, Printed, Flags) case OpKind::Name:
+#define NNC_TERNARY_OP(Name, Printed, Flags) case OpKind::Name:
 #include "ir/Ops.def"
     return false; // elementwise without kFoldable
   }

@@ -165,7 +165,7 @@ static const std::vector<std::string> &allFunctions() {
     v.push_back(Printed);
 #include "ir/Ops.def"
     for (const char *name :
-         {"leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
+         {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace"})
@@ -173,6 +173,83 @@ static const std::vector<std::string> &allFunctions() {
     return v;
   }();
   return names;
+}
+
+/// where(condition, x, y), maximum(x, other), minimum(x, other) and
+/// clamp(x, min, max): the operands broadcast together (numpy rules) and
+/// literals take the tensors' dtype, as in arithmetic.
+Node *Lowering::selection(const Expr &e) {
+  const std::string &fn = e.name;
+  std::vector<std::string> params = fn == "where"  ? std::vector<std::string>{"condition", "x", "y"}
+                                    : fn == "clamp" ? std::vector<std::string>{"x", "min", "max"}
+                                                    : std::vector<std::string>{"x", "other"};
+  CallArgs args = bind(e, params, fn == "clamp" ? 1 : params.size());
+  if (fn == "clamp" && !args.get("min") && !args.get("max"))
+    diag_.fatal(e.loc, "'clamp' needs min:, max: or both");
+  std::vector<std::string> given;
+  std::vector<Value> values;
+  for (const std::string &name : params)
+    if (const Expr *arg = args.get(name)) {
+      given.push_back(name);
+      values.push_back(expr(*arg));
+    }
+  const Node *typed = nullptr;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].isLiteral())
+      continue;
+    const Node *n = values[i].node;
+    if (n->type.dtype == DType::I32) {
+      const Expr *arg = args.get(given[i]);
+      diag_.fatal(arg->loc, "'" + fn + "' needs numbers, but '" +
+                                (arg->kind == Expr::Kind::Name ? arg->name : given[i]) +
+                                "' is a class label; use one_hot(label, N) for a vector");
+    }
+    // The condition of where may be of another float dtype: only != 0 counts.
+    if (fn == "where" && i == 0)
+      continue;
+    if (typed && n->type.dtype != typed->type.dtype)
+      diag_.fatal(args.loc(given[i]), "'" + fn + "': element types differ: " + typed->type.str() +
+                                          " and " + n->type.str() + " (no implicit conversion)");
+    typed = typed ? typed : n;
+  }
+  if (!typed && fn == "where" && !values[0].isLiteral())
+    typed = values[0].node;
+  if (!typed)
+    diag_.fatal(e.loc, "'" + fn + "' needs a tensor operand; of constants, compute the value");
+  DType dtype = typed->type.dtype;
+  std::vector<Node *> nodes;
+  TensorType t = typed->type;
+  for (size_t i = 0; i < values.size(); ++i) {
+    Node *n = materialize(values[i], dtype);
+    if (n->type.dtype != dtype)
+      n = graph().cast(n, dtype);
+    TensorType joined;
+    if (!broadcastTypes(t, n->type, joined))
+      diag_.fatal(args.loc(given[i]), "'" + fn + "': shapes " + t.shapeStr() + " and " +
+                                          n->type.shapeStr() + " cannot be broadcast together");
+    t = joined;
+    nodes.push_back(n);
+  }
+  for (Node *&n : nodes)
+    n = graph().fitTo(n, t);
+  Graph &g = graph();
+  if (fn == "where")
+    return g.select(nodes[0], nodes[1], nodes[2]);
+  if (fn == "maximum" || fn == "minimum")
+    return g.binary(fn == "maximum" ? OpKind::Maximum : OpKind::Minimum, nodes[0], nodes[1]);
+  // clamp = min(max(x, min), max) as torch.clamp, by selection so that the
+  // gradient reaches x also at the bounds (PyTorch: min <= x <= max).
+  Node *r = nodes[0];
+  size_t next = 1;
+  if (args.get("min")) {
+    Node *lo = nodes[next++];
+    r = g.select(g.binary(OpKind::Less, r, lo), lo, r);
+  }
+  if (args.get("max")) {
+    Node *hi = nodes[next];
+    r = g.select(g.binary(OpKind::Greater, r, hi), hi, r);
+  }
+  return r;
 }
 
 Value Lowering::call(const Expr &e) {
@@ -184,6 +261,8 @@ Value Lowering::call(const Expr &e) {
     return callDef(e);
   if (isLayer(fn))
     return layer(e);
+  if (fn == "where" || fn == "maximum" || fn == "minimum" || fn == "clamp")
+    return wrap(selection(e));
   if (primitives.count(fn)) {
     CallArgs a = bind(e, {"x"}, 1);
     return wrap(g.unary(primitives.at(fn), tensorArg(a, "x")));

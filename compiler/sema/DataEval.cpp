@@ -179,9 +179,24 @@ private:
     return result;
   }
 
+  /// One element of a binary operator; comparisons give 1 or 0.
+  static double apply(const std::string &op, double x, double y) {
+    if (op == "+") return x + y;
+    if (op == "-") return x - y;
+    if (op == "*") return x * y;
+    if (op == "/") return x / y;
+    if (op == "^") return std::pow(x, y);
+    if (op == "<") return x < y;
+    if (op == "<=") return x <= y;
+    if (op == ">") return x > y;
+    if (op == ">=") return x >= y;
+    if (op == "==") return x == y;
+    return x != y; // "!="
+  }
+
   Literal binary(const Expr &e) {
     Literal a = eval(*e.operands[0]), b = eval(*e.operands[1]);
-    if (e.op == '@')
+    if (e.op == "@")
       diag_.fatal(e.loc, "'@' is not supported in constant expressions");
     Literal out;
     if (!broadcastDims(a.dims, b.dims, out.dims))
@@ -200,13 +215,7 @@ private:
     for (int64_t i = 0; i < count; ++i) {
       double x = a.data[sourceIndex(i, out.dims, a.dims)];
       double y = b.data[sourceIndex(i, out.dims, b.dims)];
-      switch (e.op) {
-      case '+': out.data[i] = x + y; break;
-      case '-': out.data[i] = x - y; break;
-      case '*': out.data[i] = x * y; break;
-      case '/': out.data[i] = x / y; break;
-      default: out.data[i] = std::pow(x, y); break;
-      }
+      out.data[i] = apply(e.op, x, y);
     }
     return out;
   }
@@ -286,7 +295,7 @@ bool isLiteralExpr(const Expr &e, const std::map<std::string, Literal> &env) {
       return false;
     break;
   case Expr::Kind::Binary:
-    if (e.op == '@')
+    if (e.op == "@")
       return false;
     break;
   default:

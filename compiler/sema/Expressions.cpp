@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace nnc {
 
@@ -146,7 +147,7 @@ Value Lowering::binary(const Expr &e) {
     if (x->type.dtype != y->type.dtype)
       diag_.fatal(e.loc, std::string("element types differ: ") + x->type.str() + " " + e.op +
                              " " + y->type.str() + " (no implicit conversion)");
-    if (e.op == '@')
+    if (e.op == "@")
       return Value{matmul(x, y, e.loc), {}};
     return Value{arith(e.op, x, y, e.loc), {}};
   } catch (const CompileError &) {
@@ -178,19 +179,19 @@ void Lowering::noteDeclared(const Expr &operand) {
 }
 
 /// x OP y with numpy broadcasting of the per-sample shapes.
-Node *Lowering::arith(char op, Node *x, Node *y, SourceLoc loc) {
+Node *Lowering::arith(const std::string &op, Node *x, Node *y, SourceLoc loc) {
   TensorType t;
   if (!broadcastTypes(x->type, y->type, t))
     diag_.fatal(loc, std::string("shapes ") + x->type.shapeStr() + " and " +
                          y->type.shapeStr() + " cannot be broadcast for '" + op + "'");
   x = graph().fitTo(x, t);
   y = graph().fitTo(y, t);
-  OpKind kind = op == '+'   ? OpKind::Add
-                : op == '-' ? OpKind::Sub
-                : op == '*' ? OpKind::Mul
-                : op == '/' ? OpKind::Div
-                            : OpKind::Pow;
-  return graph().binary(kind, x, y);
+  static const std::map<std::string, OpKind> ops = {
+      {"+", OpKind::Add},  {"-", OpKind::Sub},       {"*", OpKind::Mul},
+      {"/", OpKind::Div},  {"^", OpKind::Pow},       {"<", OpKind::Less},
+      {"<=", OpKind::LessEqual}, {">", OpKind::Greater}, {">=", OpKind::GreaterEqual},
+      {"==", OpKind::Equal}, {"!=", OpKind::NotEqual}};
+  return graph().binary(ops.at(op), x, y);
 }
 
 /// `@` on per-sample shapes: matrix @ vector, vector @ matrix, matrix @

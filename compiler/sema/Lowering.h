@@ -78,7 +78,7 @@ public:
   std::string suggestion(const std::string &name);
   Node *materialize(const Value &v, DType dtype);
   Value binary(const Expr &e);
-  Node *arith(char op, Node *x, Node *y, SourceLoc loc);
+  Node *arith(const std::string &op, Node *x, Node *y, SourceLoc loc);
   void noteDeclared(const Expr &operand);
   [[noreturn]] void operandError(const Expr &operand, const std::string &message);
   Node *matmul(Node *a, Node *b, SourceLoc loc);
@@ -99,6 +99,7 @@ public:
   Node *mean(Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *logSoftmax(Node *x, int64_t axis);
   Node *scalarOf(double v, const TensorType &like);
+  Node *selection(const Expr &e);
   Value lossFunction(const std::string &name, const CallArgs &args);
   Value perSampleLoss(Node *elementwise, const CallArgs &args);
 
