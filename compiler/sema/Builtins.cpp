@@ -417,10 +417,7 @@ Value Lowering::call(const Expr &e) {
   if (fn == "one_hot") {
     CallArgs a = bind(e, {"label", "classes", "dtype"}, 1);
     Node *label = tensorExpr(*a.get("label"), fn);
-    int64_t classes = 0;
-    for (const Interface &in : program_->inputs)
-      if (in.node == label)
-        classes = in.classes;
+    int64_t classes = classesOf(label);
     if (label->type.dtype != DType::I32 || !classes)
       diag_.fatal(a.get("label")->loc, "'one_hot' needs a class(N) input or target");
     if (a.get("classes") && intLiteral(*a.get("classes"), "classes", 1, 1 << 30) != classes)
@@ -529,10 +526,7 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
   int64_t classes = xt.dims[0];
   Node *dist = nullptr;
   if (target->type.dtype == DType::I32) {
-    int64_t labelClasses = 0;
-    for (const Interface &in : program_->inputs)
-      if (in.node == target)
-        labelClasses = in.classes;
+    int64_t labelClasses = classesOf(target);
     if (labelClasses != classes)
       diag_.fatal(targetExpr->loc, "'" + fn + "': the labels have " +
                                        std::to_string(labelClasses) + " classes but the logits " +

@@ -123,6 +123,13 @@ public:
   std::set<std::string> poisoned_;
   std::set<std::string> used_; // global symbols looked up at least once
   std::map<std::string, const Decl *> defs_;
+  /// Integer tensors that hold class indices (class(N) inputs, argmax
+  /// results, tokens gathered from them): their number of classes N.
+  std::map<const Node *, int64_t> classes_;
+  int64_t classesOf(const Node *n) const {
+    auto it = classes_.find(n);
+    return it == classes_.end() ? 0 : it->second;
+  }
 
   /// The let being lowered names the layers in it (`conv1` -> conv1.weight);
   /// inside a def the prefix of the use is prepended.

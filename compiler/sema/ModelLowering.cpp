@@ -98,6 +98,8 @@ void Lowering::decl(const Decl &d) {
     }
     t.batched = true;
     in.node = graph().input(d.name, t, d.nameLoc);
+    if (in.classes)
+      classes_[in.node] = in.classes;
     define(d.name, d.nameLoc, Value{in.node, {}}, in.isTarget ? "target" : "input");
     program_->inputs.push_back(in);
     return;
