@@ -27,9 +27,18 @@ decl
   ;
 
 type
-  : ID ('[' INT (',' INT)* ']')?
-  | '[' INT (',' INT)* ']'         // f32, the default element type
-  | ID '(' INT ')'                 // class(10): an integer class label
+  : ID ('[' dims ']')?
+  | '[' dims ']'                   // f32, the default element type
+  | ID '(' classes=dim ')' ('[' dims ']')?  // class(10), class(V)[T]: class indices
+  ;
+
+dims
+  : dim (',' dim)*
+  ;
+
+// A size: a number, or the name of a constant (a def's number argument).
+dim
+  : INT | ID
   ;
 
 paramList

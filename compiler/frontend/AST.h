@@ -43,13 +43,17 @@ struct Expr {
   const Expr *namedArg(const std::string &key) const;
 };
 
-/// `f64[2, 2]`, or `class(10)` (classes > 0); dtype empty when no type
-/// was written.
+/// `f64[2, 2]`, `class(10)` or `class(V)[T]` (classes > 0); dtype empty when
+/// no type was written. A size may be a constant's name (`[d, 4]`): sema
+/// resolves it, `dims` holds 0 there until then.
 struct TypeSpec {
   std::string dtype;
   std::vector<int64_t> dims;
+  std::vector<std::string> dimNames; // per dim: "" for a number
   std::vector<SourceLoc> dimLocs; // where each dimension is written
   int64_t classes = 0;
+  std::string classesName; // class(V): the constant giving the count
+  SourceLoc classesLoc;
   SourceLoc loc;
   bool present() const { return !dtype.empty(); }
 };

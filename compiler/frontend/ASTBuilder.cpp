@@ -277,25 +277,41 @@ private:
     return names;
   }
 
-  // type : ID ('[' INT (',' INT)* ']')? | ID '(' INT ')'
+  // type : ID ('[' dims ']')? | '[' dims ']' | ID '(' dim ')' ('[' dims ']')?
   TypeSpec type(NNParser::TypeContext *ctx) {
     TypeSpec t;
     t.dtype = ctx->ID() ? ctx->ID()->getText() : "f32";
     t.loc = locOf(ctx);
-    if (ctx->getText().find('(') != std::string::npos) {
-      errno = 0;
-      long long v = std::strtoll(ctx->INT(0)->getText().c_str(), nullptr, 10);
-      t.classes = errno ? INT64_MAX : std::max(v, 0LL);
-      return t;
+    if (ctx->classes) {
+      std::string name;
+      t.classes = size(ctx->classes, name);
+      t.classesName = name;
+      t.classesLoc = locOf(ctx->classes);
+      if (t.classesName.empty())
+        t.classes = std::max<int64_t>(t.classes, 0);
+      else
+        t.classes = 1; // resolved by sema
     }
-    for (auto *dim : ctx->INT()) {
-      // Parsed with overflow saturation; sema rejects absurd sizes.
-      errno = 0;
-      long long v = std::strtoll(dim->getText().c_str(), nullptr, 10);
-      t.dims.push_back(errno ? INT64_MAX : v);
-      t.dimLocs.push_back(locOf(dim));
-    }
+    if (ctx->dims())
+      for (auto *dim : ctx->dims()->dim()) {
+        std::string name;
+        t.dims.push_back(size(dim, name));
+        t.dimNames.push_back(name);
+        t.dimLocs.push_back(locOf(dim));
+      }
     return t;
+  }
+
+  /// A size as written: the number (saturated on overflow; sema rejects
+  /// absurd sizes), or 0 and the constant's name.
+  int64_t size(NNParser::DimContext *dim, std::string &name) {
+    if (dim->ID()) {
+      name = dim->ID()->getText();
+      return 0;
+    }
+    errno = 0;
+    long long v = std::strtoll(dim->INT()->getText().c_str(), nullptr, 10);
+    return errno ? INT64_MAX : v;
   }
 
   // dataEntry : ID ':' expr

@@ -100,15 +100,21 @@ static void printDecls(const std::vector<Decl> &decls, std::ostream &os, int ind
       os << ' ' << d.name;
     if (d.type.present()) {
       os << " : " << d.type.dtype;
+      if (d.type.classes)
+        os << '(' << (d.type.classesName.empty() ? std::to_string(d.type.classes)
+                                                 : d.type.classesName) << ')';
       if (!d.type.dims.empty()) {
         os << '[';
-        for (size_t i = 0; i < d.type.dims.size(); ++i)
-          os << (i ? ", " : "") << d.type.dims[i];
+        for (size_t i = 0; i < d.type.dims.size(); ++i) {
+          os << (i ? ", " : "");
+          if (i < d.type.dimNames.size() && !d.type.dimNames[i].empty())
+            os << d.type.dimNames[i];
+          else
+            os << d.type.dims[i];
+        }
         os << ']';
       }
     }
-    if (d.type.classes)
-      os << " : class(" << d.type.classes << ")";
     if (d.kind == Decl::Kind::Def) {
       os << '(';
       for (size_t i = 0; i < d.params.size(); ++i)

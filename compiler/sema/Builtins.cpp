@@ -168,7 +168,7 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
-          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace"})
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat"})
       v.push_back(name);
     return v;
   }();
@@ -259,6 +259,8 @@ Value Lowering::call(const Expr &e) {
   const std::map<std::string, OpKind> &primitives = functionOps();
   if (defs_.count(fn))
     return callDef(e);
+  if (fn == "repeat")
+    return repeat(e);
   if (isLayer(fn))
     return layer(e);
   if (fn == "where" || fn == "maximum" || fn == "minimum" || fn == "clamp")

@@ -55,6 +55,8 @@ std::map<std::string, Literal> Lowering::literalEnv() const {
 }
 
 Value Lowering::expr(const Expr &e) {
+  if (auto it = substitutes_.find(&e); it != substitutes_.end())
+    return it->second;
   if (e.kind != Expr::Kind::Name || scopes_.empty()) {
     std::map<std::string, Literal> env = literalEnv();
     if (isLiteralExpr(e, env))

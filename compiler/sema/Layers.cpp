@@ -19,11 +19,10 @@ static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxp
 bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
 
 Node *Lowering::createParam(const std::string &name, const TensorType &t, const InitSpec &init,
-                            bool trainable, SourceLoc loc) {
+                            bool trainable, SourceLoc loc, const char *fix) {
   for (const StateTensor &s : program_->state)
     if (s.name == name) {
-      diag_.error(loc, "parameter '" + name + "' is defined twice; give the layer a "
-                       "distinct name: argument");
+      diag_.error(loc, "parameter '" + name + "' is defined twice; " + fix);
       diag_.note(s.loc, "'" + name + "' was defined here");
       throw CompileError{};
     }
@@ -381,6 +380,56 @@ Value Lowering::callDef(const Expr &e) {
   currentLet_ = currentLetBefore;
   layersInLet_ = savedLayers + resultLayers;
   return result;
+}
+
+/// `blocks = repeat(block(x, 64), 4)`: the call applied 4 times, each
+/// result fed back as its first argument, each repetition with its own
+/// parameters under `blocks.0.`, `blocks.1.`, ... (nn.Sequential's names).
+Value Lowering::repeat(const Expr &e) {
+  CallArgs a = bind(e, {"block", "times"}, 2);
+  const Expr *block = a.get("block");
+  if (block->kind != Expr::Kind::Call || block->operands.empty() || !block->argNames[0].empty())
+    diag_.fatal(block->loc, "'repeat' takes a call whose first argument is the input, e.g. "
+                            "repeat(block(x, 64), 4)");
+  int64_t times = intLiteral(*a.get("times"), "times", 1, 1024);
+  std::string base;
+  if (!currentLet_.empty())
+    base = currentLet_ + ".";
+  else if (prefixes_.empty())
+    diag_.fatal(e.loc, "'repeat' names its parameters after the value it defines; write "
+                       "NAME = repeat(...)");
+  const Expr *input = block->operands[0].get();
+  Value first = expr(*input);
+  if (first.isLiteral())
+    diag_.fatal(input->loc, "'repeat' needs a tensor as the block's input");
+  const std::string letBefore = currentLet_;
+  const int layersBefore = layersInLet_;
+  Value current = first;
+  for (int64_t i = 0; i < times; ++i) {
+    currentLet_ = base + std::to_string(i);
+    layersInLet_ = 0;
+    substitutes_[input] = current;
+    Value next;
+    try {
+      next = expr(*block);
+    } catch (const CompileError &) {
+      substitutes_.erase(input);
+      throw;
+    }
+    if (next.isLiteral() || next.node->type.dims != first.node->type.dims ||
+        next.node->type.dtype != first.node->type.dtype) {
+      substitutes_.erase(input);
+      diag_.fatal(block->loc, "'repeat' feeds each result back as the input, but '" +
+                                  block->name + "' maps " + first.node->type.str() + " to " +
+                                  (next.isLiteral() ? std::string("a constant")
+                                                    : next.node->type.str()));
+    }
+    current = next;
+  }
+  substitutes_.erase(input);
+  currentLet_ = letBefore;
+  layersInLet_ = layersBefore;
+  return current;
 }
 
 // init WEIGHT_INIT (, bias BIAS_INIT)?

@@ -59,7 +59,8 @@ public:
   void warnUnused();
   void define(const std::string &name, SourceLoc loc, Value v, const std::string &what);
   DType dtype(const std::string &name, SourceLoc loc);
-  TensorType type(const TypeSpec &spec);
+  TensorType type(const TypeSpec &spec, bool classesAllowed = false);
+  int64_t namedSize(const std::string &name, SourceLoc loc);
   void param(const Decl &d);
   InitSpec init(const Expr &e, const TensorType &t, const std::string &name,
                 int64_t fanIn, int64_t fanOut);
@@ -107,12 +108,14 @@ public:
   bool isLayer(const std::string &name) const;
   Value layer(const Expr &e);
   Node *createParam(const std::string &name, const TensorType &t, const InitSpec &init,
-                    bool trainable, SourceLoc loc);
+                    bool trainable, SourceLoc loc,
+                    const char *fix = "give the layer a distinct name: argument");
   std::string layerName(const CallArgs &args, const std::string &suffix);
   InitSpec layerInit(const CallArgs &args, const std::string &key, const std::string &paramName,
                      const TensorType &t, int64_t fanIn, int64_t fanOut, bool isBias);
   Node *seedState();
   Value callDef(const Expr &e);
+  Value repeat(const Expr &e);
   void initDefaults(const Decl &d);
 
   DiagnosticEngine &diag_;
@@ -123,6 +126,8 @@ public:
   std::set<std::string> poisoned_;
   std::set<std::string> used_; // global symbols looked up at least once
   std::map<std::string, const Decl *> defs_;
+  /// Expressions that stand for an already computed value (repeat's input).
+  std::map<const Expr *, Value> substitutes_;
   /// Integer tensors that hold class indices (class(N) inputs, argmax
   /// results, tokens gathered from them): their number of classes N.
   std::map<const Node *, int64_t> classes_;

@@ -75,8 +75,8 @@ void Lowering::warnUnused() {
 }
 
 void Lowering::decl(const Decl &d) {
-  if (defDepth_ > 0 && d.kind != Decl::Kind::Let)
-    diag_.fatal(d.loc, "only 'name = expression' declarations may appear in a def");
+  if (defDepth_ > 0 && d.kind != Decl::Kind::Let && d.kind != Decl::Kind::Param)
+    diag_.fatal(d.loc, "only 'param' and 'name = expression' declarations may appear in a def");
   switch (d.kind) {
   case Decl::Kind::Input:
   case Decl::Kind::Target: {
@@ -84,18 +84,17 @@ void Lowering::decl(const Decl &d) {
     in.name = d.name;
     in.isTarget = d.kind == Decl::Kind::Target;
     in.loc = d.nameLoc;
-    TensorType t;
     if (d.type.classes) {
       if (d.type.dtype != "class")
         diag_.fatal(d.type.loc, "unknown type '" + d.type.dtype + "(...)'; class labels are "
                                 "written class(N)");
-      if (d.type.classes < 2 || d.type.classes > (int64_t(1) << 30))
+      in.classes = d.type.classesName.empty()
+                       ? d.type.classes
+                       : namedSize(d.type.classesName, d.type.classesLoc);
+      if (in.classes < 2 || in.classes > (int64_t(1) << 30))
         diag_.fatal(d.type.loc, "class(N) needs at least 2 classes");
-      t.dtype = DType::I32;
-      in.classes = d.type.classes;
-    } else {
-      t = type(d.type);
     }
+    TensorType t = type(d.type, /*classesAllowed=*/true);
     t.batched = true;
     in.node = graph().input(d.name, t, d.nameLoc);
     if (in.classes)
@@ -176,20 +175,41 @@ DType Lowering::dtype(const std::string &name, SourceLoc loc) {
   diag_.fatal(loc, "unknown element type '" + name + "'; expected f32 or f64");
 }
 
-TensorType Lowering::type(const TypeSpec &spec) {
-  if (spec.classes)
+/// A size written as a constant's name: its value, a positive integer.
+int64_t Lowering::namedSize(const std::string &name, SourceLoc loc) {
+  std::map<std::string, Literal> env = literalEnv();
+  auto it = env.find(name);
+  if (it == env.end()) {
+    if (symbols_.count(name) || (!scopes_.empty() && scopes_.back().count(name)))
+      diag_.fatal(loc, "the size '" + name + "' must be a constant number, not a tensor");
+    diag_.fatal(loc, "unknown size '" + name + "'; a size is a number or a constant");
+  }
+  const Literal &v = it->second;
+  if (!v.isScalar() || v.data[0] != std::floor(v.data[0]) || v.data[0] < 1 || v.data[0] > 1e15)
+    diag_.fatal(loc, "the size '" + name + "' is " +
+                         (v.isScalar() ? formatNumber(v.data[0]) : dimsStr(v.dims) + " values") +
+                         "; a size must be a positive integer");
+  return int64_t(v.data[0]);
+}
+
+/// The per-sample dims of a type, constants' names resolved.
+TensorType Lowering::type(const TypeSpec &spec, bool classesAllowed) {
+  if (spec.classes && !classesAllowed)
     diag_.fatal(spec.loc, "class(N) is only for inputs and targets");
   TensorType t;
-  t.dtype = dtype(spec.dtype, spec.loc);
+  t.dtype = spec.classes ? DType::I32 : dtype(spec.dtype, spec.loc);
+  std::vector<int64_t> dims = spec.dims;
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (i < spec.dimNames.size() && !spec.dimNames[i].empty())
+      dims[i] = namedSize(spec.dimNames[i], spec.dimLocs[i]);
   int64_t count = 1;
-  for (size_t i = 0; i < spec.dims.size(); ++i) {
-    int64_t d = spec.dims[i];
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t d = dims[i];
     SourceLoc at = i < spec.dimLocs.size() ? spec.dimLocs[i] : spec.loc;
     if (d < 1)
       diag_.fatal(at, "dimension must be at least 1, got " + std::to_string(d));
     if (d > kMaxElements || count > kMaxElements / d)
-      diag_.fatal(at, "tensor shape " + shapeText(spec.dims) +
-                          " is too large (more than 2^32 elements)");
+      diag_.fatal(at, "tensor shape " + shapeText(dims) + " is too large (more than 2^32 elements)");
     count *= d;
     t.dims.push_back(d);
   }
@@ -213,18 +233,26 @@ void Lowering::param(const Decl &d) {
     receptive *= t.dims[i];
   int64_t fanIn = t.dims.size() > 1 ? t.dims[1] * receptive : (t.dims.empty() ? 1 : t.dims[0]);
   int64_t fanOut = t.dims.empty() ? 1 : t.dims[0] * receptive;
+  // Inside a def the parameter belongs to the use: `b1 = block(x)` creates
+  // b1.NAME, as a PyTorch module path reads.
+  std::string name = d.name;
+  for (auto it = prefixes_.rbegin(); it != prefixes_.rend(); ++it)
+    name = *it + "." + name;
   InitSpec spec;
   if (d.value)
-    spec = init(*d.value, t, d.name, fanIn, fanOut);
-  Node *n = createParam(d.name, t, spec, trainable, d.nameLoc);
+    spec = init(*d.value, t, name, fanIn, fanOut);
+  Node *n = createParam(name, t, spec, trainable, d.nameLoc,
+                        "each use of a def with parameters needs its own declaration "
+                        "(a = f(x) and b = f(x), not f(x) + f(x))");
   define(d.name, d.nameLoc, Value{n, {}}, "param");
 }
 
 InitSpec Lowering::init(const Expr &e, const TensorType &t, const std::string &name,
                         int64_t fanIn, int64_t fanOut) {
   InitSpec spec;
-  if (isLiteralExpr(e, literals_)) {
-    Literal v = evalLiteral(e, literals_, diag_);
+  std::map<std::string, Literal> env = literalEnv();
+  if (isLiteralExpr(e, env)) {
+    Literal v = evalLiteral(e, env, diag_);
     if (v.isScalar()) {
       spec.kind = InitSpec::Kind::Constant;
       spec.a = v.data[0];
