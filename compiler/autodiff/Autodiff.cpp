@@ -99,6 +99,11 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
   case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
   case OpKind::Cast:   return G.cast(g, a->type.dtype);
+  // Indices (operand 1) get none; the gathered tensor a scatter-add.
+  case OpKind::Gather:
+    return i == 0 ? G.scatterAdd(g, b, y->ints[0], a->type) : nullptr;
+  case OpKind::ScatterAdd:
+    return i == 0 ? G.fitTo(G.gather(g, b, y->ints[0]), a->type) : nullptr;
   // Piecewise constant, or not differentiable (kNoGradient in Ops.def):
   // differentiate() never asks these.
   case OpKind::Step:

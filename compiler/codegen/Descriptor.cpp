@@ -113,6 +113,8 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
     llvm::Type *elem = s.type.dtype == DType::F32 ? llvm::Type::getFloatTy(ctx) : f64;
     llvm::Constant *data = s.init.kind == InitSpec::Kind::Data
                                ? E.array(elem, s.init.data, options.prefix + ".init")
+                           : s.init.zeroRow >= 0
+                               ? E.array(i64, std::vector<int64_t>{s.init.zeroRow}, options.prefix + ".zero_row")
                                : llvm::ConstantPointerNull::get(ptr);
     tensors.push_back(llvm::ConstantStruct::get(
         tensorTy, {E.str(s.name), E.i32(nnrtDType(s.type.dtype)), E.i32(nnrtKind(s.kind)),

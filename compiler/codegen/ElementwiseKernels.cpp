@@ -126,7 +126,9 @@ void emitElementwise(FunctionEmitter &em, const Node &n) {
 void emitCast(FunctionEmitter &em, const Node &n) {
   em.parallelLoop(em.elementCount(n), 1, [&](Value *i) {
     em.store(n, em.buffer(n), i,
-             em.builder().CreateFPCast(em.load(*n.operands[0], i), em.elemType(n.type.dtype)));
+             n.operands[0]->type.dtype == DType::I32 // class indices as numbers
+                 ? em.builder().CreateSIToFP(em.load(*n.operands[0], i), em.elemType(n.type.dtype))
+                 : em.builder().CreateFPCast(em.load(*n.operands[0], i), em.elemType(n.type.dtype)));
   });
 }
 

@@ -343,6 +343,10 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
     return emitWindow(*this, n, out);
   case OpKind::OneHot:
     return emitOneHot(*this, n, out);
+  case OpKind::Gather:
+    return emitIndexSelect(*this, n, out);
+  case OpKind::ScatterAdd:
+    return emitScatterAdd(*this, n, out);
   case OpKind::SoftmaxCrossEntropy:
   case OpKind::SoftmaxCrossEntropyGrad:
     return emitSoftmaxCrossEntropy(*this, n);

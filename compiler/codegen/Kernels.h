@@ -32,6 +32,12 @@ void emitGather(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitPad(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitOneHot(FunctionEmitter &em, const Node &n, llvm::Value *out);
 
+// IndexKernels.cpp
+/// Gather: slices of operand 0 picked by the i32 indices (0 outside the axis).
+void emitIndexSelect(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// ScatterAdd: gather's adjoint.
+void emitScatterAdd(FunctionEmitter &em, const Node &n, llvm::Value *out);
+
 // WindowKernels.cpp
 /// Im2Col and Col2Im.
 void emitWindow(FunctionEmitter &em, const Node &n, llvm::Value *out);

@@ -98,7 +98,7 @@ bool readIdx(const std::string &path, const std::string &bytes, Array &out) {
   return true;
 }
 
-/// NumPy .npy (versions 1-3): C order, little-endian f4, f8, i4 or u1.
+/// NumPy .npy (versions 1-3): C order, little-endian f4, f8, i4, i8 or u1.
 bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   if (bytes.size() < 10)
     return fileError(path, "truncated .npy header");
@@ -128,12 +128,13 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   int size = 0;
   char kind = 0;
   for (auto &d : std::vector<std::pair<std::string, std::pair<char, int>>>{
-           {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"|u1", {'u', 1}}})
+           {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"<i8", {'i', 8}},
+           {"|u1", {'u', 1}}})
     if (descr.find("'" + d.first + "'") < descr.find(','))
       kind = d.second.first, size = d.second.second;
   if (!size)
-    return fileError(path, "unsupported .npy element type (expected float32, float64, int32 or "
-                           "uint8, little-endian)");
+    return fileError(path, "unsupported .npy element type (expected float32, float64, int32, "
+                           "int64 or uint8, little-endian)");
   size_t open = shape.find('('), close = shape.find(')');
   if (open == std::string::npos || close == std::string::npos)
     return fileError(path, "bad .npy shape");
@@ -159,7 +160,14 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   for (uint64_t i = 0; i < count; ++i, p += size) {
     if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); out.data[i] = f; }
     else if (kind == 'f') { double d; std::memcpy(&d, p, 8); out.data[i] = d; }
-    else if (kind == 'i') { int32_t v; std::memcpy(&v, p, 4); out.data[i] = v; }
+    else if (kind == 'i' && size == 4) { int32_t v; std::memcpy(&v, p, 4); out.data[i] = v; }
+    else if (kind == 'i') {
+      // int64 (numpy's default integer): exact in a double up to 2^53, and
+      // labels are range-checked against their class count after reading.
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      out.data[i] = std::abs(v) < (int64_t(1) << 53) ? double(v) : NAN;
+    }
     else out.data[i] = static_cast<unsigned char>(*p);
   }
   return true;
@@ -417,11 +425,20 @@ bool checkLabels(const Program &p, const Dataset &d) {
     auto column = d.columns.find(in.name);
     if (!in.classes || column == d.columns.end())
       continue;
+    int64_t perSample = in.node->type.elementsPerSample();
     for (size_t i = 0; i < column->second.size(); ++i) {
       double v = column->second[i];
-      if (v < 0 || v >= double(in.classes) || v != double(int64_t(v))) {
-        std::cerr << d.origin << ": error: sample " << i << ": label " << v << " of '" << in.name
-                  << "' is not a class in 0.." << in.classes - 1 << '\n';
+      if (v == in.ignoreIndex && in.hasIgnoreIndex)
+        continue;
+      if (!(v >= 0 && v < double(in.classes)) || v != double(int64_t(v))) {
+        std::cerr << d.origin << ": error: sample " << i / perSample;
+        if (perSample > 1)
+          std::cerr << ", element " << i % perSample;
+        std::cerr << ": label " << v << " of '" << in.name << "' is not a class in 0.."
+                  << in.classes - 1;
+        if (in.hasIgnoreIndex)
+          std::cerr << " (nor the ignore_index " << in.ignoreIndex << ")";
+        std::cerr << '\n';
         return false;
       }
     }

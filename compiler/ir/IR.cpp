@@ -280,6 +280,26 @@ Node *Graph::oneHot(Node *labels, int64_t classes, DType dtype) {
   return add(std::move(n));
 }
 
+Node *Graph::gather(Node *x, Node *indices, int64_t axis) {
+  assert(indices->type.dtype == DType::I32 && axis >= 0 && axis < int64_t(x->type.dims.size()));
+  TensorType t{x->type.dtype, {}, x->type.batched || indices->type.batched};
+  t.dims.assign(x->type.dims.begin(), x->type.dims.begin() + axis);
+  t.dims.insert(t.dims.end(), indices->type.dims.begin(), indices->type.dims.end());
+  t.dims.insert(t.dims.end(), x->type.dims.begin() + axis + 1, x->type.dims.end());
+  auto n = std::make_unique<Node>(OpKind::Gather, t);
+  n->operands = {x, indices};
+  n->ints = {axis};
+  return add(std::move(n));
+}
+
+Node *Graph::scatterAdd(Node *g, Node *indices, int64_t axis, const TensorType &t) {
+  assert(indices->type.dtype == DType::I32 && g->type.dtype == t.dtype);
+  auto n = std::make_unique<Node>(OpKind::ScatterAdd, t);
+  n->operands = {g, indices};
+  n->ints = {axis};
+  return add(std::move(n));
+}
+
 Node *Graph::softmaxCrossEntropy(Node *logits, Node *labels) {
   assert(labels->type.dtype == DType::I32 && !logits->type.dims.empty());
   TensorType t{logits->type.dtype, labels->type.dims, logits->type.batched};

@@ -48,7 +48,7 @@ enum class OpKind {
 };
 
 /// What kind of computation an op is (the row's macro in Ops.def).
-enum class OpClass { Leaf, Random, Unary, Binary, Ternary, Shape, Window, Contraction, Fused };
+enum class OpClass { Leaf, Random, Unary, Binary, Ternary, Shape, Window, Contraction, Index, Fused };
 
 /// Properties of an op (the Flags column of Ops.def).
 enum OpFlag : unsigned {
@@ -165,6 +165,12 @@ public:
   Node *im2col(Node *x, const Window &w, double padValue);
   Node *col2im(Node *cols, const Window &w, const TensorType &imageType);
   Node *oneHot(Node *labels, int64_t classes, DType dtype);
+  /// x's slices along `axis` picked by the i32 `indices` (torch.index_select
+  /// with an index tensor of any shape; batched when either is).
+  Node *gather(Node *x, Node *indices, int64_t axis);
+  /// The adjoint of gather: `g`'s slices summed into zeros of type `t` at
+  /// their indices (and over the batch when t is unbatched).
+  Node *scatterAdd(Node *g, Node *indices, int64_t axis, const TensorType &t);
   /// Per-sample -log softmax(logits)[label] over logits' last axis.
   Node *softmaxCrossEntropy(Node *logits, Node *labels);
   /// Its gradient with respect to the logits, given the loss's adjoint g.

@@ -53,6 +53,10 @@ void printAttributes(const Node &n, std::ostream &os) {
       os << " fill " << formatValue(n.scalar);
     return;
   case OpKind::Col2Im: return printWindow(n, os);
+  case OpKind::Gather:
+  case OpKind::ScatterAdd:
+    os << " axis " << n.ints[0];
+    return;
   case OpKind::DropoutMask:
     os << " rate " << formatValue(n.scalar);
     return;

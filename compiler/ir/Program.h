@@ -23,6 +23,7 @@ struct InitSpec {
   Kind kind = Kind::Zeros;
   double a = 0, b = 0;       // constant value | low, high | mean, std
   std::vector<double> data;  // Kind::Data
+  int64_t zeroRow = -1;      // >= 0: that row of dim 0 is then zeroed (padding_idx)
 };
 
 /// A tensor that lives in the model between calls.
@@ -44,6 +45,9 @@ struct Interface {
   Node *node = nullptr; // Input node
   bool isTarget = false;
   int64_t classes = 0;  // class(N) labels: i32 in 0..N-1
+  /// A loss's ignore_index: that label value is accepted too (and ignored).
+  bool hasIgnoreIndex = false;
+  int64_t ignoreIndex = 0;
   SourceLoc loc;
 };
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "sema/Lowering.h"
 
+#include "support/Json.h"
 #include "support/Suggest.h"
 
 #include <algorithm>
@@ -168,7 +169,7 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
-          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat"})
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select"})
       v.push_back(name);
     return v;
   }();
@@ -415,6 +416,30 @@ Value Lowering::call(const Expr &e) {
       sum = sum ? g.binary(OpKind::Add, sum, placed) : placed;
     }
     return wrap(sum);
+  }
+  if (fn == "index_select") { // torch.index_select(input, dim, index), any index shape
+    CallArgs a = bind(e, {"x", "axis", "indices"}, 3);
+    Node *x = tensorArg(a, "x");
+    Node *indices = tensorExpr(*a.get("indices"), fn);
+    if (indices->type.dtype != DType::I32)
+      operandError(*a.get("indices"), "'index_select' needs integer indices (a class(N) "
+                                      "input, an argmax), got " + indices->type.str());
+    int64_t rank = int64_t(x->type.dims.size());
+    if (rank == 0)
+      operandError(*a.get("x"), "'index_select' needs a tensor with an axis, got a scalar");
+    double at = scalarLiteral(*a.get("axis"), "axis");
+    if (at != std::floor(at) || at < -rank || at >= rank)
+      diag_.fatal(a.loc("axis"), "axis " + formatNumber(at) + " is not an axis of " +
+                                     x->type.shapeStr() + " (per sample; -" +
+                                     std::to_string(rank) + ".." + std::to_string(rank - 1) + ")");
+    int64_t axis = int64_t(at) < 0 ? int64_t(at) + rank : int64_t(at);
+    int64_t classes = classesOf(indices);
+    if (classes > x->type.dims[axis])
+      operandError(*a.get("indices"), "the indices are class(" + std::to_string(classes) +
+                                          ") but axis " + std::to_string(axis) + " of " +
+                                          x->type.str() + " has " +
+                                          std::to_string(x->type.dims[axis]) + " entries");
+    return wrap(g.gather(x, indices, axis));
   }
   if (fn == "one_hot") {
     CallArgs a = bind(e, {"label", "classes", "dtype"}, 1);

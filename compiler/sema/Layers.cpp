@@ -14,7 +14,8 @@
 namespace nnc {
 
 static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
-                                              "global_avgpool", "dropout", "batchnorm"};
+                                              "global_avgpool", "dropout", "batchnorm",
+                                              "embedding"};
 
 bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
 
@@ -150,6 +151,9 @@ Value Lowering::layer(const Expr &e) {
     Node *y = g.matmul(x, w, false, true); // x W^T, as torch.nn.Linear
     return wrap(withBias(a, name, y, units, in, units));
   }
+
+  if (fn == "embedding")
+    return wrap(embedding(e));
 
   if (fn == "conv2d" || fn == "maxpool" || fn == "avgpool") {
     bool conv = fn == "conv2d";
@@ -321,6 +325,61 @@ Value Lowering::layer(const Expr &e) {
   program_->bufferUpdates.push_back({runMean->stateIndex, newMean});
   program_->bufferUpdates.push_back({runVar->stateIndex, newVar});
   return wrap(y);
+}
+
+/// nn.Embedding(num_embeddings, embedding_dim, padding_idx): a weight
+/// [V, D] drawn from N(0, 1), rows picked by class indices of any shape.
+/// The padding row starts at zero and gets no gradient: it is read through
+/// a stop_gradient, so the forward value stays exactly the weight's.
+Node *Lowering::embedding(const Expr &e) {
+  Graph &g = graph();
+  CallArgs a = bind(e, {"tokens", "num_embeddings", "embedding_dim", "padding_idx", "init",
+                        "dtype", "name", "trainable"}, 3);
+  Node *tokens = tensorExpr(*a.get("tokens"), "embedding");
+  int64_t V = intLiteral(*a.get("num_embeddings"), "num_embeddings", 1, int64_t(1) << 30);
+  int64_t D = intLiteral(*a.get("embedding_dim"), "embedding_dim", 1, int64_t(1) << 24);
+  int64_t classes = classesOf(tokens);
+  if (tokens->type.dtype != DType::I32 || !classes)
+    operandError(*a.get("tokens"), "'embedding' needs class indices (e.g. input tokens: "
+                                   "class(" + std::to_string(V) + ")[T]), got " +
+                                       tokens->type.str());
+  if (classes > V)
+    operandError(*a.get("tokens"), "the tokens are class(" + std::to_string(classes) +
+                                       ") but the embedding has " + std::to_string(V) +
+                                       " rows; num_embeddings must be at least " +
+                                       std::to_string(classes));
+  DType dt = options_.forceF64 ? DType::F64 : DType::F32;
+  if (const Expr *d = a.get("dtype")) {
+    if (d->kind != Expr::Kind::Name)
+      diag_.fatal(d->loc, "'dtype' is f32 or f64");
+    dt = dtype(d->name, d->loc);
+  }
+  int64_t pad = -1;
+  if (const Expr *p = a.get("padding_idx")) {
+    pad = intLiteral(*p, "padding_idx", -V, V - 1);
+    if (pad < 0)
+      pad += V; // PyTorch counts a negative padding_idx from the end
+  }
+  std::string name = layerName(a, "embedding");
+  TensorType wt{dt, {V, D}, false};
+  InitSpec spec;
+  if (const Expr *i = a.get("init")) {
+    spec = init(*i, wt, name + ".weight", D, V);
+  } else {
+    spec.kind = InitSpec::Kind::Normal;
+    spec.a = 0;
+    spec.b = 1;
+  }
+  spec.zeroRow = pad;
+  bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
+  Node *w = createParam(name + ".weight", wt, spec, trainable, e.loc);
+  if (pad >= 0) {
+    std::vector<double> keep(V, 1.0);
+    keep[pad] = 0;
+    Node *mask = g.broadcastTo(g.constant(dt, {V, 1}, keep), wt);
+    w = g.select(mask, w, g.unary(OpKind::StopGradient, w));
+  }
+  return g.gather(w, tokens, 0);
 }
 
 /// An error at a layer's input, with a note where that input was declared.

@@ -116,6 +116,7 @@ public:
   Node *seedState();
   Value callDef(const Expr &e);
   Value repeat(const Expr &e);
+  Node *embedding(const Expr &e);
   void initDefaults(const Decl &d);
 
   DiagnosticEngine &diag_;

@@ -69,7 +69,9 @@ typedef struct nnrt_tensor_desc {
   const int64_t *dims; /* rank entries */
   int64_t offset;      /* byte offset in the state block, 64-byte aligned */
   double init_a, init_b;
-  const void *init_data; /* NNRT_INIT_DATA only */
+  const void *init_data; /* NNRT_INIT_DATA: the elements; any other kind: NULL,
+                            or one int64, a row of dim 0 then set to zero (an
+                            embedding's padding_idx) */
 } nnrt_tensor_desc;
 
 /** One argument of an entry point: a caller buffer, row-major, batch first

@@ -229,6 +229,13 @@ static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
       store(p, t->dtype, i, (double)(seed & ((UINT64_C(1) << 52) - 1)));
     break;
   }
+  if (t->init != NNRT_INIT_DATA && t->init_data && t->rank > 0) {
+    int64_t row = *(const int64_t *)t->init_data, rows = t->dims[0];
+    int64_t size = n / (rows > 0 ? rows : 1);
+    if (row >= 0 && row < rows)
+      memset((char *)p + row * size * nnrt_dtype_size(t->dtype), 0,
+             (size_t)(size * nnrt_dtype_size(t->dtype)));
+  }
 }
 
 /*--- public API --------------------------------------------------------------*/

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""PyTorch reference values for embedding, index_select, one-hot of a
+sequence and cross-entropy over a sequence (trace_embedding.nn,
+trace_index_select.nn, fwd_one_hot_sequence.nn, trace_sequence_cross_entropy.nn).
+
+Run ONCE with a Python that has torch (1.13 was used):
+    /usr/bin/python3 test/catalog/Inputs/reference_index.py [NAME...]
+It prints, per NAME, the --expect lines its test passes to trace_close.py.
+All float64. Parameters after one SGD step (lr 1) are read from
+`--params-out` as after_NAME: W - grad.
+"""
+import sys
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+W0 = [[0.5, -0.25, 1.0], [0.1, 0.2, 0.3], [-1.5, 0.75, 0.05], [2.0, -0.4, 0.6], [0.0, 1.25, -0.8]]
+TOKENS = [[1, 2, 0, 2], [3, 3, 3, 0]]  # repeats, and the padding index 0
+C = [[0.5, -1.0, 2.0], [1.5, -0.7, 0.3], [1.1, 0.2, -0.4], [0.9, -1.3, 0.6]]
+
+
+def expects(pairs):
+    lines = []
+    for name, t in pairs:
+        lines += [f"--expect '{name}[{i}] = {v!r}'" for i, v in enumerate(t.flatten().tolist())]
+    return lines
+
+
+def embedding():
+    emb = torch.nn.Embedding(5, 3, padding_idx=0)
+    with torch.no_grad():
+        emb.weight.copy_(torch.tensor(W0))
+    e = emb(torch.tensor(TOKENS))
+    e.retain_grad()
+    # loss: mean over the batch of sum(tanh(e) * C) per sample
+    loss = (torch.tanh(e) * torch.tensor(C)).sum(dim=(1, 2)).mean()
+    loss.backward()
+    after = emb.weight - emb.weight.grad
+    return expects([("e", e), ("d_e", e.grad), ("after_e_weight", after)])
+
+
+X = [[0.5, -1.0, 2.0, 0.25], [1.5, -0.7, 0.3, -2.0], [1.1, 0.2, -0.4, 0.8]]
+ROWS = [2, 0, 2, 1, 2]
+COLS = [[3, 0], [3, 3]]
+
+
+def index_select():
+    x = torch.tensor(X, requires_grad=True)
+    rows = torch.index_select(x, 0, torch.tensor(ROWS))          # [5, 4]
+    cols = x[:, torch.tensor(COLS)]                               # index_select on axis 1, [3, 2, 2]
+    rows.retain_grad()
+    cols.retain_grad()
+    w = torch.arange(20.0).reshape(5, 4) / 10
+    loss = (rows * rows * w).sum() + (cols * torch.tensor([[1.0, -2.0], [0.5, 3.0]])).sum()
+    loss.backward()
+    return expects([("rows", rows), ("cols", cols), ("d_x", x.grad)])
+
+
+def one_hot_sequence():
+    import json
+    y = F.one_hot(torch.tensor([[2, 0, 3], [1, 1, 0]]), 4).double()
+    return [json.dumps({"y": y.tolist()})]
+
+
+def main():
+    print(f"torch {torch.__version__}")
+    for name in sys.argv[1:] or ["embedding", "index_select"]:
+        print(f"{name}:")
+        for line in globals()[name]():
+            print(f"# RUN:   {line} \\")
+
+
+if __name__ == "__main__":
+    main()
