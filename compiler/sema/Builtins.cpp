@@ -111,6 +111,14 @@ std::vector<int64_t> Lowering::axesArg(const CallArgs &args, const TensorType &t
   return axes;
 }
 
+/// Every per-sample axis of t: 0, 1, ..., rank - 1.
+static std::vector<int64_t> axesOf(const TensorType &t) {
+  std::vector<int64_t> all;
+  for (size_t i = 0; i < t.dims.size(); ++i)
+    all.push_back(int64_t(i));
+  return all;
+}
+
 Node *Lowering::reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims) {
   TensorType kept = x->type;
   for (int64_t a : axes)
@@ -465,8 +473,10 @@ Value Lowering::call(const Expr &e) {
     std::vector<std::string> params = {"input", "target", "reduce"};
     if (fn == "huber")
       params.push_back("delta");
-    if (fn == "cross_entropy")
+    if (fn == "cross_entropy") {
       params.push_back("label_smoothing");
+      params.push_back("ignore_index");
+    }
     if (fn == "accuracy")
       params.pop_back();
     return lossFunction(fn, bind(e, params, 2));
@@ -545,15 +555,27 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                                              g.binary(OpKind::Mul, xb, tb)), tail);
     return perSampleLoss(l, args);
   }
-  // cross_entropy / accuracy: logits over the last axis, a class label or a
-  // probability target.
-  if (xt.dims.size() != 1)
+  // cross_entropy / accuracy: logits over the last axis, class labels (one
+  // per position: [C] logits take a label, [T, C] logits a class(C)[T]
+  // sequence) or a probability target like the logits.
+  if (xt.dims.empty() || (fn == "accuracy" && xt.dims.size() != 1))
     diag_.fatal(args.call->operands[0]->loc, "'" + fn + "' needs a vector of logits per "
-                                             "sample, got " + xt.shapeStr());
-  int64_t classes = xt.dims[0];
+                                             "sample" + (fn == "accuracy" ? "" : " (or [T, C] "
+                                             "for a sequence)") + ", got " + xt.shapeStr());
+  int64_t last = int64_t(xt.dims.size()) - 1;
+  int64_t classes = xt.dims.back();
+  std::vector<int64_t> positions(xt.dims.begin(), xt.dims.end() - 1);
   Node *dist = nullptr;
   if (target->type.dtype == DType::I32) {
     int64_t labelClasses = classesOf(target);
+    if (target->type.dims != positions)
+      diag_.fatal(targetExpr->loc, "'" + fn + "' of logits " + xt.shapeStr() + " needs class(" +
+                                       std::to_string(classes) + ")" +
+                                       (positions.empty() ? "" : dimsStr(positions)) +
+                                       " labels, got " +
+                                       (target->type.dims.empty()
+                                            ? std::string("one label per sample")
+                                            : target->type.shapeStr() + " labels"));
     if (labelClasses != classes)
       diag_.fatal(targetExpr->loc, "'" + fn + "': the labels have " +
                                        std::to_string(labelClasses) + " classes but the logits " +
@@ -581,22 +603,63 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     dist = g.binary(OpKind::Add, g.binary(OpKind::Mul, dist, scalarOf(1 - eps, t)),
                     scalarOf(eps / double(classes), t));
   }
-  Node *perSample;
+  Node *perPosition;
   if (dist->op == OpKind::OneHot && logits->type.batched && dist->operands[0]->type.batched) {
     // Class labels, no smoothing: one fused kernel each way computes
     // -log softmax(logits)[label] and its gradient softmax - one_hot.
-    perSample = g.softmaxCrossEntropy(logits, dist->operands[0]);
+    perPosition = g.softmaxCrossEntropy(logits, dist->operands[0]);
   } else {
-    Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, 0)));
-    // Summed over classes: one number per sample, then the batch reduction.
-    perSample = reduce(OpKind::SumTo, nll, {0}, false);
+    Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, last)));
+    perPosition = reduce(OpKind::SumTo, nll, {last}, false); // summed over classes
   }
-  Value v{perSample, {}};
+  bool batchSum = false;
   if (const Expr *r = args.get("reduce")) {
     if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
       diag_.fatal(r->loc, "'reduce' must be mean or sum");
-    v.batchSum = r->name == "sum";
+    batchSum = r->name == "sum";
   }
+  const Expr *ignoreExpr = args.get("ignore_index");
+  if (ignoreExpr && target->type.dtype != DType::I32)
+    diag_.fatal(ignoreExpr->loc, "'ignore_index' needs class labels, but the target is " +
+                                     target->type.str());
+  if (positions.empty() && !ignoreExpr) {
+    Value v{perPosition, {}};
+    v.batchSum = batchSum;
+    return v;
+  }
+  // Over positions (and with ignore_index): PyTorch's reduction='mean' is
+  // the sum over the batch's counted positions divided by their count.
+  const TensorType &pt = perPosition->type;
+  Node *count = nullptr;
+  if (ignoreExpr) {
+    double ignore = scalarLiteral(*ignoreExpr, "ignore_index");
+    if (ignore != std::floor(ignore) || std::abs(ignore) > double(1 << 30))
+      diag_.fatal(ignoreExpr->loc, "'ignore_index' must be a whole number");
+    if (target->op == OpKind::Input)
+      for (Interface &in : program_->inputs)
+        if (in.node == target) {
+          in.hasIgnoreIndex = true;
+          in.ignoreIndex = int64_t(ignore);
+        }
+    TensorType mt{pt.dtype, pt.dims, target->type.batched};
+    Node *counted = g.fitTo(g.binary(OpKind::NotEqual, g.cast(target, pt.dtype),
+                                     scalarOf(ignore, mt)), pt);
+    perPosition = g.select(counted, perPosition, scalarOf(0, pt));
+    count = reduce(OpKind::SumTo, counted, axesOf(pt), false);
+  } else {
+    count = scalarOf(double(pt.elementsPerSample()), TensorType{pt.dtype, {}, pt.batched});
+  }
+  Node *sum = reduce(OpKind::SumTo, perPosition, axesOf(pt), false);
+  if (batchSum) {
+    Value v{sum, {}};
+    v.batchSum = true;
+    return v;
+  }
+  // Used in an expression: the sample's own mean; as a loss or metric the
+  // batch's sums are divided (ModelLowering.cpp).
+  Value v{g.binary(OpKind::Div, sum, count), {}};
+  v.tokenSum = sum;
+  v.tokenCount = count;
   return v;
 }
 

@@ -22,6 +22,10 @@ struct Value {
   Node *node = nullptr;
   Literal literal;
   bool batchSum = false; // a loss asking for reduce: sum over the batch
+  /// A loss over tokens (cross-entropy of a sequence): per sample, the sum of
+  /// the counted tokens' losses and their count; a `loss` or `metric` divides
+  /// the batch's sums, as PyTorch's reduction='mean' over all tokens.
+  Node *tokenSum = nullptr, *tokenCount = nullptr;
   bool isLiteral() const { return node == nullptr; }
 };
 
@@ -57,6 +61,7 @@ public:
   // --- declarations (ModelLowering.cpp) ---
   void decl(const Decl &d);
   void warnUnused();
+  void checkInlineLabels();
   void define(const std::string &name, SourceLoc loc, Value v, const std::string &what);
   DType dtype(const std::string &name, SourceLoc loc);
   TensorType type(const TypeSpec &spec, bool classesAllowed = false);
@@ -127,6 +132,13 @@ public:
   std::set<std::string> poisoned_;
   std::set<std::string> used_; // global symbols looked up at least once
   std::map<std::string, const Decl *> defs_;
+  /// Class indices of data blocks, checked once every loss is known.
+  struct LabelCheck {
+    std::string input;
+    SourceLoc loc;
+    std::vector<double> values;
+  };
+  std::vector<LabelCheck> labelChecks_;
   /// Expressions that stand for an already computed value (repeat's input).
   std::map<const Expr *, Value> substitutes_;
   /// Integer tensors that hold class indices (class(N) inputs, argmax

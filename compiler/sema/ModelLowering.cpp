@@ -51,9 +51,32 @@ std::unique_ptr<Program> Lowering::run(const ModuleAST &module) {
     if (diag_.full())
       break;
   }
+  checkInlineLabels();
   diag_.checkpoint();
   warnUnused();
   return std::move(program_);
+}
+
+/// Class indices in data blocks: in 0..N-1, or the loss's ignore_index.
+void Lowering::checkInlineLabels() {
+  for (const LabelCheck &c : labelChecks_) {
+    const Interface *in = nullptr;
+    for (const Interface &i : program_->inputs)
+      if (i.name == c.input)
+        in = &i;
+    for (double x : c.values) {
+      if (in->hasIgnoreIndex && x == double(in->ignoreIndex))
+        continue;
+      if (x < 0 || x >= in->classes || x != std::floor(x)) {
+        diag_.error(c.loc, "label " + formatNumber(x) + " of '" + c.input +
+                               "' is not a class in 0.." + std::to_string(in->classes - 1) +
+                               (in->hasIgnoreIndex
+                                    ? " (nor the ignore_index " + std::to_string(in->ignoreIndex) + ")"
+                                    : std::string()));
+        break;
+      }
+    }
+  }
 }
 
 /// Inputs, parameters and values that nothing refers to are probably a
@@ -394,6 +417,13 @@ static Node *batchReduce(Graph &g, Node *n, bool sum) {
   return sum ? total : g.binary(OpKind::Div, total, g.batchSize(n->type.dtype));
 }
 
+/// A loss over tokens: the batch's token losses summed, divided by the
+/// batch's count of tokens (PyTorch's reduction='mean' with ignore_index).
+static Node *tokenMean(Graph &g, const Value &v) {
+  TensorType scalar{v.tokenSum->type.dtype, {}, false};
+  return g.binary(OpKind::Div, g.fitTo(v.tokenSum, scalar), g.fitTo(v.tokenCount, scalar));
+}
+
 void Lowering::loss(const Decl &d) {
   if (program_->loss) {
     diag_.error(d.loc, "a model has one loss; this is a second");
@@ -418,7 +448,9 @@ void Lowering::loss(const Decl &d) {
       diag_.fatal(kv.value->loc, "'reduce' must be mean or sum");
     v.batchSum = kv.value->name == "sum";
   }
-  n = batchReduce(graph(), n, v.batchSum);
+  if (v.tokenSum && v.batchSum)
+    n = v.tokenSum; // summed over the tokens, then over the batch
+  n = v.tokenSum && !v.batchSum ? tokenMean(graph(), v) : batchReduce(graph(), n, v.batchSum);
   n->name = "loss";
   program_->loss = n;
   program_->lossLoc = d.value->loc;
@@ -439,7 +471,8 @@ void Lowering::metric(const Decl &d) {
       diag_.note(m.loc, "the first is here");
       throw CompileError{};
     }
-  program_->metrics.push_back({name, batchReduce(graph(), v.node, false), d.loc});
+  program_->metrics.push_back(
+      {name, v.tokenSum ? tokenMean(graph(), v) : batchReduce(graph(), v.node, false), d.loc});
 }
 
 // optimizer sgd(lr: 0.5, momentum: 0.9) | adam(...) | adamw | rmsprop | adagrad
@@ -549,12 +582,8 @@ void Lowering::data(const Decl &d) {
       diag_.fatal(e.value->loc, "data for '" + e.key + "' has shape " + dimsStr(v.dims) +
                                     "; expected [samples" + (t.dims.empty() ? "" : ", ") +
                                     t.shapeStr().substr(1));
-    if (in->classes)
-      for (double x : v.data)
-        if (x < 0 || x >= in->classes || x != std::floor(x))
-          diag_.fatal(e.value->loc, "label " + formatNumber(x) + " of '" + e.key +
-                                        "' is not a class in 0.." +
-                                        std::to_string(in->classes - 1));
+    if (in->classes) // checked at the end: a later loss may declare an ignore_index
+      labelChecks_.push_back({e.key, e.value->loc, v.data});
     int64_t samples = v.dims[0];
     if (first.empty()) {
       first = e.key;

@@ -64,9 +64,28 @@ def one_hot_sequence():
     return [json.dumps({"y": y.tolist()})]
 
 
+LOGITS = [[[0.5, -1.0, 2.0, 0.1], [1.5, -0.7, 0.3, 0.0], [0.2, 0.2, 0.2, 0.2]],
+          [[-0.4, 0.9, 1.1, -2.0], [0.0, 0.5, -0.5, 1.0], [3.0, -1.0, 0.0, 0.5]]]
+LABELS = [[2, -100, 1], [3, -100, -100]]  # 2 and 1 counted tokens (PyTorch's default ignore value)
+
+
+def sequence_cross_entropy():
+    """[T, C] logits against class(C)[T] labels, reduction='mean' over the
+    batch's non-ignored tokens (3 of 6, unevenly: 2 and 1); then with label_smoothing 0.1."""
+    out = []
+    for smoothing, name in ((0.0, "z"), (0.1, "zs")):
+        z = torch.tensor(LOGITS, requires_grad=True)
+        loss = F.cross_entropy(z.reshape(-1, 4), torch.tensor(LABELS).reshape(-1),
+                               ignore_index=-100, label_smoothing=smoothing)
+        loss.backward()
+        out += [f"--expect 'loss_{name} = {loss.item()!r}'"]
+        out += expects([("d_" + name, z.grad)])
+    return out
+
+
 def main():
     print(f"torch {torch.__version__}")
-    for name in sys.argv[1:] or ["embedding", "index_select"]:
+    for name in sys.argv[1:] or ["embedding", "index_select", "sequence_cross_entropy"]:
         print(f"{name}:")
         for line in globals()[name]():
             print(f"# RUN:   {line} \\")
