@@ -258,6 +258,29 @@ Value Lowering::index(const Expr &e) {
   if (e.indices.size() > dims.size())
     diag_.fatal(e.loc, std::to_string(e.indices.size()) + " indices for a value of shape " +
                            x->type.shapeStr());
+  // x[idx], x[:, idx]: an integer tensor as the index of one axis picks
+  // slices (index_select); the axes before it must be whole (`:`).
+  std::map<std::string, Literal> env = literalEnv();
+  for (size_t i = 0; i < e.indices.size(); ++i) {
+    const IndexItem &item = e.indices[i];
+    if (item.range || isLiteralExpr(*item.lo, env))
+      continue;
+    Node *indices = tensorExpr(*item.lo, "index");
+    if (x->type.dtype == DType::I32)
+      diag_.fatal(e.loc, "class labels cannot be indexed by a tensor; index a float tensor");
+    if (indices->type.dtype != DType::I32)
+      diag_.fatal(item.loc, "an index must be a constant or integer indices (class(N)), got " +
+                                indices->type.str());
+    for (size_t j = 0; j < e.indices.size(); ++j)
+      if (j != i && (!e.indices[j].range || e.indices[j].lo || e.indices[j].hi))
+        diag_.fatal(e.indices[j].loc, "with integer indices on axis " + std::to_string(i) +
+                                          ", the other axes must be ':'");
+    if (classesOf(indices) > dims[i])
+      diag_.fatal(item.loc, "the indices are class(" + std::to_string(classesOf(indices)) +
+                                ") but axis " + std::to_string(i) + " of " + x->type.shapeStr() +
+                                " has " + std::to_string(dims[i]) + " entries");
+    return Value{graph().gather(x, indices, int64_t(i)), {}};
+  }
   std::vector<int64_t> starts(dims.size(), 0), sizes = dims, kept;
   for (size_t i = 0; i < dims.size(); ++i) {
     if (i >= e.indices.size()) {

@@ -83,6 +83,12 @@ def sequence_cross_entropy():
     return out
 
 
+def index_tensor():
+    import json
+    x = torch.tensor(X)
+    return [json.dumps({"a": x[torch.tensor(ROWS)].tolist(), "b": x[:, torch.tensor(COLS)].tolist()})]
+
+
 def main():
     print(f"torch {torch.__version__}")
     for name in sys.argv[1:] or ["embedding", "index_select", "sequence_cross_entropy"]:
