@@ -118,6 +118,8 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::StopGradient:
   case OpKind::DropoutMask:
   case OpKind::OneHot:
+  case OpKind::ArgMax:
+  case OpKind::ArgMin:
   // Leaves have no operands.
   case OpKind::Input:
   case OpKind::Param:

@@ -345,6 +345,9 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
     return emitOneHot(*this, n, out);
   case OpKind::Gather:
     return emitIndexSelect(*this, n, out);
+  case OpKind::ArgMax:
+  case OpKind::ArgMin:
+    return emitArgReduce(*this, n, out);
   case OpKind::ScatterAdd:
     return emitScatterAdd(*this, n, out);
   case OpKind::SoftmaxCrossEntropy:

@@ -31,6 +31,8 @@ void emitReduceTo(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitGather(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitPad(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitOneHot(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// ArgMax and ArgMin.
+void emitArgReduce(FunctionEmitter &em, const Node &n, llvm::Value *out);
 
 // IndexKernels.cpp
 /// Gather: slices of operand 0 picked by the i32 indices (0 outside the axis).

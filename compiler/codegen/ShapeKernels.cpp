@@ -122,4 +122,34 @@ void emitOneHot(FunctionEmitter &em, const Node &n, Value *out) {
   });
 }
 
+/// One pass over the axis per output element, keeping the first best: a
+/// later element wins only when strictly better or the first NaN.
+void emitArgReduce(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &x = *n.operands[0];
+  int64_t axis = n.ints[0], size = x.type.dims[axis], inner = 1;
+  for (size_t i = axis + 1; i < x.type.dims.size(); ++i)
+    inner *= x.type.dims[i];
+  llvm::Type *t = em.elemType(x.type.dtype);
+  em.parallelLoop(em.elementCount(n), size, [&](Value *o) {
+    Value *dest = em.buffer(n);
+    // Output element o = (outer, j): x element (outer * size + k) * inner + j.
+    Value *outer = ir.CreateUDiv(o, ir.getInt64(inner)), *j = ir.CreateURem(o, ir.getInt64(inner));
+    Value *base = ir.CreateAdd(ir.CreateMul(outer, ir.getInt64(size * inner)), j);
+    Value *bestSlot = em.entryAlloca(t), *indexSlot = em.entryAlloca(ir.getInt64Ty());
+    ir.CreateStore(em.load(x, base), bestSlot);
+    ir.CreateStore(ir.getInt64(0), indexSlot);
+    em.loopRange(ir.getInt64(1), ir.getInt64(size), [&](Value *k) {
+      Value *v = em.load(x, ir.CreateAdd(base, ir.CreateMul(k, ir.getInt64(inner))));
+      Value *best = ir.CreateLoad(t, bestSlot);
+      Value *better = n.op == OpKind::ArgMax ? ir.CreateFCmpOGT(v, best) : ir.CreateFCmpOLT(v, best);
+      Value *firstNaN = ir.CreateAnd(ir.CreateFCmpUNO(v, v), ir.CreateFCmpORD(best, best));
+      Value *take = ir.CreateOr(better, firstNaN);
+      ir.CreateStore(ir.CreateSelect(take, v, best), bestSlot);
+      ir.CreateStore(ir.CreateSelect(take, k, ir.CreateLoad(ir.getInt64Ty(), indexSlot)), indexSlot);
+    }, "k");
+    em.store(n, dest, o, ir.CreateTrunc(ir.CreateLoad(ir.getInt64Ty(), indexSlot), ir.getInt32Ty()));
+  });
+}
+
 } // namespace nnc

@@ -292,6 +292,16 @@ Node *Graph::gather(Node *x, Node *indices, int64_t axis) {
   return add(std::move(n));
 }
 
+Node *Graph::argReduce(OpKind op, Node *x, int64_t axis) {
+  assert((op == OpKind::ArgMax || op == OpKind::ArgMin) && axis < int64_t(x->type.dims.size()));
+  TensorType t{DType::I32, x->type.dims, x->type.batched};
+  t.dims.erase(t.dims.begin() + axis);
+  auto n = std::make_unique<Node>(op, t);
+  n->operands = {x};
+  n->ints = {axis};
+  return add(std::move(n));
+}
+
 Node *Graph::scatterAdd(Node *g, Node *indices, int64_t axis, const TensorType &t) {
   assert(indices->type.dtype == DType::I32 && g->type.dtype == t.dtype);
   auto n = std::make_unique<Node>(OpKind::ScatterAdd, t);

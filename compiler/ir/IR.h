@@ -168,6 +168,8 @@ public:
   /// x's slices along `axis` picked by the i32 `indices` (torch.index_select
   /// with an index tensor of any shape; batched when either is).
   Node *gather(Node *x, Node *indices, int64_t axis);
+  /// ArgMax / ArgMin over per-sample `axis`: i32, that axis dropped.
+  Node *argReduce(OpKind op, Node *x, int64_t axis);
   /// The adjoint of gather: `g`'s slices summed into zeros of type `t` at
   /// their indices (and over the batch when t is unbatched).
   Node *scatterAdd(Node *g, Node *indices, int64_t axis, const TensorType &t);

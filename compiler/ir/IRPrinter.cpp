@@ -55,6 +55,8 @@ void printAttributes(const Node &n, std::ostream &os) {
   case OpKind::Col2Im: return printWindow(n, os);
   case OpKind::Gather:
   case OpKind::ScatterAdd:
+  case OpKind::ArgMax:
+  case OpKind::ArgMin:
     os << " axis " << n.ints[0];
     return;
   case OpKind::DropoutMask:

@@ -177,7 +177,7 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
-          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select"})
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu"})
       v.push_back(name);
     return v;
   }();
@@ -424,6 +424,47 @@ Value Lowering::call(const Expr &e) {
       sum = sum ? g.binary(OpKind::Add, sum, placed) : placed;
     }
     return wrap(sum);
+  }
+  if (fn == "argmax" || fn == "argmin") { // torch.argmax(x, dim, keepdim) over one axis
+    CallArgs a = bind(e, {"x", "axis", "keepdims"}, 1);
+    Node *x = tensorArg(a, "x");
+    int64_t rank = int64_t(x->type.dims.size());
+    if (rank == 0)
+      operandError(*a.get("x"), "'" + fn + "' needs a tensor with an axis per sample, got a "
+                                "scalar " + x->type.str());
+    double at = a.get("axis") ? scalarLiteral(*a.get("axis"), "axis") : -1;
+    if (at != std::floor(at) || at < -rank || at >= rank)
+      diag_.fatal(a.loc("axis"), "axis " + formatNumber(at) + " is not an axis of " +
+                                     x->type.shapeStr() + " (per sample; -" +
+                                     std::to_string(rank) + ".." + std::to_string(rank - 1) + ")");
+    int64_t axis = int64_t(at) < 0 ? int64_t(at) + rank : int64_t(at);
+    bool keep = a.get("keepdims") && scalarLiteral(*a.get("keepdims"), "keepdims") != 0;
+    Node *y = g.argReduce(fn == "argmax" ? OpKind::ArgMax : OpKind::ArgMin, x, axis);
+    if (keep) {
+      std::vector<int64_t> dims = x->type.dims;
+      dims[axis] = 1;
+      y = g.reshape(y, dims);
+    }
+    classes_[y] = x->type.dims[axis]; // usable as class labels
+    return wrap(y);
+  }
+  if (fn == "tril" || fn == "triu") { // x times a constant 0/1 mask on the last two axes
+    CallArgs a = bind(e, {"x", "diagonal"}, 1);
+    Node *x = tensorArg(a, "x");
+    size_t rank = x->type.dims.size();
+    if (rank < 2)
+      operandError(*a.get("x"), "'" + fn + "' needs a matrix per sample (the last two axes), got " +
+                                    x->type.str());
+    double k = a.get("diagonal") ? scalarLiteral(*a.get("diagonal"), "diagonal") : 0;
+    if (k != std::floor(k))
+      diag_.fatal(a.loc("diagonal"), "'diagonal' must be a whole number");
+    int64_t rows = x->type.dims[rank - 2], cols = x->type.dims[rank - 1];
+    std::vector<double> keep(rows * cols);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        keep[i * cols + j] = (fn == "tril" ? j - i <= k : j - i >= k) ? 1 : 0;
+    Node *mask = g.constant(x->type.dtype, {rows, cols}, keep);
+    return wrap(g.binary(OpKind::Mul, x, g.broadcastTo(mask, x->type)));
   }
   if (fn == "index_select") { // torch.index_select(input, dim, index), any index shape
     CallArgs a = bind(e, {"x", "axis", "indices"}, 3);

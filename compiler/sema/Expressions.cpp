@@ -134,6 +134,19 @@ Value Lowering::binary(const Expr &e) {
     return Value{nullptr, evalLiteral(folded, env, diag_)};
   }
   DType dt = a.isLiteral() ? b.node->type.dtype : a.node->type.dtype;
+  if (dt == DType::I32 && (e.op == "==" || e.op == "!=")) {
+    // Class indices compared (argmax(z) == label): 0/1 as numbers, so a
+    // metric can average them; i32 -> float is exact below 2^24 classes.
+    DType ft = options_.forceF64 ? DType::F64 : DType::F32;
+    auto number = [&](const Value &v) {
+      if (!v.isLiteral() && v.node->type.dtype != DType::I32)
+        diag_.fatal(e.loc, "'" + e.op + "' compares class indices with class indices, not with " +
+                               v.node->type.str());
+      return v.isLiteral() ? materialize(v, ft) : graph().cast(v.node, ft);
+    };
+    Node *x = number(a), *y = number(b);
+    return Value{arith(e.op, x, y, e.loc), {}};
+  }
   if (dt == DType::I32)
     diag_.fatal(e.loc, "class labels are not numbers to compute with; use "
                        "one_hot(label, N) or cross_entropy");

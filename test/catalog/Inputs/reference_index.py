@@ -89,6 +89,36 @@ def index_tensor():
     return [json.dumps({"a": x[torch.tensor(ROWS)].tolist(), "b": x[:, torch.tensor(COLS)].tolist()})]
 
 
+XA = [[[1, 3, 3, 0, 0], [2, -1, -1, 5, 5]], [[0.5, 0.1, 0.7, 0.7, -2], [1, 1, 1, 1, 1]]]
+LABEL_A = [[3, 1], [2, 0]]
+
+
+def argmax():
+    """Ties (the first index wins), NaN (0 in XA becomes NaN: the first NaN
+    wins for both), axes, keepdims; used as labels; tril/triu forward."""
+    import json
+    xin = torch.tensor(XA)
+    x = xin * (xin / xin)
+    am = x.argmax(-1)
+    return [json.dumps({"amax": am.tolist(), "amin": x.argmin(-1).tolist(),
+                        "a0": x.argmax(1).tolist(),  # per-sample axis 0 = torch dim 1
+                        "k": x.argmax(-1, keepdim=True).tolist(),
+                        "hot": F.one_hot(am, 5).double().tolist(),
+                        "hits": (am == torch.tensor(LABEL_A)).double().tolist(),
+                        "lo": torch.tril(xin).tolist(), "up": torch.triu(xin, diagonal=1).tolist()})]
+
+
+def tril_triu():
+    z = torch.tensor([[0.5, -1.0, 2.0], [1.5, -0.7, 0.3], [1.1, 0.2, -0.4], [0.9, -1.3, 0.6]],
+                     requires_grad=True)
+    lo = torch.tril(z, diagonal=-1)
+    up = torch.triu(z, diagonal=1)
+    lo.retain_grad()
+    up.retain_grad()
+    (lo * lo + up * torch.arange(12.0).reshape(4, 3)).sum().backward()
+    return expects([("lo", lo), ("up", up), ("d_z", z.grad)])
+
+
 def main():
     print(f"torch {torch.__version__}")
     for name in sys.argv[1:] or ["embedding", "index_select", "sequence_cross_entropy"]:
