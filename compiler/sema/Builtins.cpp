@@ -88,6 +88,18 @@ Node *Lowering::tensorArg(const CallArgs &args, const std::string &name) {
   return n;
 }
 
+/// The one per-sample axis named by `axis:` (negative counts from the end),
+/// or `fallback` when absent.
+int64_t Lowering::oneAxis(const CallArgs &args, const TensorType &t, int64_t fallback) {
+  int64_t rank = int64_t(t.dims.size());
+  double at = args.get("axis") ? scalarLiteral(*args.get("axis"), "axis") : double(fallback);
+  if (at != std::floor(at) || at < -rank || at >= rank)
+    diag_.fatal(args.loc("axis"), "axis " + formatNumber(at) + " is not an axis of " +
+                                      t.shapeStr() + " (per sample; -" + std::to_string(rank) +
+                                      ".." + std::to_string(rank - 1) + ")");
+  return int64_t(at) < 0 ? int64_t(at) + rank : int64_t(at);
+}
+
 Node *Lowering::scalarOf(double v, const TensorType &like) { return graph().fill(v, like); }
 
 /// The per-sample axes named by `axis:` (negative counts from the end);
@@ -428,16 +440,10 @@ Value Lowering::call(const Expr &e) {
   if (fn == "argmax" || fn == "argmin") { // torch.argmax(x, dim, keepdim) over one axis
     CallArgs a = bind(e, {"x", "axis", "keepdims"}, 1);
     Node *x = tensorArg(a, "x");
-    int64_t rank = int64_t(x->type.dims.size());
-    if (rank == 0)
+    if (x->type.dims.empty())
       operandError(*a.get("x"), "'" + fn + "' needs a tensor with an axis per sample, got a "
                                 "scalar " + x->type.str());
-    double at = a.get("axis") ? scalarLiteral(*a.get("axis"), "axis") : -1;
-    if (at != std::floor(at) || at < -rank || at >= rank)
-      diag_.fatal(a.loc("axis"), "axis " + formatNumber(at) + " is not an axis of " +
-                                     x->type.shapeStr() + " (per sample; -" +
-                                     std::to_string(rank) + ".." + std::to_string(rank - 1) + ")");
-    int64_t axis = int64_t(at) < 0 ? int64_t(at) + rank : int64_t(at);
+    int64_t axis = oneAxis(a, x->type, -1);
     bool keep = a.get("keepdims") && scalarLiteral(*a.get("keepdims"), "keepdims") != 0;
     Node *y = g.argReduce(fn == "argmax" ? OpKind::ArgMax : OpKind::ArgMin, x, axis);
     if (keep) {
@@ -473,15 +479,9 @@ Value Lowering::call(const Expr &e) {
     if (indices->type.dtype != DType::I32)
       operandError(*a.get("indices"), "'index_select' needs integer indices (a class(N) "
                                       "input, an argmax), got " + indices->type.str());
-    int64_t rank = int64_t(x->type.dims.size());
-    if (rank == 0)
+    if (x->type.dims.empty())
       operandError(*a.get("x"), "'index_select' needs a tensor with an axis, got a scalar");
-    double at = scalarLiteral(*a.get("axis"), "axis");
-    if (at != std::floor(at) || at < -rank || at >= rank)
-      diag_.fatal(a.loc("axis"), "axis " + formatNumber(at) + " is not an axis of " +
-                                     x->type.shapeStr() + " (per sample; -" +
-                                     std::to_string(rank) + ".." + std::to_string(rank - 1) + ")");
-    int64_t axis = int64_t(at) < 0 ? int64_t(at) + rank : int64_t(at);
+    int64_t axis = oneAxis(a, x->type, 0);
     int64_t classes = classesOf(indices);
     if (classes > x->type.dims[axis])
       operandError(*a.get("indices"), "the indices are class(" + std::to_string(classes) +

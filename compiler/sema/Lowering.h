@@ -101,6 +101,7 @@ public:
   Node *tensorArg(const CallArgs &args, const std::string &name);
   Node *tensorExpr(const Expr &e, const std::string &fn);
   std::vector<int64_t> axesArg(const CallArgs &args, const TensorType &t);
+  int64_t oneAxis(const CallArgs &args, const TensorType &t, int64_t fallback);
   Node *reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *mean(Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *logSoftmax(Node *x, int64_t axis);
