@@ -79,6 +79,18 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
       return tA ? G.matmul(b, g, tB, true) : G.matmul(g, b, false, !tB);
     return tB ? G.matmul(g, a, true, tA) : G.matmul(a, g, !tA, false);
   }
+  case OpKind::BatchMatMul: {
+    // The same rules per matrix of the stack; an operand shared by every
+    // sample (unbatched) sums its gradient over the batch.
+    bool tA = y->transA, tB = y->transB;
+    Node *d;
+    if (i == 0)
+      d = tA ? G.batchMatMul(b, g, tB, true) : G.batchMatMul(g, b, false, !tB);
+    else
+      d = tB ? G.batchMatMul(g, a, true, tA) : G.batchMatMul(a, g, !tA, false);
+    Node *operand = i == 0 ? a : b;
+    return d->type == operand->type ? d : G.sumTo(d, operand->type);
+  }
   case OpKind::ModeSelect:  return i == 0 ? g : nullptr; // training takes operand 0
   case OpKind::SoftmaxCrossEntropy: // labels: none
     return i == 0 ? G.softmaxCrossEntropyGrad(a, b, g) : nullptr;

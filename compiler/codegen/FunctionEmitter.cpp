@@ -333,6 +333,8 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
     return emitReduceTo(*this, n, out);
   case OpKind::MatMul:
     return emitMatMul(*this, n, n, out, nullptr);
+  case OpKind::BatchMatMul:
+    return emitBatchMatMul(*this, n, out);
   case OpKind::Transpose:
   case OpKind::Slice:
     return emitGather(*this, n, out);

@@ -466,4 +466,55 @@ llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits) {
   return GemmEmitter(module, t, vectorBits).task();
 }
 
+llvm::StructType *batchedGemmArgsType(llvm::LLVMContext &ctx) {
+  if (auto *t = llvm::StructType::getTypeByName(ctx, "nnc.gemm.batched.args"))
+    return t;
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  return llvm::StructType::create(
+      ctx, {gemmArgsType(ctx), i64, i64, i64, i64, i64, i64, i64}, "nnc.gemm.batched.args");
+}
+
+llvm::Function *getBatchedGemmTask(llvm::Module &module, DType t, int vectorBits) {
+  std::string name = std::string("nnc.gemm.batched.") + dtypeName(t) + "." +
+                     std::to_string(vectorBits);
+  if (auto *f = module.getFunction(name))
+    return f;
+  llvm::Function *gemm = getGemmTask(module, t, vectorBits);
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::IRBuilder<> b(ctx);
+  auto *ptr = b.getPtrTy();
+  auto *i64 = b.getInt64Ty();
+  auto *fn = llvm::Function::Create(llvm::FunctionType::get(b.getVoidTy(), {ptr, i64, i64, ptr}, false),
+                                    llvm::Function::InternalLinkage, name, module);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", fn));
+  auto *argsTy = batchedGemmArgsType(ctx);
+  auto *gemmTy = gemmArgsType(ctx);
+  Value *args = fn->getArg(0);
+  Value *local = b.CreateAlloca(gemmTy, nullptr, "gemm.args");
+  auto field = [&](unsigned k) { return b.CreateLoad(i64, b.CreateStructGEP(argsTy, args, k)); };
+  Value *base = b.CreateStructGEP(argsTy, args, BGA_GEMM);
+  Value *stack = field(BGA_STACK), *chunks = field(BGA_CHUNKS);
+  llvm::Type *elt = t == DType::F64 ? b.getDoubleTy() : b.getFloatTy();
+  // The matrix `index` of operand `k` (GA_A, GA_B, GA_C) of item i.
+  auto matrix = [&](GemmArg k, Value *index, unsigned strideField) {
+    Value *start = b.CreateLoad(ptr, b.CreateStructGEP(gemmTy, base, k));
+    return b.CreateInBoundsGEP(elt, start, b.CreateMul(index, field(strideField)));
+  };
+  emitLoop(b, fn, fn->getArg(1), fn->getArg(2), 1, [&](Value *i) {
+    b.CreateMemCpy(local, llvm::Align(8), base, llvm::Align(8),
+                   module.getDataLayout().getTypeAllocSize(gemmTy));
+    Value *inStack = b.CreateURem(i, stack);
+    auto itemOf = [&](unsigned sharedField) {
+      return b.CreateSelect(b.CreateICmpNE(field(sharedField), b.getInt64(0)), inStack, i);
+    };
+    b.CreateStore(matrix(GA_A, itemOf(BGA_SHARED_A), BGA_STRIDE_A), b.CreateStructGEP(gemmTy, local, GA_A));
+    b.CreateStore(matrix(GA_B, itemOf(BGA_SHARED_B), BGA_STRIDE_B), b.CreateStructGEP(gemmTy, local, GA_B));
+    b.CreateStore(matrix(GA_C, i, BGA_STRIDE_C), b.CreateStructGEP(gemmTy, local, GA_C));
+    b.CreateCall(gemm, {local, b.getInt64(0), chunks, fn->getArg(3)});
+  }, "item");
+  b.CreateRetVoid();
+  return fn;
+}
+
 } // namespace nnc

@@ -46,4 +46,17 @@ enum GemmArg {
 /// depend on the thread count.
 llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits);
 
+/// A stack of products (BatchMatMul): the GEMM arguments of matrix 0, then
+/// i64s: elements between consecutive matrices of A, B and C, the stack
+/// size, whether A and B are shared by every sample (1: matrix i reads
+/// operand matrix i mod stack), and the chunk count of one product.
+llvm::StructType *batchedGemmArgsType(llvm::LLVMContext &ctx);
+enum BatchedGemmArg { BGA_GEMM, BGA_STRIDE_A, BGA_STRIDE_B, BGA_STRIDE_C, BGA_STACK,
+                      BGA_SHARED_A, BGA_SHARED_B, BGA_CHUNKS };
+
+/// The task `void(ptr args, i64 begin, i64 end, ptr scratch)` that computes
+/// matrices [begin, end) of the stack, each whole on the calling thread
+/// with the GEMM task above (so the bits do not depend on the thread count).
+llvm::Function *getBatchedGemmTask(llvm::Module &module, DType t, int vectorBits);
+
 } // namespace nnc

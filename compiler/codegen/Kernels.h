@@ -52,6 +52,10 @@ void emitMatMul(FunctionEmitter &em, const Node &n, const Node &dest, llvm::Valu
 
 // SoftmaxCrossEntropyKernel.cpp
 /// SoftmaxCrossEntropy and its gradient, one pass per row each.
+/// BatchMatMul: one product per matrix of the stack, through the packed
+/// GEMM when each product is large enough, else loops; matrices split
+/// across the model's threads.
+void emitBatchMatMul(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n);
 
 } // namespace nnc

@@ -212,4 +212,108 @@ void emitMatMul(FunctionEmitter &em, const Node &n, const Node &dest, Value *out
   ir.SetInsertPoint(join);
 }
 
+/// The stack's products as loops, matrices split across threads: C's row
+/// accumulates a_ik * B's row (B untransposed) or a dot product per element.
+static void emitStackLoops(FunctionEmitter &em, const Node &n, const StackView &v, Value *count,
+                           bool sharedA, bool sharedB) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &a = *n.operands[0], &b = *n.operands[1];
+  llvm::Type *t = em.elemType(n.type.dtype);
+  em.parallelLoop(count, v.m * v.n * v.k, [&](Value *item) {
+    llvm::IRBuilder<>::FastMathFlagGuard fmfGuard(ir);
+    llvm::FastMathFlags fmf;
+    fmf.setAllowContract(true);
+    ir.setFastMathFlags(fmf);
+    Value *out = em.buffer(n);
+    Value *stack = ir.getInt64(v.stack);
+    Value *aBase = ir.CreateMul(sharedA ? ir.CreateURem(item, stack) : item, ir.getInt64(v.m * v.k));
+    Value *bBase = ir.CreateMul(sharedB ? ir.CreateURem(item, stack) : item, ir.getInt64(v.k * v.n));
+    Value *cBase = ir.CreateMul(item, ir.getInt64(v.m * v.n));
+    auto at = [&](Value *base, Value *row, int64_t cols, Value *col) {
+      return ir.CreateAdd(base, ir.CreateAdd(ir.CreateMul(row, ir.getInt64(cols)), col));
+    };
+    auto A = [&](Value *i, Value *k) {
+      return em.load(a, n.transA ? at(aBase, k, v.m, i) : at(aBase, i, v.k, k));
+    };
+    auto B = [&](Value *k, Value *j) {
+      return em.load(b, n.transB ? at(bBase, j, v.k, k) : at(bBase, k, v.n, j));
+    };
+    auto cPtr = [&](Value *i, Value *j) { return ir.CreateInBoundsGEP(t, out, at(cBase, i, v.n, j)); };
+    llvm::Align align(dtypeBytes(n.type.dtype));
+    Value *zero = llvm::ConstantFP::get(t, 0.0);
+    em.loop(ir.getInt64(v.m), [&](Value *i) {
+      if (!n.transB) {
+        em.loop(ir.getInt64(v.n), [&](Value *j) { ir.CreateAlignedStore(zero, cPtr(i, j), align); }, "j");
+        em.loop(ir.getInt64(v.k), [&](Value *k) {
+          Value *aik = A(i, k);
+          em.loop(ir.getInt64(v.n), [&](Value *j) {
+            Value *c = cPtr(i, j);
+            ir.CreateAlignedStore(ir.CreateFAdd(ir.CreateAlignedLoad(t, c, align), ir.CreateFMul(aik, B(k, j))), c, align);
+          }, "j");
+        }, "k");
+        return;
+      }
+      em.loop(ir.getInt64(v.n), [&](Value *j) {
+        Value *sum = em.entryAlloca(t);
+        ir.CreateStore(zero, sum);
+        em.loop(ir.getInt64(v.k), [&](Value *k) {
+          ir.CreateStore(ir.CreateFAdd(ir.CreateLoad(t, sum), ir.CreateFMul(A(i, k), B(k, j))), sum);
+        }, "k");
+        ir.CreateAlignedStore(ir.CreateLoad(t, sum), cPtr(i, j), align);
+      }, "j");
+    }, "m");
+  });
+}
+
+/// The stack through the batched GEMM task (Gemm.h), matrices split across
+/// threads when the whole stack is worth it.
+static void emitStackGemm(FunctionEmitter &em, const Node &n, const StackView &v, Value *count,
+                          Value *out, bool sharedA, bool sharedB) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &a = *n.operands[0], &b = *n.operands[1];
+  GemmShape shape = gemmShape(n.type.dtype, em.options().gemmVectorBits);
+  auto *argsTy = batchedGemmArgsType(em.context());
+  auto *gemmTy = gemmArgsType(em.context());
+  Value *args = em.entryAlloca(argsTy, "bgemm.args");
+  Value *gemmArgs = ir.CreateStructGEP(argsTy, args, BGA_GEMM);
+  int64_t aCols = a.type.dims.back(), bCols = b.type.dims.back();
+  int64_t chunksM = (v.m + shape.mr - 1) / shape.mr, chunksN = (v.n + shape.nr - 1) / shape.nr;
+  bool splitN = chunksN > chunksM;
+  Value *null = llvm::ConstantPointerNull::get(ir.getPtrTy());
+  Value *gemmFields[] = {em.buffer(em.canonical(a)), em.buffer(em.canonical(b)), out,
+                         ir.getInt64(v.m), ir.getInt64(v.n), ir.getInt64(v.k),
+                         ir.getInt64(n.transA ? 1 : aCols), ir.getInt64(n.transA ? aCols : 1),
+                         ir.getInt64(n.transB ? 1 : bCols), ir.getInt64(n.transB ? bCols : 1),
+                         ir.getInt64(splitN ? 1 : 0), null, ir.getInt64(0)};
+  for (unsigned i = 0; i <= GA_RELU; ++i)
+    ir.CreateStore(gemmFields[i], ir.CreateStructGEP(gemmTy, gemmArgs, i));
+  int64_t stackFields[] = {v.m * v.k, v.k * v.n, v.m * v.n, v.stack, sharedA, sharedB,
+                           splitN ? chunksN : chunksM};
+  for (unsigned i = BGA_STRIDE_A; i <= BGA_CHUNKS; ++i)
+    ir.CreateStore(ir.getInt64(stackFields[i - BGA_STRIDE_A]), ir.CreateStructGEP(argsTy, args, i));
+  auto *forTy = llvm::FunctionType::get(ir.getVoidTy(), {ir.getInt64Ty(), ir.getPtrTy(), ir.getPtrTy()}, false);
+  llvm::FunctionCallee parallelFor = em.module().getOrInsertFunction("nnrt_parallel_for", forTy);
+  llvm::FunctionCallee serialFor = em.module().getOrInsertFunction("nnrt_serial_for", forTy);
+  Value *small = ir.CreateICmpULT(ir.CreateMul(count, ir.getInt64(v.m * v.n * v.k)),
+                                  ir.getInt64(kGemmParallelMinWork));
+  Value *runner = ir.CreateSelect(small, serialFor.getCallee(), parallelFor.getCallee());
+  ir.CreateCall(forTy, runner, {count, getBatchedGemmTask(em.module(), n.type.dtype, em.options().gemmVectorBits), args});
+}
+
+void emitBatchMatMul(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &a = *n.operands[0], &b = *n.operands[1];
+  StackView v = stackView(n);
+  Value *count = ir.getInt64(v.stack);
+  if (n.type.batched)
+    count = ir.CreateMul(em.batch(), count);
+  // An unbatched operand is shared: matrix i of C reads its matrix i mod stack.
+  bool sharedA = n.type.batched && !a.type.batched, sharedB = n.type.batched && !b.type.batched;
+  bool gemm = !em.isInlineScalar(a) && !em.isInlineScalar(b) && em.options().gemmVectorBits != 0 &&
+              v.m * v.n * v.k >= kGemmMinWork && v.m >= kGemmMinRows;
+  if (gemm)
+    return emitStackGemm(em, n, v, count, out, sharedA, sharedB);
+  emitStackLoops(em, n, v, count, sharedA, sharedB);
+}
+
 } // namespace nnc

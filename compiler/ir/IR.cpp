@@ -1,6 +1,7 @@
 //===- IR.cpp - node builders and type rules ------------------------------===//
 #include "ir/IR.h"
 
+#include <algorithm>
 #include <set>
 
 #include <cassert>
@@ -218,6 +219,37 @@ Node *Graph::matmul(Node *a, Node *b, bool transA, bool transB) {
   node->transA = transA;
   node->transB = transB;
   return add(std::move(node));
+}
+
+Node *Graph::batchMatMul(Node *a, Node *b, bool transA, bool transB) {
+  const std::vector<int64_t> &da = a->type.dims, &db = b->type.dims;
+  assert(da.size() >= 2 && da.size() == db.size() && "batch_matmul needs equal ranks >= 2");
+  assert(std::equal(da.begin(), da.end() - 2, db.begin()) && "batch_matmul leading dims differ");
+  size_t r = da.size();
+  int64_t m = transA ? da[r - 1] : da[r - 2], k = transA ? da[r - 2] : da[r - 1];
+  int64_t kb = transB ? db[r - 1] : db[r - 2], n = transB ? db[r - 2] : db[r - 1];
+  assert(k == kb && "batch_matmul contraction lengths differ");
+  (void)k, (void)kb;
+  TensorType t{a->type.dtype, da, a->type.batched || b->type.batched};
+  t.dims[r - 2] = m;
+  t.dims[r - 1] = n;
+  auto node = std::make_unique<Node>(OpKind::BatchMatMul, t);
+  node->operands = {a, b};
+  node->transA = transA;
+  node->transB = transB;
+  return add(std::move(node));
+}
+
+StackView stackView(const Node &bmm) {
+  const std::vector<int64_t> &dc = bmm.type.dims, &da = bmm.operands[0]->type.dims;
+  size_t r = dc.size();
+  StackView v;
+  for (size_t i = 0; i + 2 < r; ++i)
+    v.stack *= dc[i];
+  v.m = dc[r - 2];
+  v.n = dc[r - 1];
+  v.k = bmm.transA ? da[r - 2] : da[r - 1];
+  return v;
 }
 
 Node *Graph::maxTo(Node *x, const TensorType &t) {

@@ -103,7 +103,7 @@ struct Node {
   Window window;             // Im2Col/Col2Im
   double scalar = 0;         // Im2Col: padding value; DropoutMask: rate
   int stateIndex = -1;       // Param: index into Program::state
-  bool transA = false, transB = false; // MatMul
+  bool transA = false, transB = false; // MatMul, BatchMatMul
   SourceLoc loc;
 
   Node(OpKind op, TensorType type) : op(op), type(std::move(type)) {}
@@ -123,6 +123,15 @@ struct MatrixView {
   std::vector<int64_t> rows, cols;
 };
 MatrixView matrixView(const TensorType &t, bool transposed);
+
+/// How BatchMatMul sees its operands and result: `count` matrices of
+/// M x K, K x N and M x N (after the transposes), with the per-sample
+/// stack size `stack` (the leading dims' product; count = B * stack when
+/// batched).
+struct StackView {
+  int64_t stack = 1, m = 0, n = 0, k = 0;
+};
+StackView stackView(const Node &batchMatMul);
 
 /// Owns the nodes. Builders check their operands (internal invariants) with
 /// asserts: user-facing checks happen in sema before these are called.
@@ -158,6 +167,9 @@ public:
   Node *sumTo(Node *x, const TensorType &t);
   Node *reshape(Node *x, std::vector<int64_t> dims);
   Node *matmul(Node *a, Node *b, bool transA, bool transB);
+  /// Stacks of matrices (rank >= 2 per sample, equal leading dims):
+  /// [..., M, K] @ [..., K, N] -> [..., M, N], batched when either is.
+  Node *batchMatMul(Node *a, Node *b, bool transA, bool transB);
   Node *maxTo(Node *x, const TensorType &t);
   Node *transpose(Node *x, std::vector<int64_t> perm);
   Node *slice(Node *x, std::vector<int64_t> starts, std::vector<int64_t> sizes);

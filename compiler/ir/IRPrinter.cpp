@@ -39,6 +39,7 @@ void printWindow(const Node &n, std::ostream &os) {
 void printAttributes(const Node &n, std::ostream &os) {
   switch (n.op) {
   case OpKind::MatMul:
+  case OpKind::BatchMatMul:
     if (n.transA)
       os << " transA";
     if (n.transB)

@@ -40,6 +40,19 @@ bool isMatrixTranspose(const Node *n) {
          !n->operands[0]->type.batched;
 }
 
+/// A transpose that swaps the last two axes of a stack of matrices and
+/// keeps the others (the batch's sharing included).
+bool isStackTranspose(const Node *n) {
+  if (n->op != OpKind::Transpose || n->ints.size() < 2 ||
+      n->type.batched != n->operands[0]->type.batched)
+    return false;
+  size_t r = n->ints.size();
+  for (size_t i = 0; i + 2 < r; ++i)
+    if (n->ints[i] != int64_t(i))
+      return false;
+  return n->ints[r - 2] == int64_t(r - 1) && n->ints[r - 1] == int64_t(r - 2);
+}
+
 /// What `n` equals when that is an existing node, else null. May rewrite n
 /// in place (then `changed` is set). `reluOf` maps x to an earlier relu(x).
 Node *simplify(Node &n, bool &changed, const std::map<const Node *, Node *> &reluOf) {
@@ -124,6 +137,16 @@ Node *simplify(Node &n, bool &changed, const std::map<const Node *, Node *> &rel
     if (isMatrixTranspose(operand(1))) {
       n.operands[1] = operand(1)->operands[0];
       n.transB = !n.transB;
+      changed = true;
+    }
+    return nullptr;
+  case OpKind::BatchMatMul:
+    for (size_t i = 0; i < 2; ++i) {
+      if (!isStackTranspose(operand(i)))
+        continue;
+      n.operands[i] = operand(i)->operands[0];
+      bool &flag = i == 0 ? n.transA : n.transB;
+      flag = !flag;
       changed = true;
     }
     return nullptr;

@@ -116,7 +116,8 @@ bool fold(const Node &n, std::vector<double> &out) {
   case OpKind::SumTo: case OpKind::MaxTo: case OpKind::Transpose: case OpKind::Slice:
   case OpKind::Pad: case OpKind::OneHot: case OpKind::Im2Col: case OpKind::Col2Im:
   case OpKind::Gather: case OpKind::ScatterAdd: case OpKind::ArgMax: case OpKind::ArgMin:
-  case OpKind::MatMul: case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::MatMul: case OpKind::BatchMatMul:
+  case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
   case OpKind::DropoutMask:
     return false;
   // Leaves have no operands (returned above).

@@ -189,7 +189,8 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
-          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu"})
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
+          "layer_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention"})
       v.push_back(name);
     return v;
   }();
@@ -286,6 +287,10 @@ Value Lowering::call(const Expr &e) {
     return layer(e);
   if (fn == "where" || fn == "maximum" || fn == "minimum" || fn == "clamp")
     return wrap(selection(e));
+  if (fn == "masked_fill")
+    return wrap(maskedFill(e));
+  if (fn == "scaled_dot_product_attention")
+    return wrap(scaledDotProductAttention(e));
   if (primitives.count(fn)) {
     CallArgs a = bind(e, {"x"}, 1);
     return wrap(g.unary(primitives.at(fn), tensorArg(a, "x")));
@@ -372,6 +377,20 @@ Value Lowering::call(const Expr &e) {
       diag_.fatal(shape->loc, "cannot reshape " + x->type.shapeStr() + " (" +
                                   std::to_string(count) + " elements) to " + dimsStr(dims));
     return wrap(g.reshape(x, dims));
+  }
+  if (fn == "transpose" && e.operands.size() == 3) { // torch.transpose(x, dim0, dim1)
+    CallArgs a = bind(e, {"x", "dim0", "dim1"}, 3);
+    Node *x = tensorArg(a, "x");
+    int64_t rank = int64_t(x->type.dims.size());
+    if (rank < 2)
+      diag_.fatal(e.loc, "'transpose' of two axes needs rank 2 or more, got " + x->type.shapeStr());
+    int64_t d0 = intLiteral(*a.get("dim0"), "dim0", -rank, rank - 1);
+    int64_t d1 = intLiteral(*a.get("dim1"), "dim1", -rank, rank - 1);
+    std::vector<int64_t> perm(rank);
+    for (int64_t i = 0; i < rank; ++i)
+      perm[i] = i;
+    std::swap(perm[d0 < 0 ? d0 + rank : d0], perm[d1 < 0 ? d1 + rank : d1]);
+    return wrap(g.transpose(x, perm));
   }
   if (fn == "transpose") {
     CallArgs a = bind(e, {"x", "perm"}, 1);

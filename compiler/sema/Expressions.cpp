@@ -218,12 +218,11 @@ Node *Lowering::matmul(Node *a, Node *b, SourceLoc loc) {
   auto mismatch = [&]() {
     diag_.fatal(loc, "matmul dimensions do not match: " + ta.shapeStr() + " @ " + tb.shapeStr());
   };
-  if (ra == 0 || rb == 0 || ra > 2 || rb > 2)
-    diag_.fatal(loc, "'@' needs vectors or matrices, got " + ta.shapeStr() + " @ " +
-                         tb.shapeStr());
-  if (ta.batched && tb.batched && (ra == 2 || rb == 2))
-    diag_.fatal(loc, "'@' of two per-sample matrices that both depend on the input is not "
-                     "supported yet (" + ta.str() + " @ " + tb.str() + ")");
+  if (ra == 0 || rb == 0)
+    diag_.fatal(loc, "'@' needs vectors, matrices or stacks of matrices, got " + ta.shapeStr() +
+                         " @ " + tb.shapeStr());
+  if (ra > 2 || rb > 2 || (ta.batched && tb.batched && (ra == 2 || rb == 2)))
+    return stackedMatmul(a, b, loc);
   Graph &g = graph();
   if (ra == 1 && rb == 1) {
     if (ta.dims != tb.dims)
@@ -258,6 +257,42 @@ Node *Lowering::matmul(Node *a, Node *b, SourceLoc loc) {
     return g.transpose(g.matmul(xt, a, false, true), {1, 0});
   }
   return g.matmul(a, b, false, false); // rows of a batched A join the batch
+}
+
+/// torch.matmul's stacks: [..., M, K] @ [..., K, N] with the leading dims
+/// broadcast (numpy rules), a vector operand promoted to a one-row (one-
+/// column) matrix and that axis dropped again; one GEMM per matrix.
+Node *Lowering::stackedMatmul(Node *a, Node *b, SourceLoc loc) {
+  Graph &g = graph();
+  const TensorType ta = a->type, tb = b->type;
+  bool rowVector = ta.dims.size() == 1, columnVector = tb.dims.size() == 1;
+  if (rowVector)
+    a = g.reshape(a, {1, ta.dims[0]});
+  if (columnVector)
+    b = g.reshape(b, {tb.dims[0], 1});
+  std::vector<int64_t> da = a->type.dims, db = b->type.dims;
+  if (da.back() != db[db.size() - 2])
+    diag_.fatal(loc, "matmul dimensions do not match: " + ta.shapeStr() + " @ " + tb.shapeStr() +
+                         " (contracting " + std::to_string(da.back()) + " with " +
+                         std::to_string(db[db.size() - 2]) + ")");
+  TensorType la{a->type.dtype, {da.begin(), da.end() - 2}, false};
+  TensorType lb{b->type.dtype, {db.begin(), db.end() - 2}, false}, lead;
+  if (!broadcastTypes(la, lb, lead))
+    diag_.fatal(loc, "the leading dims of " + ta.shapeStr() + " @ " + tb.shapeStr() +
+                         " cannot be broadcast");
+  auto stackTo = [&](Node *x) {
+    TensorType t = x->type;
+    t.dims = lead.dims;
+    t.dims.insert(t.dims.end(), x->type.dims.end() - 2, x->type.dims.end());
+    return g.fitTo(x, t);
+  };
+  Node *c = g.batchMatMul(stackTo(a), stackTo(b), false, false);
+  std::vector<int64_t> dims = c->type.dims;
+  if (columnVector)
+    dims.erase(dims.end() - 1);
+  if (rowVector)
+    dims.erase(dims.end() - (columnVector ? 1 : 2));
+  return dims == c->type.dims ? c : g.reshape(c, dims);
 }
 
 /// x[i, a:b, :] with constant integers; negative counts from the end, a

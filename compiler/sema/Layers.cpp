@@ -15,7 +15,8 @@ namespace nnc {
 
 static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
                                               "global_avgpool", "dropout", "batchnorm",
-                                              "embedding"};
+                                              "embedding", "layer_norm",
+                                              "multi_head_attention"};
 
 bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
 
@@ -154,6 +155,10 @@ Value Lowering::layer(const Expr &e) {
 
   if (fn == "embedding")
     return wrap(embedding(e));
+  if (fn == "layer_norm")
+    return wrap(layerNorm(e));
+  if (fn == "multi_head_attention")
+    return wrap(multiHeadAttention(e));
 
   if (fn == "conv2d" || fn == "maxpool" || fn == "avgpool") {
     bool conv = fn == "conv2d";

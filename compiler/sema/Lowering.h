@@ -5,6 +5,7 @@
 //   Expressions.cpp    names, operators, `@`, indexing, literals
 //   Builtins.cpp       functions: activations, reductions, shape ops, losses
 //   Layers.cpp         layers that create parameters, and user `def`s
+//   Attention.cpp      layer norm, masked fill, attention
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -88,6 +89,7 @@ public:
   void noteDeclared(const Expr &operand);
   [[noreturn]] void operandError(const Expr &operand, const std::string &message);
   Node *matmul(Node *a, Node *b, SourceLoc loc);
+  Node *stackedMatmul(Node *a, Node *b, SourceLoc loc);
   Value index(const Expr &e);
   double scalarLiteral(const Expr &e, const std::string &what);
   int64_t intLiteral(const Expr &e, const std::string &what, int64_t min, int64_t max);
@@ -123,6 +125,14 @@ public:
   Value callDef(const Expr &e);
   Value repeat(const Expr &e);
   Node *embedding(const Expr &e);
+  // --- layer norm and attention (Attention.cpp) ---
+  Node *layerNorm(const Expr &e);
+  Node *maskedFill(const Expr &e);
+  Node *scaledDotProductAttention(const Expr &e);
+  Node *multiHeadAttention(const Expr &e);
+  Node *attention(Node *q, Node *k, Node *v, Node *mask, bool causal, double dropout,
+                  double scale, SourceLoc loc);
+  static std::vector<int64_t> lastTwoSwapped(const TensorType &t);
   void initDefaults(const Decl &d);
 
   DiagnosticEngine &diag_;

@@ -3,7 +3,7 @@
 against expected values, to a tolerance.
 
 usage: trace_close.py TRACE [--json PREFIX=FILE ...] [--tol T]
-                      --expect 'EXPR = VALUE' [--expect ...]
+                      [--expect 'EXPR = VALUE' ...] [--expect-all FILE ...]
 
 TRACE is a file of `nnc train --trace` output ('-' for stdin). In the block
 after the line 'trace of the first batch ...', every line `  NAME = [...]`
@@ -13,6 +13,9 @@ learned parameters, the outputs after training) are not read.
 `--json after=p.json` defines after_PARAM for every parameter in p.json.
 EXPR is a Python arithmetic expression over those names, e.g.
 `out_h[0]`, `d_net_h[0] / d_out_h[0]` or `(0.40 - after_W_o[0]) / 0.5`.
+`--expect-all FILE` checks every element of every NAME in the JSON object
+FILE ({"NAME": [...], "d_NAME": [...]}, nested lists flattened), and that
+the trace's NAME has exactly that many elements.
 Prints 'ok: EXPR = GOT' per check, or 'MISMATCH: ...'; exits non-zero on any
 mismatch, a name the trace lacks, or a trace with no values at all, so that
 a lit test fails when a number drifts or the trace format changes.
@@ -43,7 +46,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("trace")
     ap.add_argument("--json", action="append", default=[], metavar="PREFIX=FILE")
-    ap.add_argument("--expect", action="append", required=True, metavar="'EXPR = VALUE'")
+    ap.add_argument("--expect", action="append", default=[], metavar="'EXPR = VALUE'")
+    ap.add_argument("--expect-all", action="append", default=[], metavar="FILE")
     ap.add_argument("--tol", type=float, default=1e-9)
     args = ap.parse_args()
 
@@ -74,7 +78,18 @@ def main():
         sys.exit(1)
 
     bad = 0
-    for spec in args.expect:
+    expects = list(args.expect)
+    for path in args.expect_all:
+        for name, value in json.load(open(path)).items():
+            want = flatten(value)
+            if name in names and len(names[name]) != len(want):
+                print(f"MISMATCH: {name} has {len(names[name])} elements, expected {len(want)}")
+                bad += 1
+            expects += [f"{name}[{i}] = {v!r}" for i, v in enumerate(want)]
+    if not expects:
+        print("MISMATCH: nothing to check")
+        sys.exit(1)
+    for spec in expects:
         expr, sep, want_text = spec.rpartition("=")
         if not sep:
             print(f"MISMATCH: bad --expect '{spec}' (want 'EXPR = VALUE')")
