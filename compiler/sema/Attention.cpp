@@ -15,6 +15,18 @@
 
 namespace nnc {
 
+/// A mask argument: a tensor or a constant (given the dtype `dt`).
+static Node *maskArg(Lowering &l, const CallArgs &a, const char *key, DType dt) {
+  const Expr *e = a.get(key);
+  if (!e)
+    return nullptr;
+  Node *mask = l.materialize(l.expr(*e), dt);
+  if (mask->type.dtype == DType::I32)
+    l.diag_.fatal(e->loc, std::string("the '") + key + "' of '" + a.call->name +
+                              "' must be numbers (0/1 or additive), not class labels");
+  return mask;
+}
+
 /// nn.LayerNorm over the trailing dims `shape` (default: the last axis):
 /// (x - mean) / sqrt(var + eps) with the biased variance, then
 /// elementwise weight (ones) and bias (zeros) of that shape when affine.
@@ -64,10 +76,7 @@ Node *Lowering::maskedFill(const Expr &e) {
   Graph &g = graph();
   CallArgs a = bind(e, {"x", "mask", "value"}, 3);
   Node *x = tensorArg(a, "x");
-  Node *mask = tensorArg(a, "mask");
-  if (x->type.dtype == DType::I32 || mask->type.dtype == DType::I32)
-    diag_.fatal(e.loc, "'masked_fill' needs float tensors (a mask is 0/1, e.g. from a "
-                       "comparison), got " + x->type.str() + " and " + mask->type.str());
+  Node *mask = maskArg(*this, a, "mask", x->type.dtype);
   TensorType t;
   if (!broadcastTypes(x->type, mask->type, t) || t.dims != x->type.dims ||
       t.batched != x->type.batched)
@@ -146,7 +155,7 @@ Node *Lowering::scaledDotProductAttention(const Expr &e) {
     diag_.fatal(e.loc, "attention shapes do not fit: q " + q->type.shapeStr() + ", k " +
                            k->type.shapeStr() + ", v " + v->type.shapeStr() +
                            " (q and k share E, k and v share S)");
-  Node *mask = a.get("mask") ? tensorArg(a, "mask") : nullptr;
+  Node *mask = maskArg(*this, a, "mask", q->type.dtype);
   bool causal = a.get("causal") && scalarLiteral(*a.get("causal"), "causal") != 0;
   double scale = a.get("scale") ? scalarLiteral(*a.get("scale"), "scale")
                                 : 1.0 / std::sqrt(double(q->type.dims.back()));
@@ -183,7 +192,7 @@ Node *Lowering::multiHeadAttention(const Expr &e) {
   bool bias = !a.get("bias") || scalarLiteral(*a.get("bias"), "bias") != 0;
   bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
   bool causal = a.get("causal") && scalarLiteral(*a.get("causal"), "causal") != 0;
-  Node *mask = a.get("mask") ? tensorArg(a, "mask") : nullptr;
+  Node *mask = maskArg(*this, a, "mask", x->type.dtype);
   std::string name = layerName(a, "multi_head_attention");
   DType dt = x->type.dtype;
   InitSpec xavier, linear;

@@ -14,8 +14,9 @@ learned parameters, the outputs after training) are not read.
 EXPR is a Python arithmetic expression over those names, e.g.
 `out_h[0]`, `d_net_h[0] / d_out_h[0]` or `(0.40 - after_W_o[0]) / 0.5`.
 `--expect-all FILE` checks every element of every NAME in the JSON object
-FILE ({"NAME": [...], "d_NAME": [...]}, nested lists flattened), and that
-the trace's NAME has exactly that many elements.
+FILE ({"NAME": [...], "d_NAME": [...]}, nested lists flattened; a key
+"NAME[::K]" lists every K-th element), and that the trace's NAME has
+exactly that many elements.
 Prints 'ok: EXPR = GOT' per check, or 'MISMATCH: ...'; exits non-zero on any
 mismatch, a name the trace lacks, or a trace with no values at all, so that
 a lit test fails when a number drifts or the trace format changes.
@@ -80,12 +81,16 @@ def main():
     bad = 0
     expects = list(args.expect)
     for path in args.expect_all:
-        for name, value in json.load(open(path)).items():
+        for key, value in json.load(open(path)).items():
+            # NAME, or NAME[::STRIDE] for every STRIDE-th element of a large one
+            name, _, stride = key.partition("[::")
+            stride = int(stride.rstrip("]")) if stride else 1
             want = flatten(value)
-            if name in names and len(names[name]) != len(want):
-                print(f"MISMATCH: {name} has {len(names[name])} elements, expected {len(want)}")
+            count = len(range(0, len(names.get(name, [])), stride))
+            if name in names and count != len(want):
+                print(f"MISMATCH: {key} has {count} elements, expected {len(want)}")
                 bad += 1
-            expects += [f"{name}[{i}] = {v!r}" for i, v in enumerate(want)]
+            expects += [f"{name}[{i * stride}] = {v!r}" for i, v in enumerate(want)]
     if not expects:
         print("MISMATCH: nothing to check")
         sys.exit(1)
