@@ -211,6 +211,8 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
   fn = define("load", i32, {ptr, ptr});
   b.CreateRet(b.CreateCall(runtime("nnrt_model_load", i32, {ptr, ptr, ptr}),
                            {fn->getArg(0), fn->getArg(1), llvm::ConstantPointerNull::get(ptr)}));
+  fn = define("vocab", ptr, {ptr, ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_vocab", ptr, {ptr, ptr}), {fn->getArg(0), fn->getArg(1)}));
   fn = define("num_params", i64, {});
   b.CreateRet(b.getInt64(p.parameterCount()));
   fn = define("set_threads", i32, {ptr, i32});

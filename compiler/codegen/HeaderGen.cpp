@@ -146,7 +146,17 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
     << "   do not depend on it. Returns 0 on success. */\n"
     << "int " << prefix << "_set_threads(" << prefix << " *m, int threads);\n"
     << "/* Why the last PREFIX_create on this thread failed. */\n"
-    << "const char *nnrt_last_error(void);\n\n";
+    << "const char *nnrt_last_error(void);\n"
+    << "/* Text models (nnc train --text): the vocabulary a loaded checkpoint holds,\n"
+    << "   token i being the Unicode code point vocab[i]; NULL (*count = 0) if none. */\n"
+    << "const uint32_t *" << prefix << "_vocab(const " << prefix << " *m, int64_t *count);\n"
+    << "/* The next token from one position's logits (dtype 0 = float, 1 = double):\n"
+    << "   softmax(logits / temperature) over the top_k largest (0 = all), or the\n"
+    << "   largest for temperature 0; Philox keyed by seed at counter step, as nnc\n"
+    << "   generate draws them. -1 on bad arguments or non-finite logits. */\n"
+    << "int64_t nnrt_sample_logits(const void *logits, int32_t dtype, int64_t count,\n"
+    << "                           double temperature, int64_t top_k, uint64_t seed,\n"
+    << "                           uint64_t step);\n\n";
 
   // PREFIX_info: a table in the header itself, so it needs no symbol and
   // costs nothing when unused (a static inline function does not warn).

@@ -498,6 +498,8 @@ int runCommand(Session &s) {
   if (cmd == "export-params")
     return exportParamsCommand(s.opts);
   bool wantsCode = cmd == "train" || cmd == "eval" || cmd == "predict" || cmd == "gradcheck";
+  if (!loadVocabulary(s))
+    return 1;
   Stage stage = runFrontEnd(s, cmd == "gradcheck");
   if (stage != Stage::Continue)
     return stage == Stage::Done ? 0 : 1;
@@ -509,6 +511,8 @@ int runCommand(Session &s) {
     return 0;
   if (cmd == "info")
     return infoCommand(s);
+  if (cmd == "generate")
+    return generateCommand(s);
   if (cmd == "train" && !s.program->loss) {
     s.diag->error(s.program->loc, "model '" + s.program->modelName +
                                       "' has no loss; add a 'loss' declaration to train it");

@@ -449,7 +449,7 @@ bool checkLabels(const Program &p, const Dataset &d) {
 std::vector<std::string> missingColumns(const Program &p, const Dataset &d, bool targets) {
   std::vector<std::string> missing;
   for (const Interface &in : p.inputs)
-    if ((targets || !in.isTarget) && !d.columns.count(in.name))
+    if ((targets || !in.isTarget) && !d.has(in.name))
       missing.push_back(in.name);
   return missing;
 }

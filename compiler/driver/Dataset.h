@@ -4,17 +4,36 @@
 #include "ir/Program.h"
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace nnc {
 
+/// Windows over a token stream (Text.h): sample i of `input` is the T
+/// tokens from begin + i * stride, and of `target` the T tokens one later.
+struct TokenWindows {
+  std::shared_ptr<const std::vector<int32_t>> tokens;
+  int64_t begin = 0, length = 0, stride = 1;
+  std::string input, target;
+  /// The token of element k of sample i for `name` (input or target).
+  const int32_t *sample(const std::string &name, int64_t i) const {
+    return tokens->data() + begin + i * stride + (name == target ? 1 : 0);
+  }
+};
+
 /// Samples for some of a model's inputs/targets, by name; each column holds
-/// samples * elementsPerSample values, sample-major.
+/// samples * elementsPerSample values, sample-major. A text's inputs come
+/// from `windows` instead (no copy per sample).
 struct Dataset {
   std::string origin; // where it came from, for messages
   int64_t samples = 0;
   std::map<std::string, std::vector<double>> columns;
+  std::optional<TokenWindows> windows;
+  bool has(const std::string &name) const {
+    return columns.count(name) || (windows && (name == windows->input || name == windows->target));
+  }
 };
 
 /// Loads `--data` specs: NAME=FILE where FILE is CSV (all columns are NAME's

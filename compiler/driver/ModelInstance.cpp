@@ -66,13 +66,28 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
     args[a] = scratch_[a].data();
     if (desc.role == NNRT_ARG_OUTPUT)
       continue;
+    int64_t perSample = count / batch;
+    if (data.windows && !data.columns.count(desc.name) &&
+        (desc.name == data.windows->input || desc.name == data.windows->target)) {
+      for (int64_t s = 0; s < batch; ++s) {
+        const int32_t *src = data.windows->sample(desc.name, indices[s]);
+        for (int64_t k = 0; k < perSample; ++k) {
+          if (desc.dtype == NNRT_I32)
+            reinterpret_cast<int32_t *>(args[a])[s * perSample + k] = src[k];
+          else if (desc.dtype == NNRT_F32)
+            reinterpret_cast<float *>(args[a])[s * perSample + k] = float(src[k]);
+          else
+            reinterpret_cast<double *>(args[a])[s * perSample + k] = src[k];
+        }
+      }
+      continue;
+    }
     auto column = data.columns.find(desc.name);
     if (column == data.columns.end()) {
       std::cerr << "nnc: error: no data for '" << desc.name << "' in " << data.origin << '\n';
       return false;
     }
     // One tight loop per element type (the conversion vectorizes).
-    int64_t perSample = count / batch;
     for (int64_t s = 0; s < batch; ++s) {
       const double *src = column->second.data() + indices[s] * perSample;
       if (desc.dtype == NNRT_F32) {

@@ -24,6 +24,7 @@ const char *kUsage =
     "  predict    outputs for inputs given as JSON or .npy\n"
     "  compile    write an object file and a C header (AOT)\n"
     "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
+    "  generate   sample text from a character-level model trained with --text\n"
     "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
     "             dtype, shape, values); no model file needed\n"
     "\n"
@@ -40,6 +41,14 @@ const char *kUsage =
     "  --seed N         seed for initialisation and shuffling (default 1)\n"
     "  --print-every N  progress line every N steps\n"
     "  --eval-every N   evaluate on the test data every N steps\n"
+    "  --text FILE      train: a UTF-8 text as character windows for the model's\n"
+    "                   class(vocab)[T] input and target (the target one character\n"
+    "                   ahead); the vocabulary is the file's characters and is saved\n"
+    "                   in checkpoints; the last 10% (--val-split) is validation\n"
+    "  --prompt TEXT    generate: the text to continue (default: a newline)\n"
+    "  --length N       generate: characters to sample (default 200)\n"
+    "  --temperature X  generate: softmax temperature (default 1; 0 = greedy)\n"
+    "  --top-k K        generate: sample among the K likeliest (default: all)\n"
     "  --val-split F    hold out the last fraction F of the (once shuffled) training\n"
     "                   data; evaluated at --eval-every and at the end\n"
     "  --threads N      kernel threads for train/eval/predict (0 = one per CPU)\n"
@@ -114,7 +123,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     return false;
   };
   static const std::set<std::string> commands = {"check",   "info",    "train",    "eval",
-                                                 "predict", "compile", "gradcheck", "export-params"};
+                                                 "predict", "compile", "gradcheck", "export-params",
+                                                 "generate"};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--help" || a == "-h") {
@@ -175,16 +185,19 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     std::map<std::string, std::optional<long long> *> ints = {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
         {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch},
-        {"--eval-every", &o.evalEvery}, {"--threads", &o.threads}};
+        {"--eval-every", &o.evalEvery}, {"--threads", &o.threads}, {"--length", &o.length},
+        {"--top-k", &o.topK}};
     std::map<std::string, std::string *> strings = {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
-        {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib}};
+        {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib},
+        {"--text", &o.text}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
-        a != "--scale" && a != "--val-split") {
+        a != "--scale" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
       std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--val-split",
+                                        "--prompt", "--temperature",
                                         "--help", "--version", "--trace", "--quiet", "-fPIC",
                                         "--check-numerics", "--json", "--inference-only",
                                         "--split-step", "--distributed"};
@@ -220,6 +233,14 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         return usageError("--val-split expects a fraction between 0 and 1 (e.g. 0.1), got '" +
                           value + "'");
       o.valSplit = f;
+    } else if (a == "--temperature") {
+      char *end = nullptr;
+      double t = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(t >= 0) || !std::isfinite(t))
+        return usageError("--temperature expects a non-negative number, got '" + value + "'");
+      o.temperature = t;
+    } else if (a == "--prompt") {
+      o.prompt = value;
     } else if (a == "--data") {
       o.data.push_back(value);
     } else if (a == "--test") {

@@ -9,12 +9,16 @@
 namespace nnc {
 
 struct Options {
-  std::string command; // check, info, train, eval, predict, compile, gradcheck, export-params
+  std::string command; // check, info, train, eval, predict, compile, gradcheck, export-params, generate
   std::string file;
   std::string emit;    // ast, ir, ir-grad, llvm, asm, dot
   std::optional<long long> steps, epochs, batch, seed, printEvery, evalEvery, maxBatch;
   std::optional<double> lr;
   std::optional<long long> threads; // kernel threads; 0 = one per CPU
+  std::optional<long long> length, topK; // generate: characters, top-k
+  std::optional<double> temperature;     // generate
+  std::optional<std::string> prompt;     // generate
+  std::string text;                      // train: a UTF-8 text file (character windows)
   std::optional<double> valSplit;   // fraction of --data held out for validation
   std::vector<std::string> data, test; // NAME=PATH or PATH
   std::vector<std::string> scale;      // NAME=FACTOR

@@ -53,6 +53,8 @@ Stage runFrontEnd(Session &s, bool forceF64) {
     }
     LoweringOptions lowering;
     lowering.forceF64 = forceF64;
+    if (!s.vocab.empty())
+      lowering.constants["vocab"] = double(s.vocab.size());
     s.program = lowerModule(s.ast, *s.diag, lowering);
     if (s.opts.emit == "ir") {
       printProgram(*s.program, std::cout);
@@ -84,6 +86,31 @@ Stage runFrontEnd(Session &s, bool forceF64) {
     return Stage::Failed;
   }
   return Stage::Continue;
+}
+
+bool loadVocabulary(Session &s) {
+  if (!s.opts.text.empty()) {
+    s.text = std::make_unique<TextCorpus>();
+    if (!readTextCorpus(s.opts.text, *s.text))
+      return false;
+    s.vocab = s.text->vocab;
+    return true;
+  }
+  for (const std::string *path : {&s.opts.params, &s.opts.resume, &s.opts.initParams}) {
+    if (path->empty() || !nnrt_is_checkpoint(path->c_str()))
+      continue;
+    uint32_t *points = nullptr;
+    int64_t count = 0;
+    if (nnrt_checkpoint_vocab(path->c_str(), &points, &count) != NNRT_OK) {
+      std::cerr << "nnc: error: " << nnrt_last_error() << '\n';
+      return false;
+    }
+    s.vocab.assign(points, points + count);
+    std::free(points);
+    if (count)
+      return true;
+  }
+  return true;
 }
 
 Session::~Session() {

@@ -11,6 +11,7 @@
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "driver/Options.h"
+#include "driver/Text.h"
 #include "frontend/AST.h"
 #include "ir/Program.h"
 #include "opt/Passes.h"
@@ -26,6 +27,10 @@ struct Session {
   ModuleAST ast;
   std::unique_ptr<Program> program;
   std::unique_ptr<JITModel> jit;
+  /// nnc train --text: the text; and the vocabulary (the text's, or a
+  /// checkpoint's), whose size the model calls `vocab`.
+  std::unique_ptr<TextCorpus> text;
+  std::vector<uint32_t> vocab;
   /// What the IR simplification passes did (all zero with NNC_SIMPLIFY=0).
   SimplifyStats simplified;
   /// NNC_PROFILE=1: entries are compiled with per-node timers, and the
@@ -57,6 +62,11 @@ Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codeg
 Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});
 
 int runCommand(Session &s);
+/// The text of --text, else the vocabulary of a --params / --resume /
+/// --init-params checkpoint, into the session; false (printed) on errors.
+bool loadVocabulary(Session &s);
+/// `nnc generate`: sampled text from a model trained with --text.
+int generateCommand(Session &s);
 int trainCommand(Session &s);
 /// `nnc export-params CKPT --json`: needs no model, so no front end.
 int exportParamsCommand(const Options &o);

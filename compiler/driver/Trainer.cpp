@@ -132,6 +132,7 @@ public:
 
 private:
   bool runStep(const std::vector<int64_t> &idx, int64_t step, StepScalars &out);
+  bool useTextVocabulary();
   /// A non-finite loss or state after `step`: says so (and with
   /// --check-numerics, which op made it); always the end of training.
   int stopOnNonFinite(int64_t step, const std::vector<int64_t> &idx, const std::string &badState);
@@ -191,14 +192,47 @@ bool TrainRun::startCluster() {
 }
 
 bool TrainRun::loadData() {
-  if (!trainingData(s_, data_))
+  if (s_.text) {
+    // A text: windows over its head for training, its tail for validation.
+    if (distributed_) {
+      std::cerr << "nnc: error: --text is not supported with --distributed yet\n";
+      return false;
+    }
+    if (!s_.opts.data.empty()) {
+      std::cerr << "nnc: error: give the training data either as --text or as --data, not both\n";
+      return false;
+    }
+    if (!textDatasets(p_, *s_.text, s_.opts.valSplit.value_or(0.1), data_, val_))
+      return false;
+    haveVal_ = val_.samples > 0;
+  } else if (!trainingData(s_, data_)) {
     return false;
+  }
   batch_ = std::min(optionOr(s_.opts.batch, p_, "batch", 32), data_.samples);
   seed_ = static_cast<uint64_t>(optionOr(s_.opts.seed, p_, "seed", 1));
   evalEvery_ = optionOr(s_.opts.evalEvery, p_, "eval_every", 0);
   haveTest_ = !s_.opts.test.empty() ? loadDataset(p_, s_.opts.test, test_, s_.opts.scale)
                                     : inlineDataset(p_, "test", test_);
   return s_.opts.test.empty() || haveTest_;
+}
+
+/// The text's vocabulary goes into every checkpoint; a resumed or loaded
+/// one must be the same.
+bool TrainRun::useTextVocabulary() {
+  int64_t count = 0;
+  const uint32_t *saved = nnrt_model_vocab(model_->raw(), &count);
+  if (count && std::vector<uint32_t>(saved, saved + count) != s_.text->vocab) {
+    std::cerr << "nnc: error: the checkpoint's vocabulary (" << count
+              << " characters) is not that of " << s_.text->path << " ("
+              << s_.text->vocab.size() << " characters)\n";
+    return false;
+  }
+  if (nnrt_model_set_vocab(model_->raw(), s_.text->vocab.data(),
+                           static_cast<int64_t>(s_.text->vocab.size())) != NNRT_OK) {
+    std::cerr << "nnc: error: " << nnrt_model_error(model_->raw()) << '\n';
+    return false;
+  }
+  return true;
 }
 
 bool TrainRun::createModel() {
@@ -222,10 +256,14 @@ bool TrainRun::createModel() {
     if (!s_.opts.quiet)
       std::cout << "resuming from " << s_.opts.resume << " at step " << resumed_.step << '\n';
   }
-  // The split comes after --resume so that it uses the run's saved seed.
-  haveVal_ = s_.opts.valSplit.has_value();
-  if (haveVal_ && !splitValidation(data_, *s_.opts.valSplit, seed_, val_))
+  if (s_.text && !useTextVocabulary())
     return false;
+  // The split comes after --resume so that it uses the run's saved seed.
+  if (!s_.text) {
+    haveVal_ = s_.opts.valSplit.has_value();
+    if (haveVal_ && !splitValidation(data_, *s_.opts.valSplit, seed_, val_))
+      return false;
+  }
   batch_ = std::min(batch_, data_.samples);
   // Data parallel: rank r computes samples [r b, (r+1) b) of each global
   // batch, b = batch / ranks, so the steps are those of one process.
@@ -480,8 +518,15 @@ bool TrainRun::report() {
   int64_t trained = std::max<int64_t>(steps_ - firstStep_ + 1, 0);
   Evaluation train;
   bool keepOutputs = data_.samples <= 8; // small enough for every rank to do it all
-  if (!(keepOutputs ? model_->evaluate(data_, train, true) : cluster_.evaluate(*model_, data_, train)))
+  if (data_.windows) {
+    // A text's training windows overlap (one per character): its tail is
+    // the evaluation, and the last step's loss stands for the training data.
+    train.loss = lastLoss_;
+    train.metrics.assign(p_.metrics.size(), std::nan(""));
+  } else if (!(keepOutputs ? model_->evaluate(data_, train, true)
+                           : cluster_.evaluate(*model_, data_, train))) {
     return false;
+  }
   // What preparing batches (gather + convert to the model's types; scaling
   // happened once at load) cost, against the compiled step itself.
   const RunTiming &t = model_->timings[distributed_ ? "grads" : "train_step"];
@@ -491,7 +536,9 @@ bool TrainRun::report() {
                 fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
                 "% of step time)";
   std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
-            << "; on the training data: " << train.describe(p_) << '\n';
+            << (data_.windows ? "; last batch: loss " + formatNumber(lastLoss_)
+                              : "; on the training data: " + train.describe(p_))
+            << '\n';
   if (!std::isfinite(train.loss)) {
     // The last update broke the model: say so, and write nothing.
     std::cerr << "nnc: error: after step " << steps_ << " the loss on the training data is "
@@ -507,7 +554,7 @@ bool TrainRun::report() {
                                   p_.state[i].type.dtype == DType::F32)
                   << '\n';
   }
-  if (data_.samples <= 8 && !p_.outputs.empty()) {
+  if (data_.samples <= 8 && !data_.windows && !p_.outputs.empty()) {
     std::cout << "outputs on the training data:\n";
     for (size_t o = 0; o < p_.outputs.size(); ++o) {
       const TensorType &type = p_.outputs[o].node->type;

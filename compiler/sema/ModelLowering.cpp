@@ -34,6 +34,8 @@ Lowering::Lowering(DiagnosticEngine &diag, const LoweringOptions &options)
   literals_["pi"] = Literal{{}, {M_PI}};
   literals_["true"] = Literal{{}, {1}};
   literals_["false"] = Literal{{}, {0}};
+  for (const auto &[name, value] : options.constants)
+    literals_[name] = Literal{{}, {value}};
 }
 
 std::unique_ptr<Program> Lowering::run(const ModuleAST &module) {
@@ -205,7 +207,10 @@ int64_t Lowering::namedSize(const std::string &name, SourceLoc loc) {
   if (it == env.end()) {
     if (symbols_.count(name) || (!scopes_.empty() && scopes_.back().count(name)))
       diag_.fatal(loc, "the size '" + name + "' must be a constant number, not a tensor");
-    diag_.fatal(loc, "unknown size '" + name + "'; a size is a number or a constant");
+    diag_.fatal(loc, "unknown size '" + name + "'; a size is a number or a constant" +
+                         (name == "vocab" ? " ('vocab' is the vocabulary of nnc train --text FILE, "
+                                            "or of the checkpoint given with --params)"
+                                          : ""));
   }
   const Literal &v = it->second;
   if (!v.isScalar() || v.data[0] != std::floor(v.data[0]) || v.data[0] < 1 || v.data[0] > 1e15)

@@ -10,11 +10,17 @@
 #include "frontend/AST.h"
 #include "ir/Program.h"
 
+#include <map>
+#include <string>
+
 namespace nnc {
 
 struct LoweringOptions {
   /// Compile every f32 tensor as f64 (`nnc gradcheck` checks in float64).
   bool forceF64 = false;
+  /// Constants the driver defines before the model's own (`vocab`: the
+  /// size of a text's vocabulary).
+  std::map<std::string, double> constants;
 };
 
 /// Builds the Program for `module`; throws CompileError after reporting.

@@ -220,6 +220,29 @@ int nnrt_model_save(const nnrt_model *m, const char *path, const nnrt_train_stat
  *  model is untouched. `train` (may be NULL) receives the training state. */
 int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train);
 
+/** Text models (nnc train --text): the vocabulary, token i being the
+ *  Unicode code point code_points[i]. It is copied, saved with every
+ *  checkpoint (a `VOCB` record) and replaced by the one a loaded checkpoint
+ *  holds (cleared when it holds none). count 0 clears it. */
+int nnrt_model_set_vocab(nnrt_model *m, const uint32_t *code_points, int64_t count);
+/** The model's vocabulary; NULL (and *count = 0) when it has none. */
+const uint32_t *nnrt_model_vocab(const nnrt_model *m, int64_t *count);
+/** The vocabulary a checkpoint file holds, without a model: *code_points
+ *  (malloc'd, the caller frees it; NULL when the file holds none) and
+ *  *count. Returns 0, or NNRT_EIO / NNRT_EFORMAT / NNRT_ENOMEM with the
+ *  reason in nnrt_last_error(). */
+int nnrt_checkpoint_vocab(const char *path, uint32_t **code_points, int64_t *count);
+
+/** Draws the next token from one position's `count` logits (dtype 0 float,
+ *  1 double): softmax(logits / temperature) over the top_k largest logits
+ *  (ties with the k-th kept; top_k <= 0 keeps all); temperature 0 picks
+ *  the first largest. The draw is Philox keyed by `seed` at counter `step`,
+ *  so a (seed, step) pair always gives the same token: nnc generate uses
+ *  step = the number of tokens generated before. Returns the token index,
+ *  or -1 (with nnrt_last_error()) for bad arguments or non-finite logits. */
+int64_t nnrt_sample_logits(const void *logits, int32_t dtype, int64_t count, double temperature,
+                           int64_t top_k, uint64_t seed, uint64_t step);
+
 /** 1 when `path` starts with the checkpoint magic bytes. */
 int nnrt_is_checkpoint(const char *path);
 

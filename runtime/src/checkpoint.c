@@ -24,6 +24,7 @@ enum {
   TAG_MODEL = 0x4C444F4D,  /* "MODL": u32 version, name, u64 structure hash */
   TAG_TRAIN = 0x4E415254,  /* "TRAN": u64 step, epoch, position, seed */
   TAG_TENSOR = 0x534E4554, /* "TENS": name, i32 dtype, i32 kind, u32 rank, i64 dims, data */
+  TAG_VOCAB = 0x42434F56,  /* "VOCB": u64 count, u32 code points */
   TAG_END = 0x20444E45     /* "END " */
 };
 
@@ -162,6 +163,13 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
         (size_t)(nnrt_tensor_count(x) * nnrt_dtype_size(x->dtype)));
     put_record(&out, TAG_TENSOR, &rec);
   }
+  if (m->vocab_size > 0) {
+    rec.size = 0;
+    put_u64(&rec, (uint64_t)m->vocab_size);
+    for (int64_t i = 0; i < m->vocab_size; ++i)
+      put_u32(&rec, m->vocab[i]);
+    put_record(&out, TAG_VOCAB, &rec);
+  }
   rec.size = 0;
   put_record(&out, TAG_END, &rec);
   free(rec.data);
@@ -237,6 +245,103 @@ static void get_str(reader *r, char *out, size_t n) {
   r->left -= len;
 }
 
+/* A VOCB payload: u64 count, then that many u32 code points (at most
+ * 2^30, each a Unicode scalar value). */
+static int read_vocab(reader *body, uint32_t **out, int64_t *count) {
+  uint64_t n = get_u(body, 8);
+  if (body->bad || n > ((uint64_t)1 << 30) || body->left != n * 4)
+    return NNRT_EFORMAT;
+  uint32_t *v = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)(n ? n : 1));
+  if (!v)
+    return NNRT_ENOMEM;
+  for (uint64_t i = 0; i < n; ++i) {
+    v[i] = (uint32_t)get_u(body, 4);
+    if (v[i] > 0x10FFFF || (v[i] >= 0xD800 && v[i] <= 0xDFFF)) {
+      free(v);
+      return NNRT_EFORMAT;
+    }
+  }
+  free(*out);
+  *out = v;
+  *count = (int64_t)n;
+  return NNRT_OK;
+}
+
+/* The whole file, or NULL (error set) when it cannot be read. */
+static int read_whole(const char *path, buffer *file) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    nnrt_set_error("cannot open checkpoint '%s': %s", path, strerror(errno));
+    return NNRT_EIO;
+  }
+  unsigned char chunk[65536];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+    put(file, chunk, got);
+  int readError = ferror(f);
+  fclose(f);
+  if (readError || file->failed) {
+    nnrt_set_error("cannot read checkpoint '%s'", path);
+    return NNRT_EIO;
+  }
+  return NNRT_OK;
+}
+
+int nnrt_checkpoint_vocab(const char *path, uint32_t **code_points, int64_t *count) {
+  if (!path || !code_points || !count) {
+    nnrt_set_error("nnrt_checkpoint_vocab: NULL argument");
+    return NNRT_EINVAL;
+  }
+  *code_points = NULL;
+  *count = 0;
+  buffer file = {0};
+  int status = read_whole(path, &file);
+  if (status != NNRT_OK) {
+    free(file.data);
+    return status;
+  }
+  if (file.size < sizeof kMagic || memcmp(file.data, kMagic, sizeof kMagic) != 0) {
+    free(file.data);
+    nnrt_set_error("'%s' is not an nnc checkpoint (bad magic bytes)", path);
+    return NNRT_EFORMAT;
+  }
+  reader r = {file.data + sizeof kMagic, file.size - sizeof kMagic, 0};
+  while (r.left > 0) {
+    size_t at = file.size - r.left;
+    const unsigned char *start = r.p;
+    uint32_t tag = (uint32_t)get_u(&r, 4);
+    uint64_t len = get_u(&r, 8);
+    if (r.bad || len > r.left || r.left - len < 4) {
+      nnrt_set_error("checkpoint '%s' is truncated (record at byte %zu)", path, at);
+      status = NNRT_EFORMAT;
+      break;
+    }
+    uint32_t crc = crc32_update(0, start, 12 + (size_t)len);
+    reader body = {r.p, (size_t)len, 0};
+    r.p += len;
+    r.left -= (size_t)len;
+    if ((uint32_t)get_u(&r, 4) != crc) {
+      nnrt_set_error("checkpoint '%s' is corrupted (checksum mismatch in the record at byte %zu)",
+                     path, at);
+      status = NNRT_EFORMAT;
+      break;
+    }
+    if (tag == TAG_VOCAB && (status = read_vocab(&body, code_points, count)) != NNRT_OK) {
+      nnrt_set_error("checkpoint '%s' has a damaged vocabulary record", path);
+      break;
+    }
+    if (tag == TAG_END)
+      break;
+  }
+  if (status != NNRT_OK) {
+    free(*code_points);
+    *code_points = NULL;
+    *count = 0;
+  }
+  free(file.data);
+  return status;
+}
+
 int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
   if (!m)
     return NNRT_EINVAL;
@@ -263,6 +368,8 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
   void *staged = malloc((size_t)(d->state_bytes ? d->state_bytes : 1));
   unsigned char *seen = (unsigned char *)calloc((size_t)d->num_tensors + 1, 1);
   nnrt_train_state ts = {0, 0, 0, 0};
+  uint32_t *vocab = NULL;
+  int64_t vocabSize = 0;
   if (!staged || !seen) {
     status = nnrt_model_fail(m, NNRT_ENOMEM, "out of memory reading checkpoint '%s'", path);
     goto done;
@@ -353,6 +460,12 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
       }
       memcpy((char *)staged + x->offset, body.p, bytes);
       seen[t] = 1;
+    } else if (tag == TAG_VOCAB) {
+      if (read_vocab(&body, &vocab, &vocabSize) != NNRT_OK) {
+        status = nnrt_model_fail(m, NNRT_EFORMAT, "checkpoint '%s' has a damaged vocabulary record",
+                                 path);
+        goto done;
+      }
     } else if (tag == TAG_END) {
       sawEnd = 1;
     }
@@ -370,10 +483,15 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
     goto done;
   }
   memcpy(m->state, staged, (size_t)d->state_bytes);
+  free(m->vocab);
+  m->vocab = vocab;
+  m->vocab_size = vocabSize;
+  vocab = NULL;
   if (train)
     *train = ts;
   m->error[0] = '\0';
 done:
+  free(vocab);
   free(staged);
   free(seen);
   free(file.data);

@@ -34,6 +34,8 @@ struct nnrt_model {
   int64_t max_batch;
   nnrt_pool *pool; /* workers + scratch used by the generated kernels */
   int64_t first_sample; /* global index of the batch's first sample (dropout) */
+  uint32_t *vocab;      /* text models: token i is code point vocab[i] (malloc'd) */
+  int64_t vocab_size;
   char error[NNRT_ERROR_SIZE];
 };
 

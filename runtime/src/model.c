@@ -334,6 +334,7 @@ void nnrt_model_destroy(nnrt_model *m) {
   if (!m)
     return;
   nnrt_pool_destroy(m->pool);
+  free(m->vocab);
   free_aligned(m->state);
   free_aligned(m->workspace);
   free(m);
@@ -446,4 +447,30 @@ void *nnrt_model_param(nnrt_model *m, const char *name, int64_t *count,
 
 const char *nnrt_model_error(const nnrt_model *m) {
   return m ? m->error : "model is NULL";
+}
+
+int nnrt_model_set_vocab(nnrt_model *m, const uint32_t *code_points, int64_t count) {
+  if (!m) {
+    nnrt_set_error("model is NULL");
+    return NNRT_EINVAL;
+  }
+  if (count < 0 || count > ((int64_t)1 << 30) || (count > 0 && !code_points))
+    return nnrt_model_fail(m, NNRT_EINVAL, "bad vocabulary (%lld code points)", (long long)count);
+  uint32_t *copy = NULL;
+  if (count > 0) {
+    copy = (uint32_t *)malloc(sizeof(uint32_t) * (size_t)count);
+    if (!copy)
+      return nnrt_model_fail(m, NNRT_ENOMEM, "out of memory");
+    memcpy(copy, code_points, sizeof(uint32_t) * (size_t)count);
+  }
+  free(m->vocab);
+  m->vocab = copy;
+  m->vocab_size = count;
+  return NNRT_OK;
+}
+
+const uint32_t *nnrt_model_vocab(const nnrt_model *m, int64_t *count) {
+  if (count)
+    *count = m ? m->vocab_size : 0;
+  return m ? m->vocab : NULL;
 }
