@@ -133,6 +133,15 @@ int exportParamsCommand(const Options &o) {
       for (size_t d = 0; d < dims.size(); ++d)
         tensors << (d ? ", " : "") << dims[d];
       tensors << "], \"values\": " << formatTensor(values, dims, dtype == NNRT_F32) << "}";
+    } else if (tag == "VOCB") {
+      // A text model's vocabulary: the code points, token i first.
+      uint64_t n = body.u(8);
+      if (body.bad || body.left != n * 4)
+        return fail("malformed vocabulary record at byte " + std::to_string(at));
+      os << ",\n  \"vocab\": [";
+      for (uint64_t i = 0; i < n; ++i)
+        os << (i ? ", " : "") << body.u(4);
+      os << "]";
     } else if (tag == "END ") {
       sawEnd = true;
     } // other tags: later versions' records, skipped as the runtime does
