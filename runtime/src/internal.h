@@ -49,6 +49,8 @@ int nnrt_default_threads(void);
 /* Makes p the pool nnrt_parallel_for uses on this thread; returns the
  * previous one, to be restored after the entry. */
 nnrt_pool *nnrt_pool_enter(nnrt_pool *p);
+/* 1 on a thread running a model's entry (nnrt_parallel_for may be called). */
+int nnrt_in_entry(void);
 
 /* Where the running entry's batch starts in the global batch, for
  * nnrt_dropout_mask (rng.c); set around each entry call by model.c. */

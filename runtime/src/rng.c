@@ -112,21 +112,45 @@ void nnrt_dropout_position(int64_t first_sample, int64_t batch) {
   dropout_batch = batch;
 }
 
+typedef struct {
+  void *out;
+  int32_t dtype;
+  int64_t count;
+  double keep, scale;
+  uint64_t seed, stream, base;
+} mask_job;
+
+/* Elements [begin, end) chunks of kMaskChunk of a mask: each a pure function
+ * of its counter, so any split gives the same bits. */
+enum { kMaskChunk = 4096 };
+
+static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
+  (void)scratch;
+  const mask_job *j = (const mask_job *)ctx;
+  int64_t last = end * kMaskChunk < j->count ? end * kMaskChunk : j->count;
+  for (int64_t i = begin * kMaskChunk; i < last; ++i) {
+    double v = nnrt_philox_uniform(j->seed, j->stream, j->base + (uint64_t)i) < j->keep ? j->scale : 0.0;
+    if (j->dtype == NNRT_F32)
+      ((float *)j->out)[i] = (float)v;
+    else
+      ((double *)j->out)[i] = v;
+  }
+}
+
 void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
                        uint64_t seed, uint64_t stream) {
-  double keep = 1.0 - rate;
-  double scale = keep > 0 ? 1.0 / keep : 0.0;
+  mask_job j = {out, dtype, count, 1.0 - rate, 0, seed, stream, 0};
+  j.scale = j.keep > 0 ? 1.0 / j.keep : 0.0;
   /* Element i of sample s is drawn at counter (first + s) * per_sample + i,
    * so a rank that holds samples first.. of the global batch draws what a
    * single process would for them (docs/distributed.md). */
-  uint64_t base = 0;
   if (dropout_first > 0 && dropout_batch > 0 && count % dropout_batch == 0)
-    base = (uint64_t)dropout_first * (uint64_t)(count / dropout_batch);
-  for (int64_t i = 0; i < count; ++i) {
-    double v = nnrt_philox_uniform(seed, stream, base + (uint64_t)i) < keep ? scale : 0.0;
-    if (dtype == NNRT_F32)
-      ((float *)out)[i] = (float)v;
-    else
-      ((double *)out)[i] = v;
-  }
+    j.base = (uint64_t)dropout_first * (uint64_t)(count / dropout_batch);
+  int64_t chunks = (count + kMaskChunk - 1) / kMaskChunk;
+  /* Drawing is the costly part of dropout (Philox per element): the
+   * model's threads share it when the generated code calls from an entry. */
+  if (chunks > 1 && nnrt_in_entry())
+    nnrt_parallel_for(chunks, mask_chunks, &j);
+  else
+    mask_chunks(&j, 0, chunks, NULL);
 }

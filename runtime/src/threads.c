@@ -132,6 +132,8 @@ nnrt_pool *nnrt_pool_enter(nnrt_pool *p) {
   return previous;
 }
 
+int nnrt_in_entry(void) { return current_pool != NULL; }
+
 void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   nnrt_pool *p = current_pool;
   if (n <= 0)
