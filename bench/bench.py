@@ -1,6 +1,6 @@
 """nnc against PyTorch, side by side on this machine (issue 5's benchmark).
 
-Run through bench/run.sh. Runs W1..W6, W4's compile time, object size and
+Run through bench/run.sh. Runs W1..W7, W4's and W7's compile time, object size and
 peak memory, for nnc and the PyTorch peers in bench/peers/, at 1 and 2
 threads; prints the table and writes docs/performance.md (temp + rename).
 Raw numbers go to bench/out/results.json. Standard library only."""
@@ -32,7 +32,7 @@ FLOPS_W4 = 2 * (2 * _W4_MACS[0] + 3 * sum(_W4_MACS[1:]))
 
 # The issue's goals: nnc's advantage (see ratio()) at least this much.
 GOALS = {"W1": 100, "W2": 10, "W3": 1.1, "W4": 1.5, "W5-mlp": 3, "W5-cnn": 3,
-         "W6-1024x1024x1024": 0.9, "W4-rss": 1.0}
+         "W6-1024x1024x1024": 0.9, "W4-rss": 1.0, "W7": 1.5}
 
 
 def log(message):
@@ -323,6 +323,31 @@ class Bench:
                 self.record(rec["workload"], "torch", t, rec["values"], "GFLOP/s")
                 self.record(rec["workload"] + "-cpu", "torch", t, rec["cpu_values"], "GFLOP/s")
 
+    def fortunes_head(self, count):
+        """The first `count` characters of the fortunes text (scripts/fetch_fortunes.sh):
+        a short validation tail keeps nnc's closing evaluation short."""
+        text = run([os.path.join(ROOT, "scripts", "fetch_fortunes.sh")]).strip().splitlines()[-1]
+        path = os.path.join(self.out, "fortunes-%d.txt" % count)
+        with open(text, encoding="utf-8") as f:
+            write_atomic(path, f.read(count))
+        return path
+
+    def w7(self):
+        """examples/tiny_gpt.nn training (characters/s), and its compile time."""
+        steps = 20 if self.quick else self.args.w7_steps
+        text = self.fortunes_head(200000)
+        model = os.path.join(ROOT, "examples", "tiny_gpt.nn")
+        self.train_workload("W7", model, steps, "tiny_gpt.py", "characters/s",
+                            lambda s: 32 * 64 / s, ["--text", text],
+                            ["--text", text, "--steps", str(steps)])
+        obj = os.path.join(self.out, "tiny_gpt.o")
+        values = []
+        for _ in range(self.reps):
+            start = time.perf_counter()
+            run([self.nnc, "compile", model, "--text", text, "-o", obj])
+            values.append(time.perf_counter() - start)
+        self.record("W7-compile", "nnc", 1, values, "s")
+
     def compile_time(self):
         model = os.path.join(ROOT, "examples", "mnist_cnn.nn")
         obj = os.path.join(self.out, "cnn_compile.o")
@@ -344,7 +369,7 @@ class Bench:
         self.mnist = run([os.path.join(ROOT, "scripts", "fetch_mnist.sh")]).strip().splitlines()[-1]
         self.machine()
         steps = [("peak", self.peak), ("W1", self.w1), ("W2", self.w2), ("W3", self.w3),
-                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6),
+                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6), ("W7", self.w7),
                  ("compile", self.compile_time)]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in steps:
@@ -427,6 +452,8 @@ ROWS = [
     ("W4-rss", "W4 training, peak resident memory (MiB)"),
     ("W4-compile", "`nnc compile examples/mnist_cnn.nn` (s)"),
     ("W4-object", "its object file (KiB)"),
+    ("W7", "tiny GPT (examples/tiny_gpt.nn), AdamW, batch 32 x 64 characters (train characters/s)"),
+    ("W7-compile", "`nnc compile examples/tiny_gpt.nn` (s)"),
 ]
 
 
@@ -572,7 +599,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="nnc build directory")
     ap.add_argument("--reps", type=int, default=0, help="runs per figure (default 5, quick 2)")
     ap.add_argument("--w4-steps", type=int, default=200, help="W4 training steps (default 200)")
-    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W6,compile")
+    ap.add_argument("--w7-steps", type=int, default=60, help="W7 training steps (default 60)")
+    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W7,compile")
     ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"),
                     help="the report (default docs/performance.md; '' to skip)")
     ap.add_argument("--from-json", default="",

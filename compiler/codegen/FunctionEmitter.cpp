@@ -284,6 +284,14 @@ void FunctionEmitter::nest(const std::vector<Value *> &extents,
   });
 }
 
+void FunctionEmitter::sampleNest(const TensorType &space,
+                                 const std::function<void(const std::vector<Value *> &)> &body) {
+  if (!space.batched)
+    return nest(extentsOf(space), body);
+  parallelLoop(batch_, space.elementsPerSample(),
+               [&](Value *sample) { nest(extentsOf(space), body, {sample}); });
+}
+
 /// A stack slot in the entry block of the function being emitted (where
 /// mem2reg turns it into registers).
 Value *FunctionEmitter::entryAlloca(llvm::Type *t, const char *name) {

@@ -89,6 +89,12 @@ public:
   void nest(const std::vector<Value *> &extents,
             const std::function<void(const std::vector<Value *> &)> &body,
             std::vector<Value *> indices = {});
+  /// nest() over the full index space of `space`; when it is batched the
+  /// samples are split across the model's threads (parallelLoop), so the
+  /// body must write only elements of its own sample and derive buffers
+  /// with buffer() inside.
+  void sampleNest(const TensorType &space,
+                  const std::function<void(const std::vector<Value *> &)> &body);
   /// A stack slot in the entry block of the function being emitted (where
   /// mem2reg turns it into registers).
   Value *entryAlloca(llvm::Type *t, const char *name = "");

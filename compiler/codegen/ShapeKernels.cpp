@@ -7,13 +7,70 @@ namespace nnc {
 
 using llvm::Value;
 
-void emitBroadcast(FunctionEmitter &em, const Node &n, Value *out) {
+// Broadcasts, transposes, slices and pads write each output element once:
+// a batched one splits its samples across threads (sampleNest), and every
+// value inside the body is derived there (it may run in a task).
+
+void emitBroadcast(FunctionEmitter &em, const Node &n, Value *) {
   const Node &src = *n.operands[0];
-  std::vector<Value *> inStrides = em.stridesWithin(src.type, n.type);
-  std::vector<Value *> outStrides = em.stridesWithin(n.type, n.type);
-  em.nest(em.extentsOf(n.type), [&](const std::vector<Value *> &idx) {
-    em.store(n, out, em.linearIndex(idx, outStrides), em.load(src, em.linearIndex(idx, inStrides)));
+  em.sampleNest(n.type, [&](const std::vector<Value *> &idx) {
+    std::vector<Value *> inStrides = em.stridesWithin(src.type, n.type);
+    std::vector<Value *> outStrides = em.stridesWithin(n.type, n.type);
+    em.store(n, em.buffer(n), em.linearIndex(idx, outStrides),
+             em.load(src, em.linearIndex(idx, inStrides)));
   });
+}
+
+/// A reduction over leading axes into a shared output (a bias gradient
+/// summed over the batch and positions: [B, T, D] -> [D]). Blocks of
+/// consecutive output elements are split across threads; each block folds
+/// the input rows in order, so every output element sums its inputs in the
+/// order of the whole-tensor loop (same bits), and the inner loop runs
+/// along a contiguous row (it vectorises). False when the reduced axes are
+/// not the leading ones.
+static bool emitReduceLeading(FunctionEmitter &em, const Node &n, Value *init) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &src = *n.operands[0];
+  int64_t outCount = n.type.elementsPerSample();
+  std::vector<int64_t> full = fullDims(src.type);
+  // The trailing dims of src whose product is the output's size must be
+  // exactly the kept ones: every output element then owns one element
+  // per leading-index row.
+  int64_t trailing = 1;
+  size_t first = full.size();
+  while (first > 0 && trailing < outCount && full[first - 1] != kBatchDim)
+    trailing *= full[--first];
+  if (trailing != outCount || first == 0)
+    return false;
+  std::vector<int64_t> kept(full.begin() + first, full.end()), outDims = n.type.dims;
+  while (!outDims.empty() && outDims.front() == 1)
+    outDims.erase(outDims.begin());
+  while (!kept.empty() && kept.front() == 1)
+    kept.erase(kept.begin());
+  if (kept != outDims || n.type.batched)
+    return false;
+  constexpr int64_t kBlock = 64;
+  int64_t blocks = (outCount + kBlock - 1) / kBlock;
+  int64_t rowsPerSample = src.type.elementsPerSample() / outCount;
+  bool isMax = n.op == OpKind::MaxTo;
+  em.parallelLoop(ir.getInt64(blocks), rowsPerSample * kBlock, [&](Value *block) {
+    Value *out = em.buffer(n);
+    Value *begin = ir.CreateMul(block, ir.getInt64(kBlock));
+    Value *end = ir.CreateSelect(ir.CreateICmpSLT(ir.CreateAdd(begin, ir.getInt64(kBlock)), ir.getInt64(outCount)),
+                                 ir.CreateAdd(begin, ir.getInt64(kBlock)), ir.getInt64(outCount));
+    em.loopRange(begin, end, [&](Value *o) { em.store(n, out, o, init); }, "o");
+    Value *rows = ir.getInt64(rowsPerSample);
+    if (src.type.batched)
+      rows = ir.CreateMul(rows, em.batch());
+    em.loop(rows, [&](Value *r) {
+      Value *row = ir.CreateMul(r, ir.getInt64(outCount));
+      em.loopRange(begin, end, [&](Value *o) {
+        Value *x = em.load(src, ir.CreateAdd(row, o)), *a = em.load(n, o);
+        em.store(n, out, o, isMax ? ir.CreateSelect(ir.CreateFCmpOGT(x, a), x, a) : ir.CreateFAdd(a, x));
+      }, "o");
+    }, "r");
+  });
+  return true;
 }
 
 /// SumTo and MaxTo: initialise, then fold every input element into the
@@ -63,18 +120,21 @@ void emitReduceTo(FunctionEmitter &em, const Node &n, Value *out) {
     });
     return;
   }
+  if ((src.type.batched || src.type.elementsPerSample() >= FunctionEmitter::kParallelMinWork) &&
+      emitReduceLeading(em, n, init))
+    return;
   em.loop(em.elementCount(n), [&](Value *i) { em.store(n, out, i, init); });
   em.nest(em.extentsOf(src.type), [&](const std::vector<Value *> &idx) { fold(out, idx); });
 }
 
 /// Transpose and Slice read one input element per output element.
-void emitGather(FunctionEmitter &em, const Node &n, Value *out) {
+void emitGather(FunctionEmitter &em, const Node &n, Value *) {
   llvm::IRBuilder<> &ir = em.builder();
   const Node &src = *n.operands[0];
-  std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
-  std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
   size_t lead = n.type.batched ? 1 : 0;
-  em.nest(em.extentsOf(n.type), [&](const std::vector<Value *> &idx) {
+  em.sampleNest(n.type, [&](const std::vector<Value *> &idx) {
+    std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
+    std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
     Value *in = ir.getInt64(0);
     if (lead)
       in = ir.CreateMul(idx[0], inStrides[0]);
@@ -85,25 +145,27 @@ void emitGather(FunctionEmitter &em, const Node &n, Value *out) {
         coord = ir.CreateAdd(coord, ir.getInt64(n.ints[i]));
       in = ir.CreateAdd(in, ir.CreateMul(coord, inStrides[lead + axis]));
     }
-    em.store(n, out, em.linearIndex(idx, outStrides), em.load(src, in));
+    em.store(n, em.buffer(n), em.linearIndex(idx, outStrides), em.load(src, in));
   });
 }
 
 /// Pad: zeros, then the operand copied in at its offset.
-void emitPad(FunctionEmitter &em, const Node &n, Value *out) {
+void emitPad(FunctionEmitter &em, const Node &n, Value *) {
   llvm::IRBuilder<> &ir = em.builder();
   const Node &src = *n.operands[0];
   llvm::Type *t = em.elemType(n.type.dtype);
-  em.loop(em.elementCount(n), [&](Value *i) { em.store(n, out, i, llvm::ConstantFP::get(t, 0.0)); });
-  std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
-  std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
+  em.parallelLoop(em.elementCount(n), 1, [&](Value *i) {
+    em.store(n, em.buffer(n), i, llvm::ConstantFP::get(t, 0.0));
+  });
   size_t lead = n.type.batched ? 1 : 0;
-  em.nest(em.extentsOf(src.type), [&](const std::vector<Value *> &idx) {
+  em.sampleNest(src.type, [&](const std::vector<Value *> &idx) {
+    std::vector<Value *> inStrides = em.rowMajorStrides(src.type);
+    std::vector<Value *> outStrides = em.rowMajorStrides(n.type);
     Value *o = lead ? ir.CreateMul(idx[0], outStrides[0]) : ir.getInt64(0);
     for (size_t i = 0; i < src.type.dims.size(); ++i)
       o = ir.CreateAdd(o, ir.CreateMul(ir.CreateAdd(idx[lead + i], ir.getInt64(n.ints[i])),
                                        outStrides[lead + i]));
-    em.store(n, out, o, em.load(src, em.linearIndex(idx, inStrides)));
+    em.store(n, em.buffer(n), o, em.load(src, em.linearIndex(idx, inStrides)));
   });
 }
 

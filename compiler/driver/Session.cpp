@@ -5,6 +5,7 @@
 #include "nnrt.h"
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 
@@ -135,6 +136,19 @@ Session::~Session() {
                  rows[i].ns * 1e-6 / rows[i].calls, opName(n.op), n.id,
                  n.type.str().c_str(), n.loc.line);
   }
+  // The same time by op: which kind of kernel to make faster.
+  std::map<std::string, int64_t> byOp;
+  for (const Row &r : rows)
+    byOp[opName(r.node->op)] += r.ns;
+  std::vector<std::pair<int64_t, std::string>> ops;
+  for (auto &[name, ns] : byOp)
+    ops.push_back({ns, name});
+  std::sort(ops.rbegin(), ops.rend());
+  std::fprintf(stderr, "profile by op:");
+  for (size_t i = 0; i < ops.size() && i < 12; ++i)
+    std::fprintf(stderr, "%s %s %.1f%%", i ? "," : "", ops[i].second.c_str(),
+                 100.0 * ops[i].first / std::max<int64_t>(total, 1));
+  std::fprintf(stderr, "\n");
 }
 
 Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
