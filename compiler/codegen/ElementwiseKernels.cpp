@@ -141,15 +141,18 @@ void emitDropoutMask(FunctionEmitter &em, const Node &n, Value *out) {
   Value *stepValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(step, ir.getInt64(0)), f64), ir.getInt64Ty());
   Value *seedValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(seed, ir.getInt64(0)), f64), ir.getInt64Ty());
   llvm::FunctionCallee fn = em.module().getOrInsertFunction(
-      "nnrt_dropout_mask",
+      "nnrt_dropout_mask_with",
       llvm::FunctionType::get(ir.getVoidTy(),
                               {ir.getPtrTy(), ir.getInt32Ty(), ir.getInt64Ty(), f64,
-                               ir.getInt64Ty(), ir.getInt64Ty()},
+                               ir.getInt64Ty(), ir.getInt64Ty(), ir.getPtrTy()},
                               false));
   // Counter stream: step in the high bits, the node below (2^24 nodes).
+  // The runtime splits the mask across threads and calls the generated
+  // (vectorised) kernel for each chunk.
   Value *stream = ir.CreateAdd(ir.CreateShl(stepValue, 24), ir.getInt64(n.id & 0xFFFFFF));
   ir.CreateCall(fn, {out, ir.getInt32(n.type.dtype == DType::F32 ? 0 : 1), em.elementCount(n),
-                     llvm::ConstantFP::get(f64, n.scalar), seedValue, stream});
+                     llvm::ConstantFP::get(f64, n.scalar), seedValue, stream,
+                     getDropoutKernel(em.module(), n.type.dtype)});
 }
 
 } // namespace nnc

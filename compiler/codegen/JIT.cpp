@@ -41,6 +41,8 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   llvm::orc::SymbolMap runtime;
   runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
+  runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask_with")] = {
+      llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask_with), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_parallel_for")] = {
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_parallel_for), llvm::JITSymbolFlags::Exported};
   runtime[(*jit)->mangleAndIntern("nnrt_serial_for")] = {

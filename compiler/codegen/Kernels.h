@@ -22,6 +22,8 @@ void emitCast(FunctionEmitter &em, const Node &n);
 /// Training only: keep/drop per element from the runtime's counter-based
 /// generator keyed by (seed, step, node).
 void emitDropoutMask(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// The per-chunk mask kernel nnrt_dropout_mask_with calls (DropoutKernel.cpp).
+llvm::Function *getDropoutKernel(llvm::Module &module, DType dtype);
 
 // ShapeKernels.cpp
 void emitBroadcast(FunctionEmitter &em, const Node &n, llvm::Value *out);

@@ -254,6 +254,17 @@ int nnrt_is_checkpoint(const char *path);
 void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
                        uint64_t seed, uint64_t stream);
 
+/** A generated mask kernel: elements [begin, end) of the mask, element i
+ *  drawn at Philox counter (base + i, stream) under key seed, kept (scale)
+ *  when the top 53 bits of words 0:1 are below `threshold`, else 0. */
+typedef void (*nnrt_mask_kernel)(void *out, int64_t begin, int64_t end, uint64_t seed,
+                                 uint64_t stream, uint64_t base, uint64_t threshold,
+                                 double scale);
+/** nnrt_dropout_mask with the per-element work done by `kernel` (code
+ *  generated for the model's CPU, vectorised); the same bits. */
+void nnrt_dropout_mask_with(void *out, int32_t dtype, int64_t count, double rate,
+                            uint64_t seed, uint64_t stream, nnrt_mask_kernel kernel);
+
 #ifdef __cplusplus
 }
 #endif

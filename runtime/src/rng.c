@@ -117,7 +117,8 @@ typedef struct {
   int32_t dtype;
   int64_t count;
   double keep, scale;
-  uint64_t seed, stream, base;
+  uint64_t seed, stream, base, threshold;
+  nnrt_mask_kernel kernel;
 } mask_job;
 
 /* Elements [begin, end) chunks of kMaskChunk of a mask: each a pure function
@@ -163,11 +164,11 @@ static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
   (void)scratch;
   const mask_job *j = (const mask_job *)ctx;
   int64_t last = end * kMaskChunk < j->count ? end * kMaskChunk : j->count;
-  /* to_unit(w0, w1) < keep, in integers: the top 53 bits of w0:w1 are below
-   * keep * 2^53, i.e. below its ceiling (exact: both sides are scaled by a
-   * power of two). */
-  double scaled = ldexp(j->keep, 53);
-  uint64_t threshold = (uint64_t)ceil(scaled);
+  if (j->kernel) {
+    j->kernel(j->out, begin * kMaskChunk, last, j->seed, j->stream, j->base, j->threshold, j->scale);
+    return;
+  }
+  uint64_t threshold = j->threshold;
   uint32_t s2 = (uint32_t)j->stream, s3 = (uint32_t)(j->stream >> 32);
   for (int64_t i = begin * kMaskChunk; i < last; i += kLanes) {
     uint32_t w0[kLanes], w1[kLanes];
@@ -184,10 +185,14 @@ static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
   }
 }
 
-void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
-                       uint64_t seed, uint64_t stream) {
-  mask_job j = {out, dtype, count, 1.0 - rate, 0, seed, stream, 0};
+void nnrt_dropout_mask_with(void *out, int32_t dtype, int64_t count, double rate,
+                            uint64_t seed, uint64_t stream, nnrt_mask_kernel kernel) {
+  mask_job j = {out, dtype, count, 1.0 - rate, 0, seed, stream, 0, 0, kernel};
   j.scale = j.keep > 0 ? 1.0 / j.keep : 0.0;
+  /* to_unit(w0, w1) < keep, in integers: the top 53 bits of w0:w1 are below
+   * keep * 2^53, i.e. below its ceiling (exact: both sides are scaled by a
+   * power of two). */
+  j.threshold = (uint64_t)ceil(ldexp(j.keep, 53));
   /* Element i of sample s is drawn at counter (first + s) * per_sample + i,
    * so a rank that holds samples first.. of the global batch draws what a
    * single process would for them (docs/distributed.md). */
@@ -200,4 +205,9 @@ void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
     nnrt_parallel_for(chunks, mask_chunks, &j);
   else
     mask_chunks(&j, 0, chunks, NULL);
+}
+
+void nnrt_dropout_mask(void *out, int32_t dtype, int64_t count, double rate,
+                       uint64_t seed, uint64_t stream) {
+  nnrt_dropout_mask_with(out, dtype, count, rate, seed, stream, NULL);
 }
