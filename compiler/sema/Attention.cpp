@@ -94,7 +94,7 @@ Node *Lowering::maskedFill(const Expr &e) {
 Node *Lowering::attention(Node *q, Node *k, Node *v, Node *mask, bool causal, double dropout,
                           double scale, SourceLoc loc) {
   Graph &g = graph();
-  Node *scores = stackedMatmul(q, g.transpose(k, lastTwoSwapped(k->type)), loc);
+  Node *scores = stackedMatmul(q, k, loc, /*transB=*/true); // q k^T: k read transposed
   scores = g.binary(OpKind::Mul, scores, scalarOf(scale, scores->type));
   int64_t L = scores->type.dims.end()[-2], S = scores->type.dims.back();
   if (causal) {
@@ -119,14 +119,6 @@ Node *Lowering::attention(Node *q, Node *k, Node *v, Node *mask, bool causal, do
     weights = g.binary(OpKind::Mul, weights,
                        g.dropoutMask(program_->stepCounter(), seedState(), weights->type, dropout));
   return stackedMatmul(weights, v, loc);
-}
-
-std::vector<int64_t> Lowering::lastTwoSwapped(const TensorType &t) {
-  std::vector<int64_t> perm;
-  for (size_t i = 0; i < t.dims.size(); ++i)
-    perm.push_back(int64_t(i));
-  std::swap(perm.end()[-1], perm.end()[-2]);
-  return perm;
 }
 
 /// The dropout rate argument `key` in [0, 1), 0 when absent.

@@ -262,19 +262,20 @@ Node *Lowering::matmul(Node *a, Node *b, SourceLoc loc) {
 /// torch.matmul's stacks: [..., M, K] @ [..., K, N] with the leading dims
 /// broadcast (numpy rules), a vector operand promoted to a one-row (one-
 /// column) matrix and that axis dropped again; one GEMM per matrix.
-Node *Lowering::stackedMatmul(Node *a, Node *b, SourceLoc loc) {
+Node *Lowering::stackedMatmul(Node *a, Node *b, SourceLoc loc, bool transB) {
   Graph &g = graph();
   const TensorType ta = a->type, tb = b->type;
-  bool rowVector = ta.dims.size() == 1, columnVector = tb.dims.size() == 1;
+  bool rowVector = ta.dims.size() == 1, columnVector = tb.dims.size() == 1 && !transB;
   if (rowVector)
     a = g.reshape(a, {1, ta.dims[0]});
   if (columnVector)
     b = g.reshape(b, {tb.dims[0], 1});
   std::vector<int64_t> da = a->type.dims, db = b->type.dims;
-  if (da.back() != db[db.size() - 2])
+  int64_t contracted = transB ? db.back() : db[db.size() - 2];
+  if (da.back() != contracted)
     diag_.fatal(loc, "matmul dimensions do not match: " + ta.shapeStr() + " @ " + tb.shapeStr() +
-                         " (contracting " + std::to_string(da.back()) + " with " +
-                         std::to_string(db[db.size() - 2]) + ")");
+                         (transB ? "^T" : "") + " (contracting " + std::to_string(da.back()) +
+                         " with " + std::to_string(contracted) + ")");
   TensorType la{a->type.dtype, {da.begin(), da.end() - 2}, false};
   TensorType lb{b->type.dtype, {db.begin(), db.end() - 2}, false}, lead;
   if (!broadcastTypes(la, lb, lead))
@@ -286,7 +287,7 @@ Node *Lowering::stackedMatmul(Node *a, Node *b, SourceLoc loc) {
     t.dims.insert(t.dims.end(), x->type.dims.end() - 2, x->type.dims.end());
     return g.fitTo(x, t);
   };
-  Node *c = g.batchMatMul(stackTo(a), stackTo(b), false, false);
+  Node *c = g.batchMatMul(stackTo(a), stackTo(b), false, transB);
   std::vector<int64_t> dims = c->type.dims;
   if (columnVector)
     dims.erase(dims.end() - 1);

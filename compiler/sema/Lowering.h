@@ -89,7 +89,8 @@ public:
   void noteDeclared(const Expr &operand);
   [[noreturn]] void operandError(const Expr &operand, const std::string &message);
   Node *matmul(Node *a, Node *b, SourceLoc loc);
-  Node *stackedMatmul(Node *a, Node *b, SourceLoc loc);
+  /// torch.matmul of stacks (a @ b, or a @ b^T over b's last two axes).
+  Node *stackedMatmul(Node *a, Node *b, SourceLoc loc, bool transB = false);
   Value index(const Expr &e);
   double scalarLiteral(const Expr &e, const std::string &what);
   int64_t intLiteral(const Expr &e, const std::string &what, int64_t min, int64_t max);
@@ -132,7 +133,6 @@ public:
   Node *multiHeadAttention(const Expr &e);
   Node *attention(Node *q, Node *k, Node *v, Node *mask, bool causal, double dropout,
                   double scale, SourceLoc loc);
-  static std::vector<int64_t> lastTwoSwapped(const TensorType &t);
   void initDefaults(const Decl &d);
 
   DiagnosticEngine &diag_;
