@@ -1,6 +1,6 @@
 """nnc against PyTorch, side by side on this machine (issue 5's benchmark).
 
-Run through bench/run.sh. Runs W1..W7, W4's and W7's compile time, object size and
+Run through bench/run.sh. Runs W1..W8, W4's and W7's compile time, object size and
 peak memory, for nnc and the PyTorch peers in bench/peers/, at 1 and 2
 threads; prints the table and writes docs/performance.md (temp + rename).
 Raw numbers go to bench/out/results.json. Standard library only."""
@@ -348,6 +348,34 @@ class Bench:
             values.append(time.perf_counter() - start)
         self.record("W7-compile", "nnc", 1, values, "s")
 
+    def attention_data(self, T):
+        """Random q, k, v of 16 samples [4, T, 32] as .npy (float32)."""
+        import array
+        import random
+        rng = random.Random(T)
+        paths = []
+        for name in ("q", "k", "v"):
+            path = os.path.join(self.out, "attn%d_%s.npy" % (T, name))
+            shape = (16, 4, T, 32)
+            header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % (shape,)
+            header += " " * (63 - (10 + len(header)) % 64) + "\n"
+            values = array.array("f", (rng.gauss(0, 1) for _ in range(16 * 4 * T * 32)))
+            with open(path, "wb") as f:
+                f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+                f.write(values.tobytes())
+            paths += ["--data", "%s=%s" % (name, path)]
+        return paths
+
+    def w8(self):
+        """Causal attention forward + backward at T = 64, 256, 1024 (us/step,
+        batch 8) and nnc's peak resident memory."""
+        steps = 10 if self.quick else 30
+        for T in (64, 256, 1024):
+            model = os.path.join(BENCH, "models", "attention_%d.nn" % T)
+            self.train_workload("W8-%d" % T, model, steps, "attention.py", "us/step",
+                                lambda s: s * 1e6, self.attention_data(T) + ["--batch", "8"],
+                                ["--length", str(T), "--steps", str(steps)], rss=True)
+
     def compile_time(self):
         model = os.path.join(ROOT, "examples", "mnist_cnn.nn")
         obj = os.path.join(self.out, "cnn_compile.o")
@@ -369,7 +397,7 @@ class Bench:
         self.mnist = run([os.path.join(ROOT, "scripts", "fetch_mnist.sh")]).strip().splitlines()[-1]
         self.machine()
         steps = [("peak", self.peak), ("W1", self.w1), ("W2", self.w2), ("W3", self.w3),
-                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6), ("W7", self.w7),
+                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6), ("W7", self.w7), ("W8", self.w8),
                  ("compile", self.compile_time)]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in steps:
@@ -454,6 +482,12 @@ ROWS = [
     ("W4-object", "its object file (KiB)"),
     ("W7", "tiny GPT (examples/tiny_gpt.nn), AdamW, batch 32 x 64 characters (train characters/s)"),
     ("W7-compile", "`nnc compile examples/tiny_gpt.nn` (s)"),
+    ("W8-64", "causal attention fwd + bwd, 4 heads x 32, T = 64, batch 8 (us/step)"),
+    ("W8-256", "the same at T = 256 (us/step)"),
+    ("W8-1024", "the same at T = 1024 (us/step)"),
+    ("W8-64-rss", "T = 64, peak resident memory (MiB)"),
+    ("W8-256-rss", "T = 256, peak resident memory (MiB)"),
+    ("W8-1024-rss", "T = 1024, peak resident memory (MiB)"),
 ]
 
 
@@ -600,7 +634,7 @@ def main():
     ap.add_argument("--reps", type=int, default=0, help="runs per figure (default 5, quick 2)")
     ap.add_argument("--w4-steps", type=int, default=200, help="W4 training steps (default 200)")
     ap.add_argument("--w7-steps", type=int, default=60, help="W7 training steps (default 60)")
-    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W7,compile")
+    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W8,compile")
     ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"),
                     help="the report (default docs/performance.md; '' to skip)")
     ap.add_argument("--from-json", default="",
