@@ -369,8 +369,8 @@ class Bench:
     def w8(self):
         """Causal attention forward + backward at T = 64, 256, 1024 (us/step,
         batch 8) and nnc's peak resident memory."""
-        steps = 10 if self.quick else 30
-        for T in (64, 256, 1024):
+        for T, full in ((64, 30), (256, 20), (1024, 6)):
+            steps = min(full, 6) if self.quick else full
             model = os.path.join(BENCH, "models", "attention_%d.nn" % T)
             self.train_workload("W8-%d" % T, model, steps, "attention.py", "us/step",
                                 lambda s: s * 1e6, self.attention_data(T) + ["--batch", "8"],
