@@ -112,6 +112,11 @@ static void readEnvironment(Options &o) {
     o.faultKillStep = std::strtoll(end + 1, nullptr, 10);
   }
   o.testInternalError = value("NNC_TEST_INTERNAL_ERROR");
+  std::string save = value("NNC_FAULT_SAVE");
+  if (save == "renamed")
+    o.faultSaveRenamed = true;
+  else if (!save.empty())
+    o.faultSaveBytes = std::strtoll(save.c_str(), nullptr, 10);
 }
 
 bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {

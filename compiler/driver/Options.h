@@ -43,6 +43,11 @@ struct Options {
   /// distributed fault test); rank -1 when unset or malformed.
   long faultKillRank = -1;
   long long faultKillStep = 0;
+  /// NNC_FAULT_SAVE=BYTES|renamed: checkpoint saves die (SIGKILL) after
+  /// writing BYTES bytes of the temporary file, or after the rename (the
+  /// save-fault test); -1 / false when unset.
+  long long faultSaveBytes = -1;
+  bool faultSaveRenamed = false;
   /// NNC_TEST_INTERNAL_ERROR=exception|crash: the test suite's way into the
   /// internal-error paths.
   std::string testInternalError;

@@ -610,6 +610,8 @@ bool TrainRun::writeOutputs() {
 } // namespace
 
 int trainCommand(Session &s) {
+  // The save-fault test's injection point (Options.h); inert when unset.
+  nnrt_set_save_fault(s.opts.faultSaveBytes, s.opts.faultSaveRenamed ? 1 : 0);
   TrainRun run(s);
   if (!run.startCluster() || !run.loadData() || !run.createModel())
     return 1;

@@ -214,6 +214,12 @@ typedef struct nnrt_train_state {
  *  temporary file, then renamed over `path`. */
 int nnrt_model_save(const nnrt_model *m, const char *path, const nnrt_train_state *train);
 
+/** Test hook (fault injection): the next saves of this process stop dead
+ *  (SIGKILL, as a crash or `kill -9` would) after writing `after_bytes`
+ *  bytes of the temporary file (-1: never), or right after the rename when
+ *  `after_rename` is 1. nnc sets it from NNC_FAULT_SAVE; nothing else should. */
+void nnrt_set_save_fault(int64_t after_bytes, int after_rename);
+
 /** Reads a checkpoint written by nnrt_model_save for the same model. The
  *  whole file is checked (magic, version, CRC of every record, model name,
  *  every tensor's dtype and shape) before the model changes; on failure the

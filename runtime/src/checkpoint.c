@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,22 @@ static uint64_t structure_hash(const nnrt_model_desc *d) {
   return h;
 }
 
+/* nnrt_set_save_fault's points: where a save dies (tests only). */
+static int64_t fault_after_bytes = -1;
+static int fault_after_rename = 0;
+
+void nnrt_set_save_fault(int64_t after_bytes, int after_rename) {
+  fault_after_bytes = after_bytes;
+  fault_after_rename = after_rename;
+}
+
+/* Dies at once, leaving what was written so far, as a crash would. */
+static void die_now(FILE *f) {
+  if (f)
+    fflush(f);
+  raise(SIGKILL);
+}
+
 int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_state *train) {
   nnrt_model *m = (nnrt_model *)cm;
   if (!m)
@@ -188,6 +205,10 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
   snprintf(temp, n, "%s.tmp.%ld", path, (long)getpid());
   FILE *f = fopen(temp, "wb");
   int ok = f != NULL;
+  if (ok && fault_after_bytes >= 0 && (size_t)fault_after_bytes <= out.size) {
+    fwrite(out.data, 1, (size_t)fault_after_bytes, f);
+    die_now(f);
+  }
   if (ok) {
     ok = fwrite(out.data, 1, out.size, f) == out.size;
     ok = (fflush(f) == 0) && ok;
@@ -199,6 +220,8 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
     ok = 0;
     err = errno;
   }
+  if (ok && fault_after_rename)
+    die_now(NULL);
   if (!ok)
     remove(temp);
   free(temp);

@@ -1,45 +1,33 @@
 #!/usr/bin/env python3
-"""Kills `nnc train ... -o CKPT` with SIGKILL while it writes CKPT, again and
-again, and checks after every kill that CKPT still loads and resumes.
+"""Kills `nnc train ... -o CKPT` at chosen points of writing CKPT and checks
+after every kill that CKPT still loads and resumes.
 
-Each trial resumes from CKPT (which proves the previous trial left a whole
-checkpoint: loading checks every record's CRC), trains one more step and
-starts saving; the moment the temporary file CKPT.tmp.PID appears, a random
-delay within the measured write time later, the process is killed. A kill
-that lands before the rename must leave the previous checkpoint (the step
-before); one that lands after it, the new one. Usage:
+The points are injected, not timed: NNC_FAULT_SAVE=N makes the save die
+with SIGKILL after writing N bytes of its temporary file CKPT.tmp.PID (as a
+crash or kill -9 at that moment would), NNC_FAULT_SAVE=renamed right after
+the rename. Each trial resumes from CKPT, trains one more step and dies in
+its save: killed in the write, CKPT must still be the previous checkpoint
+(the step before, every record's CRC checked by the resume); killed after
+the rename, the new one. The offsets cover the first bytes, every record
+boundary region and the last byte. Usage:
 
-  kill_during_save.py NNC MODEL WORKDIR TRIALS
+  kill_during_save.py NNC MODEL WORKDIR
 """
-import os, pty, random, re, signal, subprocess, sys, time
+import os, re, subprocess, sys
 
-nnc, model, work, want = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+nnc, model, work = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(work, exist_ok=True)
 ckpt = os.path.join(work, "model.ckpt")
-random.seed(7)
 
 
-def start(args):
-    # stdout on a pseudo-terminal: line-buffered, so what nnc printed before
-    # the kill is not lost in a pipe buffer.
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([nnc] + args, stdout=slave, stderr=subprocess.STDOUT)
-    os.close(slave)
-    return proc, master
-
-
-def read_all(master):
-    out = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(master)
-    return out.decode(errors="replace")
+def train(args, fault=None):
+    env = dict(os.environ)
+    env.pop("NNC_FAULT_SAVE", None)
+    if fault is not None:
+        env["NNC_FAULT_SAVE"] = str(fault)
+    p = subprocess.run([nnc, "train", model] + args, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    return p.returncode, p.stdout
 
 
 def resumed_step(text):
@@ -47,63 +35,50 @@ def resumed_step(text):
     return int(m.group(1)) if m else None
 
 
-# A first checkpoint, and the time a save takes (how long the temp file lives).
-proc, master = start(["train", model, "--steps", "1", "-o", ckpt])
-temp = f"{ckpt}.tmp.{proc.pid}"
-while not os.path.exists(temp) and proc.poll() is None:
-    time.sleep(0.0002)
-t0 = time.monotonic()
-while os.path.exists(temp):
-    time.sleep(0.0002)
-window = time.monotonic() - t0
-proc.wait()
-read_all(master)
-if proc.returncode != 0 or not os.path.exists(ckpt):
-    sys.exit("the first training run failed")
-print(f"a save takes {window * 1000:.0f} ms")
-
-step, mid_write, trials, failures = 1, 0, 0, 0
-while mid_write < want and trials < 3 * want:
-    trials += 1
-    proc, master = start(["train", model, "--resume", ckpt, "--steps", str(step + 1), "-o", ckpt])
-    temp = f"{ckpt}.tmp.{proc.pid}"
-    while not os.path.exists(temp) and proc.poll() is None:
-        time.sleep(0.0002)
-    time.sleep(random.uniform(0, window * 0.9))
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    text = read_all(master)
-    killed_in_write = os.path.exists(temp)
-    if killed_in_write:
-        mid_write += 1
-        os.remove(temp)  # what a killed save leaves behind; the checkpoint is intact
-    got = resumed_step(text)
-    if got != step:
+code, text = train(["--steps", "1", "-o", ckpt])
+if code != 0 or not os.path.exists(ckpt):
+    sys.exit("the first training run failed:\n" + text)
+size = os.path.getsize(ckpt)
+print(f"a checkpoint has {size} bytes")
+# Offsets: the magic, the first record's header, 16 points spread over the
+# tensor records, the END record's bytes, the whole file.
+offsets = sorted(set([0, 1, 7, 8, 12, 20, 21] + [size * k // 17 for k in range(1, 17)] +
+                     [size - 16, size - 5, size - 4, size - 1, size]))
+step, failures, kills = 1, 0, 0
+for trial, fault in enumerate(offsets + ["renamed"], 1):
+    code, text = train(["--resume", ckpt, "--steps", str(step + 1), "-o", ckpt], fault)
+    temps = [f for f in os.listdir(work) if f.startswith("model.ckpt.tmp.")]
+    killed = code == -9
+    # Output before a SIGKILL may be lost in a pipe buffer: what the killed
+    # run resumed from is asked of a run that is not killed.
+    _, probe = train(["--resume", ckpt, "--steps", "1"])
+    got = resumed_step(probe)
+    expected = step + 1 if fault == "renamed" else step
+    if not killed or got != expected:
         failures += 1
-        print(f"trial {trials}: could not resume from the checkpoint of step {step}:\n{text}")
+        print(f"trial {trial} (fault {fault}): exit {code}, the checkpoint is at step {got}, "
+              f"expected {expected}:\n{text}{probe}")
         break
-    # The checkpoint now holds the old step (killed before the rename) or
-    # the new one (killed after it, or finished): the next trial tells.
-    step_after = step + (0 if killed_in_write else 1)
-    print(f"trial {trials}: resumed at step {step}; killed "
-          f"{'while writing' if killed_in_write else 'after the rename'}")
-    step = step_after if killed_in_write else None
-    if step is None:
-        # Killed after the rename (or it finished): either step is whole.
-        probe, m2 = start(["train", model, "--resume", ckpt, "--steps", "1"])
-        probe.wait()
-        step = resumed_step(read_all(m2))
-        if step is None:
+    kills += 1
+    if fault == "renamed":
+        step += 1  # the new checkpoint is in place; its temporary file is gone
+        if temps:
             failures += 1
-            print(f"trial {trials}: the checkpoint does not load after the rename")
-            break
+            print(f"trial {trial}: a temporary file is left after the rename: {temps}")
+    else:
+        if len(temps) != 1 or os.path.getsize(os.path.join(work, temps[0])) != fault:
+            failures += 1
+            print(f"trial {trial}: expected one temporary file of {fault} bytes, found {temps}")
+        for t in temps:
+            os.remove(os.path.join(work, t))  # what a killed save leaves behind
+    if trial <= 2 or fault == "renamed":
+        print(f"trial {trial}: killed after {fault} bytes; the checkpoint of step {got} resumes")
 
 # Finally the checkpoint must still resume and train to completion.
-proc, master = start(["train", model, "--resume", ckpt, "--steps", str(step + 1), "--quiet"])
-proc.wait()
-text = read_all(master)
-if proc.returncode != 0:
+code, text = train(["--resume", ckpt, "--steps", str(step + 1), "--quiet"])
+if code != 0 or resumed_step(text) not in (None, step):
     failures += 1
     print("the final resume failed:\n" + text)
-print(f"{mid_write} kills while writing, {trials} trials, {failures} failures")
-sys.exit(1 if failures or mid_write < want else 0)
+print(f"{kills} kills at chosen points ({len(offsets)} while writing, 1 after the rename), "
+      f"{failures} failures")
+sys.exit(1 if failures else 0)
