@@ -225,12 +225,12 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       *ints[a] = n;
     } else if (strings.count(a)) {
       *strings[a] = value;
-    } else if (a == "--lr") {
+    } else if (a == "--lr" || a == "--temperature") {
       char *end = nullptr;
-      double lr = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end || !(lr >= 0) || !std::isfinite(lr))
-        return usageError("--lr expects a non-negative number, got '" + value + "'");
-      o.lr = lr;
+      double x = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(x >= 0) || !std::isfinite(x))
+        return usageError(a + " expects a non-negative number, got '" + value + "'");
+      (a == "--lr" ? o.lr : o.temperature) = x;
     } else if (a == "--val-split") {
       char *end = nullptr;
       double f = std::strtod(value.c_str(), &end);
@@ -238,12 +238,6 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         return usageError("--val-split expects a fraction between 0 and 1 (e.g. 0.1), got '" +
                           value + "'");
       o.valSplit = f;
-    } else if (a == "--temperature") {
-      char *end = nullptr;
-      double t = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end || !(t >= 0) || !std::isfinite(t))
-        return usageError("--temperature expects a non-negative number, got '" + value + "'");
-      o.temperature = t;
     } else if (a == "--prompt") {
       o.prompt = value;
     } else if (a == "--data") {
