@@ -92,6 +92,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
     return d->type == operand->type ? d : G.sumTo(d, operand->type);
   }
   case OpKind::ModeSelect:  return i == 0 ? g : nullptr; // training takes operand 0
+  case OpKind::Softmax:     return G.softmaxRowsGrad(y, g);
   case OpKind::SoftmaxCrossEntropy: // labels: none
     return i == 0 ? G.softmaxCrossEntropyGrad(a, b, g) : nullptr;
   case OpKind::MaxTo: {
@@ -139,6 +140,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::BatchSize:
   // No second derivatives of the loss: an error if ever asked.
   case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::SoftmaxGrad:
     break;
   }
   throw std::logic_error(std::string("no gradient rule for op '") + opName(y->op) + "'");

@@ -363,6 +363,9 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
   case OpKind::SoftmaxCrossEntropy:
   case OpKind::SoftmaxCrossEntropyGrad:
     return emitSoftmaxCrossEntropy(*this, n);
+  case OpKind::Softmax:
+  case OpKind::SoftmaxGrad:
+    return emitSoftmaxRows(*this, n);
   case OpKind::DropoutMask:
     return emitDropoutMask(*this, n, out);
   case OpKind::Cast:

@@ -59,5 +59,7 @@ void emitMatMul(FunctionEmitter &em, const Node &n, const Node &dest, llvm::Valu
 /// across the model's threads.
 void emitBatchMatMul(FunctionEmitter &em, const Node &n, llvm::Value *out);
 void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n);
+/// Softmax and SoftmaxGrad over the last axis: one pass per row each.
+void emitSoftmaxRows(FunctionEmitter &em, const Node &n);
 
 } // namespace nnc

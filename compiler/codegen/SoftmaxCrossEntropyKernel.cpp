@@ -63,4 +63,57 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n) {
   });
 }
 
+/// Softmax over the last axis, a row at a time (rows split across threads):
+///   forward:  m = max x, e = exp(x - m), y = e / sum(e)
+///   backward: y * (g - sum(g * y))
+/// One read of the row per reduction and one write, instead of the seven
+/// kernels and their [.., T, T] buffers the primitive graph takes.
+void emitSoftmaxRows(FunctionEmitter &em, const Node &n) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &x = *n.operands[0];
+  bool grad = n.op == OpKind::SoftmaxGrad;
+  int64_t width = n.type.dims.back();
+  llvm::Type *t = em.elemType(n.type.dtype);
+  Value *rows = ir.CreateUDiv(em.elementCount(n), ir.getInt64(width));
+  em.parallelLoop(rows, 3 * width, [&](Value *row) {
+    for (const Node *o : n.operands)
+      if (!em.isInlineScalar(*o))
+        em.buffer(em.canonical(*o));
+    Value *out = em.buffer(n);
+    Value *first = ir.CreateMul(row, ir.getInt64(width));
+    auto at = [&](const Node &v, Value *k) { return em.load(v, ir.CreateAdd(first, k)); };
+    auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
+      Value *slot = em.entryAlloca(t);
+      ir.CreateStore(init, slot);
+      em.loop(ir.getInt64(width), [&](Value *k) {
+        ir.CreateStore(step(ir.CreateLoad(t, slot), k), slot);
+      }, "k");
+      return ir.CreateLoad(t, slot);
+    };
+    if (grad) {
+      const Node &g = *n.operands[1];
+      Value *dot = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
+        return ir.CreateFAdd(acc, ir.CreateFMul(at(g, k), at(x, k)));
+      });
+      em.loop(ir.getInt64(width), [&](Value *k) {
+        em.store(n, out, ir.CreateAdd(first, k), ir.CreateFMul(at(x, k), ir.CreateFSub(at(g, k), dot)));
+      }, "k");
+      return;
+    }
+    Value *m = fold(llvm::ConstantFP::getInfinity(t, true), [&](Value *acc, Value *k) {
+      Value *v = at(x, k);
+      return ir.CreateSelect(ir.CreateFCmpOGT(v, acc), v, acc);
+    });
+    Value *s = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
+      Value *e = em.call(llvm::Intrinsic::exp, ir.CreateFSub(at(x, k), m));
+      em.store(n, out, ir.CreateAdd(first, k), e);
+      return ir.CreateFAdd(acc, e);
+    });
+    em.loop(ir.getInt64(width), [&](Value *k) {
+      Value *i = ir.CreateAdd(first, k);
+      em.store(n, out, i, ir.CreateFDiv(em.load(n, i), s));
+    }, "k");
+  });
+}
+
 } // namespace nnc

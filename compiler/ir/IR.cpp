@@ -356,6 +356,20 @@ Node *Graph::softmaxCrossEntropyGrad(Node *logits, Node *labels, Node *g) {
   return add(std::move(n));
 }
 
+Node *Graph::softmaxRows(Node *x) {
+  assert(!x->type.dims.empty() && x->type.dtype != DType::I32);
+  auto n = std::make_unique<Node>(OpKind::Softmax, x->type);
+  n->operands = {x};
+  return add(std::move(n));
+}
+
+Node *Graph::softmaxRowsGrad(Node *y, Node *g) {
+  assert(y->type == g->type);
+  auto n = std::make_unique<Node>(OpKind::SoftmaxGrad, y->type);
+  n->operands = {y, g};
+  return add(std::move(n));
+}
+
 Node *Graph::cast(Node *x, DType dtype) {
   if (x->type.dtype == dtype)
     return x;

@@ -189,6 +189,9 @@ public:
   Node *softmaxCrossEntropy(Node *logits, Node *labels);
   /// Its gradient with respect to the logits, given the loss's adjoint g.
   Node *softmaxCrossEntropyGrad(Node *logits, Node *labels, Node *g);
+  /// Softmax over the last axis as one row kernel, and its gradient.
+  Node *softmaxRows(Node *x);
+  Node *softmaxRowsGrad(Node *y, Node *g);
   Node *cast(Node *x, DType dtype);
   Node *modeSelect(Node *training, Node *inference);
   Node *dropoutMask(Node *step, Node *seed, const TensorType &t, double rate);

@@ -67,6 +67,7 @@ void printAttributes(const Node &n, std::ostream &os) {
   case OpKind::BroadcastTo: case OpKind::SumTo: case OpKind::Reshape: case OpKind::MaxTo:
   case OpKind::OneHot: case OpKind::Cast:
   case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::Softmax: case OpKind::SoftmaxGrad:
   case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:
     return;
 #define NNC_OP(Name, Printed, Operands, Kind, Flags)

@@ -118,6 +118,7 @@ bool fold(const Node &n, std::vector<double> &out) {
   case OpKind::Gather: case OpKind::ScatterAdd: case OpKind::ArgMax: case OpKind::ArgMin:
   case OpKind::MatMul: case OpKind::BatchMatMul:
   case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::Softmax: case OpKind::SoftmaxGrad:
   case OpKind::DropoutMask:
     return false;
   // Leaves have no operands (returned above).

@@ -113,8 +113,7 @@ Node *Lowering::attention(Node *q, Node *k, Node *v, Node *mask, bool causal, do
                            " does not broadcast to the scores " + scores->type.shapeStr());
     scores = g.binary(OpKind::Add, scores, g.fitTo(mask, scores->type));
   }
-  int64_t last = int64_t(scores->type.dims.size()) - 1;
-  Node *weights = g.unary(OpKind::Exp, logSoftmax(scores, last));
+  Node *weights = g.softmaxRows(scores); // one row kernel each way
   if (dropout > 0)
     weights = g.binary(OpKind::Mul, weights,
                        g.dropoutMask(program_->stepCounter(), seedState(), weights->type, dropout));
