@@ -57,10 +57,6 @@ llvm::Function *FunctionEmitter::emitTask(const std::function<void(Value *)> &bo
   auto *task = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
                                       options_.prefix + "_" + entry_.name + ".task", module_);
   task->addFnAttr(llvm::Attribute::NoUnwind);
-  // Never inlined into the entry: the inline (small-count) path calls the
-  // task too, and inlining would copy every loop body into one huge entry
-  // function that machine code generation handles in superlinear time.
-  task->addFnAttr(llvm::Attribute::NoInline);
   // Emit into the task with its own view of the entry's arguments.
   llvm::IRBuilder<>::InsertPointGuard guard(b_);
   llvm::Function *entryFn = fn_;
