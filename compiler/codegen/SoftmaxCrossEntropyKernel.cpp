@@ -7,6 +7,16 @@ namespace nnc {
 
 using llvm::Value;
 
+/// acc = step(acc, k) for k in [0, width), from `init`: one pass over a row.
+static Value *foldRow(FunctionEmitter &em, llvm::Type *t, int64_t width, Value *init,
+                      const std::function<Value *(Value *, Value *)> &step) {
+  llvm::IRBuilder<> &ir = em.builder();
+  Value *slot = em.entryAlloca(t);
+  ir.CreateStore(init, slot);
+  em.loop(ir.getInt64(width), [&](Value *k) { ir.CreateStore(step(ir.CreateLoad(t, slot), k), slot); }, "k");
+  return ir.CreateLoad(t, slot);
+}
+
 /// One pass per row of logits (a sample's C classes) for the loss, one for
 /// its gradient, each recomputing the row's max m and s = sum exp(x - m):
 ///   loss = -((x[label] - m) - log s)
@@ -28,12 +38,7 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n) {
     Value *first = ir.CreateMul(row, ir.getInt64(classes));
     auto xAt = [&](Value *k) { return em.load(x, ir.CreateAdd(first, k)); };
     auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
-      Value *slot = em.entryAlloca(t);
-      ir.CreateStore(init, slot);
-      em.loop(ir.getInt64(classes), [&](Value *k) {
-        ir.CreateStore(step(ir.CreateLoad(t, slot), k), slot);
-      }, "k");
-      return ir.CreateLoad(t, slot);
+      return foldRow(em, t, classes, init, step);
     };
     Value *m = fold(llvm::ConstantFP::getInfinity(t, true), [&](Value *acc, Value *k) {
       Value *v = xAt(k);
@@ -83,12 +88,7 @@ void emitSoftmaxRows(FunctionEmitter &em, const Node &n) {
     Value *first = ir.CreateMul(row, ir.getInt64(width));
     auto at = [&](const Node &v, Value *k) { return em.load(v, ir.CreateAdd(first, k)); };
     auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
-      Value *slot = em.entryAlloca(t);
-      ir.CreateStore(init, slot);
-      em.loop(ir.getInt64(width), [&](Value *k) {
-        ir.CreateStore(step(ir.CreateLoad(t, slot), k), slot);
-      }, "k");
-      return ir.CreateLoad(t, slot);
+      return foldRow(em, t, width, init, step);
     };
     if (grad) {
       const Node &g = *n.operands[1];
