@@ -125,41 +125,6 @@ typedef struct {
  * of its counter, so any split gives the same bits. */
 enum { kMaskChunk = 4096 };
 
-/* Philox4x32-10 of kLanes consecutive counters (index = first + lane, the
- * other counter words s2, s3) at once, lane-parallel so that the compiler
- * vectorises the rounds; words 0 and 1 of each block, as `block` gives. */
-enum { kLanes = 8 };
-static void blocks(uint64_t seed, uint64_t first, uint32_t s2, uint32_t s3,
-                   uint32_t w0[kLanes], uint32_t w1[kLanes]) {
-  uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
-  for (int l = 0; l < kLanes; ++l) {
-    uint64_t index = first + (uint64_t)l;
-    c0[l] = (uint32_t)index;
-    c1[l] = (uint32_t)(index >> 32);
-    c2[l] = s2;
-    c3[l] = s3;
-  }
-  uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
-  for (int r = 0; r < PHILOX_ROUNDS; ++r) {
-    if (r > 0) {
-      k0 += PHILOX_W0;
-      k1 += PHILOX_W1;
-    }
-    for (int l = 0; l < kLanes; ++l) {
-      uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
-      uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
-      c1[l] = (uint32_t)p1;
-      c3[l] = (uint32_t)p0;
-      c0[l] = n0;
-      c2[l] = n2;
-    }
-  }
-  for (int l = 0; l < kLanes; ++l) {
-    w0[l] = c0[l];
-    w1[l] = c1[l];
-  }
-}
-
 static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
   (void)scratch;
   const mask_job *j = (const mask_job *)ctx;
@@ -168,20 +133,14 @@ static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
     j->kernel(j->out, begin * kMaskChunk, last, j->seed, j->stream, j->base, j->threshold, j->scale);
     return;
   }
-  uint64_t threshold = j->threshold;
-  uint32_t s2 = (uint32_t)j->stream, s3 = (uint32_t)(j->stream >> 32);
-  for (int64_t i = begin * kMaskChunk; i < last; i += kLanes) {
-    uint32_t w0[kLanes], w1[kLanes];
-    blocks(j->seed, j->base + (uint64_t)i, s2, s3, w0, w1);
-    int64_t lanes = last - i < kLanes ? last - i : kLanes;
-    for (int64_t l = 0; l < lanes; ++l) {
-      uint64_t bits = ((uint64_t)w0[l] << 32 | w1[l]) >> 11;
-      double v = bits < threshold ? j->scale : 0.0;
-      if (j->dtype == NNRT_F32)
-        ((float *)j->out)[i + l] = (float)v;
-      else
-        ((double *)j->out)[i + l] = v;
-    }
+  /* Without a generated kernel (objects built before it existed): the
+   * same draw, one counter at a time. */
+  for (int64_t i = begin * kMaskChunk; i < last; ++i) {
+    double v = nnrt_philox_uniform(j->seed, j->stream, j->base + (uint64_t)i) < j->keep ? j->scale : 0.0;
+    if (j->dtype == NNRT_F32)
+      ((float *)j->out)[i] = (float)v;
+    else
+      ((double *)j->out)[i] = v;
   }
 }
 
