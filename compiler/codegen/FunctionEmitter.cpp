@@ -110,8 +110,7 @@ Value *FunctionEmitter::loadArgPointer(size_t index) {
 }
 
 Value *FunctionEmitter::statePointer(int index) {
-  return b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), state_,
-                                       layout_.offsets[index]);
+  return placedBuffer(true, layout_.offsets[index], 0);
 }
 
 /// Where n's elements are in the function being emitted: computed on
@@ -156,10 +155,8 @@ Value *FunctionEmitter::bufferFor(const Node &n) {
     return buffer(canonical(n));
   const BufferSlot &slot = memory_.slots[memory_.slotOf.at(&n)];
   // A batched buffer starts at fixed + offset * B (MemoryPlan.h).
-  Value *bytes = b_.getInt64(slot.batched ? memory_.size.fixed : slot.offset);
-  if (n.type.batched)
-    bytes = b_.CreateAdd(bytes, b_.CreateMul(b_.getInt64(slot.offset), batch_));
-  return b_.CreateInBoundsGEP(b_.getInt8Ty(), workspace_, bytes);
+  return placedBuffer(false, slot.batched ? memory_.size.fixed : slot.offset,
+                      n.type.batched ? slot.offset : 0);
 }
 
 Value *FunctionEmitter::elementCount(const Node &n) {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,20 @@ private:
   /// void task(ctx, begin, end, scratch) { for i in [begin, end): body(i) }
   llvm::Function *emitTask(const std::function<void(Value *)> &body);
   llvm::StructType *taskContextType();
+  Value *placedBuffer(bool inState, int64_t fixed, int64_t perSample);
+  /// The buffers a task's body uses, in order of first use (emitTask).
+  struct TaskBuffers {
+    struct Place {
+      bool inState;
+      int64_t fixed, perSample;
+      bool operator<(const Place &o) const {
+        return std::tie(inState, fixed, perSample) < std::tie(o.inState, o.fixed, o.perSample);
+      }
+    };
+    std::vector<Place> places;
+    std::vector<llvm::Instruction *> placeholders;
+    std::map<Place, size_t> index;
+  };
 
   const Program &p_;
   const Entry &entry_;
@@ -142,6 +157,8 @@ private:
   int loopsCreated_ = 0;
   /// The entry's arguments, for task functions (parallelLoop).
   Value *taskContext_ = nullptr;
+  /// While emitting a task: the buffers its body uses so far.
+  TaskBuffers *taskBuffers_ = nullptr;
   std::map<const Node *, Value *> constants_;
 };
 
