@@ -22,6 +22,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Neg:     return neg(g);
   case OpKind::Exp:     return mul(g, y);
   case OpKind::Log:     return div(g, a);
+  case OpKind::Log1p:   return div(g, G.binary(OpKind::Add, one(), a));
   case OpKind::Sigmoid: return mul(g, mul(y, sub(one(), y)));
   case OpKind::Tanh:    return mul(g, sub(one(), mul(y, y)));
   case OpKind::Relu:    return mul(g, G.unary(OpKind::Step, a));

@@ -64,6 +64,7 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Abs: return em.call(llvm::Intrinsic::fabs, x[0]);
   case OpKind::Tanh: return t == DType::F32 ? tanhF32(em, x[0]) : libm(em, "tanh", x[0], t);
   case OpKind::Erf: return libm(em, "erf", x[0], t);
+  case OpKind::Log1p: return libm(em, "log1p", x[0], t);
   case OpKind::Selu: { // PyTorch's elu kernel: x > 0 ? scale x : (exp(x) - 1) (alpha scale)
     bool f32 = t == DType::F32;
     double negcoef = f32 ? double(float(kSeluAlpha) * float(kSeluScale)) : kSeluAlpha * kSeluScale;

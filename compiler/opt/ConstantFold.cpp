@@ -57,7 +57,7 @@ double evaluate(OpKind op, double a, double b) {
     return a < b || (a == b && std::signbit(a)) ? a : b;
   // Not folded (no kFoldable): libm decides their last bit at run time.
   case OpKind::Exp: case OpKind::Log: case OpKind::Sigmoid: case OpKind::Tanh:
-  case OpKind::Sin: case OpKind::Cos: case OpKind::Erf: case OpKind::Pow:
+  case OpKind::Sin: case OpKind::Cos: case OpKind::Erf: case OpKind::Pow: case OpKind::Log1p:
   case OpKind::Softsign: // f64 then rounded is not the f32 kernel's two roundings
   case OpKind::Selu:     // exp
   case OpKind::ModeSelect: // an alias: the entry decides its value

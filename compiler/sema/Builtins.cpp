@@ -186,7 +186,8 @@ static const std::vector<std::string> &allFunctions() {
     v.push_back(Printed);
 #include "ir/Ops.def"
     for (const char *name :
-         {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "softmax", "log_softmax", "sum", "mean", "max",
+         {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
+          "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
@@ -295,37 +296,8 @@ Value Lowering::call(const Expr &e) {
     CallArgs a = bind(e, {"x"}, 1);
     return wrap(g.unary(primitives.at(fn), tensorArg(a, "x")));
   }
-  if (fn == "leaky_relu") { // relu(x) - slope * relu(-x)
-    CallArgs a = bind(e, {"x", "slope"}, 1);
-    Node *x = tensorArg(a, "x");
-    double slope = a.get("slope") ? scalarLiteral(*a.get("slope"), "slope") : 0.01;
-    Node *neg = g.unary(OpKind::Relu, g.unary(OpKind::Neg, x));
-    return wrap(g.binary(OpKind::Sub, g.unary(OpKind::Relu, x),
-                         g.binary(OpKind::Mul, scalarOf(slope, x->type), neg)));
-  }
-  if (fn == "elu") { // relu(x) + alpha * (exp(min(x, 0)) - 1); min(x,0) = -relu(-x)
-    CallArgs a = bind(e, {"x", "alpha"}, 1);
-    Node *x = tensorArg(a, "x");
-    double alpha = a.get("alpha") ? scalarLiteral(*a.get("alpha"), "alpha") : 1.0;
-    Node *minx = g.unary(OpKind::Neg, g.unary(OpKind::Relu, g.unary(OpKind::Neg, x)));
-    Node *tail = g.binary(OpKind::Sub, g.unary(OpKind::Exp, minx), scalarOf(1, x->type));
-    return wrap(g.binary(OpKind::Add, g.unary(OpKind::Relu, x),
-                         g.binary(OpKind::Mul, scalarOf(alpha, x->type), tail)));
-  }
-  if (fn == "gelu") { // x/2 * (1 + erf(x / sqrt(2))), PyTorch's exact form
-    CallArgs a = bind(e, {"x"}, 1);
-    Node *x = tensorArg(a, "x");
-    Node *erf = g.unary(OpKind::Erf, g.binary(OpKind::Mul, x, scalarOf(M_SQRT1_2, x->type)));
-    Node *half = g.binary(OpKind::Mul, x, scalarOf(0.5, x->type));
-    return wrap(g.binary(OpKind::Mul, half, g.binary(OpKind::Add, scalarOf(1, x->type), erf)));
-  }
-  if (fn == "softplus") { // log(1 + exp(x)) = relu(x) + log(1 + exp(-|x|)), stable
-    CallArgs a = bind(e, {"x"}, 1);
-    Node *x = tensorArg(a, "x");
-    Node *t = g.unary(OpKind::Exp, g.unary(OpKind::Neg, g.unary(OpKind::Abs, x)));
-    Node *l = g.unary(OpKind::Log, g.binary(OpKind::Add, scalarOf(1, x->type), t));
-    return wrap(g.binary(OpKind::Add, g.unary(OpKind::Relu, x), l));
-  }
+  if (isActivation(fn))
+    return wrap(activation(e));
   if (fn == "softmax" || fn == "log_softmax") {
     CallArgs a = bind(e, {"x", "axis"}, 1);
     Node *x = tensorArg(a, "x");
@@ -606,12 +578,16 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                          args);
   }
   if (fn == "binary_cross_entropy") {
-    // From logits (BCEWithLogits): relu(x) - x*t + log(1 + exp(-|x|)).
+    // From logits (BCEWithLogits): max(x, 0) - x t + log(1 + exp(-|x|)).
+    // Both kinks put x = 0 on the x >= 0 side, so the gradient is
+    // sigmoid(x) - t everywhere, 0 included, as PyTorch's.
     TensorType t = same(target);
     Node *xb = g.fitTo(x, t), *tb = g.fitTo(target, t);
-    Node *tail = g.unary(OpKind::Log, g.binary(OpKind::Add, one(t),
-                         g.unary(OpKind::Exp, g.unary(OpKind::Neg, g.unary(OpKind::Abs, xb)))));
-    Node *l = g.binary(OpKind::Add, g.binary(OpKind::Sub, g.unary(OpKind::Relu, xb),
+    Node *nonNegative = g.binary(OpKind::GreaterEqual, xb, scalarOf(0, t));
+    Node *positivePart = g.select(nonNegative, xb, scalarOf(0, t));
+    Node *minusAbs = g.select(nonNegative, g.unary(OpKind::Neg, xb), xb);
+    Node *tail = g.unary(OpKind::Log, g.binary(OpKind::Add, one(t), g.unary(OpKind::Exp, minusAbs)));
+    Node *l = g.binary(OpKind::Add, g.binary(OpKind::Sub, positivePart,
                                              g.binary(OpKind::Mul, xb, tb)), tail);
     return perSampleLoss(l, args);
   }

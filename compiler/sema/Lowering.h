@@ -126,6 +126,14 @@ public:
   Value callDef(const Expr &e);
   Value repeat(const Expr &e);
   Node *embedding(const Expr &e);
+  // --- activations (Activations.cpp) ---
+  bool isActivation(const std::string &name) const;
+  Node *activation(const Expr &e);
+  Node *softplus(Node *x, double beta, double threshold);
+  Node *whereAbove(Node *x, double bound, Node *above, Node *otherwise);
+  Node *times(Node *x, double factor);
+  Node *hardClamp(Node *x, double lo, double hi, Node *low, Node *high, Node *middle);
+  Node *prelu(const Expr &e);
   // --- layer norm and attention (Attention.cpp) ---
   Node *layerNorm(const Expr &e);
   Node *maskedFill(const Expr &e);
