@@ -108,20 +108,13 @@ Node *Lowering::activation(const Expr &e) {
   if (fn == "softmin") { // softmax(-x)
     CallArgs a = bind(e, {"x", "axis"}, 1);
     Node *x = tensorArg(a, "x");
-    if (x->type.dims.empty())
-      diag_.fatal(e.loc, "'softmin' needs a vector per sample, not a scalar");
-    int64_t rank = int64_t(x->type.dims.size());
-    int64_t axis = a.get("axis") ? intLiteral(*a.get("axis"), "axis", -rank, rank - 1) : -1;
-    return g.unary(OpKind::Exp, logSoftmax(g.unary(OpKind::Neg, x), axis < 0 ? axis + rank : axis));
+    return g.unary(OpKind::Exp, logSoftmax(g.unary(OpKind::Neg, x), vectorAxis(a, x, e)));
   }
   // glu: the first half along `axis` times the sigmoid of the second.
   CallArgs a = bind(e, {"x", "axis"}, 1);
   Node *x = tensorArg(a, "x");
-  if (x->type.dims.empty())
-    diag_.fatal(e.loc, "'glu' needs a vector per sample, not a scalar");
   int64_t rank = int64_t(x->type.dims.size());
-  int64_t axis = a.get("axis") ? intLiteral(*a.get("axis"), "axis", -rank, rank - 1) : -1;
-  axis = axis < 0 ? axis + rank : axis;
+  int64_t axis = vectorAxis(a, x, e);
   int64_t size = x->type.dims[axis];
   if (size % 2 != 0)
     diag_.fatal(e.loc, "'glu' halves axis " + std::to_string(axis) + " of " + x->type.shapeStr() +

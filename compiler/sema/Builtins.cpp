@@ -275,6 +275,16 @@ Node *Lowering::selection(const Expr &e) {
   return r;
 }
 
+/// The per-sample axis that `axis:` names (default the last) for a
+/// function over vectors (softmax and its kind); x must not be a scalar.
+int64_t Lowering::vectorAxis(const CallArgs &a, const Node *x, const Expr &call) {
+  if (x->type.dims.empty())
+    diag_.fatal(call.loc, "'" + call.name + "' needs a vector per sample, not a scalar");
+  int64_t rank = int64_t(x->type.dims.size());
+  int64_t axis = a.get("axis") ? intLiteral(*a.get("axis"), "axis", -rank, rank - 1) : -1;
+  return axis < 0 ? axis + rank : axis;
+}
+
 Value Lowering::call(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
@@ -301,11 +311,7 @@ Value Lowering::call(const Expr &e) {
   if (fn == "softmax" || fn == "log_softmax") {
     CallArgs a = bind(e, {"x", "axis"}, 1);
     Node *x = tensorArg(a, "x");
-    if (x->type.dims.empty())
-      diag_.fatal(e.loc, "'" + fn + "' needs a vector per sample, not a scalar");
-    int64_t rank = int64_t(x->type.dims.size());
-    int64_t axis = a.get("axis") ? intLiteral(*a.get("axis"), "axis", -rank, rank - 1) : -1;
-    Node *ls = logSoftmax(x, axis < 0 ? axis + rank : axis);
+    Node *ls = logSoftmax(x, vectorAxis(a, x, e));
     return wrap(fn == "softmax" ? g.unary(OpKind::Exp, ls) : ls);
   }
   if (fn == "sum" || fn == "mean" || fn == "max") {

@@ -108,6 +108,7 @@ public:
   Node *reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *mean(Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *logSoftmax(Node *x, int64_t axis);
+  int64_t vectorAxis(const CallArgs &a, const Node *x, const Expr &call);
   Node *scalarOf(double v, const TensorType &like);
   Node *selection(const Expr &e);
   Value lossFunction(const std::string &name, const CallArgs &args);
