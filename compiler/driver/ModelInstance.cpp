@@ -252,12 +252,12 @@ bool ModelInstance::loadParams(const std::string &path, nnrt_train_state *train)
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     if (train)
-      *train = nnrt_train_state{0, 0, 0, 0};
+      *train = nnrt_train_state{0, 0, 0, 0, 0, 0};
     return loadParamsNpyDir(path);
   }
   if (!nnrt_is_checkpoint(path.c_str())) {
     if (train)
-      *train = nnrt_train_state{0, 0, 0, 0};
+      *train = nnrt_train_state{0, 0, 0, 0, 0, 0};
     return loadParamsJson(path);
   }
   if (nnrt_model_load(m_, path.c_str(), train) != NNRT_OK) {

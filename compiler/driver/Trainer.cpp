@@ -124,6 +124,8 @@ public:
   void planSteps();
   /// The loop over steps; 0, or the exit code to end with.
   int trainLoop();
+  int64_t resumePosition();
+  nnrt_train_state trainState(int64_t step) const;
   /// After the loop: the training-data evaluation, learned parameters,
   /// outputs, validation and test results.
   bool report();
@@ -151,7 +153,7 @@ private:
   int64_t batch_ = 0, localBatch_ = 0, evalEvery_ = 0;
   uint64_t seed_ = 1;
   std::unique_ptr<ModelInstance> model_;
-  nnrt_train_state resumed_{0, 0, 0, 1};
+  nnrt_train_state resumed_{0, 0, 0, 1, 0, 0};
   // The split step's gradient buffer: every parameter's gradient, in state
   // order, one dtype (the parameters').
   int64_t gradCount_ = 0;
@@ -244,7 +246,7 @@ bool TrainRun::createModel() {
   if (!s_.opts.initParams.empty() && !model_->loadParams(s_.opts.initParams))
     return false;
   // --resume: parameters, optimizer state and where training stood.
-  resumed_ = nnrt_train_state{0, 0, 0, seed_};
+  resumed_ = nnrt_train_state{0, 0, 0, seed_, 0, 0};
   if (!s_.opts.resume.empty()) {
     if (!nnrt_is_checkpoint(s_.opts.resume.c_str())) {
       std::cerr << "nnc: error: '" << s_.opts.resume << "' is not an nnc checkpoint\n";
@@ -448,7 +450,9 @@ int TrainRun::trainLoop() {
       shuffle(order, shuffler);
   if (resumed_.epoch > 0) {
     epoch_ = static_cast<int64_t>(resumed_.epoch);
-    position_ = static_cast<int64_t>(resumed_.position);
+    position_ = resumePosition();
+    if (position_ < 0)
+      return 1;
   }
   firstStep_ = static_cast<int64_t>(resumed_.step) + 1;
   std::vector<std::string> metricNames;
@@ -498,11 +502,62 @@ int TrainRun::trainLoop() {
   return interrupted ? saveInterrupted() : 0;
 }
 
+/// Where training stands after `step`, for a checkpoint.
+nnrt_train_state TrainRun::trainState(int64_t step) const {
+  return nnrt_train_state{static_cast<uint64_t>(step), static_cast<uint64_t>(epoch_),
+                          static_cast<uint64_t>(position_), seed_, static_cast<uint64_t>(batch_),
+                          static_cast<uint64_t>(data_.samples)};
+}
+
+/// Where in the resumed epoch this run goes on, in its own batches (-1:
+/// an error, reported). With the saved run's batch size and data: where it
+/// stood, so the run continues with exactly the batches it would have
+/// taken. With another batch size over the same data: at the same sample
+/// of the epoch's shuffled order, rounded up to a whole batch. With other
+/// data (or, from a checkpoint that predates the saved batch size, a
+/// position past this run's epoch): a new epoch. Both are said on a line.
+int64_t TrainRun::resumePosition() {
+  uint64_t position = resumed_.position, samples = static_cast<uint64_t>(data_.samples);
+  uint64_t batch = static_cast<uint64_t>(batch_);
+  bool known = resumed_.batch > 0 && resumed_.samples > 0;
+  auto say = [&](const std::string &what) {
+    if (!s_.opts.quiet)
+      std::cout << "resume: " << what << '\n';
+  };
+  std::string epoch = "epoch " + std::to_string(epoch_);
+  if (known && position > resumed_.samples / resumed_.batch) {
+    std::cerr << "nnc: error: '" << s_.opts.resume << "' is inconsistent: its position " << position
+              << " lies past the end of an epoch of " << resumed_.samples / resumed_.batch
+              << " batches of " << resumed_.batch << "\n";
+    return -1;
+  }
+  if (known && resumed_.samples != samples) {
+    say("the data has " + std::to_string(samples) + " samples where the saved run had " +
+        std::to_string(resumed_.samples) + ": a new epoch begins");
+    return stepsPerEpoch_;
+  }
+  if (!known && position > static_cast<uint64_t>(stepsPerEpoch_)) {
+    say(epoch + " stood at batch " + std::to_string(position) + ", past this run's " +
+        std::to_string(stepsPerEpoch_) + " batches per epoch: a new epoch begins");
+    return stepsPerEpoch_;
+  }
+  if (!known || resumed_.batch == batch)
+    return static_cast<int64_t>(position);
+  uint64_t sample = position * resumed_.batch; // <= samples (checked above)
+  int64_t next = static_cast<int64_t>(std::min<uint64_t>((sample + batch - 1) / batch,
+                                                         static_cast<uint64_t>(stepsPerEpoch_)));
+  say("batch " + std::to_string(resumed_.batch) + " -> " + std::to_string(batch) + ": " + epoch +
+      (next == stepsPerEpoch_ ? " had no whole batch left (sample " + std::to_string(sample) +
+                                    " of " + std::to_string(samples) + "): a new epoch begins"
+                              : " goes on at sample " + std::to_string(next * batch_) + " of " +
+                                    std::to_string(samples)));
+  return next;
+}
+
 int TrainRun::saveInterrupted() {
   // Stopped by Ctrl-C: keep what was learned and say how to go on.
   std::string path = s_.opts.output.empty() ? p_.modelName + ".interrupted.ckpt" : s_.opts.output;
-  nnrt_train_state state{static_cast<uint64_t>(lastStep_), static_cast<uint64_t>(epoch_),
-                         static_cast<uint64_t>(position_), seed_};
+  nnrt_train_state state = trainState(lastStep_);
   if (tty_)
     std::cout << '\n';
   std::cerr << "nnc: interrupted after step " << lastStep_ << "; ";
@@ -582,8 +637,7 @@ bool TrainRun::report() {
 
 bool TrainRun::writeOutputs() {
   if (!s_.opts.output.empty()) {
-    nnrt_train_state state{static_cast<uint64_t>(std::max(steps_, static_cast<int64_t>(resumed_.step))),
-                           static_cast<uint64_t>(epoch_), static_cast<uint64_t>(position_), seed_};
+    nnrt_train_state state = trainState(std::max(steps_, static_cast<int64_t>(resumed_.step)));
     if (!model_->saveCheckpoint(s_.opts.output, state))
       return false;
     if (!s_.opts.quiet)

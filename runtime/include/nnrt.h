@@ -204,9 +204,11 @@ double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index);
 
 /** Where training stands, saved with the parameters so that training can
  *  resume exactly: global step, epoch, position within the epoch's shuffled
- *  order, and the seed the run started from. */
+ *  order (in batches), the seed the run started from, and the batch size and
+ *  sample count that position counts in (0: not known, a checkpoint written
+ *  before they were saved). */
 typedef struct nnrt_train_state {
-  uint64_t step, epoch, position, seed;
+  uint64_t step, epoch, position, seed, batch, samples;
 } nnrt_train_state;
 
 /** Writes every state tensor (parameters, buffers, optimizer state) and

@@ -155,7 +155,7 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
   put_u64(&rec, structure_hash(d));
   put_record(&out, TAG_MODEL, &rec);
 
-  nnrt_train_state none = {0, 0, 0, 0};
+  nnrt_train_state none = {0, 0, 0, 0, 0, 0};
   if (!train)
     train = &none;
   rec.size = 0;
@@ -163,6 +163,8 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
   put_u64(&rec, train->epoch);
   put_u64(&rec, train->position);
   put_u64(&rec, train->seed);
+  put_u64(&rec, train->batch);
+  put_u64(&rec, train->samples);
   put_record(&out, TAG_TRAIN, &rec);
 
   for (int32_t t = 0; t < d->num_tensors; ++t) {
@@ -390,7 +392,7 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
    * once the whole file has been checked. */
   void *staged = malloc((size_t)(d->state_bytes ? d->state_bytes : 1));
   unsigned char *seen = (unsigned char *)calloc((size_t)d->num_tensors + 1, 1);
-  nnrt_train_state ts = {0, 0, 0, 0};
+  nnrt_train_state ts = {0, 0, 0, 0, 0, 0};
   uint32_t *vocab = NULL;
   int64_t vocabSize = 0;
   if (!staged || !seen) {
@@ -455,6 +457,10 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
       ts.epoch = get_u(&body, 8);
       ts.position = get_u(&body, 8);
       ts.seed = get_u(&body, 8);
+      if (body.left >= 16) { /* batch and samples: absent before they were saved */
+        ts.batch = get_u(&body, 8);
+        ts.samples = get_u(&body, 8);
+      }
     } else if (tag == TAG_TENSOR) {
       get_str(&body, name, sizeof name);
       int32_t dtype = (int32_t)get_u(&body, 4), kind = (int32_t)get_u(&body, 4);
