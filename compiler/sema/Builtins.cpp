@@ -189,7 +189,7 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
           "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
-          "binary_cross_entropy", "cross_entropy", "accuracy", "dense", "conv2d", "maxpool",
+          "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
           "layer_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention"})
       v.push_back(name);
@@ -505,16 +505,19 @@ Value Lowering::call(const Expr &e) {
     }
     return wrap(g.oneHot(label, classes, options_.forceF64 ? DType::F64 : dt));
   }
-  static const std::set<std::string> losses = {"mse", "l1", "huber", "binary_cross_entropy",
-                                               "cross_entropy", "accuracy"};
+  static const std::set<std::string> losses = {"mse", "l1", "huber", "smooth_l1",
+                                               "binary_cross_entropy", "cross_entropy",
+                                               "nll_loss", "accuracy"};
   if (losses.count(fn)) {
     std::vector<std::string> params = {"input", "target", "reduce"};
     if (fn == "huber")
       params.push_back("delta");
-    if (fn == "cross_entropy") {
+    if (fn == "smooth_l1")
+      params.push_back("beta");
+    if (fn == "cross_entropy")
       params.push_back("label_smoothing");
+    if (fn == "cross_entropy" || fn == "nll_loss")
       params.push_back("ignore_index");
-    }
     if (fn == "accuracy")
       params.pop_back();
     return lossFunction(fn, bind(e, params, 2));
@@ -565,23 +568,30 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     return joined;
   };
   auto one = [&](const TensorType &t) { return scalarOf(1, t); };
-  if (fn == "mse" || fn == "l1" || fn == "huber") {
+  if (fn == "mse" || fn == "l1" || fn == "huber" || fn == "smooth_l1") {
     TensorType t = same(target);
     Node *d = g.binary(OpKind::Sub, g.fitTo(x, t), g.fitTo(target, t));
     if (fn == "mse")
       return perSampleLoss(g.binary(OpKind::Mul, d, d), args);
     Node *ad = g.unary(OpKind::Abs, d);
-    if (fn == "l1")
+    // smooth_l1 with beta 0 is l1, as PyTorch's.
+    const char *key = fn == "huber" ? "delta" : "beta";
+    double delta = args.get(key) ? scalarLiteral(*args.get(key), key) : 1.0;
+    if (fn == "l1" || (fn == "smooth_l1" && delta == 0))
       return perSampleLoss(ad, args);
-    // Huber: with q = min(|d|, delta): q^2/2 + delta * (|d| - q).
-    double delta = args.get("delta") ? scalarLiteral(*args.get("delta"), "delta") : 1.0;
     if (!(delta > 0))
-      diag_.fatal(args.loc("delta"), "'delta' must be positive");
+      diag_.fatal(args.loc(key), std::string("'") + key + "' must be " +
+                                     (fn == "huber" ? "positive" : "0 or more"));
+    // Huber: with q = min(|d|, delta): q^2/2 + delta * (|d| - q); both
+    // kinks (0 and delta) take PyTorch's slopes, 0 and delta.
+    // smooth_l1(beta) = huber(delta: beta) / beta.
     Node *over = g.unary(OpKind::Relu, g.binary(OpKind::Sub, ad, scalarOf(delta, t)));
     Node *q = g.binary(OpKind::Sub, ad, over);
     Node *quad = g.binary(OpKind::Mul, scalarOf(0.5, t), g.binary(OpKind::Mul, q, q));
-    return perSampleLoss(g.binary(OpKind::Add, quad, g.binary(OpKind::Mul, scalarOf(delta, t), over)),
-                         args);
+    Node *huber = g.binary(OpKind::Add, quad, g.binary(OpKind::Mul, scalarOf(delta, t), over));
+    if (fn == "smooth_l1")
+      huber = g.binary(OpKind::Div, huber, scalarOf(delta, t));
+    return perSampleLoss(huber, args);
   }
   if (fn == "binary_cross_entropy") {
     // From logits (BCEWithLogits): max(x, 0) - x t + log(1 + exp(-|x|)).
@@ -623,8 +633,8 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                                        std::to_string(labelClasses) + " classes but the logits " +
                                        std::to_string(classes));
     dist = g.oneHot(target, classes, xt.dtype);
-  } else if (fn == "accuracy") {
-    diag_.fatal(targetExpr->loc, "'accuracy' needs a class(N) label");
+  } else if (fn == "accuracy" || fn == "nll_loss") {
+    diag_.fatal(targetExpr->loc, "'" + fn + "' needs class(N) labels");
   } else {
     same(target);
     dist = target;
@@ -646,7 +656,10 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                     scalarOf(eps / double(classes), t));
   }
   Node *perPosition;
-  if (dist->op == OpKind::OneHot && logits->type.batched && dist->operands[0]->type.batched) {
+  if (fn == "nll_loss") { // the input holds log-probabilities already
+    Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logits));
+    perPosition = reduce(OpKind::SumTo, nll, {last}, false);
+  } else if (dist->op == OpKind::OneHot && logits->type.batched && dist->operands[0]->type.batched) {
     // Class labels, no smoothing: one fused kernel each way computes
     // -log softmax(logits)[label] and its gradient softmax - one_hot.
     perPosition = g.softmaxCrossEntropy(logits, dist->operands[0]);

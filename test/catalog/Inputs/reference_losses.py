@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""PyTorch reference values for trace_nll_loss.nn and trace_smooth_l1.nn:
+the loss and its gradient with respect to the input h, printed as the
+tests' trace_close.py --expect arguments.
+
+Run ONCE with a Python that has torch (1.13 was used):
+    /usr/bin/python3 test/catalog/Inputs/reference_losses.py
+"""
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+
+def show(name, loss, h):
+    print(f"{name}: torch {torch.__version__}, loss {loss.item()!r}")
+    for i, v in enumerate(h.grad.flatten().tolist()):
+        print(f"# RUN:   --expect 'd_h[{i}] = {v!r}' \\")
+
+
+# nll_loss of log_softmax(h), class labels, the batch mean.
+h = torch.tensor([[0.5, -1.2, 2.0, 0.1], [1.5, 0.3, -0.4, 0.0], [-0.8, 0.9, 0.1, 0.2]],
+                 requires_grad=True)
+loss = F.nll_loss(F.log_softmax(h, -1), torch.tensor([2, 0, 3]))
+loss.backward()
+show("nll_loss", loss, h)
+
+# smooth_l1 with beta 0.5: differences at 0, +-beta and beyond.
+h = torch.tensor([[0.0, 0.5, -0.5, 1.2, -0.2, 0.3]], requires_grad=True)
+loss = F.smooth_l1_loss(h, torch.zeros(1, 6), beta=0.5)
+loss.backward()
+show("smooth_l1", loss, h)
