@@ -189,7 +189,7 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
           "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
-          "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "accuracy", "dense", "conv2d", "maxpool",
+          "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
           "layer_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention"})
       v.push_back(name);
@@ -507,13 +507,15 @@ Value Lowering::call(const Expr &e) {
   }
   static const std::set<std::string> losses = {"mse", "l1", "huber", "smooth_l1",
                                                "binary_cross_entropy", "cross_entropy",
-                                               "nll_loss", "accuracy"};
+                                               "nll_loss", "kl_div", "accuracy"};
   if (losses.count(fn)) {
     std::vector<std::string> params = {"input", "target", "reduce"};
     if (fn == "huber")
       params.push_back("delta");
     if (fn == "smooth_l1")
       params.push_back("beta");
+    if (fn == "kl_div")
+      params.push_back("log_target");
     if (fn == "cross_entropy")
       params.push_back("label_smoothing");
     if (fn == "cross_entropy" || fn == "nll_loss")
@@ -592,6 +594,33 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     if (fn == "smooth_l1")
       huber = g.binary(OpKind::Div, huber, scalarOf(delta, t));
     return perSampleLoss(huber, args);
+  }
+  if (fn == "kl_div") {
+    // PyTorch's F.kl_div: the input holds log-probabilities; pointwise
+    // t (log t - input), 0 where t = 0 (log of 1 there, so no -inf), or
+    // exp(t) (t - input) with log_target. reduce: batchmean sums each
+    // sample's terms (the KL divergence) and averages over the batch.
+    TensorType t = same(target);
+    Node *in = g.fitTo(x, t), *tb = g.fitTo(target, t);
+    bool logTarget = args.get("log_target") && scalarLiteral(*args.get("log_target"), "log_target") != 0;
+    Node *pointwise;
+    if (logTarget) {
+      pointwise = g.binary(OpKind::Mul, g.unary(OpKind::Exp, tb), g.binary(OpKind::Sub, tb, in));
+    } else {
+      Node *safe = g.select(g.binary(OpKind::Greater, tb, scalarOf(0, t)), tb, one(t));
+      pointwise = g.binary(OpKind::Mul, tb, g.binary(OpKind::Sub, g.unary(OpKind::Log, safe), in));
+    }
+    const Expr *r = args.get("reduce");
+    if (r && (r->kind != Expr::Kind::Name ||
+              (r->name != "mean" && r->name != "sum" && r->name != "batchmean")))
+      diag_.fatal(r->loc, "'reduce' must be mean, sum or batchmean");
+    if (r && r->name == "batchmean") {
+      std::vector<int64_t> all;
+      for (size_t i = 0; i < t.dims.size(); ++i)
+        all.push_back(int64_t(i));
+      return Value{reduce(OpKind::SumTo, pointwise, all, false), {}};
+    }
+    return perSampleLoss(pointwise, args);
   }
   if (fn == "binary_cross_entropy") {
     // From logits (BCEWithLogits): max(x, 0) - x t + log(1 + exp(-|x|)).

@@ -30,3 +30,15 @@ h = torch.tensor([[0.0, 0.5, -0.5, 1.2, -0.2, 0.3]], requires_grad=True)
 loss = F.smooth_l1_loss(h, torch.zeros(1, 6), beta=0.5)
 loss.backward()
 show("smooth_l1", loss, h)
+
+# kl_div: log-probabilities against probabilities (a zero among them), the
+# batch mean of each sample's sum (batchmean), and against log-probabilities.
+h = torch.tensor([[-1.2, -0.4, -2.3, -0.9], [-0.1, -3.0, -1.5, -0.7]], requires_grad=True)
+t = torch.tensor([[0.1, 0.5, 0.0, 0.4], [0.7, 0.05, 0.05, 0.2]])
+loss = F.kl_div(h, t, reduction="batchmean")
+loss.backward()
+show("kl_div", loss, h)
+h.grad = None
+loss = F.kl_div(h, torch.log(t + 0.1), reduction="mean", log_target=True)
+loss.backward()
+show("kl_div_log_target", loss, h)
