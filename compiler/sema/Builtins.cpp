@@ -518,8 +518,10 @@ Value Lowering::call(const Expr &e) {
       params.push_back("log_target");
     if (fn == "cross_entropy")
       params.push_back("label_smoothing");
-    if (fn == "cross_entropy" || fn == "nll_loss")
+    if (fn == "cross_entropy" || fn == "nll_loss") {
       params.push_back("ignore_index");
+      params.push_back("weight");
+    }
     if (fn == "accuracy")
       params.pop_back();
     return lossFunction(fn, bind(e, params, 2));
@@ -677,6 +679,24 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *hit = g.binary(OpKind::Mul, dist, g.binary(OpKind::Equal, logits, best));
     return Value{reduce(OpKind::SumTo, hit, {0}, false), {}};
   }
+  // weight: one number per class; each position's loss is scaled by its
+  // label's weight and the mean divides by the sum of those weights, as
+  // PyTorch's weighted reduction='mean'.
+  Node *labelWeight = nullptr;
+  if (const Expr *we = args.get("weight")) {
+    if (target->type.dtype != DType::I32)
+      diag_.fatal(we->loc, "'weight' needs class labels, but the target is " + target->type.str());
+    if (args.get("label_smoothing"))
+      diag_.fatal(we->loc, "'weight' together with 'label_smoothing' is not supported");
+    Value wv = expr(*we);
+    if (!wv.isLiteral())
+      diag_.fatal(we->loc, "'weight' must be constant numbers, one per class");
+    Node *w = materialize(wv, xt.dtype);
+    if (w->type.dims != std::vector<int64_t>{classes})
+      diag_.fatal(we->loc, "'weight' needs " + std::to_string(classes) + " numbers, one per class, got " +
+                               (w->type.dims.empty() ? std::string("one") : w->type.shapeStr()));
+    labelWeight = reduce(OpKind::SumTo, g.binary(OpKind::Mul, dist, g.fitTo(w, t)), {last}, false);
+  }
   if (const Expr *ls = args.get("label_smoothing")) {
     double eps = scalarLiteral(*ls, "label_smoothing");
     if (eps < 0 || eps > 1)
@@ -706,7 +726,9 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
   if (ignoreExpr && target->type.dtype != DType::I32)
     diag_.fatal(ignoreExpr->loc, "'ignore_index' needs class labels, but the target is " +
                                      target->type.str());
-  if (positions.empty() && !ignoreExpr) {
+  if (labelWeight)
+    perPosition = g.binary(OpKind::Mul, perPosition, labelWeight);
+  if (positions.empty() && !ignoreExpr && !labelWeight) {
     Value v{perPosition, {}};
     v.batchSum = batchSum;
     return v;
@@ -729,7 +751,10 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *counted = g.fitTo(g.binary(OpKind::NotEqual, g.cast(target, pt.dtype),
                                      scalarOf(ignore, mt)), pt);
     perPosition = g.select(counted, perPosition, scalarOf(0, pt));
-    count = reduce(OpKind::SumTo, counted, axesOf(pt), false);
+    count = reduce(OpKind::SumTo, labelWeight ? g.binary(OpKind::Mul, counted, labelWeight) : counted,
+                   axesOf(pt), false);
+  } else if (labelWeight) {
+    count = reduce(OpKind::SumTo, labelWeight, axesOf(pt), false);
   } else {
     count = scalarOf(double(pt.elementsPerSample()), TensorType{pt.dtype, {}, pt.batched});
   }

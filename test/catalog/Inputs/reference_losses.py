@@ -42,3 +42,11 @@ h.grad = None
 loss = F.kl_div(h, torch.log(t + 0.1), reduction="mean", log_target=True)
 loss.backward()
 show("kl_div_log_target", loss, h)
+
+# cross_entropy with class weights: each label's loss scaled by its weight,
+# the mean divided by the sum of the batch's label weights.
+h = torch.tensor([[0.5, -1.2, 2.0, 0.1], [1.5, 0.3, -0.4, 0.0], [-0.8, 0.9, 0.1, 0.2]],
+                 requires_grad=True)
+loss = F.cross_entropy(h, torch.tensor([2, 0, 3]), weight=torch.tensor([0.5, 2.0, 1.0, 3.0]))
+loss.backward()
+show("cross_entropy_weight", loss, h)
