@@ -514,6 +514,8 @@ Value Lowering::call(const Expr &e) {
       params.push_back("delta");
     if (fn == "smooth_l1")
       params.push_back("beta");
+    if (fn == "binary_cross_entropy")
+      params.push_back("from_logits");
     if (fn == "kl_div")
       params.push_back("log_target");
     if (fn == "cross_entropy")
@@ -623,6 +625,21 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
       return Value{reduce(OpKind::SumTo, pointwise, all, false), {}};
     }
     return perSampleLoss(pointwise, args);
+  }
+  if (fn == "binary_cross_entropy" && args.get("from_logits") &&
+      scalarLiteral(*args.get("from_logits"), "from_logits") == 0) {
+    // On probabilities, PyTorch's F.binary_cross_entropy: -(t log p + (1 - t)
+    // log(1 - p)), each log clamped at -100 so that p = 0 or 1 stays finite.
+    TensorType t = same(target);
+    Node *p = g.fitTo(x, t), *tb = g.fitTo(target, t);
+    auto clampedLog = [&](Node *v) {
+      Node *l = g.unary(OpKind::Log, v);
+      return g.select(g.binary(OpKind::Less, l, scalarOf(-100, t)), scalarOf(-100, t), l);
+    };
+    Node *hit = g.binary(OpKind::Mul, tb, clampedLog(p));
+    Node *miss = g.binary(OpKind::Mul, g.binary(OpKind::Sub, one(t), tb),
+                          clampedLog(g.binary(OpKind::Sub, one(t), p)));
+    return perSampleLoss(g.unary(OpKind::Neg, g.binary(OpKind::Add, hit, miss)), args);
   }
   if (fn == "binary_cross_entropy") {
     // From logits (BCEWithLogits): max(x, 0) - x t + log(1 + exp(-|x|)).

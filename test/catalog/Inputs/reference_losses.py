@@ -50,3 +50,10 @@ h = torch.tensor([[0.5, -1.2, 2.0, 0.1], [1.5, 0.3, -0.4, 0.0], [-0.8, 0.9, 0.1,
 loss = F.cross_entropy(h, torch.tensor([2, 0, 3]), weight=torch.tensor([0.5, 2.0, 1.0, 3.0]))
 loss.backward()
 show("cross_entropy_weight", loss, h)
+
+# binary_cross_entropy on probabilities (from_logits: false), 0 < p < 1.
+h = torch.tensor([[0.2, 0.9, 0.5, 0.999], [0.7, 0.05, 0.35, 0.6]], requires_grad=True)
+t = torch.tensor([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.5, 0.25]])
+loss = F.binary_cross_entropy(h, t)
+loss.backward()
+show("binary_cross_entropy_probabilities", loss, h)
