@@ -189,7 +189,8 @@ static const std::vector<std::string> &allFunctions() {
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
           "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
           "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
-          "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "accuracy", "dense", "conv2d", "maxpool",
+          "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "cosine_similarity", "cosine_embedding_loss",
+          "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
           "layer_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention"})
       v.push_back(name);
@@ -308,6 +309,8 @@ Value Lowering::call(const Expr &e) {
   }
   if (isActivation(fn))
     return wrap(activation(e));
+  if (isPairLoss(fn))
+    return pairLoss(e);
   if (fn == "softmax" || fn == "log_softmax") {
     CallArgs a = bind(e, {"x", "axis"}, 1);
     Node *x = tensorArg(a, "x");

@@ -135,6 +135,12 @@ public:
   Node *times(Node *x, double factor);
   Node *hardClamp(Node *x, double lo, double hi, Node *low, Node *high, Node *middle);
   Node *prelu(const Expr &e);
+  // --- cosine similarity and margin losses (PairLosses.cpp) ---
+  bool isPairLoss(const std::string &name) const;
+  Value pairLoss(const Expr &e);
+  Node *clampMinZero(Node *v);
+  std::pair<Node *, Node *> samePair(const CallArgs &a, const char *first, const char *second,
+                                     const std::string &fn);
   // --- layer norm and attention (Attention.cpp) ---
   Node *layerNorm(const Expr &e);
   Node *maskedFill(const Expr &e);

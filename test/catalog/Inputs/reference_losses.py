@@ -57,3 +57,29 @@ t = torch.tensor([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.5, 0.25]])
 loss = F.binary_cross_entropy(h, t)
 loss.backward()
 show("binary_cross_entropy_probabilities", loss, h)
+
+# The pair losses, each as the tests write it: h is the first input.
+A = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.4], [-0.8, 0.9, 0.1]]
+B = [[0.4, -1.0, 1.5], [-1.0, 0.2, 0.6], [0.3, 0.9, -0.2]]
+Y = [1.0, -1.0, -1.0]
+h = torch.tensor(A, requires_grad=True)
+loss = F.cosine_similarity(h, torch.tensor(B), dim=-1).sum() / 3 + 0 * h.sum()
+loss.backward()
+show("cosine_similarity", loss, h)
+h = torch.tensor(A, requires_grad=True)
+loss = F.cosine_embedding_loss(h, torch.tensor(B), torch.tensor(Y), margin=0.1)
+loss.backward()
+show("cosine_embedding_loss", loss, h)
+h = torch.tensor(A, requires_grad=True)
+# margin 0: the third sample's second pair (0.9, 0.9) is on the clamp's kink,
+# where the gradient passes (-y).
+loss = F.margin_ranking_loss(h, torch.tensor(B), torch.tensor([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0], [1.0, 1.0, -1.0]]),
+                             margin=0.0)
+loss.backward()
+show("margin_ranking_loss", loss, h)
+h = torch.tensor(A, requires_grad=True)
+# margin 0.5: the first element (0.5, y = -1) is on the clamp's kink.
+loss = F.hinge_embedding_loss(h, torch.tensor([[-1.0, -1.0, -1.0], [-1.0, 1.0, -1.0], [-1.0, -1.0, 1.0]]),
+                              margin=0.5)
+loss.backward()
+show("hinge_embedding_loss", loss, h)
