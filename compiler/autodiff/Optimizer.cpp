@@ -10,6 +10,15 @@
 //   rmsprop  g = grad + wd p;  v = alpha v + (1-alpha) g^2;  d = g / (sqrt(v) + eps)
 //            momentum > 0: buf = momentum buf + d; p -= lr buf   else p -= lr d
 //   adagrad  g = grad + wd p;  s += g^2;  p -= lr g / (sqrt(s) + eps)
+//   amsgrad  (adam, adamw) v_max = max(v_max, v), used in place of v
+//   adamax   g = grad + wd p;  m = b1 m + (1-b1) g;  u = max(b2 u, |g| + eps)
+//            p -= lr / (1 - b1^(t+1)) * m / u
+//   nadam    g = grad + wd p;  mu_s = b1 (1 - 0.96^(s psi) / 2);  P = prod_{s<=t+1} mu_s
+//            m, v as adam;  d = sqrt(v / (1 - b2^(t+1))) + eps
+//            p -= lr (1 - mu_{t+1}) / (1 - P) g / d + lr mu_{t+2} / (1 - P mu_{t+1} mu_{t+2}) m / d
+//            (torch 1.13's mu_{t+1} twice in the last product)
+//   adadelta g = grad + wd p;  v = rho v + (1-rho) g^2;  d = sqrt(a + eps) / sqrt(v + eps) g
+//            a = rho a + (1-rho) d^2;  p -= lr d
 // The learning rate is itself IR: a function of t for schedules.
 //===----------------------------------------------------------------------===//
 #include "autodiff/Optimizer.h"
@@ -83,6 +92,32 @@ public:
 
   void update(Node *slotNode, Node *value) { updates.push_back({slotNode->stateIndex, value}); }
 
+  /// Nadam's product of the momentum coefficients mu_1 ... mu_(t+1), one f64
+  /// scalar for the whole model (torch keeps an equal copy per parameter),
+  /// updated once per step.
+  Node *nadamMuProduct(Node *muNow) {
+    if (muProduct)
+      return muProduct;
+    StateTensor s;
+    s.name = "optimizer.mu_product";
+    Node *state = nullptr;
+    for (const StateTensor &existing : p_.state)
+      if (existing.name == s.name && existing.kind == StateTensor::Kind::OptState)
+        state = existing.node;
+    if (!state) {
+      s.type = TensorType{DType::F64, {}, false};
+      s.kind = StateTensor::Kind::OptState;
+      s.init.kind = InitSpec::Kind::Constant;
+      s.init.a = 1;
+      s.node = G.param(s.name, s.type, static_cast<int>(p_.state.size()));
+      p_.state.push_back(s);
+      state = s.node;
+    }
+    muProduct = mul(state, muNow);
+    update(state, muProduct);
+    return muProduct;
+  }
+
   void emit(const std::map<const Node *, Node *> &grads) {
     Node *lr64 = learningRate();
     lr = lr64;
@@ -128,8 +163,52 @@ public:
         Node *bc1 = sub(f64(1), pow(f64(b1), t1));
         Node *bc2sqrt = G.unary(OpKind::Sqrt, sub(f64(1), pow(f64(b2), t1)));
         Node *stepSize = bc(div(lr64, bc1));
-        Node *denom = add(div(G.unary(OpKind::Sqrt, nv), bc(bc2sqrt)), k(eps));
+        Node *second = nv;
+        if (opt.arg("amsgrad", 0) != 0) {
+          Node *vmax = slot(i, "max_exp_avg_sq");
+          second = G.binary(OpKind::Maximum, vmax, nv);
+          update(vmax, second);
+        }
+        Node *denom = add(div(G.unary(OpKind::Sqrt, second), bc(bc2sqrt)), k(eps));
         next = sub(p, mul(stepSize, div(nm, denom)));
+      } else if (opt.kind == "adamax") {
+        double b1 = opt.arg("beta1", 0.9), b2 = opt.arg("beta2", 0.999), eps = opt.arg("eps", 1e-8);
+        Node *m = slot(i, "exp_avg"), *u = slot(i, "exp_inf");
+        Node *nm = add(mul(k(b1), m), mul(k(1 - b1), g));
+        Node *nu = G.binary(OpKind::Maximum, mul(k(b2), u), add(G.unary(OpKind::Abs, g), k(eps)));
+        update(m, nm);
+        update(u, nu);
+        Node *bc1 = sub(f64(1), pow(f64(b1), add(step(), f64(1))));
+        next = sub(p, mul(bc(div(lr64, bc1)), div(nm, nu)));
+      } else if (opt.kind == "nadam") {
+        double b1 = opt.arg("beta1", 0.9), b2 = opt.arg("beta2", 0.999), eps = opt.arg("eps", 1e-8);
+        double psi = opt.arg("momentum_decay", 4e-3);
+        Node *t1 = add(step(), f64(1));
+        auto mu = [&](Node *s) { // b1 (1 - 0.96^(s psi) / 2)
+          return mul(f64(b1), sub(f64(1), mul(f64(0.5), pow(f64(0.96), mul(s, f64(psi))))));
+        };
+        Node *muNow = mu(t1), *muNext = mu(add(t1, f64(1)));
+        Node *product = nadamMuProduct(muNow);
+        Node *m = slot(i, "exp_avg"), *v = slot(i, "exp_avg_sq");
+        Node *nm = add(mul(k(b1), m), mul(k(1 - b1), g));
+        Node *nv = add(mul(k(b2), v), mul(k(1 - b2), mul(g, g)));
+        update(m, nm);
+        update(v, nv);
+        Node *bc2 = sub(f64(1), pow(f64(b2), t1));
+        Node *denom = add(G.unary(OpKind::Sqrt, div(nv, bc(bc2))), k(eps));
+        Node *gradScale = div(mul(lr64, sub(f64(1), muNow)), sub(f64(1), product));
+        // torch 1.13 takes mu_(t+1) twice in this product (mu_product * mu *
+        // mu_next after mu_product *= mu); later versions do not. 1.13's here.
+        Node *momentumScale = div(mul(lr64, muNext), sub(f64(1), mul(mul(product, muNow), muNext)));
+        next = sub(sub(p, mul(bc(gradScale), div(g, denom))), mul(bc(momentumScale), div(nm, denom)));
+      } else if (opt.kind == "adadelta") {
+        double rho = opt.arg("rho", 0.9), eps = opt.arg("eps", 1e-6);
+        Node *v = slot(i, "square_avg"), *a = slot(i, "acc_delta");
+        Node *nv = add(mul(k(rho), v), mul(k(1 - rho), mul(g, g)));
+        Node *delta = mul(div(G.unary(OpKind::Sqrt, add(a, k(eps))), G.unary(OpKind::Sqrt, add(nv, k(eps)))), g);
+        update(v, nv);
+        update(a, add(mul(k(rho), a), mul(k(1 - rho), mul(delta, delta))));
+        next = sub(p, mul(lr, delta));
       } else if (opt.kind == "rmsprop") {
         double alpha = opt.arg("alpha", 0.99), eps = opt.arg("eps", 1e-8);
         double mom = opt.arg("momentum", 0);
@@ -160,6 +239,7 @@ public:
   const OptimizerSpec &opt;
   std::vector<std::pair<int, Node *>> updates;
   Node *lr = nullptr;
+  Node *muProduct = nullptr; // nadam: prod mu_1 ... mu_(t+1), once per step
 };
 
 } // namespace

@@ -480,15 +480,21 @@ void Lowering::metric(const Decl &d) {
       {name, v.tokenSum ? tokenMean(graph(), v) : batchReduce(graph(), v.node, false), d.loc});
 }
 
-// optimizer sgd(lr: 0.5, momentum: 0.9) | adam(...) | adamw | rmsprop | adagrad
+// optimizer sgd(lr: 0.5, momentum: 0.9) | adam(...) | adamw | adamax | nadam | rmsprop
+// | adagrad | adadelta
 void Lowering::optimizer(const Decl &d) {
   // PyTorch's argument names and defaults.
   static const std::map<std::string, std::map<std::string, double>> known = {
       {"sgd", {{"lr", 0.01}, {"momentum", 0}, {"weight_decay", 0}, {"nesterov", 0}}},
       {"adam", {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
-                {"weight_decay", 0}}},
+                {"weight_decay", 0}, {"amsgrad", 0}}},
       {"adamw", {{"lr", 1e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
-                 {"weight_decay", 0.01}}},
+                 {"weight_decay", 0.01}, {"amsgrad", 0}}},
+      {"adamax", {{"lr", 2e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
+                  {"weight_decay", 0}}},
+      {"nadam", {{"lr", 2e-3}, {"beta1", 0.9}, {"beta2", 0.999}, {"eps", 1e-8},
+                 {"weight_decay", 0}, {"momentum_decay", 4e-3}}},
+      {"adadelta", {{"lr", 1.0}, {"rho", 0.9}, {"eps", 1e-6}, {"weight_decay", 0}}},
       {"rmsprop", {{"lr", 0.01}, {"alpha", 0.99}, {"eps", 1e-8}, {"momentum", 0},
                    {"weight_decay", 0}}},
       {"adagrad", {{"lr", 0.01}, {"eps", 1e-10}, {"weight_decay", 0},
@@ -497,7 +503,8 @@ void Lowering::optimizer(const Decl &d) {
   auto found = known.find(d.name);
   if (found == known.end())
     diag_.fatal(d.nameLoc, "unknown optimizer '" + d.name + "'" +
-                               hint(d.name, {"sgd", "adam", "adamw", "rmsprop", "adagrad"}));
+                               hint(d.name, {"sgd", "adam", "adamw", "adamax", "nadam", "rmsprop",
+                                             "adagrad", "adadelta"}));
   OptimizerSpec &o = program_->optimizer;
   if (o.loc.valid()) {
     diag_.error(d.loc, "a model has one optimizer; this is a second");
@@ -547,7 +554,7 @@ void Lowering::optimizer(const Decl &d) {
     }
     if (v < 0)
       diag_.fatal(e.value->loc, "'" + key + "' must not be negative");
-    if ((key == "beta1" || key == "beta2" || key == "alpha") && v >= 1)
+    if ((key == "beta1" || key == "beta2" || key == "alpha" || key == "rho") && v >= 1)
       diag_.fatal(e.value->loc, "'" + key + "' must be below 1");
     o.args[key] = v;
   }
