@@ -118,7 +118,43 @@ public:
     return muProduct;
   }
 
-  void emit(const std::map<const Node *, Node *> &grads) {
+  /// The gradients the update uses: clamped to +-clip_value, then scaled
+  /// by min(1, clip_norm / (norm + 1e-6)), norm the 2-norm of every
+  /// parameter gradient's 2-norm, as torch.nn.utils.clip_grad_value_ and
+  /// clip_grad_norm_ (1.13) before optimizer.step().
+  std::map<const Node *, Node *> clipped(const std::map<const Node *, Node *> &grads) {
+    std::map<const Node *, Node *> out = grads;
+    if (double c = opt.arg("clip_value", 0))
+      for (auto &pg : out) {
+        const TensorType &t = pg.second->type;
+        Node *g = pg.second;
+        g = G.select(G.binary(OpKind::Less, g, G.fill(-c, t)), G.fill(-c, t), g);
+        pg.second = G.select(G.binary(OpKind::Greater, g, G.fill(c, t)), G.fill(c, t), g);
+      }
+    double maxNorm = opt.arg("clip_norm", 0);
+    if (maxNorm == 0)
+      return out;
+    Node *squares = nullptr; // sum of the per-parameter norms squared, f64
+    for (const StateTensor &s : p_.state) {
+      auto found = out.find(s.node);
+      if (s.kind != StateTensor::Kind::Param || found == out.end())
+        continue;
+      Node *g = found->second;
+      Node *norm = G.unary(OpKind::Sqrt, G.sumTo(mul(g, g), TensorType{g->type.dtype, {}, false}));
+      norm = G.cast(norm, DType::F64);
+      squares = squares ? add(squares, mul(norm, norm)) : mul(norm, norm);
+    }
+    if (!squares)
+      return out;
+    Node *coef = div(f64(maxNorm), add(G.unary(OpKind::Sqrt, squares), f64(1e-6)));
+    coef = G.select(G.binary(OpKind::Greater, coef, f64(1)), f64(1), coef);
+    for (auto &pg : out)
+      pg.second = mul(pg.second, G.broadcastTo(G.cast(coef, pg.second->type.dtype), pg.second->type));
+    return out;
+  }
+
+  void emit(const std::map<const Node *, Node *> &unclipped) {
+    std::map<const Node *, Node *> grads = clipped(unclipped);
     Node *lr64 = learningRate();
     lr = lr64;
     size_t count = p_.state.size();

@@ -539,6 +539,12 @@ void Lowering::optimizer(const Decl &d) {
       continue;
     }
     double v = scalarLiteral(*e.value, key);
+    if (key == "clip_norm" || key == "clip_value") {
+      if (!(v > 0))
+        diag_.fatal(e.value->loc, "'" + key + "' must be positive");
+      o.args[key] = v;
+      continue;
+    }
     if (key == "warmup") {
       if (v < 0 || v != std::floor(v))
         diag_.fatal(e.value->loc, "'warmup' must be a whole number of steps");
@@ -546,7 +552,7 @@ void Lowering::optimizer(const Decl &d) {
       continue;
     }
     if (!o.args.count(key)) {
-      std::vector<std::string> names = {"schedule", "warmup"};
+      std::vector<std::string> names = {"clip_norm", "clip_value", "schedule", "warmup"};
       for (auto &kv : found->second)
         names.insert(names.end() - 2, kv.first);
       diag_.fatal(e.loc, "unknown argument '" + key + "' of optimizer '" + d.name + "'" +

@@ -71,9 +71,20 @@ CONFIGS = {
     "nadam_weight_decay": (5, lambda p: torch.optim.NAdam(p, lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, momentum_decay=0.01), None),
     "adadelta": (5, lambda p: torch.optim.Adadelta(p), None),
     "adadelta_weight_decay": (5, lambda p: torch.optim.Adadelta(p, lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.1), None),
+    "sgd_clip_norm": (4, lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9), None),
+    "adam_clip_value": (5, lambda p: torch.optim.Adam(p, lr=0.1), None),
+    "sgd_clip_value_norm": (4, lambda p: torch.optim.SGD(p, lr=0.5), None),
     "adam_exponential_warmup": (4, lambda p: torch.optim.Adam(p, lr=0.1),
                                 lambda o: torch.optim.lr_scheduler.LambdaLR(
                                     o, lambda t: 0.8 ** t * warmup(3)(t))),
+}
+
+
+# Gradient clipping before each step (nnc's clip_value:, then clip_norm:).
+CLIP = {
+    "sgd_clip_norm": (None, 0.05),
+    "adam_clip_value": (0.02, None),
+    "sgd_clip_value_norm": (0.05, 0.06),
 }
 
 
@@ -87,6 +98,11 @@ def run(name):
         opt.zero_grad()
         loss = ((torch.tanh(X @ w + b) - T) ** 2).mean()
         loss.backward()
+        value, norm = CLIP.get(name, (None, None))
+        if value is not None:
+            torch.nn.utils.clip_grad_value_([w, b], value)
+        if norm is not None:
+            torch.nn.utils.clip_grad_norm_([w, b], norm)
         opt.step()
         if sched:
             sched.step()
