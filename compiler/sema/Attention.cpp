@@ -31,7 +31,6 @@ static Node *maskArg(Lowering &l, const CallArgs &a, const char *key, DType dt) 
 /// (x - mean) / sqrt(var + eps) with the biased variance, then
 /// elementwise weight (ones) and bias (zeros) of that shape when affine.
 Node *Lowering::layerNorm(const Expr &e) {
-  Graph &g = graph();
   CallArgs a = bind(e, {"x", "shape", "eps", "affine", "name", "trainable"}, 1);
   Node *x = tensorArg(a, "x");
   const std::vector<int64_t> &dims = x->type.dims;
@@ -52,23 +51,36 @@ Node *Lowering::layerNorm(const Expr &e) {
   std::vector<int64_t> axes;
   for (size_t i = dims.size() - shape.size(); i < dims.size(); ++i)
     axes.push_back(int64_t(i));
+  Node *y = normalized(x, axes, eps);
+  return affine ? withAffine(a, "layer_norm", y, shape) : y;
+}
+
+/// (x - mean) / sqrt(var + eps) over `axes`, the variance biased: the
+/// normalisation of layer_norm and group_norm.
+Node *Lowering::normalized(Node *x, const std::vector<int64_t> &axes, double eps) {
+  Graph &g = graph();
   Node *mu = g.broadcastTo(mean(x, axes, true), x->type);
   Node *centered = g.binary(OpKind::Sub, x, mu);
   Node *var = mean(g.binary(OpKind::Mul, centered, centered), axes, true);
   Node *denom = g.unary(OpKind::Sqrt, g.binary(OpKind::Add, var, scalarOf(eps, var->type)));
-  Node *y = g.binary(OpKind::Div, centered, g.broadcastTo(denom, x->type));
-  if (!affine)
-    return y;
-  std::string name = layerName(a, "layer_norm");
+  return g.binary(OpKind::Div, centered, g.broadcastTo(denom, x->type));
+}
+
+/// y * NAME.weight + NAME.bias, parameters of shape `shape` (the trailing
+/// dims of y) starting at ones and zeros, as nn.LayerNorm's and nn.GroupNorm's.
+Node *Lowering::withAffine(const CallArgs &a, const std::string &layer, Node *y,
+                           const std::vector<int64_t> &shape) {
+  Graph &g = graph();
+  std::string name = layerName(a, layer);
   bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
-  TensorType pt{x->type.dtype, shape, false};
+  TensorType pt{y->type.dtype, shape, false};
   InitSpec ones;
   ones.kind = InitSpec::Kind::Constant;
   ones.a = 1;
-  Node *w = createParam(name + ".weight", pt, ones, trainable, e.loc);
-  Node *b = createParam(name + ".bias", pt, InitSpec{}, trainable, e.loc);
-  return g.binary(OpKind::Add, g.binary(OpKind::Mul, y, g.broadcastTo(w, x->type)),
-                  g.broadcastTo(b, x->type));
+  Node *w = createParam(name + ".weight", pt, ones, trainable, a.call->loc);
+  Node *b = createParam(name + ".bias", pt, InitSpec{}, trainable, a.call->loc);
+  return g.binary(OpKind::Add, g.binary(OpKind::Mul, y, g.broadcastTo(w, y->type)),
+                  g.broadcastTo(b, y->type));
 }
 
 /// Tensor.masked_fill: `value` where the condition is non-zero, else x.

@@ -16,7 +16,7 @@ namespace nnc {
 static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
                                               "global_avgpool", "dropout", "batchnorm",
                                               "embedding", "layer_norm",
-                                              "multi_head_attention", "prelu"};
+                                              "multi_head_attention", "prelu", "group_norm"};
 
 bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
 
@@ -159,6 +159,8 @@ Value Lowering::layer(const Expr &e) {
     return wrap(layerNorm(e));
   if (fn == "prelu")
     return wrap(prelu(e));
+  if (fn == "group_norm")
+    return wrap(groupNorm(e));
   if (fn == "multi_head_attention")
     return wrap(multiHeadAttention(e));
 

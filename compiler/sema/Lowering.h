@@ -143,6 +143,10 @@ public:
                                      const std::string &fn);
   // --- layer norm and attention (Attention.cpp) ---
   Node *layerNorm(const Expr &e);
+  Node *groupNorm(const Expr &e); // GroupNorm.cpp
+  Node *normalized(Node *x, const std::vector<int64_t> &axes, double eps);
+  Node *withAffine(const CallArgs &a, const std::string &layer, Node *y,
+                   const std::vector<int64_t> &shape);
   Node *maskedFill(const Expr &e);
   Node *scaledDotProductAttention(const Expr &e);
   Node *multiHeadAttention(const Expr &e);

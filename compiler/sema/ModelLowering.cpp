@@ -554,7 +554,7 @@ void Lowering::optimizer(const Decl &d) {
     if (!o.args.count(key)) {
       std::vector<std::string> names = {"clip_norm", "clip_value", "schedule", "warmup"};
       for (auto &kv : found->second)
-        names.insert(names.end() - 2, kv.first);
+        names.insert(names.end() - 4, kv.first);
       diag_.fatal(e.loc, "unknown argument '" + key + "' of optimizer '" + d.name + "'" +
                              hint(key, names));
     }

@@ -83,3 +83,18 @@ loss = F.hinge_embedding_loss(h, torch.tensor([[-1.0, -1.0, -1.0], [-1.0, 1.0, -
                               margin=0.5)
 loss.backward()
 show("hinge_embedding_loss", loss, h)
+
+# group_norm (not a loss; its reference lives here with the other sema
+# composites): nnc's [H, W, C] sample is PyTorch's (1, C, H, W) permuted.
+X = [[[0.5, -1.2, 2.0, 0.1], [1.5, 0.3, -0.4, 0.0]], [[-0.8, 0.9, 0.1, 0.2], [0.7, -0.3, 1.1, -2.0]]]
+C = [[[0.5, -1.0, 2.0, 1.5], [-0.7, 0.3, 1.1, -0.4]], [[0.2, 0.9, -1.3, 0.6], [1.0, -0.5, 0.4, 0.8]]]
+h = torch.tensor(X, requires_grad=True)
+gn = torch.nn.GroupNorm(2, 4)
+y = gn(h.permute(2, 0, 1).unsqueeze(0))[0].permute(1, 2, 0)
+(y * torch.tensor(C) + y ** 2).sum().backward()
+print(f"group_norm: torch {torch.__version__}")
+for i, v in enumerate(y.flatten().tolist()):
+    print(f"# RUN:   --expect 'y[{i}] = {v!r}' \\")
+for i, v in enumerate(h.grad.flatten().tolist()):
+    print(f"# RUN:   --expect 'd_h[{i}] = {v!r}' \\")
+print("# weight.grad", gn.weight.grad.tolist(), "bias.grad", gn.bias.grad.tolist())
