@@ -1,6 +1,8 @@
 //===- Autodiff.cpp -------------------------------------------------------===//
 #include "autodiff/Autodiff.h"
+#include "ir/Scan.h"
 
+#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
@@ -139,6 +141,9 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Param:
   case OpKind::Constant:
   case OpKind::BatchSize:
+  // Scans: differentiate() differentiates the whole loop (scanGradient).
+  case OpKind::Scan:
+  case OpKind::ScanResult:
   // No second derivatives of the loss: an error if ever asked.
   case OpKind::SoftmaxCrossEntropyGrad:
   case OpKind::SoftmaxGrad:
@@ -151,26 +156,72 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
 
 std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
                                              const std::vector<Node *> &wrt) {
+  return differentiateFrom(graph, {{loss, nullptr}}, wrt);
+}
+
+/// A null seed adjoint stands for ones (the loss's).
+std::map<const Node *, Node *> differentiateFrom(Graph &graph,
+                                                 const std::vector<std::pair<Node *, Node *>> &seeds,
+                                                 const std::vector<Node *> &wrt) {
   // Forward sweep: which nodes depend on something we differentiate for.
   std::vector<bool> needs(graph.idBound(), false);
   for (Node *n : wrt)
     needs[n->id] = true;
-  for (auto &n : graph.nodes())
+  std::map<const Node *, std::vector<Node *>> resultsOf; // scan -> its scan_result nodes
+  for (auto &n : graph.nodes()) {
     for (Node *o : n->operands)
       if (needs[o->id])
         needs[n->id] = true;
+    if (n->op == OpKind::ScanResult)
+      resultsOf[n->operands[0]].push_back(n.get());
+  }
 
   std::map<const Node *, Node *> adjoint;
-  if (!needs[loss->id])
-    return adjoint;
-  adjoint[loss] = graph.fill(1.0, loss->type);
+  auto accumulate = [&](Node *x, Node *contribution) {
+    assert(contribution->type == x->type && "gradient rule changed the type");
+    auto existing = adjoint.find(x);
+    adjoint[x] = existing == adjoint.end()
+                     ? contribution
+                     : graph.binary(OpKind::Add, existing->second, contribution);
+  };
+  int top = -1;
+  for (auto &seed : seeds) {
+    if (!needs[seed.first->id])
+      continue;
+    accumulate(seed.first, seed.second ? seed.second : graph.fill(1.0, seed.first->type));
+    top = std::max(top, seed.first->id);
+  }
 
   // Backward sweep in reverse topological order. New nodes get larger ids,
-  // so walking ids down from the loss visits only the original graph.
-  for (int id = loss->id; id >= 0; --id) {
+  // so walking ids down from the seeds visits only the original graph.
+  for (int id = top; id >= 0; --id) {
     Node *y = graph.nodes()[id].get();
+    if (!needs[id] || y->op == OpKind::ScanResult)
+      continue; // a scan's results are differentiated with the scan
+    if (y->op == OpKind::Scan) {
+      std::vector<Node *> dResults(y->scan->resultCount(), nullptr);
+      bool any = false;
+      for (Node *r : resultsOf[y]) {
+        auto found = adjoint.find(r);
+        if (found == adjoint.end())
+          continue;
+        Node *&d = dResults[r->ints[0]];
+        d = d ? graph.binary(OpKind::Add, d, found->second) : found->second;
+        any = true;
+      }
+      if (!any)
+        continue;
+      std::vector<bool> operandNeeds;
+      for (Node *x : y->operands)
+        operandNeeds.push_back(needs[x->id]);
+      std::vector<Node *> d = scanGradient(graph, y, dResults, operandNeeds);
+      for (size_t i = 0; i < d.size(); ++i)
+        if (d[i])
+          accumulate(y->operands[i], d[i]);
+      continue;
+    }
     auto found = adjoint.find(y);
-    if (found == adjoint.end() || !needs[id])
+    if (found == adjoint.end())
       continue;
     if (hasFlag(y->op, kNoGradient))
       continue;
@@ -179,14 +230,8 @@ std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
       Node *x = y->operands[i];
       if (!needs[x->id])
         continue;
-      Node *contribution = gradientRule(graph, y, g, i);
-      if (!contribution)
-        continue;
-      assert(contribution->type == x->type && "gradient rule changed the type");
-      auto existing = adjoint.find(x);
-      adjoint[x] = existing == adjoint.end()
-                       ? contribution
-                       : graph.binary(OpKind::Add, existing->second, contribution);
+      if (Node *contribution = gradientRule(graph, y, g, i))
+        accumulate(x, contribution);
     }
   }
   return adjoint;

@@ -20,4 +20,17 @@ namespace nnc {
 std::map<const Node *, Node *> differentiate(Graph &graph, Node *loss,
                                              const std::vector<Node *> &wrt);
 
+/// The same from several outputs at once: each seed is (output, its given
+/// adjoint), equal outputs summing (a scan body's new carries and per-step
+/// outputs, ScanGradient.cpp).
+std::map<const Node *, Node *> differentiateFrom(Graph &graph,
+                                                 const std::vector<std::pair<Node *, Node *>> &seeds,
+                                                 const std::vector<Node *> &wrt);
+
+/// Backpropagation through time: the adjoints of a scan's operands (null
+/// where none, or where `needs` is false), given the adjoints of its
+/// results (null where none), as one reverse scan (ScanGradient.cpp).
+std::vector<Node *> scanGradient(Graph &graph, Node *scan, const std::vector<Node *> &dResults,
+                                 const std::vector<bool> &needs);
+
 } // namespace nnc

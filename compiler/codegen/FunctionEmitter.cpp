@@ -58,7 +58,8 @@ EntryPlan FunctionEmitter::plan() {
   EntryPlan result;
   result.workspace = memory_.size;
   for (const Node *n : fusion_.nodes)
-    if (!isInlineScalar(*n) && !fusion_.fused.count(n) && &canonical(*n) == n && !isLeaf(n->op))
+    if (!isInlineScalar(*n) && !fusion_.fused.count(n) && &canonical(*n) == n && !isLeaf(n->op) &&
+        n->op != OpKind::ScanResult)
       ++result.kernels;
   std::set<int64_t> updateLoops;
   for (const Node *u : fusion_.inUpdateLoop)
@@ -154,8 +155,9 @@ Value *FunctionEmitter::bufferFor(const Node &n) {
   if (&canonical(n) != &n)
     return buffer(canonical(n));
   const BufferSlot &slot = memory_.slots[memory_.slotOf.at(&n)];
-  // A batched buffer starts at fixed + offset * B (MemoryPlan.h).
-  return placedBuffer(false, slot.batched ? memory_.size.fixed : slot.offset,
+  // A batched buffer starts at fixed + offset * B (MemoryPlan.h), where
+  // `fixed` is the planned fixed region (the scan block's start).
+  return placedBuffer(false, slot.batched ? memory_.scanBlock.fixed : slot.offset,
                       n.type.batched ? slot.offset : 0);
 }
 
@@ -298,6 +300,8 @@ Value *FunctionEmitter::entryAlloca(llvm::Type *t, const char *name) {
 }
 
 void FunctionEmitter::emitNode(const Node &n) {
+  if (n.op == OpKind::Scan) // no buffer: it writes its scan_result nodes' buffers
+    return emitScan(*this, n);
   if (isInlineScalar(n) || fusion_.fused.count(&canonical(n)))
     return; // no buffer (a reshape of a matmul its GEMM's epilogue absorbed has none either)
   Value *out = bufferFor(n);
@@ -367,7 +371,9 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
     return emitDropoutMask(*this, n, out);
   case OpKind::Cast:
     return emitCast(*this, n);
-  case OpKind::Reshape: // an alias: emitNode never gets here
+  case OpKind::Scan:       // emitNode emits it
+  case OpKind::ScanResult: // written by its scan
+  case OpKind::Reshape:    // an alias: emitNode never gets here
   case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:
     return; // leaves need no code
   }

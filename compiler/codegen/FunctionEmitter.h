@@ -41,6 +41,8 @@ public:
 
   /// Emits the entry function; returns its workspace.
   WorkspaceSize emit();
+  /// The emitted function (after emit()).
+  llvm::Function *emitted() const { return fn_; }
   /// Plans without emitting: kernel count and workspace (nnc info).
   EntryPlan plan();
 
@@ -96,6 +98,15 @@ public:
   /// with buffer() inside.
   void sampleNest(const TensorType &space,
                   const std::function<void(const std::vector<Value *> &)> &body);
+  /// What the entry computes, in order, and its memory plan (scans).
+  const EntryFusion &fusion() const { return fusion_; }
+  const MemoryPlan &memory() const { return memory_; }
+  const Program &program() const { return p_; }
+  const StateLayout &stateLayout() const { return layout_; }
+  /// The state block and the workspace address `fixed + perSample x batch`.
+  Value *stateBase() const { return state_; }
+  Value *workspaceAt(int64_t fixed, int64_t perSample) { return placedBuffer(false, fixed, perSample); }
+
   /// A stack slot in the entry block of the function being emitted (where
   /// mem2reg turns it into registers).
   Value *entryAlloca(llvm::Type *t, const char *name = "");

@@ -62,4 +62,9 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n);
 /// Softmax and SoftmaxGrad over the last axis: one pass per row each.
 void emitSoftmaxRows(FunctionEmitter &em, const Node &n);
 
+// ScanKernel.cpp
+/// A scan: its body as a function of its own, called once per step by a
+/// loop that slices the sequences and stacks the outputs.
+void emitScan(FunctionEmitter &em, const Node &scan);
+
 } // namespace nnc

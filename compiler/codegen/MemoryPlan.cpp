@@ -24,7 +24,7 @@ bool isInlineScalar(const Entry &e, const Node &node) {
 
 bool needsBuffer(const Entry &e, const EntryFusion &fusion, const Node &n) {
   return &canonicalNode(e, n) == &n && !isInlineScalar(e, n) && !fusion.fused.count(&n) &&
-         !isLeaf(n.op);
+         !isLeaf(n.op) && n.op != OpKind::Scan;
 }
 
 MemoryPlan planMemory(const Entry &e, const EntryFusion &fusion) {
@@ -42,7 +42,9 @@ MemoryPlan planMemory(const Entry &e, const EntryFusion &fusion) {
     last[&c] = std::max(last[&c], at);
   };
   for (size_t i = 0; i < nodes.size(); ++i) {
-    def[nodes[i]] = i;
+    // A scan writes its results (scan_result nodes, maybe made much later
+    // by autodiff) while it runs.
+    def[nodes[i]] = nodes[i]->op == OpKind::ScanResult ? def.at(nodes[i]->operands[0]) : i;
     if (!fusion.fused.count(nodes[i]))
       for (const Node *o : entryOperands(e, *nodes[i]))
         read(*o, i);
@@ -88,6 +90,16 @@ MemoryPlan planMemory(const Entry &e, const EntryFusion &fusion) {
   plan.size.perSample = batched.second;
   plan.slots = fixed.first;
   plan.slots.insert(plan.slots.end(), batched.first.begin(), batched.first.end());
+  plan.scanBlock = plan.size;
+  WorkspaceSize block;
+  for (const Node *n : nodes)
+    if (n->op == OpKind::Scan) {
+      WorkspaceSize need = layoutScan(*n, e.training, fusion.fuse).size;
+      block.fixed = std::max(block.fixed, need.fixed);
+      block.perSample = std::max(block.perSample, need.perSample);
+    }
+  plan.size.fixed += alignTo(block.fixed, 64);
+  plan.size.perSample += block.perSample;
   std::stable_sort(plan.slots.begin(), plan.slots.end(),
                    [](const BufferSlot &a, const BufferSlot &b) { return a.from < b.from; });
   for (size_t i = 0; i < plan.slots.size(); ++i)

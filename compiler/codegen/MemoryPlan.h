@@ -42,14 +42,33 @@ struct MemoryPlan {
   std::map<const Node *, size_t> slotOf;
   size_t end = 0; // the position after the last kernel
   WorkspaceSize size;
+  /// Where the scans' loop state starts (after every planned buffer: at
+  /// fixed + perSample * B), shared by the entry's scans, which run one
+  /// after another (ScanKernel.cpp).
+  WorkspaceSize scanBlock;
 };
+
+/// Where a scan keeps its loop state, as (fixed, perSample) byte offsets
+/// into the entry's scan block: two buffers per carry (read one, write the
+/// other, swapped each step), the step's slice of each sequence, each
+/// per-step result, and the body function's own workspace.
+struct ScanLayout {
+  struct Slot {
+    int64_t fixed = 0, perSample = 0;
+  };
+  std::vector<Slot> carry[2], step, result; // result: the body's results after the carries
+  Slot body;                                // the body's workspace
+  WorkspaceSize bodySize, size;             // the body's workspace; the whole block
+};
+ScanLayout layoutScan(const Node &scan, bool training, bool fuse);
 
 /// A node whose every element is one scalar known without a buffer (splat
 /// constants, the batch size, dropout masks outside training, broadcasts of
 /// those).
 bool isInlineScalar(const Entry &e, const Node &n);
 /// Whether `n` is computed into a workspace buffer of its own: not a leaf,
-/// an alias, an inline scalar or a fused node.
+/// an alias, an inline scalar, a fused node or a scan (whose results have
+/// the buffers).
 bool needsBuffer(const Entry &e, const EntryFusion &fusion, const Node &n);
 
 /// The plan for entry e after `fusion` (planEntryFusion).

@@ -122,7 +122,8 @@ std::vector<Node *> Graph::reaching(const std::vector<const Node *> &roots) cons
 }
 
 Node *Graph::add(std::unique_ptr<Node> node) {
-  assert(node->operands.size() == static_cast<size_t>(opInfo(node->op).operands) &&
+  assert((opInfo(node->op).operands == kVariadic ||
+          node->operands.size() == static_cast<size_t>(opInfo(node->op).operands)) &&
          "operand count differs from the op table");
   node->id = nextId_++;
   nodes_.push_back(std::move(node));

@@ -48,7 +48,10 @@ enum class OpKind {
 };
 
 /// What kind of computation an op is (the row's macro in Ops.def).
-enum class OpClass { Leaf, Random, Unary, Binary, Ternary, Shape, Window, Contraction, Index, Fused };
+enum class OpClass { Leaf, Random, Unary, Binary, Ternary, Shape, Window, Contraction, Index, Loop, Fused };
+
+/// The operand count of an op whose nodes differ in how many they have (Scan).
+constexpr int kVariadic = -1;
 
 /// Properties of an op (the Flags column of Ops.def).
 enum OpFlag : unsigned {
@@ -92,6 +95,8 @@ struct Window {
   int64_t outW(int64_t w) const { return (w + padLeft + padRight - dilationW * (kw - 1) - 1) / strideW + 1; }
 };
 
+struct ScanBody; // ir/Scan.h
+
 struct Node {
   int id = 0;
   OpKind op;
@@ -104,6 +109,7 @@ struct Node {
   double scalar = 0;         // Im2Col: padding value; DropoutMask: rate
   int stateIndex = -1;       // Param: index into Program::state
   bool transA = false, transB = false; // MatMul, BatchMatMul
+  std::shared_ptr<ScanBody> scan;      // Scan: its body; ScanResult: ints[0] = which result
   SourceLoc loc;
 
   Node(OpKind op, TensorType type) : op(op), type(std::move(type)) {}

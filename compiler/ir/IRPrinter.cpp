@@ -4,7 +4,7 @@
 //
 // Node ids are positions in the graph, so output is deterministic.
 //===----------------------------------------------------------------------===//
-#include "ir/Program.h"
+#include "ir/Scan.h"
 
 #include <set>
 #include <sstream>
@@ -63,6 +63,14 @@ void printAttributes(const Node &n, std::ostream &os) {
   case OpKind::DropoutMask:
     os << " rate " << formatValue(n.scalar);
     return;
+  case OpKind::Scan:
+    os << " steps " << n.scan->length << (n.scan->reverse ? " reverse" : "") << " carries "
+       << n.scan->carries << " sequences " << n.scan->sequences << " captures "
+       << n.scan->captures;
+    return;
+  case OpKind::ScanResult:
+    os << " #" << n.ints[0];
+    return;
   // The type says everything else.
   case OpKind::BroadcastTo: case OpKind::SumTo: case OpKind::Reshape: case OpKind::MaxTo:
   case OpKind::OneHot: case OpKind::Cast:
@@ -79,8 +87,10 @@ void printAttributes(const Node &n, std::ostream &os) {
   }
 }
 
-void printNode(const Node &n, std::ostream &os) {
-  os << "  %" << n.id << " = " << opName(n.op);
+void printEntry(const Program &p, const Entry &e, std::ostream &os, const std::string &indent);
+
+void printNode(const Node &n, std::ostream &os, const std::string &indent) {
+  os << indent << "  %" << n.id << " = " << opName(n.op);
   if (hasFlag(n.op, kBound)) {
     os << " @" << n.name;
   } else if (n.op == OpKind::Constant) {
@@ -101,6 +111,8 @@ void printNode(const Node &n, std::ostream &os) {
   if (!n.name.empty() && !hasFlag(n.op, kBound))
     os << "  # " << n.name;
   os << '\n';
+  if (n.op == OpKind::Scan) // the body, indented under its scan
+    printEntry(n.scan->program, n.scan->entry(), os, indent + "    ");
 }
 
 /// Nodes reachable from an entry's results and updates, in graph order.
@@ -127,7 +139,7 @@ void printProgram(const Program &p, std::ostream &os) {
   if (p.entries.empty()) {
     os << "graph {\n";
     for (auto &n : p.graph.nodes())
-      printNode(*n, os);
+      printNode(*n, os, "");
     for (const Output &o : p.outputs)
       os << "  output @" << o.name << " = %" << o.node->id << '\n';
     if (p.loss)
@@ -135,19 +147,26 @@ void printProgram(const Program &p, std::ostream &os) {
     os << "}\n";
     return;
   }
-  for (const Entry &e : p.entries) {
-    os << "func @" << e.name << '(';
-    for (size_t i = 0; i < e.args.size(); ++i)
-      os << (i ? ", @" : "@") << e.args[i]->name;
-    os << ") {\n";
-    for (const Node *n : reachable(p, e))
-      printNode(*n, os);
-    for (size_t i = 0; i < e.results.size(); ++i)
-      os << "  return @" << e.resultNames[i] << " = %" << e.results[i]->id << '\n';
-    for (auto &u : e.updates)
-      os << "  update @" << p.state[u.first].name << " = %" << u.second->id << '\n';
-    os << "}\n";
-  }
+  for (const Entry &e : p.entries)
+    printEntry(p, e, os, "");
 }
+
+namespace {
+
+void printEntry(const Program &p, const Entry &e, std::ostream &os, const std::string &indent) {
+  os << indent << "func @" << e.name << '(';
+  for (size_t i = 0; i < e.args.size(); ++i)
+    os << (i ? ", @" : "@") << e.args[i]->name;
+  os << ") {\n";
+  for (const Node *n : reachable(p, e))
+    printNode(*n, os, indent);
+  for (size_t i = 0; i < e.results.size(); ++i)
+    os << indent << "  return @" << e.resultNames[i] << " = %" << e.results[i]->id << '\n';
+  for (auto &u : e.updates)
+    os << indent << "  update @" << p.state[u.first].name << " = %" << u.second->id << '\n';
+  os << indent << "}\n";
+}
+
+} // namespace
 
 } // namespace nnc

@@ -199,6 +199,7 @@ const Node &canonicalNode(const Entry &e, const Node &n) {
 
 EntryFusion planEntryFusion(const Program &p, const Entry &e, bool fuse) {
   EntryFusion plan;
+  plan.fuse = fuse;
   std::set<const Node *> seen;
   std::vector<const Node *> stack(e.results.begin(), e.results.end());
   for (auto &u : e.updates)

@@ -74,6 +74,7 @@ struct EntryFusion {
   std::set<const Node *> fused;        // no buffer: computed by a reader's loop or a GEMM
   std::set<const Node *> inUpdateLoop; // state updates written by the update loops
   std::map<const Node *, GemmEpilogue> epilogues;
+  bool fuse = true; // whether the plans above were made (scan bodies are planned alike)
 };
 /// All the plans above for entry e (only `nodes` when fuse is false).
 EntryFusion planEntryFusion(const Program &p, const Entry &e, bool fuse);

@@ -16,7 +16,8 @@ namespace nnc {
 static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
                                               "global_avgpool", "dropout", "batchnorm",
                                               "embedding", "layer_norm",
-                                              "multi_head_attention", "prelu", "group_norm"};
+                                              "multi_head_attention", "prelu", "group_norm",
+                                              "rnn", "lstm", "gru"};
 
 bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
 
@@ -155,6 +156,8 @@ Value Lowering::layer(const Expr &e) {
 
   if (fn == "embedding")
     return wrap(embedding(e));
+  if (fn == "rnn" || fn == "lstm" || fn == "gru")
+    return recurrent(e);
   if (fn == "layer_norm")
     return wrap(layerNorm(e));
   if (fn == "prelu")

@@ -144,6 +144,8 @@ public:
   // --- layer norm and attention (Attention.cpp) ---
   Node *layerNorm(const Expr &e);
   Node *groupNorm(const Expr &e); // GroupNorm.cpp
+  // --- rnn, lstm, gru (Recurrent.cpp) ---
+  Value recurrent(const Expr &e);
   Node *normalized(Node *x, const std::vector<int64_t> &axes, double eps);
   Node *withAffine(const CallArgs &a, const std::string &layer, Node *y,
                    const std::vector<int64_t> &shape);

@@ -1,0 +1,183 @@
+//===- Recurrent.cpp - rnn, lstm and gru layers as scans ------------------===//
+//
+// PyTorch's nn.RNN, nn.LSTM and nn.GRU with batch_first (the batch is
+// nnc's implicit leading axis): x is [T, input] per sample. Parameters are
+// PyTorch's, by name and layout: NAME.weight_ih_l0 [G*H, input],
+// NAME.weight_hh_l0 [G*H, H], NAME.bias_ih_l0, NAME.bias_hh_l0 [G*H], with
+// `_reverse` for the backward direction and G the gates (1, 4: i f g o,
+// 3: r z n); all drawn from U(-1/sqrt(H), 1/sqrt(H)).
+//
+// Each layer and direction is one scan (ir/Scan.h). The input's product
+// with weight_ih (plus bias_ih) is one matrix product over all T steps,
+// outside the loop; the body adds h @ weight_hh^T + bias_hh and applies the
+// cell, with ATen's formulas (RNN.cpp), so the numbers are PyTorch's.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/Scan.h"
+#include "sema/Lowering.h"
+
+#include <cmath>
+#include <functional>
+
+namespace nnc {
+
+namespace {
+
+enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
+
+int gatesOf(Cell c) { return c == Cell::Lstm ? 4 : c == Cell::Gru ? 3 : 1; }
+
+/// One step of the cell in the scan's body: the new h (and c for LSTM)
+/// from the input's part of the gates `xg` (x W_ih^T + b_ih) and the
+/// hidden part `hg` (h W_hh^T + b_hh).
+std::pair<Node *, Node *> cellStep(Graph &g, Cell cell, Node *xg, Node *hg, Node *h, Node *c,
+                                   int64_t H) {
+  auto gate = [&](Node *v, int64_t k) { return g.slice(v, {k * H}, {H}); };
+  auto add = [&](Node *a, Node *b) { return g.binary(OpKind::Add, a, b); };
+  auto mul = [&](Node *a, Node *b) { return g.binary(OpKind::Mul, a, b); };
+  auto sigmoid = [&](Node *v) { return g.unary(OpKind::Sigmoid, v); };
+  auto tanh = [&](Node *v) { return g.unary(OpKind::Tanh, v); };
+  switch (cell) {
+  case Cell::RnnTanh: return {tanh(add(hg, xg)), nullptr};
+  case Cell::RnnRelu: return {g.unary(OpKind::Relu, add(hg, xg)), nullptr};
+  case Cell::Lstm: {
+    Node *gates = add(xg, hg);
+    Node *i = sigmoid(gate(gates, 0)), *f = sigmoid(gate(gates, 1));
+    Node *cand = tanh(gate(gates, 2)), *o = sigmoid(gate(gates, 3));
+    Node *cNew = add(mul(f, c), mul(i, cand));
+    return {mul(o, tanh(cNew)), cNew};
+  }
+  case Cell::Gru: {
+    Node *r = sigmoid(add(gate(hg, 0), gate(xg, 0)));
+    Node *z = sigmoid(add(gate(hg, 1), gate(xg, 1)));
+    Node *n = tanh(add(gate(xg, 2), mul(gate(hg, 2), r)));
+    return {add(mul(g.binary(OpKind::Sub, h, n), z), n), nullptr}; // (h - n) z + n
+  }
+  }
+  return {nullptr, nullptr};
+}
+
+/// a and b side by side along their last axis.
+Node *concatLast(Graph &g, Node *a, Node *b) {
+  std::vector<int64_t> dims = a->type.dims;
+  int64_t axis = int64_t(dims.size()) - 1;
+  dims[axis] += b->type.dims[axis];
+  std::vector<int64_t> at(dims.size(), 0);
+  Node *left = g.pad(a, at, dims);
+  at[axis] = a->type.dims[axis];
+  return g.binary(OpKind::Add, left, g.pad(b, at, dims));
+}
+
+} // namespace
+
+Value Lowering::recurrent(const Expr &e) {
+  Graph &g = graph();
+  const std::string &fn = e.name;
+  bool isLstm = fn == "lstm";
+  std::vector<std::string> params = {"x",       "hidden", "num_layers", "bias",   "bidirectional",
+                                     "dropout", "h0",     "last",       "name",   "trainable"};
+  if (isLstm)
+    params.push_back("c0");
+  if (fn == "rnn")
+    params.push_back("nonlinearity");
+  CallArgs a = bind(e, params, 2);
+  Node *x = tensorArg(a, "x");
+  if (x->type.dims.size() != 2 || !x->type.batched || x->type.dtype == DType::I32)
+    operandError(*a.get("x"), "'" + fn + "' needs a float sequence [steps, features] per sample, got " +
+                                  x->type.str());
+  DType dt = x->type.dtype;
+  int64_t T = x->type.dims[0];
+  int64_t H = intLiteral(*a.get("hidden"), "hidden", 1, int64_t(1) << 20);
+  int64_t layers = a.get("num_layers") ? intLiteral(*a.get("num_layers"), "num_layers", 1, 64) : 1;
+  auto flag = [&](const char *key) {
+    return a.get(key) && scalarLiteral(*a.get(key), key) != 0;
+  };
+  bool bias = !a.get("bias") || flag("bias");
+  bool trainable = !a.get("trainable") || flag("trainable");
+  int64_t dirs = flag("bidirectional") ? 2 : 1;
+  bool last = flag("last");
+  double dropout = a.get("dropout") ? scalarLiteral(*a.get("dropout"), "dropout") : 0.0;
+  if (dropout < 0 || dropout >= 1)
+    diag_.fatal(a.get("dropout")->loc, "'" + fn + "' 'dropout' must be in [0, 1)");
+  Cell cell = isLstm ? Cell::Lstm : fn == "gru" ? Cell::Gru : Cell::RnnTanh;
+  if (const Expr *nl = a.get("nonlinearity")) {
+    if (nl->kind != Expr::Kind::Name || (nl->name != "tanh" && nl->name != "relu"))
+      diag_.fatal(nl->loc, "rnn 'nonlinearity' is tanh or relu");
+    cell = nl->name == "relu" ? Cell::RnnRelu : Cell::RnnTanh;
+  }
+  int64_t G = gatesOf(cell) * H;
+  std::string name = layerName(a, fn);
+
+  // Initial states: [layers * dirs, H] per sample (h_0 of PyTorch, batch
+  // leading), or [H] for one layer and direction; zeros when not given.
+  auto initial = [&](const char *key) -> std::function<Node *(int64_t)> {
+    const Expr *given = a.get(key);
+    TensorType zeroType{dt, {H}, true};
+    if (!given)
+      return [&g, zeroType](int64_t) { return g.fill(0.0, zeroType); };
+    Node *s = tensorArg(a, key);
+    bool flat = s->type.dims == std::vector<int64_t>{H} && layers * dirs == 1;
+    if (!flat && s->type.dims != std::vector<int64_t>{layers * dirs, H})
+      operandError(*given, "'" + fn + "' '" + key + "' must be [" + std::to_string(layers * dirs) +
+                               ", " + std::to_string(H) + "] per sample, got " + s->type.shapeStr());
+    if (s->type.dtype != dt)
+      operandError(*given, "'" + fn + "' '" + key + "' must be " + dtypeName(dt) + " like x");
+    return [&g, s, flat, H, zeroType](int64_t k) {
+      Node *v = flat ? s : g.reshape(g.slice(s, {k, 0}, {1, H}), {H});
+      return g.fitTo(v, zeroType);
+    };
+  };
+  auto h0 = initial("h0");
+  auto c0 = isLstm ? initial("c0") : nullptr;
+
+  InitSpec uniform;
+  uniform.kind = InitSpec::Kind::Uniform;
+  uniform.a = -1.0 / std::sqrt(double(H));
+  uniform.b = -uniform.a;
+  Node *input = x;
+  std::vector<Node *> finals; // the last layer's final h per direction
+  for (int64_t l = 0; l < layers; ++l) {
+    if (l > 0 && dropout > 0) // between layers, as nn.LSTM's dropout
+      input = g.binary(OpKind::Mul, input,
+                       g.dropoutMask(program_->stepCounter(), seedState(), input->type, dropout));
+    int64_t in = input->type.dims[1];
+    std::vector<Node *> outputs;
+    finals.clear();
+    for (int64_t d = 0; d < dirs; ++d) {
+      std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+      auto param = [&](const std::string &what, std::vector<int64_t> dims) {
+        return createParam(name + "." + what + suffix, TensorType{dt, dims, false}, uniform,
+                           trainable, e.loc);
+      };
+      Node *wih = param("weight_ih", {G, in});
+      Node *whh = param("weight_hh", {G, H});
+      Node *bih = bias ? param("bias_ih", {G}) : nullptr;
+      Node *bhh = bias ? param("bias_hh", {G}) : nullptr;
+      Node *xg = g.matmul(input, wih, false, true); // every step at once: [T, G]
+      if (bih)
+        xg = g.binary(OpKind::Add, xg, g.broadcastTo(bih, xg->type));
+
+      ScanBuilder scan(T, d == 1, name + suffix);
+      Graph &body = scan.body();
+      Node *h = scan.carry(h0(l * dirs + d));
+      Node *c = isLstm ? scan.carry(c0(l * dirs + d)) : nullptr;
+      Node *xt = scan.sequence(xg);
+      Node *hg = body.matmul(h, scan.capture(whh), false, true);
+      if (bhh)
+        hg = body.binary(OpKind::Add, hg, body.broadcastTo(scan.capture(bhh), hg->type));
+      auto [hNew, cNew] = cellStep(body, cell, xt, hg, h, c, H);
+      std::vector<Node *> carries = {hNew};
+      if (isLstm)
+        carries.push_back(cNew);
+      Node *loop = scan.finish(g, carries, {hNew});
+      outputs.push_back(scanResult(g, loop, loop->scan->stackedOutput(0)));
+      finals.push_back(scanResult(g, loop, 0));
+    }
+    input = dirs == 2 ? concatLast(g, outputs[0], outputs[1]) : outputs[0];
+  }
+  if (last)
+    return Value{dirs == 2 ? concatLast(g, finals[0], finals[1]) : finals[0], {}};
+  return Value{input, {}};
+}
+
+} // namespace nnc
