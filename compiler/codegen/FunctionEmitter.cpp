@@ -321,7 +321,7 @@ void FunctionEmitter::emitNode(const Node &n) {
 void FunctionEmitter::profileCall(const char *name, const Node &n) {
   llvm::FunctionCallee f = module_.getOrInsertFunction(
       name, llvm::FunctionType::get(b_.getVoidTy(), {b_.getInt32Ty()}, false));
-  b_.CreateCall(f, {b_.getInt32(n.id)});
+  b_.CreateCall(f, {b_.getInt32(n.id + options_.profileIdBase)});
 }
 
 void FunctionEmitter::emitCode(const Node &n, Value *out) {

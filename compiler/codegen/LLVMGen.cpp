@@ -54,7 +54,10 @@ EntryPlan planEntry(const Program &p, const Entry &e, const CodegenOptions &opti
 }
 
 std::unique_ptr<llvm::Module> generateModule(const Program &p, llvm::LLVMContext &context,
-                                             const CodegenOptions &options) {
+                                             const CodegenOptions &givenOptions) {
+  CodegenOptions options = givenOptions;
+  if (options.profile && !options.profileIds)
+    options.profileIds = std::make_shared<int>(p.graph.idBound());
   auto module = std::make_unique<llvm::Module>(options.prefix, context);
   StateLayout layout = layoutState(p);
   std::vector<WorkspaceSize> workspace;

@@ -32,8 +32,12 @@ struct CodegenOptions {
   /// Vector register width of the target (gemmVectorBits(machine)); 0 keeps
   /// every matmul a plain loop nest.
   int gemmVectorBits = 0;
-  /// Time every node through nnrt_profile_enter/exit (NNC_PROFILE=1).
+  /// Time every node through nnrt_profile_enter/exit (NNC_PROFILE=1),
+  /// keyed by node id + profileIdBase: a scan body's nodes get a range of
+  /// their own (ScanBody::profileBase), handed out from *profileIds.
   bool profile = false;
+  int profileIdBase = 0;
+  std::shared_ptr<int> profileIds;
   /// Compute single-use elementwise nodes inside their consumer's loop
   /// (Fusion.h); off only to compare against (NNC_FUSION=0).
   bool fusion = true;

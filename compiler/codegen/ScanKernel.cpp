@@ -82,7 +82,15 @@ void emitScan(FunctionEmitter &em, const Node &scan) {
   Entry entry = body;
   entry.training = em.entry().training;
   entry.name = em.entry().name + ".scan" + std::to_string(scan.id);
-  FunctionEmitter bodyEmitter(s.program, entry, em.module(), em.stateLayout(), em.options());
+  CodegenOptions options = em.options();
+  if (options.profile) { // the body's nodes get profile ids of their own
+    if (scan.scan->profileBase < 0) {
+      scan.scan->profileBase = *options.profileIds;
+      *options.profileIds += s.program.graph.idBound();
+    }
+    options.profileIdBase = scan.scan->profileBase;
+  }
+  FunctionEmitter bodyEmitter(s.program, entry, em.module(), em.stateLayout(), options);
   bodyEmitter.emit();
   llvm::Function *bodyFn = bodyEmitter.emitted();
 

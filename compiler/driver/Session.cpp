@@ -5,6 +5,7 @@
 #include "nnrt.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include "driver/Distributed.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
+#include "ir/Scan.h"
 #include "sema/ModelLowering.h"
 
 #include "llvm/IR/LLVMContext.h"
@@ -117,24 +119,30 @@ bool loadVocabulary(Session &s) {
 Session::~Session() {
   if (!profiling || !program)
     return;
-  struct Row { int64_t ns, calls; const Node *node; };
+  struct Row { int64_t ns, calls; const Node *node; bool inScan; };
   std::vector<Row> rows;
   int64_t total = 0;
-  for (auto &n : program->graph.nodes()) {
-    int64_t calls = 0, ns = nnrt_profile_read(n->id, &calls);
-    if (calls > 0) {
-      rows.push_back({ns, calls, n.get()});
-      total += ns;
+  // Scan bodies' nodes have ids of their own (ScanBody::profileBase).
+  std::function<void(const Graph &, int)> read = [&](const Graph &g, int base) {
+    for (auto &n : g.nodes()) {
+      int64_t calls = 0, ns = nnrt_profile_read(n->id + base, &calls);
+      if (calls > 0) {
+        rows.push_back({ns, calls, n.get(), base > 0});
+        total += ns;
+      }
+      if (n->op == OpKind::Scan && n->scan->profileBase >= 0)
+        read(n->scan->program.graph, n->scan->profileBase);
     }
-  }
+  };
+  read(program->graph, 0);
   std::sort(rows.begin(), rows.end(), [](const Row &a, const Row &b) { return a.ns > b.ns; });
   std::fprintf(stderr, "profile: %.3f s in %zu nodes (slowest first)\n", total * 1e-9, rows.size());
   for (size_t i = 0; i < rows.size() && i < 25; ++i) {
     const Node &n = *rows[i].node;
-    std::fprintf(stderr, "  %5.1f%%  %9.3f ms/call  %-12s %%%d %s  line %d\n",
+    std::fprintf(stderr, "  %5.1f%%  %9.3f ms/call  %-12s %%%d %s  line %d%s\n",
                  100.0 * rows[i].ns / std::max<int64_t>(total, 1),
                  rows[i].ns * 1e-6 / rows[i].calls, opName(n.op), n.id,
-                 n.type.str().c_str(), n.loc.line);
+                 n.type.str().c_str(), n.loc.line, rows[i].inScan ? " (in a scan)" : "");
   }
   // The same time by op: which kind of kernel to make faster.
   std::map<std::string, int64_t> byOp;

@@ -39,6 +39,9 @@ struct ScanBody {
   bool reverse = false;
   size_t carries = 0, sequences = 0, captures = 0; // the operand groups, in this order
   size_t outputs = 0;  // the user's per-step outputs (the saved carries follow)
+  /// NNC_PROFILE=1: the body's node n is profiled as profileBase + n.id
+  /// (set by code generation; -1 until then).
+  int profileBase = -1;
 
   const Entry &entry() const { return program.entries[0]; }
   /// Result k of the scan: final carries, the user's stacked outputs, the

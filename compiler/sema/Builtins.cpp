@@ -192,7 +192,8 @@ static const std::vector<std::string> &allFunctions() {
           "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "cosine_similarity", "cosine_embedding_loss",
           "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
-          "layer_norm", "group_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention"})
+          "layer_norm", "group_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention",
+          "rnn", "lstm", "gru", "scan"})
       v.push_back(name);
     return v;
   }();
@@ -295,6 +296,8 @@ Value Lowering::call(const Expr &e) {
     return callDef(e);
   if (fn == "repeat")
     return repeat(e);
+  if (fn == "scan")
+    return scan(e);
   if (isLayer(fn))
     return layer(e);
   if (fn == "where" || fn == "maximum" || fn == "minimum" || fn == "clamp")

@@ -11,15 +11,20 @@
 namespace nnc {
 
 Value Lowering::lookup(const std::string &name, SourceLoc loc) {
+  auto seen = [&](Value v) { // inside a scan's cell, outer values are captures
+    if (!v.isLiteral())
+      v.node = visible(v.node);
+    return v;
+  };
   for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
     auto it = scope->find(name);
     if (it != scope->end())
-      return it->second.value;
+      return seen(it->second.value);
   }
   auto it = symbols_.find(name);
   if (it != symbols_.end()) {
     used_.insert(name);
-    return it->second.value;
+    return seen(it->second.value);
   }
   if (literals_.count(name))
     return Value{nullptr, literals_[name]};

@@ -36,9 +36,9 @@ Node *Lowering::createParam(const std::string &name, const TensorType &t, const 
   s.kind = trainable ? StateTensor::Kind::Param : StateTensor::Kind::Frozen;
   s.loc = loc;
   int index = static_cast<int>(program_->state.size());
-  s.node = graph().param(name, t, index, loc);
+  s.node = program_->graph.param(name, t, index, loc);
   program_->state.push_back(s);
-  return s.node;
+  return visible(s.node);
 }
 
 /// `name:` if given; else the value the layer defines (`conv1`), prefixed
@@ -92,6 +92,9 @@ InitSpec Lowering::layerInit(const CallArgs &args, const std::string &key,
 }
 
 Node *Lowering::seedState() {
+  if (!scans_.empty())
+    diag_.fatal(scanLoc_, "dropout inside a scan's cell is not supported; apply it to the "
+                          "scan's input or result");
   for (const StateTensor &s : program_->state)
     if (s.name == "rng.seed")
       return s.node;
@@ -101,7 +104,7 @@ Node *Lowering::seedState() {
   s.kind = StateTensor::Kind::OptState;
   s.init.kind = InitSpec::Kind::Seed;
   int index = static_cast<int>(program_->state.size());
-  s.node = graph().param(s.name, s.type, index);
+  s.node = program_->graph.param(s.name, s.type, index);
   program_->state.push_back(s);
   return s.node;
 }
@@ -406,25 +409,30 @@ void Lowering::operandError(const Expr &operand, const std::string &message) {
 /// (`b1 = block(x, 64)` gives `b1.conv.weight`).
 Value Lowering::callDef(const Expr &e) {
   const Decl &def = *defs_.at(e.name);
-  if (std::count(expanding_.begin(), expanding_.end(), e.name))
-    diag_.fatal(e.loc, "'" + e.name + "' calls itself; a def cannot be recursive");
-  if (defDepth_ >= 32)
-    diag_.fatal(e.loc, "calls of '" + e.name + "' nest more than 32 deep");
   CallArgs a = bind(e, def.params, def.params.size());
-  const std::string currentLetBefore = currentLet_;
   std::map<std::string, Symbol> scope;
   for (size_t i = 0; i < def.params.size(); ++i)
     scope[def.params[i]] = Symbol{expr(*a.exprs[i]), a.locs[i], "argument"};
+  return expandDef(def, e.name, e.loc, std::move(scope));
+}
+
+Value Lowering::expandDef(const Decl &def, const std::string &fn, SourceLoc loc,
+                          std::map<std::string, Symbol> scope) {
+  if (std::count(expanding_.begin(), expanding_.end(), fn))
+    diag_.fatal(loc, "'" + fn + "' calls itself; a def cannot be recursive");
+  if (defDepth_ >= 32)
+    diag_.fatal(loc, "calls of '" + fn + "' nest more than 32 deep");
+  const std::string currentLetBefore = currentLet_;
   std::string use = currentLet_;
   if (use.empty()) {
     // Outside a declaration (in a loss, say): uses are f, f_2, ...
-    int n = ++anonymousUses_[e.name];
-    use = n == 1 ? e.name : e.name + "_" + std::to_string(n);
+    int n = ++anonymousUses_[fn];
+    use = n == 1 ? fn : fn + "_" + std::to_string(n);
   }
   int savedLayers = layersInLet_;
   prefixes_.push_back(use);
   scopes_.push_back(std::move(scope));
-  expanding_.push_back(e.name);
+  expanding_.push_back(fn);
   ++defDepth_;
   Value result;
   try {
@@ -434,7 +442,7 @@ Value Lowering::callDef(const Expr &e) {
     layersInLet_ = 0;
     result = expr(*def.value);
   } catch (const CompileError &) {
-    diag_.note(e.loc, "in this use of '" + e.name + "'");
+    diag_.note(loc, "in this use of '" + fn + "'");
     expanding_.pop_back();
     --defDepth_;
     scopes_.pop_back();

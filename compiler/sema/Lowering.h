@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/Scan.h"
 #include "sema/DataEval.h"
 #include "sema/ModelLowering.h"
 
@@ -125,6 +126,10 @@ public:
                      const TensorType &t, int64_t fanIn, int64_t fanOut, bool isBias);
   Node *seedState();
   Value callDef(const Expr &e);
+  /// The body of `def` with its parameters bound in `scope`, for a use
+  /// named `fn` at `loc` (a call, or a scan's cell).
+  Value expandDef(const Decl &def, const std::string &fn, SourceLoc loc,
+                  std::map<std::string, Symbol> scope);
   Value repeat(const Expr &e);
   Node *embedding(const Expr &e);
   // --- activations (Activations.cpp) ---
@@ -146,6 +151,11 @@ public:
   Node *groupNorm(const Expr &e); // GroupNorm.cpp
   // --- rnn, lstm, gru (Recurrent.cpp) ---
   Value recurrent(const Expr &e);
+  // --- scan(cell, xs, init) (Scan.cpp) ---
+  Value scan(const Expr &e);
+  /// n as the scan body being lowered sees it: values from outside a body
+  /// become its captures (constants are copied in).
+  Node *visible(Node *n);
   Node *normalized(Node *x, const std::vector<int64_t> &axes, double eps);
   Node *withAffine(const CallArgs &a, const std::string &layer, Node *y,
                    const std::vector<int64_t> &shape);
@@ -196,7 +206,12 @@ public:
   const Expr *defaultWeightInit_ = nullptr;
   const Expr *defaultBiasInit_ = nullptr;
 
-  Graph &graph() { return program_->graph; }
+  /// The scans whose cells are being lowered, outermost first: new nodes
+  /// go into the innermost one's body.
+  std::vector<ScanBuilder *> scans_;
+  SourceLoc scanLoc_; // the innermost scan, for what a cell may not do
+
+  Graph &graph() { return scans_.empty() ? program_->graph : scans_.back()->body(); }
   /// Untyped constants visible here: globals not hidden by a def's scope,
   /// plus the def's number arguments.
   std::map<std::string, Literal> literalEnv() const;
