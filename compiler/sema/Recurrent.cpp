@@ -118,8 +118,10 @@ Value Lowering::recurrent(const Expr &e) {
     Node *s = tensorArg(a, key);
     bool flat = s->type.dims == std::vector<int64_t>{H} && layers * dirs == 1;
     if (!flat && s->type.dims != std::vector<int64_t>{layers * dirs, H})
-      operandError(*given, "'" + fn + "' '" + key + "' must be [" + std::to_string(layers * dirs) +
-                               ", " + std::to_string(H) + "] per sample, got " + s->type.shapeStr());
+      operandError(*given, "'" + fn + "' '" + key + "' must be " +
+                               (layers * dirs == 1 ? "[" + std::to_string(H) + "] or " : std::string()) +
+                               "[" + std::to_string(layers * dirs) + ", " + std::to_string(H) +
+                               "] per sample, got " + s->type.shapeStr());
     if (s->type.dtype != dt)
       operandError(*given, "'" + fn + "' '" + key + "' must be " + dtypeName(dt) + " like x");
     return [&g, s, flat, H, zeroType](int64_t k) {
