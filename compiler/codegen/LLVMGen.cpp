@@ -16,7 +16,6 @@ namespace nnc {
 
 int64_t dtypeBytes(DType t) { return t == DType::F64 ? 8 : 4; }
 
-static int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 StateLayout layoutState(const Program &p) {
   StateLayout layout;

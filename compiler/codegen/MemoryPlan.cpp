@@ -9,8 +9,6 @@ namespace nnc {
 /// Buffers start 8-byte aligned (a batched one at offset * batch).
 static constexpr int64_t kBufferAlign = 8;
 
-static int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
-
 static int64_t bytesOf(DType t) { return t == DType::F64 ? 8 : 4; }
 
 bool isInlineScalar(const Entry &e, const Node &node) {

@@ -19,6 +19,9 @@
 
 namespace nnc {
 
+/// v rounded up to a multiple of a.
+inline int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
 /// Workspace bytes an entry needs: fixed + perSample * batch.
 struct WorkspaceSize {
   int64_t fixed = 0, perSample = 0;
@@ -28,7 +31,7 @@ struct WorkspaceSize {
 struct BufferSlot {
   const Node *node = nullptr;
   /// Batched: `offset` and `bytes` are per sample and count from the end of
-  /// the fixed region, so the buffer starts at fixed + offset * B.
+  /// the planned fixed region, so the buffer starts at scanBlock.fixed + offset * B.
   bool batched = false;
   int64_t offset = 0, bytes = 0;
   /// Live range: positions in the entry's kernel order, from the node that

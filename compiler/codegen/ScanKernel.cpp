@@ -24,8 +24,6 @@ namespace nnc {
 
 using llvm::Value;
 
-static int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
-
 ScanLayout layoutScan(const Node &scan, bool training, bool fuse) {
   const ScanBody &s = *scan.scan;
   Entry entry = s.entry();
