@@ -51,6 +51,17 @@ void buildEntries(Program &p, bool splitStep) {
     if (!in.isTarget)
       inputs.push_back(in.node);
   }
+  // Carried state is read by every entry that runs the model and written
+  // back by predict and train_step (not eval: evaluating leaves the state
+  // training carries alone).
+  for (const CarriedState &c : p.carried) {
+    inputs.push_back(c.initial);
+    all.push_back(c.initial);
+  }
+  auto writeCarried = [&](Entry &e) {
+    for (const CarriedState &c : p.carried)
+      e.addResult(c.final, c.name, ResultRole::Carried);
+  };
 
   // Outputs computed from targets (e.g. an error term) are left out of
   // predict, which takes inputs only; eval returns them.
@@ -58,6 +69,7 @@ void buildEntries(Program &p, bool splitStep) {
   for (const Output &o : p.outputs)
     if (!dependsOnTarget(p, o.node))
       predict.addResult(o.node, o.name, ResultRole::Output);
+  writeCarried(predict);
   p.entries.push_back(predict);
   if (!p.loss)
     return;
@@ -96,6 +108,7 @@ void buildEntries(Program &p, bool splitStep) {
   Node *lr = nullptr;
   train.updates = buildOptimizerUpdates(p, adjoint, &lr);
   train.addResult(lr, "lr", ResultRole::LearningRate);
+  writeCarried(train);
   train.updates.insert(train.updates.end(), p.bufferUpdates.begin(), p.bufferUpdates.end());
   if (p.stepState >= 0) {
     Node *t = p.state[p.stepState].node;

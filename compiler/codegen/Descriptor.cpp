@@ -141,10 +141,15 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
       for (const Interface &in : p.inputs)
         if (in.node == a)
           target = in.isTarget;
-      args.push_back(argDesc(a->name, *a, target ? NNRT_ARG_TARGET : NNRT_ARG_INPUT));
+      args.push_back(argDesc(a->name, *a,
+                             p.isCarried(a) ? NNRT_ARG_STATE_IN
+                             : target       ? NNRT_ARG_TARGET
+                                            : NNRT_ARG_INPUT));
     }
     for (size_t r = 0; r < entry.results.size(); ++r)
-      args.push_back(argDesc(entry.resultNames[r], *entry.results[r], NNRT_ARG_OUTPUT));
+      args.push_back(argDesc(entry.resultNames[r], *entry.results[r],
+                             entry.resultRoles[r] == ResultRole::Carried ? NNRT_ARG_STATE_OUT
+                                                                         : NNRT_ARG_OUTPUT));
     llvm::Constant *argArray =
         args.empty() ? llvm::ConstantPointerNull::get(ptr)
                      : E.global(llvm::ConstantArray::get(llvm::ArrayType::get(argTy, args.size()), args),
@@ -166,6 +171,13 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
                 E.i32(0), E.str(p.modelName), tensorArray, entryArray, E.i64(layout.bytes),
                 E.i64(options.maxBatch), E.i64(p.parameterCount())});
   E.global(desc, options.prefix + "_desc", /*external=*/true);
+}
+
+/// Whether slot i of an entry's arguments-then-results is carried state.
+static bool carriedSlot(const Program &p, const Entry &entry, size_t i) {
+  if (i < entry.args.size())
+    return p.isCarried(entry.args[i]);
+  return entry.resultRoles[i - entry.args.size()] == ResultRole::Carried;
 }
 
 void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &options) {
@@ -215,6 +227,8 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
   b.CreateRet(b.CreateCall(runtime("nnrt_model_vocab", ptr, {ptr, ptr}), {fn->getArg(0), fn->getArg(1)}));
   fn = define("num_params", i64, {});
   b.CreateRet(b.getInt64(p.parameterCount()));
+  fn = define("reset_state", i32, {ptr});
+  b.CreateRet(b.CreateCall(runtime("nnrt_model_reset_state", i32, {ptr}), {fn->getArg(0)}));
   fn = define("set_threads", i32, {ptr, i32});
   b.CreateRet(b.CreateCall(runtime("nnrt_model_set_threads", i32, {ptr, i32}),
                            {fn->getArg(0), fn->getArg(1)}));
@@ -231,7 +245,9 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
       // loss, gradients) and apply(m, gradients); the d_P arguments are
       // consecutive slices of the one `gradients` buffer, in state order.
       bool grads = entry.name == "grads";
-      size_t inputs = grads ? entry.args.size() : 0;
+      size_t inputs = 0;
+      for (size_t i = 0; grads && i < entry.args.size(); ++i)
+        inputs += !p.isCarried(entry.args[i]);
       size_t firstGradient = grads ? entry.args.size() + 1 + p.metrics.size() : 0;
       std::vector<llvm::Type *> params = {ptr};
       if (grads)
@@ -243,14 +259,17 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
       auto *slotsTy = llvm::ArrayType::get(ptr, count);
       llvm::Value *slots = b.CreateAlloca(slotsTy);
       int64_t offset = 0;
+      unsigned nextArg = 2;
       for (size_t i = 0; i < count; ++i) {
         const Node *n = i < entry.args.size() ? entry.args[i] : entry.results[i - entry.args.size()];
         llvm::Value *buffer;
-        if (i >= firstGradient && (grads || i < entry.args.size())) {
+        if (carriedSlot(p, entry, i)) {
+          buffer = llvm::ConstantPointerNull::get(ptr); // the runtime's own
+        } else if (i >= firstGradient && (grads || i < entry.args.size())) {
           buffer = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), gradients, offset);
           offset += n->type.elementsPerSample() * (n->type.dtype == DType::F32 ? 4 : 8);
-        } else if (grads && i <= inputs) { // the inputs, then the loss
-          buffer = fn->getArg(2 + i);
+        } else if (grads && i <= entry.args.size()) { // the inputs, then the loss
+          buffer = fn->getArg(nextArg++);
         } else { // metrics and lr: scalars on this frame
           buffer = b.CreateAlloca(b.getDoubleTy());
         }
@@ -266,16 +285,23 @@ void emitCApi(const Program &p, llvm::Module &module, const CodegenOptions &opti
       continue;
     // train_step shows the caller the loss only; its other results (metrics,
     // the learning rate) are scalars that land in slots on this frame.
+    // Carried state is the runtime's: its slots stay NULL and the caller
+    // does not see them.
     size_t count = entry.args.size() + entry.results.size();
     size_t visible = entry.name == "train_step" ? entry.args.size() + 1 : count;
+    size_t carried = 0;
+    for (size_t i = 0; i < visible; ++i)
+      carried += carriedSlot(p, entry, i);
     std::vector<llvm::Type *> params = {ptr, i64};
-    params.insert(params.end(), visible, ptr);
+    params.insert(params.end(), visible - carried, ptr);
     fn = define(entry.name, i32, params);
     auto *slotsTy = llvm::ArrayType::get(ptr, count ? count : 1);
     llvm::Value *slots = b.CreateAlloca(slotsTy);
+    unsigned next = 2;
     for (size_t i = 0; i < count; ++i) {
-      llvm::Value *buffer = i < visible ? static_cast<llvm::Value *>(fn->getArg(2 + i))
-                                        : b.CreateAlloca(b.getDoubleTy());
+      llvm::Value *buffer = carriedSlot(p, entry, i) ? llvm::ConstantPointerNull::get(ptr)
+                            : i < visible ? static_cast<llvm::Value *>(fn->getArg(next++))
+                                          : b.CreateAlloca(b.getDoubleTy());
       b.CreateStore(buffer, b.CreateConstInBoundsGEP2_64(slotsTy, slots, 0, i));
     }
     b.CreateRet(b.CreateCall(runtime("nnrt_model_run", i32, {ptr, i32, i64, ptr}),

@@ -69,8 +69,11 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
         << shapeComment(in.node->type) << "\n";
   if (predict)
     for (size_t i = 0; i < predict->results.size(); ++i)
-      h << " *   output " << predict->resultNames[i] << ": "
-        << shapeComment(predict->results[i]->type) << "\n";
+      if (predict->resultRoles[i] != ResultRole::Carried)
+        h << " *   output " << predict->resultNames[i] << ": "
+          << shapeComment(predict->results[i]->type) << "\n";
+  for (const CarriedState &c : p.carried)
+    h << " *   carried " << c.name << ": " << shapeComment(c.initial->type) << "\n";
   for (const StateTensor &s : p.state)
     h << " *   " << (s.kind == StateTensor::Kind::OptState ? "state  " : "param  ")
       << s.name << ": " << shapeComment(s.type) << "\n";
@@ -99,7 +102,8 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
     h << "/* Computes the outputs for `batch` samples. Returns 0 on success. */\n"
       << "int " << prefix << "_predict(" << prefix << " *m, int64_t batch" << params(false);
     for (size_t i = 0; i < predict->results.size(); ++i)
-      h << ", " << cType(predict->results[i]->type.dtype) << " *" << predict->resultNames[i];
+      if (predict->resultRoles[i] != ResultRole::Carried)
+        h << ", " << cType(predict->results[i]->type.dtype) << " *" << predict->resultNames[i];
     h << ");\n";
   }
   if (training) {
@@ -138,6 +142,11 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
     << "   count and dtype (0 = float, 1 = double) are written when not NULL. */\n"
     << "void *" << prefix << "_param(" << prefix
     << " *m, const char *name, int64_t *count, int *dtype);\n"
+    << "/* Carried state (stateful layers, the `carried` lines above): predict\n"
+    << "   and train_step start batch row r from the state row r ended the\n"
+    << "   previous call with; this sets it all to zero (new sequences), as at\n"
+    << "   create. PREFIX_param finds it by name: max batch rows. Returns 0. */\n"
+    << "int " << prefix << "_reset_state(" << prefix << " *m);\n"
     << "/* The message for the last non-zero return on m. */\n"
     << "const char *" << prefix << "_error(const " << prefix << " *m);\n"
     << "/* Learnable scalars in the model. */\n"
@@ -170,8 +179,11 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
   if (predict)
     for (size_t i = 0; i < predict->results.size(); ++i) {
       rank = std::max(rank, predict->results[i]->type.dims.size());
-      rows += infoRow(predict->resultNames[i], "output", predict->results[i]->type);
+      if (predict->resultRoles[i] != ResultRole::Carried)
+        rows += infoRow(predict->resultNames[i], "output", predict->results[i]->type);
     }
+  for (const CarriedState &c : p.carried)
+    rows += infoRow(c.name, "carried", c.initial->type);
   for (const StateTensor &s : p.state) {
     rank = std::max(rank, s.type.dims.size());
     rows += infoRow(s.name, stateKind(s.kind), s.type);
@@ -179,7 +191,7 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
   h << "/* One input, target, output or state tensor of the model. */\n"
     << "typedef struct " << prefix << "_tensor_info {\n"
     << "  const char *name;\n"
-    << "  const char *kind; /* input, target, output, param, frozen, buffer, state */\n"
+    << "  const char *kind; /* input, target, output, carried, param, frozen, buffer, state */\n"
     << "  int dtype;        /* 0 = float, 1 = double, 2 = int32_t */\n"
     << "  int batched;      /* 1: a leading batch dimension precedes dims */\n"
     << "  int rank;\n"

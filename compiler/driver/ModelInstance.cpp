@@ -62,6 +62,8 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
       nextGradient += count * nnrt_dtype_size(desc.dtype);
       continue;
     }
+    if (desc.role == NNRT_ARG_STATE_IN || desc.role == NNRT_ARG_STATE_OUT)
+      continue; // the runtime's own buffers
     scratch_[a].resize(count * nnrt_dtype_size(desc.dtype));
     args[a] = scratch_[a].data();
     if (desc.role == NNRT_ARG_OUTPUT)
@@ -116,6 +118,10 @@ bool ModelInstance::run(const std::string &entryName, const Dataset &data,
   results.clear();
   for (int32_t a = 0; a < e.num_args; ++a) {
     const nnrt_arg_desc &desc = e.args[a];
+    if (desc.role == NNRT_ARG_STATE_OUT) { // kept by the runtime; a place for its index
+      results.emplace_back();
+      continue;
+    }
     if (desc.role != NNRT_ARG_OUTPUT || isGradient(a))
       continue;
     int64_t count = argElements(desc, batch);
@@ -144,7 +150,28 @@ int64_t ModelInstance::gradientCount() const {
   return n;
 }
 
+/// Carried state set aside for an evaluation: every window is evaluated
+/// from a zero state, and the state training carries is put back after.
+struct CarriedAside {
+  nnrt_model *m;
+  std::vector<std::pair<void *, std::vector<char>>> saved;
+  CarriedAside(nnrt_model *model, const Program &p) : m(model) {
+    for (const CarriedState &c : p.carried) {
+      int64_t count = 0;
+      int dtype = 0;
+      char *rows = static_cast<char *>(nnrt_model_param(m, c.name.c_str(), &count, &dtype));
+      saved.emplace_back(rows, std::vector<char>(rows, rows + count * nnrt_dtype_size(dtype)));
+    }
+    nnrt_model_reset_state(m);
+  }
+  ~CarriedAside() {
+    for (auto &[rows, bytes] : saved)
+      std::memcpy(rows, bytes.data(), bytes.size());
+  }
+};
+
 bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs) {
+  CarriedAside aside(m_, p_);
   size_t metrics = p_.metrics.size();
   const Entry &eval = *p_.entry("eval");
   out = Evaluation{};

@@ -45,6 +45,9 @@ const char *kUsage =
     "                   class(vocab)[T] input and target (the target one character\n"
     "                   ahead); the vocabulary is the file's characters and is saved\n"
     "                   in checkpoints; the last 10% (--val-split) is validation\n"
+    "  --stateful       train: every rnn/lstm/gru carries its final state into the\n"
+    "                   next batch (truncated backpropagation through time); the\n"
+    "                   data is read in order as `batch` contiguous streams\n"
     "  --prompt TEXT    generate: the text to continue (default: a newline)\n"
     "  --length N       generate: characters to sample (default 200)\n"
     "  --temperature X  generate: softmax temperature (default 1; 0 = greedy)\n"
@@ -164,7 +167,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     }
     static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
                                                 "--json", "--inference-only", "--split-step",
-                                                "--distributed"};
+                                                "--distributed", "--stateful"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -180,6 +183,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.inferenceOnly = true;
       else if (a == "--split-step")
         o.splitStep = true;
+      else if (a == "--stateful")
+        o.stateful = true;
       else if (a == "--distributed")
         o.distributed = true;
       else
@@ -205,7 +210,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
                                         "--prompt", "--temperature",
                                         "--help", "--version", "--trace", "--quiet", "-fPIC",
                                         "--check-numerics", "--json", "--inference-only",
-                                        "--split-step", "--distributed"};
+                                        "--split-step", "--distributed", "--stateful"};
       for (const auto &kv : ints)
         known.push_back(kv.first);
       for (const auto &kv : strings)

@@ -58,6 +58,8 @@ Stage runFrontEnd(Session &s, bool forceF64) {
     lowering.forceF64 = forceF64;
     if (!s.vocab.empty())
       lowering.constants["vocab"] = double(s.vocab.size());
+    lowering.stateful = s.opts.stateful;
+    lowering.tokenSteps = s.tokenSteps;
     s.program = lowerModule(s.ast, *s.diag, lowering);
     if (s.opts.emit == "ir") {
       printProgram(*s.program, std::cout);

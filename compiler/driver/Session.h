@@ -36,6 +36,8 @@ struct Session {
   /// NNC_PROFILE=1: entries are compiled with per-node timers, and the
   /// slowest nodes are listed on stderr when the session ends.
   bool profiling = false;
+  /// > 0: class(N)[T] inputs and targets get T = tokenSteps (LoweringOptions).
+  int64_t tokenSteps = 0;
   ~Session();
 };
 

@@ -153,7 +153,7 @@ bool textInterface(const Program &p, const TextCorpus &text, const Interface *&i
 }
 
 bool textDatasets(const Program &p, const TextCorpus &text, double valFraction, Dataset &train,
-                  Dataset &val) {
+                  Dataset &val, bool contiguous) {
   const Interface *input = nullptr, *target = nullptr;
   if (!textInterface(p, text, input, target))
     return false;
@@ -175,7 +175,7 @@ bool textDatasets(const Program &p, const TextCorpus &text, double valFraction, 
     d.windows = TokenWindows{tokens, begin, T, stride, input->name, target->name};
     return true;
   };
-  if (!windows(train, 0, n - held, 1, "training"))
+  if (!windows(train, 0, n - held, contiguous ? T : 1, "training"))
     return false;
   if (held == 0)
     return true;

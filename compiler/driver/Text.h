@@ -42,11 +42,12 @@ std::string utf8(uint32_t codePoint);
 bool textInterface(const Program &p, const TextCorpus &text, const Interface *&input,
                    const Interface *&target);
 
-/// Training windows (every start position) over the text's first
-/// 1 - valFraction, and validation windows (stride T, so every character is
-/// predicted once) over the rest; false (printed) when a part is shorter
-/// than T + 1 characters.
+/// Training windows (every start position; with `contiguous`, stride T so
+/// that consecutive windows continue each other, for stateful training)
+/// over the text's first 1 - valFraction, and validation windows (stride T,
+/// so every character is predicted once) over the rest; false (printed)
+/// when a part is shorter than T + 1 characters.
 bool textDatasets(const Program &p, const TextCorpus &text, double valFraction, Dataset &train,
-                  Dataset &val);
+                  Dataset &val, bool contiguous = false);
 
 } // namespace nnc

@@ -148,6 +148,9 @@ private:
   Cluster cluster_;
   SilenceStdout silence_;
   bool distributed_ = false;
+  // Carried state (stateful layers): batches are `batch` contiguous streams
+  // read in order, and the state is reset at each epoch's start.
+  bool stateful_ = false;
   Dataset data_, test_, val_;
   bool haveTest_ = false, haveVal_ = false;
   int64_t batch_ = 0, localBatch_ = 0, evalEvery_ = 0;
@@ -194,6 +197,12 @@ bool TrainRun::startCluster() {
 }
 
 bool TrainRun::loadData() {
+  stateful_ = !p_.carried.empty();
+  if (stateful_ && distributed_) {
+    std::cerr << "nnc: error: stateful layers (carried state) are not supported with "
+                 "--distributed yet\n";
+    return false;
+  }
   if (s_.text) {
     // A text: windows over its head for training, its tail for validation.
     if (distributed_) {
@@ -204,7 +213,7 @@ bool TrainRun::loadData() {
       std::cerr << "nnc: error: give the training data either as --text or as --data, not both\n";
       return false;
     }
-    if (!textDatasets(p_, *s_.text, s_.opts.valSplit.value_or(0.1), data_, val_))
+    if (!textDatasets(p_, *s_.text, s_.opts.valSplit.value_or(0.1), data_, val_, stateful_))
       return false;
     haveVal_ = val_.samples > 0;
   } else if (!trainingData(s_, data_)) {
@@ -256,13 +265,21 @@ bool TrainRun::createModel() {
       return false;
     seed_ = resumed_.seed;
     if (!s_.opts.quiet)
-      std::cout << "resuming from " << s_.opts.resume << " at step " << resumed_.step << '\n';
+      std::cout << "resuming from " << s_.opts.resume << " at step " << resumed_.step
+                << (p_.carried.empty() ? "" : " (carried state is not saved: the streams go on "
+                                              "from a zero state)")
+                << '\n';
   }
   if (s_.text && !useTextVocabulary())
     return false;
   // The split comes after --resume so that it uses the run's saved seed.
   if (!s_.text) {
     haveVal_ = s_.opts.valSplit.has_value();
+    if (haveVal_ && stateful_) {
+      std::cerr << "nnc: error: --val-split holds out shuffled samples, but a stateful model "
+                   "reads its data in order; give held-out data with --test\n";
+      return false;
+    }
     if (haveVal_ && !splitValidation(data_, *s_.opts.valSplit, seed_, val_))
       return false;
   }
@@ -316,8 +333,13 @@ void TrainRun::planSteps() {
     std::cout << " x " << cluster_.size() << (cluster_.size() == 1 ? " rank" : " ranks")
               << " (" << localBatch_ << (localBatch_ == 1 ? " sample each)" : " samples each)");
   std::cout << '\n';
+  if (stateful_)
+    std::cout << "stateful: " << batch_ << " streams of " << stepsPerEpoch_
+              << " consecutive samples, read in order; each batch starts from the state the "
+                 "previous one ended with (reset every epoch)\n";
   if (haveVal_)
-    std::cout << "validation: " << val_.samples << " samples (" << val_.origin << ")\n";
+    std::cout << "validation: " << val_.samples << " samples (" << val_.origin << ")"
+              << (stateful_ ? ", each from a zero state" : "") << '\n';
 }
 
 bool TrainRun::runStep(const std::vector<int64_t> &idx, int64_t step, StepScalars &out) {
@@ -445,7 +467,7 @@ int TrainRun::trainLoop() {
   epoch_ = 0;
   // A resumed run replays the shuffles of the epochs it has seen, so it
   // continues with exactly the batches an uninterrupted run would take.
-  for (uint64_t e = 0; e < resumed_.epoch; ++e)
+  for (uint64_t e = 0; e < resumed_.epoch && !stateful_; ++e)
     if (data_.samples > 1)
       shuffle(order, shuffler);
   if (resumed_.epoch > 0) {
@@ -473,13 +495,19 @@ int TrainRun::trainLoop() {
   start_ = std::chrono::steady_clock::now();
   for (int64_t step = firstStep_; step <= steps_; ++step) {
     if (position_ == stepsPerEpoch_) {
-      if (data_.samples > 1)
+      if (stateful_)
+        nnrt_model_reset_state(model_->raw());
+      else if (data_.samples > 1)
         shuffle(order, shuffler);
       position_ = 0;
       ++epoch_;
     }
-    std::copy(order.begin() + position_ * batch_, order.begin() + (position_ + 1) * batch_,
-              idx.begin());
+    if (stateful_) // row i reads stream i: samples [i L, (i + 1) L), in order
+      for (int64_t i = 0; i < batch_; ++i)
+        idx[i] = i * stepsPerEpoch_ + position_;
+    else
+      std::copy(order.begin() + position_ * batch_, order.begin() + (position_ + 1) * batch_,
+                idx.begin());
     ++position_;
     if (s_.opts.checkNumerics)
       before_.save(*model_);

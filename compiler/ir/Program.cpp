@@ -50,6 +50,13 @@ Node *Program::stepCounter() {
   return state[stepState].node;
 }
 
+bool Program::isCarried(const Node *n) const {
+  for (const CarriedState &c : carried)
+    if (c.initial == n)
+      return true;
+  return false;
+}
+
 const Entry *Program::entry(const std::string &name) const {
   for (const Entry &e : entries)
     if (e.name == name)

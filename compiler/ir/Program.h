@@ -58,6 +58,19 @@ struct Output {
   SourceLoc loc;
 };
 
+/// State a stateful recurrent layer carries from one call to the next: the
+/// entries read `initial` (an Input node, per sample) and predict and
+/// train_step write `final`, which the runtime keeps per batch row for the
+/// next call (NNRT_ARG_STATE_IN/OUT in nnrt.h). `initial` is an input, so
+/// no gradient flows into the previous batch: truncated backpropagation
+/// through time.
+struct CarriedState {
+  std::string name; // NAME.h_n / NAME.c_n of the layer
+  Node *initial = nullptr;
+  Node *final = nullptr;
+  SourceLoc loc;
+};
+
 /// An optimizer with its arguments (PyTorch's names and defaults) and an
 /// optional learning-rate schedule over the global step.
 struct OptimizerSpec {
@@ -90,6 +103,7 @@ enum class ResultRole {
   Output,       // a model output, named as declared
   Gradient,     // d_NAME: the loss's gradient for a parameter or a named value
   Value,        // a named (traced or checked) value
+  Carried,      // a carried state's new value, named as it (CarriedState)
 };
 
 /// A compiled function's contract: arguments (Input nodes), results (nodes
@@ -122,6 +136,7 @@ struct Program {
   std::vector<StateTensor> state;
   std::vector<Interface> inputs; // inputs then targets, in declaration order
   std::vector<Output> outputs;
+  std::vector<CarriedState> carried;
   Node *loss = nullptr;          // scalar, unbatched (already batch-averaged)
   SourceLoc lossLoc;
   OptimizerSpec optimizer;
@@ -143,6 +158,8 @@ struct Program {
   Node *stepCounter();
   int64_t parameterCount() const; // learnable scalars
   const Entry *entry(const std::string &name) const;
+  /// Whether `n` is a carried state's `initial` input.
+  bool isCarried(const Node *n) const;
   const InlineData *dataset(const std::string &name) const;
 };
 

@@ -121,6 +121,8 @@ void Lowering::decl(const Decl &d) {
     }
     TensorType t = type(d.type, /*classesAllowed=*/true);
     t.batched = true;
+    if (in.classes && t.dims.size() == 1 && options_.tokenSteps > 0)
+      t.dims[0] = options_.tokenSteps;
     in.node = graph().input(d.name, t, d.nameLoc);
     if (in.classes)
       classes_[in.node] = in.classes;

@@ -21,6 +21,12 @@ struct LoweringOptions {
   /// Constants the driver defines before the model's own (`vocab`: the
   /// size of a text's vocabulary).
   std::map<std::string, double> constants;
+  /// Every rnn/lstm/gru carries its state from call to call, as with
+  /// `stateful: true` (nnc train --stateful, nnc generate's stepping model).
+  bool stateful = false;
+  /// When > 0, class-label inputs and targets of one axis, class(N)[T], are
+  /// lowered with T = this (nnc generate: 1, one token per call).
+  int64_t tokenSteps = 0;
 };
 
 /// Builds the Program for `module`; throws CompileError after reporting.

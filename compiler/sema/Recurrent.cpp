@@ -68,14 +68,26 @@ Node *concatLast(Graph &g, Node *a, Node *b) {
   return g.binary(OpKind::Add, left, g.pad(b, at, dims));
 }
 
+/// Rows [H] stacked into `type` [rows.size(), H] (h_n's layout).
+Node *stackRows(Graph &g, const std::vector<Node *> &rows, const TensorType &type) {
+  Node *sum = nullptr;
+  int64_t H = type.dims[1];
+  for (size_t k = 0; k < rows.size(); ++k) {
+    Node *row = g.pad(g.reshape(rows[k], {1, H}), {int64_t(k), 0}, type.dims);
+    sum = sum ? g.binary(OpKind::Add, sum, row) : row;
+  }
+  return sum;
+}
+
 } // namespace
 
 Value Lowering::recurrent(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
   bool isLstm = fn == "lstm";
-  std::vector<std::string> params = {"x",       "hidden", "num_layers", "bias",   "bidirectional",
-                                     "dropout", "h0",     "last",       "name",   "trainable"};
+  std::vector<std::string> params = {"x",    "hidden", "num_layers", "bias",      "bidirectional",
+                                     "dropout", "h0", "last",     "name",      "trainable",
+                                     "stateful"};
   if (isLstm)
     params.push_back("c0");
   if (fn == "rnn")
@@ -107,12 +119,27 @@ Value Lowering::recurrent(const Expr &e) {
   }
   int64_t G = gatesOf(cell) * H;
   std::string name = layerName(a, fn);
+  bool stateful = a.get("stateful") ? flag("stateful") : options_.stateful;
+  if (stateful && !scans_.empty())
+    diag_.fatal(e.loc, "a stateful '" + fn + "' cannot be inside a scan's cell");
+  for (const char *key : {"h0", "c0"})
+    if (stateful && a.get(key))
+      diag_.fatal(a.get(key)->loc, "a stateful '" + fn + "' carries its own initial state; '" +
+                                       key + "' cannot be given");
 
   // Initial states: [layers * dirs, H] per sample (h_0 of PyTorch, batch
-  // leading), or [H] for one layer and direction; zeros when not given.
+  // leading), or [H] for one layer and direction; zeros when not given. A
+  // stateful layer reads them from its carried state (NAME.h_n, NAME.c_n).
+  TensorType stackType{dt, {layers * dirs, H}, true};
   auto initial = [&](const char *key) -> std::function<Node *(int64_t)> {
     const Expr *given = a.get(key);
     TensorType zeroType{dt, {H}, true};
+    if (stateful) {
+      std::string carriedName = name + "." + key[0] + "_n"; // PyTorch's h_n, c_n
+      Node *s = g.input(carriedName, stackType, e.loc);
+      program_->carried.push_back(CarriedState{carriedName, s, nullptr, e.loc});
+      return [&g, s, H](int64_t k) { return g.reshape(g.slice(s, {k, 0}, {1, H}), {H}); };
+    }
     if (!given)
       return [&g, zeroType](int64_t) { return g.fill(0.0, zeroType); };
     Node *s = tensorArg(a, key);
@@ -137,7 +164,8 @@ Value Lowering::recurrent(const Expr &e) {
   uniform.a = -1.0 / std::sqrt(double(H));
   uniform.b = -uniform.a;
   Node *input = x;
-  std::vector<Node *> finals; // the last layer's final h per direction
+  std::vector<Node *> finals;         // the last layer's final h per direction
+  std::vector<Node *> hEnd, cEnd;     // every layer's and direction's, for carried state
   for (int64_t l = 0; l < layers; ++l) {
     if (l > 0 && dropout > 0) // between layers, as nn.LSTM's dropout
       input = g.binary(OpKind::Mul, input,
@@ -174,8 +202,17 @@ Value Lowering::recurrent(const Expr &e) {
       Node *loop = scan.finish(g, carries, {hNew});
       outputs.push_back(scanResult(g, loop, loop->scan->stackedOutput(0)));
       finals.push_back(scanResult(g, loop, 0));
+      hEnd.push_back(finals.back());
+      if (isLstm)
+        cEnd.push_back(scanResult(g, loop, 1));
     }
     input = dirs == 2 ? concatLast(g, outputs[0], outputs[1]) : outputs[0];
+  }
+  if (stateful) { // NAME.h_n then NAME.c_n, as pushed above
+    size_t first = program_->carried.size() - (isLstm ? 2 : 1);
+    program_->carried[first].final = stackRows(g, hEnd, stackType);
+    if (isLstm)
+      program_->carried[first + 1].final = stackRows(g, cEnd, stackType);
   }
   if (last)
     return Value{dirs == 2 ? concatLast(g, finals[0], finals[1]) : finals[0], {}};

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 /** Version of the descriptor layout below; generated code stores it. */
-#define NNRT_ABI_VERSION 1
+#define NNRT_ABI_VERSION 2
 
 /** Element types (also the `dtype` reported by PREFIX_param). */
 enum nnrt_dtype { NNRT_F32 = 0, NNRT_F64 = 1, NNRT_I32 = 2 };
@@ -57,6 +57,13 @@ enum nnrt_arg_role {
   NNRT_ARG_INPUT = 0,
   NNRT_ARG_TARGET = 1,
   NNRT_ARG_OUTPUT = 2, /* written by the entry */
+  /* Carried state (a stateful recurrent layer's h and c): the runtime owns
+   * it, one row per batch position, and supplies these two itself (callers
+   * pass anything, NULL included). STATE_IN is read at the start; after a
+   * successful run the STATE_OUT of the same name becomes the next call's
+   * STATE_IN for the batch's rows. */
+  NNRT_ARG_STATE_IN = 3,
+  NNRT_ARG_STATE_OUT = 4,
 };
 
 /** One state tensor: a parameter or optimizer state living in the model. */
@@ -185,9 +192,16 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
                    void *const *args);
 
 /** Pointer to a state tensor's data, NULL if unknown; count and dtype are
- *  written when not NULL. */
+ *  written when not NULL. Carried state (NNRT_ARG_STATE_IN) is found by its
+ *  name too: max batch rows, row r being batch position r's. */
 void *nnrt_model_param(nnrt_model *m, const char *name, int64_t *count,
                        int *dtype);
+
+/** Sets all carried state (the rows of every NNRT_ARG_STATE_IN) to zero,
+ *  as at create: the start of new sequences. Returns 0 or NNRT_EINVAL. */
+int nnrt_model_reset_state(nnrt_model *m);
+/** Number of carried state tensors (0 for a model without stateful layers). */
+int nnrt_model_carried_count(const nnrt_model *m);
 
 /** Message for the last non-zero return on this model ("" if none). */
 const char *nnrt_model_error(const nnrt_model *m);

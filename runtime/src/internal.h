@@ -25,6 +25,15 @@ extern "C" {
 #define NNRT_PRINTF(f, a)
 #endif
 
+/* One carried state tensor (carried.c): max_batch rows of row_bytes. */
+typedef struct nnrt_carried {
+  const char *name;
+  int32_t dtype;
+  int64_t row_bytes;
+  void *rows; /* what the next call reads (NNRT_ARG_STATE_IN) */
+  void *next; /* what the running call writes (NNRT_ARG_STATE_OUT) */
+} nnrt_carried;
+
 /* A model instance: the state block (parameters, optimizer state) and the
  * workspace sized for batches up to max_batch. */
 struct nnrt_model {
@@ -36,8 +45,21 @@ struct nnrt_model {
   int64_t first_sample; /* global index of the batch's first sample (dropout) */
   uint32_t *vocab;      /* text models: token i is code point vocab[i] (malloc'd) */
   int64_t vocab_size;
+  nnrt_carried *carried; /* carried state, num_carried of them (carried.c) */
+  int32_t num_carried;
+  void **bound; /* an entry's arguments with the carried state put in */
   char error[NNRT_ERROR_SIZE];
 };
+
+/* Carried state (carried.c). create allocates it (zeros) from the entries'
+ * STATE_IN/STATE_OUT arguments, or returns a status (error set); bind gives
+ * the argument array the entry runs with; commit makes the STATE_OUT rows
+ * of a successful run the next STATE_IN; find looks one up by name. */
+int nnrt_carried_create(nnrt_model *m);
+void nnrt_carried_destroy(nnrt_model *m);
+void *const *nnrt_carried_bind(nnrt_model *m, const nnrt_entry_desc *en, void *const *args);
+void nnrt_carried_commit(nnrt_model *m, const nnrt_entry_desc *en, int64_t batch);
+void *nnrt_carried_find(nnrt_model *m, const char *name, int64_t *count, int *dtype);
 
 /* Worker pools (threads.c). A pool of n threads runs n-1 workers plus the
  * caller; each participant has NNRT_SCRATCH_BYTES of scratch. threads <= 0

@@ -305,6 +305,10 @@ static nnrt_model *create(const nnrt_model_desc *desc, uint64_t seed,
     nnrt_model_destroy(m);
     return NULL;
   }
+  if (nnrt_carried_create(m) != NNRT_OK) {
+    nnrt_model_destroy(m);
+    return NULL;
+  }
   for (int32_t i = 0; init && i < desc->num_tensors; ++i)
     init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
   return m;
@@ -334,6 +338,7 @@ void nnrt_model_destroy(nnrt_model *m) {
   if (!m)
     return;
   nnrt_pool_destroy(m->pool);
+  nnrt_carried_destroy(m);
   free(m->vocab);
   free_aligned(m->state);
   free_aligned(m->workspace);
@@ -413,17 +418,18 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
     return nnrt_model_fail(m, NNRT_EINVAL, "argument array of '%s' is NULL",
                       en->name);
   for (int32_t i = 0; i < en->num_args; ++i)
-    if (!args[i])
+    if (!args[i] && en->args[i].role != NNRT_ARG_STATE_IN && en->args[i].role != NNRT_ARG_STATE_OUT)
       return nnrt_model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
                         str_or(en->args[i].name, "?"), en->name);
   nnrt_pool *outer = nnrt_pool_enter(m->pool);
   nnrt_dropout_position(m->first_sample, batch);
-  int rc = en->fn(m->state, m->workspace, batch, args);
+  int rc = en->fn(m->state, m->workspace, batch, nnrt_carried_bind(m, en, args));
   nnrt_dropout_position(0, 0);
   nnrt_pool_enter(outer);
   if (rc != 0)
     return nnrt_model_fail(m, NNRT_EINVAL, "entry '%s' failed with code %d",
                       en->name, rc);
+  nnrt_carried_commit(m, en, batch);
   m->error[0] = '\0';
   return NNRT_OK;
 }
@@ -442,7 +448,7 @@ void *nnrt_model_param(nnrt_model *m, const char *name, int64_t *count,
       return (char *)m->state + t->offset;
     }
   }
-  return NULL;
+  return nnrt_carried_find(m, name, count, dtype);
 }
 
 const char *nnrt_model_error(const nnrt_model *m) {
