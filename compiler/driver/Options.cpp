@@ -52,6 +52,9 @@ const char *kUsage =
     "  --length N       generate: characters to sample (default 200)\n"
     "  --temperature X  generate: softmax temperature (default 1; 0 = greedy)\n"
     "  --top-k K        generate: sample among the K likeliest (default: all)\n"
+    "  --recompute      generate: run the whole window for every character, also\n"
+    "                   for recurrent models (which otherwise step one character\n"
+    "                   at a time, carrying their state)\n"
     "  --val-split F    hold out the last fraction F of the (once shuffled) training\n"
     "                   data; evaluated at --eval-every and at the end\n"
     "  --threads N      kernel threads for train/eval/predict (0 = one per CPU)\n"
@@ -167,7 +170,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     }
     static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
                                                 "--json", "--inference-only", "--split-step",
-                                                "--distributed", "--stateful"};
+                                                "--distributed", "--stateful", "--recompute"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -185,6 +188,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.splitStep = true;
       else if (a == "--stateful")
         o.stateful = true;
+      else if (a == "--recompute")
+        o.recompute = true;
       else if (a == "--distributed")
         o.distributed = true;
       else
@@ -210,7 +215,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
                                         "--prompt", "--temperature",
                                         "--help", "--version", "--trace", "--quiet", "-fPIC",
                                         "--check-numerics", "--json", "--inference-only",
-                                        "--split-step", "--distributed", "--stateful"};
+                                        "--split-step", "--distributed", "--stateful",
+                                        "--recompute"};
       for (const auto &kv : ints)
         known.push_back(kv.first);
       for (const auto &kv : strings)

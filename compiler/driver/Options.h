@@ -33,6 +33,7 @@ struct Options {
   bool splitStep = false;     // compile: grads + apply entries (docs/distributed.md)
   bool distributed = false;   // train: data-parallel over MPI (also under mpirun)
   bool stateful = false;      // train: recurrent layers carry state between batches
+  bool recompute = false;     // generate: windows even for recurrent models
 
   // Settings from the environment, read once with the command line: nothing
   // below the driver calls getenv.
