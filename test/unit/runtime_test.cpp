@@ -312,7 +312,9 @@ TEST(Model, CreateRejectsBadDescriptors) {
   nnrt_model_desc d = LinearDesc();
   d.abi_version = NNRT_ABI_VERSION + 1;
   EXPECT_EQ(nnrt_model_create(&d, 1, 0), nullptr);
-  EXPECT_TRUE(Contains(nnrt_last_error(), "abi version 2")) << nnrt_last_error();
+  EXPECT_TRUE(Contains(nnrt_last_error(),
+                       "abi version " + std::to_string(NNRT_ABI_VERSION + 1)))
+      << nnrt_last_error();
 
   d = LinearDesc();
   d.max_batch = 0;  // and none given: no valid limit
@@ -591,3 +593,58 @@ TEST(CpuCheck, HostHasWhatItReports) {
 }
 
 } // namespace
+
+// Carried state (carried.c): an entry that adds 1 to each row's state.
+namespace {
+const int64_t kCarryDims[] = {2};
+const nnrt_arg_desc kCountArgs[] = {
+    {"s", NNRT_F64, NNRT_ARG_STATE_IN, 1, 1, kCarryDims},
+    {"s", NNRT_F64, NNRT_ARG_STATE_OUT, 1, 1, kCarryDims},
+};
+const nnrt_arg_desc kOrphanArgs[] = {
+    {"t", NNRT_F64, NNRT_ARG_STATE_OUT, 1, 1, kCarryDims},
+};
+}  // namespace
+
+extern "C" int count_entry(void *, void *, int64_t batch, void *const *args) {
+  const double *in = static_cast<const double *>(args[0]);
+  double *out = static_cast<double *>(args[1]);
+  if (in == out)
+    return 1; // the runtime must give two buffers
+  for (int64_t i = 0; i < batch * 2; ++i)
+    out[i] = in[i] + 1;
+  return 0;
+}
+
+TEST(Carried, KeptPerRowBetweenCallsAndReset) {
+  const nnrt_entry_desc entries[] = {{"count", count_entry, 2, kCountArgs, 0, 0}};
+  nnrt_model_desc d = LinearDesc();
+  d.num_entries = 1;
+  d.entries = entries;
+  nnrt_model *m = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(m, nullptr) << nnrt_last_error();
+  EXPECT_EQ(nnrt_model_carried_count(m), 1);
+  void *none[2] = {nullptr, nullptr}; // the runtime supplies carried state
+  ASSERT_EQ(nnrt_model_run(m, 0, 3, none), NNRT_OK) << nnrt_model_error(m);
+  ASSERT_EQ(nnrt_model_run(m, 0, 1, none), NNRT_OK);
+  int64_t count = 0;
+  const double *s = static_cast<const double *>(nnrt_model_param(m, "s", &count, nullptr));
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(count, 4 * 2); // max batch rows
+  EXPECT_EQ(s[0], 2);      // row 0: both calls
+  EXPECT_EQ(s[2 * 2], 1);  // row 2: the first call only
+  EXPECT_EQ(s[3 * 2], 0);  // row 3: neither
+  EXPECT_EQ(nnrt_model_reset_state(m), NNRT_OK);
+  EXPECT_EQ(s[0], 0);
+  nnrt_model_destroy(m);
+}
+
+TEST(Carried, WrittenStateNoEntryReadsIsRefused) {
+  const nnrt_entry_desc entries[] = {{"orphan", noop_entry, 1, kOrphanArgs, 0, 0}};
+  nnrt_model_desc d = LinearDesc();
+  d.num_entries = 1;
+  d.entries = entries;
+  EXPECT_EQ(nnrt_model_create(&d, 1, 0), nullptr);
+  EXPECT_TRUE(Contains(nnrt_last_error(), "carried state 't' that no entry reads"))
+      << nnrt_last_error();
+}
