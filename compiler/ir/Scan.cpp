@@ -1,6 +1,7 @@
 //===- Scan.cpp - building scans ------------------------------------------===//
 #include "ir/Scan.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace nnc {
@@ -66,6 +67,15 @@ Node *ScanBuilder::finish(Graph &outer, const std::vector<Node *> &newCarries,
   node->scan = scan_;
   node->name = name_;
   return outer.add(std::move(node));
+}
+
+size_t ScanBody::keep(Node *n) {
+  size_t i = std::find(kept.begin(), kept.end(), n) - kept.begin();
+  if (i == kept.size()) {
+    kept.push_back(n);
+    program.entries[0].addResult(n, "kept" + std::to_string(i), ResultRole::Value);
+  }
+  return 2 * carries + outputs + i;
 }
 
 TensorType scanResultType(const ScanBody &body, size_t k) {

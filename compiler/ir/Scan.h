@@ -39,16 +39,21 @@ struct ScanBody {
   bool reverse = false;
   size_t carries = 0, sequences = 0, captures = 0; // the operand groups, in this order
   size_t outputs = 0;  // the user's per-step outputs (the saved carries follow)
+  /// Body values kept per step for the gradient (results after the saved
+  /// carries): the reverse scan reads them instead of recomputing them.
+  std::vector<const Node *> kept;
   /// NNC_PROFILE=1: the body's node n is profiled as profileBase + n.id
   /// (set by code generation; -1 until then).
   int profileBase = -1;
 
   const Entry &entry() const { return program.entries[0]; }
   /// Result k of the scan: final carries, the user's stacked outputs, the
-  /// saved carries (stacked).
-  size_t resultCount() const { return 2 * carries + outputs; }
+  /// saved carries (stacked), the kept values (stacked).
+  size_t resultCount() const { return 2 * carries + outputs + kept.size(); }
   size_t savedCarry(size_t k) const { return carries + outputs + k; }
   size_t stackedOutput(size_t m) const { return carries + m; }
+  /// The result that stacks body node n's value of every step (added once).
+  size_t keep(Node *n);
 };
 
 /// Builds a scan's body, then the scan. The body's nodes go in `body()`;
