@@ -8,6 +8,12 @@
  * (packing space for matrix kernels), allocated once with the pool so that
  * a training step allocates nothing.
  *
+ * Jobs of one step come tens of microseconds apart (a recurrent layer runs
+ * a few small products per time step), and waking a sleeping thread costs
+ * about as much. So a worker that finished a job spins a while for the next
+ * before it sleeps, and the caller spins a while for the workers before it
+ * sleeps: the sleeping (condition variables) is what happens between steps.
+ *
  *===----------------------------------------------------------------------===*/
 #define _GNU_SOURCE
 #include "internal.h"
@@ -23,6 +29,8 @@ struct nnrt_pool {
   void **scratch; /* one per participant, NNRT_SCRATCH_BYTES each */
   pthread_mutex_t lock;
   pthread_cond_t start, done;
+  /* generation, pending and quit are written under the lock and read
+   * without it while spinning (hence the __atomic accesses). */
   uint64_t generation; /* bumped for every job; workers wait for a change */
   int pending;         /* workers still running the current job */
   int quit;
@@ -39,6 +47,17 @@ int nnrt_default_threads(void) {
   return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
+/* Spin iterations before sleeping: about 0.1 ms. */
+#define SPIN_ROUNDS (1 << 12)
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
 /* Participant `who` of `threads` takes chunk [begin, end) of n. */
 static void run_chunk(nnrt_pool *p, int who) {
   int64_t begin = p->n * who / p->threads, end = p->n * (who + 1) / p->threads;
@@ -51,8 +70,12 @@ static void *worker_main(void *arg) {
   int who = (int)(intptr_t)((void **)arg)[1];
   free(arg);
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->lock);
   for (;;) {
+    for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == seen &&
+                    !__atomic_load_n(&p->quit, __ATOMIC_RELAXED);
+         ++i)
+      cpu_relax();
+    pthread_mutex_lock(&p->lock);
     while (p->generation == seen && !p->quit)
       pthread_cond_wait(&p->start, &p->lock);
     if (p->quit)
@@ -61,8 +84,9 @@ static void *worker_main(void *arg) {
     pthread_mutex_unlock(&p->lock);
     run_chunk(p, who);
     pthread_mutex_lock(&p->lock);
-    if (--p->pending == 0)
+    if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_RELEASE) == 0)
       pthread_cond_signal(&p->done);
+    pthread_mutex_unlock(&p->lock);
   }
   pthread_mutex_unlock(&p->lock);
   return NULL;
@@ -108,7 +132,7 @@ void nnrt_pool_destroy(nnrt_pool *p) {
   if (!p)
     return;
   pthread_mutex_lock(&p->lock);
-  p->quit = 1;
+  __atomic_store_n(&p->quit, 1, __ATOMIC_RELAXED);
   pthread_cond_broadcast(&p->start);
   pthread_mutex_unlock(&p->lock);
   for (int i = 1; i < p->threads; ++i)
@@ -161,11 +185,13 @@ void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->pending = p->threads - 1;
-  p->generation++;
+  __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);
+  __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
   pthread_cond_broadcast(&p->start);
   pthread_mutex_unlock(&p->lock);
   run_chunk(p, 0);
+  for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0; ++i)
+    cpu_relax();
   pthread_mutex_lock(&p->lock);
   while (p->pending > 0)
     pthread_cond_wait(&p->done, &p->lock);
