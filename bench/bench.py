@@ -32,7 +32,7 @@ FLOPS_W4 = 2 * (2 * _W4_MACS[0] + 3 * sum(_W4_MACS[1:]))
 
 # The issue's goals: nnc's advantage (see ratio()) at least this much.
 GOALS = {"W1": 100, "W2": 10, "W3": 1.1, "W4": 1.5, "W5-mlp": 3, "W5-cnn": 3,
-         "W6-1024x1024x1024": 0.9, "W4-rss": 1.0, "W7": 1.5}
+         "W6-1024x1024x1024": 0.9, "W4-rss": 1.0, "W7": 1.5, "W9": 2.0}
 
 
 def log(message):
@@ -348,6 +348,22 @@ class Bench:
             values.append(time.perf_counter() - start)
         self.record("W7-compile", "nnc", 1, values, "s")
 
+    def w9(self):
+        """examples/char_lstm.nn training (sequences/s), and its compile time."""
+        steps = 10 if self.quick else self.args.w9_steps
+        text = self.fortunes_head(200000)
+        model = os.path.join(ROOT, "examples", "char_lstm.nn")
+        self.train_workload("W9", model, steps, "char_lstm.py", "sequences/s",
+                            lambda s: 32 / s, ["--text", text],
+                            ["--text", text, "--steps", str(steps)])
+        obj = os.path.join(self.out, "char_lstm.o")
+        values = []
+        for _ in range(self.reps):
+            start = time.perf_counter()
+            run([self.nnc, "compile", model, "--text", text, "-o", obj])
+            values.append(time.perf_counter() - start)
+        self.record("W9-compile", "nnc", 1, values, "s")
+
     def attention_data(self, T):
         """Random q, k, v of 16 samples [4, T, 32] as .npy (float32)."""
         import array
@@ -397,7 +413,7 @@ class Bench:
         self.mnist = run([os.path.join(ROOT, "scripts", "fetch_mnist.sh")]).strip().splitlines()[-1]
         self.machine()
         steps = [("peak", self.peak), ("W1", self.w1), ("W2", self.w2), ("W3", self.w3),
-                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6), ("W7", self.w7), ("W8", self.w8),
+                 ("W4", self.w4), ("W5", self.w5), ("W6", self.w6), ("W7", self.w7), ("W8", self.w8), ("W9", self.w9),
                  ("compile", self.compile_time)]
         only = set(self.args.only.split(",")) if self.args.only else None
         for name, fn in steps:
@@ -416,6 +432,7 @@ class Bench:
         self.info["load_end"] = os.getloadavg()
         self.info["w4_steps"] = 20 if self.quick else self.args.w4_steps
         self.info["w7_steps"] = 20 if self.quick else self.args.w7_steps
+        self.info["w9_steps"] = 10 if self.quick else self.args.w9_steps
         self.info["aot_cpu"] = getattr(self, "aot_cpu", "?")
         self.info["minutes"] = (time.time() - started) / 60
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -489,6 +506,8 @@ ROWS = [
     ("W8-64-rss", "T = 64, peak resident memory (MiB)"),
     ("W8-256-rss", "T = 256, peak resident memory (MiB)"),
     ("W8-1024-rss", "T = 1024, peak resident memory (MiB)"),
+    ("W9", "char LSTM (examples/char_lstm.nn), 2 x 256, Adam, batch 32 x 64 characters (train sequences/s)"),
+    ("W9-compile", "`nnc compile examples/char_lstm.nn` (s)"),
 ]
 
 
@@ -624,6 +643,11 @@ def report(b):
       "`scaled_dot_product_attention` over [4, T, 32] stacks, the gradient reaching q, "
       "SGD) on 16 random samples, batch 8, against `bench/peers/attention.py` (the same "
       "math in torch 1.13 autograd: q k^T / sqrt(32), masked_fill(-inf), softmax, @ v).")
+    w("- W9: `nnc train examples/char_lstm.nn --text T` on the same 200,000 characters, "
+      "%s steps timed as W1-W4, against `bench/peers/char_lstm.py` (nn.Embedding, a "
+      "2-layer nn.LSTM (ATen's fused cell per step) and nn.Linear, the same windows); "
+      "sequences/s = 32 per step. W9-compile: `nnc compile examples/char_lstm.nn --text T`."
+      % i.get("w9_steps", "40"))
     w("- Peak memory: `/usr/bin/time -v` (maximum resident set size) of the whole "
       "W4 (W8) training process, data loading included; nnc: median over its runs; "
       "PyTorch: the one process that ran all its repetitions.")
@@ -648,7 +672,8 @@ def main():
     ap.add_argument("--reps", type=int, default=0, help="runs per figure (default 5, quick 2)")
     ap.add_argument("--w4-steps", type=int, default=200, help="W4 training steps (default 200)")
     ap.add_argument("--w7-steps", type=int, default=60, help="W7 training steps (default 60)")
-    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W8,compile")
+    ap.add_argument("--w9-steps", type=int, default=40, help="W9 training steps (default 40)")
+    ap.add_argument("--only", default="", help="comma-separated subset: W1,...,W9,compile")
     ap.add_argument("--output", default=os.path.join(ROOT, "docs", "performance.md"),
                     help="the report (default docs/performance.md; '' to skip)")
     ap.add_argument("--from-json", default="",
