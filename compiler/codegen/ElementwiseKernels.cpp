@@ -9,6 +9,8 @@
 
 #include "llvm/IR/Module.h"
 
+#include <cmath>
+
 namespace nnc {
 
 using llvm::Value;
@@ -50,13 +52,47 @@ static Value *tanhF32(FunctionEmitter &em, Value *a) {
   return ir.CreateFDiv(p, q);
 }
 
+/// f32 exp as Cephes' expf: x = k ln2 + r with |r| <= ln2 / 2, exp(r) by a
+/// degree-7 polynomial, times 2^k built from its exponent bits (as two
+/// factors, so k = 128 and k = -126 stay normal); within 2 ulp. Plain
+/// arithmetic, so loops over it vectorise, where llvm.exp becomes an expf
+/// call per element. Above ln(FLT_MAX) +inf, below ln(FLT_MIN) 0, NaN stays.
+static Value *expF32(FunctionEmitter &em, Value *x) {
+  llvm::IRBuilder<> &ir = em.builder();
+  llvm::Type *ty = x->getType();
+  llvm::Type *ity = ty->getWithNewType(ir.getInt32Ty());
+  auto c = [&](double v) { return llvm::ConstantFP::get(ty, v); };
+  auto ci = [&](int v) { return llvm::ConstantInt::get(ity, v); };
+  const double maxLog = 88.72283935546875, minLog = -87.3365478515625;
+  Value *xc = ir.CreateSelect(ir.CreateFCmpOGT(x, c(maxLog)), c(maxLog), x);
+  xc = ir.CreateSelect(ir.CreateFCmpOLT(xc, c(minLog)), c(minLog), xc);
+  Value *fx = em.call(llvm::Intrinsic::floor, ir.CreateFAdd(ir.CreateFMul(xc, c(1.44269504088896341)), c(0.5)));
+  Value *r = ir.CreateFSub(xc, ir.CreateFMul(fx, c(0.693359375)));
+  r = ir.CreateFSub(r, ir.CreateFMul(fx, c(-2.12194440e-4)));
+  Value *p = c(1.9875691500e-4);
+  for (double k : {1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1})
+    p = ir.CreateFAdd(ir.CreateFMul(p, r), c(k));
+  Value *y = ir.CreateFAdd(ir.CreateFAdd(ir.CreateFMul(p, ir.CreateFMul(r, r)), r), c(1.0));
+  Value *k = ir.CreateFPToSI(fx, ity);
+  Value *k1 = ir.CreateAShr(k, ci(1)), *k2 = ir.CreateSub(k, k1);
+  auto pow2 = [&](Value *e) { return ir.CreateBitCast(ir.CreateShl(ir.CreateAdd(e, ci(127)), ci(23)), ty); };
+  y = ir.CreateFMul(ir.CreateFMul(y, pow2(k1)), pow2(k2));
+  y = ir.CreateSelect(ir.CreateFCmpOGT(x, c(maxLog)), c(INFINITY), y);
+  y = ir.CreateSelect(ir.CreateFCmpOLT(x, c(minLog)), c(0.0), y);
+  return ir.CreateSelect(ir.CreateFCmpUNO(x, x), x, y);
+}
+
+Value *expOf(FunctionEmitter &em, Value *x, DType t) {
+  return t == DType::F32 ? expF32(em, x) : em.call(llvm::Intrinsic::exp, x);
+}
+
 Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x, DType t) {
   llvm::IRBuilder<> &ir = em.builder();
   llvm::Type *ty = em.elemType(t);
   Value *zero = llvm::ConstantFP::get(ty, 0.0), *one = llvm::ConstantFP::get(ty, 1.0);
   switch (op) {
   case OpKind::Neg: return ir.CreateFNeg(x[0]);
-  case OpKind::Exp: return em.call(llvm::Intrinsic::exp, x[0]);
+  case OpKind::Exp: return expOf(em, x[0], t);
   case OpKind::Log: return em.call(llvm::Intrinsic::log, x[0]);
   case OpKind::Sqrt: return em.call(llvm::Intrinsic::sqrt, x[0]);
   case OpKind::Sin: return em.call(llvm::Intrinsic::sin, x[0]);
@@ -68,7 +104,7 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Selu: { // PyTorch's elu kernel: x > 0 ? scale x : (exp(x) - 1) (alpha scale)
     bool f32 = t == DType::F32;
     double negcoef = f32 ? double(float(kSeluAlpha) * float(kSeluScale)) : kSeluAlpha * kSeluScale;
-    Value *negative = ir.CreateFMul(ir.CreateFSub(em.call(llvm::Intrinsic::exp, x[0]), one),
+    Value *negative = ir.CreateFMul(ir.CreateFSub(expOf(em, x[0], t), one),
                                     llvm::ConstantFP::get(ty, negcoef));
     Value *positive = ir.CreateFMul(x[0], llvm::ConstantFP::get(ty, kSeluScale));
     return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), positive, negative);
@@ -88,7 +124,7 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Select: // non-zero (NaN included) selects operand 1, as bool(x) does
     return ir.CreateSelect(ir.CreateFCmpUNE(x[0], zero), x[1], x[2]);
   case OpKind::Sigmoid:
-    return ir.CreateFDiv(one, ir.CreateFAdd(one, em.call(llvm::Intrinsic::exp, ir.CreateFNeg(x[0]))));
+    return ir.CreateFDiv(one, ir.CreateFAdd(one, expOf(em, ir.CreateFNeg(x[0]), t)));
   case OpKind::Relu:
     return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), x[0], zero);
   case OpKind::Step:

@@ -16,6 +16,9 @@ namespace nnc {
 /// every elementwise op (unfused loops, fused chains and epilogues use it).
 llvm::Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<llvm::Value *> &x,
                          DType t);
+/// exp of an element: for f32 a polynomial within 2 ulp that vectorises
+/// (expF32), for f64 llvm.exp.
+llvm::Value *expOf(FunctionEmitter &em, llvm::Value *x, DType t);
 /// The loop of an unfused elementwise node.
 void emitElementwise(FunctionEmitter &em, const Node &n);
 void emitCast(FunctionEmitter &em, const Node &n);

@@ -45,7 +45,7 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n) {
       return ir.CreateSelect(ir.CreateFCmpOGT(v, acc), v, acc);
     });
     Value *s = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
-      return ir.CreateFAdd(acc, em.call(llvm::Intrinsic::exp, ir.CreateFSub(xAt(k), m)));
+      return ir.CreateFAdd(acc, expOf(em, ir.CreateFSub(xAt(k), m), n.type.dtype));
     });
     Value *label = ir.CreateSExt(em.load(labels, row), ir.getInt64Ty());
     Value *valid = ir.CreateAnd(ir.CreateICmpSGE(label, ir.getInt64(0)),
@@ -61,7 +61,7 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n) {
     em.loop(ir.getInt64(classes), [&](Value *k) {
       Value *hot = ir.CreateSelect(ir.CreateICmpEQ(k, label), llvm::ConstantFP::get(t, 1.0),
                                    llvm::ConstantFP::get(t, 0.0));
-      Value *e = em.call(llvm::Intrinsic::exp, ir.CreateFSub(xAt(k), m));
+      Value *e = expOf(em, ir.CreateFSub(xAt(k), m), n.type.dtype);
       em.store(n, em.buffer(n), ir.CreateAdd(first, k),
             ir.CreateFAdd(ir.CreateFMul(minusG, hot), ir.CreateFMul(scale, e)));
     }, "k");
@@ -105,7 +105,7 @@ void emitSoftmaxRows(FunctionEmitter &em, const Node &n) {
       return ir.CreateSelect(ir.CreateFCmpOGT(v, acc), v, acc);
     });
     Value *s = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
-      Value *e = em.call(llvm::Intrinsic::exp, ir.CreateFSub(at(x, k), m));
+      Value *e = expOf(em, ir.CreateFSub(at(x, k), m), n.type.dtype);
       em.store(n, out, ir.CreateAdd(first, k), e);
       return ir.CreateFAdd(acc, e);
     });
