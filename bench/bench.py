@@ -340,13 +340,7 @@ class Bench:
         self.train_workload("W7", model, steps, "tiny_gpt.py", "characters/s",
                             lambda s: 32 * 64 / s, ["--text", text],
                             ["--text", text, "--steps", str(steps)])
-        obj = os.path.join(self.out, "tiny_gpt.o")
-        values = []
-        for _ in range(self.reps):
-            start = time.perf_counter()
-            run([self.nnc, "compile", model, "--text", text, "-o", obj])
-            values.append(time.perf_counter() - start)
-        self.record("W7-compile", "nnc", 1, values, "s")
+        self.compile_seconds("W7-compile", model, ["--text", text])
 
     def w9(self):
         """examples/char_lstm.nn training (sequences/s), and its compile time."""
@@ -356,13 +350,7 @@ class Bench:
         self.train_workload("W9", model, steps, "char_lstm.py", "sequences/s",
                             lambda s: 32 / s, ["--text", text],
                             ["--text", text, "--steps", str(steps)])
-        obj = os.path.join(self.out, "char_lstm.o")
-        values = []
-        for _ in range(self.reps):
-            start = time.perf_counter()
-            run([self.nnc, "compile", model, "--text", text, "-o", obj])
-            values.append(time.perf_counter() - start)
-        self.record("W9-compile", "nnc", 1, values, "s")
+        self.compile_seconds("W9-compile", model, ["--text", text])
 
     def attention_data(self, T):
         """Random q, k, v of 16 samples [4, T, 32] as .npy (float32)."""
@@ -392,15 +380,19 @@ class Bench:
                                 lambda s: s * 1e6, self.attention_data(T) + ["--batch", "8"],
                                 ["--length", str(T), "--steps", str(steps)], rss=True)
 
-    def compile_time(self):
-        model = os.path.join(ROOT, "examples", "mnist_cnn.nn")
-        obj = os.path.join(self.out, "cnn_compile.o")
+    def compile_seconds(self, key, model, extra=()):
+        """`nnc compile` wall time, once per repetition; returns the object's path."""
+        obj = os.path.join(self.out, key.lower() + ".o")
         values = []
         for _ in range(self.reps):
             start = time.perf_counter()
-            run([self.nnc, "compile", model, "-o", obj])
+            run([self.nnc, "compile", model, "-o", obj] + list(extra))
             values.append(time.perf_counter() - start)
-        self.record("W4-compile", "nnc", 1, values, "s")
+        self.record(key, "nnc", 1, values, "s")
+        return obj
+
+    def compile_time(self):
+        obj = self.compile_seconds("W4-compile", os.path.join(ROOT, "examples", "mnist_cnn.nn"))
         self.record("W4-object", "nnc", 1, [os.path.getsize(obj) / 1024], "KiB")
 
     # -------------------------------------------------------------- main
