@@ -121,6 +121,8 @@ static void readEnvironment(Options &o) {
   std::string save = value("NNC_FAULT_SAVE");
   if (save == "renamed")
     o.faultSaveRenamed = true;
+  else if (save.rfind("enospc:", 0) == 0)
+    o.faultSaveFullAfter = std::strtoll(save.c_str() + 7, nullptr, 10);
   else if (!save.empty())
     o.faultSaveBytes = std::strtoll(save.c_str(), nullptr, 10);
 }

@@ -50,6 +50,9 @@ struct Options {
   /// save-fault test); -1 / false when unset.
   long long faultSaveBytes = -1;
   bool faultSaveRenamed = false;
+  /// NNC_FAULT_SAVE=enospc:BYTES: saves fail as on a full disk after BYTES
+  /// bytes of the temporary file (the full-disk test); -1 when unset.
+  long long faultSaveFullAfter = -1;
   /// NNC_TEST_INTERNAL_ERROR=exception|crash: the test suite's way into the
   /// internal-error paths.
   std::string testInternalError;

@@ -26,6 +26,7 @@
 #include <iostream>
 #include <numeric>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <unistd.h>
 
@@ -694,6 +695,7 @@ bool TrainRun::writeOutputs() {
 int trainCommand(Session &s) {
   // The save-fault test's injection point (Options.h); inert when unset.
   nnrt_set_save_fault(s.opts.faultSaveBytes, s.opts.faultSaveRenamed ? 1 : 0);
+  nnrt_set_save_error(s.opts.faultSaveFullAfter, ENOSPC);
   TrainRun run(s);
   if (!run.startCluster() || !run.loadData() || !run.createModel())
     return 1;

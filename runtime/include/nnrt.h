@@ -227,7 +227,13 @@ typedef struct nnrt_train_state {
 
 /** Writes every state tensor (parameters, buffers, optimizer state) and
  *  `train` (may be NULL) as a checkpoint (docs/checkpoint.md): to a
- *  temporary file, then renamed over `path`. */
+ *  temporary file beside it, synced, then renamed over `path` (and the
+ *  directory synced). A symbolic link is written through (its target is
+ *  replaced); a `path` that exists and is not a regular file (directory,
+ *  device, FIFO) is refused with NNRT_EINVAL. A failed write (EFBIG from a
+ *  file-size limit, ENOSPC) returns NNRT_EIO, the temporary file removed and
+ *  the old file untouched. Temporary files of saves killed mid-write are
+ *  removed by the next save of the same path. */
 int nnrt_model_save(const nnrt_model *m, const char *path, const nnrt_train_state *train);
 
 /** Test hook (fault injection): the next saves of this process stop dead
@@ -235,6 +241,11 @@ int nnrt_model_save(const nnrt_model *m, const char *path, const nnrt_train_stat
  *  bytes of the temporary file (-1: never), or right after the rename when
  *  `after_rename` is 1. nnc sets it from NNC_FAULT_SAVE; nothing else should. */
 void nnrt_set_save_fault(int64_t after_bytes, int after_rename);
+/** Test hook (fault injection): the next saves of this process fail as a
+ *  full disk would, the write returning `error` (e.g. ENOSPC) after
+ *  `after_bytes` bytes of the temporary file (-1: never). nnc sets it from
+ *  NNC_FAULT_SAVE=enospc:BYTES; nothing else should. */
+void nnrt_set_save_error(int64_t after_bytes, int error);
 
 /** Reads a checkpoint written by nnrt_model_save for the same model. The
  *  whole file is checked (magic, version, CRC of every record, model name,

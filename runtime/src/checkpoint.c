@@ -4,7 +4,8 @@
  * A checkpoint is a magic string and a sequence of records, each
  *   u32 tag | u64 payload length | payload | u32 CRC-32 of tag+length+payload
  * all little-endian. Saving writes a temporary file beside the target and
- * renames it, so a failure never destroys the previous checkpoint. Loading
+ * renames it (atomic_file.c), so a failure never destroys the previous
+ * checkpoint. Loading
  * reads and checks the whole file before it changes the model, so a bad
  * file never leaves a half-loaded model.
  *
@@ -124,22 +125,6 @@ static uint64_t structure_hash(const nnrt_model_desc *d) {
   return h;
 }
 
-/* nnrt_set_save_fault's points: where a save dies (tests only). */
-static int64_t fault_after_bytes = -1;
-static int fault_after_rename = 0;
-
-void nnrt_set_save_fault(int64_t after_bytes, int after_rename) {
-  fault_after_bytes = after_bytes;
-  fault_after_rename = after_rename;
-}
-
-/* Dies at once, leaving what was written so far, as a crash would. */
-static void die_now(FILE *f) {
-  if (f)
-    fflush(f);
-  raise(SIGKILL);
-}
-
 int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_state *train) {
   nnrt_model *m = (nnrt_model *)cm;
   if (!m)
@@ -197,39 +182,12 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
     return nnrt_model_fail(m, NNRT_ENOMEM, "out of memory writing checkpoint '%s'", path);
   }
 
-  /* Temporary file beside the target, flushed, then renamed over it. */
-  size_t n = strlen(path) + 32;
-  char *temp = (char *)malloc(n);
-  if (!temp) {
-    free(out.data);
-    return nnrt_model_fail(m, NNRT_ENOMEM, "out of memory");
-  }
-  snprintf(temp, n, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(temp, "wb");
-  int ok = f != NULL;
-  if (ok && fault_after_bytes >= 0 && (size_t)fault_after_bytes <= out.size) {
-    fwrite(out.data, 1, (size_t)fault_after_bytes, f);
-    die_now(f);
-  }
-  if (ok) {
-    ok = fwrite(out.data, 1, out.size, f) == out.size;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-  }
-  int err = errno;
-  if (ok && rename(temp, path) != 0) {
-    ok = 0;
-    err = errno;
-  }
-  if (ok && fault_after_rename)
-    die_now(NULL);
-  if (!ok)
-    remove(temp);
-  free(temp);
+  /* Temporary file beside the target, synced, renamed over it (atomic_file.c). */
+  char message[NNRT_ERROR_SIZE];
+  int rc = nnrt_write_file_atomic(path, out.data, out.size, message, sizeof message);
   free(out.data);
-  if (!ok)
-    return nnrt_model_fail(m, NNRT_EIO, "cannot write checkpoint '%s': %s", path, strerror(err));
+  if (rc != NNRT_OK)
+    return nnrt_model_fail(m, rc, "%s", message);
   m->error[0] = '\0';
   return NNRT_OK;
 }

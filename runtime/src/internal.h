@@ -51,6 +51,11 @@ struct nnrt_model {
   char error[NNRT_ERROR_SIZE];
 };
 
+/* Replaces the file `path` names (through symbolic links) with `data`
+ * atomically (atomic_file.c); NNRT_OK, or a status with `message` set. */
+int nnrt_write_file_atomic(const char *path, const void *data, size_t size, char *message,
+                           size_t message_size);
+
 /* Carried state (carried.c). create allocates it (zeros) from the entries'
  * STATE_IN/STATE_OUT arguments, or returns a status (error set); bind gives
  * the argument array the entry runs with; commit makes the STATE_OUT rows
