@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -118,6 +119,13 @@ static void readEnvironment(Options &o) {
     o.faultKillStep = std::strtoll(end + 1, nullptr, 10);
   }
   o.testInternalError = value("NNC_TEST_INTERNAL_ERROR");
+  std::string signal = value("NNC_FAULT_SIGNAL"); // INT:STEP or TERM:STEP
+  size_t colon = signal.find(':');
+  if (colon != std::string::npos) {
+    std::string name = signal.substr(0, colon);
+    o.faultSignal = name == "INT" ? SIGINT : name == "TERM" ? SIGTERM : 0;
+    o.faultSignalStep = std::strtoll(signal.c_str() + colon + 1, nullptr, 10);
+  }
   std::string save = value("NNC_FAULT_SAVE");
   if (save == "renamed")
     o.faultSaveRenamed = true;

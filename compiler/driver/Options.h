@@ -53,6 +53,10 @@ struct Options {
   /// NNC_FAULT_SAVE=enospc:BYTES: saves fail as on a full disk after BYTES
   /// bytes of the temporary file (the full-disk test); -1 when unset.
   long long faultSaveFullAfter = -1;
+  /// NNC_FAULT_SIGNAL=INT:STEP or TERM:STEP: train sends itself that signal
+  /// as step STEP begins (the signal tests, deterministic); 0 when unset.
+  int faultSignal = 0;
+  long long faultSignalStep = 0;
   /// NNC_TEST_INTERNAL_ERROR=exception|crash: the test suite's way into the
   /// internal-error paths.
   std::string testInternalError;

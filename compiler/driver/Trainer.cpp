@@ -33,13 +33,15 @@
 namespace nnc {
 namespace {
 
-/// Ctrl-C stops training at the end of the current step (the checkpoint is
-/// then written); a second Ctrl-C gets the default action and ends nnc at
+/// Ctrl-C (SIGINT) and SIGTERM (what `timeout`, `kill` and batch schedulers
+/// send) stop training at the end of the current step, and the checkpoint is
+/// then written; a second signal gets the default action and ends nnc at
 /// once, which cannot harm a checkpoint: those are written by rename.
-std::atomic<bool> interrupted{false};
-extern "C" void onInterrupt(int) {
-  interrupted = true;
+std::atomic<int> interrupted{0}; // the signal, 0 while none came
+extern "C" void onInterrupt(int signal) {
+  interrupted = signal;
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 std::string fixed(double v, int digits) {
@@ -485,11 +487,13 @@ int TrainRun::trainLoop() {
   if (!s_.opts.log.empty() && !log_->open(s_.opts.log))
     return 1;
   tty_ = isatty(STDOUT_FILENO) && !s_.opts.quiet;
-  interrupted = false;
+  interrupted = 0;
   // Under MPI, Ctrl-C ends the job (mpirun signals every rank): stopping
   // cleanly would need all ranks to agree on the step.
-  if (!distributed_)
+  if (!distributed_) {
     std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+  }
   lastStep_ = firstStep_ - 1;
   if (firstStep_ > steps_ && !s_.opts.quiet)
     std::cout << "already at step " << resumed_.step << " of " << steps_ << "; nothing to train\n";
@@ -510,6 +514,8 @@ int TrainRun::trainLoop() {
       std::copy(order.begin() + position_ * batch_, order.begin() + (position_ + 1) * batch_,
                 idx.begin());
     ++position_;
+    if (s_.opts.faultSignal && step == s_.opts.faultSignalStep)
+      std::raise(s_.opts.faultSignal);
     if (s_.opts.checkNumerics)
       before_.save(*model_);
     StepScalars r;
@@ -528,6 +534,7 @@ int TrainRun::trainLoop() {
       break;
   }
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   return interrupted ? saveInterrupted() : 0;
 }
 
@@ -584,17 +591,20 @@ int64_t TrainRun::resumePosition() {
 }
 
 int TrainRun::saveInterrupted() {
-  // Stopped by Ctrl-C: keep what was learned and say how to go on.
+  // Stopped by Ctrl-C or SIGTERM: keep what was learned and say how to go
+  // on. The exit status is the shell's for the signal (130, 143).
+  int status = 128 + interrupted;
   std::string path = s_.opts.output.empty() ? p_.modelName + ".interrupted.ckpt" : s_.opts.output;
   nnrt_train_state state = trainState(lastStep_);
   if (tty_)
     std::cout << '\n';
-  std::cerr << "nnc: interrupted after step " << lastStep_ << "; ";
+  std::cerr << "nnc: " << (interrupted == SIGTERM ? "terminated (SIGTERM)" : "interrupted")
+            << " after step " << lastStep_ << "; ";
   if (!model_->saveCheckpoint(path, state))
-    return 130;
+    return status;
   std::cerr << "wrote " << path << "\nresume with: nnc train " << s_.opts.file << " --resume "
             << path << " --steps " << steps_ << "\n";
-  return 130;
+  return status;
 }
 
 bool TrainRun::report() {
