@@ -470,6 +470,14 @@ int TrainRun::trainLoop() {
   epoch_ = 0;
   // A resumed run replays the shuffles of the epochs it has seen, so it
   // continues with exactly the batches an uninterrupted run would take.
+  // Each replayed shuffle touches every sample: refuse what would take hours
+  // (no real run gets there; a damaged or crafted checkpoint would).
+  if (!stateful_ && double(resumed_.epoch) * double(data_.samples) > double(int64_t(1) << 36)) {
+    std::cerr << "nnc: error: '" << s_.opts.resume << "' stands at epoch " << resumed_.epoch
+              << "; replaying that many shuffles of " << data_.samples
+              << " samples is not feasible (is the checkpoint damaged?)\n";
+    return 1;
+  }
   for (uint64_t e = 0; e < resumed_.epoch && !stateful_; ++e)
     if (data_.samples > 1)
       shuffle(order, shuffler);

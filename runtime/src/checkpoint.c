@@ -411,19 +411,41 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
       }
       sawModel = 1;
     } else if (tag == TAG_TRAIN) {
+      /* 4 fields, or 6 since batch and samples are saved. */
+      if (body.left != 32 && body.left != 48) {
+        status = nnrt_model_fail(m, NNRT_EFORMAT, "checkpoint '%s' has a training-state record "
+                                 "of %zu bytes (expected 32 or 48)", path, body.left);
+        goto done;
+      }
       ts.step = get_u(&body, 8);
       ts.epoch = get_u(&body, 8);
       ts.position = get_u(&body, 8);
       ts.seed = get_u(&body, 8);
-      if (body.left >= 16) { /* batch and samples: absent before they were saved */
+      if (body.left >= 16) {
         ts.batch = get_u(&body, 8);
         ts.samples = get_u(&body, 8);
+      }
+      /* What a run can write: a step count an f64 holds exactly, at most one
+       * epoch per step, a position within the data. */
+      const uint64_t limit = (uint64_t)1 << 53;
+      if (ts.step > limit || ts.epoch > ts.step || ts.position > limit || ts.batch > limit ||
+          ts.samples > limit || (ts.batch > 0 && ts.samples > 0 && ts.position > ts.samples)) {
+        status = nnrt_model_fail(m, NNRT_EFORMAT, "checkpoint '%s' has an impossible training "
+                                 "state (step %llu, epoch %llu, position %llu, batch %llu, "
+                                 "samples %llu)", path, (unsigned long long)ts.step,
+                                 (unsigned long long)ts.epoch, (unsigned long long)ts.position,
+                                 (unsigned long long)ts.batch, (unsigned long long)ts.samples);
+        goto done;
       }
     } else if (tag == TAG_TENSOR) {
       get_str(&body, name, sizeof name);
       int32_t dtype = (int32_t)get_u(&body, 4), kind = (int32_t)get_u(&body, 4);
       uint32_t rank = (uint32_t)get_u(&body, 4);
-      (void)kind;
+      if (!body.bad && (kind < NNRT_PARAM || kind > NNRT_BUFFER)) {
+        status = nnrt_model_fail(m, NNRT_EFORMAT, "tensor '%s' in checkpoint '%s' has unknown "
+                                 "kind %d", name, path, (int)kind);
+        goto done;
+      }
       int32_t t = 0;
       while (t < d->num_tensors && strcmp(d->tensors[t].name, name) != 0)
         ++t;
