@@ -174,10 +174,13 @@ bool jsonInput(Session &s, const std::string &text, Dataset &d) {
       return fail(root, "missing input '" + in.name + "'");
     std::vector<double> data;
     std::vector<int64_t> dims;
+    const TensorType &t = in.node->type;
     if (!flattenNumbers(*value, data, dims))
       return fail(*value, "'" + in.name + "' must be nested arrays of numbers");
+    if (dims.empty()) // a bare number: not a batch
+      return fail(*value, "'" + in.name + "' is a number; expected a batch, an array of " +
+                              (t.dims.empty() ? "numbers" : t.shapeStr() + " samples"));
     std::vector<int64_t> sample(dims.begin() + 1, dims.end());
-    const TensorType &t = in.node->type;
     bool scalars = t.elementsPerSample() == 1 && dims.size() == 1;
     if (dims.empty() || (!scalars && sample != t.dims))
       return fail(*value, "'" + in.name + "' has shape " +

@@ -1,6 +1,7 @@
 //===- Options.cpp --------------------------------------------------------===//
 #include "driver/Options.h"
 
+#include "support/Limits.h"
 #include "support/Suggest.h"
 
 #include <cerrno>
@@ -90,9 +91,11 @@ bool parseInt(const std::string &flag, const std::string &text, long long &out) 
   errno = 0;
   char *end = nullptr;
   out = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end || errno || out < 0) {
-    std::cerr << "nnc: error: " << flag << " expects a non-negative whole number, got '"
-              << text << "'\n";
+  int64_t most = flag == "--threads" ? kMaxThreads : kMaxCount;
+  if (text.empty() || *end || errno || out < 0 || out > most) {
+    std::cerr << "nnc: error: " << flag << " expects a whole number in 0.."
+              << (flag == "--threads" ? "1024" : "2^53 (9007199254740992)") << ", got '" << text
+              << "'\n";
     return false;
   }
   return true;

@@ -17,6 +17,7 @@
 #include "driver/Session.h"
 
 #include "support/Diagnostics.h"
+#include "support/Limits.h"
 #include "support/Json.h"
 
 #include <algorithm>
@@ -318,7 +319,10 @@ void TrainRun::planSteps() {
   dropped_ = data_.samples % batch_;
   bool stepsGiven = s_.opts.steps || (!s_.opts.epochs && p_.trainOptions.count("steps"));
   int64_t epochs = optionOr(s_.opts.epochs, p_, "epochs", 1);
-  steps_ = stepsGiven ? optionOr(s_.opts.steps, p_, "steps", 1) : epochs * stepsPerEpoch_;
+  // Both are at most 2^53 (support/Limits.h); their product may not be.
+  steps_ = stepsGiven ? optionOr(s_.opts.steps, p_, "steps", 1)
+                      : static_cast<int64_t>(std::min(double(epochs) * double(stepsPerEpoch_),
+                                                      double(kMaxCount)));
   printEvery_ = optionOr(s_.opts.printEvery, p_, "print_every", std::max<int64_t>(1, steps_ / 10));
 
   if (s_.opts.trace)

@@ -9,6 +9,7 @@
 #include "sema/Lowering.h"
 
 #include "support/Json.h"
+#include "support/Limits.h"
 #include "support/Suggest.h"
 
 #include <algorithm>
@@ -637,8 +638,9 @@ void Lowering::train(const Decl &d) {
                              hint(e.key, {"batch", "steps", "epochs", "seed", "print_every",
                                           "eval_every"}));
     double v = scalarLiteral(*e.value, e.key);
-    if (v < 0 || v != std::floor(v) || (v == 0 && e.key != "seed"))
-      diag_.fatal(e.value->loc, "'" + e.key + "' must be a positive whole number");
+    if (v < 0 || v != std::floor(v) || (v == 0 && e.key != "seed") || v > double(kMaxCount))
+      diag_.fatal(e.value->loc, "'" + e.key + "' must be a whole number in " +
+                                    (e.key == "seed" ? "0" : "1") + "..2^53 (9007199254740992)");
     program_->trainOptions[e.key] = v;
   }
 }
