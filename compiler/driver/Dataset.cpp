@@ -16,7 +16,18 @@ namespace {
 struct Csv {
   std::vector<std::string> header;
   std::vector<std::vector<double>> rows;
+  /// The first line was numbers (np.savetxt writes no header): it is a row,
+  /// and the columns are unnamed ("column 1", ...).
+  bool headerless = false;
+  int firstLine = 0; // the line the header (or first row) was on
 };
+
+/// Whether a cell is a finite decimal number, as data cells must be.
+bool decimalCell(const std::string &cell, double &v) {
+  char *end = nullptr;
+  v = std::strtod(cell.c_str(), &end);
+  return !cell.empty() && !*end && cell.find_first_of("xX") == std::string::npos && std::isfinite(v);
+}
 
 void csvError(const std::string &path, int line, const std::string &message) {
   std::cerr << path << (line > 0 ? ":" + std::to_string(line) : "") << ": error: " << message << '\n';
@@ -211,9 +222,14 @@ bool readCsv(const std::string &path, Csv &csv) {
       continue; // comments say where the data came from
     std::vector<std::string> cells = splitCsvLine(line);
     if (csv.header.empty()) {
-      for (std::string &c : cells)
-        csv.header.push_back(trim(c));
-      continue;
+      csv.firstLine = lineNo;
+      double v = 0;
+      csv.headerless = std::all_of(cells.begin(), cells.end(),
+                                   [&](const std::string &c) { return decimalCell(trim(c), v); });
+      for (size_t i = 0; i < cells.size(); ++i)
+        csv.header.push_back(csv.headerless ? "column " + std::to_string(i + 1) : trim(cells[i]));
+      if (!csv.headerless)
+        continue; // else the line is the first row
     }
     if (cells.size() != csv.header.size()) {
       csvError(path, lineNo, "expected " + std::to_string(csv.header.size()) +
@@ -223,10 +239,8 @@ bool readCsv(const std::string &path, Csv &csv) {
     std::vector<double> row;
     for (size_t i = 0; i < cells.size(); ++i) {
       std::string cell = trim(cells[i]);
-      char *end = nullptr;
-      double v = std::strtod(cell.c_str(), &end);
-      bool hex = cell.find_first_of("xX") != std::string::npos;
-      if (cell.empty() || *end || hex || !std::isfinite(v)) {
+      double v = 0;
+      if (!decimalCell(cell, v)) {
         csvError(path, lineNo, "column '" + csv.header[i] + "' is not a finite decimal number: '" +
                                    cell + "'");
         return false;
@@ -343,6 +357,12 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
                              "--data NAME=" + path);
     if (!readCsv(path, csv))
       return false;
+    if (csv.headerless) {
+      csvError(path, csv.firstLine, "its first line is numbers, not a header naming the columns; "
+                                    "bind it to an input by name (--data NAME=" + path +
+                                    ") or add a header line");
+      return false;
+    }
     bool matched = false;
     for (const Interface &in : p.inputs) {
       int64_t perSample = in.node->type.elementsPerSample();
@@ -368,6 +388,23 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
       if (!addColumn(out, in.name, std::move(values), csv.rows.size(), path))
         return false;
       matched = true;
+      // A column named like one more element (x_5 for x: [5]) is a file
+      // that does not fit, not one to ignore.
+      for (const std::string &column : csv.header) {
+        const std::string prefix = in.name + "_";
+        if (column.size() <= prefix.size() || column.compare(0, prefix.size(), prefix) != 0 ||
+            column.find_first_not_of("0123456789", prefix.size()) != std::string::npos)
+          continue;
+        if (perSample == 1 || std::stoll(column.substr(prefix.size()).substr(0, 18)) >= perSample) {
+          csvError(path, csv.firstLine, "column '" + column + "' does not fit '" + in.name +
+                                            "' of shape " + in.node->type.shapeStr() + " (" +
+                                            (perSample == 1 ? "one column, '" + in.name + "'"
+                                                            : "columns " + in.name + "_0.." + in.name +
+                                                                  "_" + std::to_string(perSample - 1)) +
+                                            ")");
+          return false;
+        }
+      }
     }
     if (!matched) {
       csvError(path, 1, "no column matches an input or target of model '" + p.modelName + "'");
