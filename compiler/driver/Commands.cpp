@@ -1,5 +1,6 @@
 //===- Commands.cpp - check, info, eval, predict, compile, gradcheck ------===//
 #include "driver/CheckNumerics.h"
+#include "support/Limits.h"
 #include "driver/Dataset.h"
 #include "driver/Distributed.h"
 #include "driver/ModelInstance.h"
@@ -268,17 +269,18 @@ int predictCommand(Session &s) {
                  "--input FILE.npy\n";
     return 2;
   }
-  // JSON starts with '{'; anything else is read as data files.
+  // JSON starts with '{'; anything else (and NAME=FILE) is read as data files.
   std::string text, error;
-  size_t eq = s.opts.input.find('=');
-  if (!readFile(eq == std::string::npos ? s.opts.input
-                                        : s.opts.input.substr(eq + 1, s.opts.input.find(',') - eq - 1),
-                text, error)) {
-    std::cerr << "nnc: error: " << error << '\n';
-    return 1;
+  bool json = false;
+  if (s.opts.input.find('=') == std::string::npos) {
+    std::string head = readHead(s.opts.input, 1 << 16);
+    size_t first = head.find_first_not_of(" \t\r\n");
+    json = first != std::string::npos && head[first] == '{';
+    if (json && !readFile(s.opts.input, text, error, kMaxJsonBytes)) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return 1;
+    }
   }
-  size_t first = text.find_first_not_of(" \t\r\n");
-  bool json = eq == std::string::npos && first != std::string::npos && text[first] == '{';
   Dataset d;
   if (!(json ? jsonInput(s, text, d) : fileInput(s, d)))
     return 1;

@@ -1,5 +1,6 @@
 //===- Dataset.cpp - CSV and inline data ----------------------------------===//
 #include "driver/Dataset.h"
+#include "support/Limits.h"
 
 #include "support/Diagnostics.h"
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <iostream>
+#include <fstream>
 #include <sstream>
 
 namespace nnc {
@@ -186,32 +188,51 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
 
 /// Reads an IDX or .npy file (told apart by their magic bytes); false when
 /// the file is neither (then it is read as CSV).
+/// Whether a file starts as a valid IDX header does: two zero bytes, a type
+/// code (0x08 unsigned byte .. 0x0E double) and a dimension count.
+bool idxMagic(const std::string &head) {
+  return head.size() >= 4 && head[0] == 0 && head[1] == 0 &&
+         ((head[2] >= 0x08 && head[2] <= 0x09) || (head[2] >= 0x0B && head[2] <= 0x0E)) &&
+         head[3] >= 1;
+}
+
+/// Whether text has bytes no CSV holds (control characters but tab, line
+/// ends, form feed).
+bool binaryBytes(const std::string &text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](unsigned char c) { return c < 9 || (c > 13 && c < 32); });
+}
+
 bool readBinary(const std::string &path, Array &out, bool &isBinary) {
   std::string bytes, error;
   isBinary = false;
-  if (!readFile(path, bytes, error)) {
+  // Told apart by the first bytes, before the whole file is read: a CSV
+  // (or a device that never ends) is not read twice.
+  std::string head = readHead(path, 64);
+  bool npy = head.compare(0, 6, "\x93NUMPY") == 0;
+  if (!npy && !(head.size() >= 4 && head[0] == 0 && head[1] == 0))
+    return true;
+  isBinary = true;
+  if (!npy && !idxMagic(head)) // its header is wrong: say how, from the head alone
+    return readIdx(path, head, out);
+  if (!readFile(path, bytes, error, kMaxDataBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return false;
   }
-  if (bytes.size() >= 6 && bytes.compare(0, 6, "\x93NUMPY") == 0) {
-    isBinary = true;
-    return readNpy(path, bytes, out);
-  }
-  if (bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0) {
-    isBinary = true;
-    return readIdx(path, bytes, out);
-  }
-  return true;
+  return npy ? readNpy(path, bytes, out) : readIdx(path, bytes, out);
 }
 
 bool readCsv(const std::string &path, Csv &csv) {
   std::string text, error;
-  if (!readFile(path, text, error)) {
+  const char *binary = "not a CSV, IDX or .npy file (it holds binary data)";
+  if (binaryBytes(readHead(path, 1 << 16))) // before reading it all
+    return csvError(path, 0, binary), false;
+  if (!readFile(path, text, error, kMaxDataBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return false;
   }
-  if (std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 9 || (c > 13 && c < 32); }))
-    return csvError(path, 0, "not a CSV, IDX or .npy file (it holds binary data)"), false;
+  if (binaryBytes(text))
+    return csvError(path, 0, binary), false;
   std::istringstream in(text);
   std::string line;
   int lineNo = 0;

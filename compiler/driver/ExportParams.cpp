@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "driver/ModelInstance.h"
+#include "support/Limits.h"
 #include "driver/Session.h"
 
 #include "support/Diagnostics.h"
@@ -68,7 +69,7 @@ int exportParamsCommand(const Options &o) {
     return 2;
   }
   std::string bytes, error;
-  if (!readFile(path, bytes, error)) {
+  if (!readFile(path, bytes, error, kMaxJsonBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return 1;
   }

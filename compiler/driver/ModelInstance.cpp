@@ -1,5 +1,6 @@
 //===- ModelInstance.cpp --------------------------------------------------===//
 #include "driver/ModelInstance.h"
+#include "support/Limits.h"
 
 #include "support/Diagnostics.h"
 #include "support/Json.h"
@@ -304,7 +305,14 @@ bool ModelInstance::saveCheckpoint(const std::string &path, const nnrt_train_sta
 
 bool ModelInstance::loadParamsJson(const std::string &path) {
   std::string text, error;
-  if (!readFile(path, text, error)) {
+  // JSON text holds no NUL byte: refuse a binary file (or /dev/zero) at once
+  // instead of reading up to the JSON limit.
+  if (readHead(path, 1 << 16).find('\0') != std::string::npos) {
+    std::cerr << "nnc: error: '" << path << "' is neither an nnc checkpoint nor JSON "
+                 "parameters (it holds NUL bytes)\n";
+    return false;
+  }
+  if (!readFile(path, text, error, kMaxJsonBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return false;
   }

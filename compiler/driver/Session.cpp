@@ -1,5 +1,6 @@
 //===- Session.cpp --------------------------------------------------------===//
 #include "driver/Session.h"
+#include "support/Limits.h"
 #include "opt/Passes.h"
 
 #include "nnrt.h"
@@ -31,7 +32,7 @@ Stage runFrontEnd(Session &s, bool forceF64) {
   std::string text, error;
   // A model is source text; anything this large is not one (data belongs in
   // --data files), and reading it whole would cost its size in memory.
-  const long long kMaxSource = 64ll << 20;
+  const long long kMaxSource = static_cast<long long>(kMaxModelBytes);
   struct stat st;
   if (stat(s.opts.file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::cerr << s.opts.file << ": error: is a directory, not a model file\n";
@@ -42,7 +43,7 @@ Stage runFrontEnd(Session &s, bool forceF64) {
               << " bytes; model files may have at most 64 MiB (put data in --data files)\n";
     return Stage::Failed;
   }
-  if (!readFile(s.opts.file, text, error)) {
+  if (!readFile(s.opts.file, text, error, kMaxModelBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return Stage::Failed;
   }

@@ -1,5 +1,6 @@
 //===- Text.cpp -----------------------------------------------------------===//
 #include "driver/Text.h"
+#include "support/Limits.h"
 
 #include "support/Diagnostics.h"
 
@@ -67,7 +68,7 @@ static std::pair<int, int> lineColumn(const std::string &text, size_t at) {
 
 bool readTextCorpus(const std::string &path, TextCorpus &out) {
   std::string text, error;
-  if (!readFile(path, text, error)) {
+  if (!readFile(path, text, error, kMaxTextBytes)) {
     std::cerr << "nnc: error: " << error << '\n';
     return false;
   }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <vector>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -89,21 +90,42 @@ void DiagnosticEngine::fatal(SourceLoc loc, const std::string &message) {
   throw CompileError{};
 }
 
-bool readFile(const std::string &path, std::string &contents,
-              std::string &error) {
+bool readFile(const std::string &path, std::string &contents, std::string &error,
+              uint64_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open '" + path + "': " + std::strerror(errno);
     return false;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
+  // In chunks, so that a device or pipe that never ends (/dev/zero) stops
+  // at the limit instead of filling the memory.
+  auto tooLarge = [&] {
+    error = "'" + path + "' holds more than " + std::to_string(limit >> 20) +
+            " MiB, the most nnc reads from such a file";
+    return false;
+  };
+  contents.clear();
+  std::vector<char> chunk(1 << 20);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    std::streamsize got = in.gcount();
+    if (contents.size() + static_cast<uint64_t>(got) > limit)
+      return tooLarge();
+    contents.append(chunk.data(), static_cast<size_t>(got));
+  }
   if (in.bad()) {
     error = "cannot read '" + path + "'";
     return false;
   }
-  contents = buffer.str();
   return true;
+}
+
+std::string readHead(const std::string &path, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(n, '\0');
+  in.read(&head[0], static_cast<std::streamsize>(n));
+  head.resize(static_cast<size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  return head;
 }
 
 bool writeFileAtomic(const std::string &path, const std::string &contents,

@@ -73,9 +73,15 @@ private:
   unsigned warnings_ = 0;
 };
 
-/// Reads a whole file; false (and `error` set) when it cannot.
-bool readFile(const std::string &path, std::string &contents,
-              std::string &error);
+/// Reads a whole file of at most `limit` bytes (support/Limits.h: one per
+/// kind of file, for devices and pipes too); false (and `error` set) when
+/// it cannot or the file holds more.
+bool readFile(const std::string &path, std::string &contents, std::string &error,
+              uint64_t limit);
+
+/// The first `n` bytes of a file (fewer when it is shorter or unreadable):
+/// to tell formats apart, or refuse a file, before reading all of it.
+std::string readHead(const std::string &path, size_t n);
 
 /// Writes a file atomically: a temporary beside it, then rename, so a failure
 /// never leaves a half-written file where the user's file was.

@@ -250,8 +250,11 @@ static int read_vocab(reader *body, uint32_t **out, int64_t *count) {
   return NNRT_OK;
 }
 
-/* The whole file, or NULL (error set) when it cannot be read. */
-static int read_whole(const char *path, buffer *file) {
+/* The whole file (error set when it cannot be read). It stops after the
+ * first 8 bytes when they are not the magic ones (then the caller says the
+ * file is no checkpoint), and fails beyond `limit` bytes, so that a device
+ * or pipe that never ends (/dev/zero) costs neither time nor memory. */
+static int read_whole(const char *path, buffer *file, uint64_t limit) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     nnrt_set_error("cannot open checkpoint '%s': %s", path, strerror(errno));
@@ -259,10 +262,24 @@ static int read_whole(const char *path, buffer *file) {
   }
   unsigned char chunk[65536];
   size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+  int tooLarge = 0;
+  while ((got = fread(chunk, 1, file->size < sizeof kMagic ? sizeof kMagic - file->size
+                                                          : sizeof chunk, f)) > 0) {
+    if ((uint64_t)file->size + got > limit) {
+      tooLarge = 1;
+      break;
+    }
     put(file, chunk, got);
+    if (file->size == sizeof kMagic && memcmp(file->data, kMagic, sizeof kMagic) != 0)
+      break;
+  }
   int readError = ferror(f);
   fclose(f);
+  if (tooLarge) {
+    nnrt_set_error("checkpoint '%s' holds more than %llu bytes, more than this model's "
+                   "checkpoint can", path, (unsigned long long)limit);
+    return NNRT_EFORMAT;
+  }
   if (readError || file->failed) {
     nnrt_set_error("cannot read checkpoint '%s'", path);
     return NNRT_EIO;
@@ -278,7 +295,7 @@ int nnrt_checkpoint_vocab(const char *path, uint32_t **code_points, int64_t *cou
   *code_points = NULL;
   *count = 0;
   buffer file = {0};
-  int status = read_whole(path, &file);
+  int status = read_whole(path, &file, (uint64_t)1 << 36); /* no model: any size it could be */
   if (status != NNRT_OK) {
     free(file.data);
     return status;
@@ -331,21 +348,15 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
   if (!path)
     return nnrt_model_fail(m, NNRT_EINVAL, "checkpoint path is NULL");
   const nnrt_model_desc *d = m->desc;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return nnrt_model_fail(m, NNRT_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
+  /* This model's checkpoint: its state, a record header and name per
+   * tensor, and a vocabulary of up to 2^24 characters. */
+  uint64_t limit = (uint64_t)d->state_bytes + 4096 * (uint64_t)(d->num_tensors + 4) + (64u << 20);
   buffer file = {0};
-  unsigned char chunk[65536];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-    put(&file, chunk, got);
-  int readError = ferror(f);
-  fclose(f);
-  if (readError || file.failed) {
+  int status = read_whole(path, &file, limit);
+  if (status != NNRT_OK) {
     free(file.data);
-    return nnrt_model_fail(m, NNRT_EIO, "cannot read checkpoint '%s'", path);
+    return nnrt_model_fail(m, status, "%s", nnrt_last_error());
   }
-  int status = NNRT_OK;
   /* Everything lands in a copy of the state; it replaces the model's only
    * once the whole file has been checked. */
   void *staged = malloc((size_t)(d->state_bytes ? d->state_bytes : 1));
