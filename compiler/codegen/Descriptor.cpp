@@ -101,7 +101,7 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
   llvm::Type *i32 = E.i32_, *i64 = E.i64_, *f64 = E.f64_;
   auto *tensorTy = llvm::StructType::create(
       ctx, {ptr, i32, i32, i32, i32, ptr, i64, f64, f64, ptr}, "nnrt_tensor_desc");
-  auto *argTy = llvm::StructType::create(ctx, {ptr, i32, i32, i32, i32, ptr}, "nnrt_arg_desc");
+  auto *argTy = llvm::StructType::create(ctx, {ptr, i32, i32, i32, i32, ptr, i64, i64}, "nnrt_arg_desc");
   auto *entryTy = llvm::StructType::create(ctx, {ptr, ptr, i32, ptr, i64, i64}, "nnrt_entry_desc");
   auto *modelTy = llvm::StructType::create(
       ctx, {i32, i32, i32, i32, ptr, ptr, ptr, i64, i64, i64}, "nnrt_model_desc");
@@ -124,10 +124,16 @@ void emitDescriptor(const Program &p, llvm::Module &module, const CodegenOptions
   }
 
   auto argDesc = [&](const std::string &name, const Node &n, int32_t role) {
+    int64_t classes = 0, ignore = INT64_MIN; // class labels the runtime checks
+    for (const Interface &in : p.inputs)
+      if (in.node == &n && role != NNRT_ARG_OUTPUT) {
+        classes = in.classes;
+        ignore = in.hasIgnoreIndex ? in.ignoreIndex : INT64_MIN;
+      }
     return llvm::ConstantStruct::get(
         argTy, {E.str(name), E.i32(nnrtDType(n.type.dtype)), E.i32(role),
                 E.i32(n.type.dims.size()), E.i32(n.type.batched ? 1 : 0),
-                E.array(i64, n.type.dims, options.prefix + ".dims")});
+                E.array(i64, n.type.dims, options.prefix + ".dims"), E.i64(classes), E.i64(ignore)});
   };
   std::vector<llvm::Constant *> entries;
   for (size_t e = 0; e < p.entries.size(); ++e) {

@@ -90,6 +90,9 @@ typedef struct nnrt_arg_desc {
   int32_t rank;
   int32_t batched; /* 1: a leading batch dimension precedes dims */
   const int64_t *dims;
+  int64_t classes;      /* class(N) labels (NNRT_I32 inputs and targets): N; else 0 */
+  int64_t ignore_index; /* a label value also accepted (a loss's ignore_index), or
+                           INT64_MIN for none */
 } nnrt_arg_desc;
 
 /** Generated kernel entry: reads/writes `state`, uses `workspace` as scratch,
@@ -186,7 +189,8 @@ const nnrt_model_desc *nnrt_model_describe(const nnrt_model *m);
 /** Index of the entry point called `name`, or -1. */
 int nnrt_model_find_entry(const nnrt_model *m, const char *name);
 
-/** Checks m, batch (1..max batch) and every pointer, then runs the entry.
+/** Checks m, batch (1..max batch), every pointer and every class label
+ *  (0..N-1 for class(N), or the ignore_index), then runs the entry.
  *  On failure returns a status and sets the model's error message. */
 int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
                    void *const *args);

@@ -421,6 +421,26 @@ int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
     if (!args[i] && en->args[i].role != NNRT_ARG_STATE_IN && en->args[i].role != NNRT_ARG_STATE_OUT)
       return nnrt_model_fail(m, NNRT_EINVAL, "argument '%s' of '%s' is NULL",
                         str_or(en->args[i].name, "?"), en->name);
+  for (int32_t i = 0; i < en->num_args; ++i) {
+    const nnrt_arg_desc *a = &en->args[i];
+    if (a->classes <= 0 || a->dtype != NNRT_I32 ||
+        (a->role != NNRT_ARG_INPUT && a->role != NNRT_ARG_TARGET))
+      continue;
+    /* Class labels: a value outside 0..N-1 would index past a row (or give
+     * a NaN loss) instead of an error. */
+    int64_t per = 1;
+    for (int32_t k = 0; k < a->rank; ++k)
+      per *= a->dims[k];
+    int64_t count = a->batched ? per * batch : per;
+    const int32_t *labels = (const int32_t *)args[i];
+    for (int64_t j = 0; j < count; ++j)
+      if ((labels[j] < 0 || labels[j] >= a->classes) && labels[j] != a->ignore_index)
+        return nnrt_model_fail(m, NNRT_EINVAL,
+                               "'%s' of sample %lld is %d; class(%lld) labels are 0..%lld",
+                               str_or(a->name, "?"), (long long)(a->batched ? j / per : 0),
+                               (int)labels[j], (long long)a->classes,
+                               (long long)(a->classes - 1));
+  }
   nnrt_pool *outer = nnrt_pool_enter(m->pool);
   nnrt_dropout_position(m->first_sample, batch);
   int rc = en->fn(m->state, m->workspace, batch, nnrt_carried_bind(m, en, args));
