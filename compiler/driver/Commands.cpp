@@ -21,6 +21,7 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <unistd.h>
 #include <random>
 
 namespace nnc {
@@ -274,12 +275,21 @@ int predictCommand(Session &s) {
   bool json = false;
   if (s.opts.input.find('=') == std::string::npos) {
     std::string head = readHead(s.opts.input, 1 << 16);
-    size_t first = head.find_first_not_of(" \t\r\n");
-    json = first != std::string::npos && head[first] == '{';
+    size_t bom = head.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0; // a UTF-8 byte-order mark
+    size_t first = head.find_first_not_of(" \t\r\n", bom);
+    if (head.empty() && access(s.opts.input.c_str(), R_OK) == 0) {
+      std::cerr << s.opts.input << ": error: the file is empty; expected JSON ({\"<input>\": "
+                                   "[...]}) or a data file\n";
+      return 1;
+    }
+    // An array is JSON too (and gets JSON's message, not a CSV one).
+    json = first != std::string::npos && (head[first] == '{' || head[first] == '[');
     if (json && !readFile(s.opts.input, text, error, kMaxJsonBytes)) {
       std::cerr << "nnc: error: " << error << '\n';
       return 1;
     }
+    if (json && bom) // RFC 8259 lets a parser ignore it
+      text.erase(0, 3);
   }
   Dataset d;
   if (!(json ? jsonInput(s, text, d) : fileInput(s, d)))

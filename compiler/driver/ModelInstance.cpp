@@ -283,6 +283,11 @@ bool ModelInstance::loadParams(const std::string &path, nnrt_train_state *train)
       *train = nnrt_train_state{0, 0, 0, 0, 0, 0};
     return loadParamsNpyDir(path);
   }
+  if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+    std::cerr << "nnc: error: '" << path << "' is empty (neither an nnc checkpoint nor JSON "
+                 "parameters)\n";
+    return false;
+  }
   if (!nnrt_is_checkpoint(path.c_str())) {
     if (train)
       *train = nnrt_train_state{0, 0, 0, 0, 0, 0};

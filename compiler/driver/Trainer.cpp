@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <numeric>
 #include <atomic>
@@ -261,6 +262,11 @@ bool TrainRun::createModel() {
   // --resume: parameters, optimizer state and where training stood.
   resumed_ = nnrt_train_state{0, 0, 0, seed_, 0, 0};
   if (!s_.opts.resume.empty()) {
+    if (access(s_.opts.resume.c_str(), R_OK) != 0) {
+      std::cerr << "nnc: error: cannot open '" << s_.opts.resume << "': " << std::strerror(errno)
+                << '\n';
+      return false;
+    }
     if (!nnrt_is_checkpoint(s_.opts.resume.c_str())) {
       std::cerr << "nnc: error: '" << s_.opts.resume << "' is not an nnc checkpoint\n";
       return false;
