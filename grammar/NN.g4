@@ -70,6 +70,7 @@ primary
   : (NUMBER | INT)                              # numberLit
   | ID '(' argList? ')'                         # callExpr
   | ID                                          # nameRef
+  | STRING                                      # quotedName
   | '(' expr ')'                                # parenExpr
   | '[' expr (',' expr)* ','? ']'               # arrayLit
   | primary '[' indexItem (',' indexItem)* ']'  # indexExpr
@@ -90,6 +91,9 @@ argName
   ;
 
 ID      : [a-zA-Z_] [a-zA-Z_0-9]* ;
+// A quoted name: only a layer's or a parameter's `name:` (an imported
+// model's "layer1.0.conv1"); no escapes, no line breaks.
+STRING  : '"' ~["\r\n]* '"' ;
 INT     : [0-9]+ ;
 NUMBER  : [0-9]+ '.' [0-9]* EXP? | '.' [0-9]+ EXP? | [0-9]+ EXP ;
 fragment EXP : [eE] [+-]? [0-9]+ ;

@@ -8,7 +8,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${NNC_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(antlr4 libantlr4-runtime-dev llvm-19-dev llvm-19-tools libfmt-dev
           cmake ninja-build g++ python3 libgtest-dev ccache graphviz make pkg-config
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin
+          libonnx-dev libprotobuf-dev protobuf-compiler)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -231,7 +231,7 @@ bool fileInput(Session &s, Dataset &d) {
 /// Writes predict's results to -o: one .npy (or NAME.npy beside it per
 /// result when there are several), or the JSON text for any other name.
 bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vector<double>> &r,
-                      int64_t samples, const std::string &json) {
+                      int64_t samples, bool single, const std::string &json) {
   const std::string &out = s.opts.output;
   std::string error;
   bool npy = out.size() > 4 && out.compare(out.size() - 4, 4, ".npy") == 0;
@@ -247,7 +247,8 @@ bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vec
   for (size_t o = 0; o < entry.results.size(); ++o) {
     const TensorType &t = entry.results[o]->type;
     std::vector<int64_t> dims = t.dims;
-    dims.insert(dims.begin(), t.batched ? samples : 1);
+    if (!single)
+      dims.insert(dims.begin(), t.batched ? samples : 1);
     std::string path = entry.results.size() == 1
                            ? out
                            : out.substr(0, out.size() - 4) + "." + entry.resultNames[o] + ".npy";
@@ -314,7 +315,7 @@ int predictCommand(Session &s) {
   }
   out += "}\n";
   if (!s.opts.output.empty())
-    return writePredictions(s, *entry, r, d.samples, out) ? 0 : 1;
+    return writePredictions(s, *entry, r, d.samples, d.single, out) ? 0 : 1;
   std::cout << out;
   return 0;
 }
@@ -512,6 +513,8 @@ int runCommand(Session &s) {
   const std::string &cmd = s.opts.command;
   if (cmd == "export-params")
     return exportParamsCommand(s.opts);
+  if (cmd == "import")
+    return importCommand(s);
   bool wantsCode = cmd == "train" || cmd == "eval" || cmd == "predict" || cmd == "gradcheck";
   if (!loadVocabulary(s))
     return 1;

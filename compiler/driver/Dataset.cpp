@@ -1,5 +1,6 @@
 //===- Dataset.cpp - CSV and inline data ----------------------------------===//
 #include "driver/Dataset.h"
+#include "support/Identifiers.h"
 #include "support/Limits.h"
 
 #include "support/Diagnostics.h"
@@ -277,9 +278,14 @@ bool readCsv(const std::string &path, Csv &csv) {
   return true;
 }
 
+/// By name, or by the name's identifier (support/Identifiers.h): an
+/// imported model's `input.1` is bound as given.
 const Interface *findInterface(const Program &p, const std::string &name) {
   for (const Interface &in : p.inputs)
     if (in.name == name)
+      return &in;
+  for (const Interface &in : p.inputs)
+    if (in.name == identifierFor(name))
       return &in;
   return nullptr;
 }
@@ -335,12 +341,22 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
                   << p.modelName << "'\n";
         return false;
       }
+      name = in->name;
       int64_t perSample = in->node->type.elementsPerSample();
       Array array;
       bool binary = false;
       if (!readBinary(path, array, binary))
         return false;
       if (binary) {
+        // An array of exactly the per-sample shape is one sample (an
+        // imported model's tensors, which have no batch axis).
+        if (array.dims == in->node->type.dims) {
+          out.single = out.columns.empty() || out.single;
+          if (!addColumn(out, name, std::move(array.data), 1, path))
+            return false;
+          continue;
+        }
+        out.single = false;
         if (array.dims.empty())
           return fileError(path, ".npy holds a scalar; expected samples first");
         int64_t got = 1;

@@ -31,6 +31,9 @@ struct Dataset {
   int64_t samples = 0;
   std::map<std::string, std::vector<double>> columns;
   std::optional<TokenWindows> windows;
+  /// Every .npy had exactly the per-sample shape: one sample, written back
+  /// without a batch axis.
+  bool single = false;
   bool has(const std::string &name) const {
     return columns.count(name) || (windows && (name == windows->input || name == windows->target));
   }

@@ -27,6 +27,8 @@ const char *kUsage =
     "  compile    write an object file and a C header (AOT)\n"
     "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
     "  generate   sample text from a character-level model trained with --text\n"
+    "  import     MODEL.onnx -o OUT/M.nn: the ONNX model as .nn source and its\n"
+    "             weights as the checkpoint OUT/M.ckpt (docs/onnx.md)\n"
     "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
     "             dtype, shape, values); no model file needed\n"
     "\n"
@@ -148,7 +150,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
   };
   static const std::set<std::string> commands = {"check",   "info",    "train",    "eval",
                                                  "predict", "compile", "gradcheck", "export-params",
-                                                 "generate"};
+                                                 "generate", "import"};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--help" || a == "-h") {

@@ -72,6 +72,8 @@ int generateCommand(Session &s);
 int trainCommand(Session &s);
 /// `nnc export-params CKPT --json`: needs no model, so no front end.
 int exportParamsCommand(const Options &o);
+/// `nnc import MODEL.onnx -o OUT/M.nn`: the .nn source and OUT/M.ckpt.
+int importCommand(Session &s);
 
 /// Total steps implied by the options and the train block, etc.
 int64_t optionOr(const std::optional<long long> &flag, const Program &p,

@@ -32,6 +32,7 @@ struct Expr {
   SourceLoc loc;
   double number = 0;           // Number
   std::string name;            // Name; callee of Call
+  bool quoted = false;         // Name written "in quotes" (only `name:` takes one)
   std::string op;              // Binary: + - * / @ ^ < <= > >= == !=
   std::vector<ExprPtr> operands;     // Neg: 1, Binary: 2, Array/Call: n, Index: base
   std::vector<IndexItem> indices;    // Index

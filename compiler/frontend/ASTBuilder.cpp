@@ -377,6 +377,13 @@ private:
       e->name = c->ID()->getText();
       return e;
     }
+    if (auto *c = dynamic_cast<NNParser::QuotedNameContext *>(ctx)) {
+      auto e = std::make_unique<Expr>(Expr::Kind::Name, locOf(c));
+      std::string text = c->STRING()->getText();
+      e->name = text.substr(1, text.size() - 2);
+      e->quoted = true;
+      return e;
+    }
     if (auto *c = dynamic_cast<NNParser::ParenExprContext *>(ctx))
       return expr(c->expr());
     if (auto *c = dynamic_cast<NNParser::IndexExprContext *>(ctx)) {

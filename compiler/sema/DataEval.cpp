@@ -289,7 +289,7 @@ bool isLiteralExpr(const Expr &e, const std::map<std::string, Literal> &env) {
   case Expr::Kind::Number:
     return true;
   case Expr::Kind::Name:
-    return env.count(e.name) != 0;  // `pi` is seeded into env by sema
+    return !e.quoted && env.count(e.name) != 0;  // `pi` is seeded into env by sema
   case Expr::Kind::Call:
     if (e.name != "linspace" && !isUnaryFunction(e.name))
       return false;

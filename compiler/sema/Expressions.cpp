@@ -71,6 +71,8 @@ Value Lowering::expr(const Expr &e) {
   case Expr::Kind::Number:
     return Value{nullptr, Literal{{}, {e.number}}};
   case Expr::Kind::Name:
+    if (e.quoted)
+      diag_.fatal(e.loc, "a quoted name is only allowed as a 'name:' argument");
     return lookup(e.name, e.loc);
   case Expr::Kind::Neg: {
     Value v = expr(*e.operands[0]);

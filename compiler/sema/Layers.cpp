@@ -49,7 +49,8 @@ std::string Lowering::layerName(const CallArgs &args, const std::string &kind) {
   std::vector<std::string> parts = prefixes_;
   if (const Expr *n = args.get("name")) {
     if (n->kind != Expr::Kind::Name)
-      diag_.fatal(n->loc, "'name' must be an identifier, e.g. name: fc1");
+      diag_.fatal(n->loc, "'name' must be an identifier or a quoted name, e.g. name: fc1 or "
+                          "name: \"layer1.0.conv1\"");
     parts.push_back(n->name);
   } else if (!currentLet_.empty()) {
     parts.push_back(currentLet_);

@@ -247,14 +247,24 @@ TensorType Lowering::type(const TypeSpec &spec, bool classesAllowed) {
   return t;
 }
 
-// param NAME: TYPE (= INIT)? (, trainable: false)?
+// param NAME: TYPE (= INIT)? (, trainable: false)? (, name: "saved.name")?
 void Lowering::param(const Decl &d) {
   TensorType t = type(d.type);
   bool trainable = true;
+  std::string savedName = d.name; // what checkpoints and the C ABI call it
   for (const KeyValue &kv : d.entries) {
+    if (kv.key == "name") {
+      if (kv.value->kind != Expr::Kind::Name)
+        diag_.fatal(kv.value->loc, "'name' must be an identifier or a quoted name, e.g. "
+                                   "name: \"fc.weight\"");
+      savedName = kv.value->name;
+      if (savedName.empty() || savedName.size() > 200)
+        diag_.fatal(kv.value->loc, "a parameter name has 1 to 200 characters");
+      continue;
+    }
     if (kv.key != "trainable")
       diag_.fatal(kv.loc, "unknown parameter option '" + kv.key + "'" +
-                              hint(kv.key, {"trainable"}));
+                              hint(kv.key, {"trainable", "name"}));
     trainable = scalarLiteral(*kv.value, "trainable") != 0;
   }
   // Fans as PyTorch computes them for a raw tensor: dim 1 and dim 0 times
@@ -266,7 +276,7 @@ void Lowering::param(const Decl &d) {
   int64_t fanOut = t.dims.empty() ? 1 : t.dims[0] * receptive;
   // Inside a def the parameter belongs to the use: `b1 = block(x)` creates
   // b1.NAME, as a PyTorch module path reads.
-  std::string name = d.name;
+  std::string name = savedName;
   for (auto it = prefixes_.rbegin(); it != prefixes_.rend(); ++it)
     name = *it + "." + name;
   InitSpec spec;

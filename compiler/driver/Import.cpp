@@ -1,0 +1,103 @@
+//===- Import.cpp - `nnc import MODEL.onnx -o OUT/M.nn` --------------------===//
+//
+// Translates the ONNX file (onnx/Importer.h), writes the .nn source, then
+// compiles that source as `predict` would and saves the ONNX weights into
+// a checkpoint of it (OUT/M.ckpt): the checkpoint is made by the runtime
+// that will load it, so the two always agree. Nothing is written when the
+// ONNX file is refused.
+//
+//===----------------------------------------------------------------------===//
+#include "driver/ModelInstance.h"
+#include "driver/Session.h"
+#include "import/Importer.h"
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sys/stat.h>
+
+namespace nnc {
+
+namespace {
+
+std::string stemOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  size_t dot = base.find_last_of('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+} // namespace
+
+int importCommand(Session &s) {
+  const std::string &onnxPath = s.opts.file;
+  const std::string &out = s.opts.output;
+  if (out.empty() || !endsWith(out, ".nn") || out.size() == 3) {
+    std::cerr << "nnc: error: import needs -o OUT/NAME.nn (the weights go to OUT/NAME.ckpt)\n";
+    return 2;
+  }
+  const std::string ckpt = out.substr(0, out.size() - 3) + ".ckpt";
+  onnx_import::ImportedModel imported;
+  try {
+    int64_t opset = 0;
+    onnx::ModelProto model = onnx_import::readOnnxModel(onnxPath, opset);
+    std::string name = onnx_import::identifierFor(stemOf(out));
+    imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx");
+  } catch (const onnx_import::ImportError &e) {
+    std::cerr << onnxPath << ": error: " << e.message << '\n';
+    return 1;
+  }
+
+  std::string error;
+  // OUT is created if missing, as `mkdir -p` would.
+  for (size_t slash = out.find('/', 1); slash != std::string::npos; slash = out.find('/', slash + 1))
+    mkdir(out.substr(0, slash).c_str(), 0777);
+  if (!writeFileAtomic(out, imported.source, error)) {
+    std::cerr << "nnc: error: " << error << '\n';
+    return 1;
+  }
+  // Compile what was written, as predict will, and fill its parameters.
+  Session model;
+  model.opts = s.opts;
+  model.opts.command = "predict";
+  model.opts.file = out;
+  model.opts.output.clear();
+  auto undo = [&] {
+    std::remove(out.c_str());
+    std::cerr << "nnc: internal error: the imported model does not compile; please report this "
+                 "with the ONNX file\n";
+    return 3;
+  };
+  if (runFrontEnd(model) != Stage::Continue || jitCompile(model, {"predict"}) != Stage::Continue)
+    return undo();
+  auto instance = ModelInstance::create(*model.program, model.jit->descriptor(), 1, 1);
+  if (!instance)
+    return undo();
+  std::map<std::string, const onnx_import::ImportedWeight *> byName;
+  for (const auto &w : imported.weights)
+    byName[w.name] = &w;
+  int64_t count = 0;
+  for (size_t i = 0; i < model.program->state.size(); ++i) {
+    const StateTensor &t = model.program->state[i];
+    auto it = byName.find(t.name);
+    if (it == byName.end() || int64_t(it->second->values.size()) != t.type.elementsPerSample()) {
+      std::cerr << "nnc: internal error: no imported values for '" << t.name << "'\n";
+      std::remove(out.c_str());
+      return 3;
+    }
+    instance->setStateValues(static_cast<int>(i), it->second->values);
+    count += t.type.elementsPerSample();
+  }
+  if (!instance->saveCheckpoint(ckpt, nnrt_train_state{0, 0, 0, 0, 0, 0}))
+    return 1;
+  if (!s.opts.quiet)
+    std::cout << "wrote " << out << " (" << model.program->state.size() << " tensors, " << count
+              << " values) and " << ckpt << '\n';
+  return 0;
+}
+
+} // namespace nnc

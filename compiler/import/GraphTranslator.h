@@ -1,0 +1,132 @@
+//===- GraphTranslator.h - the state of one ONNX -> .nn translation -*- C++ -*-===//
+//
+// What the op translations (OnnxOps.cpp) work with: every ONNX value as an
+// nnc expression with its ONNX shape, whether axis 0 is the batch, and its
+// layout (an image may be held channels-last, as conv2d wants, until an op
+// needs ONNX's order back); constants known at import time; the .nn lines
+// written so far and the weights.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "import/Importer.h"
+
+#include <map>
+#include <optional>
+#include <set>
+
+namespace nnc::onnx_import {
+
+/// Thrown when a node mixes samples along axis 0 (so axis 0 cannot be the
+/// batch); the translation then starts over with whole tensors as samples.
+struct NotPerSample {
+  std::string why;
+};
+
+struct Value {
+  /// The .nn identifier holding it; empty for a constant not yet written.
+  std::string id;
+  int32_t elemType = 0;
+  /// ONNX dims; when `batched`, dims[0] is the batch (kept as given).
+  std::vector<int64_t> dims;
+  bool batched = false;
+  /// nnc's per-sample axis i holds ONNX per-sample axis perm[i]; empty when
+  /// the order is ONNX's.
+  std::vector<int> perm;
+  std::optional<Tensor> constant;
+  /// The initializer it came from (parameters keep that name), if any.
+  std::string initializer;
+
+  int rank() const { return static_cast<int>(dims.size()); }
+  /// The per-sample dims in ONNX order.
+  std::vector<int64_t> sampleDims() const {
+    return batched ? std::vector<int64_t>(dims.begin() + 1, dims.end()) : dims;
+  }
+};
+
+class GraphTranslator {
+public:
+  GraphTranslator(const onnx::ModelProto &model, int64_t opset, bool batchMode)
+      : model_(model), opset_(opset), batchMode_(batchMode) {}
+  ImportedModel translate(const std::string &modelName, const std::string &origin);
+
+  // --- for the op translations --------------------------------------------
+  int64_t opset() const { return opset_; }
+  bool batchMode() const { return batchMode_; }
+  const onnx::NodeProto &node() const { return *node_; }
+  int inputCount() const;
+  bool hasInput(int i) const;
+  Value &input(int i);
+  /// Input i's values, which must be known at import time.
+  const Tensor &constantInput(int i, const std::string &what);
+  bool outputUsed(int i) const;
+
+  /// Attribute accessors (defaults when absent).
+  bool hasAttr(const std::string &name) const;
+  int64_t intAttr(const std::string &name, int64_t fallback) const;
+  double floatAttr(const std::string &name, double fallback) const;
+  std::string stringAttr(const std::string &name, const std::string &fallback) const;
+  std::vector<int64_t> intsAttr(const std::string &name, std::vector<int64_t> fallback = {}) const;
+  const onnx::AttributeProto *attr(const std::string &name) const;
+
+  /// The value as an expression in ONNX's axis order (a transpose written if
+  /// it is held in another; a constant declared).
+  std::string onnxOrder(Value &v);
+  /// A batched image [N, C, H, W] as an [H, W, C] expression per sample.
+  std::string channelsLast(Value &v);
+  /// An expression of `v` for elementwise use with `like`: in like's layout,
+  /// a constant folded to a literal when it is one number.
+  std::string operandFor(Value &v, const Value &like);
+
+  /// Declares a parameter `name` (the saved name) with values; returns its id.
+  std::string declareParam(const std::string &name, const Tensor &values, bool trainable);
+  /// Records the values of a layer's parameter (`conv1.weight`).
+  void addWeight(const std::string &name, const std::vector<int64_t> &dims,
+                 const std::vector<double> &values);
+  /// A unique layer name from the initializer that holds its weight
+  /// (`conv1.weight` -> `conv1`), else from the node.
+  std::string layerName(const std::string &weightInit, const std::string &biasInit);
+
+  /// Defines output i as `expr` (written as `ID = expr`).
+  Value &define(int i, const std::string &expr, std::vector<int64_t> dims, int32_t elemType,
+                bool batched, std::vector<int> perm = {});
+  /// Output i is input `v` itself (Identity, Dropout).
+  void alias(int i, const Value &v);
+  /// Output i is a constant known at import time.
+  void defineConstant(int i, Tensor t);
+
+  /// The source text of a constant or a number.
+  static std::string literal(const Tensor &t);
+  static std::string number(double v, int32_t elemType);
+  static std::string nnType(int32_t elemType, const std::vector<int64_t> &dims);
+
+  [[noreturn]] void fail(const std::string &message) const;
+  [[noreturn]] void notPerSample(const std::string &why) const;
+  /// Normalises a possibly negative axis of a rank-`rank` tensor.
+  int64_t axis(int64_t a, int rank) const;
+
+private:
+  void bindInputs();
+  void bindInitializers();
+  void translateNode(const onnx::NodeProto &n);
+  void writeOutputs();
+  std::string freshId(const std::string &onnxName);
+  void line(const std::string &text) { body_.push_back(text); }
+
+  const onnx::ModelProto &model_;
+  int64_t opset_;
+  bool batchMode_;
+  const onnx::NodeProto *node_ = nullptr;
+  std::map<std::string, Value> values_;
+  std::map<std::string, int> uses_;
+  std::set<std::string> ids_, paramNames_;
+  std::vector<std::string> header_, params_, body_;
+  std::vector<ImportedWeight> weights_;
+};
+
+/// Translates the current node of `t`; false when the op is unknown.
+bool translateOp(GraphTranslator &t, const std::string &op);
+/// The op types translateOp knows, sorted.
+std::vector<std::string> supportedOps();
+
+} // namespace nnc::onnx_import

@@ -1,0 +1,523 @@
+//===- Importer.cpp - an ONNX graph as an nnc model -----------------------===//
+//
+// One pass over the nodes in their (checked) topological order. Each ONNX
+// value becomes a named .nn value; OnnxOps.cpp says what each op becomes.
+// Axis 0 is taken as the batch first; when a node mixes samples along it
+// (NotPerSample), the translation starts again with every tensor as one
+// sample.
+//
+//===----------------------------------------------------------------------===//
+#include "import/GraphTranslator.h"
+#include "support/Identifiers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+
+namespace nnc::onnx_import {
+
+namespace {
+
+bool isFloat(int32_t t) {
+  return t == onnx::TensorProto_DataType_FLOAT || t == onnx::TensorProto_DataType_DOUBLE;
+}
+
+std::string dimsText(const std::vector<int64_t> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+} // namespace
+
+// --- the translation ----------------------------------------------------------
+
+std::string GraphTranslator::freshId(const std::string &onnxName) {
+  // PyTorch names values by module path: /layer1/conv1/Conv_output_0 reads
+  // as layer1_conv1_Conv.
+  std::string name = onnxName;
+  if (name.size() > 1 && name[0] == '/')
+    name = name.substr(1);
+  const std::string suffix = "_output_0";
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    name = name.substr(0, name.size() - suffix.size());
+  std::string base = identifierFor(name);
+  if (base.size() > 120)
+    base = base.substr(0, 120);
+  std::string id = base;
+  for (int k = 2; ids_.count(id); ++k)
+    id = base + "_" + std::to_string(k);
+  ids_.insert(id);
+  return id;
+}
+
+void GraphTranslator::fail(const std::string &message) const {
+  std::string where;
+  if (node_) {
+    where = node_->op_type() + " node ";
+    where += node_->name().empty() ? "producing '" + node_->output(0) + "'"
+                                   : "'" + node_->name() + "'";
+    where += " (opset " + std::to_string(opset_) + "): ";
+  }
+  throw ImportError{where + message};
+}
+
+void GraphTranslator::notPerSample(const std::string &why) const {
+  std::string where = node_ ? node_->op_type() + " node '" +
+                                  (node_->name().empty() ? node_->output(0) : node_->name()) + "'"
+                            : "the graph";
+  throw NotPerSample{where + " " + why};
+}
+
+int64_t GraphTranslator::axis(int64_t a, int rank) const {
+  if (a < -rank || a >= std::max(rank, 1))
+    fail("axis " + std::to_string(a) + " is out of range for a tensor of rank " +
+         std::to_string(rank));
+  return a < 0 ? a + rank : a;
+}
+
+int GraphTranslator::inputCount() const { return node_->input_size(); }
+
+bool GraphTranslator::hasInput(int i) const {
+  return i < node_->input_size() && !node_->input(i).empty();
+}
+
+Value &GraphTranslator::input(int i) {
+  if (!hasInput(i))
+    fail("input " + std::to_string(i) + " is missing");
+  auto it = values_.find(node_->input(i));
+  if (it == values_.end())
+    fail("input '" + node_->input(i) + "' is not defined before the node");
+  return it->second;
+}
+
+const Tensor &GraphTranslator::constantInput(int i, const std::string &what) {
+  Value &v = input(i);
+  if (!v.constant)
+    fail(what + " ('" + node_->input(i) + "') must be a constant (an initializer or a Constant "
+         "node); nnc does not take it as a computed tensor");
+  return *v.constant;
+}
+
+bool GraphTranslator::outputUsed(int i) const {
+  if (i >= node_->output_size() || node_->output(i).empty())
+    return false;
+  auto it = uses_.find(node_->output(i));
+  return it != uses_.end() && it->second > 0;
+}
+
+const onnx::AttributeProto *GraphTranslator::attr(const std::string &name) const {
+  for (const auto &a : node_->attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+bool GraphTranslator::hasAttr(const std::string &name) const { return attr(name) != nullptr; }
+
+int64_t GraphTranslator::intAttr(const std::string &name, int64_t fallback) const {
+  const auto *a = attr(name);
+  return a ? a->i() : fallback;
+}
+
+double GraphTranslator::floatAttr(const std::string &name, double fallback) const {
+  const auto *a = attr(name);
+  return a ? a->f() : fallback;
+}
+
+std::string GraphTranslator::stringAttr(const std::string &name, const std::string &fallback) const {
+  const auto *a = attr(name);
+  return a ? a->s() : fallback;
+}
+
+std::vector<int64_t> GraphTranslator::intsAttr(const std::string &name,
+                                               std::vector<int64_t> fallback) const {
+  const auto *a = attr(name);
+  if (!a)
+    return fallback;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+// --- source text -----------------------------------------------------------------
+
+std::string GraphTranslator::number(double v, int32_t elemType) {
+  if (!std::isfinite(v))
+    throw ImportError{"a constant is " + std::string(std::isnan(v) ? "NaN" : "infinite") +
+                      ", which .nn source cannot write"};
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    return std::to_string(static_cast<long long>(v));
+  char buf[40];
+  std::snprintf(buf, sizeof buf, elemType == onnx::TensorProto_DataType_FLOAT ? "%.9g" : "%.17g", v);
+  return buf;
+}
+
+std::string GraphTranslator::literal(const Tensor &t) {
+  if (t.dims.empty())
+    return number(t.values.at(0), t.elemType);
+  std::string s;
+  std::function<void(size_t, int64_t)> emit = [&](size_t axis, int64_t offset) {
+    int64_t stride = 1;
+    for (size_t k = axis + 1; k < t.dims.size(); ++k)
+      stride *= t.dims[k];
+    s += "[";
+    for (int64_t i = 0; i < t.dims[axis]; ++i) {
+      if (i)
+        s += ", ";
+      if (axis + 1 == t.dims.size())
+        s += number(t.values[offset + i], t.elemType);
+      else
+        emit(axis + 1, offset + i * stride);
+    }
+    s += "]";
+  };
+  emit(0, 0);
+  return s;
+}
+
+std::string GraphTranslator::nnType(int32_t elemType, const std::vector<int64_t> &dims) {
+  std::string s = elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+  return dims.empty() ? s : s + dimsText(dims);
+}
+
+// --- values ------------------------------------------------------------------------
+
+void GraphTranslator::addWeight(const std::string &name, const std::vector<int64_t> &dims,
+                                const std::vector<double> &values) {
+  paramNames_.insert(name);
+  weights_.push_back({name, dims, values});
+}
+
+std::string GraphTranslator::declareParam(const std::string &savedName, const Tensor &values,
+                                          bool trainable) {
+  if (!isFloat(values.elemType))
+    fail("the " + elemTypeName(values.elemType) + " tensor '" + savedName +
+         "' is used as a tensor of numbers; nnc computes with float and double only");
+  std::string name = savedName;
+  for (int k = 2; paramNames_.count(name); ++k)
+    name = savedName + "_" + std::to_string(k);
+  std::string id = freshId(name);
+  std::string text = "param " + id + ": " + nnType(values.elemType, values.dims);
+  if (!trainable)
+    text += ", trainable: false";
+  if (name != id)
+    text += ", name: \"" + name + "\"";
+  params_.push_back(text);
+  addWeight(name, values.dims, values.values);
+  return id;
+}
+
+std::string GraphTranslator::layerName(const std::string &weightInit, const std::string &biasInit) {
+  auto strip = [](const std::string &s, const std::string &suffix) {
+    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0
+               ? s.substr(0, s.size() - suffix.size())
+               : std::string();
+  };
+  std::string base = strip(weightInit, ".weight");
+  if (!base.empty() && !biasInit.empty() && biasInit != base + ".bias")
+    base.clear();
+  if (base.empty())
+    base = strip(biasInit, ".bias");
+  if (base.empty())
+    base = node_->name().empty() ? node_->output(0) : node_->name();
+  for (char &c : base)
+    if (c == '"' || c == '\n' || c == '\r' || static_cast<unsigned char>(c) < 32)
+      c = '_';
+  if (base.size() > 180)
+    base = base.substr(0, 180);
+  std::string name = base;
+  for (int k = 2; paramNames_.count(name + ".weight") || paramNames_.count(name + ".bias"); ++k)
+    name = base + "_" + std::to_string(k);
+  return name;
+}
+
+std::string GraphTranslator::onnxOrder(Value &v) {
+  if (v.id.empty()) {
+    // A constant first used as a tensor: a trainable parameter when it is
+    // a float initializer (a weight), else a constant or a frozen tensor.
+    const Tensor &t = *v.constant;
+    if (!v.initializer.empty() && isFloat(t.elemType))
+      v.id = declareParam(v.initializer, t, true);
+    else if (t.count() <= 256 && isFloat(t.elemType)) {
+      v.id = freshId(node_ ? node_->name() + "_const" : "c");
+      params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
+    } else {
+      v.id = declareParam(v.initializer.empty() ? identifierFor(node_->output(0)) + ".const"
+                                                : v.initializer,
+                          t, false);
+    }
+  }
+  if (v.perm.empty())
+    return v.id;
+  std::vector<int64_t> inverse(v.perm.size());
+  for (size_t i = 0; i < v.perm.size(); ++i)
+    inverse[v.perm[i]] = static_cast<int64_t>(i);
+  std::string id = freshId(v.id + "_nchw");
+  line(id + " = transpose(" + v.id + ", " + dimsText(inverse) + ")");
+  v.id = id;
+  v.perm.clear();
+  return id;
+}
+
+std::string GraphTranslator::channelsLast(Value &v) {
+  if (!v.batched || v.rank() != 4)
+    fail("expects an image batch [N, C, H, W]");
+  if (v.perm == std::vector<int>{1, 2, 0})
+    return v.id;
+  std::string x = onnxOrder(v);
+  std::string id = freshId(x + "_hwc");
+  line(id + " = transpose(" + x + ", [1, 2, 0])");
+  v.id = id;
+  v.perm = {1, 2, 0};
+  return id;
+}
+
+std::string GraphTranslator::operandFor(Value &v, const Value &like) {
+  if (v.constant && v.constant->count() == 1 && isFloat(v.constant->elemType) &&
+      v.initializer.empty()) {
+    std::string n = number(v.constant->values[0], like.elemType);
+    return n[0] == '-' ? "(" + n + ")" : n;
+  }
+  if (v.batched) {
+    if (v.perm == like.perm)
+      return v.id.empty() ? onnxOrder(v) : v.id;
+    return onnxOrder(v);
+  }
+  // Unbatched against a batched value: right-aligned with its per-sample
+  // dims; a leading 1 that faces the batch is dropped.
+  int sampleRank = like.batched ? like.rank() - 1 : like.rank();
+  std::vector<int64_t> dims = v.dims;
+  if (like.batched && v.rank() == like.rank()) {
+    if (dims[0] != 1)
+      notPerSample("broadcasts a tensor of " + std::to_string(dims[0]) + " rows over the batch");
+    dims.erase(dims.begin());
+  } else if (like.batched && v.rank() > like.rank()) {
+    notPerSample("broadcasts the batch against a tensor of higher rank");
+  }
+  if (like.perm.empty() || !v.constant) {
+    std::string id = onnxOrder(v);
+    if (dims.size() != v.dims.size()) {
+      std::string r = freshId(id + "_r");
+      line(r + " = reshape(" + id + ", " + dimsText(dims.empty() ? std::vector<int64_t>{1} : dims) +
+           ")");
+      return r;
+    }
+    if (!like.perm.empty())
+      fail("mixes a channels-last image with a computed tensor");
+    return id;
+  }
+  // A constant against a value held in another axis order: permute its
+  // values once, here.
+  std::vector<int64_t> full(sampleRank - dims.size(), 1);
+  full.insert(full.end(), dims.begin(), dims.end());
+  Tensor t;
+  t.elemType = v.constant->elemType;
+  for (int p : like.perm)
+    t.dims.push_back(full[p]);
+  t.values.resize(v.constant->values.size());
+  std::vector<int64_t> strides(full.size(), 1);
+  for (int k = static_cast<int>(full.size()) - 2; k >= 0; --k)
+    strides[k] = strides[k + 1] * full[k + 1];
+  std::vector<int64_t> idx(t.dims.size(), 0);
+  for (size_t o = 0; o < t.values.size(); ++o) {
+    int64_t src = 0;
+    for (size_t k = 0; k < idx.size(); ++k)
+      src += idx[k] * strides[like.perm[k]];
+    t.values[o] = v.constant->values[src];
+    for (int k = static_cast<int>(idx.size()) - 1; k >= 0; --k)
+      if (++idx[k] < t.dims[k])
+        break;
+      else
+        idx[k] = 0;
+  }
+  if (!v.initializer.empty() && isFloat(t.elemType))
+    return declareParam(v.initializer, t, true);
+  Value permuted;
+  permuted.constant = t;
+  permuted.elemType = t.elemType;
+  permuted.dims = t.dims;
+  return onnxOrder(permuted);
+}
+
+Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64_t> dims,
+                               int32_t elemType, bool batched, std::vector<int> perm) {
+  const std::string &name = node_->output(i);
+  double elements = 1;
+  for (size_t k = batched ? 1 : 0; k < dims.size(); ++k)
+    elements *= double(std::max<int64_t>(dims[k], 1));
+  if (elements > double(uint64_t(1) << 32))
+    fail("its output has " + std::to_string(int64_t(elements)) +
+         " elements per sample; nnc allows at most 2^32");
+  Value v;
+  v.elemType = elemType;
+  v.dims = std::move(dims);
+  v.batched = batched;
+  v.perm = std::move(perm);
+  bool isOutput = false;
+  for (const auto &o : model_.graph().output())
+    isOutput |= o.name() == name;
+  v.id = freshId(name);
+  line(v.id + " = " + expr);
+  if (isOutput && !v.perm.empty())
+    onnxOrder(v);
+  values_[name] = v;
+  return values_[name];
+}
+
+void GraphTranslator::alias(int i, const Value &v) {
+  if (i < node_->output_size() && !node_->output(i).empty())
+    values_[node_->output(i)] = v;
+}
+
+void GraphTranslator::defineConstant(int i, Tensor t) {
+  Value v;
+  v.elemType = t.elemType;
+  v.dims = t.dims;
+  v.constant = std::move(t);
+  values_[node_->output(i)] = v;
+}
+
+void GraphTranslator::bindInputs() {
+  const auto &g = model_.graph();
+  std::set<std::string> initializers;
+  for (const auto &t : g.initializer())
+    initializers.insert(t.name());
+  for (const auto &in : g.input()) {
+    if (initializers.count(in.name())) {
+      // IR version 3 lists every initializer among the inputs; later
+      // versions let an input shadow one (a default value), which nnc
+      // does not take.
+      if (model_.ir_version() >= 4)
+        throw ImportError{"graph input '" + in.name() + "' has the name of an initializer (an "
+                          "input with a default value); nnc imports inputs without one"};
+      continue;
+    }
+    if (!in.type().has_tensor_type())
+      throw ImportError{"graph input '" + in.name() + "' is not a tensor"};
+    const auto &tt = in.type().tensor_type();
+    Value v;
+    v.elemType = tt.elem_type();
+    if (!isFloat(v.elemType))
+      throw ImportError{"graph input '" + in.name() + "' has element type " +
+                        elemTypeName(v.elemType) + "; nnc imports float and double inputs"};
+    if (!tt.has_shape())
+      throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
+                        "except the batch (axis 0)"};
+    for (int k = 0; k < tt.shape().dim_size(); ++k) {
+      const auto &d = tt.shape().dim(k);
+      bool known = d.has_dim_value() && d.dim_value() > 0;
+      if (!known && !(batchMode_ && k == 0))
+        throw ImportError{"graph input '" + in.name() + "' has a dynamic dimension" +
+                          (d.has_dim_param() ? " '" + d.dim_param() + "'" : "") + " at axis " +
+                          std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)"};
+      v.dims.push_back(known ? d.dim_value() : -1);
+    }
+    v.batched = batchMode_;
+    if (batchMode_ && v.dims.empty())
+      throw NotPerSample{"graph input '" + in.name() + "' is a scalar"};
+    v.id = freshId(in.name());
+    std::vector<int64_t> sample = v.sampleDims();
+    double elements = 1;
+    for (int64_t d : sample)
+      elements *= double(d);
+    if (elements > double(uint64_t(1) << 32))
+      throw ImportError{"graph input '" + in.name() + "' has " + std::to_string(int64_t(elements)) +
+                        " elements per sample; nnc allows at most 2^32"};
+    header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
+    values_[in.name()] = v;
+  }
+}
+
+void GraphTranslator::bindInitializers() {
+  for (const auto &t : model_.graph().initializer()) {
+    Value v;
+    v.constant = tensorValues(t, "initializer '" + t.name() + "'");
+    v.elemType = v.constant->elemType;
+    v.dims = v.constant->dims;
+    v.initializer = t.name();
+    values_[t.name()] = v;
+  }
+}
+
+void GraphTranslator::translateNode(const onnx::NodeProto &n) {
+  node_ = &n;
+  if (!n.domain().empty() && n.domain() != "ai.onnx")
+    fail("its domain '" + n.domain() + "' is not the default ONNX domain");
+  if (!translateOp(*this, n.op_type()))
+    fail("nnc does not import the op " + n.op_type());
+}
+
+void GraphTranslator::writeOutputs() {
+  node_ = nullptr;
+  for (const auto &o : model_.graph().output()) {
+    auto it = values_.find(o.name());
+    if (it == values_.end())
+      throw ImportError{"graph output '" + o.name() + "' is not computed by any node"};
+    Value &v = it->second;
+    if (v.constant)
+      throw ImportError{"graph output '" + o.name() + "' is a constant; nnc's outputs are "
+                        "computed from the inputs"};
+    if (!v.batched && batchMode_)
+      throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
+    std::string id = onnxOrder(v);
+    if (id == identifierFor(o.name()) || id.rfind(identifierFor(o.name()), 0) == 0)
+      body_.push_back("output " + id);
+    else
+      body_.push_back("output " + freshId(o.name()) + " = " + id);
+  }
+}
+
+ImportedModel GraphTranslator::translate(const std::string &modelName, const std::string &origin) {
+  const auto &g = model_.graph();
+  for (const auto &n : g.node())
+    for (const auto &i : n.input())
+      ++uses_[i];
+  for (const auto &o : g.output())
+    ++uses_[o.name()];
+  bindInitializers();
+  bindInputs();
+  for (const auto &n : g.node())
+    translateNode(n);
+  writeOutputs();
+
+  ImportedModel out;
+  out.batched = batchMode_;
+  std::string &s = out.source;
+  s += "# Imported from " + origin + " by nnc import (ONNX opset " + std::to_string(opset_);
+  if (!model_.producer_name().empty())
+    s += ", produced by " + model_.producer_name() + " " + model_.producer_version();
+  s += ").\n";
+  s += batchMode_ ? "# Axis 0 of every input and output is the batch.\n"
+                  : "# Each input is one whole sample: axis 0 is not a batch.\n";
+  s += "model " + modelName + "\n\n";
+  for (const auto &l : header_)
+    s += l + "\n";
+  if (!params_.empty())
+    s += "\n";
+  for (const auto &l : params_)
+    s += l + "\n";
+  s += "\n";
+  for (const auto &l : body_)
+    s += l + "\n";
+  out.weights = std::move(weights_);
+  return out;
+}
+
+ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
+                         const std::string &modelName, const std::string &origin) {
+  try {
+    GraphTranslator batched(model, opset, true);
+    return batched.translate(modelName, origin);
+  } catch (const NotPerSample &) {
+    // Whole tensors as samples: correct for any graph, one sample per call.
+    GraphTranslator whole(model, opset, false);
+    try {
+      return whole.translate(modelName, origin);
+    } catch (const NotPerSample &e) {
+      throw ImportError{"internal: " + e.why};
+    }
+  }
+}
+
+} // namespace nnc::onnx_import

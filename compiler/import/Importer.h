@@ -1,0 +1,40 @@
+//===- Importer.h - an ONNX graph as an nnc model ---------------*- C++ -*-===//
+//
+// `nnc import`: translates an ONNX model into readable .nn source (the
+// language's layers where one fits: Conv -> conv2d, Gemm -> dense, ...)
+// and the weights, by the parameter names that source gives them (the
+// ONNX initializer names). docs/onnx.md describes the rules.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "import/OnnxModel.h"
+#include "support/Identifiers.h"
+
+#include <string>
+#include <vector>
+
+namespace nnc::onnx_import {
+
+using nnc::identifierFor;
+
+/// A parameter's values, in the layout the .nn source gives it.
+struct ImportedWeight {
+  std::string name;
+  std::vector<int64_t> dims;
+  std::vector<double> values;
+};
+
+struct ImportedModel {
+  std::string source;
+  std::vector<ImportedWeight> weights;
+  /// Whether axis 0 of the inputs and outputs is the batch (else the whole
+  /// tensor is one sample).
+  bool batched = true;
+};
+
+/// Throws ImportError naming the op, the node and the opset where they apply.
+ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
+                         const std::string &modelName, const std::string &origin);
+
+} // namespace nnc::onnx_import

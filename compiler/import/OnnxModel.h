@@ -1,0 +1,52 @@
+//===- OnnxModel.h - reading and validating an ONNX file --------*- C++ -*-===//
+//
+// The importer's view of an ONNX file: parsed by the ONNX library's own
+// protobuf classes, checked by its checker, shapes inferred by its shape
+// inference. Anything the importer cannot trust (a truncated file, external
+// data, an opset outside 7..17) is refused here with a message that names
+// the file.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "onnx/onnx_pb.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnc::onnx_import {
+
+/// The oldest and newest default-domain opsets the importer translates.
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 17;
+/// The largest ONNX file read (protobuf's own limit is 2 GiB).
+constexpr uint64_t kMaxOnnxBytes = uint64_t(2) << 30;
+
+/// An ImportError's message is the whole line after `FILE: error: `.
+struct ImportError {
+  std::string message;
+};
+
+/// A tensor whose values are known when importing (an initializer, a
+/// Constant node, a folded shape computation), values as doubles.
+struct Tensor {
+  int32_t elemType = 0; // onnx::TensorProto_DataType
+  std::vector<int64_t> dims;
+  std::vector<double> values;
+  int64_t count() const;
+};
+
+/// Reads `path`: parse, checker, shape inference; throws ImportError.
+/// `opset` gets the default domain's opset version.
+onnx::ModelProto readOnnxModel(const std::string &path, int64_t &opset);
+
+/// The values of a TensorProto (raw_data or the typed fields); throws
+/// ImportError for external data, a size that does not match the shape, or
+/// an element type other than float, double, int64, int32 and bool.
+Tensor tensorValues(const onnx::TensorProto &t, const std::string &what);
+
+/// "float", "int64", ... for messages.
+std::string elemTypeName(int32_t elemType);
+
+} // namespace nnc::onnx_import

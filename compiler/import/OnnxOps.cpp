@@ -1,0 +1,823 @@
+//===- OnnxOps.cpp - what each ONNX op becomes in .nn source ---------------===//
+//
+// One function per op family, looked up by op type in kOps at the bottom.
+// Each reads its inputs through the GraphTranslator, writes a .nn
+// expression, and defines its outputs with their ONNX shapes. Layers are
+// used where one fits (Conv -> conv2d, Gemm -> dense, MaxPool -> maxpool):
+// their weights are moved into nnc's layout here, once.
+//
+//===----------------------------------------------------------------------===//
+#include "import/GraphTranslator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+namespace nnc::onnx_import {
+
+namespace {
+
+using T = GraphTranslator;
+
+std::string list(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+std::vector<int64_t> broadcastDims(const Value &a, const Value &b) {
+  size_t r = std::max(a.dims.size(), b.dims.size());
+  std::vector<int64_t> out(r, 1);
+  for (size_t k = 0; k < r; ++k) {
+    int64_t da = k < r - a.dims.size() ? 1 : a.dims[k - (r - a.dims.size())];
+    int64_t db = k < r - b.dims.size() ? 1 : b.dims[k - (r - b.dims.size())];
+    out[k] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+// --- elementwise -------------------------------------------------------------
+
+void unary(T &t, const std::function<std::string(const std::string &)> &f) {
+  Value &x = t.input(0);
+  if (x.constant && x.id.empty())
+    t.onnxOrder(x);
+  t.define(0, f(x.id), x.dims, x.elemType, x.batched, x.perm);
+}
+
+std::string call(const std::string &fn, const std::string &x, const std::string &args = "") {
+  return fn + "(" + x + (args.empty() ? "" : ", " + args) + ")";
+}
+
+void binary(T &t, const std::string &op) {
+  Value *a = &t.input(0), *b = &t.input(1);
+  // The batched (or computed) operand sets the layout; constants follow it.
+  bool swap = !a->batched && b->batched;
+  Value &lead = swap ? *b : *a, &other = swap ? *a : *b;
+  if (lead.constant && lead.id.empty() && other.constant && other.id.empty())
+    t.onnxOrder(lead);
+  if (lead.id.empty())
+    t.onnxOrder(lead);
+  if (other.batched && lead.batched) {
+    if (other.rank() != lead.rank())
+      t.notPerSample("broadcasts tensors of ranks " + std::to_string(lead.rank()) + " and " +
+                     std::to_string(other.rank()) + " against the batch axis");
+    if (other.perm != lead.perm) {
+      t.onnxOrder(lead);
+      t.onnxOrder(other);
+    }
+  } else if (!other.constant && !lead.perm.empty()) {
+    t.onnxOrder(lead);
+  }
+  std::string le = lead.id, oe = t.operandFor(other, lead);
+  le = lead.id;
+  std::string expr;
+  std::string l = swap ? oe : le, r = swap ? le : oe;
+  if (op == "max" || op == "min")
+    expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + l + ", " + r + ")";
+  else
+    expr = l + " " + op + " " + r;
+  std::vector<int64_t> dims = broadcastDims(*a, *b);
+  if (lead.batched && !dims.empty())
+    dims[0] = lead.dims[0];
+  t.define(0, expr, dims, lead.elemType, lead.batched || other.batched, lead.perm);
+}
+
+void variadic(T &t, const std::string &op) {
+  if (t.inputCount() == 1) {
+    t.alias(0, t.input(0));
+    return;
+  }
+  if (t.inputCount() != 2)
+    t.fail("with " + std::to_string(t.inputCount()) + " inputs is not supported (2 at most)");
+  binary(t, op);
+}
+
+// --- matrix products -------------------------------------------------------------
+
+/// dense(x, units) with weight [units, in] = W (or Wᵀ) and an optional bias.
+void dense(T &t, Value &x, const Tensor &w, bool transposed, double alpha, const Tensor *bias,
+           double beta, const std::string &weightInit, const std::string &biasInit, int out) {
+  int64_t in = transposed ? w.dims[1] : w.dims[0], units = transposed ? w.dims[0] : w.dims[1];
+  if (x.rank() < 1 || x.dims.back() != in)
+    t.fail("the weight's shape " + list(w.dims) + " does not match the input's last axis");
+  std::vector<double> weight(static_cast<size_t>(units * in));
+  for (int64_t u = 0; u < units; ++u)
+    for (int64_t k = 0; k < in; ++k)
+      weight[u * in + k] = alpha * (transposed ? w.values[u * in + k] : w.values[k * units + u]);
+  std::string name = t.layerName(weightInit, biasInit);
+  t.addWeight(name + ".weight", {units, in}, weight);
+  if (bias) {
+    std::vector<double> b(static_cast<size_t>(units));
+    for (int64_t u = 0; u < units; ++u)
+      b[u] = beta * bias->values[bias->count() == 1 ? 0 : u];
+    t.addWeight(name + ".bias", {units}, b);
+  }
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> dims = x.dims;
+  dims.back() = units;
+  t.define(out, "dense(" + xe + ", " + std::to_string(units) + (bias ? "" : ", bias: false") +
+                    ", name: \"" + name + "\")",
+           dims, x.elemType, x.batched);
+}
+
+void gemm(T &t) {
+  Value &a = t.input(0);
+  if (!t.input(1).constant) {
+    t.fail("a computed B (not a constant weight) is not supported");
+  }
+  if (t.intAttr("transA", 0)) {
+    if (a.batched)
+      t.notPerSample("transposes its batched input A");
+    t.fail("transA with a constant A is not supported");
+  }
+  if (a.rank() != 2)
+    t.fail("A must be a matrix");
+  const Tensor &w = t.constantInput(1, "B");
+  const Tensor *bias = nullptr;
+  std::string biasInit;
+  bool transB = t.intAttr("transB", 0) != 0;
+  int64_t units = transB ? w.dims[0] : w.dims[1];
+  if (t.hasInput(2)) {
+    const Tensor &c = t.constantInput(2, "C");
+    bool perUnit = c.count() == 1 || (c.count() == units && c.dims.back() == units &&
+                                      (c.dims.size() == 1 || c.dims[0] == 1));
+    if (!perUnit)
+      t.fail("C of shape " + list(c.dims) + " is not a bias (one value per output column)");
+    bias = &c;
+    biasInit = t.input(2).initializer;
+  }
+  dense(t, a, w, transB, t.floatAttr("alpha", 1.0), bias, t.floatAttr("beta", 1.0),
+        t.input(1).initializer, biasInit, 0);
+}
+
+void matmul(T &t) {
+  Value &a = t.input(0), &b = t.input(1);
+  if (b.constant && b.rank() == 2 && a.batched && a.rank() >= 2) {
+    dense(t, a, *b.constant, false, 1.0, nullptr, 1.0, b.initializer, "", 0);
+    return;
+  }
+  if ((a.batched && a.rank() < 2) || (b.batched && b.rank() < 3))
+    t.notPerSample("multiplies across the batch axis");
+  if ((a.batched && !b.batched && b.rank() >= a.rank()) ||
+      (b.batched && !a.batched && a.rank() >= b.rank()))
+    t.notPerSample("broadcasts a stack against the batch");
+  std::string ae = t.onnxOrder(a), be = t.onnxOrder(b);
+  // torch.matmul's shapes: vectors become a row / a column, stacks broadcast.
+  std::vector<int64_t> da = a.dims, db = b.dims;
+  if (da.size() == 1)
+    da.insert(da.begin(), 1);
+  if (db.size() == 1)
+    db.push_back(1);
+  Value sa, sb;
+  sa.dims.assign(da.begin(), da.end() - 2);
+  sb.dims.assign(db.begin(), db.end() - 2);
+  std::vector<int64_t> dims = broadcastDims(sa, sb);
+  if (a.rank() > 1)
+    dims.push_back(da[da.size() - 2]);
+  if (b.rank() > 1)
+    dims.push_back(db.back());
+  if (a.batched && b.batched)
+    dims[0] = a.dims[0];
+  t.define(0, ae + " @ " + be, dims, a.elemType, a.batched || b.batched);
+}
+
+// --- convolution and pooling ---------------------------------------------------
+
+struct Window {
+  std::vector<int64_t> kernel, strides, dilations, pads; // pads: top, bottom, left, right
+  std::vector<int64_t> out;
+};
+
+Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
+  Window w;
+  w.kernel = kernel;
+  w.strides = t.intsAttr("strides", {1, 1});
+  w.dilations = t.intsAttr("dilations", {1, 1});
+  std::vector<int64_t> pads = t.intsAttr("pads", {0, 0, 0, 0});
+  if (w.strides.size() != 2 || w.dilations.size() != 2 || pads.size() != 4)
+    t.fail("strides, dilations and pads must have 2, 2 and 4 entries for 2-D data");
+  for (int64_t v : w.strides)
+    if (v < 1 || v > 65536)
+      t.fail("stride " + std::to_string(v) + " is out of range (1 to 65536)");
+  for (int64_t v : w.dilations)
+    if (v < 1 || v > 65536)
+      t.fail("dilation " + std::to_string(v) + " is out of range (1 to 65536)");
+  std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
+  int64_t in[2] = {x.dims[2], x.dims[3]};
+  for (int k = 0; k < 2; ++k) {
+    int64_t effective = (kernel[k] - 1) * w.dilations[k] + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t out = (in[k] + w.strides[k] - 1) / w.strides[k];
+      int64_t total = std::max<int64_t>((out - 1) * w.strides[k] + effective - in[k], 0);
+      int64_t small = total / 2, large = total - small;
+      pads[k] = autoPad == "SAME_UPPER" ? small : large;
+      pads[k + 2] = autoPad == "SAME_UPPER" ? large : small;
+    } else if (autoPad == "VALID") {
+      pads[k] = pads[k + 2] = 0;
+    } else if (autoPad != "NOTSET") {
+      t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
+    }
+    for (int64_t p : {pads[k], pads[k + 2]})
+      if (p < 0 || p > 65536)
+        t.fail("padding " + std::to_string(p) + " is out of range (0 to 65536)");
+    int64_t span = in[k] + pads[k] + pads[k + 2] - effective;
+    if (span < 0)
+      t.fail("the window (" + std::to_string(effective) + ") is larger than the padded input (" +
+             std::to_string(in[k] + pads[k] + pads[k + 2]) + ")");
+    w.out.push_back(span / w.strides[k] + 1);
+  }
+  w.pads = {pads[0], pads[2], pads[1], pads[3]};
+  return w;
+}
+
+std::string windowArgs(const Window &w, bool dilation) {
+  std::string s = w.strides == std::vector<int64_t>{1, 1} ? "" : ", stride: " + list(w.strides);
+  if (w.pads != std::vector<int64_t>{0, 0, 0, 0})
+    s += ", padding: " + list(w.pads);
+  if (dilation && w.dilations != std::vector<int64_t>{1, 1})
+    s += ", dilation: " + list(w.dilations);
+  return s;
+}
+
+void conv(T &t) {
+  Value &x = t.input(0);
+  if (x.rank() != 4)
+    t.fail("convolution over " + std::to_string(x.rank() - 2) +
+           "-D data is not supported (2-D images [N, C, H, W] only)");
+  if (!x.batched)
+    t.notPerSample("needs the batch on axis 0");
+  const Tensor &w = t.constantInput(1, "the weight");
+  if (w.dims.size() != 4)
+    t.fail("the weight must have shape [filters, channels, kH, kW]");
+  int64_t group = t.intAttr("group", 1);
+  if (group != 1)
+    t.fail("group " + std::to_string(group) + " (a grouped or depthwise convolution) is not "
+           "supported");
+  int64_t F = w.dims[0], C = w.dims[1], KH = w.dims[2], KW = w.dims[3];
+  if (C != x.dims[1])
+    t.fail("the weight has " + std::to_string(C) + " input channels; the input has " +
+           std::to_string(x.dims[1]));
+  std::vector<int64_t> ks = t.intsAttr("kernel_shape", {KH, KW});
+  if (ks != std::vector<int64_t>{KH, KW})
+    t.fail("kernel_shape " + list(ks) + " does not match the weight");
+  Window win = window(t, x, {KH, KW});
+  // OIHW -> HWIO, nnc's conv2d layout.
+  std::vector<double> hwio(w.values.size());
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < KH; ++i)
+        for (int64_t j = 0; j < KW; ++j)
+          hwio[((i * KW + j) * C + c) * F + f] = w.values[((f * C + c) * KH + i) * KW + j];
+  std::string biasInit;
+  const Tensor *bias = nullptr;
+  if (t.hasInput(2)) {
+    bias = &t.constantInput(2, "the bias");
+    if (bias->count() != F)
+      t.fail("the bias has " + std::to_string(bias->count()) + " values for " +
+             std::to_string(F) + " filters");
+    biasInit = t.input(2).initializer;
+  }
+  std::string name = t.layerName(t.input(1).initializer, biasInit);
+  t.addWeight(name + ".weight", {KH, KW, C, F}, hwio);
+  if (bias)
+    t.addWeight(name + ".bias", {F}, bias->values);
+  std::string xe = t.channelsLast(x);
+  std::string expr = "conv2d(" + xe + ", filters: " + std::to_string(F) + ", kernel: " +
+                     list({KH, KW}) + windowArgs(win, true) + (bias ? "" : ", bias: false") +
+                     ", name: \"" + name + "\")";
+  t.define(0, expr, {x.dims[0], F, win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
+}
+
+void pool(T &t, bool isMax) {
+  Value &x = t.input(0);
+  if (x.rank() != 4)
+    t.fail("pooling over " + std::to_string(x.rank() - 2) +
+           "-D data is not supported (2-D images [N, C, H, W] only)");
+  if (!x.batched)
+    t.notPerSample("needs the batch on axis 0");
+  if (t.outputUsed(1))
+    t.fail("the Indices output is not supported");
+  std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
+  if (kernel.size() != 2)
+    t.fail("kernel_shape must have 2 entries for 2-D data");
+  for (int64_t k : kernel)
+    if (k < 1 || k > 65536)
+      t.fail("kernel size " + std::to_string(k) + " is out of range (1 to 65536)");
+  Window win = window(t, x, kernel);
+  if (win.dilations != std::vector<int64_t>{1, 1})
+    t.fail("dilated pooling is not supported");
+  if (t.intAttr("ceil_mode", 0)) {
+    // Rounding up adds a window only when the last one would start inside.
+    for (int k = 0; k < 2; ++k) {
+      int64_t in = x.dims[2 + k] + win.pads[2 * k] + win.pads[2 * k + 1] - kernel[k];
+      if (in % win.strides[k] != 0)
+        t.fail("ceil_mode 1 changes the output size here; nnc pools with floor (ceil_mode 0)");
+    }
+  }
+  bool hasPads = win.pads != std::vector<int64_t>{0, 0, 0, 0};
+  if (!isMax && hasPads && t.intAttr("count_include_pad", 0))
+    t.fail("count_include_pad 1 with padding is not supported (nnc's avgpool counts the "
+           "pixels inside the image)");
+  std::string xe = t.channelsLast(x);
+  std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
+                     list(kernel) + windowArgs(win, false) + ")";
+  t.define(0, expr, {x.dims[0], x.dims[1], win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
+}
+
+void globalPool(T &t, bool isMax) {
+  Value &x = t.input(0);
+  if (x.rank() != 4 || !x.batched)
+    t.fail("only 2-D image batches [N, C, H, W] are supported");
+  std::string xe = t.channelsLast(x);
+  std::string c = std::to_string(x.dims[1]);
+  std::string pooled = isMax ? "max(" + xe + ", axis: [0, 1])" : "global_avgpool(" + xe + ")";
+  t.define(0, "reshape(" + pooled + ", [" + c + ", 1, 1])", {x.dims[0], x.dims[1], 1, 1},
+           x.elemType, true);
+}
+
+// --- normalisation -------------------------------------------------------------------
+
+void batchNorm(T &t) {
+  Value &x = t.input(0);
+  if (t.intAttr("training_mode", 0) || t.outputUsed(1) || t.outputUsed(2))
+    t.fail("training mode (batch statistics) is not supported; export the model in eval mode");
+  if (x.rank() < 2)
+    t.fail("the input must have a channel axis (axis 1)");
+  int64_t C = x.dims[1];
+  double eps = t.floatAttr("epsilon", 1e-5);
+  // The scale and bias train; the running statistics stay as exported, as
+  // PyTorch's BatchNorm does in eval mode.
+  const char *roles[4] = {"the scale", "the bias", "the mean", "the variance"};
+  std::string ids[4];
+  bool channelsLast = x.perm.size() == 3 && x.perm == std::vector<int>{1, 2, 0};
+  std::string xe = channelsLast ? x.id : t.onnxOrder(x);
+  for (int k = 0; k < 4; ++k) {
+    const Tensor &v = t.constantInput(k + 1, roles[k]);
+    if (v.count() != C)
+      t.fail(std::string(roles[k]) + " has " + std::to_string(v.count()) + " values for " +
+             std::to_string(C) + " channels");
+    // Channels last: [C]; else [C, 1, ...] right-aligned with [C, H, W].
+    Tensor shaped = v;
+    shaped.dims = {C};
+    if (!channelsLast)
+      shaped.dims.resize(static_cast<size_t>(x.rank() - 1), 1);
+    std::string init = t.input(k + 1).initializer;
+    ids[k] = t.declareParam(init.empty() ? t.node().output(0) + ".bn" + std::to_string(k) : init,
+                            shaped, k < 2);
+  }
+  std::string expr = "(" + xe + " - " + ids[2] + ") / sqrt(" + ids[3] + " + " +
+                     T::number(eps, x.elemType) + ") * " + ids[0] + " + " + ids[1];
+  t.define(0, expr, x.dims, x.elemType, x.batched, channelsLast ? x.perm : std::vector<int>{});
+}
+
+// --- softmax -----------------------------------------------------------------------
+
+void softmax(T &t, const std::string &fn) {
+  Value &x = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", t.opset() >= 13 ? -1 : 1), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("normalises over the batch axis");
+  std::string xe = t.onnxOrder(x);
+  int first = x.batched ? 1 : 0;
+  if (t.opset() >= 13 || a == x.rank() - 1) {
+    t.define(0, fn + "(" + xe + ", axis: " + std::to_string(a - first) + ")", x.dims, x.elemType,
+             x.batched);
+    return;
+  }
+  // Before opset 13 the input is seen as a matrix [before axis, from axis on].
+  int64_t rows = 1, cols = 1;
+  for (int k = first; k < x.rank(); ++k)
+    (k < a ? rows : cols) *= x.dims[k];
+  std::vector<int64_t> sample = x.sampleDims();
+  std::string flat = "reshape(" + xe + ", " + list({rows, cols}) + ")";
+  t.define(0, "reshape(" + fn + "(" + flat + ", axis: -1), " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
+           x.dims, x.elemType, x.batched);
+}
+
+// --- shapes ------------------------------------------------------------------------
+
+void flatten(T &t) {
+  Value &x = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", 1), x.rank() + 1);
+  int64_t before = 1, after = 1;
+  for (int k = 0; k < x.rank(); ++k)
+    if (!(x.batched && k == 0))
+      (k < a ? before : after) *= x.dims[k];
+  std::string xe = t.onnxOrder(x);
+  if (x.batched) {
+    if (a == 0 || before != 1)
+      t.notPerSample("flattens the batch axis into others");
+    t.define(0, "reshape(" + xe + ", [" + std::to_string(after) + "])", {x.dims[0], after},
+             x.elemType, true);
+    return;
+  }
+  t.define(0, "reshape(" + xe + ", " + list({before, after}) + ")", {before, after}, x.elemType,
+           false);
+}
+
+void reshape(T &t) {
+  Value &x = t.input(0);
+  std::vector<int64_t> shape;
+  if (t.opset() < 5 || t.hasAttr("shape"))
+    shape = t.intsAttr("shape");
+  else
+    for (double v : t.constantInput(1, "the shape").values)
+      shape.push_back(static_cast<int64_t>(v));
+  bool allowZero = t.intAttr("allowzero", 0) != 0;
+  int64_t total = 1;
+  for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
+    total *= x.dims[k];
+  std::vector<int64_t> out(shape.size());
+  int inferred = -1;
+  for (size_t k = 0; k < shape.size(); ++k) {
+    if (shape[k] == 0 && !allowZero) {
+      if (k >= x.dims.size())
+        t.fail("shape entry 0 at axis " + std::to_string(k) + " has no input axis to copy");
+      out[k] = x.dims[k];
+    } else if (shape[k] == -1) {
+      if (inferred >= 0)
+        t.fail("the shape has more than one -1");
+      inferred = static_cast<int>(k);
+    } else if (shape[k] <= 0) {
+      t.fail("shape entry " + std::to_string(shape[k]) + " is not supported");
+    } else {
+      out[k] = shape[k];
+    }
+  }
+  size_t first = 0;
+  if (x.batched) {
+    // Axis 0 stays the batch when it is copied (0), inferred from the other
+    // entries, or the exported batch itself.
+    if (shape.empty())
+      t.notPerSample("reshapes the batch into a scalar");
+    bool batchKept = (shape[0] == 0 && !allowZero) || inferred == 0 ||
+                     (x.dims[0] > 0 && shape[0] == x.dims[0] && inferred != 0);
+    if (!batchKept)
+      t.notPerSample("reshapes the batch axis");
+    out[0] = x.dims[0];
+    first = 1;
+    if (inferred == 0) {
+      int64_t rest = 1;
+      for (size_t k = 1; k < out.size(); ++k)
+        rest *= out[k];
+      if (rest != total)
+        t.notPerSample("reshapes the batch axis");
+      inferred = -1;
+    }
+  }
+  int64_t known = 1;
+  for (size_t k = first; k < out.size(); ++k)
+    if (static_cast<int>(k) != inferred)
+      known *= out[k];
+  if (inferred >= 0) {
+    if (known == 0 || total % known != 0)
+      t.fail("cannot infer the -1 entry of " + list(shape) + " for " + std::to_string(total) +
+             " elements");
+    out[inferred] = total / known;
+    known *= out[inferred];
+  }
+  if (known != total)
+    t.fail("shape " + list(shape) + " holds " + std::to_string(known) + " elements, not " +
+           std::to_string(total));
+  std::vector<int64_t> sample(out.begin() + first, out.end());
+  if (x.constant && !x.batched) {
+    Tensor c = *x.constant;
+    c.dims = out;
+    t.defineConstant(0, c);
+    return;
+  }
+  std::string xe = t.onnxOrder(x);
+  t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
+           out, x.elemType, x.batched);
+}
+
+void transpose(T &t) {
+  Value &x = t.input(0);
+  std::vector<int64_t> perm = t.intsAttr("perm");
+  if (perm.empty())
+    for (int k = x.rank() - 1; k >= 0; --k)
+      perm.push_back(k);
+  if (static_cast<int>(perm.size()) != x.rank())
+    t.fail("perm has " + std::to_string(perm.size()) + " entries for a tensor of rank " +
+           std::to_string(x.rank()));
+  std::vector<int64_t> dims;
+  for (int64_t p : perm)
+    dims.push_back(x.dims[t.axis(p, x.rank())]);
+  std::string xe = t.onnxOrder(x);
+  if (x.batched) {
+    if (perm[0] != 0)
+      t.notPerSample("moves the batch axis");
+    std::vector<int64_t> sample;
+    for (size_t k = 1; k < perm.size(); ++k)
+      sample.push_back(perm[k] - 1);
+    t.define(0, "transpose(" + xe + ", " + list(sample) + ")", dims, x.elemType, true);
+    return;
+  }
+  t.define(0, "transpose(" + xe + ", " + list(perm) + ")", dims, x.elemType, false);
+}
+
+void concat(T &t) {
+  Value &first = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", 1), first.rank());
+  bool batched = false;
+  for (int i = 0; i < t.inputCount(); ++i)
+    batched |= t.input(i).batched;
+  if (batched && a == 0)
+    t.notPerSample("concatenates along the batch axis");
+  std::string args;
+  std::vector<int64_t> dims = first.dims;
+  dims[a] = 0;
+  for (int i = 0; i < t.inputCount(); ++i) {
+    Value &v = t.input(i);
+    if (batched && !v.batched)
+      t.notPerSample("concatenates a constant to every sample (a batch-wide tensor)");
+    args += (i ? ", " : "") + t.onnxOrder(v);
+    dims[a] += v.dims[a];
+  }
+  if (t.inputCount() == 1) {
+    t.alias(0, first);
+    return;
+  }
+  t.define(0, "concat(" + args + ", axis: " + std::to_string(a - (batched ? 1 : 0)) + ")", dims,
+           first.elemType, batched);
+}
+
+std::vector<int64_t> axesOf(T &t, int inputIndex, int rank) {
+  std::vector<int64_t> axes;
+  if (t.hasAttr("axes"))
+    axes = t.intsAttr("axes");
+  else if (t.hasInput(inputIndex))
+    for (double v : t.constantInput(inputIndex, "axes").values)
+      axes.push_back(static_cast<int64_t>(v));
+  for (int64_t &a : axes)
+    a = t.axis(a, rank);
+  std::sort(axes.begin(), axes.end());
+  return axes;
+}
+
+void squeezeLike(T &t, bool squeeze) {
+  Value &x = t.input(0);
+  std::vector<int64_t> dims;
+  if (squeeze) {
+    std::vector<int64_t> axes = axesOf(t, 1, x.rank());
+    for (int k = 0; k < x.rank(); ++k) {
+      bool drop = axes.empty() ? x.dims[k] == 1 : std::count(axes.begin(), axes.end(), k) > 0;
+      if (drop && x.dims[k] != 1)
+        t.fail("axis " + std::to_string(k) + " has size " + std::to_string(x.dims[k]) + ", not 1");
+      if (drop && x.batched && k == 0)
+        t.notPerSample("squeezes the batch axis");
+      if (!drop)
+        dims.push_back(x.dims[k]);
+    }
+  } else {
+    size_t added = t.hasAttr("axes") ? t.intsAttr("axes").size()
+                                     : static_cast<size_t>(t.constantInput(1, "axes").count());
+    std::vector<int64_t> axes = axesOf(t, 1, x.rank() + static_cast<int>(added));
+    dims = x.dims;
+    for (int64_t a : axes) {
+      if (x.batched && a == 0)
+        t.notPerSample("inserts an axis before the batch");
+      dims.insert(dims.begin() + std::min<int64_t>(a, static_cast<int64_t>(dims.size())), 1);
+    }
+  }
+  if (x.constant && x.id.empty()) {
+    Tensor c = *x.constant;
+    c.dims = dims;
+    if (x.initializer.empty()) {
+      t.defineConstant(0, c);
+      return;
+    }
+  }
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> sample(dims.begin() + (x.batched ? 1 : 0), dims.end());
+  t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
+           dims, x.elemType, x.batched);
+}
+
+void reduce(T &t, const std::string &fn) {
+  Value &x = t.input(0);
+  // ReduceSum takes axes as an input from opset 13; the others from 18.
+  std::vector<int64_t> axes = axesOf(t, 1, x.rank());
+  bool keep = t.intAttr("keepdims", 1) != 0;
+  if (axes.empty()) {
+    if (t.intAttr("noop_with_empty_axes", 0)) {
+      t.alias(0, x);
+      return;
+    }
+    for (int k = 0; k < x.rank(); ++k)
+      axes.push_back(k);
+  }
+  int first = x.batched ? 1 : 0;
+  std::vector<int64_t> nnAxes, dims;
+  for (int64_t a : axes) {
+    if (x.batched && a == 0)
+      t.notPerSample("reduces over the batch axis");
+    nnAxes.push_back(a - first);
+  }
+  for (int k = 0; k < x.rank(); ++k) {
+    bool reduced = std::count(axes.begin(), axes.end(), k) > 0;
+    if (!reduced || keep)
+      dims.push_back(reduced ? 1 : x.dims[k]);
+  }
+  std::string xe = t.onnxOrder(x);
+  std::string args = ", axis: " + list(nnAxes) + (keep ? ", keepdims: true" : "");
+  std::string expr = fn == "min" ? "-max(-" + xe + args + ")" : fn + "(" + xe + args + ")";
+  t.define(0, expr, dims, x.elemType, x.batched);
+}
+
+// --- constants ------------------------------------------------------------------------
+
+void constant(T &t) {
+  const onnx::NodeProto &n = t.node();
+  for (const auto &a : n.attribute()) {
+    Tensor c;
+    if (a.name() == "value") {
+      c = tensorValues(a.t(), "the value of Constant '" + n.output(0) + "'");
+    } else if (a.name() == "value_float") {
+      c.elemType = onnx::TensorProto_DataType_FLOAT;
+      c.values = {a.f()};
+    } else if (a.name() == "value_floats") {
+      c.elemType = onnx::TensorProto_DataType_FLOAT;
+      c.values.assign(a.floats().begin(), a.floats().end());
+      c.dims = {static_cast<int64_t>(c.values.size())};
+    } else if (a.name() == "value_int") {
+      c.elemType = onnx::TensorProto_DataType_INT64;
+      c.values = {double(a.i())};
+    } else if (a.name() == "value_ints") {
+      c.elemType = onnx::TensorProto_DataType_INT64;
+      for (int64_t v : a.ints())
+        c.values.push_back(double(v));
+      c.dims = {static_cast<int64_t>(c.values.size())};
+    } else {
+      t.fail("attribute '" + a.name() + "' (a sparse or string constant) is not supported");
+    }
+    t.defineConstant(0, c);
+    return;
+  }
+  t.fail("has no value");
+}
+
+void clip(T &t) {
+  Value &x = t.input(0);
+  std::string args;
+  auto bound = [&](const char *name, int index, const char *attrName) {
+    double v;
+    bool given = false;
+    if (t.opset() < 11) {
+      if (t.hasAttr(attrName)) {
+        v = t.floatAttr(attrName, 0);
+        given = true;
+      }
+    } else if (t.hasInput(index)) {
+      const Tensor &c = t.constantInput(index, std::string("the ") + name + " bound");
+      if (c.count() != 1)
+        t.fail(std::string("the ") + name + " bound must be one number");
+      v = c.values[0];
+      given = true;
+    }
+    if (given && std::isfinite(v))
+      args += std::string(", ") + name + ": " + T::number(v, x.elemType);
+  };
+  bound("min", 1, "min");
+  bound("max", 2, "max");
+  if (x.id.empty())
+    t.onnxOrder(x);
+  t.define(0, args.empty() ? x.id : "clamp(" + x.id + args + ")", x.dims, x.elemType, x.batched,
+           x.perm);
+}
+
+void cast(T &t) {
+  Value &x = t.input(0);
+  int64_t to = t.intAttr("to", 0);
+  if (to == x.elemType) {
+    t.alias(0, x);
+    return;
+  }
+  if (x.constant && x.id.empty()) {
+    Tensor c = *x.constant;
+    c.elemType = static_cast<int32_t>(to);
+    if (to == onnx::TensorProto_DataType_INT64 || to == onnx::TensorProto_DataType_INT32)
+      for (double &v : c.values)
+        v = std::trunc(v);
+    t.defineConstant(0, c);
+    return;
+  }
+  t.fail("a cast from " + elemTypeName(x.elemType) + " to " +
+         elemTypeName(static_cast<int32_t>(to)) + " is not supported");
+}
+
+void dropout(T &t) {
+  if (t.outputUsed(1))
+    t.fail("its mask output is not supported");
+  t.alias(0, t.input(0));
+}
+
+void pow(T &t) {
+  Value &x = t.input(0);
+  Value &e = t.input(1);
+  if (e.constant && e.constant->count() == 1) {
+    if (x.id.empty())
+      t.onnxOrder(x);
+    t.define(0, x.id + " ^ " + T::number(e.constant->values[0], x.elemType), x.dims, x.elemType,
+             x.batched, x.perm);
+    return;
+  }
+  binary(t, "^");
+}
+
+using Translate = std::function<void(T &)>;
+
+const std::map<std::string, Translate> &ops() {
+  static const std::map<std::string, Translate> table = {
+      {"Add", [](T &t) { binary(t, "+"); }},
+      {"Sub", [](T &t) { binary(t, "-"); }},
+      {"Mul", [](T &t) { binary(t, "*"); }},
+      {"Div", [](T &t) { binary(t, "/"); }},
+      {"Pow", pow},
+      {"Max", [](T &t) { variadic(t, "max"); }},
+      {"Min", [](T &t) { variadic(t, "min"); }},
+      {"Sum", [](T &t) { variadic(t, "+"); }},
+      {"Relu", [](T &t) { unary(t, [](auto x) { return call("relu", x); }); }},
+      {"Sigmoid", [](T &t) { unary(t, [](auto x) { return call("sigmoid", x); }); }},
+      {"Tanh", [](T &t) { unary(t, [](auto x) { return call("tanh", x); }); }},
+      {"Exp", [](T &t) { unary(t, [](auto x) { return call("exp", x); }); }},
+      {"Log", [](T &t) { unary(t, [](auto x) { return call("log", x); }); }},
+      {"Sqrt", [](T &t) { unary(t, [](auto x) { return call("sqrt", x); }); }},
+      {"Abs", [](T &t) { unary(t, [](auto x) { return call("abs", x); }); }},
+      {"Erf", [](T &t) { unary(t, [](auto x) { return call("erf", x); }); }},
+      {"Sin", [](T &t) { unary(t, [](auto x) { return call("sin", x); }); }},
+      {"Cos", [](T &t) { unary(t, [](auto x) { return call("cos", x); }); }},
+      {"Neg", [](T &t) { unary(t, [](auto x) { return "-" + x; }); }},
+      {"Reciprocal", [](T &t) { unary(t, [](auto x) { return "1 / " + x; }); }},
+      {"Softsign", [](T &t) { unary(t, [](auto x) { return call("softsign", x); }); }},
+      {"Softplus", [](T &t) { unary(t, [](auto x) { return call("softplus", x); }); }},
+      {"LeakyRelu", [](T &t) {
+         std::string a = T::number(t.floatAttr("alpha", 0.01), t.input(0).elemType);
+         unary(t, [&](auto x) { return call("leaky_relu", x, a); });
+       }},
+      {"Elu", [](T &t) {
+         std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
+         unary(t, [&](auto x) { return call("elu", x, a); });
+       }},
+      {"Selu", [](T &t) {
+         if (std::fabs(t.floatAttr("alpha", 1.67326319217681884765625) - 1.6732632423543772) > 1e-6 ||
+             std::fabs(t.floatAttr("gamma", 1.05070102214813232421875) - 1.0507009873554805) > 1e-6)
+           t.fail("alpha and gamma other than the defaults are not supported");
+         unary(t, [](auto x) { return call("selu", x); });
+       }},
+      {"HardSigmoid", [](T &t) {
+         std::string a = T::number(t.floatAttr("alpha", 0.2), t.input(0).elemType);
+         std::string b = T::number(t.floatAttr("beta", 0.5), t.input(0).elemType);
+         unary(t, [&](auto x) { return "clamp(" + a + " * " + x + " + " + b + ", min: 0, max: 1)"; });
+       }},
+      {"HardSwish", [](T &t) { unary(t, [](auto x) { return call("hardswish", x); }); }},
+      {"Identity", [](T &t) { t.alias(0, t.input(0)); }},
+      {"Dropout", dropout},
+      {"Cast", cast},
+      {"Constant", constant},
+      {"Clip", clip},
+      {"Gemm", gemm},
+      {"MatMul", matmul},
+      {"Conv", conv},
+      {"MaxPool", [](T &t) { pool(t, true); }},
+      {"AveragePool", [](T &t) { pool(t, false); }},
+      {"GlobalAveragePool", [](T &t) { globalPool(t, false); }},
+      {"GlobalMaxPool", [](T &t) { globalPool(t, true); }},
+      {"BatchNormalization", batchNorm},
+      {"Softmax", [](T &t) { softmax(t, "softmax"); }},
+      {"LogSoftmax", [](T &t) { softmax(t, "log_softmax"); }},
+      {"Flatten", flatten},
+      {"Reshape", reshape},
+      {"Transpose", transpose},
+      {"Concat", concat},
+      {"Squeeze", [](T &t) { squeezeLike(t, true); }},
+      {"Unsqueeze", [](T &t) { squeezeLike(t, false); }},
+      {"ReduceSum", [](T &t) { reduce(t, "sum"); }},
+      {"ReduceMean", [](T &t) { reduce(t, "mean"); }},
+      {"ReduceMax", [](T &t) { reduce(t, "max"); }},
+      {"ReduceMin", [](T &t) { reduce(t, "min"); }},
+  };
+  return table;
+}
+
+} // namespace
+
+bool translateOp(GraphTranslator &t, const std::string &op) {
+  auto it = ops().find(op);
+  if (it == ops().end())
+    return false;
+  it->second(t);
+  return true;
+}
+
+std::vector<std::string> supportedOps() {
+  std::vector<std::string> names;
+  for (const auto &[name, fn] : ops())
+    names.push_back(name);
+  return names;
+}
+
+} // namespace nnc::onnx_import
