@@ -72,3 +72,20 @@ else:
 config.substitutions.append(("%mpirun", "mpirun --oversubscribe --allow-run-as-root "
                              "--mca btl_vader_single_copy_mechanism none"))
 config.substitutions.append(("%nnrt_mpi_lib", os.path.join(build, "runtime", "libnnrt_mpi.a")))
+
+# ONNX tests (test/onnx) export PyTorch models with torch.onnx.export and
+# read ONNX files with Debian's python3-torch and python3-onnx (.ci/run
+# installs them) under the system Python, whatever python3 is first on PATH.
+import subprocess
+torch_python = "/usr/bin/python3"
+try:
+    subprocess.run([torch_python, "-c", "import torch, onnx, numpy"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    config.available_features.add("onnx-python")
+except (OSError, subprocess.SubprocessError):
+    lit_config.warning("the ONNX tests that export PyTorch models are skipped (UNSUPPORTED): "
+                       "/usr/bin/python3 cannot import torch and onnx; apt-get install "
+                       "python3-torch python3-onnx")
+config.substitutions.append(("%torch_python", torch_python))
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")

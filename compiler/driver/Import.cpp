@@ -67,7 +67,7 @@ int importCommand(Session &s) {
   model.opts.file = out;
   model.opts.output.clear();
   auto undo = [&] {
-    std::remove(out.c_str());
+    if (!getenv("NNC_IMPORT_KEEP")) std::remove(out.c_str());
     std::cerr << "nnc: internal error: the imported model does not compile; please report this "
                  "with the ONNX file\n";
     return 3;

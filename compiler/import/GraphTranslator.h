@@ -23,6 +23,10 @@ struct NotPerSample {
   std::string why;
 };
 
+/// The batch size in a shape computed at import time (Shape of a batched
+/// value): a Reshape that keeps it at axis 0 keeps the batch.
+constexpr double kBatchSize = -1e18;
+
 struct Value {
   /// The .nn identifier holding it; empty for a constant not yet written.
   std::string id;
@@ -120,6 +124,7 @@ private:
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;
   std::set<std::string> ids_, paramNames_;
+  std::map<std::string, std::string> outputIds_; // graph output -> its reserved identifier
   std::vector<std::string> header_, params_, body_;
   std::vector<ImportedWeight> weights_;
 };

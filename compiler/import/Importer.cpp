@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 namespace nnc::onnx_import {
@@ -148,8 +149,15 @@ std::string GraphTranslator::number(double v, int32_t elemType) {
                       ", which .nn source cannot write"};
   if (v == std::floor(v) && std::fabs(v) < 1e15)
     return std::to_string(static_cast<long long>(v));
+  // The shortest text that reads back as the same float (or double).
+  bool single = elemType == onnx::TensorProto_DataType_FLOAT;
   char buf[40];
-  std::snprintf(buf, sizeof buf, elemType == onnx::TensorProto_DataType_FLOAT ? "%.9g" : "%.17g", v);
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    double back = std::strtod(buf, nullptr);
+    if (single ? static_cast<float>(back) == static_cast<float>(v) : back == v)
+      break;
+  }
   return buf;
 }
 
@@ -219,8 +227,12 @@ std::string GraphTranslator::layerName(const std::string &weightInit, const std:
     base.clear();
   if (base.empty())
     base = strip(biasInit, ".bias");
-  if (base.empty())
+  if (base.empty()) { // PyTorch's node names are module paths: /layer1/conv1/Conv
     base = node_->name().empty() ? node_->output(0) : node_->name();
+    if (base.size() > 1 && base[0] == '/')
+      base = base.substr(1);
+    std::replace(base.begin(), base.end(), '/', '.');
+  }
   for (char &c : base)
     if (c == '"' || c == '\n' || c == '\r' || static_cast<unsigned char>(c) < 32)
       c = '_';
@@ -354,13 +366,23 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
   v.dims = std::move(dims);
   v.batched = batched;
   v.perm = std::move(perm);
-  bool isOutput = false;
-  for (const auto &o : model_.graph().output())
-    isOutput |= o.name() == name;
-  v.id = freshId(name);
-  line(v.id + " = " + expr);
-  if (isOutput && !v.perm.empty())
-    onnxOrder(v);
+  auto output = outputIds_.find(name);
+  if (output == outputIds_.end()) {
+    v.id = freshId(name);
+    line(v.id + " = " + expr);
+  } else if (v.perm.empty()) {
+    v.id = output->second;
+    line(v.id + " = " + expr);
+  } else { // a graph output leaves in ONNX's axis order
+    v.id = freshId(name + "_cl");
+    line(v.id + " = " + expr);
+    std::vector<int64_t> inverse(v.perm.size());
+    for (size_t k = 0; k < v.perm.size(); ++k)
+      inverse[v.perm[k]] = static_cast<int64_t>(k);
+    line(output->second + " = transpose(" + v.id + ", " + dimsText(inverse) + ")");
+    v.id = output->second;
+    v.perm.clear();
+  }
   values_[name] = v;
   return values_[name];
 }
@@ -461,10 +483,8 @@ void GraphTranslator::writeOutputs() {
     if (!v.batched && batchMode_)
       throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
     std::string id = onnxOrder(v);
-    if (id == identifierFor(o.name()) || id.rfind(identifierFor(o.name()), 0) == 0)
-      body_.push_back("output " + id);
-    else
-      body_.push_back("output " + freshId(o.name()) + " = " + id);
+    const std::string &want = outputIds_.at(o.name());
+    body_.push_back(id == want ? "output " + id : "output " + want + " = " + id);
   }
 }
 
@@ -473,8 +493,11 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
   for (const auto &n : g.node())
     for (const auto &i : n.input())
       ++uses_[i];
-  for (const auto &o : g.output())
+  for (const auto &o : g.output()) {
     ++uses_[o.name()];
+    if (!outputIds_.count(o.name()))
+      outputIds_[o.name()] = freshId(o.name());
+  }
   bindInitializers();
   bindInputs();
   for (const auto &n : g.node())

@@ -38,6 +38,232 @@ std::vector<int64_t> broadcastDims(const Value &a, const Value &b) {
   return out;
 }
 
+
+// --- shapes computed at import time ------------------------------------------
+
+bool isConstant(const Value &v) { return v.constant && v.id.empty(); }
+
+std::vector<int64_t> stridesOf(const std::vector<int64_t> &dims) {
+  std::vector<int64_t> s(dims.size(), 1);
+  for (int k = static_cast<int>(dims.size()) - 2; k >= 0; --k)
+    s[k] = s[k + 1] * dims[k + 1];
+  return s;
+}
+
+/// Elementwise arithmetic of two constants with numpy broadcasting.
+Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op) {
+  Value va, vb;
+  va.dims = a.dims;
+  vb.dims = b.dims;
+  Tensor out;
+  out.elemType = a.elemType;
+  out.dims = broadcastDims(va, vb);
+  int64_t n = out.count();
+  std::vector<int64_t> so = stridesOf(out.dims);
+  auto index = [&](const Tensor &x, int64_t o) {
+    int64_t i = 0, stride = 1;
+    for (int k = static_cast<int>(x.dims.size()) - 1, ko = static_cast<int>(out.dims.size()) - 1;
+         k >= 0; --k, --ko) {
+      int64_t coord = (o / so[ko]) % out.dims[ko];
+      i += (x.dims[k] == 1 ? 0 : coord) * stride;
+      stride *= x.dims[k];
+    }
+    return i;
+  };
+  bool integer = a.elemType == onnx::TensorProto_DataType_INT64 ||
+                 a.elemType == onnx::TensorProto_DataType_INT32;
+  for (int64_t o = 0; o < n; ++o) {
+    double x = a.values[index(a, o)], y = b.values[index(b, o)];
+    if (x == kBatchSize || y == kBatchSize) {
+      if (op == "max" || op == "min")
+        t.fail("compares the batch size with a number");
+      t.notPerSample("computes with the batch size");
+    }
+    double r = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y
+             : op == "/" ? (integer ? (y == 0 ? 0 : std::floor(x / y)) : x / y)
+             : op == "^" ? std::pow(x, y) : op == "max" ? std::max(x, y) : std::min(x, y);
+    if (integer && op == "/" && y == 0)
+      t.fail("divides an integer by zero");
+    out.values.push_back(r);
+  }
+  return out;
+}
+
+void shape(T &t) {
+  Value &x = t.input(0);
+  Tensor out;
+  out.elemType = onnx::TensorProto_DataType_INT64;
+  int64_t r = x.rank();
+  int64_t start = t.intAttr("start", 0), end = t.intAttr("end", r);
+  start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
+  end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
+  for (int64_t k = start; k < end; ++k)
+    out.values.push_back(x.batched && k == 0 ? kBatchSize : double(x.dims[k]));
+  out.dims = {static_cast<int64_t>(out.values.size())};
+  t.defineConstant(0, out);
+}
+
+void gather(T &t) {
+  Value &data = t.input(0);
+  const Tensor &idx = t.constantInput(1, "the indices");
+  int64_t a = t.axis(t.intAttr("axis", 0), data.rank());
+  if (!isConstant(data))
+    t.fail("gathering from a computed tensor (an embedding lookup) is not supported yet");
+  const Tensor &d = *data.constant;
+  Tensor out;
+  out.elemType = d.elemType;
+  out.dims.assign(d.dims.begin(), d.dims.begin() + a);
+  out.dims.insert(out.dims.end(), idx.dims.begin(), idx.dims.end());
+  out.dims.insert(out.dims.end(), d.dims.begin() + a + 1, d.dims.end());
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < a; ++k)
+    outer *= d.dims[k];
+  for (size_t k = a + 1; k < d.dims.size(); ++k)
+    inner *= d.dims[k];
+  for (int64_t o = 0; o < outer; ++o)
+    for (double iv : idx.values) {
+      int64_t i = static_cast<int64_t>(iv);
+      if (i < 0)
+        i += d.dims[a];
+      if (i < 0 || i >= d.dims[a])
+        t.fail("index " + std::to_string(static_cast<int64_t>(iv)) + " is out of range for " +
+               std::to_string(d.dims[a]) + " entries");
+      for (int64_t k = 0; k < inner; ++k)
+        out.values.push_back(d.values[(o * d.dims[a] + i) * inner + k]);
+    }
+  t.defineConstant(0, out);
+}
+
+void pad(T &t) {
+  Value &x = t.input(0);
+  std::string mode = t.stringAttr("mode", "constant");
+  if (mode != "constant")
+    t.fail("mode '" + mode + "' is not supported (constant padding only)");
+  std::vector<int64_t> pads;
+  double value = 0;
+  if (t.opset() < 11) {
+    pads = t.intsAttr("pads");
+    value = t.floatAttr("value", 0);
+  } else {
+    for (double v : t.constantInput(1, "the pads").values)
+      pads.push_back(static_cast<int64_t>(v));
+    if (t.hasInput(2))
+      value = t.constantInput(2, "the padding value").values.at(0);
+    if (t.hasInput(3))
+      t.fail("the axes input is not supported");
+  }
+  if (static_cast<int>(pads.size()) != 2 * x.rank())
+    t.fail("pads has " + std::to_string(pads.size()) + " entries for a tensor of rank " +
+           std::to_string(x.rank()));
+  if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
+    t.alias(0, x);
+    return;
+  }
+  std::string e = t.onnxOrder(x);
+  std::vector<int64_t> dims = x.dims;
+  int first = x.batched ? 1 : 0;
+  for (int k = 0; k < x.rank(); ++k) {
+    int64_t before = pads[k], after = pads[k + x.rank()];
+    if (before == 0 && after == 0)
+      continue;
+    if (before < 0 || after < 0)
+      t.fail("negative pads (cropping) are not supported");
+    if (x.batched && k == 0)
+      t.notPerSample("pads the batch axis");
+    // Concatenate constant blocks before and after along the axis.
+    std::vector<int64_t> block(dims.begin() + first, dims.end());
+    std::string parts;
+    for (int64_t n : {before, after}) {
+      if (n == 0) {
+        parts += parts.empty() ? e : "";
+        continue;
+      }
+      block[k - first] = n;
+      Tensor c;
+      c.elemType = x.elemType;
+      c.dims = block;
+      c.values.assign(static_cast<size_t>(c.count()), value);
+      Value cv;
+      cv.constant = c;
+      cv.elemType = c.elemType;
+      cv.dims = c.dims;
+      std::string id = t.onnxOrder(cv);
+      parts += parts.empty() && n == before ? id + ", " + e : ", " + id;
+    }
+    dims[k] += before + after;
+    e = "concat(" + parts + ", axis: " + std::to_string(k - first) + ")";
+    if (k + 1 < x.rank()) { // name the intermediate for the next axis
+      Value &tmp = t.define(0, e, dims, x.elemType, x.batched);
+      e = tmp.id;
+    }
+  }
+  t.define(0, e, dims, x.elemType, x.batched);
+}
+
+void slice(T &t) {
+  Value &x = t.input(0);
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (t.opset() < 10) {
+    starts = t.intsAttr("starts");
+    ends = t.intsAttr("ends");
+    axes = t.intsAttr("axes");
+  } else {
+    auto ints = [&](int i, const char *what) {
+      std::vector<int64_t> v;
+      for (double d : t.constantInput(i, what).values)
+        v.push_back(d >= 9.2e18 ? INT64_MAX : d <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(d));
+      return v;
+    };
+    starts = ints(1, "starts");
+    ends = ints(2, "ends");
+    if (t.hasInput(3))
+      axes = ints(3, "axes");
+    if (t.hasInput(4))
+      steps = ints(4, "steps");
+  }
+  if (axes.empty())
+    for (size_t k = 0; k < starts.size(); ++k)
+      axes.push_back(static_cast<int64_t>(k));
+  std::vector<int64_t> lo(x.rank(), 0), hi(x.dims.begin(), x.dims.end());
+  for (size_t k = 0; k < axes.size(); ++k) {
+    int64_t a = t.axis(axes[k], x.rank());
+    if (!steps.empty() && steps[k] != 1)
+      t.fail("steps other than 1 are not supported");
+    int64_t d = x.dims[a];
+    auto clampIndex = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + d : v, 0, d); };
+    lo[a] = clampIndex(starts[k]);
+    hi[a] = std::max(lo[a], clampIndex(ends[k]));
+    if (x.batched && a == 0 && (lo[a] != 0 || hi[a] != d))
+      t.notPerSample("slices the batch axis");
+  }
+  std::vector<int64_t> dims;
+  for (int k = 0; k < x.rank(); ++k)
+    dims.push_back(x.batched && k == 0 ? x.dims[0] : hi[k] - lo[k]);
+  for (int k = 0; k < x.rank(); ++k)
+    if (dims[k] == 0)
+      t.fail("the slice is empty along axis " + std::to_string(k));
+  if (isConstant(x)) {
+    Tensor out;
+    out.elemType = x.constant->elemType;
+    out.dims = dims;
+    std::vector<int64_t> so = stridesOf(dims), si = stridesOf(x.dims);
+    for (int64_t o = 0; o < out.count(); ++o) {
+      int64_t i = 0;
+      for (int k = 0; k < x.rank(); ++k)
+        i += ((o / so[k]) % dims[k] + lo[k]) * si[k];
+      out.values.push_back(x.constant->values[i]);
+    }
+    t.defineConstant(0, out);
+    return;
+  }
+  std::string e = t.onnxOrder(x), items;
+  for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
+    items += (items.empty() ? "" : ", ") +
+             (lo[k] == 0 && hi[k] == x.dims[k] ? std::string(":")
+                                                 : std::to_string(lo[k]) + ":" + std::to_string(hi[k]));
+  t.define(0, items.empty() ? e : e + "[" + items + "]", dims, x.elemType, x.batched);
+}
+
 // --- elementwise -------------------------------------------------------------
 
 void unary(T &t, const std::function<std::string(const std::string &)> &f) {
@@ -53,6 +279,13 @@ std::string call(const std::string &fn, const std::string &x, const std::string 
 
 void binary(T &t, const std::string &op) {
   Value *a = &t.input(0), *b = &t.input(1);
+  bool isInt = a->elemType == onnx::TensorProto_DataType_INT64 ||
+               a->elemType == onnx::TensorProto_DataType_INT32;
+  if (a->constant && b->constant && a->id.empty() && b->id.empty() &&
+      (isInt || (a->initializer.empty() && b->initializer.empty()))) {
+    t.defineConstant(0, foldBinary(t, *a->constant, *b->constant, op));
+    return;
+  }
   // The batched (or computed) operand sets the layout; constants follow it.
   bool swap = !a->batched && b->batched;
   Value &lead = swap ? *b : *a, &other = swap ? *a : *b;
@@ -233,8 +466,9 @@ Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
   return w;
 }
 
-std::string windowArgs(const Window &w, bool dilation) {
-  std::string s = w.strides == std::vector<int64_t>{1, 1} ? "" : ", stride: " + list(w.strides);
+/// `defaultStride`: the layer's own (1 for conv2d, the window for pooling).
+std::string windowArgs(const Window &w, bool dilation, const std::vector<int64_t> &defaultStride) {
+  std::string s = w.strides == defaultStride ? "" : ", stride: " + list(w.strides);
   if (w.pads != std::vector<int64_t>{0, 0, 0, 0})
     s += ", padding: " + list(w.pads);
   if (dilation && w.dilations != std::vector<int64_t>{1, 1})
@@ -286,7 +520,7 @@ void conv(T &t) {
     t.addWeight(name + ".bias", {F}, bias->values);
   std::string xe = t.channelsLast(x);
   std::string expr = "conv2d(" + xe + ", filters: " + std::to_string(F) + ", kernel: " +
-                     list({KH, KW}) + windowArgs(win, true) + (bias ? "" : ", bias: false") +
+                     list({KH, KW}) + windowArgs(win, true, {1, 1}) + (bias ? "" : ", bias: false") +
                      ", name: \"" + name + "\")";
   t.define(0, expr, {x.dims[0], F, win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
 }
@@ -323,7 +557,7 @@ void pool(T &t, bool isMax) {
            "pixels inside the image)");
   std::string xe = t.channelsLast(x);
   std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
-                     list(kernel) + windowArgs(win, false) + ")";
+                     list(kernel) + windowArgs(win, false, kernel) + ")";
   t.define(0, expr, {x.dims[0], x.dims[1], win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
 }
 
@@ -427,6 +661,13 @@ void reshape(T &t) {
     for (double v : t.constantInput(1, "the shape").values)
       shape.push_back(static_cast<int64_t>(v));
   bool allowZero = t.intAttr("allowzero", 0) != 0;
+  // x.view(x.size(0), -1): the batch size from a Shape keeps the batch.
+  bool batchFromShape = !shape.empty() && double(shape[0]) == kBatchSize;
+  if (batchFromShape)
+    shape[0] = 0;
+  for (size_t k = 1; k < shape.size(); ++k)
+    if (double(shape[k]) == kBatchSize)
+      t.notPerSample("moves the batch size to another axis");
   int64_t total = 1;
   for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
     total *= x.dims[k];
@@ -506,6 +747,26 @@ void transpose(T &t) {
   std::vector<int64_t> dims;
   for (int64_t p : perm)
     dims.push_back(x.dims[t.axis(p, x.rank())]);
+  if (x.batched && perm[0] == 0 && !isConstant(x)) {
+    // Only the axis order changes: the value is the same tensor with a new
+    // order (written out when an op needs ONNX's).
+    std::vector<int> inverse(perm.size() - 1);
+    for (size_t j = 1; j < perm.size(); ++j)
+      inverse[t.axis(perm[j], x.rank()) - 1] = static_cast<int>(j - 1);
+    Value v = x;
+    v.dims = dims;
+    v.perm.assign(perm.size() - 1, 0);
+    bool identity = true;
+    for (size_t i = 0; i + 1 < perm.size(); ++i) {
+      v.perm[i] = inverse[x.perm.empty() ? i : x.perm[i]];
+      identity &= v.perm[i] == static_cast<int>(i);
+    }
+    if (identity)
+      v.perm.clear();
+    v.initializer.clear();
+    t.alias(0, v);
+    return;
+  }
   std::string xe = t.onnxOrder(x);
   if (x.batched) {
     if (perm[0] != 0)
@@ -527,6 +788,29 @@ void concat(T &t) {
     batched |= t.input(i).batched;
   if (batched && a == 0)
     t.notPerSample("concatenates along the batch axis");
+  bool allConstant = true;
+  for (int i = 0; i < t.inputCount(); ++i)
+    allConstant &= isConstant(t.input(i)) && t.input(i).initializer.empty();
+  if (allConstant) {
+    Tensor out;
+    out.elemType = first.elemType;
+    out.dims = first.dims;
+    out.dims[a] = 0;
+    for (int i = 0; i < t.inputCount(); ++i)
+      out.dims[a] += t.input(i).dims[a];
+    int64_t outer = 1;
+    for (int64_t k = 0; k < a; ++k)
+      outer *= first.dims[k];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int i = 0; i < t.inputCount(); ++i) {
+        const Tensor &c = *t.input(i).constant;
+        int64_t chunk = c.count() / std::max<int64_t>(outer, 1);
+        out.values.insert(out.values.end(), c.values.begin() + o * chunk,
+                          c.values.begin() + (o + 1) * chunk);
+      }
+    t.defineConstant(0, out);
+    return;
+  }
   std::string args;
   std::vector<int64_t> dims = first.dims;
   dims[a] = 0;
@@ -775,6 +1059,10 @@ const std::map<std::string, Translate> &ops() {
        }},
       {"HardSwish", [](T &t) { unary(t, [](auto x) { return call("hardswish", x); }); }},
       {"Identity", [](T &t) { t.alias(0, t.input(0)); }},
+      {"Shape", shape},
+      {"Gather", gather},
+      {"Pad", pad},
+      {"Slice", slice},
       {"Dropout", dropout},
       {"Cast", cast},
       {"Constant", constant},

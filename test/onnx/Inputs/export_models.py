@@ -1,0 +1,172 @@
+"""Exports PyTorch models with torch.onnx.export for test/onnx: for each, the
+.onnx file, an input batch x.npy and PyTorch's outputs y.npy (eval mode).
+
+usage: export_models.py OUTDIR [NAME ...]   (default: every model)
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class PytorchExamplesMnist(nn.Module):
+    """pytorch/examples mnist/main.py's Net."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = self.dropout2(x)
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+
+
+class KerasMnistConvnet(nn.Module):
+    """Keras' mnist_convnet recipe: conv 32 -> pool -> conv 64 -> pool ->
+    flatten -> dropout 0.5 -> dense 10 softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3)
+        self.conv2 = nn.Conv2d(32, 64, 3)
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(1600, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return F.softmax(self.fc(self.drop(x.view(x.size(0), -1))), dim=1)
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNetBlocks(nn.Module):
+    """A small ResNet: stem, two basic blocks (one downsampling), global
+    average pooling, a classifier; batch norm in eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = BasicBlock(16, 16, 1)
+        self.layer2 = BasicBlock(16, 32, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer2(self.layer1(x))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class Activations(nn.Module):
+    """An MLP through the elementwise ops exporters emit."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 16)
+        self.fc2 = nn.Linear(16, 16)
+        self.fc3 = nn.Linear(16, 5)
+
+    def forward(self, x):
+        h = torch.tanh(self.fc1(x)) + torch.sigmoid(x.sum(dim=1, keepdim=True))
+        h = F.leaky_relu(h, 0.1) * 0.5 - F.elu(h)
+        h = F.softplus(self.fc2(h)) + torch.sqrt(torch.abs(h) + 1.0)
+        h = torch.clamp(h, -2.0, 3.0) / 2.0 + F.hardtanh(h)
+        return torch.log_softmax(self.fc3(h), dim=-1), torch.exp(-h).mean(dim=1)
+
+
+class PoolingVariants(nn.Module):
+    """Padding, strides and average pooling as exporters write them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 6, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2))
+        self.bn = nn.BatchNorm2d(6)
+
+    def forward(self, x):
+        y = self.bn(self.conv(x))
+        a = F.avg_pool2d(y, 2, stride=1)
+        m = F.max_pool2d(y, 3, stride=2, padding=1)
+        return a.permute(0, 2, 3, 1).reshape(x.shape[0], -1), m
+
+
+MODELS = {
+    # name: (module, input shape, opset, input names, output names)
+    "pytorch_mnist": (PytorchExamplesMnist, (5, 1, 28, 28), 13, ["input.1"], ["logp"]),
+    "keras_convnet": (KerasMnistConvnet, (5, 1, 28, 28), 11, ["image"], ["probs"]),
+    "resnet_blocks": (ResNetBlocks, (3, 3, 16, 16), 13, ["x"], ["logits"]),
+    "activations": (Activations, (7, 12), 9, ["x"], ["logp", "decay"]),
+    "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
+}
+
+
+def export(name, outdir):
+    cls, shape, opset, inputs, outputs = MODELS[name]
+    torch.manual_seed(0)
+    model = cls().eval()
+    # Batch norm statistics other than the defaults, so they matter.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    x = torch.randn(*shape)
+    dynamic = {n: {0: "batch"} for n in inputs + outputs}
+    path = os.path.join(outdir, name + ".onnx")
+    # TrainingMode.PRESERVE (of a model in eval mode) keeps batch norm an op
+    # of its own; EVAL, the default, merges it into the convolution before it.
+    mode = torch.onnx.TrainingMode.PRESERVE if name == "resnet_blocks" else torch.onnx.TrainingMode.EVAL
+    torch.onnx.export(model, x, path, input_names=inputs, output_names=outputs,
+                      dynamic_axes=dynamic, opset_version=opset, training=mode,
+                      do_constant_folding=name != "resnet_blocks")
+    with torch.no_grad():
+        ys = model(x)
+    if not isinstance(ys, tuple):
+        ys = (ys,)
+    np.save(os.path.join(outdir, name + ".x.npy"), x.numpy())
+    for o, y in zip(outputs, ys):
+        np.save(os.path.join(outdir, name + ".y." + o + ".npy"), y.numpy())
+
+
+def main():
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    for name in sys.argv[2:] or MODELS:
+        export(name, outdir)
+
+
+if __name__ == "__main__":
+    main()
