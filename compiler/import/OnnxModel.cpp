@@ -63,6 +63,20 @@ size_t elemSize(int32_t t) {
   }
 }
 
+/// The ONNX library's multi-line messages as one line.
+std::string oneLine(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    bool space = c == '\n' || c == '\r' || c == ' ' || c == '\t';
+    if (space && (out.empty() || out.back() == ' '))
+      continue;
+    out += space ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  return out;
+}
+
 } // namespace
 
 Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
@@ -156,22 +170,26 @@ onnx::ModelProto readOnnxModel(const std::string &path, int64_t &opset) {
   if (opset < kMinOpset || opset > kMaxOpset)
     throw ImportError{"the model uses opset " + std::to_string(opset) + "; nnc imports opsets " +
                       std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset)};
+  // What nnc refuses anyway is said in nnc's words before the checker runs.
+  for (const auto &t : model.graph().initializer())
+    if (t.data_location() == onnx::TensorProto_DataLocation_EXTERNAL || t.external_data_size() > 0)
+      throw ImportError{"initializer '" + t.name() + "' keeps its data in an external file; nnc "
+                        "imports only self-contained models (save with all tensors inside the .onnx)"};
+  for (const auto &n : model.graph().node())
+    if (!n.domain().empty() && n.domain() != "ai.onnx")
+      throw ImportError{n.op_type() + " node '" + (n.name().empty() ? n.output(0) : n.name()) +
+                        "' is an op of domain '" + n.domain() +
+                        "'; nnc imports ops of the default ONNX domain only"};
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
-    std::string what = e.what();
-    while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
-      what.pop_back();
-    throw ImportError{"the ONNX checker refuses the model: " + what};
+    throw ImportError{"the ONNX checker refuses the model: " + oneLine(e.what())};
   }
   try {
     onnx::ShapeInferenceOptions options(/*check_type=*/true, /*strict=*/1, /*data_prop=*/true);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
   } catch (const std::exception &e) {
-    std::string what = e.what();
-    while (!what.empty() && (what.back() == '\n' || what.back() == ' '))
-      what.pop_back();
-    throw ImportError{"ONNX shape inference fails on the model: " + what};
+    throw ImportError{"ONNX shape inference fails on the model: " + oneLine(e.what())};
   }
   return model;
 }

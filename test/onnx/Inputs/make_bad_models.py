@@ -1,0 +1,83 @@
+"""Writes hostile and unsupported ONNX files for test/onnx/bad_input.test,
+one per class of problem, built with onnx.helper.
+
+usage: make_bad_models.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+
+
+def save(name, model, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    with open(os.path.join(out, name + ".onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, ir=8):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], ir_version=ir)
+
+
+def tensor(name, shape, dtype=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+weight = numpy_helper.from_array(np.ones((3, 4), np.float32), "fc.weight")
+good = model([helper.make_node("MatMul", ["x", "fc.weight"], ["y"])],
+             [tensor("x", ["N", 3])], [tensor("y", ["N", 4])], [weight])
+save("good", good)
+data = good.SerializeToString()
+with open(os.path.join(out, "truncated.onnx"), "wb") as f:
+    f.write(data[: len(data) // 2])
+with open(os.path.join(out, "garbage.onnx"), "wb") as f:
+    f.write(b"model Fake\ninput x: f32[3]\n" * 10)
+open(os.path.join(out, "empty.onnx"), "wb").close()
+
+save("unsupported_op", model([helper.make_node("Det", ["x"], ["y"], name="det_0")],
+                             [tensor("x", ["N", 3, 3])], [tensor("y", ["N"])]))
+save("opset18", model([helper.make_node("Relu", ["x"], ["y"])],
+                      [tensor("x", ["N", 3])], [tensor("y", ["N", 3])], opset=18), check=False)
+save("dynamic_dim", model([helper.make_node("Relu", ["x"], ["y"])],
+                          [tensor("x", ["N", "seq", 4])], [tensor("y", ["N", "seq", 4])]))
+# An initializer with the name of a graph input (a default value, IR >= 4).
+save("shadow", model([helper.make_node("MatMul", ["x", "fc.weight"], ["y"])],
+                     [tensor("x", ["N", 3]), tensor("fc.weight", [3, 4])],
+                     [tensor("y", ["N", 4])], [weight]))
+# A tensor that declares 12 elements and holds 5.
+short = onnx.TensorProto()
+short.name, short.data_type = "fc.weight", TensorProto.FLOAT
+short.dims.extend([3, 4])
+short.raw_data = np.ones(5, np.float32).tobytes()
+save("size_mismatch", model([helper.make_node("MatMul", ["x", "fc.weight"], ["y"])],
+                            [tensor("x", ["N", 3])], [tensor("y", ["N", 4])], [short]), check=False)
+# External data: the checker looks for the file, so it is left unchecked.
+ext = onnx.TensorProto()
+ext.name, ext.data_type = "fc.weight", TensorProto.FLOAT
+ext.dims.extend([3, 4])
+ext.data_location = TensorProto.EXTERNAL
+entry = ext.external_data.add()
+entry.key, entry.value = "location", "weights.bin"
+save("external", model([helper.make_node("MatMul", ["x", "fc.weight"], ["y"])],
+                       [tensor("x", ["N", 3])], [tensor("y", ["N", 4])], [ext]), check=False)
+save("huge_shape", model([helper.make_node("Relu", ["x"], ["y"])],
+                         [tensor("x", ["N", 100000, 100000, 100])],
+                         [tensor("y", ["N", 100000, 100000, 100])]))
+# Two nodes that feed each other.
+save("cycle", model([helper.make_node("Relu", ["b"], ["a"]), helper.make_node("Relu", ["a"], ["b"])],
+                    [tensor("x", ["N", 3])], [tensor("a", ["N", 3])]), check=False)
+# A grouped convolution: the op is known, the attribute value is not.
+w = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "conv.weight")
+save("grouped_conv", model([helper.make_node("Conv", ["x", "conv.weight"], ["y"], group=4, name="conv_0")],
+                           [tensor("x", ["N", 4, 8, 8])], [tensor("y", ["N", 4, 6, 6])], [w]))
+save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
+                            [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
+save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
+                        [tensor("x", ["N", 3], TensorProto.INT8)], [tensor("y", ["N", 3], TensorProto.INT8)]))
