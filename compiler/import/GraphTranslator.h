@@ -94,6 +94,10 @@ public:
   /// Defines output i as `expr` (written as `ID = expr`).
   Value &define(int i, const std::string &expr, std::vector<int64_t> dims, int32_t elemType,
                 bool batched, std::vector<int> perm = {});
+  /// Writes `ID = expr` for an intermediate; returns the fresh ID.
+  std::string temporary(const std::string &base, const std::string &expr);
+  /// Output i holds 1s and 0s: a comparison's result, ONNX's bool.
+  void markBool(int i);
   /// Output i is input `v` itself (Identity, Dropout).
   void alias(int i, const Value &v);
   /// Output i is a constant known at import time.
@@ -120,6 +124,7 @@ private:
   const onnx::ModelProto &model_;
   int64_t opset_;
   bool batchMode_;
+  int64_t batchSize_ = -1; // axis 0 of the inputs, when static
   const onnx::NodeProto *node_ = nullptr;
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;

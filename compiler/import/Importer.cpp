@@ -66,6 +66,8 @@ void GraphTranslator::fail(const std::string &message) const {
 }
 
 void GraphTranslator::notPerSample(const std::string &why) const {
+  if (!batchMode_) // whole tensors as samples: the op needs a batch axis
+    fail("nnc imports it only when axis 0 of the model's inputs is a batch (here: it " + why + ")");
   std::string where = node_ ? node_->op_type() + " node '" +
                                   (node_->name().empty() ? node_->output(0) : node_->name()) + "'"
                             : "the graph";
@@ -387,6 +389,18 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
   return values_[name];
 }
 
+std::string GraphTranslator::temporary(const std::string &base, const std::string &expr) {
+  std::string id = freshId(base);
+  line(id + " = " + expr);
+  return id;
+}
+
+void GraphTranslator::markBool(int i) {
+  auto it = values_.find(node_->output(i));
+  if (it != values_.end())
+    it->second.elemType = onnx::TensorProto_DataType_BOOL;
+}
+
 void GraphTranslator::alias(int i, const Value &v) {
   if (i < node_->output_size() && !node_->output(i).empty())
     values_[node_->output(i)] = v;
@@ -438,6 +452,12 @@ void GraphTranslator::bindInputs() {
     v.batched = batchMode_;
     if (batchMode_ && v.dims.empty())
       throw NotPerSample{"graph input '" + in.name() + "' is a scalar"};
+    // Inputs of different sizes along axis 0 broadcast it: not a batch.
+    if (batchMode_ && v.dims[0] > 0) {
+      if (batchSize_ > 0 && batchSize_ != v.dims[0])
+        throw NotPerSample{"graph inputs have different sizes along axis 0"};
+      batchSize_ = v.dims[0];
+    }
     v.id = freshId(in.name());
     std::vector<int64_t> sample = v.sampleDims();
     double elements = 1;
@@ -482,6 +502,9 @@ void GraphTranslator::writeOutputs() {
                         "computed from the inputs"};
     if (!v.batched && batchMode_)
       throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
+    if (!isFloat(v.elemType))
+      throw ImportError{"graph output '" + o.name() + "' has element type " +
+                        elemTypeName(v.elemType) + "; nnc's imported outputs are float or double"};
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
     body_.push_back(id == want ? "output " + id : "output " + want + " = " + id);

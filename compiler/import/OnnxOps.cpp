@@ -137,8 +137,8 @@ void gather(T &t) {
 void pad(T &t) {
   Value &x = t.input(0);
   std::string mode = t.stringAttr("mode", "constant");
-  if (mode != "constant")
-    t.fail("mode '" + mode + "' is not supported (constant padding only)");
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    t.fail("mode '" + mode + "' is not an ONNX padding mode");
   std::vector<int64_t> pads;
   double value = 0;
   if (t.opset() < 11) {
@@ -170,6 +170,31 @@ void pad(T &t) {
       t.fail("negative pads (cropping) are not supported");
     if (x.batched && k == 0)
       t.notPerSample("pads the batch axis");
+    if (mode != "constant") {
+      // Reflect (mirror without the edge) or edge (repeat it): slices of
+      // one element along the axis, concatenated around the tensor.
+      int64_t size = dims[k];
+      if (mode == "reflect" && (before >= size || after >= size))
+        t.fail("reflect padding of " + std::to_string(std::max(before, after)) +
+               " needs more than " + std::to_string(size) + " elements along the axis");
+      auto at = [&](int64_t i) {
+        std::string items;
+        for (int j = first; j < x.rank(); ++j)
+          items += (items.empty() ? "" : ", ") +
+                   (j == k ? std::to_string(i) + ":" + std::to_string(i + 1) : std::string(":"));
+        return e + "[" + items + "]";
+      };
+      std::string parts;
+      for (int64_t i = before; i >= 1; --i)
+        parts += at(mode == "reflect" ? i : 0) + ", ";
+      parts += e;
+      for (int64_t i = 1; i <= after; ++i)
+        parts += ", " + at(mode == "reflect" ? size - 1 - i : size - 1);
+      dims[k] += before + after;
+      e = t.temporary(t.node().output(0) + "_pad", "concat(" + parts + ", axis: " +
+                                                       std::to_string(k - first) + ")");
+      continue;
+    }
     // Concatenate constant blocks before and after along the axis.
     std::vector<int64_t> block(dims.begin() + first, dims.end());
     std::string parts;
@@ -192,10 +217,8 @@ void pad(T &t) {
     }
     dims[k] += before + after;
     e = "concat(" + parts + ", axis: " + std::to_string(k - first) + ")";
-    if (k + 1 < x.rank()) { // name the intermediate for the next axis
-      Value &tmp = t.define(0, e, dims, x.elemType, x.batched);
-      e = tmp.id;
-    }
+    if (k + 1 < x.rank()) // name the intermediate for the next axis
+      e = t.temporary(t.node().output(0) + "_pad", e);
   }
   t.define(0, e, dims, x.elemType, x.batched);
 }
@@ -277,7 +300,24 @@ std::string call(const std::string &fn, const std::string &x, const std::string 
   return fn + "(" + x + (args.empty() ? "" : ", " + args) + ")";
 }
 
+/// Opset 6's Add/Sub/Mul/Div with broadcast=1 and `axis`: B's dims line up
+/// with A's from `axis` on (not from the right); B gets trailing 1s.
+void legacyBroadcast(T &t) {
+  if (t.opset() >= 7 || !t.intAttr("broadcast", 0) || !t.hasAttr("axis"))
+    return;
+  Value &a = t.input(0), &b = t.input(1);
+  int64_t axis = t.axis(t.intAttr("axis", 0), a.rank());
+  int64_t trailing = a.rank() - axis - b.rank();
+  if (trailing <= 0)
+    return;
+  if (!b.constant || !b.id.empty())
+    t.fail("broadcast with an axis needs a constant B");
+  b.dims.insert(b.dims.end(), static_cast<size_t>(trailing), 1);
+  b.constant->dims = b.dims;
+}
+
 void binary(T &t, const std::string &op) {
+  legacyBroadcast(t);
   Value *a = &t.input(0), *b = &t.input(1);
   bool isInt = a->elemType == onnx::TensorProto_DataType_INT64 ||
                a->elemType == onnx::TensorProto_DataType_INT32;
@@ -319,13 +359,45 @@ void binary(T &t, const std::string &op) {
 }
 
 void variadic(T &t, const std::string &op) {
-  if (t.inputCount() == 1) {
+  int n = t.inputCount();
+  if (n == 1) {
     t.alias(0, t.input(0));
     return;
   }
-  if (t.inputCount() != 2)
-    t.fail("with " + std::to_string(t.inputCount()) + " inputs is not supported (2 at most)");
-  binary(t, op);
+  if (n == 2 && op != "mean") {
+    binary(t, op);
+    return;
+  }
+  // a op b op c ...: every operand broadcast in ONNX order.
+  std::string expr;
+  std::vector<int64_t> dims;
+  bool batched = false;
+  Value *lead = nullptr;
+  for (int i = 0; i < n; ++i)
+    if (t.input(i).batched || !lead)
+      lead = lead && lead->batched ? lead : &t.input(i);
+  t.onnxOrder(*lead);
+  for (int i = 0; i < n; ++i) {
+    Value &v = t.input(i);
+    if (v.batched && v.rank() != lead->rank())
+      t.notPerSample("broadcasts tensors of different ranks against the batch axis");
+    std::string e = &v == lead ? v.id : (v.batched ? t.onnxOrder(v) : t.operandFor(v, *lead));
+    expr = i == 0 ? e
+           : op == "max" ? "maximum(" + expr + ", " + e + ")"
+           : op == "min" ? "minimum(" + expr + ", " + e + ")"
+                         : expr + " + " + e;
+    Value vd;
+    vd.dims = v.dims;
+    Value dd;
+    dd.dims = dims;
+    dims = i == 0 ? v.dims : broadcastDims(dd, vd);
+    batched |= v.batched;
+  }
+  if (batched)
+    dims[0] = lead->dims[0];
+  if (op == "mean")
+    expr = "(" + expr + ") / " + std::to_string(n);
+  t.define(0, expr, dims, lead->elemType, batched);
 }
 
 // --- matrix products -------------------------------------------------------------
@@ -356,10 +428,13 @@ void dense(T &t, Value &x, const Tensor &w, bool transposed, double alpha, const
            dims, x.elemType, x.batched);
 }
 
+void gemmComputed(T &t);
+
 void gemm(T &t) {
   Value &a = t.input(0);
-  if (!t.input(1).constant) {
-    t.fail("a computed B (not a constant weight) is not supported");
+  if (!t.input(1).constant || !t.input(1).id.empty() || (t.hasInput(2) && !t.input(2).constant)) {
+    gemmComputed(t);
+    return;
   }
   if (t.intAttr("transA", 0)) {
     if (a.batched)
@@ -424,14 +499,25 @@ struct Window {
   std::vector<int64_t> out;
 };
 
+/// The window attributes of a 1-D or 2-D Conv or pool, as 2-D (a 1-D
+/// window is 1 x K over a 1 x L image).
 Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
   Window w;
+  bool oneD = x.rank() == 3;
+  size_t n = oneD ? 1 : 2;
+  w.strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
+  w.dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
+  if (w.strides.size() != n || w.dilations.size() != n || pads.size() != 2 * n)
+    t.fail("strides, dilations and pads must have " + std::to_string(n) + ", " + std::to_string(n) +
+           " and " + std::to_string(2 * n) + " entries for " + std::to_string(n) + "-D data");
+  if (oneD) {
+    kernel.insert(kernel.begin(), 1);
+    w.strides.insert(w.strides.begin(), 1);
+    w.dilations.insert(w.dilations.begin(), 1);
+    pads = {0, pads[0], 0, pads[1]};
+  }
   w.kernel = kernel;
-  w.strides = t.intsAttr("strides", {1, 1});
-  w.dilations = t.intsAttr("dilations", {1, 1});
-  std::vector<int64_t> pads = t.intsAttr("pads", {0, 0, 0, 0});
-  if (w.strides.size() != 2 || w.dilations.size() != 2 || pads.size() != 4)
-    t.fail("strides, dilations and pads must have 2, 2 and 4 entries for 2-D data");
   for (int64_t v : w.strides)
     if (v < 1 || v > 65536)
       t.fail("stride " + std::to_string(v) + " is out of range (1 to 65536)");
@@ -439,15 +525,17 @@ Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
     if (v < 1 || v > 65536)
       t.fail("dilation " + std::to_string(v) + " is out of range (1 to 65536)");
   std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
-  int64_t in[2] = {x.dims[2], x.dims[3]};
+  int64_t in[2] = {oneD ? 1 : x.dims[2], x.dims[oneD ? 2 : 3]};
   for (int k = 0; k < 2; ++k) {
     int64_t effective = (kernel[k] - 1) * w.dilations[k] + 1;
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       int64_t out = (in[k] + w.strides[k] - 1) / w.strides[k];
       int64_t total = std::max<int64_t>((out - 1) * w.strides[k] + effective - in[k], 0);
       int64_t small = total / 2, large = total - small;
-      pads[k] = autoPad == "SAME_UPPER" ? small : large;
-      pads[k + 2] = autoPad == "SAME_UPPER" ? large : small;
+      if (!(oneD && k == 0)) {
+        pads[k] = autoPad == "SAME_UPPER" ? small : large;
+        pads[k + 2] = autoPad == "SAME_UPPER" ? large : small;
+      }
     } else if (autoPad == "VALID") {
       pads[k] = pads[k + 2] = 0;
     } else if (autoPad != "NOTSET") {
@@ -476,35 +564,50 @@ std::string windowArgs(const Window &w, bool dilation, const std::vector<int64_t
   return s;
 }
 
+/// The input of a 1-D or 2-D Conv or pool as an [H, W, C] expression (a
+/// 1-D [C, L] sample becomes [1, L, C]).
+std::string imageOf(T &t, Value &x) {
+  if (x.rank() == 4)
+    return t.channelsLast(x);
+  std::string xe = t.onnxOrder(x);
+  return "reshape(transpose(" + xe + ", [1, 0]), " + list({1, x.dims[2], x.dims[1]}) + ")";
+}
+
+/// Defines a Conv or pool result from its [OH, OW, C] expression.
+void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels, const Window &w) {
+  if (x.rank() == 4) {
+    t.define(0, expr, {x.dims[0], channels, w.out[0], w.out[1]}, x.elemType, true, {1, 2, 0});
+    return;
+  }
+  t.define(0, "reshape(" + expr + ", " + list({w.out[1], channels}) + ")",
+           {x.dims[0], channels, w.out[1]}, x.elemType, true, {1, 0});
+}
+
 void conv(T &t) {
   Value &x = t.input(0);
-  if (x.rank() != 4)
+  if (x.rank() != 4 && x.rank() != 3)
     t.fail("convolution over " + std::to_string(x.rank() - 2) +
-           "-D data is not supported (2-D images [N, C, H, W] only)");
+           "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
   if (!x.batched)
     t.notPerSample("needs the batch on axis 0");
   const Tensor &w = t.constantInput(1, "the weight");
-  if (w.dims.size() != 4)
-    t.fail("the weight must have shape [filters, channels, kH, kW]");
+  if (w.dims.size() != static_cast<size_t>(x.rank()))
+    t.fail("the weight must have shape [filters, channels, kernel...]");
   int64_t group = t.intAttr("group", 1);
-  if (group != 1)
-    t.fail("group " + std::to_string(group) + " (a grouped or depthwise convolution) is not "
-           "supported");
-  int64_t F = w.dims[0], C = w.dims[1], KH = w.dims[2], KW = w.dims[3];
-  if (C != x.dims[1])
-    t.fail("the weight has " + std::to_string(C) + " input channels; the input has " +
-           std::to_string(x.dims[1]));
-  std::vector<int64_t> ks = t.intsAttr("kernel_shape", {KH, KW});
-  if (ks != std::vector<int64_t>{KH, KW})
+  if (group < 1 || x.dims[1] % group != 0 || w.dims[0] % group != 0)
+    t.fail("group " + std::to_string(group) + " does not divide the " +
+           std::to_string(x.dims[1]) + " channels and " + std::to_string(w.dims[0]) + " filters");
+  if (group > 64)
+    t.fail("group " + std::to_string(group) + " is not supported (at most 64 groups)");
+  bool oneD = x.rank() == 3;
+  int64_t F = w.dims[0], C = w.dims[1], KH = oneD ? 1 : w.dims[2], KW = w.dims.back();
+  if (C * group != x.dims[1])
+    t.fail("the weight has " + std::to_string(C) + " input channels per group; the input has " +
+           std::to_string(x.dims[1]) + " in " + std::to_string(group) + " groups");
+  std::vector<int64_t> ks = t.intsAttr("kernel_shape", std::vector<int64_t>(w.dims.begin() + 2, w.dims.end()));
+  if (ks != std::vector<int64_t>(w.dims.begin() + 2, w.dims.end()))
     t.fail("kernel_shape " + list(ks) + " does not match the weight");
-  Window win = window(t, x, {KH, KW});
-  // OIHW -> HWIO, nnc's conv2d layout.
-  std::vector<double> hwio(w.values.size());
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t i = 0; i < KH; ++i)
-        for (int64_t j = 0; j < KW; ++j)
-          hwio[((i * KW + j) * C + c) * F + f] = w.values[((f * C + c) * KH + i) * KW + j];
+  Window win = window(t, x, oneD ? std::vector<int64_t>{KW} : std::vector<int64_t>{KH, KW});
   std::string biasInit;
   const Tensor *bias = nullptr;
   if (t.hasInput(2)) {
@@ -515,39 +618,62 @@ void conv(T &t) {
     biasInit = t.input(2).initializer;
   }
   std::string name = t.layerName(t.input(1).initializer, biasInit);
-  t.addWeight(name + ".weight", {KH, KW, C, F}, hwio);
-  if (bias)
-    t.addWeight(name + ".bias", {F}, bias->values);
-  std::string xe = t.channelsLast(x);
-  std::string expr = "conv2d(" + xe + ", filters: " + std::to_string(F) + ", kernel: " +
-                     list({KH, KW}) + windowArgs(win, true, {1, 1}) + (bias ? "" : ", bias: false") +
-                     ", name: \"" + name + "\")";
-  t.define(0, expr, {x.dims[0], F, win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
+  std::string xe = imageOf(t, x);
+  // A grouped convolution is one conv2d per group over its channels (named
+  // NAME.g0, NAME.g1, ...), joined along the channels.
+  int64_t perGroup = F / group;
+  std::string joined;
+  for (int64_t g = 0; g < group; ++g) {
+    // OIHW -> HWIO, nnc's conv2d layout.
+    std::vector<double> hwio(static_cast<size_t>(KH * KW * C * perGroup));
+    for (int64_t f = 0; f < perGroup; ++f)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            hwio[((i * KW + j) * C + c) * perGroup + f] =
+                w.values[(((g * perGroup + f) * C + c) * KH + i) * KW + j];
+    std::string layer = group == 1 ? name : name + ".g" + std::to_string(g);
+    t.addWeight(layer + ".weight", {KH, KW, C, perGroup}, hwio);
+    if (bias)
+      t.addWeight(layer + ".bias", {perGroup},
+                  std::vector<double>(bias->values.begin() + g * perGroup,
+                                      bias->values.begin() + (g + 1) * perGroup));
+    std::string in = group == 1 ? xe : xe + "[:, :, " + std::to_string(g * C) + ":" +
+                                           std::to_string((g + 1) * C) + "]";
+    std::string conv = "conv2d(" + in + ", filters: " + std::to_string(perGroup) + ", kernel: " +
+                       list({KH, KW}) + windowArgs(win, true, {1, 1}) +
+                       (bias ? "" : ", bias: false") + ", name: \"" + layer + "\")";
+    joined += (g ? ", " : "") + conv;
+  }
+  std::string expr = group == 1 ? joined : "concat(" + joined + ", axis: 2)";
+  defineImage(t, x, expr, F, win);
 }
 
 void pool(T &t, bool isMax) {
   Value &x = t.input(0);
-  if (x.rank() != 4)
+  if (x.rank() != 4 && x.rank() != 3)
     t.fail("pooling over " + std::to_string(x.rank() - 2) +
-           "-D data is not supported (2-D images [N, C, H, W] only)");
+           "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
   if (!x.batched)
     t.notPerSample("needs the batch on axis 0");
   if (t.outputUsed(1))
     t.fail("the Indices output is not supported");
   std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
-  if (kernel.size() != 2)
-    t.fail("kernel_shape must have 2 entries for 2-D data");
+  if (kernel.size() != static_cast<size_t>(x.rank() - 2))
+    t.fail("kernel_shape must have " + std::to_string(x.rank() - 2) + " entries");
   for (int64_t k : kernel)
     if (k < 1 || k > 65536)
       t.fail("kernel size " + std::to_string(k) + " is out of range (1 to 65536)");
   Window win = window(t, x, kernel);
+  kernel = win.kernel;
   if (win.dilations != std::vector<int64_t>{1, 1})
     t.fail("dilated pooling is not supported");
   if (t.intAttr("ceil_mode", 0)) {
     // Rounding up adds a window only when the last one would start inside.
+    int64_t in[2] = {x.rank() == 3 ? 1 : x.dims[2], x.dims.back()};
     for (int k = 0; k < 2; ++k) {
-      int64_t in = x.dims[2 + k] + win.pads[2 * k] + win.pads[2 * k + 1] - kernel[k];
-      if (in % win.strides[k] != 0)
+      int64_t span = in[k] + win.pads[2 * k] + win.pads[2 * k + 1] - kernel[k];
+      if (span % win.strides[k] != 0)
         t.fail("ceil_mode 1 changes the output size here; nnc pools with floor (ceil_mode 0)");
     }
   }
@@ -555,10 +681,10 @@ void pool(T &t, bool isMax) {
   if (!isMax && hasPads && t.intAttr("count_include_pad", 0))
     t.fail("count_include_pad 1 with padding is not supported (nnc's avgpool counts the "
            "pixels inside the image)");
-  std::string xe = t.channelsLast(x);
+  std::string xe = imageOf(t, x);
   std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
                      list(kernel) + windowArgs(win, false, kernel) + ")";
-  t.define(0, expr, {x.dims[0], x.dims[1], win.out[0], win.out[1]}, x.elemType, true, {1, 2, 0});
+  defineImage(t, x, expr, x.dims[1], win);
 }
 
 void globalPool(T &t, bool isMax) {
@@ -635,7 +761,12 @@ void softmax(T &t, const std::string &fn) {
 
 void flatten(T &t) {
   Value &x = t.input(0);
-  int64_t a = t.axis(t.intAttr("axis", 1), x.rank() + 1);
+  int64_t a = t.intAttr("axis", 1);
+  if (a < -x.rank() || a > x.rank())
+    t.fail("axis " + std::to_string(a) + " is out of range for a tensor of rank " +
+           std::to_string(x.rank()));
+  if (a < 0)
+    a += x.rank();
   int64_t before = 1, after = 1;
   for (int k = 0; k < x.rank(); ++k)
     if (!(x.batched && k == 0))
@@ -908,7 +1039,13 @@ void reduce(T &t, const std::string &fn) {
   }
   std::string xe = t.onnxOrder(x);
   std::string args = ", axis: " + list(nnAxes) + (keep ? ", keepdims: true" : "");
-  std::string expr = fn == "min" ? "-max(-" + xe + args + ")" : fn + "(" + xe + args + ")";
+  std::string expr = fn == "min"           ? "-max(-" + xe + args + ")"
+                     : fn == "sum_square"  ? "sum(" + xe + " ^ 2" + args + ")"
+                     : fn == "l1"          ? "sum(abs(" + xe + ")" + args + ")"
+                     : fn == "l2"          ? "sqrt(sum(" + xe + " ^ 2" + args + "))"
+                     : fn == "log_sum"     ? "log(sum(" + xe + args + "))"
+                     : fn == "log_sum_exp" ? "log(sum(exp(" + xe + ")" + args + "))"
+                                           : fn + "(" + xe + args + ")";
   t.define(0, expr, dims, x.elemType, x.batched);
 }
 
@@ -1012,6 +1149,241 @@ void pow(T &t) {
   binary(t, "^");
 }
 
+
+// --- comparisons and selection ---------------------------------------------------
+
+/// a < b and friends: 1 or 0 in the operands' float type, marked bool.
+void compare(T &t, const std::string &op) {
+  binary(t, op);
+  auto &v = t.input(0); // the output was defined by binary; mark it bool
+  (void)v;
+  t.markBool(0);
+}
+
+void whereOp(T &t) {
+  Value &c = t.input(0), &x = t.input(1), &y = t.input(2);
+  Value *lead = x.batched ? &x : y.batched ? &y : c.batched ? &c : &x;
+  if (lead->id.empty())
+    t.onnxOrder(*lead);
+  t.onnxOrder(*lead);
+  for (Value *v : {&c, &x, &y})
+    if (v->batched && v->rank() != lead->rank())
+      t.notPerSample("broadcasts tensors of different ranks against the batch axis");
+  auto operand = [&](Value &v) {
+    return &v == lead ? v.id : v.batched ? t.onnxOrder(v) : t.operandFor(v, *lead);
+  };
+  std::string ce = operand(c), xe = operand(x), ye = operand(y);
+  std::vector<int64_t> dims = broadcastDims(c, x);
+  Value d;
+  d.dims = dims;
+  dims = broadcastDims(d, y);
+  bool batched = c.batched || x.batched || y.batched;
+  if (batched)
+    dims[0] = lead->dims[0];
+  t.define(0, "where(" + ce + ", " + xe + ", " + ye + ")", dims, x.elemType, batched);
+}
+
+void prelu(T &t) {
+  Value &x = t.input(0), &slope = t.input(1);
+  // Opset 6: a [C] slope is per channel (axis 1), not right-aligned.
+  if (t.opset() < 7 && slope.rank() == 1 && x.rank() > 2 && slope.dims[0] == x.dims[1] &&
+      slope.constant && slope.id.empty()) {
+    slope.dims.resize(static_cast<size_t>(x.rank() - 1), 1);
+    slope.constant->dims = slope.dims;
+  }
+  if (x.id.empty())
+    t.onnxOrder(x);
+  if (!slope.constant && !x.perm.empty())
+    t.onnxOrder(x);
+  std::string se = t.operandFor(slope, x);
+  std::string xe = x.id;
+  t.define(0, "where(" + xe + " > 0, " + xe + ", " + se + " * " + xe + ")", x.dims, x.elemType,
+           x.batched, x.perm);
+}
+
+void split(T &t) {
+  Value &x = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", 0), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("splits the batch axis");
+  std::vector<int64_t> sizes;
+  if (t.hasAttr("split"))
+    sizes = t.intsAttr("split");
+  else if (t.hasInput(1))
+    for (double v : t.constantInput(1, "the split sizes").values)
+      sizes.push_back(static_cast<int64_t>(v));
+  int outputs = t.node().output_size();
+  if (sizes.empty()) {
+    if (x.dims[a] % outputs != 0)
+      t.fail("axis " + std::to_string(a) + " of size " + std::to_string(x.dims[a]) +
+             " does not split into " + std::to_string(outputs) + " equal parts");
+    sizes.assign(static_cast<size_t>(outputs), x.dims[a] / outputs);
+  }
+  if (static_cast<int>(sizes.size()) != outputs)
+    t.fail("split has " + std::to_string(sizes.size()) + " sizes for " +
+           std::to_string(outputs) + " outputs");
+  std::string xe = t.onnxOrder(x);
+  int64_t lo = 0;
+  for (int o = 0; o < outputs; ++o) {
+    std::string items;
+    for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
+      items += (items.empty() ? "" : ", ") +
+               (k == a ? std::to_string(lo) + ":" + std::to_string(lo + sizes[o]) : std::string(":"));
+    std::vector<int64_t> dims = x.dims;
+    dims[a] = sizes[o];
+    if (sizes[o] <= 0)
+      t.fail("a split of size " + std::to_string(sizes[o]) + " is not supported");
+    t.define(o, xe + "[" + items + "]", dims, x.elemType, x.batched);
+    lo += sizes[o];
+  }
+}
+
+void expand(T &t) {
+  Value &x = t.input(0);
+  const Tensor &shape = t.constantInput(1, "the shape");
+  Value target;
+  for (double v : shape.values) {
+    if (v == kBatchSize)
+      target.dims.push_back(x.batched ? x.dims[0] : 1);
+    else
+      target.dims.push_back(static_cast<int64_t>(v));
+  }
+  std::vector<int64_t> dims = broadcastDims(x, target);
+  if (x.batched) {
+    if (target.rank() > x.rank() || (target.rank() == x.rank() && target.dims[0] != 1 &&
+                                     target.dims[0] != x.dims[0] && shape.values[0] != kBatchSize))
+      t.notPerSample("expands along the batch axis");
+    dims[0] = x.dims[0];
+  }
+  if (dims == x.dims) {
+    t.alias(0, x);
+    return;
+  }
+  if (isConstant(x) && !x.batched && x.initializer.empty()) {
+    Tensor c;
+    c.elemType = x.constant->elemType;
+    c.dims = dims;
+    Tensor zero;
+    zero.elemType = c.elemType;
+    zero.dims = dims;
+    zero.values.assign(static_cast<size_t>(zero.count()), 0.0);
+    t.defineConstant(0, foldBinary(t, *x.constant, zero, "+"));
+    return;
+  }
+  // x + zeros of the target shape: the broadcast, as a sum.
+  std::string xe = t.onnxOrder(x);
+  Tensor zero;
+  zero.elemType = x.elemType;
+  zero.dims.assign(dims.begin() + (x.batched ? 1 : 0), dims.end());
+  zero.values.assign(static_cast<size_t>(zero.count()), 0.0);
+  Value z;
+  z.constant = zero;
+  z.elemType = zero.elemType;
+  z.dims = zero.dims;
+  std::string ze = t.onnxOrder(z);
+  t.define(0, xe + " + " + ze, dims, x.elemType, x.batched);
+}
+
+void layerNorm(T &t) {
+  Value &x = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", -1), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("normalises over the batch axis");
+  if (t.outputUsed(1) || t.outputUsed(2))
+    t.fail("the Mean and InvStdDev outputs are not supported");
+  std::vector<int64_t> shape(x.dims.begin() + a, x.dims.end());
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  const Tensor &scale = t.constantInput(1, "the scale");
+  if (scale.count() != n)
+    t.fail("the scale has " + std::to_string(scale.count()) + " values for " + std::to_string(n));
+  std::string biasInit;
+  std::vector<double> bias(static_cast<size_t>(n), 0.0);
+  if (t.hasInput(2)) {
+    const Tensor &b = t.constantInput(2, "the bias");
+    if (b.count() != n)
+      t.fail("the bias has " + std::to_string(b.count()) + " values for " + std::to_string(n));
+    bias = b.values;
+    biasInit = t.input(2).initializer;
+  }
+  std::string name = t.layerName(t.input(1).initializer, biasInit);
+  t.addWeight(name + ".weight", shape, scale.values);
+  t.addWeight(name + ".bias", shape, bias);
+  std::string xe = t.onnxOrder(x);
+  t.define(0, "layer_norm(" + xe + ", shape: " + list(shape) + ", eps: " +
+                  T::number(t.floatAttr("epsilon", 1e-5), x.elemType) + ", name: \"" + name + "\")",
+           x.dims, x.elemType, x.batched);
+}
+
+void instanceNorm(T &t) {
+  Value &x = t.input(0);
+  if (!x.batched || x.rank() < 3)
+    t.notPerSample("needs the batch on axis 0 and spatial axes");
+  int64_t C = x.dims[1];
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> axes;
+  for (int k = 1; k < x.rank() - 1; ++k)
+    axes.push_back(k);
+  std::string args = ", axis: " + list(axes) + ", keepdims: true)";
+  std::string mean = t.temporary(t.node().output(0) + "_mean", "mean(" + xe + args);
+  std::string centered = t.temporary(t.node().output(0) + "_centered", xe + " - " + mean);
+  std::string ids[2];
+  for (int k = 0; k < 2; ++k) {
+    Tensor v = t.constantInput(k + 1, k == 0 ? "the scale" : "the bias");
+    if (v.count() != C)
+      t.fail("the scale and bias need " + std::to_string(C) + " values");
+    v.dims = {C};
+    v.dims.resize(static_cast<size_t>(x.rank() - 1), 1);
+    std::string init = t.input(k + 1).initializer;
+    ids[k] = t.declareParam(init.empty() ? t.node().output(0) + (k ? ".bias" : ".weight") : init, v,
+                            true);
+  }
+  t.define(0, centered + " / sqrt(mean(" + centered + " ^ 2" + args + " + " +
+                  T::number(t.floatAttr("epsilon", 1e-5), x.elemType) + ") * " + ids[0] + " + " +
+                  ids[1],
+           x.dims, x.elemType, true);
+}
+
+void size(T &t) {
+  Value &x = t.input(0);
+  if (x.batched)
+    t.notPerSample("counts the elements of the batch");
+  Tensor c;
+  c.elemType = onnx::TensorProto_DataType_INT64;
+  double n = 1;
+  for (int64_t d : x.dims)
+    n *= double(d);
+  c.values = {n};
+  t.defineConstant(0, c);
+}
+
+void gemmComputed(T &t) {
+  Value &a = t.input(0), &b = t.input(1);
+  if (a.batched || b.batched)
+    t.notPerSample("multiplies across the batch axis");
+  std::string ae = t.onnxOrder(a), be = t.onnxOrder(b);
+  if (t.intAttr("transA", 0))
+    ae = "transpose(" + ae + ", [1, 0])";
+  if (t.intAttr("transB", 0))
+    be = "transpose(" + be + ", [1, 0])";
+  int64_t m = t.intAttr("transA", 0) ? a.dims[1] : a.dims[0];
+  int64_t n = t.intAttr("transB", 0) ? b.dims[0] : b.dims[1];
+  std::string expr = "(" + ae + " @ " + be + ")";
+  double alpha = t.floatAttr("alpha", 1.0), beta = t.floatAttr("beta", 1.0);
+  if (alpha != 1.0)
+    expr = T::number(alpha, a.elemType) + " * " + expr;
+  Value result;
+  result.dims = {m, n};
+  result.elemType = a.elemType;
+  if (t.hasInput(2) && beta != 0.0) {
+    Value &c = t.input(2);
+    std::string ce = c.batched ? t.onnxOrder(c) : t.operandFor(c, result);
+    expr += " + " + (beta != 1.0 ? T::number(beta, a.elemType) + " * " : std::string()) + ce;
+  }
+  t.define(0, expr, {m, n}, a.elemType, false);
+}
+
 using Translate = std::function<void(T &)>;
 
 const std::map<std::string, Translate> &ops() {
@@ -1087,6 +1459,29 @@ const std::map<std::string, Translate> &ops() {
       {"ReduceMean", [](T &t) { reduce(t, "mean"); }},
       {"ReduceMax", [](T &t) { reduce(t, "max"); }},
       {"ReduceMin", [](T &t) { reduce(t, "min"); }},
+      {"ReduceSumSquare", [](T &t) { reduce(t, "sum_square"); }},
+      {"ReduceL1", [](T &t) { reduce(t, "l1"); }},
+      {"ReduceL2", [](T &t) { reduce(t, "l2"); }},
+      {"ReduceLogSum", [](T &t) { reduce(t, "log_sum"); }},
+      {"ReduceLogSumExp", [](T &t) { reduce(t, "log_sum_exp"); }},
+      {"Mean", [](T &t) { variadic(t, "mean"); }},
+      {"Greater", [](T &t) { compare(t, ">"); }},
+      {"Less", [](T &t) { compare(t, "<"); }},
+      {"GreaterOrEqual", [](T &t) { compare(t, ">="); }},
+      {"LessOrEqual", [](T &t) { compare(t, "<="); }},
+      {"Equal", [](T &t) { compare(t, "=="); }},
+      {"Where", whereOp},
+      {"PRelu", prelu},
+      {"ThresholdedRelu", [](T &t) {
+         std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
+         unary(t, [&](auto x) { return "where(" + x + " > " + a + ", " + x + ", 0)"; });
+       }},
+      {"Tan", [](T &t) { unary(t, [](auto x) { return "sin(" + x + ") / cos(" + x + ")"; }); }},
+      {"Split", split},
+      {"Expand", expand},
+      {"LayerNormalization", layerNorm},
+      {"Size", size},
+      {"InstanceNormalization", instanceNorm},
   };
   return table;
 }
