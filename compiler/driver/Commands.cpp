@@ -252,7 +252,8 @@ bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vec
     std::string path = entry.results.size() == 1
                            ? out
                            : out.substr(0, out.size() - 4) + "." + entry.resultNames[o] + ".npy";
-    int dtype = t.dtype == DType::F32 ? NNRT_F32 : t.dtype == DType::F64 ? NNRT_F64 : NNRT_I32;
+    // Class indices (argmax) are int64, as torch.argmax and ONNX's ArgMax give them.
+    int dtype = t.dtype == DType::F32 ? NNRT_F32 : t.dtype == DType::F64 ? NNRT_F64 : kNpyInt64;
     if (!writeFileAtomic(path, npyBytes(dtype, dims, r[o]), error)) {
       std::cerr << "nnc: error: " << error << '\n';
       return false;

@@ -13,7 +13,8 @@ std::string npyBytes(int dtype, const std::vector<int64_t> &dims,
   for (size_t i = 0; i < dims.size(); ++i)
     shape += (i ? ", " : "") + std::to_string(dims[i]);
   shape += dims.size() == 1 ? ",)" : ")"; // Python's one-element tuple
-  const char *descr = dtype == NNRT_F32 ? "<f4" : dtype == NNRT_F64 ? "<f8" : "<i4";
+  const char *descr = dtype == NNRT_F32 ? "<f4" : dtype == NNRT_F64 ? "<f8"
+                      : dtype == kNpyInt64   ? "<i8" : "<i4";
   std::string header = std::string("{'descr': '") + descr +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   // NumPy pads the header with spaces so the data starts 64-byte aligned.
@@ -33,6 +34,10 @@ std::string npyBytes(int dtype, const std::vector<int64_t> &dims,
       out.append(bytes, 4);
     } else if (dtype == NNRT_F64) {
       std::memcpy(bytes, &v, 8);
+      out.append(bytes, 8);
+    } else if (dtype == kNpyInt64) {
+      int64_t i = static_cast<int64_t>(v);
+      std::memcpy(bytes, &i, 8);
       out.append(bytes, 8);
     } else {
       int32_t i = static_cast<int32_t>(v);

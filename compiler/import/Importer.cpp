@@ -502,7 +502,7 @@ void GraphTranslator::writeOutputs() {
                         "computed from the inputs"};
     if (!v.batched && batchMode_)
       throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
-    if (!isFloat(v.elemType))
+    if (!isFloat(v.elemType) && v.elemType != onnx::TensorProto_DataType_INT64)
       throw ImportError{"graph output '" + o.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc's imported outputs are float or double"};
     std::string id = onnxOrder(v);

@@ -142,7 +142,7 @@ void pad(T &t) {
   std::vector<int64_t> pads;
   double value = 0;
   if (t.opset() < 11) {
-    pads = t.intsAttr("pads");
+    pads = t.intsAttr(t.opset() < 2 ? "paddings" : "pads");
     value = t.floatAttr("value", 0);
   } else {
     for (double v : t.constantInput(1, "the pads").values)
@@ -247,24 +247,37 @@ void slice(T &t) {
   if (axes.empty())
     for (size_t k = 0; k < starts.size(); ++k)
       axes.push_back(static_cast<int64_t>(k));
-  std::vector<int64_t> lo(x.rank(), 0), hi(x.dims.begin(), x.dims.end());
+  std::vector<int64_t> lo(x.rank(), 0), hi(x.dims.begin(), x.dims.end()), step(x.rank(), 1);
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t a = t.axis(axes[k], x.rank());
-    if (!steps.empty() && steps[k] != 1)
+    int64_t st = steps.empty() ? 1 : steps[k];
+    if (st == 0)
+      t.fail("a step of 0 is not allowed");
+    if (st != 1 && !isConstant(x))
       t.fail("steps other than 1 are not supported");
     int64_t d = x.dims[a];
-    auto clampIndex = [&](int64_t v) { return std::clamp<int64_t>(v < 0 ? v + d : v, 0, d); };
-    lo[a] = clampIndex(starts[k]);
-    hi[a] = std::max(lo[a], clampIndex(ends[k]));
-    if (x.batched && a == 0 && (lo[a] != 0 || hi[a] != d))
+    auto wrap = [&](int64_t v) { return v < 0 ? (v == INT64_MIN ? -1 : v + d) : v; };
+    if (st > 0) {
+      lo[a] = std::clamp<int64_t>(wrap(starts[k]), 0, d);
+      hi[a] = std::max(lo[a], std::clamp<int64_t>(wrap(ends[k]), 0, d));
+    } else { // backwards: from lo down to (not including) hi
+      lo[a] = std::clamp<int64_t>(wrap(starts[k]), 0, d - 1);
+      hi[a] = std::clamp<int64_t>(ends[k] == INT64_MIN ? -1 : wrap(ends[k]), -1, d - 1);
+    }
+    step[a] = st;
+    if (x.batched && a == 0 && (lo[a] != 0 || hi[a] != d || st != 1))
       t.notPerSample("slices the batch axis");
   }
   std::vector<int64_t> dims;
-  for (int k = 0; k < x.rank(); ++k)
-    dims.push_back(x.batched && k == 0 ? x.dims[0] : hi[k] - lo[k]);
-  for (int k = 0; k < x.rank(); ++k)
-    if (dims[k] == 0)
-      t.fail("the slice is empty along axis " + std::to_string(k));
+  for (int k = 0; k < x.rank(); ++k) {
+    int64_t n = step[k] > 0 ? (hi[k] - lo[k] + step[k] - 1) / step[k]
+                            : std::max<int64_t>(0, (lo[k] - hi[k] - step[k] - 1) / -step[k]);
+    dims.push_back(x.batched && k == 0 ? x.dims[0] : n);
+  }
+  if (!isConstant(x))
+    for (int k = 0; k < x.rank(); ++k)
+      if (dims[k] == 0)
+        t.fail("the slice is empty along axis " + std::to_string(k));
   if (isConstant(x)) {
     Tensor out;
     out.elemType = x.constant->elemType;
@@ -273,7 +286,7 @@ void slice(T &t) {
     for (int64_t o = 0; o < out.count(); ++o) {
       int64_t i = 0;
       for (int k = 0; k < x.rank(); ++k)
-        i += ((o / so[k]) % dims[k] + lo[k]) * si[k];
+        i += ((o / so[k]) % dims[k] * step[k] + lo[k]) * si[k];
       out.values.push_back(x.constant->values[i]);
     }
     t.defineConstant(0, out);
@@ -289,8 +302,33 @@ void slice(T &t) {
 
 // --- elementwise -------------------------------------------------------------
 
+/// Unary ops of a constant computed at import time (shape arithmetic).
+bool foldUnary(T &t, const std::string &op) {
+  Value &x = t.input(0);
+  if (!isConstant(x) || !x.initializer.empty())
+    return false;
+  static const std::map<std::string, double (*)(double)> fns = {
+      {"Neg", [](double v) { return -v; }},       {"Abs", [](double v) { return std::fabs(v); }},
+      {"Sqrt", [](double v) { return std::sqrt(v); }}, {"Exp", [](double v) { return std::exp(v); }},
+      {"Log", [](double v) { return std::log(v); }},   {"Reciprocal", [](double v) { return 1 / v; }},
+      {"Relu", [](double v) { return std::max(v, 0.0); }}};
+  auto it = fns.find(op);
+  if (it == fns.end())
+    return false;
+  Tensor c = *x.constant;
+  for (double &v : c.values) {
+    if (v == kBatchSize)
+      t.notPerSample("computes with the batch size");
+    v = it->second(v);
+  }
+  t.defineConstant(0, c);
+  return true;
+}
+
 void unary(T &t, const std::function<std::string(const std::string &)> &f) {
   Value &x = t.input(0);
+  if (foldUnary(t, t.node().op_type()))
+    return;
   if (x.constant && x.id.empty())
     t.onnxOrder(x);
   t.define(0, f(x.id), x.dims, x.elemType, x.batched, x.perm);
@@ -878,6 +916,22 @@ void transpose(T &t) {
   std::vector<int64_t> dims;
   for (int64_t p : perm)
     dims.push_back(x.dims[t.axis(p, x.rank())]);
+  if (isConstant(x) && (x.initializer.empty() || !(x.elemType == onnx::TensorProto_DataType_FLOAT ||
+                                                    x.elemType == onnx::TensorProto_DataType_DOUBLE))) {
+    // Shape arithmetic: permute the values now.
+    Tensor out;
+    out.elemType = x.constant->elemType;
+    out.dims = dims;
+    std::vector<int64_t> so = stridesOf(dims), si = stridesOf(x.dims);
+    for (int64_t o = 0; o < out.count(); ++o) {
+      int64_t i = 0;
+      for (size_t k = 0; k < perm.size(); ++k)
+        i += ((o / so[k]) % dims[k]) * si[t.axis(perm[k], x.rank())];
+      out.values.push_back(x.constant->values[i]);
+    }
+    t.defineConstant(0, out);
+    return;
+  }
   if (x.batched && perm[0] == 0 && !isConstant(x)) {
     // Only the axis order changes: the value is the same tensor with a new
     // order (written out when an op needs ONNX's).
@@ -1083,31 +1137,32 @@ void constant(T &t) {
 
 void clip(T &t) {
   Value &x = t.input(0);
-  std::string args;
+  if (x.id.empty())
+    t.onnxOrder(x);
+  std::string expr = x.id;
+  bool computed = false;
   auto bound = [&](const char *name, int index, const char *attrName) {
-    double v;
-    bool given = false;
     if (t.opset() < 11) {
-      if (t.hasAttr(attrName)) {
-        v = t.floatAttr(attrName, 0);
-        given = true;
-      }
-    } else if (t.hasInput(index)) {
-      const Tensor &c = t.constantInput(index, std::string("the ") + name + " bound");
-      if (c.count() != 1)
-        t.fail(std::string("the ") + name + " bound must be one number");
-      v = c.values[0];
-      given = true;
+      if (t.hasAttr(attrName))
+        expr = std::string(name[1] == 'i' ? "maximum(" : "minimum(") + expr + ", " +
+               T::number(t.floatAttr(attrName, 0), x.elemType) + ")";
+      return;
     }
-    if (given && std::isfinite(v))
-      args += std::string(", ") + name + ": " + T::number(v, x.elemType);
+    if (!t.hasInput(index))
+      return;
+    Value &b = t.input(index);
+    if (b.constant && b.id.empty() && b.constant->count() == 1 && !std::isfinite(b.constant->values[0]))
+      return; // an infinite bound clips nothing
+    if (!b.constant || !b.id.empty())
+      computed = true;
+    if (computed && !x.perm.empty())
+      expr = t.onnxOrder(x);
+    std::string be = b.batched ? t.onnxOrder(b) : t.operandFor(b, x);
+    expr = std::string(name[1] == 'i' ? "maximum(" : "minimum(") + expr + ", " + be + ")";
   };
   bound("min", 1, "min");
   bound("max", 2, "max");
-  if (x.id.empty())
-    t.onnxOrder(x);
-  t.define(0, args.empty() ? x.id : "clamp(" + x.id + args + ")", x.dims, x.elemType, x.batched,
-           x.perm);
+  t.define(0, expr, x.dims, x.elemType, x.batched, x.perm);
 }
 
 void cast(T &t) {
@@ -1284,17 +1339,47 @@ void expand(T &t) {
   t.define(0, xe + " + " + ze, dims, x.elemType, x.batched);
 }
 
+/// LayerNormalization with a computed scale or bias: the formula itself.
+void layerNormExpression(T &t, Value &x, int64_t a) {
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> axes, statDims = x.dims;
+  for (int k = static_cast<int>(a); k < x.rank(); ++k) {
+    axes.push_back(k - (x.batched ? 1 : 0));
+    statDims[k] = 1;
+  }
+  std::string args = ", axis: " + list(axes) + ", keepdims: true)";
+  std::string eps = T::number(t.floatAttr("epsilon", 1e-5), x.elemType);
+  std::string mean = t.temporary(t.node().output(0) + "_mean", "mean(" + xe + args);
+  std::string centered = t.temporary(t.node().output(0) + "_centered", xe + " - " + mean);
+  std::string inv = t.temporary(t.node().output(0) + "_inv",
+                                "1 / sqrt(mean(" + centered + " ^ 2" + args + " + " + eps + ")");
+  Value &scale = t.input(1);
+  std::string expr = centered + " * " + inv + " * " +
+                     (scale.batched ? t.onnxOrder(scale) : t.operandFor(scale, x));
+  if (t.hasInput(2)) {
+    Value &bias = t.input(2);
+    expr += " + " + (bias.batched ? t.onnxOrder(bias) : t.operandFor(bias, x));
+  }
+  t.define(0, expr, x.dims, x.elemType, x.batched);
+  if (t.outputUsed(1))
+    t.define(1, mean, statDims, x.elemType, x.batched);
+  if (t.outputUsed(2))
+    t.define(2, inv, statDims, x.elemType, x.batched);
+}
+
 void layerNorm(T &t) {
   Value &x = t.input(0);
   int64_t a = t.axis(t.intAttr("axis", -1), x.rank());
   if (x.batched && a == 0)
     t.notPerSample("normalises over the batch axis");
-  if (t.outputUsed(1) || t.outputUsed(2))
-    t.fail("the Mean and InvStdDev outputs are not supported");
   std::vector<int64_t> shape(x.dims.begin() + a, x.dims.end());
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
+  if (!isConstant(t.input(1)) || (t.hasInput(2) && !isConstant(t.input(2)))) {
+    layerNormExpression(t, x, a);
+    return;
+  }
   const Tensor &scale = t.constantInput(1, "the scale");
   if (scale.count() != n)
     t.fail("the scale has " + std::to_string(scale.count()) + " values for " + std::to_string(n));
@@ -1311,20 +1396,36 @@ void layerNorm(T &t) {
   t.addWeight(name + ".weight", shape, scale.values);
   t.addWeight(name + ".bias", shape, bias);
   std::string xe = t.onnxOrder(x);
-  t.define(0, "layer_norm(" + xe + ", shape: " + list(shape) + ", eps: " +
-                  T::number(t.floatAttr("epsilon", 1e-5), x.elemType) + ", name: \"" + name + "\")",
+  std::string eps = T::number(t.floatAttr("epsilon", 1e-5), x.elemType);
+  t.define(0, "layer_norm(" + xe + ", shape: " + list(shape) + ", eps: " + eps + ", name: \"" +
+                  name + "\")",
            x.dims, x.elemType, x.batched);
+  if (t.outputUsed(1) || t.outputUsed(2)) {
+    // The statistics, as training-mode exporters ask for them.
+    std::vector<int64_t> axes, statDims = x.dims;
+    for (int k = static_cast<int>(a); k < x.rank(); ++k) {
+      axes.push_back(k - (x.batched ? 1 : 0));
+      statDims[k] = 1;
+    }
+    std::string args = ", axis: " + list(axes) + ", keepdims: true)";
+    std::string mean = t.temporary(t.node().output(0) + "_mean", "mean(" + xe + args);
+    if (t.outputUsed(1))
+      t.define(1, mean, statDims, x.elemType, x.batched);
+    if (t.outputUsed(2))
+      t.define(2, "1 / sqrt(mean((" + xe + " - " + mean + ") ^ 2" + args + " + " + eps + ")",
+               statDims, x.elemType, x.batched);
+  }
 }
 
 void instanceNorm(T &t) {
   Value &x = t.input(0);
-  if (!x.batched || x.rank() < 3)
-    t.notPerSample("needs the batch on axis 0 and spatial axes");
+  if (x.rank() < 3)
+    t.fail("expects [N, C, spatial...]");
   int64_t C = x.dims[1];
   std::string xe = t.onnxOrder(x);
-  std::vector<int64_t> axes;
-  for (int k = 1; k < x.rank() - 1; ++k)
-    axes.push_back(k);
+  std::vector<int64_t> axes; // the spatial axes, per sample
+  for (int k = 2; k < x.rank(); ++k)
+    axes.push_back(k - (x.batched ? 1 : 0));
   std::string args = ", axis: " + list(axes) + ", keepdims: true)";
   std::string mean = t.temporary(t.node().output(0) + "_mean", "mean(" + xe + args);
   std::string centered = t.temporary(t.node().output(0) + "_centered", xe + " - " + mean);
@@ -1342,7 +1443,30 @@ void instanceNorm(T &t) {
   t.define(0, centered + " / sqrt(mean(" + centered + " ^ 2" + args + " + " +
                   T::number(t.floatAttr("epsilon", 1e-5), x.elemType) + ") * " + ids[0] + " + " +
                   ids[1],
-           x.dims, x.elemType, true);
+           x.dims, x.elemType, x.batched);
+}
+
+void constantOfShape(T &t) {
+  const Tensor &shape = t.constantInput(0, "the shape");
+  Tensor c;
+  c.elemType = onnx::TensorProto_DataType_FLOAT;
+  double value = 0;
+  if (const auto *a = t.attr("value")) {
+    Tensor v = tensorValues(a->t(), "the value of ConstantOfShape");
+    c.elemType = v.elemType;
+    value = v.values.at(0);
+  }
+  for (double d : shape.values) {
+    if (d == kBatchSize)
+      t.notPerSample("fills a tensor the size of the batch");
+    if (d < 0 || d > double(uint64_t(1) << 32))
+      t.fail("shape entry " + std::to_string(int64_t(d)) + " is out of range");
+    c.dims.push_back(static_cast<int64_t>(d));
+  }
+  if (c.count() > (int64_t(1) << 28))
+    t.fail("the tensor would have " + std::to_string(c.count()) + " elements");
+  c.values.assign(static_cast<size_t>(c.count()), value);
+  t.defineConstant(0, c);
 }
 
 void size(T &t) {
@@ -1384,6 +1508,81 @@ void gemmComputed(T &t) {
   t.define(0, expr, {m, n}, a.elemType, false);
 }
 
+void argReduce(T &t, const std::string &fn) {
+  Value &x = t.input(0);
+  if (t.intAttr("select_last_index", 0))
+    t.fail("select_last_index 1 is not supported (nnc gives the first index)");
+  int64_t a = t.axis(t.intAttr("axis", 0), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("reduces over the batch axis");
+  bool keep = t.intAttr("keepdims", 1) != 0;
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> dims = x.dims;
+  if (keep)
+    dims[a] = 1;
+  else
+    dims.erase(dims.begin() + a);
+  t.define(0, fn + "(" + xe + ", axis: " + std::to_string(a - (x.batched ? 1 : 0)) +
+                  (keep ? ", keepdims: true" : "") + ")",
+           dims, onnx::TensorProto_DataType_INT64, x.batched);
+}
+
+void hardmax(T &t) {
+  Value &x = t.input(0);
+  int64_t a = t.axis(t.intAttr("axis", t.opset() >= 13 ? -1 : 1), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("normalises over the batch axis");
+  std::string xe = t.onnxOrder(x);
+  int first = x.batched ? 1 : 0;
+  std::string type = x.elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+  if (t.opset() >= 13 && a != x.rank() - 1)
+    t.fail("an axis other than the last is not supported");
+  // Before opset 13 (or along the last axis): rows of the [before, after] matrix.
+  int64_t rows = 1, cols = 1;
+  for (int k = first; k < x.rank(); ++k)
+    (k < a ? rows : cols) *= x.dims[k];
+  std::vector<int64_t> sample = x.sampleDims();
+  std::string flat = "reshape(" + xe + ", " + list({rows, cols}) + ")";
+  t.define(0, "reshape(one_hot(argmax(" + flat + ", axis: -1), " + std::to_string(cols) +
+                  ", dtype: " + type + "), " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
+           x.dims, x.elemType, x.batched);
+}
+
+void depthToSpace(T &t, bool toSpace) {
+  Value &x = t.input(0);
+  if (x.rank() != 4)
+    t.fail("expects [N, C, H, W]");
+  int64_t b = t.intAttr("blocksize", 0);
+  int64_t C = x.dims[1], H = x.dims[2], W = x.dims[3];
+  if (b < 1 || (toSpace && C % (b * b) != 0) || (!toSpace && (H % b != 0 || W % b != 0)))
+    t.fail("blocksize " + std::to_string(b) + " does not fit the input");
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> mid, perm, out;
+  if (toSpace) {
+    bool crd = t.stringAttr("mode", "DCR") == "CRD";
+    mid = crd ? std::vector<int64_t>{C / (b * b), b, b, H, W} : std::vector<int64_t>{b, b, C / (b * b), H, W};
+    perm = crd ? std::vector<int64_t>{0, 3, 1, 4, 2} : std::vector<int64_t>{2, 3, 0, 4, 1};
+    out = {C / (b * b), H * b, W * b};
+  } else {
+    mid = {C, H / b, b, W / b, b};
+    perm = {2, 4, 0, 1, 3};
+    out = {C * b * b, H / b, W / b};
+  }
+  if (!x.batched) { // the whole tensor is the sample: N leads
+    mid.insert(mid.begin(), x.dims[0]);
+    for (int64_t &p : perm)
+      ++p;
+    perm.insert(perm.begin(), 0);
+    out.insert(out.begin(), x.dims[0]);
+  }
+  std::vector<int64_t> dims = out;
+  if (x.batched)
+    dims.insert(dims.begin(), x.dims[0]);
+  t.define(0, "reshape(transpose(reshape(" + xe + ", " + list(mid) + "), " + list(perm) + "), " +
+                  list(out) + ")",
+           dims, x.elemType, x.batched);
+}
+
 using Translate = std::function<void(T &)>;
 
 const std::map<std::string, Translate> &ops() {
@@ -1419,10 +1618,15 @@ const std::map<std::string, Translate> &ops() {
          unary(t, [&](auto x) { return call("elu", x, a); });
        }},
       {"Selu", [](T &t) {
-         if (std::fabs(t.floatAttr("alpha", 1.67326319217681884765625) - 1.6732632423543772) > 1e-6 ||
-             std::fabs(t.floatAttr("gamma", 1.05070102214813232421875) - 1.0507009873554805) > 1e-6)
-           t.fail("alpha and gamma other than the defaults are not supported");
-         unary(t, [](auto x) { return call("selu", x); });
+         double alpha = t.floatAttr("alpha", 1.67326319217681884765625);
+         double gamma = t.floatAttr("gamma", 1.05070102214813232421875);
+         int32_t type = t.input(0).elemType;
+         if (std::fabs(alpha - 1.6732632423543772) < 1e-6 && std::fabs(gamma - 1.0507009873554805) < 1e-6)
+           unary(t, [](auto x) { return call("selu", x); });
+         else
+           unary(t, [&](auto x) {
+             return T::number(gamma, type) + " * elu(" + x + ", " + T::number(alpha, type) + ")";
+           });
        }},
       {"HardSigmoid", [](T &t) {
          std::string a = T::number(t.floatAttr("alpha", 0.2), t.input(0).elemType);
@@ -1481,7 +1685,31 @@ const std::map<std::string, Translate> &ops() {
       {"Expand", expand},
       {"LayerNormalization", layerNorm},
       {"Size", size},
+      {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
+      {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
+      {"Hardmax", hardmax},
+      {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
+      {"SpaceToDepth", [](T &t) { depthToSpace(t, false); }},
+      {"Sinh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") - exp(-" + x + ")) / 2"; }); }},
+      {"Cosh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") + exp(-" + x + ")) / 2"; }); }},
+      {"Asinh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 + 1))"; }); }},
+      {"Acosh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 - 1))"; }); }},
+      {"Atanh", [](T &t) { unary(t, [](auto x) { return "log((1 + " + x + ") / (1 - " + x + ")) / 2"; }); }},
+      {"Sign", [](T &t) { unary(t, [](auto x) { return "where(" + x + " > 0, 1, where(" + x + " < 0, -1, 0))"; }); }},
+      {"Shrink", [](T &t) {
+         std::string l = T::number(t.floatAttr("lambd", 0.5), t.input(0).elemType);
+         std::string b = T::number(t.floatAttr("bias", 0.0), t.input(0).elemType);
+         unary(t, [&](auto x) {
+           return "where(" + x + " < -" + l + ", " + x + " + " + b + ", where(" + x + " > " + l + ", " +
+                  x + " - " + b + ", 0))";
+         });
+       }},
       {"InstanceNormalization", instanceNorm},
+      {"ConstantOfShape", constantOfShape},
+      {"Celu", [](T &t) {
+         std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
+         unary(t, [&](auto x) { return "relu(" + x + ") + minimum(0, " + a + " * (exp(" + x + " / " + a + ") - 1))"; });
+       }},
   };
   return table;
 }

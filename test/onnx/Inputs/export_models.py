@@ -122,6 +122,22 @@ class PoolingVariants(nn.Module):
         return a.permute(0, 2, 3, 1).reshape(x.shape[0], -1), m
 
 
+class GroupedAndPadded(nn.Module):
+    """A depthwise convolution after reflection padding, and a strided 1-D
+    convolution and pooling over a second input."""
+
+    def __init__(self):
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(2)
+        self.depthwise = nn.Conv2d(4, 8, 3, groups=4, padding=1)
+        self.conv1d = nn.Conv1d(3, 5, 3, stride=2, padding=1)
+
+    def forward(self, x, s):
+        y = F.relu(self.depthwise(self.pad(x)))
+        z = F.max_pool1d(torch.tanh(self.conv1d(s)), 2)
+        return y, z
+
+
 MODELS = {
     # name: (module, input shape, opset, input names, output names)
     "pytorch_mnist": (PytorchExamplesMnist, (5, 1, 28, 28), 13, ["input.1"], ["logp"]),
@@ -129,6 +145,7 @@ MODELS = {
     "resnet_blocks": (ResNetBlocks, (3, 3, 16, 16), 13, ["x"], ["logits"]),
     "activations": (Activations, (7, 12), 9, ["x"], ["logp", "decay"]),
     "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
+    "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
 }
 
 
@@ -143,20 +160,23 @@ def export(name, outdir):
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.5, 0.5)
-    x = torch.randn(*shape)
+    shapes = shape if isinstance(shape, list) else [shape]
+    xs = [torch.randn(*s) for s in shapes]
     dynamic = {n: {0: "batch"} for n in inputs + outputs}
     path = os.path.join(outdir, name + ".onnx")
     # TrainingMode.PRESERVE (of a model in eval mode) keeps batch norm an op
     # of its own; EVAL, the default, merges it into the convolution before it.
     mode = torch.onnx.TrainingMode.PRESERVE if name == "resnet_blocks" else torch.onnx.TrainingMode.EVAL
-    torch.onnx.export(model, x, path, input_names=inputs, output_names=outputs,
+    torch.onnx.export(model, tuple(xs), path, input_names=inputs, output_names=outputs,
                       dynamic_axes=dynamic, opset_version=opset, training=mode,
                       do_constant_folding=name != "resnet_blocks")
     with torch.no_grad():
-        ys = model(x)
+        ys = model(*xs)
     if not isinstance(ys, tuple):
         ys = (ys,)
-    np.save(os.path.join(outdir, name + ".x.npy"), x.numpy())
+    for n, x in zip(inputs, xs):
+        suffix = "" if len(xs) == 1 else "." + n
+        np.save(os.path.join(outdir, name + ".x" + suffix + ".npy"), x.numpy())
     for o, y in zip(outputs, ys):
         np.save(os.path.join(outdir, name + ".y." + o + ".npy"), y.numpy())
 

@@ -73,10 +73,10 @@ save("huge_shape", model([helper.make_node("Relu", ["x"], ["y"])],
 # Two nodes that feed each other.
 save("cycle", model([helper.make_node("Relu", ["b"], ["a"]), helper.make_node("Relu", ["a"], ["b"])],
                     [tensor("x", ["N", 3])], [tensor("a", ["N", 3])]), check=False)
-# A grouped convolution: the op is known, the attribute value is not.
-w = numpy_helper.from_array(np.ones((4, 1, 3, 3), np.float32), "conv.weight")
-save("grouped_conv", model([helper.make_node("Conv", ["x", "conv.weight"], ["y"], group=4, name="conv_0")],
-                           [tensor("x", ["N", 4, 8, 8])], [tensor("y", ["N", 4, 6, 6])], [w]))
+# Dilated pooling: the op is known, the attribute value is not.
+save("dilated_pool", model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2],
+                                             name="pool_0")],
+                           [tensor("x", ["N", 4, 8, 8])], [tensor("y", ["N", 4, 6, 6])]))
 save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
 save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
