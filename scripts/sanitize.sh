@@ -34,7 +34,7 @@ ninja -C "$BUILD" -j"${NNC_JOBS:-2}" nnc nnrt | grep -v '^\[' || true
 # (autodiff, codegen, examples, catalog's forward checks) are left to the
 # full run. Leaks are not checked: LLVM and ANTLR keep caches until exit.
 DEFAULT=(test/parse test/sema test/diagnostics test/fuzz test/ir test/data test/driver
-         test/checkpoint test/catalog/err_*.nn test/text/errors.test)
+         test/checkpoint test/catalog/err_*.nn test/text/errors.test test/onnx/bad_input.test)
 if [ $# -eq 0 ]; then set -- "${DEFAULT[@]}"; fi
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

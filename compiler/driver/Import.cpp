@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sys/stat.h>
 
 namespace nnc {
@@ -29,6 +30,56 @@ std::string stemOf(const std::string &path) {
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// --loss/--label/--optimizer: a target, a loss (and for classification an
+/// accuracy metric) and an optimizer appended to the imported source.
+bool addTraining(const Options &o, onnx_import::ImportedModel &m, const std::string &onnxPath) {
+  static const std::set<std::string> classification = {"cross_entropy", "nll_loss"};
+  static const std::set<std::string> regression = {"mse", "l1", "huber", "smooth_l1"};
+  const std::string &loss = o.importLoss;
+  if (!classification.count(loss) && !regression.count(loss)) {
+    std::cerr << "nnc: error: --loss " << loss << ": expected cross_entropy, nll_loss, mse, l1, "
+                 "huber or smooth_l1\n";
+    return false;
+  }
+  if (m.outputs.empty())
+    return false;
+  const onnx_import::ImportedOutput &out = m.outputs[0];
+  std::string label = onnx_import::identifierFor(o.importLabel.empty() ? "label" : o.importLabel);
+  std::string text = "\n# Fine-tuning (nnc import --loss " + loss + "): the first output's loss.\n";
+  if (classification.count(loss)) {
+    // The class count is the output's last axis; [T, V] outputs take [T] labels.
+    if (out.sampleDims.empty()) {
+      std::cerr << onnxPath << ": error: --loss " << loss << " needs an output with a class axis; '"
+                << out.id << "' is one number per sample\n";
+      return false;
+    }
+    std::vector<int64_t> rest(out.sampleDims.begin(), out.sampleDims.end() - 1);
+    text += "target " + label + ": class(" + std::to_string(out.sampleDims.back()) + ")";
+    if (!rest.empty()) {
+      text += "[";
+      for (size_t k = 0; k < rest.size(); ++k)
+        text += (k ? ", " : "") + std::to_string(rest[k]);
+      text += "]";
+    }
+    // Cross-entropy of a softmax output is taken from its logits (the same
+    // number, computed stably, as Keras' categorical cross-entropy of probs).
+    text += "\nloss " + loss + "(" + (loss == "cross_entropy" ? out.logits : out.id) + ", " + label +
+            ")\nmetric accuracy(" + out.id + ", " + label + ")\n";
+  } else {
+    text += "target " + label + ": f32";
+    if (!out.sampleDims.empty()) {
+      text += "[";
+      for (size_t k = 0; k < out.sampleDims.size(); ++k)
+        text += (k ? ", " : "") + std::to_string(out.sampleDims[k]);
+      text += "]";
+    }
+    text += "\nloss " + loss + "(" + out.id + ", " + label + ")\n";
+  }
+  text += "optimizer " + (o.importOptimizer.empty() ? std::string("sgd(lr: 0.01)") : o.importOptimizer) + "\n";
+  m.source += text;
+  return true;
 }
 
 } // namespace
@@ -52,6 +103,8 @@ int importCommand(Session &s) {
     return 1;
   }
 
+  if (!s.opts.importLoss.empty() && !addTraining(s.opts, imported, onnxPath))
+    return 2;
   std::string error;
   // OUT is created if missing, as `mkdir -p` would.
   for (size_t slash = out.find('/', 1); slash != std::string::npos; slash = out.find('/', slash + 1))
@@ -67,7 +120,12 @@ int importCommand(Session &s) {
   model.opts.file = out;
   model.opts.output.clear();
   auto undo = [&] {
-    if (!getenv("NNC_IMPORT_KEEP")) std::remove(out.c_str());
+    std::remove(out.c_str());
+    if (!s.opts.importOptimizer.empty()) { // the user's text is in the model
+      std::cerr << "nnc: error: the model with --optimizer \"" << s.opts.importOptimizer
+                << "\" does not compile (see above); nothing was written\n";
+      return 1;
+    }
     std::cerr << "nnc: internal error: the imported model does not compile; please report this "
                  "with the ONNX file\n";
     return 3;

@@ -28,7 +28,9 @@ const char *kUsage =
     "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
     "  generate   sample text from a character-level model trained with --text\n"
     "  import     MODEL.onnx -o OUT/M.nn: the ONNX model as .nn source and its\n"
-    "             weights as the checkpoint OUT/M.ckpt (docs/onnx.md)\n"
+    "             weights as the checkpoint OUT/M.ckpt (docs/onnx-import.md);\n"
+    "             --loss cross_entropy|mse|... --label NAME --optimizer \"sgd(lr: 0.05)\"\n"
+    "             add a target, a loss and an optimizer to fine-tune it\n"
     "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
     "             dtype, shape, values); no model file needed\n"
     "\n"
@@ -223,7 +225,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
         {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib},
-        {"--text", &o.text}};
+        {"--text", &o.text},         {"--loss", &o.importLoss},      {"--label", &o.importLabel},
+        {"--optimizer", &o.importOptimizer}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
         a != "--scale" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
       std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--val-split",

@@ -24,6 +24,7 @@ struct Options {
   std::vector<std::string> scale;      // NAME=FACTOR
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
   std::string log, plot;
+  std::string importLoss, importLabel, importOptimizer; // import: fine-tuning
   std::string cpu, target;
   std::string staticLib;      // compile --emit-static-lib
   bool inferenceOnly = false; // compile --inference-only

@@ -96,6 +96,8 @@ public:
                 bool batched, std::vector<int> perm = {});
   /// Writes `ID = expr` for an intermediate; returns the fresh ID.
   std::string temporary(const std::string &base, const std::string &expr);
+  /// Output i is a softmax over the last axis of `logitsId`.
+  void markSoftmaxOf(int i, const std::string &logitsId) { logitsOf_[node_->output(i)] = logitsId; }
   /// Output i holds 1s and 0s: a comparison's result, ONNX's bool.
   void markBool(int i);
   /// Output i is input `v` itself (Identity, Dropout).
@@ -129,7 +131,9 @@ private:
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;
   std::set<std::string> ids_, paramNames_;
-  std::map<std::string, std::string> outputIds_; // graph output -> its reserved identifier
+  std::map<std::string, std::string> outputIds_;
+  std::map<std::string, std::string> logitsOf_; // softmax outputs -> their logits
+  std::vector<ImportedOutput> outputs_; // graph output -> its reserved identifier
   std::vector<std::string> header_, params_, body_;
   std::vector<ImportedWeight> weights_;
 };

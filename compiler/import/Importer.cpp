@@ -508,6 +508,8 @@ void GraphTranslator::writeOutputs() {
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
     body_.push_back(id == want ? "output " + id : "output " + want + " = " + id);
+    auto logits = logitsOf_.find(o.name());
+    outputs_.push_back({want, v.sampleDims(), logits == logitsOf_.end() ? want : logits->second});
   }
 }
 
@@ -547,6 +549,7 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
   for (const auto &l : body_)
     s += l + "\n";
   out.weights = std::move(weights_);
+  out.outputs = std::move(outputs_);
   return out;
 }
 

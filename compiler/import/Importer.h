@@ -25,9 +25,19 @@ struct ImportedWeight {
   std::vector<double> values;
 };
 
+/// A graph output as the .nn declares it.
+struct ImportedOutput {
+  std::string id;
+  std::vector<int64_t> sampleDims; // without the batch axis
+  /// What a cross-entropy loss takes: the input of a final Softmax or
+  /// LogSoftmax over the last axis (the logits), else the output itself.
+  std::string logits;
+};
+
 struct ImportedModel {
   std::string source;
   std::vector<ImportedWeight> weights;
+  std::vector<ImportedOutput> outputs;
   /// Whether axis 0 of the inputs and outputs is the batch (else the whole
   /// tensor is one sample).
   bool batched = true;

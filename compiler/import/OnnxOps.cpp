@@ -783,6 +783,8 @@ void softmax(T &t, const std::string &fn) {
   if (t.opset() >= 13 || a == x.rank() - 1) {
     t.define(0, fn + "(" + xe + ", axis: " + std::to_string(a - first) + ")", x.dims, x.elemType,
              x.batched);
+    if (a == x.rank() - 1)
+      t.markSoftmaxOf(0, xe);
     return;
   }
   // Before opset 13 the input is seen as a matrix [before axis, from axis on].

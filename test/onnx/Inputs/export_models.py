@@ -149,7 +149,8 @@ MODELS = {
 }
 
 
-def export(name, outdir):
+def build(name):
+    """The model (eval mode) and its input batch, the same on every call."""
     cls, shape, opset, inputs, outputs = MODELS[name]
     torch.manual_seed(0)
     model = cls().eval()
@@ -162,6 +163,12 @@ def export(name, outdir):
             m.bias.data.uniform_(-0.5, 0.5)
     shapes = shape if isinstance(shape, list) else [shape]
     xs = [torch.randn(*s) for s in shapes]
+    return model, xs
+
+
+def export(name, outdir):
+    cls, shape, opset, inputs, outputs = MODELS[name]
+    model, xs = build(name)
     dynamic = {n: {0: "batch"} for n in inputs + outputs}
     path = os.path.join(outdir, name + ".onnx")
     # TrainingMode.PRESERVE (of a model in eval mode) keeps batch norm an op

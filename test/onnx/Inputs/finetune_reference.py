@@ -1,0 +1,45 @@
+"""PyTorch's side of test/onnx/finetune.test: N full-batch steps of
+torch.optim.SGD on an exported model in eval() mode (dropout off, batch norm
+frozen), the loss nnc import --loss adds. Writes the labels and the trained
+model's outputs on the batch.
+
+usage: finetune_reference.py OUTDIR NAME STEPS LR
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_models import build  # noqa: E402
+
+outdir, name, steps, lr = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+model, xs = build(name)
+x = xs[0]
+torch.manual_seed(1)
+out = model(x)
+labels = torch.randint(0, out.shape[-1], (x.shape[0],))
+np.save(os.path.join(outdir, name + ".labels.npy"), labels.numpy().astype(np.int32))
+opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+
+def loss_of(y):
+    # nnc's cross_entropy of the logits: a log-softmax output is already
+    # log-probabilities, a softmax output's log is.
+    if name == "pytorch_mnist":
+        return F.nll_loss(y, labels)
+    if name == "keras_convnet":
+        return F.nll_loss(torch.log(y), labels)
+    return F.cross_entropy(y, labels)
+
+
+for step in range(steps):
+    opt.zero_grad()
+    loss = loss_of(model(x))
+    loss.backward()
+    opt.step()
+    print("step %d loss %.6f" % (step + 1, loss.item()))
+with torch.no_grad():
+    np.save(os.path.join(outdir, name + ".trained.npy"), model(x).numpy())
