@@ -66,7 +66,9 @@ bool addTraining(const Options &o, onnx_import::ImportedModel &m, const std::str
     // Cross-entropy of a softmax output is taken from its logits (the same
     // number, computed stably, as Keras' categorical cross-entropy of probs).
     text += "\nloss " + loss + "(" + (loss == "cross_entropy" ? out.logits : out.id) + ", " + label +
-            ")\nmetric accuracy(" + out.id + ", " + label + ")\n";
+            ")\n";
+    if (rest.empty()) // accuracy takes one vector of scores per sample
+      text += "metric accuracy(" + out.id + ", " + label + ")\n";
   } else {
     text += "target " + label + ": f32";
     if (!out.sampleDims.empty()) {
@@ -97,7 +99,8 @@ int importCommand(Session &s) {
     int64_t opset = 0;
     onnx::ModelProto model = onnx_import::readOnnxModel(onnxPath, opset);
     std::string name = onnx_import::identifierFor(stemOf(out));
-    imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx");
+    imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx",
+                                       s.opts.batch.value_or(0));
   } catch (const onnx_import::ImportError &e) {
     std::cerr << onnxPath << ": error: " << e.message << '\n';
     return 1;

@@ -50,8 +50,9 @@ struct Value {
 
 class GraphTranslator {
 public:
-  GraphTranslator(const onnx::ModelProto &model, int64_t opset, bool batchMode)
-      : model_(model), opset_(opset), batchMode_(batchMode) {}
+  GraphTranslator(const onnx::ModelProto &model, int64_t opset, bool batchMode,
+                  int64_t fixedBatch = 0)
+      : model_(model), opset_(opset), batchMode_(batchMode), fixedBatch_(fixedBatch) {}
   ImportedModel translate(const std::string &modelName, const std::string &origin);
 
   // --- for the op translations --------------------------------------------
@@ -96,6 +97,12 @@ public:
                 bool batched, std::vector<int> perm = {});
   /// Writes `ID = expr` for an intermediate; returns the fresh ID.
   std::string temporary(const std::string &base, const std::string &expr);
+  /// When output 0 is used only by an Add of a constant [units] vector (a
+  /// bias), that vector and its initializer's name; else nullptr.
+  const Tensor *fusableBias(int64_t units, std::string &initializer);
+  /// The Add fusableBias found defines its output as output 0 of this node
+  /// and is not translated itself.
+  void fuseNextAdd();
   /// Output i is a softmax over the last axis of `logitsId`.
   void markSoftmaxOf(int i, const std::string &logitsId) { logitsOf_[node_->output(i)] = logitsId; }
   /// Output i holds 1s and 0s: a comparison's result, ONNX's bool.
@@ -118,6 +125,9 @@ public:
 private:
   void bindInputs();
   void bindInitializers();
+  /// The rows of the embedding an integer input indexes (its class count);
+  /// throws ImportError when it is used any other way.
+  int64_t embeddingRows(const std::string &input) const;
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
   std::string freshId(const std::string &onnxName);
@@ -126,6 +136,7 @@ private:
   const onnx::ModelProto &model_;
   int64_t opset_;
   bool batchMode_;
+  int64_t fixedBatch_; // whole-tensor mode: a dynamic axis 0 is this size
   int64_t batchSize_ = -1; // axis 0 of the inputs, when static
   const onnx::NodeProto *node_ = nullptr;
   std::map<std::string, Value> values_;
@@ -133,7 +144,9 @@ private:
   std::set<std::string> ids_, paramNames_;
   std::map<std::string, std::string> outputIds_;
   std::map<std::string, std::string> logitsOf_; // softmax outputs -> their logits
-  std::vector<ImportedOutput> outputs_; // graph output -> its reserved identifier
+  std::vector<ImportedOutput> outputs_;
+  const onnx::NodeProto *fusedAdd_ = nullptr; // found by fusableBias
+  std::set<const onnx::NodeProto *> skipped_; // Adds folded into a dense layer // graph output -> its reserved identifier
   std::vector<std::string> header_, params_, body_;
   std::vector<ImportedWeight> weights_;
 };

@@ -229,6 +229,8 @@ std::string GraphTranslator::layerName(const std::string &weightInit, const std:
     base.clear();
   if (base.empty())
     base = strip(biasInit, ".bias");
+  if (base.empty()) // nn.MultiheadAttention's in_proj_bias
+    base = strip(biasInit, "_bias");
   if (base.empty()) { // PyTorch's node names are module paths: /layer1/conv1/Conv
     base = node_->name().empty() ? node_->output(0) : node_->name();
     if (base.size() > 1 && base[0] == '/')
@@ -251,8 +253,12 @@ std::string GraphTranslator::onnxOrder(Value &v) {
     // A constant first used as a tensor: a trainable parameter when it is
     // a float initializer (a weight), else a constant or a frozen tensor.
     const Tensor &t = *v.constant;
+    // A weight with an infinity is a mask (a causal attention mask buffer
+    // folded by the exporter): kept fixed when fine-tuning.
+    bool finite = std::all_of(t.values.begin(), t.values.end(),
+                              [](double x) { return std::isfinite(x); });
     if (!v.initializer.empty() && isFloat(t.elemType))
-      v.id = declareParam(v.initializer, t, true);
+      v.id = declareParam(v.initializer, t, finite);
     else if (t.count() <= 256 && isFloat(t.elemType)) {
       v.id = freshId(node_ ? node_->name() + "_const" : "c");
       params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
@@ -395,6 +401,35 @@ std::string GraphTranslator::temporary(const std::string &base, const std::strin
   return id;
 }
 
+const Tensor *GraphTranslator::fusableBias(int64_t units, std::string &initializer) {
+  fusedAdd_ = nullptr;
+  const std::string &out = node_->output(0);
+  if (uses_[out] != 1)
+    return nullptr;
+  for (const auto &n : model_.graph().node()) {
+    if (n.op_type() != "Add" || n.input_size() != 2 || (n.input(0) != out && n.input(1) != out))
+      continue;
+    auto other = values_.find(n.input(0) == out ? n.input(1) : n.input(0));
+    if (other == values_.end() || !other->second.constant || !other->second.id.empty() ||
+        other->second.rank() != 1 || other->second.dims[0] != units ||
+        !(other->second.elemType == onnx::TensorProto_DataType_FLOAT ||
+          other->second.elemType == onnx::TensorProto_DataType_DOUBLE))
+      return nullptr;
+    fusedAdd_ = &n;
+    initializer = other->second.initializer;
+    return &*other->second.constant;
+  }
+  return nullptr;
+}
+
+void GraphTranslator::fuseNextAdd() {
+  if (!fusedAdd_)
+    return;
+  values_[fusedAdd_->output(0)] = values_[node_->output(0)];
+  skipped_.insert(fusedAdd_);
+  fusedAdd_ = nullptr;
+}
+
 void GraphTranslator::markBool(int i) {
   auto it = values_.find(node_->output(i));
   if (it != values_.end())
@@ -434,19 +469,30 @@ void GraphTranslator::bindInputs() {
     const auto &tt = in.type().tensor_type();
     Value v;
     v.elemType = tt.elem_type();
-    if (!isFloat(v.elemType))
+    int64_t classes = 0;
+    if (v.elemType == onnx::TensorProto_DataType_INT64 || v.elemType == onnx::TensorProto_DataType_INT32)
+      classes = embeddingRows(in.name());
+    else if (!isFloat(v.elemType))
       throw ImportError{"graph input '" + in.name() + "' has element type " +
-                        elemTypeName(v.elemType) + "; nnc imports float and double inputs"};
+                        elemTypeName(v.elemType) + "; nnc imports float and double inputs, and "
+                        "int64 or int32 token ids"};
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};
     for (int k = 0; k < tt.shape().dim_size(); ++k) {
       const auto &d = tt.shape().dim(k);
       bool known = d.has_dim_value() && d.dim_value() > 0;
+      if (!known && k == 0 && !batchMode_ && fixedBatch_ > 0) {
+        v.dims.push_back(fixedBatch_);
+        continue;
+      }
       if (!known && !(batchMode_ && k == 0))
         throw ImportError{"graph input '" + in.name() + "' has a dynamic dimension" +
                           (d.has_dim_param() ? " '" + d.dim_param() + "'" : "") + " at axis " +
-                          std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)"};
+                          std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)" +
+                          (k == 0 ? std::string(", and this graph mixes samples along axis 0 "
+                                                "(import with --batch N to fix it at N)")
+                                  : std::string())};
       v.dims.push_back(known ? d.dim_value() : -1);
     }
     v.batched = batchMode_;
@@ -466,9 +512,43 @@ void GraphTranslator::bindInputs() {
     if (elements > double(uint64_t(1) << 32))
       throw ImportError{"graph input '" + in.name() + "' has " + std::to_string(int64_t(elements)) +
                         " elements per sample; nnc allows at most 2^32"};
-    header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
+    if (classes > 0) { // token ids: class(V)[...], V the embedding's rows
+      std::string dims;
+      for (size_t k = 0; k < sample.size(); ++k)
+        dims += (k ? ", " : "") + std::to_string(sample[k]);
+      header_.push_back("input " + v.id + ": class(" + std::to_string(classes) + ")" +
+                        (dims.empty() ? "" : "[" + dims + "]"));
+    } else {
+      header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
+    }
     values_[in.name()] = v;
   }
+}
+
+int64_t GraphTranslator::embeddingRows(const std::string &input) const {
+  int64_t rows = 0;
+  for (const auto &n : model_.graph().node())
+    for (int i = 0; i < n.input_size(); ++i) {
+      if (n.input(i) != input)
+        continue;
+      auto data = values_.find(n.input(0));
+      bool table = n.op_type() == "Gather" && i == 1 && data != values_.end() &&
+                   data->second.constant && !data->second.initializer.empty() &&
+                   data->second.rank() == 2;
+      for (const auto &a : n.attribute())
+        table &= a.name() != "axis" || a.i() == 0;
+      if (!table)
+        throw ImportError{"graph input '" + input + "' (integers) is used by " + n.op_type() +
+                          " node '" + (n.name().empty() ? n.output(0) : n.name()) +
+                          "'; nnc takes integer inputs only as token ids: the indices of a "
+                          "Gather from a weight matrix (an embedding)"};
+      int64_t v = data->second.dims[0];
+      rows = rows == 0 ? v : std::min(rows, v);
+    }
+  if (rows < 2)
+    throw ImportError{"graph input '" + input + "' (integers) indexes no embedding of 2 rows or "
+                      "more"};
+  return rows;
 }
 
 void GraphTranslator::bindInitializers() {
@@ -484,6 +564,8 @@ void GraphTranslator::bindInitializers() {
 
 void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   node_ = &n;
+  if (skipped_.count(&n))
+    return;
   if (!n.domain().empty() && n.domain() != "ai.onnx")
     fail("its domain '" + n.domain() + "' is not the default ONNX domain");
   if (!translateOp(*this, n.op_type()))
@@ -537,7 +619,10 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
     s += ", produced by " + model_.producer_name() + " " + model_.producer_version();
   s += ").\n";
   s += batchMode_ ? "# Axis 0 of every input and output is the batch.\n"
-                  : "# Each input is one whole sample: axis 0 is not a batch.\n";
+       : fixedBatch_ > 0
+           ? "# Each input is one whole sample: axis 0 is not a batch (the graph mixes samples "
+             "along it); a dynamic axis 0 is fixed at " + std::to_string(fixedBatch_) + ".\n"
+           : "# Each input is one whole sample: axis 0 is not a batch.\n";
   s += "model " + modelName + "\n\n";
   for (const auto &l : header_)
     s += l + "\n";
@@ -554,13 +639,14 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
 }
 
 ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
-                         const std::string &modelName, const std::string &origin) {
+                         const std::string &modelName, const std::string &origin,
+                         int64_t fixedBatch) {
   try {
     GraphTranslator batched(model, opset, true);
     return batched.translate(modelName, origin);
   } catch (const NotPerSample &) {
     // Whole tensors as samples: correct for any graph, one sample per call.
-    GraphTranslator whole(model, opset, false);
+    GraphTranslator whole(model, opset, false, fixedBatch);
     try {
       return whole.translate(modelName, origin);
     } catch (const NotPerSample &e) {

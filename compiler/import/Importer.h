@@ -44,7 +44,10 @@ struct ImportedModel {
 };
 
 /// Throws ImportError naming the op, the node and the opset where they apply.
+/// `fixedBatch` > 0 (nnc import --batch N): when axis 0 cannot be the batch,
+/// a dynamic axis 0 is taken as N, so the whole tensors can be one sample.
 ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
-                         const std::string &modelName, const std::string &origin);
+                         const std::string &modelName, const std::string &origin,
+                         int64_t fixedBatch = 0);
 
 } // namespace nnc::onnx_import

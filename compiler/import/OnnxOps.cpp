@@ -103,8 +103,25 @@ void shape(T &t) {
   t.defineConstant(0, out);
 }
 
+/// Gather(weight, token ids): an embedding layer.
+void embedding(T &t, Value &table, Value &ids) {
+  const Tensor &w = *table.constant;
+  std::string name = t.layerName(table.initializer, "");
+  t.addWeight(name + ".weight", w.dims, w.values);
+  std::vector<int64_t> dims = ids.dims;
+  dims.push_back(w.dims[1]);
+  t.define(0, "embedding(" + ids.id + ", " + std::to_string(w.dims[0]) + ", " +
+                  std::to_string(w.dims[1]) + ", name: \"" + name + "\")",
+           dims, table.elemType, ids.batched);
+}
+
 void gather(T &t) {
   Value &data = t.input(0);
+  if (!t.input(1).constant && isConstant(data) && !data.initializer.empty() && data.rank() == 2 &&
+      t.intAttr("axis", 0) == 0) {
+    embedding(t, data, t.input(1));
+    return;
+  }
   const Tensor &idx = t.constantInput(1, "the indices");
   int64_t a = t.axis(t.intAttr("axis", 0), data.rank());
   if (!isConstant(data))
@@ -501,7 +518,16 @@ void gemm(T &t) {
 
 void matmul(T &t) {
   Value &a = t.input(0), &b = t.input(1);
-  if (b.constant && b.rank() == 2 && a.batched && a.rank() >= 2) {
+  if (isConstant(b) && b.rank() == 2 && !isConstant(a) && a.rank() >= 2 &&
+      (a.batched || !b.initializer.empty())) {
+    // x @ W + bias (PyTorch's Linear on a sequence): one dense layer; the
+    // Add is then skipped.
+    std::string biasName;
+    if (const Tensor *bias = t.fusableBias(b.dims[1], biasName)) {
+      dense(t, a, *b.constant, false, 1.0, bias, 1.0, b.initializer, biasName, 0);
+      t.fuseNextAdd();
+      return;
+    }
     dense(t, a, *b.constant, false, 1.0, nullptr, 1.0, b.initializer, "", 0);
     return;
   }
@@ -1187,6 +1213,18 @@ void cast(T &t) {
          elemTypeName(static_cast<int32_t>(to)) + " is not supported");
 }
 
+/// Identity of a weight is PyTorch's exporter sharing one initializer among
+/// parameters with equal values (LayerNorm's ones): the output name is the
+/// parameter's own, and it stays a parameter of its own.
+void identity(T &t) {
+  Value v = t.input(0);
+  if (isConstant(v) && !v.initializer.empty()) {
+    v.initializer = t.node().output(0);
+    v.id.clear();
+  }
+  t.alias(0, v);
+}
+
 void dropout(T &t) {
   if (t.outputUsed(1))
     t.fail("its mask output is not supported");
@@ -1636,7 +1674,7 @@ const std::map<std::string, Translate> &ops() {
          unary(t, [&](auto x) { return "clamp(" + a + " * " + x + " + " + b + ", min: 0, max: 1)"; });
        }},
       {"HardSwish", [](T &t) { unary(t, [](auto x) { return call("hardswish", x); }); }},
-      {"Identity", [](T &t) { t.alias(0, t.input(0)); }},
+      {"Identity", identity},
       {"Shape", shape},
       {"Gather", gather},
       {"Pad", pad},

@@ -138,6 +138,42 @@ class GroupedAndPadded(nn.Module):
         return y, z
 
 
+class Block(nn.Module):
+    """A pre-norm transformer block: causal nn.MultiheadAttention, GELU MLP."""
+
+    def __init__(self, D, heads):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(D)
+        self.attn = nn.MultiheadAttention(D, heads, batch_first=True)
+        self.ln2 = nn.LayerNorm(D)
+        self.fc1 = nn.Linear(D, 4 * D)
+        self.fc2 = nn.Linear(4 * D, D)
+
+    def forward(self, x, mask):
+        h = self.ln1(x)
+        x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+
+class TinyGPT(nn.Module):
+    """A 2-block causal transformer over token embeddings."""
+
+    def __init__(self, V=20, T=8, D=16, heads=2):
+        super().__init__()
+        self.tok = nn.Embedding(V, D)
+        self.pos = nn.Parameter(torch.randn(T, D) * 0.1)
+        self.blocks = nn.ModuleList([Block(D, heads) for _ in range(2)])
+        self.ln = nn.LayerNorm(D)
+        self.head = nn.Linear(D, V)
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+
+    def forward(self, x):
+        h = self.tok(x) + self.pos
+        for b in self.blocks:
+            h = b(h, self.mask)
+        return self.head(self.ln(h))
+
+
 MODELS = {
     # name: (module, input shape, opset, input names, output names)
     "pytorch_mnist": (PytorchExamplesMnist, (5, 1, 28, 28), 13, ["input.1"], ["logp"]),
@@ -145,6 +181,7 @@ MODELS = {
     "resnet_blocks": (ResNetBlocks, (3, 3, 16, 16), 13, ["x"], ["logits"]),
     "activations": (Activations, (7, 12), 9, ["x"], ["logp", "decay"]),
     "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
+    "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
 }
 
@@ -161,6 +198,8 @@ def build(name):
             m.running_var.uniform_(0.5, 2.0)
             m.weight.data.uniform_(0.5, 1.5)
             m.bias.data.uniform_(-0.5, 0.5)
+    if isinstance(shape[0], str):  # token ids: (name, vocabulary, shape)
+        return model, [torch.randint(0, shape[1], shape[2])]
     shapes = shape if isinstance(shape, list) else [shape]
     xs = [torch.randn(*s) for s in shapes]
     return model, xs

@@ -20,7 +20,7 @@ model, xs = build(name)
 x = xs[0]
 torch.manual_seed(1)
 out = model(x)
-labels = torch.randint(0, out.shape[-1], (x.shape[0],))
+labels = torch.randint(0, out.shape[-1], out.shape[:-1])
 np.save(os.path.join(outdir, name + ".labels.npy"), labels.numpy().astype(np.int32))
 opt = torch.optim.SGD(model.parameters(), lr=lr)
 
@@ -32,7 +32,7 @@ def loss_of(y):
         return F.nll_loss(y, labels)
     if name == "keras_convnet":
         return F.nll_loss(torch.log(y), labels)
-    return F.cross_entropy(y, labels)
+    return F.cross_entropy(y.reshape(-1, y.shape[-1]), labels.reshape(-1))
 
 
 for step in range(steps):
