@@ -41,10 +41,21 @@ struct Value {
   /// The initializer it came from (parameters keep that name), if any.
   std::string initializer;
 
+  /// Which ONNX axis is the batch, when `batched`: 0 but around a recurrent
+  /// op, whose sequences are [T, N, ...] (ops other than Transpose, Squeeze,
+  /// Unsqueeze and the recurrent ones take the batch on axis 0 only).
+  int batchAxis = 0;
+  /// A tensor of the batch's size filled with one number (a recurrent op's
+  /// zero initial state, ConstantOfShape of a shape with the batch size).
+  std::optional<double> fill;
+
   int rank() const { return static_cast<int>(dims.size()); }
   /// The per-sample dims in ONNX order.
   std::vector<int64_t> sampleDims() const {
-    return batched ? std::vector<int64_t>(dims.begin() + 1, dims.end()) : dims;
+    std::vector<int64_t> d = dims;
+    if (batched)
+      d.erase(d.begin() + batchAxis);
+    return d;
   }
 };
 
@@ -54,6 +65,9 @@ public:
                   int64_t fixedBatch = 0)
       : model_(model), opset_(opset), batchMode_(batchMode), fixedBatch_(fixedBatch) {}
   ImportedModel translate(const std::string &modelName, const std::string &origin);
+
+  /// Why axis 0 is not the batch (the batch-mode attempt's NotPerSample).
+  std::string notBatch_;
 
   // --- for the op translations --------------------------------------------
   int64_t opset() const { return opset_; }
@@ -94,7 +108,7 @@ public:
 
   /// Defines output i as `expr` (written as `ID = expr`).
   Value &define(int i, const std::string &expr, std::vector<int64_t> dims, int32_t elemType,
-                bool batched, std::vector<int> perm = {});
+                bool batched, std::vector<int> perm = {}, int batchAxis = 0);
   /// Writes `ID = expr` for an intermediate; returns the fresh ID.
   std::string temporary(const std::string &base, const std::string &expr);
   /// When output 0 is used only by an Add of a constant [units] vector (a

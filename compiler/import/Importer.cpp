@@ -44,6 +44,8 @@ std::string GraphTranslator::freshId(const std::string &onnxName) {
   const std::string suffix = "_output_0";
   if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
     name = name.substr(0, name.size() - suffix.size());
+  else if (size_t at = name.find(suffix + "_"); at != std::string::npos) // an intermediate's base
+    name.erase(at, suffix.size());
   std::string base = identifierFor(name);
   if (base.size() > 120)
     base = base.substr(0, 120);
@@ -361,11 +363,13 @@ std::string GraphTranslator::operandFor(Value &v, const Value &like) {
 }
 
 Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64_t> dims,
-                               int32_t elemType, bool batched, std::vector<int> perm) {
+                               int32_t elemType, bool batched, std::vector<int> perm,
+                               int batchAxis) {
   const std::string &name = node_->output(i);
   double elements = 1;
-  for (size_t k = batched ? 1 : 0; k < dims.size(); ++k)
-    elements *= double(std::max<int64_t>(dims[k], 1));
+  for (size_t k = 0; k < dims.size(); ++k)
+    if (!(batched && static_cast<int>(k) == batchAxis))
+      elements *= double(std::max<int64_t>(dims[k], 1));
   if (elements > double(uint64_t(1) << 32))
     fail("its output has " + std::to_string(int64_t(elements)) +
          " elements per sample; nnc allows at most 2^32");
@@ -374,6 +378,7 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
   v.dims = std::move(dims);
   v.batched = batched;
   v.perm = std::move(perm);
+  v.batchAxis = batchAxis;
   auto output = outputIds_.find(name);
   if (output == outputIds_.end()) {
     v.id = freshId(name);
@@ -490,8 +495,8 @@ void GraphTranslator::bindInputs() {
         throw ImportError{"graph input '" + in.name() + "' has a dynamic dimension" +
                           (d.has_dim_param() ? " '" + d.dim_param() + "'" : "") + " at axis " +
                           std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)" +
-                          (k == 0 ? std::string(", and this graph mixes samples along axis 0 "
-                                                "(import with --batch N to fix it at N)")
+                          (k == 0 ? ", and axis 0 cannot be the batch here: " + notBatch_ +
+                                        " (import with --batch N to fix axis 0 at N)"
                                   : std::string())};
       v.dims.push_back(known ? d.dim_value() : -1);
     }
@@ -568,6 +573,24 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
     return;
   if (!n.domain().empty() && n.domain() != "ai.onnx")
     fail("its domain '" + n.domain() + "' is not the default ONNX domain");
+  // Only these ops take a batch elsewhere than on axis 0, or a fill.
+  static const std::set<std::string> anyBatchAxis = {"Transpose", "Squeeze", "Unsqueeze", "LSTM",
+                                                     "GRU", "RNN", "Identity", "Dropout", "Shape",
+                                                     "Reshape"};
+  for (int i = 0; i < n.input_size(); ++i) {
+    auto it = values_.find(n.input(i));
+    if (it == values_.end() || n.input(i).empty())
+      continue;
+    static const std::set<std::string> takesFill = {"Slice", "LSTM", "GRU", "RNN"};
+    if (it->second.fill) {
+      if (!takesFill.count(n.op_type()))
+        notPerSample("takes a tensor the size of the batch filled with one number");
+      continue;
+    }
+    if (it->second.batched && it->second.batchAxis != 0 && !anyBatchAxis.count(n.op_type()))
+      notPerSample("takes a tensor whose batch is on axis " +
+                   std::to_string(it->second.batchAxis) + ", not 0");
+  }
   if (!translateOp(*this, n.op_type()))
     fail("nnc does not import the op " + n.op_type());
 }
@@ -584,6 +607,9 @@ void GraphTranslator::writeOutputs() {
                         "computed from the inputs"};
     if (!v.batched && batchMode_)
       throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
+    if (v.batched && v.batchAxis != 0)
+      throw NotPerSample{"graph output '" + o.name() + "' has its batch on axis " +
+                         std::to_string(v.batchAxis)};
     if (!isFloat(v.elemType) && v.elemType != onnx::TensorProto_DataType_INT64)
       throw ImportError{"graph output '" + o.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc's imported outputs are float or double"};
@@ -644,9 +670,10 @@ ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
   try {
     GraphTranslator batched(model, opset, true);
     return batched.translate(modelName, origin);
-  } catch (const NotPerSample &) {
+  } catch (const NotPerSample &e) {
     // Whole tensors as samples: correct for any graph, one sample per call.
     GraphTranslator whole(model, opset, false, fixedBatch);
+    whole.notBatch_ = e.why;
     try {
       return whole.translate(modelName, origin);
     } catch (const NotPerSample &e) {

@@ -98,7 +98,7 @@ void shape(T &t) {
   start = std::clamp<int64_t>(start < 0 ? start + r : start, 0, r);
   end = std::clamp<int64_t>(end < 0 ? end + r : end, 0, r);
   for (int64_t k = start; k < end; ++k)
-    out.values.push_back(x.batched && k == 0 ? kBatchSize : double(x.dims[k]));
+    out.values.push_back(x.batched && k == x.batchAxis ? kBatchSize : double(x.dims[k]));
   out.dims = {static_cast<int64_t>(out.values.size())};
   t.defineConstant(0, out);
 }
@@ -124,8 +124,44 @@ void gather(T &t) {
   }
   const Tensor &idx = t.constantInput(1, "the indices");
   int64_t a = t.axis(t.intAttr("axis", 0), data.rank());
-  if (!isConstant(data))
-    t.fail("gathering from a computed tensor (an embedding lookup) is not supported yet");
+  if (!isConstant(data)) {
+    // Constant indices into a computed tensor (z[:, -1]): an index, or
+    // slices joined along the axis.
+    if (data.batched && a == 0)
+      t.notPerSample("gathers along the batch axis");
+    if (idx.count() > 64 || idx.dims.size() > 1)
+      t.fail("more than 64 constant indices, or indices of rank 2 or more, are not supported");
+    std::string xe = t.onnxOrder(data);
+    int first = data.batched ? 1 : 0;
+    auto item = [&](const std::string &at) {
+      std::string items;
+      for (int k = first; k < data.rank(); ++k)
+        items += (items.empty() ? "" : ", ") + (k == a ? at : std::string(":"));
+      return xe + "[" + items + "]";
+    };
+    auto index = [&](double v) {
+      int64_t i = static_cast<int64_t>(v);
+      if (i < -data.dims[a] || i >= data.dims[a])
+        t.fail("index " + std::to_string(i) + " is out of range for " + std::to_string(data.dims[a]) +
+               " entries");
+      return i < 0 ? i + data.dims[a] : i;
+    };
+    std::vector<int64_t> dims = data.dims;
+    if (idx.dims.empty()) {
+      dims.erase(dims.begin() + a);
+      t.define(0, item(std::to_string(index(idx.values[0]))), dims, data.elemType, data.batched);
+      return;
+    }
+    std::string parts;
+    for (double v : idx.values) {
+      int64_t i = index(v);
+      parts += (parts.empty() ? "" : ", ") + item(std::to_string(i) + ":" + std::to_string(i + 1));
+    }
+    dims[a] = idx.count();
+    t.define(0, idx.count() == 1 ? parts : "concat(" + parts + ", axis: " + std::to_string(a - first) + ")",
+             dims, data.elemType, data.batched);
+    return;
+  }
   const Tensor &d = *data.constant;
   Tensor out;
   out.elemType = d.elemType;
@@ -264,6 +300,20 @@ void slice(T &t) {
   if (axes.empty())
     for (size_t k = 0; k < starts.size(); ++k)
       axes.push_back(static_cast<int64_t>(k));
+  if (x.fill) { // a fill sliced along its other axes is a smaller fill
+    Value v = x;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      int64_t a = t.axis(axes[k], x.rank()), d = x.dims[a];
+      if (a == x.batchAxis)
+        t.notPerSample("slices the batch axis");
+      if (!steps.empty() && steps[k] != 1)
+        t.fail("steps other than 1 are not supported here");
+      auto wrap = [&](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + d : i, 0, d); };
+      v.dims[a] = std::max<int64_t>(0, wrap(ends[k]) - wrap(starts[k]));
+    }
+    t.alias(0, v);
+    return;
+  }
   std::vector<int64_t> lo(x.rank(), 0), hi(x.dims.begin(), x.dims.end()), step(x.rank(), 1);
   for (size_t k = 0; k < axes.size(); ++k) {
     int64_t a = t.axis(axes[k], x.rank());
@@ -858,16 +908,18 @@ void reshape(T &t) {
     for (double v : t.constantInput(1, "the shape").values)
       shape.push_back(static_cast<int64_t>(v));
   bool allowZero = t.intAttr("allowzero", 0) != 0;
+  int b = x.batched ? x.batchAxis : -1; // the batch's axis, kept in place
   // x.view(x.size(0), -1): the batch size from a Shape keeps the batch.
-  bool batchFromShape = !shape.empty() && double(shape[0]) == kBatchSize;
-  if (batchFromShape)
-    shape[0] = 0;
-  for (size_t k = 1; k < shape.size(); ++k)
-    if (double(shape[k]) == kBatchSize)
-      t.notPerSample("moves the batch size to another axis");
+  for (size_t k = 0; k < shape.size(); ++k)
+    if (double(shape[k]) == kBatchSize) {
+      if (static_cast<int>(k) != b)
+        t.notPerSample("moves the batch size to another axis");
+      shape[k] = 0;
+    }
   int64_t total = 1;
-  for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
-    total *= x.dims[k];
+  for (int k = 0; k < x.rank(); ++k)
+    if (k != b)
+      total *= x.dims[k];
   std::vector<int64_t> out(shape.size());
   int inferred = -1;
   for (size_t k = 0; k < shape.size(); ++k) {
@@ -885,30 +937,33 @@ void reshape(T &t) {
       out[k] = shape[k];
     }
   }
-  size_t first = 0;
-  if (x.batched) {
-    // Axis 0 stays the batch when it is copied (0), inferred from the other
-    // entries, or the exported batch itself.
-    if (shape.empty())
-      t.notPerSample("reshapes the batch into a scalar");
-    bool batchKept = (shape[0] == 0 && !allowZero) || inferred == 0 ||
-                     (x.dims[0] > 0 && shape[0] == x.dims[0] && inferred != 0);
+  if (b >= 0) {
+    // The batch stays on its axis when it is copied (0), inferred from the
+    // other entries, or the exported batch itself, and the axes before it
+    // are kept as they are.
+    if (static_cast<int>(shape.size()) <= b)
+      t.notPerSample("reshapes the batch axis away");
+    for (int k = 0; k < b; ++k)
+      if (out[k] != x.dims[k] || inferred == k)
+        t.notPerSample("reshapes the axes before the batch");
+    bool batchKept = (shape[b] == 0 && !allowZero) || inferred == b ||
+                     (x.dims[b] > 0 && shape[b] == x.dims[b] && inferred != b);
     if (!batchKept)
       t.notPerSample("reshapes the batch axis");
-    out[0] = x.dims[0];
-    first = 1;
-    if (inferred == 0) {
+    out[b] = x.dims[b];
+    if (inferred == b) {
       int64_t rest = 1;
-      for (size_t k = 1; k < out.size(); ++k)
-        rest *= out[k];
+      for (size_t k = 0; k < out.size(); ++k)
+        if (static_cast<int>(k) != b)
+          rest *= out[k];
       if (rest != total)
         t.notPerSample("reshapes the batch axis");
       inferred = -1;
     }
   }
   int64_t known = 1;
-  for (size_t k = first; k < out.size(); ++k)
-    if (static_cast<int>(k) != inferred)
+  for (size_t k = 0; k < out.size(); ++k)
+    if (static_cast<int>(k) != inferred && static_cast<int>(k) != b)
       known *= out[k];
   if (inferred >= 0) {
     if (known == 0 || total % known != 0)
@@ -920,7 +975,9 @@ void reshape(T &t) {
   if (known != total)
     t.fail("shape " + list(shape) + " holds " + std::to_string(known) + " elements, not " +
            std::to_string(total));
-  std::vector<int64_t> sample(out.begin() + first, out.end());
+  std::vector<int64_t> sample = out;
+  if (b >= 0)
+    sample.erase(sample.begin() + b);
   if (x.constant && !x.batched) {
     Tensor c = *x.constant;
     c.dims = out;
@@ -929,7 +986,7 @@ void reshape(T &t) {
   }
   std::string xe = t.onnxOrder(x);
   t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
-           out, x.elemType, x.batched);
+           out, x.elemType, x.batched, {}, std::max(b, 0));
 }
 
 void transpose(T &t) {
@@ -960,19 +1017,28 @@ void transpose(T &t) {
     t.defineConstant(0, out);
     return;
   }
-  if (x.batched && perm[0] == 0 && !isConstant(x)) {
-    // Only the axis order changes: the value is the same tensor with a new
-    // order (written out when an op needs ONNX's).
-    std::vector<int> inverse(perm.size() - 1);
-    for (size_t j = 1; j < perm.size(); ++j)
-      inverse[t.axis(perm[j], x.rank()) - 1] = static_cast<int>(j - 1);
+  if (x.batched && !isConstant(x)) {
+    // Only the axis order changes (and where the batch is): the value is the
+    // same tensor, its order written out when an op needs ONNX's.
+    int rank = x.rank();
+    int batchOut = 0;
+    for (int j = 0; j < rank; ++j)
+      if (t.axis(perm[j], rank) == x.batchAxis)
+        batchOut = j;
+    auto sampleIndex = [](int axis, int batchAxis) { return axis - (axis > batchAxis ? 1 : 0); };
+    std::vector<int> inverse(static_cast<size_t>(rank - 1));
+    for (int j = 0; j < rank; ++j)
+      if (j != batchOut)
+        inverse[sampleIndex(static_cast<int>(t.axis(perm[j], rank)), x.batchAxis)] =
+            sampleIndex(j, batchOut);
     Value v = x;
     v.dims = dims;
-    v.perm.assign(perm.size() - 1, 0);
+    v.batchAxis = batchOut;
+    v.perm.assign(static_cast<size_t>(rank - 1), 0);
     bool identity = true;
-    for (size_t i = 0; i + 1 < perm.size(); ++i) {
+    for (int i = 0; i + 1 < rank; ++i) {
       v.perm[i] = inverse[x.perm.empty() ? i : x.perm[i]];
-      identity &= v.perm[i] == static_cast<int>(i);
+      identity &= v.perm[i] == i;
     }
     if (identity)
       v.perm.clear();
@@ -1057,15 +1123,21 @@ std::vector<int64_t> axesOf(T &t, int inputIndex, int rank) {
 
 void squeezeLike(T &t, bool squeeze) {
   Value &x = t.input(0);
+  if (x.fill)
+    t.notPerSample("reshapes a tensor filled to the batch size");
   std::vector<int64_t> dims;
+  int batchAxis = x.batchAxis;
   if (squeeze) {
     std::vector<int64_t> axes = axesOf(t, 1, x.rank());
     for (int k = 0; k < x.rank(); ++k) {
-      bool drop = axes.empty() ? x.dims[k] == 1 : std::count(axes.begin(), axes.end(), k) > 0;
+      bool drop = axes.empty() ? x.dims[k] == 1 && !(x.batched && k == x.batchAxis)
+                               : std::count(axes.begin(), axes.end(), k) > 0;
+      if (drop && x.batched && k == x.batchAxis)
+        t.notPerSample("squeezes the batch axis");
       if (drop && x.dims[k] != 1)
         t.fail("axis " + std::to_string(k) + " has size " + std::to_string(x.dims[k]) + ", not 1");
-      if (drop && x.batched && k == 0)
-        t.notPerSample("squeezes the batch axis");
+      if (drop && k < x.batchAxis)
+        --batchAxis;
       if (!drop)
         dims.push_back(x.dims[k]);
     }
@@ -1075,8 +1147,8 @@ void squeezeLike(T &t, bool squeeze) {
     std::vector<int64_t> axes = axesOf(t, 1, x.rank() + static_cast<int>(added));
     dims = x.dims;
     for (int64_t a : axes) {
-      if (x.batched && a == 0)
-        t.notPerSample("inserts an axis before the batch");
+      if (x.batched && a <= batchAxis)
+        ++batchAxis;
       dims.insert(dims.begin() + std::min<int64_t>(a, static_cast<int64_t>(dims.size())), 1);
     }
   }
@@ -1089,9 +1161,11 @@ void squeezeLike(T &t, bool squeeze) {
     }
   }
   std::string xe = t.onnxOrder(x);
-  std::vector<int64_t> sample(dims.begin() + (x.batched ? 1 : 0), dims.end());
+  std::vector<int64_t> sample = dims;
+  if (x.batched)
+    sample.erase(sample.begin() + batchAxis);
   t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
-           dims, x.elemType, x.batched);
+           dims, x.elemType, x.batched, {}, batchAxis);
 }
 
 void reduce(T &t, const std::string &fn) {
@@ -1496,12 +1570,28 @@ void constantOfShape(T &t) {
     c.elemType = v.elemType;
     value = v.values.at(0);
   }
+  int batchAxis = -1;
   for (double d : shape.values) {
-    if (d == kBatchSize)
-      t.notPerSample("fills a tensor the size of the batch");
+    if (d == kBatchSize) { // zeros the size of the batch: a fill
+      if (batchAxis >= 0)
+        t.fail("the shape holds the batch size twice");
+      batchAxis = static_cast<int>(c.dims.size());
+      c.dims.push_back(-1);
+      continue;
+    }
     if (d < 0 || d > double(uint64_t(1) << 32))
       t.fail("shape entry " + std::to_string(int64_t(d)) + " is out of range");
     c.dims.push_back(static_cast<int64_t>(d));
+  }
+  if (batchAxis >= 0) {
+    Value v;
+    v.elemType = c.elemType;
+    v.dims = c.dims;
+    v.batched = true;
+    v.batchAxis = batchAxis;
+    v.fill = value;
+    t.alias(0, v);
+    return;
   }
   if (c.count() > (int64_t(1) << 28))
     t.fail("the tensor would have " + std::to_string(c.count()) + " elements");
@@ -1623,6 +1713,96 @@ void depthToSpace(T &t, bool toSpace) {
            dims, x.elemType, x.batched);
 }
 
+// --- recurrent layers ---------------------------------------------------------------
+
+/// LSTM, GRU and RNN: one rnn/lstm/gru layer of the language (one ONNX node
+/// is one layer, maybe bidirectional), the weights reordered from ONNX's
+/// gate order to PyTorch's.
+void recurrent(T &t, const std::string &kind) {
+  Value &x = t.input(0);
+  int64_t layout = t.intAttr("layout", 0);
+  if (!x.batched || x.batchAxis != (layout == 0 ? 1 : 0) || x.rank() != 3)
+    t.notPerSample("needs its sequence batch on axis " + std::to_string(layout == 0 ? 1 : 0));
+  int64_t H = t.intAttr("hidden_size", 0);
+  std::string direction = t.stringAttr("direction", "forward");
+  if (direction == "reverse")
+    t.fail("direction 'reverse' (a backward-only layer) is not supported");
+  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  if (t.hasAttr("clip") || t.intAttr("input_forget", 0))
+    t.fail("clip and input_forget are not supported");
+  if (t.hasAttr("activation_alpha") || t.hasAttr("activation_beta"))
+    t.fail("activation_alpha and activation_beta are not supported");
+  if (t.hasAttr("activations"))
+    for (const auto &a : t.attr("activations")->strings())
+      if (a != "Sigmoid" && a != "Tanh" && !(kind == "rnn" && a == "Relu"))
+        t.fail("activation '" + a + "' is not supported");
+  std::string nonlinearity = "tanh";
+  if (kind == "rnn" && t.hasAttr("activations") && t.attr("activations")->strings(0) == "Relu")
+    nonlinearity = "relu";
+  if (kind == "gru" && t.intAttr("linear_before_reset", 0) == 0)
+    t.fail("linear_before_reset 0 is not supported (PyTorch's GRU, which nnc's gru follows, is "
+           "linear_before_reset 1)");
+  if (t.hasInput(4))
+    t.fail("sequence_lens (packed sequences of different lengths) is not supported");
+  for (int i : {5, 6})
+    if (t.hasInput(i) && !(t.input(i).fill && *t.input(i).fill == 0.0))
+      t.fail("an initial state other than zeros is not supported");
+  if (t.hasInput(7))
+    t.fail("peephole weights (input P) are not supported");
+  int64_t gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1;
+  // ONNX's gate order -> PyTorch's: LSTM i o f c -> i f g o; GRU z r h -> r z n.
+  std::vector<int> order = kind == "lstm" ? std::vector<int>{0, 2, 3, 1}
+                         : kind == "gru"  ? std::vector<int>{1, 0, 2}
+                                          : std::vector<int>{0};
+  const Tensor &W = t.constantInput(1, "W"), &R = t.constantInput(2, "R");
+  int64_t I = x.dims[2];
+  if (W.dims != std::vector<int64_t>{dirs, gates * H, I} ||
+      R.dims != std::vector<int64_t>{dirs, gates * H, H})
+    t.fail("W or R does not have the shape of hidden_size " + std::to_string(H));
+  const Tensor *B = t.hasInput(3) ? &t.constantInput(3, "B") : nullptr;
+  std::string name = t.layerName(t.input(1).initializer, "");
+  auto reorder = [&](const std::vector<double> &v, int64_t offset, int64_t cols) {
+    std::vector<double> out;
+    for (int g : order)
+      out.insert(out.end(), v.begin() + offset + g * H * cols, v.begin() + offset + (g + 1) * H * cols);
+    return out;
+  };
+  for (int64_t d = 0; d < dirs; ++d) {
+    std::string suffix = std::string("_l0") + (d ? "_reverse" : "");
+    t.addWeight(name + ".weight_ih" + suffix, {gates * H, I}, reorder(W.values, d * gates * H * I, I));
+    t.addWeight(name + ".weight_hh" + suffix, {gates * H, H}, reorder(R.values, d * gates * H * H, H));
+    std::vector<double> zero(static_cast<size_t>(2 * gates * H), 0.0);
+    const std::vector<double> &b = B ? B->values : zero;
+    int64_t base = B ? d * 2 * gates * H : 0;
+    t.addWeight(name + ".bias_ih" + suffix, {gates * H}, reorder(b, base, 1));
+    t.addWeight(name + ".bias_hh" + suffix, {gates * H}, reorder(b, base + gates * H, 1));
+  }
+  std::string xe = t.onnxOrder(x); // per sample [T, I]
+  int64_t T = x.dims[layout == 0 ? 0 : 1];
+  std::string args = std::to_string(H) + (dirs == 2 ? ", bidirectional: true" : "") +
+                     (kind == "rnn" && nonlinearity == "relu" ? ", nonlinearity: relu" : "") +
+                     ", name: \"" + name + "\"";
+  std::string seq = t.temporary(t.node().output(0) + "_seq", kind + "(" + xe + ", " + args + ")");
+  // Y: [T, dirs, N, H] (layout 0) or [N, T, dirs, H]; per sample [T, dirs, H].
+  std::vector<int64_t> ydims = layout == 0 ? std::vector<int64_t>{T, dirs, x.dims[1], H}
+                                           : std::vector<int64_t>{x.dims[0], T, dirs, H};
+  if (t.outputUsed(0))
+    t.define(0, "reshape(" + seq + ", " + list({T, dirs, H}) + ")", ydims, x.elemType, true, {},
+             layout == 0 ? 2 : 0);
+  if (t.outputUsed(1)) {
+    // Y_h: the forward direction after the last step, the reverse after the first.
+    std::string h = seq + "[" + std::to_string(T - 1) + ", 0:" + std::to_string(H) + "]";
+    if (dirs == 2)
+      h = "concat(" + h + ", " + seq + "[0, " + std::to_string(H) + ":" + std::to_string(2 * H) + "])";
+    std::vector<int64_t> hdims = layout == 0 ? std::vector<int64_t>{dirs, x.dims[1], H}
+                                             : std::vector<int64_t>{x.dims[0], dirs, H};
+    t.define(1, "reshape(" + h + ", " + list({dirs, H}) + ")", hdims, x.elemType, true, {},
+             layout == 0 ? 1 : 0);
+  }
+  if (kind == "lstm" && t.outputUsed(2))
+    t.fail("the final cell state Y_c is not supported");
+}
+
 using Translate = std::function<void(T &)>;
 
 const std::map<std::string, Translate> &ops() {
@@ -1725,6 +1905,9 @@ const std::map<std::string, Translate> &ops() {
       {"Expand", expand},
       {"LayerNormalization", layerNorm},
       {"Size", size},
+      {"LSTM", [](T &t) { recurrent(t, "lstm"); }},
+      {"GRU", [](T &t) { recurrent(t, "gru"); }},
+      {"RNN", [](T &t) { recurrent(t, "rnn"); }},
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
       {"Hardmax", hardmax},

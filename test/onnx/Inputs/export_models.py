@@ -174,6 +174,35 @@ class TinyGPT(nn.Module):
         return self.head(self.ln(h))
 
 
+class CharLSTM(nn.Module):
+    """A 2-layer LSTM character model over an embedding (batch first)."""
+
+    def __init__(self, V=20, E=8, H=16):
+        super().__init__()
+        self.emb = nn.Embedding(V, E)
+        self.lstm = nn.LSTM(E, H, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(H, V)
+
+    def forward(self, x):
+        h, _ = self.lstm(self.emb(x))
+        return self.fc(h)
+
+
+class BiGRUClassifier(nn.Module):
+    """A bidirectional GRU and an RNN over a float sequence; the last states."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(5, 6, batch_first=True, bidirectional=True)
+        self.rnn = nn.RNN(12, 4, batch_first=True, nonlinearity="relu")
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        y, h = self.gru(x)
+        z, _ = self.rnn(y)
+        return self.fc(z[:, -1]), h.transpose(0, 1).reshape(x.shape[0], -1)
+
+
 MODELS = {
     # name: (module, input shape, opset, input names, output names)
     "pytorch_mnist": (PytorchExamplesMnist, (5, 1, 28, 28), 13, ["input.1"], ["logp"]),
@@ -181,6 +210,8 @@ MODELS = {
     "resnet_blocks": (ResNetBlocks, (3, 3, 16, 16), 13, ["x"], ["logits"]),
     "activations": (Activations, (7, 12), 9, ["x"], ["logp", "decay"]),
     "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
+    "char_lstm": (CharLSTM, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
+    "bigru": (BiGRUClassifier, (4, 7, 5), 14, ["x"], ["scores", "h"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
 }
