@@ -152,6 +152,10 @@ onnx::ModelProto readOnnxModel(const std::string &path, int64_t &opset) {
     throw ImportError{error};
   if (bytes.empty())
     throw ImportError{"the file is empty; expected an ONNX model"};
+  return parseOnnxModel(bytes, opset);
+}
+
+onnx::ModelProto parseOnnxModel(const std::string &bytes, int64_t &opset) {
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes))
     throw ImportError{"not an ONNX model: the protobuf does not parse (truncated or corrupted)"};

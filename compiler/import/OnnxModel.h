@@ -43,6 +43,8 @@ struct Tensor {
 /// Reads `path`: parse, checker, shape inference; throws ImportError.
 /// `opset` gets the default domain's opset version.
 onnx::ModelProto readOnnxModel(const std::string &path, int64_t &opset);
+/// The same for the bytes of a model (the fuzzer's way in).
+onnx::ModelProto parseOnnxModel(const std::string &bytes, int64_t &opset);
 
 /// The values of a TensorProto (raw_data or the typed fields); throws
 /// ImportError for external data, a size that does not match the shape, or

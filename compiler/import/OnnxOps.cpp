@@ -1062,6 +1062,16 @@ void transpose(T &t) {
 void concat(T &t) {
   Value &first = t.input(0);
   int64_t a = t.axis(t.intAttr("axis", 1), first.rank());
+  for (int i = 1; i < t.inputCount(); ++i) {
+    const Value &v = t.input(i);
+    if (v.rank() != first.rank())
+      t.fail("its inputs have ranks " + std::to_string(first.rank()) + " and " +
+             std::to_string(v.rank()) + "; they must agree");
+    for (int k = 0; k < v.rank(); ++k)
+      if (k != a && v.dims[k] != first.dims[k] && !(v.batched && k == v.batchAxis))
+        t.fail("its inputs differ in axis " + std::to_string(k) + " (" +
+               std::to_string(first.dims[k]) + " and " + std::to_string(v.dims[k]) + ")");
+  }
   bool batched = false;
   for (int i = 0; i < t.inputCount(); ++i)
     batched |= t.input(i).batched;
