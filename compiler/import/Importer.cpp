@@ -77,7 +77,7 @@ void GraphTranslator::notPerSample(const std::string &why) const {
 }
 
 int64_t GraphTranslator::axis(int64_t a, int rank) const {
-  if (a < -rank || a >= std::max(rank, 1))
+  if (a < -rank || a >= rank)
     fail("axis " + std::to_string(a) + " is out of range for a tensor of rank " +
          std::to_string(rank));
   return a < 0 ? a + rank : a;
@@ -571,6 +571,10 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   node_ = &n;
   if (skipped_.count(&n))
     return;
+  if (n.output_size() == 0 || n.output(0).empty()) {
+    node_ = nullptr;
+    throw ImportError{n.op_type() + " node '" + n.name() + "' has no output"};
+  }
   if (!n.domain().empty() && n.domain() != "ai.onnx")
     fail("its domain '" + n.domain() + "' is not the default ONNX domain");
   // Only these ops take a batch elsewhere than on axis 0, or a fill.

@@ -1,7 +1,10 @@
 //===- OnnxModel.cpp - reading and validating an ONNX file -----------------===//
 #include "import/OnnxModel.h"
 
+#include "import/GraphTranslator.h"
 #include "support/Diagnostics.h"
+
+#include <algorithm>
 
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
@@ -181,9 +184,21 @@ onnx::ModelProto parseOnnxModel(const std::string &bytes, int64_t &opset) {
                         "imports only self-contained models (save with all tensors inside the .onnx)"};
   for (const auto &n : model.graph().node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")
-      throw ImportError{n.op_type() + " node '" + (n.name().empty() ? n.output(0) : n.name()) +
+      throw ImportError{n.op_type() + " node '" +
+                        (n.name().empty() && n.output_size() ? n.output(0) : n.name()) +
                         "' is an op of domain '" + n.domain() +
                         "'; nnc imports ops of the default ONNX domain only"};
+  // Ops nnc does not import are refused before the ONNX library looks at
+  // them (its shape inference of some, ConvTranspose's in 1.12, crashes on
+  // hostile attributes).
+  const std::vector<std::string> supported = supportedOps();
+  for (const auto &n : model.graph().node())
+    if (!std::binary_search(supported.begin(), supported.end(), n.op_type()))
+      throw ImportError{n.op_type() + " node " +
+                        (n.name().empty() ? "producing '" + (n.output_size() ? n.output(0) : std::string()) + "'"
+                                          : "'" + n.name() + "'") +
+                        " (opset " + std::to_string(opset) + "): nnc does not import the op " +
+                        n.op_type()};
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {

@@ -27,6 +27,19 @@ std::string list(const std::vector<int64_t> &v) {
   return s + "]";
 }
 
+/// Whether numpy broadcasting joins the two shapes (the batch axis aside).
+bool broadcastable(const Value &a, const Value &b) {
+  size_t r = std::min(a.dims.size(), b.dims.size());
+  for (size_t k = 1; k <= r; ++k) {
+    int64_t da = a.dims[a.dims.size() - k], db = b.dims[b.dims.size() - k];
+    bool batch = (a.batched && static_cast<int>(a.dims.size() - k) == a.batchAxis) ||
+                 (b.batched && static_cast<int>(b.dims.size() - k) == b.batchAxis);
+    if (da != db && da != 1 && db != 1 && !batch)
+      return false;
+  }
+  return true;
+}
+
 std::vector<int64_t> broadcastDims(const Value &a, const Value &b) {
   size_t r = std::max(a.dims.size(), b.dims.size());
   std::vector<int64_t> out(r, 1);
@@ -300,6 +313,9 @@ void slice(T &t) {
   if (axes.empty())
     for (size_t k = 0; k < starts.size(); ++k)
       axes.push_back(static_cast<int64_t>(k));
+  if (starts.size() != axes.size() || ends.size() != axes.size() ||
+      (!steps.empty() && steps.size() != axes.size()))
+    t.fail("starts, ends, axes and steps have different lengths");
   if (x.fill) { // a fill sliced along its other axes is a smaller fill
     Value v = x;
     for (size_t k = 0; k < axes.size(); ++k) {
@@ -424,6 +440,8 @@ void legacyBroadcast(T &t) {
 void binary(T &t, const std::string &op) {
   legacyBroadcast(t);
   Value *a = &t.input(0), *b = &t.input(1);
+  if (!broadcastable(*a, *b))
+    t.fail("shapes " + list(a->dims) + " and " + list(b->dims) + " do not broadcast");
   bool isInt = a->elemType == onnx::TensorProto_DataType_INT64 ||
                a->elemType == onnx::TensorProto_DataType_INT32;
   if (a->constant && b->constant && a->id.empty() && b->id.empty() &&
@@ -511,6 +529,8 @@ void variadic(T &t, const std::string &op) {
 void dense(T &t, Value &x, const Tensor &w, bool transposed, double alpha, const Tensor *bias,
            double beta, const std::string &weightInit, const std::string &biasInit, int out) {
   int64_t in = transposed ? w.dims[1] : w.dims[0], units = transposed ? w.dims[0] : w.dims[1];
+  if (in < 1 || units < 1 || units > (int64_t(1) << 24))
+    t.fail("a weight of shape " + list(w.dims) + " is not supported (1 to 2^24 units)");
   if (x.rank() < 1 || x.dims.back() != in)
     t.fail("the weight's shape " + list(w.dims) + " does not match the input's last axis");
   std::vector<double> weight(static_cast<size_t>(units * in));
@@ -549,6 +569,8 @@ void gemm(T &t) {
   if (a.rank() != 2)
     t.fail("A must be a matrix");
   const Tensor &w = t.constantInput(1, "B");
+  if (w.dims.size() != 2 || w.count() == 0)
+    t.fail("B must be a non-empty matrix");
   const Tensor *bias = nullptr;
   std::string biasInit;
   bool transB = t.intAttr("transB", 0) != 0;
@@ -568,6 +590,8 @@ void gemm(T &t) {
 
 void matmul(T &t) {
   Value &a = t.input(0), &b = t.input(1);
+  if (a.rank() < 1 || b.rank() < 1)
+    t.fail("a scalar operand is not a matrix");
   if (isConstant(b) && b.rank() == 2 && !isConstant(a) && a.rank() >= 2 &&
       (a.batched || !b.initializer.empty())) {
     // x @ W + bias (PyTorch's Linear on a sequence): one dense layer; the
@@ -998,6 +1022,13 @@ void transpose(T &t) {
   if (static_cast<int>(perm.size()) != x.rank())
     t.fail("perm has " + std::to_string(perm.size()) + " entries for a tensor of rank " +
            std::to_string(x.rank()));
+  std::vector<bool> seen(perm.size(), false);
+  for (int64_t &p : perm) {
+    p = t.axis(p, x.rank());
+    if (seen[p])
+      t.fail("perm " + list(t.intsAttr("perm")) + " names an axis twice");
+    seen[p] = true;
+  }
   std::vector<int64_t> dims;
   for (int64_t p : perm)
     dims.push_back(x.dims[t.axis(p, x.rank())]);
@@ -1392,6 +1423,8 @@ void split(T &t) {
     for (double v : t.constantInput(1, "the split sizes").values)
       sizes.push_back(static_cast<int64_t>(v));
   int outputs = t.node().output_size();
+  if (sizes.empty() && (t.hasAttr("split") || t.hasInput(1)))
+    t.fail("the split sizes are empty");
   if (sizes.empty()) {
     if (x.dims[a] % outputs != 0)
       t.fail("axis " + std::to_string(a) + " of size " + std::to_string(x.dims[a]) +
@@ -1624,6 +1657,8 @@ void size(T &t) {
 
 void gemmComputed(T &t) {
   Value &a = t.input(0), &b = t.input(1);
+  if (a.rank() != 2 || b.rank() != 2)
+    t.fail("A and B must be matrices");
   if (a.batched || b.batched)
     t.notPerSample("multiplies across the batch axis");
   std::string ae = t.onnxOrder(a), be = t.onnxOrder(b);
@@ -1770,6 +1805,11 @@ void recurrent(T &t, const std::string &kind) {
       R.dims != std::vector<int64_t>{dirs, gates * H, H})
     t.fail("W or R does not have the shape of hidden_size " + std::to_string(H));
   const Tensor *B = t.hasInput(3) ? &t.constantInput(3, "B") : nullptr;
+  if (B && B->count() != dirs * 2 * gates * H)
+    t.fail("B has " + std::to_string(B->count()) + " values, not " +
+           std::to_string(dirs * 2 * gates * H));
+  if (H < 1 || H > (int64_t(1) << 20))
+    t.fail("hidden_size " + std::to_string(H) + " is out of range");
   std::string name = t.layerName(t.input(1).initializer, "");
   auto reorder = [&](const std::vector<double> &v, int64_t offset, int64_t cols) {
     std::vector<double> out;
