@@ -1,10 +1,11 @@
 //===- OnnxModel.h - reading and validating an ONNX file --------*- C++ -*-===//
 //
 // The importer's view of an ONNX file: parsed by the ONNX library's own
-// protobuf classes, checked by its checker, shapes inferred by its shape
-// inference. Anything the importer cannot trust (a truncated file, external
-// data, an opset outside 7..17) is refused here with a message that names
-// the file.
+// protobuf classes and checked by its checker (its shape inference is not
+// run: it crashes on some hostile files, and the importer computes every
+// shape itself). Anything the importer cannot trust (a truncated file,
+// external data, an opset outside 1..17) is refused here with a message
+// that names the file.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -40,7 +41,7 @@ struct Tensor {
   int64_t count() const;
 };
 
-/// Reads `path`: parse, checker, shape inference; throws ImportError.
+/// Reads `path`: parse, nnc's own checks, the ONNX checker; throws ImportError.
 /// `opset` gets the default domain's opset version.
 onnx::ModelProto readOnnxModel(const std::string &path, int64_t &opset);
 /// The same for the bytes of a model (the fuzzer's way in).

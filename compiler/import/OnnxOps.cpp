@@ -955,7 +955,7 @@ void reshape(T &t) {
       if (inferred >= 0)
         t.fail("the shape has more than one -1");
       inferred = static_cast<int>(k);
-    } else if (shape[k] <= 0) {
+    } else if (shape[k] <= 0 || shape[k] > (int64_t(1) << 32)) {
       t.fail("shape entry " + std::to_string(shape[k]) + " is not supported");
     } else {
       out[k] = shape[k];
@@ -986,9 +986,15 @@ void reshape(T &t) {
     }
   }
   int64_t known = 1;
+  double knownReal = 1;
   for (size_t k = 0; k < out.size(); ++k)
-    if (static_cast<int>(k) != inferred && static_cast<int>(k) != b)
+    if (static_cast<int>(k) != inferred && static_cast<int>(k) != b) {
+      knownReal *= double(out[k]);
+      if (knownReal > double(uint64_t(1) << 40))
+        t.fail("shape " + list(shape) + " has more elements than the input's " +
+               std::to_string(total));
       known *= out[k];
+    }
   if (inferred >= 0) {
     if (known == 0 || total % known != 0)
       t.fail("cannot infer the -1 entry of " + list(shape) + " for " + std::to_string(total) +
@@ -1460,6 +1466,16 @@ void expand(T &t) {
     else
       target.dims.push_back(static_cast<int64_t>(v));
   }
+  double elements = 1;
+  for (int64_t d : target.dims) {
+    if (d < 1 || d > (int64_t(1) << 32))
+      t.fail("shape entry " + std::to_string(d) + " is not supported");
+    elements *= double(d);
+  }
+  if (elements > double(int64_t(1) << 28))
+    t.fail("expanding to " + list(target.dims) + " is too large");
+  if (!broadcastable(x, target))
+    t.fail("shape " + list(target.dims) + " does not broadcast with " + list(x.dims));
   std::vector<int64_t> dims = broadcastDims(x, target);
   if (x.batched) {
     if (target.rank() > x.rank() || (target.rank() == x.rank() && target.dims[0] != 1 &&
