@@ -52,6 +52,15 @@ std::vector<int64_t> broadcastDims(const Value &a, const Value &b) {
 }
 
 
+/// A constant's value as an integer (an index, a size, an axis): NaN and
+/// magnitudes past 2^62 are refused, not converted (undefined behaviour).
+int64_t integer(T &t, double v) {
+  if (!(std::fabs(v) <= double(int64_t(1) << 62)))
+    t.fail("the integer " + (std::isnan(v) ? std::string("NaN") : std::to_string(v)) +
+           " is out of range");
+  return static_cast<int64_t>(v);
+}
+
 // --- shapes computed at import time ------------------------------------------
 
 bool isConstant(const Value &v) { return v.constant && v.id.empty(); }
@@ -153,7 +162,7 @@ void gather(T &t) {
       return xe + "[" + items + "]";
     };
     auto index = [&](double v) {
-      int64_t i = static_cast<int64_t>(v);
+      int64_t i = integer(t, v);
       if (i < -data.dims[a] || i >= data.dims[a])
         t.fail("index " + std::to_string(i) + " is out of range for " + std::to_string(data.dims[a]) +
                " entries");
@@ -188,11 +197,11 @@ void gather(T &t) {
     inner *= d.dims[k];
   for (int64_t o = 0; o < outer; ++o)
     for (double iv : idx.values) {
-      int64_t i = static_cast<int64_t>(iv);
+      int64_t i = integer(t, iv);
       if (i < 0)
         i += d.dims[a];
       if (i < 0 || i >= d.dims[a])
-        t.fail("index " + std::to_string(static_cast<int64_t>(iv)) + " is out of range for " +
+        t.fail("index " + std::to_string(integer(t, iv)) + " is out of range for " +
                std::to_string(d.dims[a]) + " entries");
       for (int64_t k = 0; k < inner; ++k)
         out.values.push_back(d.values[(o * d.dims[a] + i) * inner + k]);
@@ -212,7 +221,7 @@ void pad(T &t) {
     value = t.floatAttr("value", 0);
   } else {
     for (double v : t.constantInput(1, "the pads").values)
-      pads.push_back(static_cast<int64_t>(v));
+      pads.push_back(integer(t, v));
     if (t.hasInput(2))
       value = t.constantInput(2, "the padding value").values.at(0);
     if (t.hasInput(3))
@@ -234,6 +243,12 @@ void pad(T &t) {
       continue;
     if (before < 0 || after < 0)
       t.fail("negative pads (cropping) are not supported");
+    double blockElements = double(std::max(before, after));
+    for (int j = 0; j < x.rank(); ++j)
+      if (j != k && !(x.batched && j == x.batchAxis))
+        blockElements *= double(dims[j]);
+    if (std::max(before, after) > 65536 || blockElements > double(int64_t(1) << 28))
+      t.fail("padding of " + std::to_string(std::max(before, after)) + " is too large");
     if (x.batched && k == 0)
       t.notPerSample("pads the batch axis");
     if (mode != "constant") {
@@ -930,7 +945,7 @@ void reshape(T &t) {
     shape = t.intsAttr("shape");
   else
     for (double v : t.constantInput(1, "the shape").values)
-      shape.push_back(static_cast<int64_t>(v));
+      shape.push_back(integer(t, v));
   bool allowZero = t.intAttr("allowzero", 0) != 0;
   int b = x.batched ? x.batchAxis : -1; // the batch's axis, kept in place
   // x.view(x.size(0), -1): the batch size from a Shape keeps the batch.
@@ -1161,7 +1176,7 @@ std::vector<int64_t> axesOf(T &t, int inputIndex, int rank) {
     axes = t.intsAttr("axes");
   else if (t.hasInput(inputIndex))
     for (double v : t.constantInput(inputIndex, "axes").values)
-      axes.push_back(static_cast<int64_t>(v));
+      axes.push_back(integer(t, v));
   for (int64_t &a : axes)
     a = t.axis(a, rank);
   std::sort(axes.begin(), axes.end());
@@ -1427,7 +1442,7 @@ void split(T &t) {
     sizes = t.intsAttr("split");
   else if (t.hasInput(1))
     for (double v : t.constantInput(1, "the split sizes").values)
-      sizes.push_back(static_cast<int64_t>(v));
+      sizes.push_back(integer(t, v));
   int outputs = t.node().output_size();
   if (sizes.empty() && (t.hasAttr("split") || t.hasInput(1)))
     t.fail("the split sizes are empty");
@@ -1464,7 +1479,7 @@ void expand(T &t) {
     if (v == kBatchSize)
       target.dims.push_back(x.batched ? x.dims[0] : 1);
     else
-      target.dims.push_back(static_cast<int64_t>(v));
+      target.dims.push_back(integer(t, v));
   }
   double elements = 1;
   for (int64_t d : target.dims) {
