@@ -72,6 +72,22 @@ std::vector<int64_t> stridesOf(const std::vector<int64_t> &dims) {
   return s;
 }
 
+/// A constant whose element at each index of `dims` is x's element at the
+/// flat index `source` gives (slices and permutations of shape arithmetic).
+Tensor remapConstant(const Tensor &x, const std::vector<int64_t> &dims,
+                     const std::function<int64_t(const std::vector<int64_t> &)> &source) {
+  Tensor out;
+  out.elemType = x.elemType;
+  out.dims = dims;
+  std::vector<int64_t> so = stridesOf(dims), coords(dims.size());
+  for (int64_t o = 0; o < out.count(); ++o) {
+    for (size_t k = 0; k < dims.size(); ++k)
+      coords[k] = (o / so[k]) % dims[k];
+    out.values.push_back(x.values[source(coords)]);
+  }
+  return out;
+}
+
 /// Elementwise arithmetic of two constants with numpy broadcasting.
 Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op) {
   Value va, vb;
@@ -377,17 +393,13 @@ void slice(T &t) {
       if (dims[k] == 0)
         t.fail("the slice is empty along axis " + std::to_string(k));
   if (isConstant(x)) {
-    Tensor out;
-    out.elemType = x.constant->elemType;
-    out.dims = dims;
-    std::vector<int64_t> so = stridesOf(dims), si = stridesOf(x.dims);
-    for (int64_t o = 0; o < out.count(); ++o) {
-      int64_t i = 0;
-      for (int k = 0; k < x.rank(); ++k)
-        i += ((o / so[k]) % dims[k] * step[k] + lo[k]) * si[k];
-      out.values.push_back(x.constant->values[i]);
-    }
-    t.defineConstant(0, out);
+    std::vector<int64_t> si = stridesOf(x.dims);
+    t.defineConstant(0, remapConstant(*x.constant, dims, [&](const std::vector<int64_t> &c) {
+                       int64_t i = 0;
+                       for (int k = 0; k < x.rank(); ++k)
+                         i += (c[k] * step[k] + lo[k]) * si[k];
+                       return i;
+                     }));
     return;
   }
   std::string e = t.onnxOrder(x), items;
@@ -1056,17 +1068,13 @@ void transpose(T &t) {
   if (isConstant(x) && (x.initializer.empty() || !(x.elemType == onnx::TensorProto_DataType_FLOAT ||
                                                     x.elemType == onnx::TensorProto_DataType_DOUBLE))) {
     // Shape arithmetic: permute the values now.
-    Tensor out;
-    out.elemType = x.constant->elemType;
-    out.dims = dims;
-    std::vector<int64_t> so = stridesOf(dims), si = stridesOf(x.dims);
-    for (int64_t o = 0; o < out.count(); ++o) {
-      int64_t i = 0;
-      for (size_t k = 0; k < perm.size(); ++k)
-        i += ((o / so[k]) % dims[k]) * si[t.axis(perm[k], x.rank())];
-      out.values.push_back(x.constant->values[i]);
-    }
-    t.defineConstant(0, out);
+    std::vector<int64_t> si = stridesOf(x.dims);
+    t.defineConstant(0, remapConstant(*x.constant, dims, [&](const std::vector<int64_t> &c) {
+                       int64_t i = 0;
+                       for (size_t k = 0; k < perm.size(); ++k)
+                         i += c[k] * si[perm[k]];
+                       return i;
+                     }));
     return;
   }
   if (x.batched && !isConstant(x)) {
