@@ -102,7 +102,12 @@ int importCommand(Session &s) {
     imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx",
                                        s.opts.batch.value_or(0));
   } catch (const onnx_import::ImportError &e) {
-    std::cerr << onnxPath << ": error: " << e.message << '\n';
+    // Names in the message come from the file: control bytes are shown as '?'.
+    std::string message = e.message;
+    for (char &c : message)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        c = '?';
+    std::cerr << onnxPath << ": error: " << message << '\n';
     return 1;
   }
 
