@@ -748,13 +748,19 @@ void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels
            {x.dims[0], channels, w.out[1]}, x.elemType, true, {1, 0});
 }
 
-void conv(T &t) {
+/// Input 0 of a Conv or pool: a batch of 1-D [N, C, L] or 2-D [N, C, H, W] data.
+Value &imageInput(T &t, const std::string &what) {
   Value &x = t.input(0);
   if (x.rank() != 4 && x.rank() != 3)
-    t.fail("convolution over " + std::to_string(x.rank() - 2) +
+    t.fail(what + " over " + std::to_string(x.rank() - 2) +
            "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
   if (!x.batched)
     t.notPerSample("needs the batch on axis 0");
+  return x;
+}
+
+void conv(T &t) {
+  Value &x = imageInput(t, "convolution");
   const Tensor &w = t.constantInput(1, "the weight");
   if (w.dims.size() != static_cast<size_t>(x.rank()))
     t.fail("the weight must have shape [filters, channels, kernel...]");
@@ -815,12 +821,7 @@ void conv(T &t) {
 }
 
 void pool(T &t, bool isMax) {
-  Value &x = t.input(0);
-  if (x.rank() != 4 && x.rank() != 3)
-    t.fail("pooling over " + std::to_string(x.rank() - 2) +
-           "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
-  if (!x.batched)
-    t.notPerSample("needs the batch on axis 0");
+  Value &x = imageInput(t, "pooling");
   if (t.outputUsed(1))
     t.fail("the Indices output is not supported");
   std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
@@ -900,11 +901,31 @@ void batchNorm(T &t) {
 
 // --- softmax -----------------------------------------------------------------------
 
-void softmax(T &t, const std::string &fn) {
-  Value &x = t.input(0);
+/// The normalising axis of Softmax, LogSoftmax and Hardmax (default 1 before
+/// opset 13, -1 from it), which must not be the batch's.
+int64_t softmaxAxis(T &t, const Value &x) {
   int64_t a = t.axis(t.intAttr("axis", t.opset() >= 13 ? -1 : 1), x.rank());
   if (x.batched && a == 0)
     t.notPerSample("normalises over the batch axis");
+  return a;
+}
+
+/// `f` applied to the rows of x seen as the matrix [before axis, from axis
+/// on] (the softmax family before opset 13), reshaped back.
+std::string overRows(const Value &x, const std::string &xe, int64_t a, int64_t &cols,
+                     const std::function<std::string(const std::string &)> &f) {
+  int64_t rows = 1;
+  cols = 1;
+  for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
+    (k < a ? rows : cols) *= x.dims[k];
+  std::vector<int64_t> sample = x.sampleDims();
+  return "reshape(" + f("reshape(" + xe + ", " + list({rows, cols}) + ")") + ", " +
+         list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")";
+}
+
+void softmax(T &t, const std::string &fn) {
+  Value &x = t.input(0);
+  int64_t a = softmaxAxis(t, x);
   std::string xe = t.onnxOrder(x);
   int first = x.batched ? 1 : 0;
   if (t.opset() >= 13 || a == x.rank() - 1) {
@@ -914,13 +935,8 @@ void softmax(T &t, const std::string &fn) {
       t.markSoftmaxOf(0, xe);
     return;
   }
-  // Before opset 13 the input is seen as a matrix [before axis, from axis on].
-  int64_t rows = 1, cols = 1;
-  for (int k = first; k < x.rank(); ++k)
-    (k < a ? rows : cols) *= x.dims[k];
-  std::vector<int64_t> sample = x.sampleDims();
-  std::string flat = "reshape(" + xe + ", " + list({rows, cols}) + ")";
-  t.define(0, "reshape(" + fn + "(" + flat + ", axis: -1), " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
+  int64_t cols = 0;
+  t.define(0, overRows(x, xe, a, cols, [&](const std::string &m) { return fn + "(" + m + ", axis: -1)"; }),
            x.dims, x.elemType, x.batched);
 }
 
@@ -1743,23 +1759,18 @@ void argReduce(T &t, const std::string &fn) {
 
 void hardmax(T &t) {
   Value &x = t.input(0);
-  int64_t a = t.axis(t.intAttr("axis", t.opset() >= 13 ? -1 : 1), x.rank());
-  if (x.batched && a == 0)
-    t.notPerSample("normalises over the batch axis");
+  int64_t a = softmaxAxis(t, x);
   std::string xe = t.onnxOrder(x);
-  int first = x.batched ? 1 : 0;
   std::string type = x.elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
   if (t.opset() >= 13 && a != x.rank() - 1)
     t.fail("an axis other than the last is not supported");
   // Before opset 13 (or along the last axis): rows of the [before, after] matrix.
-  int64_t rows = 1, cols = 1;
-  for (int k = first; k < x.rank(); ++k)
-    (k < a ? rows : cols) *= x.dims[k];
-  std::vector<int64_t> sample = x.sampleDims();
-  std::string flat = "reshape(" + xe + ", " + list({rows, cols}) + ")";
-  t.define(0, "reshape(one_hot(argmax(" + flat + ", axis: -1), " + std::to_string(cols) +
-                  ", dtype: " + type + "), " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
-           x.dims, x.elemType, x.batched);
+  int64_t cols = 0;
+  std::string expr = overRows(x, xe, a, cols, [&](const std::string &m) {
+    return "one_hot(argmax(" + m + ", axis: -1), " + std::to_string(cols) +
+           ", dtype: " + type + ")";
+  });
+  t.define(0, expr, x.dims, x.elemType, x.batched);
 }
 
 void depthToSpace(T &t, bool toSpace) {
