@@ -479,8 +479,6 @@ void binary(T &t, const std::string &op) {
   // The batched (or computed) operand sets the layout; constants follow it.
   bool swap = !a->batched && b->batched;
   Value &lead = swap ? *b : *a, &other = swap ? *a : *b;
-  if (lead.constant && lead.id.empty() && other.constant && other.id.empty())
-    t.onnxOrder(lead);
   if (lead.id.empty())
     t.onnxOrder(lead);
   if (other.batched && lead.batched) {
@@ -494,8 +492,7 @@ void binary(T &t, const std::string &op) {
   } else if (!other.constant && !lead.perm.empty()) {
     t.onnxOrder(lead);
   }
-  std::string le = lead.id, oe = t.operandFor(other, lead);
-  le = lead.id;
+  std::string oe = t.operandFor(other, lead), le = lead.id;
   std::string expr;
   std::string l = swap ? oe : le, r = swap ? le : oe;
   if (op == "max" || op == "min")
@@ -1410,16 +1407,12 @@ void pow(T &t) {
 /// a < b and friends: 1 or 0 in the operands' float type, marked bool.
 void compare(T &t, const std::string &op) {
   binary(t, op);
-  auto &v = t.input(0); // the output was defined by binary; mark it bool
-  (void)v;
   t.markBool(0);
 }
 
 void whereOp(T &t) {
   Value &c = t.input(0), &x = t.input(1), &y = t.input(2);
   Value *lead = x.batched ? &x : y.batched ? &y : c.batched ? &c : &x;
-  if (lead->id.empty())
-    t.onnxOrder(*lead);
   t.onnxOrder(*lead);
   for (Value *v : {&c, &x, &y})
     if (v->batched && v->rank() != lead->rank())
