@@ -133,6 +133,8 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::GreaterEqual:
   case OpKind::StopGradient:
   case OpKind::DropoutMask:
+  case OpKind::RandomNormal:
+  case OpKind::RandomUniform:
   case OpKind::OneHot:
   case OpKind::ArgMax:
   case OpKind::ArgMin:

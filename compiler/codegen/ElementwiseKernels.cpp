@@ -169,27 +169,4 @@ void emitCast(FunctionEmitter &em, const Node &n) {
   });
 }
 
-/// Training only: the runtime draws keep/drop from the counter-based
-/// generator keyed by (seed, step, node), so masks are reproducible.
-void emitDropoutMask(FunctionEmitter &em, const Node &n, Value *out) {
-  llvm::IRBuilder<> &ir = em.builder();
-  const Node &step = *n.operands[0], &seed = *n.operands[1];
-  llvm::Type *f64 = ir.getDoubleTy();
-  Value *stepValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(step, ir.getInt64(0)), f64), ir.getInt64Ty());
-  Value *seedValue = ir.CreateFPToUI(ir.CreateFPExt(em.load(seed, ir.getInt64(0)), f64), ir.getInt64Ty());
-  llvm::FunctionCallee fn = em.module().getOrInsertFunction(
-      "nnrt_dropout_mask_with",
-      llvm::FunctionType::get(ir.getVoidTy(),
-                              {ir.getPtrTy(), ir.getInt32Ty(), ir.getInt64Ty(), f64,
-                               ir.getInt64Ty(), ir.getInt64Ty(), ir.getPtrTy()},
-                              false));
-  // Counter stream: step in the high bits, the node below (2^24 nodes).
-  // The runtime splits the mask across threads and calls the generated
-  // (vectorised) kernel for each chunk.
-  Value *stream = ir.CreateAdd(ir.CreateShl(stepValue, 24), ir.getInt64(n.id & 0xFFFFFF));
-  ir.CreateCall(fn, {out, ir.getInt32(n.type.dtype == DType::F32 ? 0 : 1), em.elementCount(n),
-                     llvm::ConstantFP::get(f64, n.scalar), seedValue, stream,
-                     getDropoutKernel(em.module(), n.type.dtype)});
-}
-
 } // namespace nnc

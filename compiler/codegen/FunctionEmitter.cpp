@@ -369,6 +369,9 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
     return emitSoftmaxRows(*this, n);
   case OpKind::DropoutMask:
     return emitDropoutMask(*this, n, out);
+  case OpKind::RandomNormal:
+  case OpKind::RandomUniform:
+    return emitRandom(*this, n, out);
   case OpKind::Cast:
     return emitCast(*this, n);
   case OpKind::Scan:       // emitNode emits it

@@ -22,11 +22,16 @@ llvm::Value *expOf(FunctionEmitter &em, llvm::Value *x, DType t);
 /// The loop of an unfused elementwise node.
 void emitElementwise(FunctionEmitter &em, const Node &n);
 void emitCast(FunctionEmitter &em, const Node &n);
+
+// DropoutKernel.cpp
 /// Training only: keep/drop per element from the runtime's counter-based
 /// generator keyed by (seed, step, node).
 void emitDropoutMask(FunctionEmitter &em, const Node &n, llvm::Value *out);
-/// The per-chunk mask kernel nnrt_dropout_mask_with calls (DropoutKernel.cpp).
-llvm::Function *getDropoutKernel(llvm::Module &module, DType dtype);
+
+// RandomKernel.cpp
+/// RandomNormal and RandomUniform: every element drawn from the counter-based
+/// generator keyed by (seed, step, node), in every entry.
+void emitRandom(FunctionEmitter &em, const Node &n, llvm::Value *out);
 
 // ShapeKernels.cpp
 void emitBroadcast(FunctionEmitter &em, const Node &n, llvm::Value *out);

@@ -392,6 +392,14 @@ Node *Graph::dropoutMask(Node *step, Node *seed, const TensorType &t, double rat
   return add(std::move(n));
 }
 
+Node *Graph::random(OpKind op, Node *step, Node *seed, const TensorType &t, double a, double b) {
+  assert(op == OpKind::RandomNormal || op == OpKind::RandomUniform);
+  auto n = std::make_unique<Node>(op, t);
+  n->operands = {step, seed};
+  n->data = {a, b};
+  return add(std::move(n));
+}
+
 Node *Graph::fitTo(Node *x, const TensorType &t) {
   if (x->type == t)
     return x;

@@ -103,7 +103,8 @@ struct Node {
   TensorType type;
   std::vector<Node *> operands;
   std::string name;          // Input/Param: bound name; others: user's name if any
-  std::vector<double> data;  // Constant: the elements (1 element = splat)
+  std::vector<double> data;  // Constant: the elements (1 element = splat);
+                             // RandomNormal: mean, std; RandomUniform: low, high
   std::vector<int64_t> ints; // Transpose: perm; Slice/Pad: starts; MaxTo: unused
   Window window;             // Im2Col/Col2Im
   double scalar = 0;         // Im2Col: padding value; DropoutMask: rate
@@ -201,6 +202,9 @@ public:
   Node *cast(Node *x, DType dtype);
   Node *modeSelect(Node *training, Node *inference);
   Node *dropoutMask(Node *step, Node *seed, const TensorType &t, double rate);
+  /// RandomNormal (a = mean, b = std) or RandomUniform (a = low, b = high)
+  /// of type t, keyed by the step counter and the seed.
+  Node *random(OpKind op, Node *step, Node *seed, const TensorType &t, double a, double b);
 
   /// Broadcasts (or sums) `x` to `t` only when its type differs.
   Node *fitTo(Node *x, const TensorType &t);

@@ -63,6 +63,12 @@ void printAttributes(const Node &n, std::ostream &os) {
   case OpKind::DropoutMask:
     os << " rate " << formatValue(n.scalar);
     return;
+  case OpKind::RandomNormal:
+    os << " mean " << formatValue(n.data[0]) << " std " << formatValue(n.data[1]);
+    return;
+  case OpKind::RandomUniform:
+    os << " low " << formatValue(n.data[0]) << " high " << formatValue(n.data[1]);
+    return;
   case OpKind::Scan:
     os << " steps " << n.scan->length << (n.scan->reverse ? " reverse" : "") << " carries "
        << n.scan->carries << " sequences " << n.scan->sequences << " captures "

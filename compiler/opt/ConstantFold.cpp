@@ -119,7 +119,8 @@ bool fold(const Node &n, std::vector<double> &out) {
   case OpKind::MatMul: case OpKind::BatchMatMul:
   case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:
   case OpKind::Softmax: case OpKind::SoftmaxGrad:
-  case OpKind::DropoutMask: case OpKind::Scan: case OpKind::ScanResult:
+  case OpKind::DropoutMask: case OpKind::RandomNormal: case OpKind::RandomUniform:
+  case OpKind::Scan: case OpKind::ScanResult:
     return false;
   // Leaves have no operands (returned above).
   case OpKind::Input: case OpKind::Param: case OpKind::Constant: case OpKind::BatchSize:

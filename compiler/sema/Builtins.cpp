@@ -193,7 +193,7 @@ static const std::vector<std::string> &allFunctions() {
           "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
           "layer_norm", "group_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention",
-          "rnn", "lstm", "gru", "scan"})
+          "rnn", "lstm", "gru", "scan", "normal", "uniform"})
       v.push_back(name);
     return v;
   }();
@@ -287,6 +287,51 @@ int64_t Lowering::vectorAxis(const CallArgs &a, const Node *x, const Expr &call)
   return axis < 0 ? axis + rank : axis;
 }
 
+/// normal(shape, mean = 0, std = 1, dtype = f32) and uniform(shape, low = 0,
+/// high = 1, dtype = f32): a per-sample tensor of draws (torch.randn and
+/// torch.rand per sample), keyed like dropout's masks by the seed, the
+/// global step and the node, and drawn in every entry. In expressions these
+/// names are these functions; as initial values they are initialisers.
+static Node *randomTensor(Lowering &l, const Expr &e) {
+  const std::string &fn = e.name;
+  bool normal = fn == "normal";
+  const char *first = normal ? "mean" : "low", *second = normal ? "std" : "high";
+  CallArgs a = l.bind(e, {"shape", first, second, "dtype"}, 1);
+  if (!l.scans_.empty()) {
+    l.diag_.error(e.loc, "'" + fn + "' inside a scan's cell is not supported (every step "
+                             "would draw the same numbers); draw the noise outside and pass it "
+                             "to the scan as a sequence");
+    l.diag_.note(l.scanLoc_, "the scan is here");
+    throw CompileError{};
+  }
+  std::vector<int64_t> dims = l.intList(*a.get("shape"), "shape", 1, kMaxElements);
+  auto number = [&](const char *name, double fallback) {
+    const Expr *arg = a.get(name);
+    if (!arg)
+      return fallback;
+    double v = l.scalarLiteral(*arg, name);
+    if (!std::isfinite(v))
+      l.diag_.fatal(arg->loc, "'" + fn + "' '" + name + "' must be finite");
+    return v;
+  };
+  double p = number(first, 0), q = number(second, 1);
+  if (normal && q <= 0)
+    l.diag_.fatal(a.loc("std"), "'normal' 'std' must be positive, got " + formatNumber(q));
+  if (!normal && p >= q)
+    l.diag_.fatal(a.get("high") ? a.loc("high") : a.loc("low"),
+                  "'uniform' needs low < high, got low " + formatNumber(p) + " and high " +
+                      formatNumber(q));
+  DType dt = l.options_.forceF64 ? DType::F64 : DType::F32;
+  if (const Expr *d = a.get("dtype")) {
+    if (d->kind != Expr::Kind::Name)
+      l.diag_.fatal(d->loc, "'dtype' is f32 or f64");
+    dt = l.dtype(d->name, d->loc);
+  }
+  Node *step = l.program_->stepCounter(), *seed = l.seedState();
+  return l.graph().random(normal ? OpKind::RandomNormal : OpKind::RandomUniform, step, seed,
+                          TensorType{dt, dims, true}, p, q);
+}
+
 Value Lowering::call(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
@@ -306,6 +351,8 @@ Value Lowering::call(const Expr &e) {
     return wrap(maskedFill(e));
   if (fn == "scaled_dot_product_attention")
     return wrap(scaledDotProductAttention(e));
+  if (fn == "normal" || fn == "uniform")
+    return wrap(randomTensor(*this, e));
   if (primitives.count(fn)) {
     CallArgs a = bind(e, {"x"}, 1);
     return wrap(g.unary(primitives.at(fn), tensorArg(a, "x")));
