@@ -4,8 +4,10 @@
 docs/language.md documents, recomputed here with Philox4x32-10 in Python:
 key = the seed, counter = (index low, index high, stream low, stream high),
 stream = step * 2^24 + the node id, index = the element's position in the
-batch buffer. Every value must have the same bits; then the moments of the
-whole draw must be within 5 standard errors of the distribution's.
+batch buffer. Every value must have the same bits (normal's log and cos
+are the generated code's polynomials, mirrored here, and must agree with
+libm's to 4e-15); then the moments of the whole draw must be within 5
+standard errors of the distribution's.
 
 usage: check_random.py IR TRACE NAME [--seed S] [--step T] [--no-moments]
   IR     nnc check --emit=ir of the model (gives the node's id, parameters
@@ -52,11 +54,47 @@ def below_f32(top, low):
     return struct.unpack("<f", struct.pack("<I", bits))[0]
 
 
+def horner(x, coeffs):
+    p = coeffs[-1]
+    for c in reversed(coeffs[:-1]):
+        p = p * x + c
+    return p
+
+
+ATANH = [1 / (2 * k + 1) for k in range(12)]
+COS = [(-1) ** k / math.factorial(2 * k) for k in range(9)]
+SIN = [(-1) ** k / math.factorial(2 * k + 1) for k in range(9)]
+
+
+def log_unit(u):
+    """ln u for u in (0, 1], operation for operation as the generated code
+    (codegen/RandomKernel.cpp logUnit)."""
+    m, e = math.frexp(u)
+    m, e = 2 * m, e - 1  # m in [1, 2)
+    if m > 1.4142135623730951:
+        m, e = m * 0.5, e + 1
+    s = (m - 1.0) / (m + 1.0)
+    log_m = (2.0 * s) * horner(s * s, ATANH)
+    return e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + log_m)
+
+
+def cos_turns(t):
+    """cos(2 pi t) for t in [0, 1), as cosTurns in the generated code."""
+    q = math.floor(t * 4.0 + 0.5)
+    a = (t - q * 0.25) * 6.28318530717958647692
+    a2 = a * a
+    v = a * horner(a2, SIN) if q % 2 else horner(a2, COS)
+    return -v if (q + 1) & 2 else v
+
+
 def draw(kind, a, b, dtype, seed, stream, index):
     w = philox((index & MASK, index >> 32, stream & MASK, stream >> 32), seed)
     if kind == "random_normal":
         u1, u2 = 1.0 - unit(w[0], w[1]), unit(w[2], w[3])
-        z = math.sqrt(-2.0 * math.log(u1)) * math.cos(6.28318530717958647692 * u2)
+        z = math.sqrt(-2.0 * log_unit(u1)) * cos_turns(u2)
+        libm = math.sqrt(-2.0 * math.log(u1)) * math.cos(6.28318530717958647692 * u2)
+        if abs(z - libm) > 4e-15 * max(1.0, abs(z)):
+            sys.exit(f"the polynomial Box-Muller gives {z!r}, libm's {libm!r}")
         v = a + b * z
         return to_f32(v) if dtype == "f32" else v
     v = a + (b - a) * unit(w[0], w[1])
