@@ -19,10 +19,15 @@
 //            (torch 1.13's mu_{t+1} twice in the last product)
 //   adadelta g = grad + wd p;  v = rho v + (1-rho) g^2;  d = sqrt(a + eps) / sqrt(v + eps) g
 //            a = rho a + (1-rho) d^2;  p -= lr d
-// The learning rate is itself IR: a function of t for schedules.
+// The learning rate is itself IR: a function of t, or of the epoch count
+// the trainer sets, for schedules. Reduce-on-plateau is the exception: its
+// rule runs between epochs on the host (reduceOnPlateau), and the compiled
+// step only reads the factor it leaves in the state.
 //===----------------------------------------------------------------------===//
 #include "autodiff/Optimizer.h"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 namespace nnc {
@@ -41,25 +46,59 @@ public:
   Node *div(Node *a, Node *b) { return G.binary(OpKind::Div, a, b); }
   Node *pow(Node *a, Node *b) { return G.binary(OpKind::Pow, a, b); }
 
+  /// An f64 scalar of optimizer state that schedules read, found by name
+  /// (train_step and apply share it) or created with its initial value.
+  Node *scheduleState(const std::string &name, double initial) {
+    for (const StateTensor &existing : p_.state)
+      if (existing.name == name && existing.kind == StateTensor::Kind::OptState)
+        return existing.node;
+    StateTensor s;
+    s.name = name;
+    s.type = TensorType{DType::F64, {}, false};
+    s.kind = StateTensor::Kind::OptState;
+    if (initial != 0) {
+      s.init.kind = InitSpec::Kind::Constant;
+      s.init.a = initial;
+    }
+    s.node = G.param(s.name, s.type, static_cast<int>(p_.state.size()));
+    p_.state.push_back(s);
+    return s.node;
+  }
+
   /// lr at step t (f64 scalar): the schedule, then the linear warm-up.
+  /// `per: epoch` schedules count the epochs completed instead of t.
+  /// plateau multiplies by a factor the trainer lowers between epochs; its
+  /// other state is only the trainer's, but lives in the model so that
+  /// checkpoints keep it.
   Node *learningRate() {
     double base = opt.arg("lr", 0.01);
     if (opt.schedule.empty() && opt.arg("warmup", 0) == 0)
       return f64(base);
-    Node *t = step();
+    bool perStep = !opt.schedule.empty() && opt.schedule != "plateau" && !opt.schedulePerEpoch;
+    Node *t = perStep || opt.arg("warmup", 0) != 0 ? step() : nullptr;
     Node *lr = f64(base);
     const auto &s = opt.scheduleArgs;
-    if (opt.schedule == "step") {
-      Node *k = G.unary(OpKind::Floor, div(t, f64(s.at("every"))));
-      lr = mul(lr, pow(f64(s.at("gamma")), k));
-    } else if (opt.schedule == "exponential") {
-      lr = mul(lr, pow(f64(s.at("gamma")), t));
-    } else if (opt.schedule == "cosine") {
-      // min + (base - min) (1 + cos(pi min(t, T) / T)) / 2
-      double T = s.at("steps"), lo = s.at("min_lr");
-      Node *tc = sub(t, G.unary(OpKind::Relu, sub(t, f64(T))));
-      Node *c = G.unary(OpKind::Cos, mul(f64(M_PI / T), tc));
-      lr = add(f64(lo), mul(f64((base - lo) / 2), add(f64(1), c)));
+    if (opt.schedule == "plateau") {
+      lr = mul(lr, scheduleState(kLrFactorState, 1));
+      // Worse than any value: torch's mode_worse is an infinity, which
+      // --check-numerics would take for a broken state.
+      scheduleState(kPlateauBestState, opt.monitorMax ? -DBL_MAX : DBL_MAX);
+      scheduleState(kPlateauBadEpochsState, 0);
+      scheduleState(kPlateauCooldownState, 0);
+    } else if (!opt.schedule.empty()) {
+      Node *n = opt.schedulePerEpoch ? scheduleState(kEpochState, 0) : t; // what it counts
+      if (opt.schedule == "step") {
+        Node *k = G.unary(OpKind::Floor, div(n, f64(s.at("every"))));
+        lr = mul(lr, pow(f64(s.at("gamma")), k));
+      } else if (opt.schedule == "exponential") {
+        lr = mul(lr, pow(f64(s.at("gamma")), n));
+      } else if (opt.schedule == "cosine") {
+        // min + (base - min) (1 + cos(pi min(n, T) / T)) / 2
+        double T = s.at("steps"), lo = s.at("min_lr");
+        Node *tc = sub(n, G.unary(OpKind::Relu, sub(n, f64(T))));
+        Node *c = G.unary(OpKind::Cos, mul(f64(M_PI / T), tc));
+        lr = add(f64(lo), mul(f64((base - lo) / 2), add(f64(1), c)));
+      }
     }
     if (double w = opt.arg("warmup", 0)) {
       // times min(1, (t + 1) / w)
@@ -279,6 +318,39 @@ public:
 };
 
 } // namespace
+
+bool reduceOnPlateau(const OptimizerSpec &opt, PlateauState &s, double value) {
+  const auto &a = opt.scheduleArgs;
+  double threshold = a.at("threshold");
+  // torch 1.13's is_better; NaN is never better.
+  bool better;
+  if (opt.monitorMax)
+    better = opt.thresholdAbs ? value > s.best + threshold : value > s.best * (1 + threshold);
+  else
+    better = opt.thresholdAbs ? value < s.best - threshold : value < s.best * (1 - threshold);
+  if (better) {
+    s.best = value;
+    s.badEpochs = 0;
+  } else {
+    s.badEpochs += 1;
+  }
+  if (s.cooldown > 0) { // bad epochs in cooldown do not count
+    s.cooldown -= 1;
+    s.badEpochs = 0;
+  }
+  if (!(s.badEpochs > a.at("patience")))
+    return false;
+  s.cooldown = a.at("cooldown");
+  s.badEpochs = 0;
+  // torch's _reduce_lr on the learning rate itself: new = max(old factor,
+  // min_lr), kept only when it falls by more than eps.
+  double base = opt.arg("lr", 0.01), old = base * s.lrFactor;
+  double lowered = std::max(old * a.at("factor"), a.at("min_lr"));
+  if (!(old - lowered > a.at("eps")) || base == 0)
+    return false;
+  s.lrFactor = lowered / base;
+  return true;
+}
 
 std::vector<std::pair<int, Node *>>
 buildOptimizerUpdates(Program &p, const std::map<const Node *, Node *> &grads,

@@ -8,6 +8,7 @@
 // all-reduce (Distributed.h, docs/distributed.md).
 //
 //===----------------------------------------------------------------------===//
+#include "autodiff/Optimizer.h"
 #include "driver/CheckNumerics.h"
 #include "driver/Dataset.h"
 #include "driver/Distributed.h"
@@ -147,6 +148,16 @@ private:
   /// evaluations, and the log row of this step; false on an evaluation error.
   bool progress(int64_t step, const StepScalars &r);
   int saveInterrupted();
+  /// The index of the state tensor called `name`, or -1.
+  int stateIndex(const char *name) const;
+  /// `per: epoch` schedules read the epochs completed from the model's
+  /// state: set at each epoch's start (and at a resumed run's).
+  void setEpochState();
+  /// plateau: there is data for its monitor (an error printed if not).
+  bool checkMonitor();
+  /// plateau, at an epoch's end: one ReduceLROnPlateau step on the
+  /// monitored value of `e` (the test or validation evaluation).
+  void stepPlateau(int64_t step, const Evaluation &e);
 
   Session &s_;
   const Program &p_;
@@ -176,6 +187,9 @@ private:
   StateSnapshot before_; // --check-numerics: the state the step started from
   Evaluation lastVal_;
   int64_t lastValStep_ = -1;
+  // plateau: whether it watches the test data (test_*) or the validation
+  // split (val_*).
+  bool plateau_ = false, monitorsTest_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -315,7 +329,69 @@ bool TrainRun::createModel() {
     if (t.kind == StateTensor::Kind::Param)
       gradType_ = t.type.dtype == DType::F64 ? NNRT_F64 : NNRT_F32;
   grads_.resize(distributed_ ? gradCount_ * nnrt_dtype_size(gradType_) : 0);
+  return checkMonitor();
+}
+
+int TrainRun::stateIndex(const char *name) const {
+  for (size_t i = 0; i < p_.state.size(); ++i)
+    if (p_.state[i].name == name)
+      return static_cast<int>(i);
+  return -1;
+}
+
+bool TrainRun::checkMonitor() {
+  const OptimizerSpec &o = p_.optimizer;
+  plateau_ = o.schedule == "plateau";
+  if (!plateau_)
+    return true;
+  // Sema accepts only the log's names: test_* or val_*.
+  monitorsTest_ = o.monitor.compare(0, 5, "test_") == 0;
+  if (monitorsTest_ && !haveTest_) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: the plateau schedule monitors " << o.monitor
+                << ", but there is no test data; give --test FILE or write a data test { } block\n";
+    return false;
+  }
+  if (!monitorsTest_ && !haveVal_) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: the plateau schedule monitors " << o.monitor
+                << ", but there is no validation data; give --val-split FRACTION\n";
+    return false;
+  }
   return true;
+}
+
+void TrainRun::setEpochState() {
+  int index = stateIndex(kEpochState);
+  if (index >= 0 && epoch_ > 0)
+    model_->setStateValues(index, {double(epoch_ - 1)});
+}
+
+void TrainRun::stepPlateau(int64_t step, const Evaluation &e) {
+  const OptimizerSpec &o = p_.optimizer;
+  double value = e.loss;
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    if (o.monitor.substr(o.monitor.find('_') + 1) == p_.metrics[k].name)
+      value = e.metrics[k];
+  int factor = stateIndex(kLrFactorState), best = stateIndex(kPlateauBestState),
+      bad = stateIndex(kPlateauBadEpochsState), cooldown = stateIndex(kPlateauCooldownState);
+  if (factor < 0 || best < 0 || bad < 0 || cooldown < 0)
+    return; // no optimizer step was compiled: nothing reads the factor
+  PlateauState state{model_->stateValues(factor)[0], model_->stateValues(best)[0],
+                     model_->stateValues(bad)[0], model_->stateValues(cooldown)[0]};
+  double before = state.lrFactor;
+  bool reduced = reduceOnPlateau(o, state, value);
+  model_->setStateValues(factor, {state.lrFactor});
+  model_->setStateValues(best, {state.best});
+  model_->setStateValues(bad, {state.badEpochs});
+  model_->setStateValues(cooldown, {state.cooldown});
+  if (reduced && !s_.opts.quiet) {
+    double lr = o.arg("lr", 0.01);
+    std::cout << (tty_ ? "\n" : "") << "step " << step << "  epoch " << epoch_ << "  " << o.monitor
+              << " " << formatNumber(value) << " did not improve on " << formatNumber(state.best)
+              << ": lr " << formatNumber(lr * before) << " -> " << formatNumber(lr * state.lrFactor)
+              << '\n';
+  }
 }
 
 void TrainRun::planSteps() {
@@ -415,8 +491,13 @@ int TrainRun::stopOnNonFinite(int64_t step, const std::vector<int64_t> &idx,
 
 bool TrainRun::progress(int64_t step, const StepScalars &r) {
   bool report = step % printEvery_ == 0 || step == steps_;
-  bool evaluate = haveTest_ && evalEvery_ && step % evalEvery_ == 0 && step != steps_;
-  bool validate = haveVal_ && ((evalEvery_ && step % evalEvery_ == 0) || step == steps_);
+  // plateau: its monitor is evaluated at every epoch's end, the last
+  // step's too (the scheduler's state goes into the checkpoint).
+  bool epochEnd = plateau_ && position_ == stepsPerEpoch_;
+  bool evaluate = haveTest_ && ((evalEvery_ && step % evalEvery_ == 0 && step != steps_) ||
+                                (epochEnd && monitorsTest_));
+  bool validate = haveVal_ && ((evalEvery_ && step % evalEvery_ == 0) || step == steps_ ||
+                               (epochEnd && !monitorsTest_));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9);
   if (tty_) {
@@ -452,21 +533,23 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   row.seconds = secs;
   row.lr = r.lr;
   row.metrics = r.metrics;
+  Evaluation test;
   if (evaluate) {
-    Evaluation e;
-    if (!cluster_.evaluate(*model_, test_, e))
+    if (!cluster_.evaluate(*model_, test_, test))
       return false;
-    if (!s_.opts.quiet)
-      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << e.describe(p_) << '\n';
+    if (!s_.opts.quiet && step != steps_) // the report says the last
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << test.describe(p_) << '\n';
     row.hasTest = true;
-    row.testLoss = e.loss;
-    row.testMetrics = e.metrics;
+    row.testLoss = test.loss;
+    row.testMetrics = test.metrics;
   }
   if (validate) {
     row.hasVal = true;
     row.valLoss = lastVal_.loss;
     row.valMetrics = lastVal_.metrics;
   }
+  if (epochEnd)
+    stepPlateau(step, monitorsTest_ ? test : lastVal_);
   log_->add(row);
   return true;
 }
@@ -497,6 +580,7 @@ int TrainRun::trainLoop() {
     if (position_ < 0)
       return 1;
   }
+  setEpochState(); // a resumed run's, in its own count
   firstStep_ = static_cast<int64_t>(resumed_.step) + 1;
   std::vector<std::string> metricNames;
   for (const Output &m : p_.metrics)
@@ -524,6 +608,7 @@ int TrainRun::trainLoop() {
         shuffle(order, shuffler);
       position_ = 0;
       ++epoch_;
+      setEpochState();
     }
     if (stateful_) // row i reads stream i: samples [i L, (i + 1) L), in order
       for (int64_t i = 0; i < batch_; ++i)

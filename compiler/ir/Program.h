@@ -72,12 +72,20 @@ struct CarriedState {
 };
 
 /// An optimizer with its arguments (PyTorch's names and defaults) and an
-/// optional learning-rate schedule over the global step.
+/// optional learning-rate schedule over the global step or the epoch.
 struct OptimizerSpec {
   std::string kind = "sgd";
   std::map<std::string, double> args;
-  std::string schedule; // "", "step", "exponential", "cosine"
+  std::string schedule; // "", "step", "exponential", "cosine", "plateau"
   std::map<std::string, double> scheduleArgs;
+  /// `per: epoch`: the schedule counts epochs, read from the state tensor
+  /// `optimizer.epoch` that whoever runs the steps sets, instead of steps.
+  bool schedulePerEpoch = false;
+  /// plateau: the logged value it watches (`test_loss`, `val_accuracy`, ...),
+  /// whether larger is better (`mode: max`) and `threshold_mode: abs`.
+  std::string monitor;
+  SourceLoc monitorLoc;
+  bool monitorMax = false, thresholdAbs = false;
   SourceLoc loc;
   double arg(const std::string &key, double fallback) const {
     auto it = args.find(key);

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace nnc {
 
@@ -39,6 +40,8 @@ Lowering::Lowering(DiagnosticEngine &diag, const LoweringOptions &options)
     literals_[name] = Literal{{}, {value}};
 }
 
+static void checkScheduleMonitor(const Program &p, DiagnosticEngine &diag);
+
 std::unique_ptr<Program> Lowering::run(const ModuleAST &module) {
   program_->modelName = module.name;
   program_->loc = module.loc;
@@ -55,6 +58,7 @@ std::unique_ptr<Program> Lowering::run(const ModuleAST &module) {
       break;
   }
   checkInlineLabels();
+  checkScheduleMonitor(*program_, diag_);
   diag_.checkpoint();
   warnUnused();
   return std::move(program_);
@@ -493,6 +497,151 @@ void Lowering::metric(const Decl &d) {
       {name, v.tokenSum ? tokenMean(graph(), v) : batchReduce(graph(), v.node, false), d.loc});
 }
 
+namespace {
+/// One parameter of a schedule: a number (NaN: required), a word out of a
+/// list (`per: epoch`; the first is the default) or any name (`monitor`).
+struct ScheduleParam {
+  enum class Kind { Number, Word, Name };
+  std::string name;
+  Kind kind = Kind::Number;
+  double number = NAN;
+  std::vector<std::string> words;
+};
+} // namespace
+
+/// The schedules and their parameters, in positional order; numbers are
+/// PyTorch's defaults (plateau: ReduceLROnPlateau's).
+static const std::map<std::string, std::vector<ScheduleParam>> &scheduleSignatures() {
+  using K = ScheduleParam::Kind;
+  const ScheduleParam per{"per", K::Word, NAN, {"step", "epoch"}};
+  auto number = [](const char *name, double fallback = NAN) {
+    return ScheduleParam{name, K::Number, fallback, {}};
+  };
+  static const std::map<std::string, std::vector<ScheduleParam>> signatures = {
+      {"step", {number("every"), number("gamma", 0.1), per}},
+      {"exponential", {number("gamma"), per}},
+      {"cosine", {number("steps"), number("min_lr", 0), per}},
+      {"plateau",
+       {{"monitor", K::Name, NAN, {}}, {"mode", K::Word, NAN, {"min", "max"}},
+        number("factor", 0.1), number("patience", 10), number("threshold", 1e-4),
+        {"threshold_mode", K::Word, NAN, {"rel", "abs"}}, number("cooldown", 0),
+        number("min_lr", 0), number("eps", 1e-8)}},
+  };
+  return signatures;
+}
+
+// schedule: step(every, gamma, per) | exponential(gamma, per)
+// | cosine(steps, min_lr, per) | plateau(monitor, mode, factor, ...)
+static void schedule(const Expr &call, OptimizerSpec &out, DiagnosticEngine &diag,
+              const std::function<double(const Expr &, const std::string &)> &number) {
+  // Filled here and given to `out` only when every check passed, so that a
+  // bad schedule leaves no half of itself for later checks.
+  OptimizerSpec o;
+  auto commit = [&] {
+    out.schedule = o.schedule;
+    out.scheduleArgs = o.scheduleArgs;
+    out.schedulePerEpoch = o.schedulePerEpoch;
+    out.monitor = o.monitor;
+    out.monitorLoc = o.monitorLoc;
+    out.monitorMax = o.monitorMax;
+    out.thresholdAbs = o.thresholdAbs;
+  };
+  const std::vector<std::string> names = {"step", "exponential", "cosine", "plateau"};
+  if (call.kind != Expr::Kind::Call)
+    diag.fatal(call.loc, "a schedule is step(...), exponential(...), cosine(...) or plateau(...)");
+  auto found = scheduleSignatures().find(call.name);
+  if (found == scheduleSignatures().end())
+    diag.fatal(call.loc, "unknown schedule '" + call.name + "'" + hint(call.name, names));
+  const std::vector<ScheduleParam> &params = found->second;
+  std::vector<std::string> paramNames;
+  for (const ScheduleParam &p : params)
+    paramNames.push_back(p.name);
+  // Bound as callArgs binds numbers, but words stay names.
+  std::map<std::string, const Expr *> given;
+  std::map<std::string, SourceLoc> at;
+  size_t positional = 0;
+  for (size_t i = 0; i < call.operands.size(); ++i) {
+    size_t slot = call.argNames[i].empty() ? positional++ : params.size();
+    for (size_t k = 0; k < params.size() && !call.argNames[i].empty(); ++k)
+      if (params[k].name == call.argNames[i])
+        slot = k;
+    if (slot == params.size() && !call.argNames[i].empty())
+      diag.fatal(call.argLocs[i], "unknown argument '" + call.argNames[i] + "' of '" + call.name +
+                                      "'" + didYouMean(call.argNames[i], paramNames));
+    if (slot >= params.size())
+      diag.fatal(call.argLocs[i], "'" + call.name + "' takes at most " +
+                                      std::to_string(params.size()) + " arguments");
+    if (given.count(params[slot].name))
+      diag.fatal(call.argLocs[i], "argument '" + params[slot].name + "' given twice");
+    given[params[slot].name] = call.operands[i].get();
+    at[params[slot].name] = call.operands[i]->loc;
+  }
+  o.schedule = call.name;
+  std::map<std::string, std::string> words;
+  for (const ScheduleParam &p : params) {
+    auto value = given.find(p.name);
+    if (p.kind == ScheduleParam::Kind::Number) {
+      o.scheduleArgs[p.name] = value == given.end() ? p.number : number(*value->second, p.name);
+      if (std::isnan(o.scheduleArgs[p.name]))
+        diag.fatal(call.loc, "'" + call.name + "' needs argument '" + p.name + "'");
+      continue;
+    }
+    if (value == given.end()) {
+      if (p.words.empty())
+        diag.fatal(call.loc, "'" + call.name + "' needs argument '" + p.name + "'");
+      words[p.name] = p.words[0];
+      continue;
+    }
+    const Expr &word = *value->second;
+    bool isName = word.kind == Expr::Kind::Name && !word.quoted;
+    if (p.kind == ScheduleParam::Kind::Name && !isName)
+      diag.fatal(word.loc, "'" + p.name + "' must be a name, such as test_loss");
+    if (p.kind == ScheduleParam::Kind::Word &&
+        (!isName || std::find(p.words.begin(), p.words.end(), word.name) == p.words.end()))
+      diag.fatal(word.loc, "'" + p.name + "' must be " + p.words[0] + " or " + p.words[1]);
+    words[p.name] = word.name;
+  }
+  const auto &a = o.scheduleArgs;
+  o.schedulePerEpoch = words["per"] == "epoch";
+  if ((o.schedule == "step" && a.at("every") < 1) || (o.schedule == "cosine" && a.at("steps") < 1))
+    diag.fatal(call.loc, std::string("the schedule's ") + (o.schedulePerEpoch ? "epoch" : "step") +
+                             " count must be at least 1");
+  if (o.schedule != "plateau")
+    return commit();
+  o.monitor = words["monitor"];
+  o.monitorLoc = at["monitor"];
+  o.monitorMax = words["mode"] == "max";
+  o.thresholdAbs = words["threshold_mode"] == "abs";
+  for (const char *key : {"factor", "patience", "threshold", "cooldown", "min_lr", "eps"}) {
+    SourceLoc loc = at.count(key) ? at[key] : call.loc;
+    if (a.at(key) < 0)
+      diag.fatal(loc, std::string("'") + key + "' must not be negative");
+    if ((std::string(key) == "patience" || std::string(key) == "cooldown") &&
+        a.at(key) != std::floor(a.at(key)))
+      diag.fatal(loc, std::string("'") + key + "' must be a whole number of epochs");
+  }
+  if (a.at("factor") >= 1)
+    diag.fatal(at["factor"], "'factor' must be below 1: it multiplies the learning rate");
+  commit();
+}
+
+/// plateau's monitor is a name the metrics log has (TrainingLog.cpp): the
+/// loss or a metric on the test data or the validation split. Checked
+/// after every metric is declared.
+static void checkScheduleMonitor(const Program &p, DiagnosticEngine &diag) {
+  const OptimizerSpec &o = p.optimizer;
+  if (o.schedule != "plateau")
+    return;
+  std::vector<std::string> logged = {"test_loss", "val_loss"};
+  for (const Output &m : p.metrics) {
+    logged.push_back("test_" + m.name);
+    logged.push_back("val_" + m.name);
+  }
+  if (std::find(logged.begin(), logged.end(), o.monitor) == logged.end())
+    diag.error(o.monitorLoc, "plateau monitors '" + o.monitor + "', which is never logged" +
+                                 hint(o.monitor, logged));
+}
+
 // optimizer sgd(lr: 0.5, momentum: 0.9) | adam(...) | adamw | adamax | nadam | rmsprop
 // | adagrad | adadelta
 void Lowering::optimizer(const Decl &d) {
@@ -533,22 +682,8 @@ void Lowering::optimizer(const Decl &d) {
     if (key.empty())
       diag_.fatal(e.loc, "only the first optimizer argument (lr) may be positional");
     if (key == "schedule") {
-      if (e.value->kind != Expr::Kind::Call)
-        diag_.fatal(e.value->loc, "a schedule is step(...), exponential(...) or cosine(...)");
-      static const std::map<std::string, std::pair<std::vector<std::string>, std::vector<double>>>
-          schedules = {{"step", {{"every", "gamma"}, {NAN, 0.1}}},
-                       {"exponential", {{"gamma"}, {NAN}}},
-                       {"cosine", {{"steps", "min_lr"}, {NAN, 0}}}};
-      auto s = schedules.find(e.value->name);
-      if (s == schedules.end())
-        diag_.fatal(e.value->loc, "unknown schedule '" + e.value->name + "'" +
-                                      hint(e.value->name, {"step", "exponential", "cosine"}));
-      std::vector<double> v = callArgs(*e.value, s->second.first, s->second.second);
-      o.schedule = e.value->name;
-      for (size_t k = 0; k < v.size(); ++k)
-        o.scheduleArgs[s->second.first[k]] = v[k];
-      if ((o.schedule == "step" && v[0] < 1) || (o.schedule == "cosine" && v[0] < 1))
-        diag_.fatal(e.value->loc, "the schedule's step count must be at least 1");
+      schedule(*e.value, o, diag_,
+               [&](const Expr &x, const std::string &what) { return scalarLiteral(x, what); });
       continue;
     }
     double v = scalarLiteral(*e.value, key);
