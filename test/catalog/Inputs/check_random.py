@@ -151,6 +151,9 @@ def main():
             sys.exit(f"{args.name}[{i}] = {got!r}, the documented draw is {want!r}")
     print(f"ok: {len(values)} values of {args.name} are the documented draws"
           f" (node {nid}, seed {args.seed}, step {args.step})")
+    top = to_f32(b) if dtype == "f32" else b
+    if kind == "random_uniform" and (min(values) < a or max(values) >= top):
+        sys.exit(f"a value outside [{a}, {b}): {min(values)}, {max(values)}")
     if args.no_moments:
         return
     n = len(values)
@@ -160,8 +163,6 @@ def main():
         want_mean, want_std = a, b
     else:
         want_mean, want_std = (a + b) / 2, (b - a) / math.sqrt(12)
-        if min(values) < a or max(values) >= b:
-            sys.exit(f"a value outside [{a}, {b}): {min(values)}, {max(values)}")
     # Standard errors: std / sqrt(n) for the mean; for the standard
     # deviation std / sqrt(2n) (normal) or std * sqrt(0.8 / (4n)) (uniform,
     # excess kurtosis -1.2).
