@@ -532,8 +532,8 @@ static const std::map<std::string, std::vector<ScheduleParam>> &scheduleSignatur
 
 // schedule: step(every, gamma, per) | exponential(gamma, per)
 // | cosine(steps, min_lr, per) | plateau(monitor, mode, factor, ...)
-static void schedule(const Expr &call, OptimizerSpec &out, DiagnosticEngine &diag,
-              const std::function<double(const Expr &, const std::string &)> &number) {
+static void parseSchedule(const Expr &call, OptimizerSpec &out, DiagnosticEngine &diag,
+                          const std::function<double(const Expr &, const std::string &)> &number) {
   // Filled here and given to `out` only when every check passed, so that a
   // bad schedule leaves no half of itself for later checks.
   OptimizerSpec o;
@@ -606,8 +606,10 @@ static void schedule(const Expr &call, OptimizerSpec &out, DiagnosticEngine &dia
   if ((o.schedule == "step" && a.at("every") < 1) || (o.schedule == "cosine" && a.at("steps") < 1))
     diag.fatal(call.loc, std::string("the schedule's ") + (o.schedulePerEpoch ? "epoch" : "step") +
                              " count must be at least 1");
-  if (o.schedule != "plateau")
-    return commit();
+  if (o.schedule != "plateau") {
+    commit();
+    return;
+  }
   o.monitor = words["monitor"];
   o.monitorLoc = at["monitor"];
   o.monitorMax = words["mode"] == "max";
@@ -682,8 +684,8 @@ void Lowering::optimizer(const Decl &d) {
     if (key.empty())
       diag_.fatal(e.loc, "only the first optimizer argument (lr) may be positional");
     if (key == "schedule") {
-      schedule(*e.value, o, diag_,
-               [&](const Expr &x, const std::string &what) { return scalarLiteral(x, what); });
+      parseSchedule(*e.value, o, diag_,
+                    [&](const Expr &x, const std::string &what) { return scalarLiteral(x, what); });
       continue;
     }
     double v = scalarLiteral(*e.value, key);
