@@ -47,7 +47,8 @@ static llvm::Value *polynomial(llvm::IRBuilder<> &b, llvm::Value *x,
 /// that vectorises (libm's log does not): u = m 2^e with m in
 /// [sqrt(1/2), sqrt(2)), ln u = e ln 2 + 2 atanh(s), s = (m - 1)/(m + 1),
 /// the series to s^23 (|s| <= 0.172). Every operation is IEEE-rounded in
-/// this order, so Inputs/check_random.py recomputes the same bits.
+/// this order, so test/catalog/Inputs/check_random.py recomputes the same
+/// bits.
 static llvm::Value *logUnit(llvm::IRBuilder<> &b, llvm::Value *u) {
   llvm::Type *i64 = b.getInt64Ty(), *f64 = b.getDoubleTy();
   auto c = [&](double v) { return llvm::ConstantFP::get(f64, v); };

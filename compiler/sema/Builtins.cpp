@@ -317,10 +317,10 @@ static Node *randomTensor(Lowering &l, const Expr &e) {
   double p = number(first, 0), q = number(second, 1);
   if (normal && q <= 0)
     l.diag_.fatal(a.loc("std"), "'normal' 'std' must be positive, got " + formatNumber(q));
-  if (!normal && p >= q)
+  if (!normal && !(p < q && std::isfinite(q - p)))
     l.diag_.fatal(a.get("high") ? a.loc("high") : a.loc("low"),
-                  "'uniform' needs low < high, got low " + formatNumber(p) + " and high " +
-                      formatNumber(q));
+                  "'uniform' needs low < high with a finite high - low, got low " +
+                      formatNumber(p) + " and high " + formatNumber(q));
   DType dt = l.options_.forceF64 ? DType::F64 : DType::F32;
   if (const Expr *d = a.get("dtype")) {
     if (d->kind != Expr::Kind::Name)
