@@ -30,8 +30,8 @@ static std::pair<int64_t, int64_t> sizeArg(Lowering &L, const CallArgs &a, const
     return fallback;
   std::vector<int64_t> v = L.intList(*e, key, 1, 1 << 16);
   if (v.size() > (oneD ? 1u : 2u))
-    L.diag_.fatal(e->loc, std::string("'") + key +
-                              (oneD ? "' is a number" : "' is a number or [height, width]"));
+    L.diag_.fatal(a.loc(key), std::string("'") + key +
+                                  (oneD ? "' is a number" : "' is a number or [height, width]"));
   if (oneD)
     return {1, v[0]};
   return v.size() == 1 ? std::make_pair(v[0], v[0]) : std::make_pair(v[0], v[1]);
