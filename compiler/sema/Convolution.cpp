@@ -176,16 +176,28 @@ static Node *convolve(Graph &g, Node *x, Node *kernel, const Window &w, int64_t 
   return g.reshape(y, {OH, OW, F});
 }
 
-/// Max or average over each window; the average divides by the window's
+/// Max or average over each window. The maximum is read through a one-hot
+/// mask of the window's first maximum (row-major window order), so the
+/// gradient goes to that one element as in PyTorch's max_pool2d, not shared
+/// among ties as max_to's would be. The average divides by the window's
 /// pixels inside the image (padding excluded, as TensorFlow).
 static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax) {
   Graph &g = L.graph();
   int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
-  int64_t OH = w.outH(H), OW = w.outW(W);
+  int64_t OH = w.outH(H), OW = w.outW(W), taps = w.kh * w.kw;
   Node *cols = g.im2col(x, w, isMax ? -INFINITY : 0.0);
-  Node *win = g.reshape(cols, {OH * OW, w.kh * w.kw, C});
-  Node *r = L.reduce(isMax ? OpKind::MaxTo : OpKind::SumTo, win, {1}, true);
-  if (!isMax) {
+  Node *win = g.reshape(cols, {OH * OW, taps, C});
+  Node *r;
+  if (isMax) {
+    Node *first = g.argReduce(OpKind::ArgMax, win, 1); // [pixels, C]
+    Node *mask = g.transpose(g.oneHot(first, taps, x->type.dtype), {0, 2, 1});
+    Node *picked = g.select(mask, win, g.broadcastTo(g.scalar(x->type.dtype, 0.0), win->type));
+    // The same values; inference, which needs no gradient, takes max_to's
+    // single pass.
+    r = g.modeSelect(L.reduce(OpKind::SumTo, picked, {1}, true),
+                     L.reduce(OpKind::MaxTo, win, {1}, true));
+  } else {
+    r = L.reduce(OpKind::SumTo, win, {1}, true);
     std::vector<double> counts;
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {

@@ -9,7 +9,7 @@ It writes, into OUTDIR, per test: NAME.expect.json (every value and gradient
 the test reads from `nnc train --trace`, and the parameters after one SGD
 step as after_PARAM) and NAME.params.json (the initial parameters, PyTorch's
 default initialisation under a fixed seed, in nnc's layouts). It prints the
-inline data block the tests share. All float64, a batch of 2, one SGD step
+inline data blocks the tests paste. All float64, a batch of 2, one SGD step
 with lr 0.1.
 
 Layouts: nnc images are [N, H, W, C] (PyTorch: [N, C, H, W]) and sequences
@@ -186,6 +186,30 @@ def rms_norm(out):
     json.dump({"r1.weight": w1.detach().tolist()}, open(f"{out}/trace_rms_norm.params.json", "w"))
 
 
+def pool_ties(out):
+    # Whole numbers in [-2, 2]: most windows hold a tied maximum, which
+    # PyTorch's max pooling credits to the first one in row-major order.
+    g = torch.Generator().manual_seed(61)
+    xi = torch.randint(-2, 3, (2, 4, 5, 4), generator=g).double()  # nnc layout
+    si = torch.randint(-2, 3, (2, 6, 4), generator=g).double()
+    x = xi.permute(0, 3, 1, 2).clone().requires_grad_(True)
+    s = si.permute(0, 2, 1).clone().requires_grad_(True)
+    w = rounded((4,), 62)
+    m1 = F.max_pool2d(x, 2)                       # 4x5 -> 2x2
+    m2 = F.max_pool2d(F.pad(x, [0, 1, 0, 0], value=-float("inf")), 3, stride=1)  # padded right: 2x4
+    m3 = F.max_pool1d(s, 3, stride=2, padding=1)
+    wi = w.view(1, 4, 1, 1)
+    loss = ((m1 * wi).sum() + (m2 ** 2 * wi).sum() + (m3 * w.view(1, 4, 1)).sum()) / 2
+    loss.backward()
+    expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "m3": flat(sequence(m3)),
+              "d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))}
+    json.dump(expect, open(f"{out}/trace_maxpool_ties.expect.json", "w"))
+    print("trace_maxpool_ties data:")
+    print("  w =", json.dumps(w.tolist()))
+    print("data { x: " + json.dumps(xi.tolist()) + ",")
+    print("       s: " + json.dumps(si.tolist()) + " }")
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     print(f"torch {torch.__version__}")
@@ -193,6 +217,8 @@ def main():
     conv_transpose(out)
     resampling(out)
     rms_norm(out)
+    pool_ties(out)
+    print("shared data:")
     print("data { x: " + json.dumps(X.tolist()) + ",")
     print("       s: " + json.dumps(S.tolist()) + " }")
 
