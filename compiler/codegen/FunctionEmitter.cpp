@@ -131,7 +131,7 @@ Value *FunctionEmitter::constantData(const Node &n) {
     return known->second;
   std::vector<llvm::Constant *> elems;
   for (double v : n.data)
-    elems.push_back(llvm::ConstantFP::get(elemType(n.type.dtype), v));
+    elems.push_back(constantElement(n.type.dtype, v));
   auto *arrTy = llvm::ArrayType::get(elemType(n.type.dtype), elems.size());
   return constants_[&n] = new llvm::GlobalVariable(module_, arrTy, true,
                                                    llvm::GlobalValue::PrivateLinkage,
@@ -174,7 +174,15 @@ Value *FunctionEmitter::scalarValue(const Node &node) {
     return b_.CreateSIToFP(batch_, elemType(n.type.dtype));
   if (n.op == OpKind::BroadcastTo)
     return scalarValue(*n.operands[0]);
-  return llvm::ConstantFP::get(elemType(n.type.dtype), n.data[0]);
+  return constantElement(n.type.dtype, n.data[0]);
+}
+
+/// One element of a constant: integer constants (i32 index tables) hold
+/// whole numbers.
+llvm::Constant *FunctionEmitter::constantElement(DType dtype, double v) {
+  if (dtype == DType::I32)
+    return llvm::ConstantInt::get(elemType(dtype), uint64_t(int64_t(v)), true);
+  return llvm::ConstantFP::get(elemType(dtype), v);
 }
 
 Value *FunctionEmitter::load(const Node &n, Value *index) {

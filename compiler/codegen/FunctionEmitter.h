@@ -61,6 +61,7 @@ public:
   const Node &canonical(const Node &n) const { return canonicalNode(entry_, n); }
   bool isInlineScalar(const Node &n) const { return nnc::isInlineScalar(entry_, n); }
   Value *scalarValue(const Node &n);
+  llvm::Constant *constantElement(DType dtype, double v);
   llvm::Type *elemType(DType t);
   /// Where n's elements are in the function being emitted: computed on
   /// first use, so a task function (parallelLoop) derives its own.

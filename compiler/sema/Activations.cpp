@@ -182,7 +182,7 @@ Node *Lowering::prelu(const Expr &e) {
   InitSpec init;
   init.kind = InitSpec::Kind::Constant;
   init.a = a.get("init") ? scalarLiteral(*a.get("init"), "init") : 0.25;
-  bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
+  bool trainable = trainableArg(a);
   Node *w = createParam(layerName(a, "prelu") + ".weight", TensorType{x->type.dtype, {count}, false},
                         init, trainable, e.loc);
   Node *slope = count == 1 ? g.reshape(w, {}) : w;

@@ -72,7 +72,7 @@ Node *Lowering::withAffine(const CallArgs &a, const std::string &layer, Node *y,
                            const std::vector<int64_t> &shape) {
   Graph &g = graph();
   std::string name = layerName(a, layer);
-  bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
+  bool trainable = trainableArg(a);
   TensorType pt{y->type.dtype, shape, false};
   InitSpec ones;
   ones.kind = InitSpec::Kind::Constant;
@@ -193,7 +193,7 @@ Node *Lowering::multiHeadAttention(const Expr &e) {
     diag_.fatal(e.loc, "'multi_head_attention' key and value lengths differ: " +
                            key->type.shapeStr() + " and " + value->type.shapeStr());
   bool bias = !a.get("bias") || scalarLiteral(*a.get("bias"), "bias") != 0;
-  bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
+  bool trainable = trainableArg(a);
   bool causal = a.get("causal") && scalarLiteral(*a.get("causal"), "causal") != 0;
   Node *mask = maskArg(*this, a, "mask", x->type.dtype);
   std::string name = layerName(a, "multi_head_attention");

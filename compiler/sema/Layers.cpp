@@ -1,9 +1,9 @@
 //===- Layers.cpp - sema: layers that own parameters, and user defs -------===//
 //
 // Layers are sugar: each creates its named parameters and expands into
-// primitive IR ops (dense = matmul + add; conv2d = im2col + matmul; pooling
-// = im2col + max/sum over the window), so a user could write any of them by
-// hand and every one has the gradient its primitives give.
+// primitive IR ops (dense = matmul + add; the window layers in
+// Convolution.cpp), so a user could write any of them by hand and every one
+// has the gradient its primitives give.
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Lowering.h"
@@ -13,13 +13,13 @@
 
 namespace nnc {
 
-static const std::set<std::string> kLayers = {"dense",   "conv2d",         "maxpool", "avgpool",
-                                              "global_avgpool", "dropout", "batchnorm",
-                                              "embedding", "layer_norm",
-                                              "multi_head_attention", "prelu", "group_norm",
-                                              "rnn", "lstm", "gru"};
+static const std::set<std::string> kLayers = {"dense",      "dropout", "batchnorm", "embedding",
+                                              "layer_norm", "rms_norm", "multi_head_attention",
+                                              "prelu",      "group_norm", "rnn", "lstm", "gru"};
 
-bool Lowering::isLayer(const std::string &name) const { return kLayers.count(name) != 0; }
+bool Lowering::isLayer(const std::string &name) const {
+  return kLayers.count(name) != 0 || isWindowLayer(name) || isResamplingLayer(name);
+}
 
 Node *Lowering::createParam(const std::string &name, const TensorType &t, const InitSpec &init,
                             bool trainable, SourceLoc loc, const char *fix) {
@@ -110,40 +110,15 @@ Node *Lowering::seedState() {
   return s.node;
 }
 
-/// kernel/stride/dilation: a number or [height, width].
-static std::pair<int64_t, int64_t> pairOf(const std::vector<int64_t> &v) {
-  return v.size() == 1 ? std::make_pair(v[0], v[0]) : std::make_pair(v[0], v[1]);
+/// `trainable:` (default true): false makes the layer's parameters frozen.
+bool Lowering::trainableArg(const CallArgs &a) {
+  return !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
 }
 
 Value Lowering::layer(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
   auto wrap = [](Node *n) { return Value{n, {}}; };
-  auto trainable = [&](const CallArgs &a) {
-    return !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
-  };
-  auto hasBias = [&](const CallArgs &a) {
-    return !a.get("bias") || scalarLiteral(*a.get("bias"), "bias") != 0;
-  };
-  // The weight and the optional bias of dense and conv2d: NAME.weight and
-  // NAME.bias, initialised from init: / bias_init: or the defaults.
-  auto weight = [&](const CallArgs &a, const std::string &name, const TensorType &t,
-                    int64_t fanIn, int64_t fanOut) {
-    return createParam(name + ".weight", t,
-                       layerInit(a, "init", name + ".weight", t, fanIn, fanOut, false),
-                       trainable(a), a.call->loc);
-  };
-  auto withBias = [&](const CallArgs &a, const std::string &name, Node *y, int64_t units,
-                      int64_t fanIn, int64_t fanOut) {
-    if (!hasBias(a))
-      return y;
-    TensorType bt{y->type.dtype, {units}, false};
-    Node *b = createParam(name + ".bias", bt,
-                          layerInit(a, "bias_init", name + ".bias", bt, fanIn, fanOut, true),
-                          trainable(a), a.call->loc);
-    return g.binary(OpKind::Add, y, g.broadcastTo(b, y->type));
-  };
-
   if (fn == "dense") {
     CallArgs a = bind(e, {"x", "units", "bias", "init", "bias_init", "name", "trainable"}, 2);
     Node *x = tensorArg(a, "x");
@@ -153,9 +128,11 @@ Value Lowering::layer(const Expr &e) {
     int64_t units = intLiteral(*a.get("units"), "units", 1, int64_t(1) << 24);
     std::string name = layerName(a, "dense");
     TensorType wt{x->type.dtype, {units, in}, false};
-    Node *w = weight(a, name, wt, in, units);
+    Node *w = createParam(name + ".weight", wt,
+                          layerInit(a, "init", name + ".weight", wt, in, units, false),
+                          trainableArg(a), a.call->loc);
     Node *y = g.matmul(x, w, false, true); // x W^T, as torch.nn.Linear
-    return wrap(withBias(a, name, y, units, in, units));
+    return wrap(layerBias(a, name, y, units, in, units));
   }
 
   if (fn == "embedding")
@@ -170,107 +147,12 @@ Value Lowering::layer(const Expr &e) {
     return wrap(groupNorm(e));
   if (fn == "multi_head_attention")
     return wrap(multiHeadAttention(e));
-
-  if (fn == "conv2d" || fn == "maxpool" || fn == "avgpool") {
-    bool conv = fn == "conv2d";
-    CallArgs a = conv ? bind(e, {"x", "filters", "kernel", "stride", "padding", "dilation", "bias",
-                                 "init", "bias_init", "name", "trainable"}, 3)
-                      : bind(e, {"x", "size", "stride", "padding"}, 2);
-    Node *x = tensorArg(a, "x");
-    if (x->type.dims.size() != 3)
-      operandError(*a.get("x"), "'" + fn + "' needs an image [height, width, channels] per "
-                                "sample, got " + x->type.shapeStr());
-    int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
-    const char *kernelKey = conv ? "kernel" : "size";
-    std::vector<int64_t> k = intList(*a.get(kernelKey), kernelKey, 1, 1 << 16);
-    if (k.size() > 2)
-      diag_.fatal(a.loc(kernelKey), std::string("'") + kernelKey + "' is a number or [height, width]");
-    Window w;
-    std::tie(w.kh, w.kw) = pairOf(k);
-    std::tie(w.strideH, w.strideW) = a.get("stride") ? pairOf(intList(*a.get("stride"), "stride", 1, 1 << 16))
-                                                     : (conv ? std::make_pair<int64_t, int64_t>(1, 1)
-                                                             : std::make_pair(w.kh, w.kw));
-    if (conv && a.get("dilation"))
-      std::tie(w.dilationH, w.dilationW) = pairOf(intList(*a.get("dilation"), "dilation", 1, 1 << 16));
-    if (const Expr *p = a.get("padding")) {
-      if (p->kind == Expr::Kind::Name && (p->name == "valid" || p->name == "same")) {
-        if (p->name == "same") {
-          // TensorFlow's 'same': out = ceil(in / stride), the odd pixel of
-          // padding at the bottom / right.
-          auto same = [](int64_t in, int64_t k, int64_t s, int64_t d, int64_t &lo, int64_t &hi) {
-            int64_t out = (in + s - 1) / s;
-            int64_t total = std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - in, 0);
-            lo = total / 2;
-            hi = total - lo;
-          };
-          same(H, w.kh, w.strideH, w.dilationH, w.padTop, w.padBottom);
-          same(W, w.kw, w.strideW, w.dilationW, w.padLeft, w.padRight);
-        }
-      } else {
-        if (p->kind == Expr::Kind::Name && !literalEnv().count(p->name))
-          diag_.fatal(p->loc, "'padding' is valid, same, a number, or [top, bottom, left, right]");
-        std::vector<int64_t> pads = intList(*p, "padding", 0, 1 << 16);
-        if (pads.size() == 1)
-          pads.assign(4, pads[0]);
-        if (pads.size() != 4)
-          diag_.fatal(p->loc, "'padding' is valid, same, a number, or [top, bottom, left, right]");
-        w.padTop = pads[0];
-        w.padBottom = pads[1];
-        w.padLeft = pads[2];
-        w.padRight = pads[3];
-      }
-    }
-    int64_t spanH = w.dilationH * (w.kh - 1) + 1, spanW = w.dilationW * (w.kw - 1) + 1;
-    if (spanH > H + w.padTop + w.padBottom || spanW > W + w.padLeft + w.padRight)
-      diag_.fatal(a.loc(kernelKey), std::string("'") + kernelKey + "' " + std::to_string(spanH) +
-                                        "x" + std::to_string(spanW) +
-                                        " is larger than the padded input " +
-                                        std::to_string(H + w.padTop + w.padBottom) + "x" +
-                                        std::to_string(W + w.padLeft + w.padRight));
-    int64_t OH = w.outH(H), OW = w.outW(W);
-    if (!conv) {
-      Node *cols = g.im2col(x, w, fn == "maxpool" ? -INFINITY : 0.0);
-      Node *win = g.reshape(cols, {OH * OW, w.kh * w.kw, C});
-      Node *r = reduce(fn == "maxpool" ? OpKind::MaxTo : OpKind::SumTo, win, {1}, true);
-      if (fn == "avgpool") {
-        // Divide by the pixels inside the image (padding excluded, as TF).
-        std::vector<double> counts;
-        for (int64_t oh = 0; oh < OH; ++oh)
-          for (int64_t ow = 0; ow < OW; ++ow) {
-            int64_t n = 0;
-            for (int64_t i = 0; i < w.kh; ++i)
-              for (int64_t j = 0; j < w.kw; ++j) {
-                int64_t ih = oh * w.strideH - w.padTop + i, iw = ow * w.strideW - w.padLeft + j;
-                n += ih >= 0 && ih < H && iw >= 0 && iw < W;
-              }
-            counts.push_back(double(n));
-          }
-        Node *count = g.constant(x->type.dtype, {OH * OW, 1, 1}, counts);
-        r = g.binary(OpKind::Div, r, g.broadcastTo(count, r->type));
-      }
-      return wrap(g.reshape(r, {OH, OW, C}));
-    }
-    int64_t filters = intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
-    std::string name = layerName(a, "conv2d");
-    // Weight layout [KH, KW, C_in, F] (TensorFlow's HWIO): a row of im2col
-    // times the reshaped weight is one output pixel.
-    TensorType wt{x->type.dtype, {w.kh, w.kw, C, filters}, false};
-    int64_t fanIn = w.kh * w.kw * C, fanOut = w.kh * w.kw * filters;
-    Node *kernel = weight(a, name, wt, fanIn, fanOut);
-    Node *cols = g.im2col(x, w, 0.0);
-    Node *y = g.matmul(cols, g.reshape(kernel, {fanIn, filters}), false, false);
-    y = g.reshape(y, {OH, OW, filters});
-    return wrap(withBias(a, name, y, filters, fanIn, fanOut));
-  }
-
-  if (fn == "global_avgpool") {
-    CallArgs a = bind(e, {"x"}, 1);
-    Node *x = tensorArg(a, "x");
-    if (x->type.dims.size() != 3)
-      operandError(*a.get("x"), "'global_avgpool' needs [height, width, channels] per sample, "
-                                "got " + x->type.shapeStr());
-    return wrap(mean(x, {0, 1}, false));
-  }
+  if (isWindowLayer(fn))
+    return wrap(windowLayer(e));
+  if (isResamplingLayer(fn))
+    return wrap(resampling(e));
+  if (fn == "rms_norm")
+    return wrap(rmsNorm(e));
 
   if (fn == "dropout") {
     CallArgs a = bind(e, {"x", "rate"}, 2);
@@ -304,8 +186,8 @@ Value Lowering::layer(const Expr &e) {
   InitSpec ones;
   ones.kind = InitSpec::Kind::Constant;
   ones.a = 1;
-  Node *gamma = createParam(name + ".weight", ct, ones, trainable(a), a.call->loc);
-  Node *beta = createParam(name + ".bias", ct, InitSpec{}, trainable(a), a.call->loc);
+  Node *gamma = createParam(name + ".weight", ct, ones, trainableArg(a), a.call->loc);
+  Node *beta = createParam(name + ".bias", ct, InitSpec{}, trainableArg(a), a.call->loc);
   Node *runMean = createParam(name + ".running_mean", ct, InitSpec{}, false, a.call->loc);
   Node *runVar = createParam(name + ".running_var", ct, ones, false, a.call->loc);
   program_->state[runMean->stateIndex].kind = StateTensor::Kind::Buffer;
@@ -387,8 +269,7 @@ Node *Lowering::embedding(const Expr &e) {
     spec.b = 1;
   }
   spec.zeroRow = pad;
-  bool trainable = !a.get("trainable") || scalarLiteral(*a.get("trainable"), "trainable") != 0;
-  Node *w = createParam(name + ".weight", wt, spec, trainable, e.loc);
+  Node *w = createParam(name + ".weight", wt, spec, trainableArg(a), e.loc);
   if (pad >= 0) {
     std::vector<double> keep(V, 1.0);
     keep[pad] = 0;

@@ -6,6 +6,8 @@
 //   Builtins.cpp       functions: activations, reductions, shape ops, losses
 //   Layers.cpp         layers that create parameters, and user `def`s
 //   Attention.cpp      layer norm, masked fill, attention
+//   Convolution.cpp    conv1d, conv2d, conv2d_transpose, pooling
+//   Resampling.cpp     upsample, adaptive pooling, pixel shuffle
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -54,6 +56,9 @@ constexpr int64_t kMaxElements = int64_t(1) << 32;
 std::string dimsStr(const std::vector<int64_t> &dims);
 /// "; did you mean 'x'?" when one of `names` is close, else "; expected a, b or c".
 std::string hint(const std::string &name, const std::vector<std::string> &names);
+
+bool isWindowLayer(const std::string &name);     // Convolution.cpp
+bool isResamplingLayer(const std::string &name); // Resampling.cpp
 
 class Lowering {
 public:
@@ -125,6 +130,16 @@ public:
   InitSpec layerInit(const CallArgs &args, const std::string &key, const std::string &paramName,
                      const TensorType &t, int64_t fanIn, int64_t fanOut, bool isBias);
   Node *seedState();
+  bool trainableArg(const CallArgs &a);
+  /// y + NAME.bias (per channel, the last axis) unless `bias: false`.
+  Node *layerBias(const CallArgs &a, const std::string &name, Node *y, int64_t units,
+                  int64_t fanIn, int64_t fanOut);
+  // --- convolution and pooling (Convolution.cpp) ---
+  Node *windowLayer(const Expr &e);
+  Node *transposedConv(const CallArgs &a, Node *x);
+  // --- upsample, adaptive pooling, pixel shuffle (Resampling.cpp) ---
+  Node *resampling(const Expr &e);
+  Node *rmsNorm(const Expr &e); // RmsNorm.cpp
   Value callDef(const Expr &e);
   /// The body of `def` with its parameters bound in `scope`, for a use
   /// named `fn` at `loc` (a call, or a scan's cell).
