@@ -51,8 +51,20 @@ int infoCommand(Session &s) {
     first = false;
   }
   std::cout << ")";
-  if (!p.optimizer.schedule.empty())
-    std::cout << " schedule " << p.optimizer.schedule;
+  if (!p.optimizer.schedule.empty()) {
+    std::cout << " schedule " << p.optimizer.schedule << "(";
+    first = true;
+    for (auto &arg : p.optimizer.scheduleArgs) {
+      std::cout << (first ? "" : ", ") << arg.first << ": " << formatNumber(arg.second);
+      first = false;
+    }
+    if (!p.optimizer.monitor.empty())
+      std::cout << (first ? "" : ", ") << "monitor: " << p.optimizer.monitor
+                << (p.optimizer.monitorMax ? ", mode: max" : "");
+    std::cout << ")" << (p.optimizer.schedule == "plateau" ? " at each epoch's end"
+                         : p.optimizer.schedulePerEpoch  ? " per epoch"
+                                                         : " per step");
+  }
   std::cout << '\n';
   if (s.simplified.nodesBefore)
     std::cout << "simplification: " << s.simplified.str() << '\n';

@@ -683,16 +683,28 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
       scalarLiteral(*args.get("from_logits"), "from_logits") == 0) {
     // On probabilities, PyTorch's F.binary_cross_entropy: -(t log p + (1 - t)
     // log(1 - p)), each log clamped at -100 so that p = 0 or 1 stays finite.
+    // Its gradient to p is not that formula's but PyTorch's own backward,
+    // (p - t) / max(p (1 - p), 1e-12) with a float 1e-12, which differs at
+    // p = 0 and 1. So the value is computed from stop_gradient(p), and
+    // (p - stop_gradient(p)), exactly 0, times the stopped backward formula
+    // adds that gradient.
     TensorType t = same(target);
     Node *p = g.fitTo(x, t), *tb = g.fitTo(target, t);
+    Node *pValue = g.unary(OpKind::StopGradient, p);
     auto clampedLog = [&](Node *v) {
       Node *l = g.unary(OpKind::Log, v);
       return g.select(g.binary(OpKind::Less, l, scalarOf(-100, t)), scalarOf(-100, t), l);
     };
-    Node *hit = g.binary(OpKind::Mul, tb, clampedLog(p));
+    Node *hit = g.binary(OpKind::Mul, tb, clampedLog(pValue));
     Node *miss = g.binary(OpKind::Mul, g.binary(OpKind::Sub, one(t), tb),
-                          clampedLog(g.binary(OpKind::Sub, one(t), p)));
-    return perSampleLoss(g.unary(OpKind::Neg, g.binary(OpKind::Add, hit, miss)), args);
+                          clampedLog(g.binary(OpKind::Sub, one(t), pValue)));
+    Node *value = g.unary(OpKind::Neg, g.binary(OpKind::Add, hit, miss));
+    Node *spread = g.binary(OpKind::Mul, pValue, g.binary(OpKind::Sub, one(t), pValue));
+    Node *slope = g.unary(OpKind::StopGradient,
+                          g.binary(OpKind::Div, g.binary(OpKind::Sub, pValue, tb),
+                                   g.binary(OpKind::Maximum, spread, scalarOf(double(1e-12f), t))));
+    Node *withSlope = g.binary(OpKind::Mul, g.binary(OpKind::Sub, p, pValue), slope);
+    return perSampleLoss(g.binary(OpKind::Add, value, withSlope), args);
   }
   if (fn == "binary_cross_entropy") {
     // From logits (BCEWithLogits): max(x, 0) - x t + log(1 + exp(-|x|)).

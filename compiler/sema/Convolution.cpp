@@ -17,7 +17,7 @@ namespace nnc {
 
 static const std::set<std::string> kWindowLayers = {
     "conv1d",    "conv2d",    "conv2d_transpose", "maxpool",       "avgpool",
-    "maxpool1d", "avgpool1d", "global_avgpool"};
+    "maxpool1d", "avgpool1d", "global_avgpool", "pad"};
 
 bool isWindowLayer(const std::string &name) { return kWindowLayers.count(name) != 0; }
 
@@ -118,41 +118,111 @@ static int64_t paddedSource(int64_t i, int64_t n, const std::string &mode) {
   return ((i % n) + n) % n; // circular
 }
 
-/// conv's `padding_mode:` zeros (the window reads zeros), or reflect,
-/// replicate, circular as PyTorch's Conv2d: the image is padded first by
-/// gathering rows, then columns, at constant indices (the gradient is the
-/// gather's scatter-add), and the window then has no padding of its own.
-static Node *padByMode(Lowering &L, const CallArgs &a, Node *x, Window &w) {
-  const Expr *m = a.get("padding_mode");
-  if (!m)
-    return x;
-  if (m->kind != Expr::Kind::Name ||
-      (m->name != "zeros" && m->name != "reflect" && m->name != "replicate" &&
-       m->name != "circular"))
-    L.diag_.fatal(m->loc, "'padding_mode' is zeros, reflect, replicate or circular");
-  const std::string &mode = m->name;
-  if (mode == "zeros")
-    return x;
-  Graph &g = L.graph();
-  std::pair<int64_t *, int64_t *> sides[2] = {{&w.padTop, &w.padBottom}, {&w.padLeft, &w.padRight}};
+/// x [H, W, C] padded by `lo[k]`, `hi[k]` along axis k (0, 1) with reflect,
+/// replicate or circular: rows, then columns, gathered at constant
+/// indices (the gradient is the gather's scatter-add).
+static Node *padByIndex(Graph &g, Node *x, const int64_t lo[2], const int64_t hi[2],
+                        const std::string &mode) {
   for (int64_t axis = 0; axis < 2; ++axis) {
-    int64_t n = x->type.dims[axis], lo = *sides[axis].first, hi = *sides[axis].second;
-    if (lo == 0 && hi == 0)
+    if (lo[axis] == 0 && hi[axis] == 0)
       continue;
-    int64_t limit = mode == "reflect" ? n - 1 : (mode == "circular" ? n : INT64_MAX);
-    if (lo > limit || hi > limit)
-      L.diag_.fatal(a.loc("padding"), "padding_mode " + mode + " pads at most " +
-                                          std::to_string(limit) + " along an axis of " +
-                                          std::to_string(n) + ", got " +
-                                          std::to_string(std::max(lo, hi)));
+    int64_t n = x->type.dims[axis];
     std::vector<double> index;
-    for (int64_t i = -lo; i < n + hi; ++i)
+    for (int64_t i = -lo[axis]; i < n + hi[axis]; ++i)
       index.push_back(double(paddedSource(i, n, mode)));
-    Node *idx = g.constant(DType::I32, {int64_t(index.size())}, index);
-    x = g.gather(x, idx, axis);
-    *sides[axis].first = *sides[axis].second = 0;
+    x = g.gather(x, g.constant(DType::I32, {int64_t(index.size())}, index), axis);
   }
   return x;
+}
+
+/// `mode` is zeros/constant or one F.pad knows, and its pads fit the axes:
+/// reflect pads at most size - 1, circular at most size.
+static std::string padMode(Lowering &L, const CallArgs &a, const char *key, const char *zero,
+                           Node *x, const int64_t lo[2], const int64_t hi[2]) {
+  const Expr *m = a.get(key);
+  if (!m)
+    return zero;
+  if (m->kind != Expr::Kind::Name ||
+      (m->name != zero && m->name != "reflect" && m->name != "replicate" &&
+       m->name != "circular"))
+    L.diag_.fatal(m->loc, std::string("'") + key + "' is " + zero +
+                              ", reflect, replicate or circular");
+  const std::string &mode = m->name;
+  for (int64_t axis = 0; axis < 2; ++axis) {
+    int64_t n = x->type.dims[axis];
+    int64_t limit = mode == "reflect" ? n - 1 : (mode == "circular" ? n : INT64_MAX);
+    if (lo[axis] > limit || hi[axis] > limit)
+      L.diag_.fatal(a.loc("padding"), std::string(key) + " " + mode + " pads at most " +
+                                          std::to_string(limit) + " along an axis of " +
+                                          std::to_string(n) + ", got " +
+                                          std::to_string(std::max(lo[axis], hi[axis])));
+  }
+  return mode;
+}
+
+/// conv's `padding_mode:` zeros (the window reads zeros), or reflect,
+/// replicate, circular as PyTorch's Conv2d: the image is padded first and
+/// the window then has no padding of its own.
+static Node *padByMode(Lowering &L, const CallArgs &a, Node *x, Window &w) {
+  int64_t lo[2] = {w.padTop, w.padLeft}, hi[2] = {w.padBottom, w.padRight};
+  std::string mode = padMode(L, a, "padding_mode", "zeros", x, lo, hi);
+  if (mode == "zeros")
+    return x;
+  w.padTop = w.padBottom = w.padLeft = w.padRight = 0;
+  return padByIndex(L.graph(), x, lo, hi, mode);
+}
+
+/// pad(x, padding, mode = constant, value = 0): F.pad of an image [H, W, C]
+/// (padding a number or [top, bottom, left, right]) or a sequence [L, C]
+/// (a number or [left, right]); nn.ZeroPad2d / ConstantPad / ReflectionPad
+/// / ReplicationPad / CircularPad with nnc's side order.
+Node *Lowering::padLayer(const Expr &e) {
+  Graph &g = graph();
+  CallArgs a = bind(e, {"x", "padding", "mode", "value"}, 2);
+  Node *x = tensorArg(a, "x");
+  size_t rank = x->type.dims.size();
+  if ((rank != 2 && rank != 3) || x->type.dtype == DType::I32)
+    operandError(*a.get("x"), "'pad' needs an image [height, width, channels] or a sequence "
+                              "[length, channels] per sample, got " + x->type.shapeStr());
+  bool oneD = rank == 2;
+  std::vector<int64_t> dims = x->type.dims;
+  if (oneD)
+    x = g.reshape(x, {1, dims[0], dims[1]});
+  std::vector<int64_t> pads = intList(*a.get("padding"), "padding", 0, 1 << 16);
+  if (pads.size() == 1)
+    pads.assign(oneD ? 2 : 4, pads[0]);
+  if (pads.size() != (oneD ? 2u : 4u))
+    diag_.fatal(a.loc("padding"), oneD ? "'padding' is a number or [left, right]"
+                                       : "'padding' is a number or [top, bottom, left, right]");
+  if (oneD)
+    pads.insert(pads.begin(), {0, 0});
+  int64_t lo[2] = {pads[0], pads[2]}, hi[2] = {pads[1], pads[3]};
+  std::string mode = padMode(*this, a, "mode", "constant", x, lo, hi);
+  if (a.get("value") && mode != "constant")
+    diag_.fatal(a.loc("value"), "'value' is for mode: constant only");
+  int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
+  int64_t PH = H + lo[0] + hi[0], PW = W + lo[1] + hi[1];
+  if (double(PH) * double(PW) * double(C) > double(kMaxElements))
+    diag_.fatal(a.loc("padding"), "the padded tensor would have more than 2^32 elements");
+  Node *y;
+  if (mode == "constant") {
+    y = g.pad(x, {lo[0], lo[1], 0}, {PH, PW, C});
+    double value = a.get("value") ? scalarLiteral(*a.get("value"), "value") : 0.0;
+    if (value != 0) {
+      // The border holds `value`: a constant that is `value` there and 0
+      // inside, added to the zero-padded image.
+      std::vector<double> border(static_cast<size_t>(PH * PW * C), value);
+      for (int64_t i = 0; i < H; ++i)
+        for (int64_t j = 0; j < W; ++j)
+          for (int64_t c = 0; c < C; ++c)
+            border[((i + lo[0]) * PW + j + lo[1]) * C + c] = 0;
+      y = g.binary(OpKind::Add, y, g.broadcastTo(g.constant(x->type.dtype, {PH, PW, C}, border),
+                                                 y->type));
+    }
+  } else {
+    y = padByIndex(g, x, lo, hi, mode);
+  }
+  return oneD ? g.reshape(y, {PW, C}) : y;
 }
 
 /// y [OH, OW, F] = the windows of x [H, W, C] times kernel [KH, KW, C/G, F].
@@ -218,6 +288,8 @@ static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax) {
 Node *Lowering::windowLayer(const Expr &e) {
   Graph &g = graph();
   const std::string &fn = e.name;
+  if (fn == "pad")
+    return padLayer(e);
   if (fn == "global_avgpool") {
     CallArgs a = bind(e, {"x"}, 1);
     Node *x = tensorArg(a, "x");

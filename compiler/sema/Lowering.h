@@ -6,7 +6,7 @@
 //   Builtins.cpp       functions: activations, reductions, shape ops, losses
 //   Layers.cpp         layers that create parameters, and user `def`s
 //   Attention.cpp      layer norm, masked fill, attention
-//   Convolution.cpp    conv1d, conv2d, conv2d_transpose, pooling
+//   Convolution.cpp    conv1d, conv2d, conv2d_transpose, pooling, pad
 //   Resampling.cpp     upsample, adaptive pooling, pixel shuffle
 //
 //===----------------------------------------------------------------------===//
@@ -137,6 +137,7 @@ public:
   // --- convolution and pooling (Convolution.cpp) ---
   Node *windowLayer(const Expr &e);
   Node *transposedConv(const CallArgs &a, Node *x);
+  Node *padLayer(const Expr &e);
   // --- upsample, adaptive pooling, pixel shuffle (Resampling.cpp) ---
   Node *resampling(const Expr &e);
   Node *rmsNorm(const Expr &e); // RmsNorm.cpp

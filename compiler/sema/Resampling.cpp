@@ -7,11 +7,12 @@
 //     weighted sums, one constant matrix per spatial axis (a GEMM each);
 //   - pixel shuffle is a reshape and a transpose.
 // Indices and weights follow PyTorch 1.13's CPU kernels (UpSample.h,
-// AdaptiveAveragePooling.cpp), computed in the model's float type as
-// PyTorch computes them, so the numbers are PyTorch's.
+// AdaptiveAveragePooling.cpp; support/Interpolation.h), computed in the
+// model's float type as PyTorch computes them, so the numbers are PyTorch's.
 //
 //===----------------------------------------------------------------------===//
 #include "sema/Lowering.h"
+#include "support/Interpolation.h"
 
 #include <cmath>
 
@@ -37,52 +38,6 @@ static Node *alongAxis(Graph &g, Node *x, int64_t axis, int64_t outSize,
   Node *m = g.constant(x->type.dtype, {outSize, inSize}, M);
   Node *y = g.matmul(g.transpose(x, toLast), m, false, true);
   return g.transpose(y, back);
-}
-
-/// Source index of output `o` for nearest upsampling (UpSample.h's
-/// nearest_idx): the scale is 1/scale_factor when one was given, else I/O,
-/// in float as PyTorch computes it.
-static int64_t nearestSource(int64_t o, int64_t in, int64_t out, double scaleFactor) {
-  if (out == in)
-    return o;
-  if (out == 2 * in)
-    return o >> 1;
-  float scale = scaleFactor > 0 ? float(1.0 / scaleFactor) : float(in) / float(out);
-  return std::min<int64_t>(int64_t(std::floor(float(o) * scale)), in - 1);
-}
-
-/// The [O, I] matrix of linear interpolation along one axis (UpSample.h's
-/// area_pixel_compute_source_index and the two-tap weights), in T.
-template <typename T>
-static std::vector<double> linearWeights(int64_t in, int64_t out, bool alignCorners,
-                                         double scaleFactor) {
-  T scale;
-  if (alignCorners)
-    scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
-  else
-    scale = scaleFactor > 0 ? T(1.0 / scaleFactor) : T(in) / T(out);
-  std::vector<double> M(out * in, 0.0);
-  for (int64_t o = 0; o < out; ++o) {
-    T src = alignCorners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
-    int64_t i0 = std::min<int64_t>(int64_t(src), in - 1);
-    T lambda1 = std::min(std::max(src - T(i0), T(0)), T(1));
-    int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-    M[o * in + i0] += double(T(1) - lambda1);
-    M[o * in + i1] += double(lambda1);
-  }
-  return M;
-}
-
-/// The [O, I] matrix of adaptive average pooling along one axis: output o
-/// averages inputs [floor(o·I/O), ceil((o+1)·I/O)).
-static std::vector<double> adaptiveWeights(int64_t in, int64_t out) {
-  std::vector<double> M(out * in, 0.0);
-  for (int64_t o = 0; o < out; ++o) {
-    int64_t start = o * in / out, end = ((o + 1) * in + out - 1) / out;
-    for (int64_t i = start; i < end; ++i)
-      M[o * in + i] = 1.0 / double(end - start);
-  }
-  return M;
 }
 
 Node *Lowering::resampling(const Expr &e) {
@@ -140,7 +95,7 @@ Node *Lowering::resampling(const Expr &e) {
     std::vector<int64_t> out = sizes("output_size");
     Node *y = x;
     for (size_t axis = 0; axis < spatial; ++axis)
-      y = alongAxis(g, y, int64_t(axis), out[axis], adaptiveWeights(dims[axis], out[axis]));
+      y = alongAxis(g, y, int64_t(axis), out[axis], adaptiveAverageWeights(dims[axis], out[axis]));
     return y;
   }
 
@@ -197,10 +152,8 @@ Node *Lowering::resampling(const Expr &e) {
         index.push_back(double(nearestSource(o, in, out[axis], factors[axis])));
       y = g.gather(y, g.constant(DType::I32, {out[axis]}, index), int64_t(axis));
     } else {
-      std::vector<double> M =
-          x->type.dtype == DType::F64
-              ? linearWeights<double>(in, out[axis], alignCorners, factors[axis])
-              : linearWeights<float>(in, out[axis], alignCorners, factors[axis]);
+      std::vector<double> M = linearWeights(in, out[axis], alignCorners, factors[axis],
+                                            x->type.dtype != DType::F64);
       y = alongAxis(g, y, int64_t(axis), out[axis], M);
     }
   }

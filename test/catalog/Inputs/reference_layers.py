@@ -186,6 +186,25 @@ def rms_norm(out):
     json.dump({"r1.weight": w1.detach().tolist()}, open(f"{out}/trace_rms_norm.params.json", "w"))
 
 
+def pads(out):
+    # nnc's pad sides are [top, bottom, left, right] ([left, right] for a
+    # sequence); F.pad lists the last axis first: [left, right, top, bottom].
+    x, s = inputs()
+    q1 = F.pad(x, [1, 1, 1, 1])
+    q2 = F.pad(x, [1, 3, 2, 0], mode="reflect")
+    q3 = F.pad(x, [2, 1, 0, 3], mode="replicate")
+    q4 = F.pad(x, [4, 0, 1, 2], mode="circular")
+    q5 = F.pad(s, [2, 1], value=-1.5)
+    q6 = F.pad(s, [3, 3], mode="reflect")
+    parts = [q1 ** 2, q2 ** 3, q3 ** 2, q4 ** 3, q5 ** 2, q6 ** 3]
+    loss = sum(p.sum() for p in parts) / 2
+    values = {"q1": (q1, image), "q2": (q2, image), "q3": (q3, image), "q4": (q4, image),
+              "q5": (q5, sequence), "q6": (q6, sequence)}
+    expect, _ = finish("trace_pad", out, values, loss, {}, {})
+    write(out, "trace_pad", expect, None,
+          {"d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))})
+
+
 def pool_ties(out):
     # Whole numbers in [-2, 2]: most windows hold a tied maximum, which
     # PyTorch's max pooling credits to the first one in row-major order.
@@ -217,6 +236,7 @@ def main():
     conv_transpose(out)
     resampling(out)
     rms_norm(out)
+    pads(out)
     pool_ties(out)
     print("shared data:")
     print("data { x: " + json.dumps(X.tolist()) + ",")

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch reference values for trace_nll_loss.nn and trace_smooth_l1.nn:
+"""PyTorch reference values for the trace_*.nn loss tests (nll_loss,
+smooth_l1, kl_div, weighted cross_entropy, binary_cross_entropy on
+probabilities, the pair losses):
 the loss and its gradient with respect to the input h, printed as the
 tests' trace_close.py --expect arguments.
 
@@ -57,6 +59,15 @@ t = torch.tensor([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.5, 0.25]])
 loss = F.binary_cross_entropy(h, t)
 loss.backward()
 show("binary_cross_entropy_probabilities", loss, h)
+
+# binary_cross_entropy on probabilities at exactly 0 and 1 (and inside),
+# targets 0, 1 and 0.3: the loss clamps its logs at -100, and the gradient
+# is PyTorch's backward formula (p - t) / max(p (1 - p), 1e-12).
+h = torch.tensor([[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.5, 0.25]], requires_grad=True)
+t = torch.tensor([[0.0, 1.0, 1.0, 0.0], [0.3, 0.3, 1.0, 0.0]])
+loss = F.binary_cross_entropy(h, t)
+loss.backward()
+show("binary_cross_entropy_probabilities_edges", loss, h)
 
 # The pair losses, each as the tests write it: h is the first input.
 A = [[0.5, -1.2, 2.0], [1.5, 0.3, -0.4], [-0.8, 0.9, 0.1]]
