@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "import/GraphTranslator.h"
+#include "support/Interpolation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -765,8 +766,6 @@ void conv(T &t) {
   if (group < 1 || x.dims[1] % group != 0 || w.dims[0] % group != 0)
     t.fail("group " + std::to_string(group) + " does not divide the " +
            std::to_string(x.dims[1]) + " channels and " + std::to_string(w.dims[0]) + " filters");
-  if (group > 64)
-    t.fail("group " + std::to_string(group) + " is not supported (at most 64 groups)");
   bool oneD = x.rank() == 3;
   int64_t F = w.dims[0], C = w.dims[1], KH = oneD ? 1 : w.dims[2], KW = w.dims.back();
   if (C * group != x.dims[1])
@@ -787,34 +786,219 @@ void conv(T &t) {
   }
   std::string name = t.layerName(t.input(1).initializer, biasInit);
   std::string xe = imageOf(t, x);
-  // A grouped convolution is one conv2d per group over its channels (named
-  // NAME.g0, NAME.g1, ...), joined along the channels.
-  int64_t perGroup = F / group;
-  std::string joined;
-  for (int64_t g = 0; g < group; ++g) {
-    // OIHW -> HWIO, nnc's conv2d layout.
-    std::vector<double> hwio(static_cast<size_t>(KH * KW * C * perGroup));
-    for (int64_t f = 0; f < perGroup; ++f)
-      for (int64_t c = 0; c < C; ++c)
-        for (int64_t i = 0; i < KH; ++i)
-          for (int64_t j = 0; j < KW; ++j)
-            hwio[((i * KW + j) * C + c) * perGroup + f] =
-                w.values[(((g * perGroup + f) * C + c) * KH + i) * KW + j];
-    std::string layer = group == 1 ? name : name + ".g" + std::to_string(g);
-    t.addWeight(layer + ".weight", {KH, KW, C, perGroup}, hwio);
-    if (bias)
-      t.addWeight(layer + ".bias", {perGroup},
-                  std::vector<double>(bias->values.begin() + g * perGroup,
-                                      bias->values.begin() + (g + 1) * perGroup));
-    std::string in = group == 1 ? xe : xe + "[:, :, " + std::to_string(g * C) + ":" +
-                                           std::to_string((g + 1) * C) + "]";
-    std::string conv = "conv2d(" + in + ", filters: " + std::to_string(perGroup) + ", kernel: " +
-                       list({KH, KW}) + windowArgs(win, true, {1, 1}) +
-                       (bias ? "" : ", bias: false") + ", name: \"" + layer + "\")";
-    joined += (g ? ", " : "") + conv;
-  }
-  std::string expr = group == 1 ? joined : "concat(" + joined + ", axis: 2)";
+  // OIHW -> HWIO, nnc's conv2d layout [KH, KW, C / group, F]; ONNX's
+  // grouping is conv2d's `groups:` (group g owns filters g·F/G ...).
+  std::vector<double> hwio(static_cast<size_t>(KH * KW * C * F));
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < KH; ++i)
+        for (int64_t j = 0; j < KW; ++j)
+          hwio[((i * KW + j) * C + c) * F + f] = w.values[((f * C + c) * KH + i) * KW + j];
+  t.addWeight(name + ".weight", {KH, KW, C, F}, hwio);
+  if (bias)
+    t.addWeight(name + ".bias", {F}, bias->values);
+  std::string expr = "conv2d(" + xe + ", filters: " + std::to_string(F) + ", kernel: " +
+                     list({KH, KW}) + windowArgs(win, true, {1, 1}) +
+                     (group > 1 ? ", groups: " + std::to_string(group) : "") +
+                     (bias ? "" : ", bias: false") + ", name: \"" + name + "\")";
   defineImage(t, x, expr, F, win);
+}
+
+/// ConvTranspose over 2-D data, group 1: conv2d_transpose, the weight
+/// [C, F, KH, KW] stored as nnc's [KH, KW, F, C]; pads symmetric per axis
+/// (PyTorch's ConvTranspose2d exports only those).
+void convTranspose(T &t) {
+  Value &x = imageInput(t, "transposed convolution");
+  if (x.rank() != 4)
+    t.fail("1-D transposed convolution is not supported (2-D [N, C, H, W] only)");
+  const Tensor &w = t.constantInput(1, "the weight");
+  if (w.dims.size() != 4 || w.dims[0] != x.dims[1])
+    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KH, KW]");
+  if (t.intAttr("group", 1) != 1)
+    t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
+  if (t.hasAttr("output_shape"))
+    t.fail("output_shape is not supported; give pads and output_padding");
+  std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID")
+    t.fail("auto_pad '" + autoPad + "' is not supported (NOTSET or VALID)");
+  int64_t C = w.dims[0], F = w.dims[1], KH = w.dims[2], KW = w.dims[3];
+  if (t.intsAttr("kernel_shape", {KH, KW}) != std::vector<int64_t>{KH, KW})
+    t.fail("kernel_shape does not match the weight");
+  std::vector<int64_t> strides = t.intsAttr("strides", {1, 1});
+  std::vector<int64_t> dilations = t.intsAttr("dilations", {1, 1});
+  std::vector<int64_t> pads = t.intsAttr("pads", {0, 0, 0, 0});
+  std::vector<int64_t> outPad = t.intsAttr("output_padding", {0, 0});
+  if (autoPad == "VALID")
+    pads = {0, 0, 0, 0};
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4 || outPad.size() != 2)
+    t.fail("strides, dilations, pads and output_padding must have 2, 2, 4 and 2 entries");
+  if (pads[0] != pads[2] || pads[1] != pads[3])
+    t.fail("asymmetric pads " + list(pads) + " are not supported");
+  std::vector<int64_t> out;
+  for (int k = 0; k < 2; ++k) {
+    if (strides[k] < 1 || strides[k] > 65536 || dilations[k] < 1 || dilations[k] > 65536)
+      t.fail("strides and dilations must be 1 to 65536");
+    if (pads[k] < 0 || pads[k] > 65536 || outPad[k] < 0 || outPad[k] >= strides[k])
+      t.fail("pads must be 0 to 65536 and output_padding smaller than the stride");
+    int64_t k1 = k == 0 ? KH : KW;
+    out.push_back(strides[k] * (x.dims[2 + k] - 1) + outPad[k] + (k1 - 1) * dilations[k] + 1 -
+                  2 * pads[k]);
+    if (out.back() < 1)
+      t.fail("the padding leaves no output");
+  }
+  std::string biasInit;
+  const Tensor *bias = nullptr;
+  if (t.hasInput(2)) {
+    bias = &t.constantInput(2, "the bias");
+    if (bias->count() != F)
+      t.fail("the bias has " + std::to_string(bias->count()) + " values for " +
+             std::to_string(F) + " filters");
+    biasInit = t.input(2).initializer;
+  }
+  std::string name = t.layerName(t.input(1).initializer, biasInit);
+  std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t f = 0; f < F; ++f)
+      for (int64_t i = 0; i < KH; ++i)
+        for (int64_t j = 0; j < KW; ++j)
+          hwfc[((i * KW + j) * F + f) * C + c] = w.values[((c * F + f) * KH + i) * KW + j];
+  t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
+  if (bias)
+    t.addWeight(name + ".bias", {F}, bias->values);
+  auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
+                   const std::string &key) {
+    return v == plain ? std::string() : ", " + key + ": " + list(v);
+  };
+  std::string expr = "conv2d_transpose(" + t.channelsLast(x) + ", filters: " + std::to_string(F) +
+                     ", kernel: " + list({KH, KW}) + unless(strides, {1, 1}, "stride") +
+                     unless({pads[0], pads[1]}, {0, 0}, "padding") +
+                     unless(outPad, {0, 0}, "output_padding") +
+                     unless(dilations, {1, 1}, "dilation") + (bias ? "" : ", bias: false") +
+                     ", name: \"" + name + "\")";
+  t.define(0, expr, {x.dims[0], F, out[0], out[1]}, x.elemType, true, {1, 2, 0});
+}
+
+/// ONNX's source coordinate of output `o` along an axis resized from `in`
+/// to `out` elements with `scale` (Resize's coordinate_transformation_mode).
+static double onnxSource(const std::string &mode, int64_t o, int64_t in, int64_t out,
+                         double scale) {
+  if (mode == "half_pixel")
+    return (double(o) + 0.5) / scale - 0.5;
+  if (mode == "pytorch_half_pixel")
+    return out > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
+  if (mode == "align_corners")
+    return out == 1 ? 0.0 : double(o) * double(in - 1) / double(out - 1);
+  if (mode == "asymmetric")
+    return double(o) / scale;
+  return (double(o) + 0.5) / scale; // tf_half_pixel_for_nn
+}
+
+/// Resize (opset 10+) and Upsample (7-9) of the spatial axes of an
+/// [N, C, H, W] or [N, C, L] batch as `upsample`. nnc's upsample has
+/// PyTorch's index rules (support/Interpolation.h); the node is accepted
+/// when its own rule (coordinate mode, nearest mode) picks the same input
+/// elements, or the same two-tap weights, on every resized axis.
+void resize(T &t) {
+  Value &x = imageInput(t, "resizing");
+  bool upsampleOp = t.node().op_type() == "Upsample";
+  std::string mode = t.stringAttr("mode", "nearest");
+  if (mode == "bilinear")
+    mode = "linear"; // Upsample-7's name
+  if (mode != "nearest" && mode != "linear")
+    t.fail("mode '" + mode + "' is not supported (nearest and linear)");
+  // Before Resize-11: asymmetric coordinates, nearest rounds down.
+  bool legacy = upsampleOp || t.opset() < 11;
+  std::string coordinates = legacy ? "asymmetric"
+                                   : t.stringAttr("coordinate_transformation_mode", "half_pixel");
+  std::string rounding = legacy ? "floor" : t.stringAttr("nearest_mode", "round_prefer_floor");
+  if (t.intAttr("exclude_outside", 0) != 0)
+    t.fail("exclude_outside 1 is not supported");
+  if (coordinates == "tf_crop_and_resize")
+    t.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+  std::vector<double> scales, sizes;
+  if (upsampleOp && t.opset() < 9) {
+    if (const onnx::AttributeProto *a = t.attr("scales"))
+      scales.assign(a->floats().begin(), a->floats().end());
+  } else {
+    int scalesAt = (upsampleOp || t.opset() < 11) ? 1 : 2;
+    if (t.hasInput(scalesAt) && !t.constantInput(scalesAt, "the scales").values.empty())
+      scales = t.constantInput(scalesAt, "the scales").values;
+    else if (!upsampleOp && t.opset() >= 11 && t.hasInput(3))
+      sizes = t.constantInput(3, "the sizes").values; // the batch may be kBatchSize
+  }
+  size_t rank = size_t(x.rank());
+  if (scales.size() != rank && sizes.size() != rank)
+    t.fail("needs " + std::to_string(rank) + " scales or sizes");
+  if (!scales.empty() ? (scales[0] != 1 || scales[1] != 1)
+                      : ((sizes[0] != double(x.dims[0]) && sizes[0] != kBatchSize) ||
+                         sizes[1] != double(x.dims[1])))
+    t.fail("resizing the batch or channel axis is not supported");
+  std::vector<int64_t> outDims = x.dims, spatialOut;
+  std::vector<double> factors;
+  for (size_t k = 2; k < rank; ++k) {
+    int64_t in = x.dims[k];
+    double scale = scales.empty() ? double(sizes[k]) / double(in) : scales[k];
+    if (!(scale > 0) || scale > (1 << 20))
+      t.fail("scale " + std::to_string(scale) + " is out of range");
+    int64_t out = scales.empty() ? integer(t, sizes[k]) : int64_t(std::floor(double(in) * scale));
+    if (out < 1 || out > (1 << 20))
+      t.fail("an output size of " + std::to_string(out) + " is out of range");
+    outDims[k] = out;
+    spatialOut.push_back(out);
+    factors.push_back(scales.empty() ? 0.0 : scale);
+    // Does nnc's rule pick what ONNX's does on this axis?
+    bool same = true;
+    if (mode == "nearest") {
+      for (int64_t o = 0; o < out && same; ++o) {
+        double src = onnxSource(coordinates, o, in, out, scale);
+        double r = rounding == "floor" ? std::floor(src)
+                   : rounding == "ceil" ? std::ceil(src)
+                   : rounding == "round_prefer_ceil" ? std::floor(src + 0.5)
+                                                     : std::ceil(src - 0.5);
+        int64_t i = std::clamp<int64_t>(int64_t(r), 0, in - 1);
+        same = i == nearestSource(o, in, out, factors.back());
+      }
+    } else {
+      std::vector<double> nnc = linearWeights(in, out, coordinates == "align_corners",
+                                              factors.back(), x.elemType != 11);
+      for (int64_t o = 0; o < out && same; ++o) {
+        double src = onnxSource(coordinates, o, in, out, scale);
+        std::vector<double> row(static_cast<size_t>(in), 0.0);
+        int64_t i0 = int64_t(std::floor(src));
+        double lambda = src - double(i0);
+        row[std::clamp<int64_t>(i0, 0, in - 1)] += 1 - lambda;
+        row[std::clamp<int64_t>(i0 + 1, 0, in - 1)] += lambda;
+        for (int64_t i = 0; i < in; ++i)
+          same = same && std::fabs(row[i] - nnc[o * in + i]) <= 1e-4; // float rounding
+      }
+    }
+    if (!same)
+      t.fail("mode '" + mode + "' with coordinate_transformation_mode '" + coordinates + "'" +
+             (mode == "nearest" ? " and nearest_mode '" + rounding + "'" : std::string()) +
+             " picks other input elements than PyTorch's upsample, which nnc has");
+  }
+  std::string args;
+  if (scales.empty()) {
+    args = "size: " + list(spatialOut);
+  } else {
+    std::string items;
+    for (double f : factors) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.9g", f);
+      items += (items.empty() ? "" : ", ") + std::string(buf);
+    }
+    args = "scale_factor: [" + items + "]";
+  }
+  if (mode == "linear")
+    args += std::string(", mode: ") + (rank == 4 ? "bilinear" : "linear") +
+            (coordinates == "align_corners" ? ", align_corners: true" : "");
+  if (rank == 4) {
+    t.define(0, "upsample(" + t.channelsLast(x) + ", " + args + ")", outDims, x.elemType, true,
+             {1, 2, 0});
+    return;
+  }
+  std::string seq = "transpose(" + t.onnxOrder(x) + ", [1, 0])";
+  t.define(0, "upsample(" + seq + ", " + args + ")", outDims, x.elemType, true, {1, 0});
 }
 
 void pool(T &t, bool isMax) {
@@ -1959,6 +2143,9 @@ const std::map<std::string, Translate> &ops() {
       {"Gemm", gemm},
       {"MatMul", matmul},
       {"Conv", conv},
+      {"ConvTranspose", convTranspose},
+      {"Resize", resize},
+      {"Upsample", resize},
       {"MaxPool", [](T &t) { pool(t, true); }},
       {"AveragePool", [](T &t) { pool(t, false); }},
       {"GlobalAveragePool", [](T &t) { globalPool(t, false); }},

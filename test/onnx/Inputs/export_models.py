@@ -138,6 +138,26 @@ class GroupedAndPadded(nn.Module):
         return y, z
 
 
+class UpsamplingDecoder(nn.Module):
+    """A decoder's ops: a grouped strided convolution, two ConvTranspose2d
+    (output_padding; dilation, no bias), nn.Upsample nearest by a scale and
+    bilinear to a size, and a 1-D linear upsample with align_corners."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(4, 8, 3, stride=2, padding=1, groups=2)
+        self.up = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1)
+        self.up2 = nn.ConvTranspose2d(6, 3, (2, 3), stride=(1, 2), padding=(0, 1), dilation=2,
+                                      bias=False)
+        self.nearest = nn.Upsample(scale_factor=2, mode="nearest")
+        self.bilinear = nn.Upsample(size=(9, 13), mode="bilinear", align_corners=False)
+        self.linear = nn.Upsample(scale_factor=2.5, mode="linear", align_corners=True)
+
+    def forward(self, x, s):
+        y = torch.tanh(self.up(F.relu(self.down(x))))
+        return self.nearest(y), self.bilinear(self.up2(y)), self.linear(s)
+
+
 class Block(nn.Module):
     """A pre-norm transformer block: causal nn.MultiheadAttention, GELU MLP."""
 
@@ -214,6 +234,8 @@ MODELS = {
     "bigru": (BiGRUClassifier, (4, 7, 5), 14, ["x"], ["scores", "h"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
+    "decoder": (UpsamplingDecoder, [(3, 4, 7, 9), (3, 3, 10)], 13, ["x", "s"],
+                ["nearest", "bilinear", "linear"]),
 }
 
 
