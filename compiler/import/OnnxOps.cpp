@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <numeric>
 
 namespace nnc::onnx_import {
@@ -959,17 +960,24 @@ void resize(T &t) {
         same = i == nearestSource(o, in, out, factors.back());
       }
     } else {
-      std::vector<double> nnc = linearWeights(in, out, coordinates == "align_corners",
-                                              factors.back(), x.elemType != 11);
+      LinearTaps nnc = linearTaps(in, out, coordinates == "align_corners", factors.back(),
+                                  x.elemType != 11);
       for (int64_t o = 0; o < out && same; ++o) {
+        // Both as {input index: weight}, edges clamped as ONNX's reference
+        // pads them; equal up to float rounding.
         double src = onnxSource(coordinates, o, in, out, scale);
-        std::vector<double> row(static_cast<size_t>(in), 0.0);
         int64_t i0 = int64_t(std::floor(src));
         double lambda = src - double(i0);
-        row[std::clamp<int64_t>(i0, 0, in - 1)] += 1 - lambda;
-        row[std::clamp<int64_t>(i0 + 1, 0, in - 1)] += lambda;
-        for (int64_t i = 0; i < in; ++i)
-          same = same && std::fabs(row[i] - nnc[o * in + i]) <= 1e-4; // float rounding
+        std::map<int64_t, double> theirs, ours;
+        theirs[std::clamp<int64_t>(i0, 0, in - 1)] += 1 - lambda;
+        theirs[std::clamp<int64_t>(i0 + 1, 0, in - 1)] += lambda;
+        ours[nnc.index0[o]] += nnc.weight0[o];
+        ours[nnc.index1[o]] += nnc.weight1[o];
+        for (auto *m : {&theirs, &ours})
+          for (auto &[i, w] : *m) {
+            double other = (m == &theirs ? ours : theirs)[i];
+            same = same && std::fabs(w - other) <= 1e-4;
+          }
       }
     }
     if (!same)

@@ -1,11 +1,13 @@
 //===- Resampling.cpp - sema: upsample, adaptive pooling, pixel shuffle ---===//
 //
 // Layers that change an image's (or a sequence's) size by a rule fixed at
-// compile time, so each is a constant map applied to the tensor:
+// compile time, so each is a constant map applied to the tensor, one
+// spatial axis at a time:
 //   - nearest upsampling gathers rows and columns at constant indices;
-//   - linear/bilinear upsampling and adaptive average pooling are separable
-//     weighted sums, one constant matrix per spatial axis (a GEMM each);
+//   - linear/bilinear upsampling adds two gathers weighted by constants;
+//   - adaptive average pooling sums gathers of each window's elements;
 //   - pixel shuffle is a reshape and a transpose.
+// Their gradients are the gathers' scatter-adds.
 // Indices and weights follow PyTorch 1.13's CPU kernels (UpSample.h,
 // AdaptiveAveragePooling.cpp; support/Interpolation.h), computed in the
 // model's float type as PyTorch computes them, so the numbers are PyTorch's.
@@ -14,6 +16,7 @@
 #include "sema/Lowering.h"
 #include "support/Interpolation.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace nnc {
@@ -23,21 +26,56 @@ static const std::set<std::string> kResamplingLayers = {"upsample", "adaptive_av
 
 bool isResamplingLayer(const std::string &name) { return kResamplingLayers.count(name) != 0; }
 
-/// x with axis `axis` (of size I) replaced by M @ that axis, M a constant
-/// [O, I]: the axis is moved last, multiplied by M^T and moved back.
-static Node *alongAxis(Graph &g, Node *x, int64_t axis, int64_t outSize,
-                       const std::vector<double> &M) {
-  int64_t rank = int64_t(x->type.dims.size()), inSize = x->type.dims[axis];
-  std::vector<int64_t> toLast, back(rank);
-  for (int64_t i = 0; i < rank; ++i)
-    if (i != axis)
-      toLast.push_back(i);
-  toLast.push_back(axis);
-  for (int64_t i = 0; i < rank; ++i)
-    back[toLast[i]] = i;
-  Node *m = g.constant(x->type.dtype, {outSize, inSize}, M);
-  Node *y = g.matmul(g.transpose(x, toLast), m, false, true);
-  return g.transpose(y, back);
+/// A constant of `values` along `axis` of x's per-sample shape (1 on the
+/// other axes), broadcast to `like`.
+static Node *alongAxis(Graph &g, const TensorType &like, int64_t axis,
+                       const std::vector<double> &values) {
+  std::vector<int64_t> dims(like.dims.size(), 1);
+  dims[axis] = int64_t(values.size());
+  return g.broadcastTo(g.constant(like.dtype, dims, values), like);
+}
+
+/// x's elements along `axis` picked at constant indices.
+static Node *pick(Graph &g, Node *x, int64_t axis, const std::vector<int64_t> &indices) {
+  std::vector<double> v(indices.begin(), indices.end());
+  return g.gather(x, g.constant(DType::I32, {int64_t(v.size())}, v), axis);
+}
+
+/// Linear interpolation along one axis: w0·x[i0] + w1·x[i1] per output,
+/// two gathers (memory and work in the output's size).
+static Node *interpolate(Graph &g, Node *x, int64_t axis, const LinearTaps &taps) {
+  Node *a = pick(g, x, axis, taps.index0), *b = pick(g, x, axis, taps.index1);
+  return g.binary(OpKind::Add, g.binary(OpKind::Mul, alongAxis(g, a->type, axis, taps.weight0), a),
+                  g.binary(OpKind::Mul, alongAxis(g, b->type, axis, taps.weight1), b));
+}
+
+/// Adaptive average pooling along one axis: the k-th element of every
+/// output's window is gathered (repeating the last one where a window is
+/// shorter, masked out), summed over k and divided by the window's size.
+static Node *adaptiveAverage(Graph &g, Node *x, int64_t axis, int64_t out) {
+  int64_t in = x->type.dims[axis], longest = 0;
+  for (int64_t o = 0; o < out; ++o) {
+    Window1D w = adaptiveWindow(o, in, out);
+    longest = std::max(longest, w.end - w.begin);
+  }
+  Node *sum = nullptr;
+  std::vector<double> counts;
+  for (int64_t k = 0; k < longest; ++k) {
+    std::vector<int64_t> index;
+    std::vector<double> inside;
+    for (int64_t o = 0; o < out; ++o) {
+      Window1D w = adaptiveWindow(o, in, out);
+      index.push_back(std::min(w.begin + k, w.end - 1));
+      inside.push_back(w.begin + k < w.end ? 1.0 : 0.0);
+      if (k == 0)
+        counts.push_back(double(w.end - w.begin));
+    }
+    Node *term = pick(g, x, axis, index);
+    if (std::find(inside.begin(), inside.end(), 0.0) != inside.end())
+      term = g.binary(OpKind::Mul, term, alongAxis(g, term->type, axis, inside));
+    sum = sum ? g.binary(OpKind::Add, sum, term) : term;
+  }
+  return g.binary(OpKind::Div, sum, alongAxis(g, sum->type, axis, counts));
 }
 
 Node *Lowering::resampling(const Expr &e) {
@@ -95,7 +133,7 @@ Node *Lowering::resampling(const Expr &e) {
     std::vector<int64_t> out = sizes("output_size");
     Node *y = x;
     for (size_t axis = 0; axis < spatial; ++axis)
-      y = alongAxis(g, y, int64_t(axis), out[axis], adaptiveAverageWeights(dims[axis], out[axis]));
+      y = adaptiveAverage(g, y, int64_t(axis), out[axis]);
     return y;
   }
 
@@ -143,18 +181,19 @@ Node *Lowering::resampling(const Expr &e) {
       out.push_back(o);
     }
   }
+  // The last axis first: bilinear then sums as PyTorch's kernel does,
+  // h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11).
   Node *y = x;
-  for (size_t axis = 0; axis < spatial; ++axis) {
+  for (int64_t axis = int64_t(spatial) - 1; axis >= 0; --axis) {
     int64_t in = dims[axis];
     if (mode == "nearest") {
-      std::vector<double> index;
+      std::vector<int64_t> index;
       for (int64_t o = 0; o < out[axis]; ++o)
-        index.push_back(double(nearestSource(o, in, out[axis], factors[axis])));
-      y = g.gather(y, g.constant(DType::I32, {out[axis]}, index), int64_t(axis));
+        index.push_back(nearestSource(o, in, out[axis], factors[axis]));
+      y = pick(g, y, axis, index);
     } else {
-      std::vector<double> M = linearWeights(in, out[axis], alignCorners, factors[axis],
-                                            x->type.dtype != DType::F64);
-      y = alongAxis(g, y, int64_t(axis), out[axis], M);
+      y = interpolate(g, y, axis, linearTaps(in, out[axis], alignCorners, factors[axis],
+                                             x->type.dtype != DType::F64));
     }
   }
   return y;

@@ -16,38 +16,32 @@ int64_t nearestSource(int64_t o, int64_t in, int64_t out, double scaleFactor) {
 }
 
 template <typename T>
-static std::vector<double> linear(int64_t in, int64_t out, bool alignCorners, double scaleFactor) {
+static LinearTaps linear(int64_t in, int64_t out, bool alignCorners, double scaleFactor) {
   T scale;
   if (alignCorners)
     scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
   else
     scale = scaleFactor > 0 ? T(1.0 / scaleFactor) : T(in) / T(out);
-  std::vector<double> M(static_cast<size_t>(out * in), 0.0);
+  LinearTaps taps;
   for (int64_t o = 0; o < out; ++o) {
     T src = alignCorners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
     int64_t i0 = std::min<int64_t>(int64_t(src), in - 1);
     T lambda1 = std::min(std::max(src - T(i0), T(0)), T(1));
-    int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-    M[o * in + i0] += double(T(1) - lambda1);
-    M[o * in + i1] += double(lambda1);
+    taps.index0.push_back(i0);
+    taps.index1.push_back(i0 + (i0 < in - 1 ? 1 : 0));
+    taps.weight0.push_back(double(T(1) - lambda1));
+    taps.weight1.push_back(double(lambda1));
   }
-  return M;
+  return taps;
 }
 
-std::vector<double> linearWeights(int64_t in, int64_t out, bool alignCorners, double scaleFactor,
-                                  bool inF32) {
+LinearTaps linearTaps(int64_t in, int64_t out, bool alignCorners, double scaleFactor, bool inF32) {
   return inF32 ? linear<float>(in, out, alignCorners, scaleFactor)
                : linear<double>(in, out, alignCorners, scaleFactor);
 }
 
-std::vector<double> adaptiveAverageWeights(int64_t in, int64_t out) {
-  std::vector<double> M(static_cast<size_t>(out * in), 0.0);
-  for (int64_t o = 0; o < out; ++o) {
-    int64_t start = o * in / out, end = ((o + 1) * in + out - 1) / out;
-    for (int64_t i = start; i < end; ++i)
-      M[o * in + i] = 1.0 / double(end - start);
-  }
-  return M;
+Window1D adaptiveWindow(int64_t o, int64_t in, int64_t out) {
+  return {o * in / out, ((o + 1) * in + out - 1) / out};
 }
 
 } // namespace nnc

@@ -1,10 +1,11 @@
 //===- Interpolation.h - PyTorch's resampling index rules --------*- C++ -*-===//
 //
 // Which input elements an output element of nearest or linear resampling
-// reads, as PyTorch 1.13's CPU kernels compute them (UpSample.h). sema's
-// `upsample` builds its gathers and matrices from these, and `nnc import`
-// compares an ONNX Resize's own rule against them before it writes an
-// `upsample`, so both agree on one definition.
+// (and of adaptive average pooling) reads, as PyTorch 1.13's CPU kernels
+// compute them (UpSample.h, AdaptiveAveragePooling.cpp). sema's `upsample`
+// and `adaptive_avgpool` gather those elements, and `nnc import` compares
+// an ONNX Resize's own rule against them before it writes an `upsample`,
+// so both agree on one definition.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -19,15 +20,22 @@ namespace nnc {
 /// one was given (> 0), else in/out, in float as PyTorch computes it.
 int64_t nearestSource(int64_t o, int64_t in, int64_t out, double scaleFactor);
 
-/// The [out, in] row-major matrix of linear interpolation: row o weights
-/// the two neighbours of src = max((o + 0.5)·scale - 0.5, 0), or
-/// o·(in - 1)/(out - 1) with alignCorners; computed in float when `inF32`
-/// (PyTorch's opmath for float tensors), else in double.
-std::vector<double> linearWeights(int64_t in, int64_t out, bool alignCorners, double scaleFactor,
-                                  bool inF32);
+/// Linear interpolation from `in` to `out` elements: output o is
+/// weight0[o]·x[index0[o]] + weight1[o]·x[index1[o]], the two neighbours of
+/// src = max((o + 0.5)·scale - 0.5, 0), or o·(in - 1)/(out - 1) with
+/// alignCorners; computed in float when `inF32` (PyTorch's opmath for float
+/// tensors), else in double.
+struct LinearTaps {
+  std::vector<int64_t> index0, index1;
+  std::vector<double> weight0, weight1;
+};
+LinearTaps linearTaps(int64_t in, int64_t out, bool alignCorners, double scaleFactor, bool inF32);
 
-/// The [out, in] matrix of adaptive average pooling: output o averages the
-/// inputs floor(o·in/out) to ceil((o+1)·in/out) - 1.
-std::vector<double> adaptiveAverageWeights(int64_t in, int64_t out);
+/// Adaptive average pooling's window for output o: inputs [begin, end),
+/// begin = floor(o·in/out), end = ceil((o + 1)·in/out).
+struct Window1D {
+  int64_t begin, end;
+};
+Window1D adaptiveWindow(int64_t o, int64_t in, int64_t out);
 
 } // namespace nnc
