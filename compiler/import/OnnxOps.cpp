@@ -758,6 +758,17 @@ Value &imageInput(T &t, const std::string &what) {
   return x;
 }
 
+/// A Conv's or ConvTranspose's optional bias (input 2), one value per filter.
+const Tensor *convBias(T &t, int64_t filters) {
+  if (!t.hasInput(2))
+    return nullptr;
+  const Tensor &bias = t.constantInput(2, "the bias");
+  if (bias.count() != filters)
+    t.fail("the bias has " + std::to_string(bias.count()) + " values for " +
+           std::to_string(filters) + " filters");
+  return &bias;
+}
+
 void conv(T &t) {
   Value &x = imageInput(t, "convolution");
   const Tensor &w = t.constantInput(1, "the weight");
@@ -776,16 +787,8 @@ void conv(T &t) {
   if (ks != std::vector<int64_t>(w.dims.begin() + 2, w.dims.end()))
     t.fail("kernel_shape " + list(ks) + " does not match the weight");
   Window win = window(t, x, oneD ? std::vector<int64_t>{KW} : std::vector<int64_t>{KH, KW});
-  std::string biasInit;
-  const Tensor *bias = nullptr;
-  if (t.hasInput(2)) {
-    bias = &t.constantInput(2, "the bias");
-    if (bias->count() != F)
-      t.fail("the bias has " + std::to_string(bias->count()) + " values for " +
-             std::to_string(F) + " filters");
-    biasInit = t.input(2).initializer;
-  }
-  std::string name = t.layerName(t.input(1).initializer, biasInit);
+  const Tensor *bias = convBias(t, F);
+  std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
   std::string xe = imageOf(t, x);
   // OIHW -> HWIO, nnc's conv2d layout [KH, KW, C / group, F]; ONNX's
   // grouping is conv2d's `groups:` (group g owns filters g·F/G ...).
@@ -847,16 +850,8 @@ void convTranspose(T &t) {
     if (out.back() < 1)
       t.fail("the padding leaves no output");
   }
-  std::string biasInit;
-  const Tensor *bias = nullptr;
-  if (t.hasInput(2)) {
-    bias = &t.constantInput(2, "the bias");
-    if (bias->count() != F)
-      t.fail("the bias has " + std::to_string(bias->count()) + " values for " +
-             std::to_string(F) + " filters");
-    biasInit = t.input(2).initializer;
-  }
-  std::string name = t.layerName(t.input(1).initializer, biasInit);
+  const Tensor *bias = convBias(t, F);
+  std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
   std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
   for (int64_t c = 0; c < C; ++c)
     for (int64_t f = 0; f < F; ++f)

@@ -27,23 +27,31 @@ static Node *maskArg(Lowering &l, const CallArgs &a, const char *key, DType dt) 
   return mask;
 }
 
+/// `shape:` of layer_norm and rms_norm: trailing dims of x (default the
+/// last axis), the dims normalised over.
+std::vector<int64_t> Lowering::trailingShape(const CallArgs &a, Node *x, const std::string &fn) {
+  const std::vector<int64_t> &dims = x->type.dims;
+  if (dims.empty() || x->type.dtype == DType::I32)
+    operandError(*a.get("x"), "'" + fn + "' needs a float tensor of rank 1 or more, got " +
+                                  x->type.str());
+  std::vector<int64_t> shape = {dims.back()};
+  if (const Expr *s = a.get("shape")) {
+    shape = intList(*s, "shape", 1, kMaxElements);
+    if (shape.size() > dims.size() || !std::equal(shape.begin(), shape.end(), dims.end() - shape.size()))
+      diag_.fatal(s->loc, "'" + fn + "' shape " + dimsStr(shape) + " is not the trailing dims of " +
+                              x->type.shapeStr());
+  }
+  return shape;
+}
+
 /// nn.LayerNorm over the trailing dims `shape` (default: the last axis):
 /// (x - mean) / sqrt(var + eps) with the biased variance, then
 /// elementwise weight (ones) and bias (zeros) of that shape when affine.
 Node *Lowering::layerNorm(const Expr &e) {
   CallArgs a = bind(e, {"x", "shape", "eps", "affine", "name", "trainable"}, 1);
   Node *x = tensorArg(a, "x");
+  std::vector<int64_t> shape = trailingShape(a, x, "layer_norm");
   const std::vector<int64_t> &dims = x->type.dims;
-  if (dims.empty() || x->type.dtype == DType::I32)
-    operandError(*a.get("x"), "'layer_norm' needs a float tensor of rank 1 or more, got " +
-                                  x->type.str());
-  std::vector<int64_t> shape = {dims.back()};
-  if (const Expr *s = a.get("shape")) {
-    shape = intList(*s, "shape", 1, kMaxElements);
-    if (shape.size() > dims.size() || !std::equal(shape.begin(), shape.end(), dims.end() - shape.size()))
-      diag_.fatal(s->loc, "'layer_norm' shape " + dimsStr(shape) + " is not the trailing dims of " +
-                              x->type.shapeStr());
-  }
   double eps = a.get("eps") ? scalarLiteral(*a.get("eps"), "eps") : 1e-5;
   if (!(eps > 0))
     diag_.fatal(a.get("eps")->loc, "layer_norm 'eps' must be positive");

@@ -164,6 +164,7 @@ public:
                                      const std::string &fn);
   // --- layer norm and attention (Attention.cpp) ---
   Node *layerNorm(const Expr &e);
+  std::vector<int64_t> trailingShape(const CallArgs &a, Node *x, const std::string &fn);
   Node *groupNorm(const Expr &e); // GroupNorm.cpp
   // --- rnn, lstm, gru (Recurrent.cpp) ---
   Value recurrent(const Expr &e);

@@ -20,16 +20,7 @@ Node *Lowering::rmsNorm(const Expr &e) {
   CallArgs a = bind(e, {"x", "shape", "eps", "affine", "name", "trainable"}, 1);
   Node *x = tensorArg(a, "x");
   const std::vector<int64_t> &dims = x->type.dims;
-  if (dims.empty() || x->type.dtype == DType::I32)
-    operandError(*a.get("x"), "'rms_norm' needs a float tensor of rank 1 or more, got " +
-                                  x->type.str());
-  std::vector<int64_t> shape = {dims.back()};
-  if (const Expr *s = a.get("shape")) {
-    shape = intList(*s, "shape", 1, kMaxElements);
-    if (shape.size() > dims.size() || !std::equal(shape.begin(), shape.end(), dims.end() - shape.size()))
-      diag_.fatal(s->loc, "'rms_norm' shape " + dimsStr(shape) + " is not the trailing dims of " +
-                              x->type.shapeStr());
-  }
+  std::vector<int64_t> shape = trailingShape(a, x, "rms_norm");
   double eps = x->type.dtype == DType::F64 ? DBL_EPSILON : double(FLT_EPSILON);
   if (const Expr *ep = a.get("eps")) {
     eps = scalarLiteral(*ep, "eps");
