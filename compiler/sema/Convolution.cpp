@@ -21,14 +21,16 @@ static const std::set<std::string> kWindowLayers = {
 
 bool isWindowLayer(const std::string &name) { return kWindowLayers.count(name) != 0; }
 
-/// kernel, stride, dilation: a number, or [height, width] for a 2-D layer;
-/// `fallback` when not given.
+/// kernel, stride, dilation (and conv2d_transpose's padding and
+/// output_padding, which may be 0): a number, or [height, width] for a 2-D
+/// layer; `fallback` when not given.
 static std::pair<int64_t, int64_t> sizeArg(Lowering &L, const CallArgs &a, const char *key,
-                                           bool oneD, std::pair<int64_t, int64_t> fallback) {
+                                           bool oneD, std::pair<int64_t, int64_t> fallback,
+                                           int64_t min = 1) {
   const Expr *e = a.get(key);
   if (!e)
     return fallback;
-  std::vector<int64_t> v = L.intList(*e, key, 1, 1 << 16);
+  std::vector<int64_t> v = L.intList(*e, key, min, 1 << 16);
   if (v.size() > (oneD ? 1u : 2u))
     L.diag_.fatal(a.loc(key), std::string("'") + key +
                                   (oneD ? "' is a number" : "' is a number or [height, width]"));
@@ -368,17 +370,8 @@ Node *Lowering::transposedConv(const CallArgs &a, Node *x) {
   std::tie(w.kh, w.kw) = sizeArg(*this, a, "kernel", false, {1, 1});
   std::tie(w.strideH, w.strideW) = sizeArg(*this, a, "stride", false, {1, 1});
   std::tie(w.dilationH, w.dilationW) = sizeArg(*this, a, "dilation", false, {1, 1});
-  auto pairArg = [&](const char *key) -> std::pair<int64_t, int64_t> {
-    const Expr *p = a.get(key);
-    if (!p)
-      return {0, 0};
-    std::vector<int64_t> v = intList(*p, key, 0, 1 << 16);
-    if (v.size() > 2)
-      diag_.fatal(p->loc, std::string("'") + key + "' is a number or [height, width]");
-    return v.size() == 1 ? std::make_pair(v[0], v[0]) : std::make_pair(v[0], v[1]);
-  };
-  auto [padH, padW] = pairArg("padding");
-  auto [outPadH, outPadW] = pairArg("output_padding");
+  auto [padH, padW] = sizeArg(*this, a, "padding", false, {0, 0}, 0);
+  auto [outPadH, outPadW] = sizeArg(*this, a, "output_padding", false, {0, 0}, 0);
   if (outPadH >= w.strideH || outPadW >= w.strideW)
     diag_.fatal(a.loc("output_padding"), "'output_padding' must be smaller than the stride");
   w.padTop = w.padBottom = padH;
