@@ -536,6 +536,8 @@ int runCommand(Session &s) {
     return stage == Stage::Done ? 0 : 1;
   if (cmd == "compile")
     return compileCommand(s);
+  if (cmd == "export")
+    return exportCommand(s);
   if (s.opts.emit == "llvm" || s.opts.emit == "asm")
     return jitCompile(s) == Stage::Failed ? 1 : 0;
   if (cmd == "check")

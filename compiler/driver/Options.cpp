@@ -27,6 +27,8 @@ const char *kUsage =
     "  compile    write an object file and a C header (AOT)\n"
     "  gradcheck  compare symbolic gradients with finite differences (f64)\n"
     "  generate   sample text from a character-level model trained with --text\n"
+    "  export     M.nn [--params CKPT] -o M.onnx: the predict graph as ONNX, for\n"
+    "             onnxruntime and other runtimes (docs/onnx-export.md)\n"
     "  import     MODEL.onnx -o OUT/M.nn: the ONNX model as .nn source and its\n"
     "             weights as the checkpoint OUT/M.ckpt (docs/onnx-import.md);\n"
     "             --loss cross_entropy|mse|... --label NAME --optimizer \"sgd(lr: 0.05)\"\n"
@@ -88,6 +90,7 @@ const char *kUsage =
     "  -fPIC            compile: position-independent code (the default)\n"
     "  --inference-only compile: predict only, no gradient or optimizer code\n"
     "  --emit-static-lib F.a  compile: one archive with the object and libnnrt\n"
+    "  --opset N        export: the ONNX opset, 13..17 (default 17)\n"
     "  --quiet          only results, no progress\n"
     "  --version        print the version and the LLVM used\n";
 
@@ -152,7 +155,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
   };
   static const std::set<std::string> commands = {"check",   "info",    "train",    "eval",
                                                  "predict", "compile", "gradcheck", "export-params",
-                                                 "generate", "import"};
+                                                 "generate", "import", "export"};
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i];
     if (a == "--help" || a == "-h") {
@@ -218,7 +221,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
         {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch},
         {"--eval-every", &o.evalEvery}, {"--threads", &o.threads}, {"--length", &o.length},
-        {"--top-k", &o.topK}};
+        {"--top-k", &o.topK},   {"--opset", &o.opset}};
     std::map<std::string, std::string *> strings = {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},

@@ -12,7 +12,7 @@ struct Options {
   std::string command; // check, info, train, eval, predict, compile, gradcheck, export-params, generate
   std::string file;
   std::string emit;    // ast, ir, ir-grad, llvm, asm, dot
-  std::optional<long long> steps, epochs, batch, seed, printEvery, evalEvery, maxBatch;
+  std::optional<long long> steps, epochs, batch, seed, printEvery, evalEvery, maxBatch, opset;
   std::optional<double> lr;
   std::optional<long long> threads; // kernel threads; 0 = one per CPU
   std::optional<long long> length, topK; // generate: characters, top-k

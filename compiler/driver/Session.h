@@ -74,6 +74,8 @@ int trainCommand(Session &s);
 int exportParamsCommand(const Options &o);
 /// `nnc import MODEL.onnx -o OUT/M.nn`: the .nn source and OUT/M.ckpt.
 int importCommand(Session &s);
+/// `nnc export M.nn -o M.onnx`: the predict graph as an ONNX model.
+int exportCommand(Session &s);
 
 /// Total steps implied by the options and the train block, etc.
 int64_t optionOr(const std::optional<long long> &flag, const Program &p,

@@ -1,0 +1,763 @@
+//===- OnnxExport.cpp - a model's predict graph as an ONNX model ----------===//
+//
+// Walks the nodes the predict entry reads (ModeSelect's inference side
+// only) in graph order and writes each as ONNX operators. Conventions:
+// every ONNX value has its nnc value's full shape (batch first), so each
+// op's translation only has to mind where the batch axis is.
+//
+//===----------------------------------------------------------------------===//
+#include "export/OnnxExport.h"
+
+#include "export/OnnxWriter.h"
+#include "ir/Scan.h"
+
+#include "onnx/checker.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+
+namespace nnc::onnx_export {
+
+namespace {
+
+[[noreturn]] void fail(const Node &n, const std::string &why) {
+  throw ExportError{std::string("cannot export '") + opName(n.op) + "'" +
+                        (n.name.empty() ? "" : " ('" + n.name + "')") + ": " + why,
+                    n.loc};
+}
+
+/// `values` of shape `dims` transposed by `perm` (out dim i = in dim
+/// perm[i]); `dims` becomes the new shape.
+std::vector<double> permuted(const std::vector<double> &values, std::vector<int64_t> &dims,
+                             const std::vector<int64_t> &perm) {
+  size_t rank = dims.size();
+  std::vector<int64_t> inStride(rank, 1), outDims(rank);
+  for (size_t i = rank; i-- > 1;)
+    inStride[i - 1] = inStride[i] * dims[i];
+  for (size_t i = 0; i < rank; ++i)
+    outDims[i] = dims[perm[i]];
+  std::vector<double> out(values.size());
+  std::vector<int64_t> index(rank, 0); // over the output
+  for (size_t o = 0; o < out.size(); ++o) {
+    int64_t from = 0;
+    for (size_t i = 0; i < rank; ++i)
+      from += index[i] * inStride[perm[i]];
+    out[o] = values[from];
+    for (size_t i = rank; i-- > 0;) {
+      if (++index[i] < outDims[i])
+        break;
+      index[i] = 0;
+    }
+  }
+  dims = outDims;
+  return out;
+}
+
+/// `dims` with `batch` in front when `batched`.
+std::vector<int64_t> withBatch(std::vector<int64_t> dims, int64_t batch, bool batched) {
+  if (batched)
+    dims.insert(dims.begin(), batch);
+  return dims;
+}
+
+int64_t product(const std::vector<int64_t> &dims) {
+  return std::accumulate(dims.begin(), dims.end(), int64_t(1), std::multiplies<int64_t>());
+}
+
+/// Translates one graph (the model's, or a scan's body) into `w`. Nodes
+/// are translated when a value needs them, so a node that only feeds a
+/// pattern written as one ONNX op (im2col + matmul as Conv) is not
+/// written at all.
+class GraphExporter {
+public:
+  /// `params` writes a parameter's initializer, its dims permuted by `perm`
+  /// when given (nullptr in a scan body, which has none).
+  using ParamWriter =
+      std::function<std::string(const Node &, const std::vector<int64_t> &perm)>;
+  GraphExporter(OnnxWriter &w, int64_t opset, ParamWriter params)
+      : w_(w), opset_(opset), params_(std::move(params)) {}
+
+  /// Binds an nnc node to an existing ONNX value.
+  void bind(const Node *n, const std::string &value) { values_[n] = {value, false}; }
+  bool bound(const Node *n) const { return values_.count(n) != 0; }
+  /// The ONNX value of `n` with its full shape.
+  std::string get(const Node *n);
+
+private:
+  /// An ONNX value; `batchOfOne`: a batched value written with a batch of
+  /// 1 (a broadcast parameter), which elementwise ONNX ops broadcast to the
+  /// batch for free. get() expands it where an op needs the whole batch.
+  struct Value {
+    std::string name;
+    bool batchOfOne = false;
+  };
+  Value lazy(const Node *n);
+  Value translate(const Node &n);
+  std::string in(const Node &n, size_t k) { return get(n.operands[k]); }
+  /// An elementwise op: its result is a batch of one when all operands are.
+  Value elementwise(const Node &n, const std::string &op, const std::vector<Attr> &attrs = {});
+  Value unary(const Node &n, const std::string &op) { return elementwise(n, op); }
+  Value binary(const Node &n, const std::string &op) { return elementwise(n, op); }
+  /// A comparison: 1 or 0 in the operands' float type.
+  Value compare(const Node &n, const std::string &op, bool negate = false) {
+    Value b = elementwise(n, op);
+    if (negate)
+      b.name = w_.node("Not", {b.name});
+    b.name = w_.node("Cast", {b.name}, {Attr::of("to", onnxType(n.type.dtype))});
+    return b;
+  }
+  std::string constant(const Node &n);
+  Value broadcastTo(const Node &n);
+  std::string reduceTo(const Node &n, const std::string &op);
+  std::string matmul(const Node &n);
+  std::string batchMatMul(const Node &n);
+  std::string slice(const Node &n);
+  std::string pad(const Node &n);
+  std::string gather(const Node &n);
+  std::string windowIndices(const Node &n, int64_t &rows);
+  std::string im2col(const Node &n);
+  std::string col2im(const Node &n);
+  std::string log1p(const Node &n);
+  std::string convolution(const Node &matmul);
+  std::string maxPool(const Node &maxTo);
+  std::string toNCHW(const std::string &x, bool batched);
+  std::string fromNCHW(const std::string &x, bool batched);
+  std::vector<Attr> windowAttrs(const Window &w, bool kernel);
+  void scan(const Node &n);
+
+  OnnxWriter &w_;
+  int64_t opset_;
+  ParamWriter params_;
+  std::map<const Node *, Value> values_;
+  std::map<const Node *, std::string> expanded_; // batch-of-one values, expanded
+  /// Parameters written in ONNX's layout (Conv weights): the initializer
+  /// and the permutation back to nnc's, for any other reader.
+  std::map<const Node *, std::pair<std::string, std::vector<int64_t>>> permuted_;
+};
+
+std::string GraphExporter::get(const Node *n) {
+  Value v = lazy(n);
+  if (!v.batchOfOne)
+    return v.name;
+  auto it = expanded_.find(n);
+  if (it != expanded_.end())
+    return it->second;
+  return expanded_[n] = w_.node("Expand", {v.name, w_.fullShape(n->type)});
+}
+
+GraphExporter::Value GraphExporter::lazy(const Node *n) {
+  auto it = values_.find(n);
+  if (it != values_.end())
+    return it->second;
+  auto p = permuted_.find(n);
+  Value v = p == permuted_.end()
+                ? translate(*n)
+                : Value{w_.node("Transpose", {p->second.first}, {Attr::list("perm", p->second.second)})};
+  values_[n] = v;
+  return v;
+}
+
+GraphExporter::Value GraphExporter::elementwise(const Node &n, const std::string &op,
+                                                const std::vector<Attr> &attrs) {
+  std::vector<std::string> inputs;
+  bool allOfOne = true;
+  for (const Node *o : n.operands) {
+    Value v = lazy(o);
+    inputs.push_back(v.name);
+    allOfOne = allOfOne && v.batchOfOne;
+  }
+  return {w_.node(op, inputs, attrs), allOfOne};
+}
+
+std::string GraphExporter::constant(const Node &n) {
+  int32_t type = onnxType(n.type.dtype);
+  int64_t count = product(n.type.dims);
+  if (!n.isSplatConstant() || count <= 16) {
+    std::vector<double> data = n.data;
+    if (n.isSplatConstant())
+      data.assign(count, n.data[0]);
+    return w_.tensor(type, n.type.dims, data);
+  }
+  // A large splat: one value, expanded.
+  return w_.node("Expand", {w_.tensor(type, {}, n.data), w_.ints(n.type.dims)});
+}
+
+GraphExporter::Value GraphExporter::broadcastTo(const Node &n) {
+  const TensorType &from = n.operands[0]->type, &to = n.type;
+  // Per-sample dims align on the right, the batch stays axis 0: give x the
+  // target's rank first (its batch, or 1), then Expand's 1 keeps the batch.
+  std::vector<int64_t> dims(to.dims.size() - from.dims.size(), 1);
+  dims.insert(dims.end(), from.dims.begin(), from.dims.end());
+  std::string x = in(n, 0);
+  if (from.batched || to.batched)
+    x = w_.node("Reshape", {x, w_.ints(withBatch(dims, from.batched ? -1 : 1, to.batched))});
+  std::vector<int64_t> shape = withBatch(to.dims, 1, to.batched);
+  // An unbatched value broadcast over the batch stays a batch of one.
+  return {w_.node("Expand", {x, w_.ints(shape)}), to.batched && !from.batched};
+}
+
+/// SumTo and MaxTo: reduce what BroadcastTo would repeat.
+std::string GraphExporter::reduceTo(const Node &n, const std::string &op) {
+  const TensorType &from = n.operands[0]->type, &to = n.type;
+  std::vector<int64_t> axes;
+  int64_t offset = from.batched ? 1 : 0;
+  if (from.batched && !to.batched)
+    axes.push_back(0);
+  size_t lead = from.dims.size() - to.dims.size();
+  for (size_t j = 0; j < from.dims.size(); ++j)
+    if (j < lead || (to.dims[j - lead] == 1 && from.dims[j] != 1))
+      axes.push_back(offset + int64_t(j));
+  if (axes.empty())
+    return w_.reshapeTo(in(n, 0), to);
+  std::string r;
+  if (op == "ReduceSum") // axes became an input in opset 13
+    r = w_.node(op, {in(n, 0), w_.ints(axes)}, {Attr::of("keepdims", 1)});
+  else
+    r = w_.node(op, {in(n, 0)}, {Attr::list("axes", axes), Attr::of("keepdims", 1)});
+  return w_.reshapeTo(r, to);
+}
+
+/// MatMul: each operand as a matrix (rows = every dim but the last, the
+/// batch included), one Gemm, then the result's shape.
+std::string GraphExporter::matmul(const Node &n) {
+  std::string conv = convolution(n);
+  if (!conv.empty())
+    return conv;
+  auto asMatrix = [&](size_t k) {
+    MatrixView v = matrixView(n.operands[k]->type, false);
+    auto batchIn = [](const std::vector<int64_t> &d) {
+      return std::find(d.begin(), d.end(), kBatchDim) != d.end();
+    };
+    int64_t rows = batchIn(v.rows) ? -1 : product(v.rows);
+    int64_t cols = batchIn(v.cols) ? -1 : product(v.cols);
+    return w_.node("Reshape", {in(n, k), w_.ints({rows, cols})});
+  };
+  std::string product = w_.node("Gemm", {asMatrix(0), asMatrix(1)},
+                                {Attr::of("transA", n.transA), Attr::of("transB", n.transB)});
+  return w_.reshapeTo(product, n.type);
+}
+
+std::string GraphExporter::batchMatMul(const Node &n) {
+  auto operand = [&](size_t k, bool transposed) {
+    std::string x = in(n, k);
+    if (!transposed)
+      return x;
+    const TensorType &t = n.operands[k]->type;
+    std::vector<int64_t> perm(t.dims.size() + (t.batched ? 1 : 0));
+    std::iota(perm.begin(), perm.end(), 0);
+    std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+    return w_.node("Transpose", {x}, {Attr::list("perm", perm)});
+  };
+  // MatMul broadcasts the leading dims, so an unbatched stack meets a
+  // batched one as numpy would.
+  return w_.node("MatMul", {operand(0, n.transA), operand(1, n.transB)});
+}
+
+std::string GraphExporter::slice(const Node &n) {
+  std::vector<int64_t> starts = n.ints, ends, axes;
+  int64_t offset = n.type.batched ? 1 : 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    ends.push_back(starts[i] + n.type.dims[i]);
+    axes.push_back(offset + int64_t(i));
+  }
+  return w_.node("Slice", {in(n, 0), w_.ints(starts), w_.ints(ends), w_.ints(axes)});
+}
+
+std::string GraphExporter::pad(const Node &n) {
+  const TensorType &from = n.operands[0]->type;
+  std::vector<int64_t> begin = n.ints, end;
+  for (size_t i = 0; i < begin.size(); ++i)
+    end.push_back(n.type.dims[i] - from.dims[i] - begin[i]);
+  if (n.type.batched) {
+    begin.insert(begin.begin(), 0);
+    end.insert(end.begin(), 0);
+  }
+  begin.insert(begin.end(), end.begin(), end.end());
+  return w_.node("Pad", {in(n, 0), w_.ints(begin)});
+}
+
+std::string GraphExporter::gather(const Node &n) {
+  const TensorType &x = n.operands[0]->type, &idx = n.operands[1]->type;
+  int64_t axis = n.ints[0];
+  std::string indices = in(n, 1);
+  if (x.batched && idx.batched) {
+    if (axis != 0)
+      fail(n, "a per-sample gather along axis " + std::to_string(axis) +
+                  " has no ONNX counterpart here (only along axis 0)");
+    // Each sample's own indices: GatherND with the batch as batch_dims.
+    std::string last = w_.node("Unsqueeze", {indices, w_.ints({int64_t(idx.dims.size()) + 1})});
+    return w_.node("GatherND", {in(n, 0), last}, {Attr::of("batch_dims", 1)});
+  }
+  if (x.batched)
+    return w_.node("Gather", {in(n, 0), indices}, {Attr::of("axis", axis + 1)});
+  std::string out = w_.node("Gather", {in(n, 0), indices}, {Attr::of("axis", axis)});
+  if (!idx.batched || axis == 0)
+    return out;
+  // ONNX puts the indices' batch axis at `axis`; nnc's batch is axis 0.
+  int64_t rank = int64_t(n.type.dims.size()) + 1;
+  std::vector<int64_t> perm{axis};
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      perm.push_back(i);
+  return w_.node("Transpose", {out}, {Attr::list("perm", perm)});
+}
+
+/// For im2col / col2im: each window cell's pixel in the flattened image
+/// [H*W], or H*W (a padding row) where the cell lies outside the image.
+/// The table is [OH*OW, KH*KW]; `rows` gets H*W.
+std::string GraphExporter::windowIndices(const Node &n, int64_t &rows) {
+  const Window &w = n.window;
+  const TensorType &image = n.op == OpKind::Im2Col ? n.operands[0]->type : n.type;
+  int64_t H = image.dims[0], W = image.dims[1];
+  int64_t OH = w.outH(H), OW = w.outW(W);
+  rows = H * W;
+  std::vector<double> table;
+  table.reserve(OH * OW * w.kh * w.kw);
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      for (int64_t kh = 0; kh < w.kh; ++kh)
+        for (int64_t kw = 0; kw < w.kw; ++kw) {
+          int64_t ih = oh * w.strideH + kh * w.dilationH - w.padTop;
+          int64_t iw = ow * w.strideW + kw * w.dilationW - w.padLeft;
+          bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+          table.push_back(double(inside ? ih * W + iw : H * W));
+        }
+  return w_.tensor(onnx::TensorProto::INT64, {OH * OW, w.kh * w.kw}, table);
+}
+
+/// Im2Col as a gather: the image flattened to [B, H*W, C] with one padding
+/// row appended, then each window's pixels picked by a constant table.
+std::string GraphExporter::im2col(const Node &n) {
+  const TensorType &image = n.operands[0]->type;
+  int64_t rows = 0;
+  std::string table = windowIndices(n, rows);
+  int64_t C = image.dims[2];
+  std::string flat = w_.reshapeTo(in(n, 0), TensorType{image.dtype, {rows, C}, image.batched});
+  int64_t axis = image.batched ? 1 : 0;
+  std::vector<int64_t> pads(image.batched ? 6 : 4, 0);
+  pads[image.batched ? 4 : 2] = 1; // one row after the image
+  std::string padded =
+      w_.node("Pad", {flat, w_.ints(pads), w_.scalar(image.dtype, n.scalar)}, {});
+  std::string cells = w_.node("Gather", {padded, table}, {Attr::of("axis", axis)});
+  return w_.reshapeTo(cells, n.type);
+}
+
+/// Col2Im, the adjoint: each cell added to its pixel by ScatterND's add
+/// (opset 16), into [H*W + 1, B, C] zeros, the padding row dropped.
+std::string GraphExporter::col2im(const Node &n) {
+  if (opset_ < 16)
+    fail(n, "col2im (conv2d_transpose) is a ScatterND with reduction 'add', which needs "
+            "--opset 16 or newer");
+  const TensorType &image = n.type;
+  int64_t rows = 0;
+  std::string table = windowIndices(n, rows);
+  int64_t C = image.dims[2];
+  const Window &w = n.window;
+  int64_t cells = w.outH(image.dims[0]) * w.outW(image.dims[1]) * w.kh * w.kw;
+  // Updates [cells, B, C], indices [cells, 1], data [H*W + 1, B, C].
+  std::string updates = w_.reshapeTo(in(n, 0), TensorType{image.dtype, {cells, C}, image.batched});
+  std::string dataShape;
+  if (image.batched) {
+    updates = w_.node("Transpose", {updates}, {Attr::list("perm", {1, 0, 2})});
+    dataShape = w_.node("Concat", {w_.ints({rows + 1}), w_.batchVector(), w_.ints({C})},
+                        {Attr::of("axis", 0)});
+  } else {
+    dataShape = w_.ints({rows + 1, C});
+  }
+  std::string zeros = w_.node("Expand", {w_.scalar(image.dtype, 0), dataShape});
+  std::string indices = w_.node("Reshape", {table, w_.ints({cells, 1})});
+  std::string summed = w_.node("ScatterND", {zeros, indices, updates},
+                               {Attr::text("reduction", "add")});
+  std::string kept = w_.node("Slice", {summed, w_.ints({0}), w_.ints({rows}), w_.ints({0})});
+  if (image.batched)
+    kept = w_.node("Transpose", {kept}, {Attr::list("perm", {1, 0, 2})});
+  return w_.reshapeTo(kept, image);
+}
+
+/// An image [B, H, W, C] as ONNX's [B, C, H, W], and back.
+std::string GraphExporter::toNCHW(const std::string &x, bool batched) {
+  return w_.node("Transpose", {x}, {Attr::list("perm", {0, 3, 1, 2})});
+}
+std::string GraphExporter::fromNCHW(const std::string &x, bool batched) {
+  return w_.node("Transpose", {x}, {Attr::list("perm", {0, 2, 3, 1})});
+}
+
+/// kernel_shape (with `kernel`), strides, pads and dilations of a window.
+std::vector<Attr> GraphExporter::windowAttrs(const Window &w, bool kernel) {
+  std::vector<Attr> attrs = {Attr::list("strides", {w.strideH, w.strideW}),
+                             Attr::list("pads", {w.padTop, w.padLeft, w.padBottom, w.padRight}),
+                             Attr::list("dilations", {w.dilationH, w.dilationW})};
+  if (kernel)
+    attrs.push_back(Attr::list("kernel_shape", {w.kh, w.kw}));
+  return attrs;
+}
+
+namespace {
+
+/// The im2col a window op reads when it has the shape conv2d and the
+/// pooling layers give it (a batched image, padding that is not negative,
+/// fill `fill`); nullptr otherwise.
+const Node *imageWindow(const Node *cols, double fill) {
+  if (cols->op != OpKind::Im2Col || !cols->operands[0]->type.batched || cols->scalar != fill)
+    return nullptr;
+  const Window &w = cols->window;
+  if (w.padTop < 0 || w.padBottom < 0 || w.padLeft < 0 || w.padRight < 0)
+    return nullptr;
+  return cols;
+}
+
+} // namespace
+
+/// conv2d's im2col + matmul with the [KH, KW, C, F] weight as one Conv
+/// (the weight transposed to ONNX's [F, C, KH, KW] in the graph, so the
+/// initializer keeps nnc's layout and name); "" when `mm` is not that.
+std::string GraphExporter::convolution(const Node &mm) {
+  if (mm.transA || mm.transB)
+    return "";
+  const Node *cols = imageWindow(mm.operands[0], 0.0);
+  const Node *weight = mm.operands[1];
+  if (!cols || weight->op != OpKind::Reshape || weight->type.batched)
+    return "";
+  const Window &w = cols->window;
+  const Node *kernel = weight->operands[0];
+  int64_t C = cols->operands[0]->type.dims[2];
+  if (kernel->type.dims.size() != 4 || kernel->type.dims[0] != w.kh || kernel->type.dims[1] != w.kw ||
+      kernel->type.dims[2] != C)
+    return "";
+  std::string k;
+  if (kernel->op == OpKind::Param && params_ && !values_.count(kernel)) {
+    // The initializer in PyTorch's layout, as an exported nn.Conv2d has it.
+    auto it = permuted_.find(kernel);
+    if (it == permuted_.end())
+      it = permuted_.emplace(kernel, std::make_pair(params_(*kernel, {3, 2, 0, 1}),
+                                                   std::vector<int64_t>{2, 3, 1, 0})).first;
+    k = it->second.first;
+  } else {
+    k = w_.node("Transpose", {get(kernel)}, {Attr::list("perm", {3, 2, 0, 1})});
+  }
+  std::string y = w_.node("Conv", {toNCHW(get(cols->operands[0]), true), k}, windowAttrs(w, true));
+  return w_.reshapeTo(fromNCHW(y, true), mm.type);
+}
+
+/// A max pooling window (im2col filled with -inf, reshaped to [P, K, C],
+/// the maximum over K) as one MaxPool; "" when `maxTo` is not that.
+std::string GraphExporter::maxPool(const Node &maxTo) {
+  const Node *cells = maxTo.operands[0];
+  if (cells->op != OpKind::Reshape)
+    return "";
+  const Node *cols = imageWindow(cells->operands[0], -std::numeric_limits<double>::infinity());
+  if (!cols)
+    return "";
+  const Window &w = cols->window;
+  int64_t C = cols->operands[0]->type.dims[2];
+  int64_t P = cols->type.dims[0];
+  if (cells->type.dims != std::vector<int64_t>{P, w.kh * w.kw, C} ||
+      maxTo.type != TensorType{cells->type.dtype, {P, 1, C}, true})
+    return "";
+  std::string y = w_.node("MaxPool", {toNCHW(get(cols->operands[0]), true)}, windowAttrs(w, true));
+  return w_.reshapeTo(fromNCHW(y, true), maxTo.type);
+}
+
+/// log(1 + x) without losing small x: x * log(u) / (u - 1) with u = 1 + x
+/// (exact where u rounds to 1), as libm's log1p would give within an ulp.
+std::string GraphExporter::log1p(const Node &n) {
+  std::string x = in(n, 0), one = w_.scalar(n.type.dtype, 1);
+  std::string u = w_.node("Add", {x, one});
+  std::string ratio =
+      w_.node("Div", {w_.node("Log", {u}), w_.node("Sub", {u, one})});
+  std::string general = w_.node("Mul", {x, ratio});
+  return w_.node("Where", {w_.node("Equal", {u, one}), x, general});
+}
+
+GraphExporter::Value GraphExporter::translate(const Node &n) {
+  Value v;
+  switch (n.op) {
+  case OpKind::Param:
+    if (params_) {
+      v.name = params_(n, {});
+      break;
+    }
+    [[fallthrough]];
+  case OpKind::Input:
+    throw ExportError{"predict reads '" + n.name + "', which is not a model input", n.loc};
+  case OpKind::Constant:
+    v.name = constant(n);
+    break;
+  case OpKind::BatchSize:
+    v.name = w_.node("Cast", {w_.node("Squeeze", {w_.batchVector(), w_.ints({0})})},
+                {Attr::of("to", onnxType(n.type.dtype))});
+    break;
+  case OpKind::DropoutMask:
+  case OpKind::RandomNormal:
+  case OpKind::RandomUniform:
+    fail(n, "nnc's random draws (Philox, keyed by step and seed) have no ONNX counterpart that "
+            "draws the same numbers");
+  case OpKind::Neg:
+    v = unary(n, "Neg");
+    break;
+  case OpKind::Exp:
+    v = unary(n, "Exp");
+    break;
+  case OpKind::Log:
+    v = unary(n, "Log");
+    break;
+  case OpKind::Log1p:
+    v.name = log1p(n);
+    break;
+  case OpKind::Sigmoid:
+    v = unary(n, "Sigmoid");
+    break;
+  case OpKind::Tanh:
+    v = unary(n, "Tanh");
+    break;
+  case OpKind::Relu:
+    v = unary(n, "Relu");
+    break;
+  case OpKind::Step: {
+    Value x = lazy(n.operands[0]);
+    v = {w_.node("Cast", {w_.node("Greater", {x.name, w_.scalar(n.type.dtype, 0)})},
+                 {Attr::of("to", onnxType(n.type.dtype))}),
+         x.batchOfOne};
+    break;
+  }
+  case OpKind::Sign:
+    v = unary(n, "Sign");
+    break;
+  case OpKind::Sqrt:
+    v = unary(n, "Sqrt");
+    break;
+  case OpKind::Sin:
+    v = unary(n, "Sin");
+    break;
+  case OpKind::Cos:
+    v = unary(n, "Cos");
+    break;
+  case OpKind::Abs:
+    v = unary(n, "Abs");
+    break;
+  case OpKind::Erf:
+    v = unary(n, "Erf");
+    break;
+  case OpKind::Floor:
+    v = unary(n, "Floor");
+    break;
+  case OpKind::Softsign:
+    v = unary(n, "Softsign");
+    break;
+  case OpKind::Selu:
+    v = elementwise(n, "Selu", {Attr::real("alpha", kSeluAlpha), Attr::real("gamma", kSeluScale)});
+    break;
+  case OpKind::StopGradient:
+    v = unary(n, "Identity");
+    break;
+  case OpKind::Add:
+    v = binary(n, "Add");
+    break;
+  case OpKind::Sub:
+    v = binary(n, "Sub");
+    break;
+  case OpKind::Mul:
+    v = binary(n, "Mul");
+    break;
+  case OpKind::Div:
+    v = binary(n, "Div");
+    break;
+  case OpKind::Pow:
+    v = binary(n, "Pow");
+    break;
+  case OpKind::Equal:
+    v = compare(n, "Equal");
+    break;
+  case OpKind::NotEqual:
+    v = compare(n, "Equal", true);
+    break;
+  case OpKind::Less:
+    v = compare(n, "Less");
+    break;
+  case OpKind::LessEqual:
+    v = compare(n, "LessOrEqual");
+    break;
+  case OpKind::Greater:
+    v = compare(n, "Greater");
+    break;
+  case OpKind::GreaterEqual:
+    v = compare(n, "GreaterOrEqual");
+    break;
+  case OpKind::Maximum:
+    v = binary(n, "Max");
+    break;
+  case OpKind::Minimum:
+    v = binary(n, "Min");
+    break;
+  case OpKind::ModeSelect:
+    v = lazy(n.operands[1]); // the inference side: predict is never training
+    break;
+  case OpKind::Select: {
+    Value cond = lazy(n.operands[0]), b = lazy(n.operands[1]), c = lazy(n.operands[2]);
+    std::string test = w_.node("Cast", {cond.name}, {Attr::of("to", onnx::TensorProto::BOOL)});
+    v = {w_.node("Where", {test, b.name, c.name}),
+         cond.batchOfOne && b.batchOfOne && c.batchOfOne};
+    break;
+  }
+  case OpKind::BroadcastTo:
+    v = broadcastTo(n);
+    break;
+  case OpKind::SumTo:
+    v.name = reduceTo(n, "ReduceSum");
+    break;
+  case OpKind::MaxTo:
+    v.name = maxPool(n);
+    if (v.name.empty())
+      v.name = reduceTo(n, "ReduceMax");
+    break;
+  case OpKind::Reshape:
+    v.name = w_.reshapeTo(in(n, 0), n.type);
+    break;
+  case OpKind::Transpose: {
+    std::vector<int64_t> perm;
+    if (n.type.batched)
+      perm.push_back(0);
+    for (int64_t p : n.ints)
+      perm.push_back(p + (n.type.batched ? 1 : 0));
+    v.name = w_.node("Transpose", {in(n, 0)}, {Attr::list("perm", perm)});
+    break;
+  }
+  case OpKind::Slice:
+    v.name = slice(n);
+    break;
+  case OpKind::Pad:
+    v.name = pad(n);
+    break;
+  case OpKind::OneHot: {
+    int64_t classes = n.type.dims.back();
+    std::string depth = w_.tensor(onnx::TensorProto::INT64, {}, {double(classes)});
+    v.name = w_.node("OneHot", {in(n, 0), depth, w_.tensor(onnxType(n.type.dtype), {2}, {0, 1})},
+                {Attr::of("axis", -1)});
+    break;
+  }
+  case OpKind::Cast:
+    v.name = w_.node("Cast", {in(n, 0)}, {Attr::of("to", onnxType(n.type.dtype))});
+    break;
+  case OpKind::ArgMax:
+  case OpKind::ArgMin: {
+    int64_t axis = n.ints[0] + (n.type.batched ? 1 : 0);
+    std::string r = w_.node(n.op == OpKind::ArgMax ? "ArgMax" : "ArgMin", {in(n, 0)},
+                            {Attr::of("axis", axis), Attr::of("keepdims", 0)});
+    v.name = w_.node("Cast", {r}, {Attr::of("to", onnx::TensorProto::INT32)});
+    break;
+  }
+  case OpKind::Im2Col:
+    v.name = im2col(n);
+    break;
+  case OpKind::Col2Im:
+    v.name = col2im(n);
+    break;
+  case OpKind::MatMul:
+    v.name = matmul(n);
+    break;
+  case OpKind::BatchMatMul:
+    v.name = batchMatMul(n);
+    break;
+  case OpKind::Gather:
+    v.name = gather(n);
+    break;
+  case OpKind::ScatterAdd:
+    fail(n, "a scatter-add is part of a gradient, which export does not write");
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::SoftmaxCrossEntropyGrad:
+  case OpKind::SoftmaxGrad:
+    fail(n, "losses and gradients are not part of the inference graph");
+  case OpKind::Softmax:
+    v.name = w_.node("Softmax", {in(n, 0)}, {Attr::of("axis", -1)});
+    break;
+  case OpKind::Scan:
+    scan(n);
+    return {};
+  case OpKind::ScanResult:
+    lazy(n.operands[0]); // the scan binds its results
+    return values_.at(&n);
+  }
+  return v;
+}
+
+void GraphExporter::scan(const Node &n) {
+  fail(n, "recurrent layers (lstm, gru, rnn, scan) are not exported yet");
+}
+
+} // namespace
+
+onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t opset) {
+  const Entry *predict = p.entry("predict");
+  if (!predict)
+    throw ExportError{"the model has no outputs to export", p.loc};
+  if (!p.carried.empty())
+    throw ExportError{"a stateful layer's carried state ('" + p.carried[0].name +
+                          "') has no place in an ONNX graph; export the model without "
+                          "'stateful: true'",
+                      p.carried[0].loc};
+  onnx::ModelProto model;
+  model.set_ir_version(8); // the IR of opsets 16 and 17
+  model.set_producer_name("nnc");
+  model.set_model_version(1);
+  onnx::OperatorSetIdProto *set = model.add_opset_import();
+  set->set_domain("");
+  set->set_version(opset);
+  onnx::GraphProto &graph = *model.mutable_graph();
+  graph.set_name(p.modelName);
+  std::set<std::string> taken;
+  OnnxWriter w(graph, &taken);
+  GraphExporter ex(w, opset, [&](const Node &n, const std::vector<int64_t> &perm) {
+    const StateTensor &s = p.state[n.stateIndex];
+    std::vector<int64_t> dims = s.type.dims;
+    std::vector<double> values = state(n.stateIndex);
+    if (!perm.empty())
+      values = permuted(values, dims, perm);
+    return w.tensor(onnxType(s.type.dtype), dims, values, s.name);
+  });
+
+  // Names first: inputs and outputs keep the model's, parameters theirs.
+  for (const Interface &i : p.inputs)
+    if (!i.isTarget)
+      taken.insert(i.name);
+  for (size_t r = 0; r < predict->results.size(); ++r)
+    taken.insert(predict->resultNames[r]);
+  for (const StateTensor &s : p.state)
+    taken.insert(s.name);
+
+  for (const Interface &i : p.inputs) {
+    if (i.isTarget)
+      continue;
+    const TensorType &t = i.node->type;
+    // Class indices (token ids) come as int64, as PyTorch exports them.
+    bool ids = t.dtype == DType::I32;
+    w.declare(graph.add_input(), i.name, ids ? onnx::TensorProto::INT64 : onnxType(t.dtype), t);
+    if (t.batched && !w.hasBatchSource())
+      w.setBatchSource(i.name);
+    ex.bind(i.node, ids ? w.node("Cast", {i.name}, {Attr::of("to", onnx::TensorProto::INT32)})
+                        : i.name);
+  }
+  for (size_t r = 0; r < predict->results.size(); ++r) {
+    const Node *n = predict->results[r];
+    const std::string &name = predict->resultNames[r];
+    bool ids = n->type.dtype == DType::I32;
+    if (ids)
+      w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::INT64)}, name);
+    else
+      w.node("Identity", {ex.get(n)}, {}, name);
+    w.declare(graph.add_output(), name, ids ? onnx::TensorProto::INT64 : onnxType(n->type.dtype),
+              n->type);
+  }
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &e) {
+    throw ExportError{std::string("internal error: the ONNX checker refused the exported "
+                                  "graph: ") + e.what(), p.loc};
+  }
+  return model;
+}
+
+} // namespace nnc::onnx_export
