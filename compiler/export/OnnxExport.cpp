@@ -82,18 +82,25 @@ public:
       : w_(w), opset_(opset), params_(std::move(params)) {}
 
   /// Binds an nnc node to an existing ONNX value.
-  void bind(const Node *n, const std::string &value) { values_[n] = {value, false}; }
+  void bind(const Node *n, const std::string &value, bool wide = false) {
+    values_[n] = {value, false, wide};
+  }
   bool bound(const Node *n) const { return values_.count(n) != 0; }
   /// The ONNX value of `n` with its full shape.
   std::string get(const Node *n);
+  /// For an i32 node: whether its ONNX value is int64.
+  bool wide(const Node *n) { return lazy(n).wide; }
 
 private:
   /// An ONNX value; `batchOfOne`: a batched value written with a batch of
   /// 1 (a broadcast parameter), which elementwise ONNX ops broadcast to the
   /// batch for free. get() expands it where an op needs the whole batch.
+  /// `wide`: an i32 value (class indices) held as ONNX int64, as graph
+  /// inputs and ArgMax give them; constants stay int32.
   struct Value {
     std::string name;
     bool batchOfOne = false;
+    bool wide = false;
   };
   Value lazy(const Node *n);
   Value translate(const Node &n);
@@ -124,6 +131,7 @@ private:
   std::string log1p(const Node &n);
   std::string convolution(const Node &matmul);
   std::string maxPool(const Node &maxTo);
+  std::string avgPool(const Node &div);
   std::string toNCHW(const std::string &x, bool batched);
   std::string fromNCHW(const std::string &x, bool batched);
   std::vector<Attr> windowAttrs(const Window &w, bool kernel);
@@ -164,13 +172,18 @@ GraphExporter::Value GraphExporter::lazy(const Node *n) {
 GraphExporter::Value GraphExporter::elementwise(const Node &n, const std::string &op,
                                                 const std::vector<Attr> &attrs) {
   std::vector<std::string> inputs;
-  bool allOfOne = true;
+  bool allOfOne = true, anyWide = false;
   for (const Node *o : n.operands) {
     Value v = lazy(o);
     inputs.push_back(v.name);
     allOfOne = allOfOne && v.batchOfOne;
+    anyWide = anyWide || v.wide;
   }
-  return {w_.node(op, inputs, attrs), allOfOne};
+  // Integer operands of two widths meet as int64.
+  for (size_t k = 0; k < n.operands.size() && anyWide; ++k)
+    if (n.operands[k]->type.dtype == DType::I32 && !lazy(n.operands[k]).wide)
+      inputs[k] = w_.node("Cast", {inputs[k]}, {Attr::of("to", onnx::TensorProto::INT64)});
+  return {w_.node(op, inputs, attrs), allOfOne, anyWide && n.type.dtype == DType::I32};
 }
 
 std::string GraphExporter::constant(const Node &n) {
@@ -289,6 +302,8 @@ std::string GraphExporter::gather(const Node &n) {
       fail(n, "a per-sample gather along axis " + std::to_string(axis) +
                   " has no ONNX counterpart here (only along axis 0)");
     // Each sample's own indices: GatherND with the batch as batch_dims.
+    if (!wide(n.operands[1])) // GatherND takes int64 indices only
+      indices = w_.node("Cast", {indices}, {Attr::of("to", onnx::TensorProto::INT64)});
     std::string last = w_.node("Unsqueeze", {indices, w_.ints({int64_t(idx.dims.size()) + 1})});
     return w_.node("GatherND", {in(n, 0), last}, {Attr::of("batch_dims", 1)});
   }
@@ -462,6 +477,56 @@ std::string GraphExporter::maxPool(const Node &maxTo) {
   return w_.reshapeTo(fromNCHW(y, true), maxTo.type);
 }
 
+/// Average pooling (im2col filled with 0, reshaped to [P, K, C], summed
+/// over K, divided by each window's count) as one AveragePool, when the
+/// counts are K everywhere (count_include_pad) or the cells inside the
+/// image; "" when `div` is not that.
+std::string GraphExporter::avgPool(const Node &div) {
+  const Node *sum = div.operands[0], *counts = div.operands[1];
+  if (sum->op != OpKind::SumTo || sum->operands[0]->op != OpKind::Reshape ||
+      counts->op != OpKind::BroadcastTo || counts->operands[0]->op != OpKind::Constant)
+    return "";
+  const Node *cells = sum->operands[0];
+  const Node *cols = imageWindow(cells->operands[0], 0.0);
+  if (!cols)
+    return "";
+  const Window &w = cols->window;
+  const TensorType &image = cols->operands[0]->type;
+  int64_t C = image.dims[2], P = cols->type.dims[0], K = w.kh * w.kw;
+  if (cells->type.dims != std::vector<int64_t>{P, K, C} ||
+      sum->type != TensorType{cells->type.dtype, {P, 1, C}, true})
+    return "";
+  // The window counts both ways, in window order.
+  std::vector<double> all(P, double(K)), inside;
+  int64_t OW = w.outW(image.dims[1]);
+  for (int64_t p = 0; p < P; ++p) {
+    int64_t n = 0;
+    for (int64_t kh = 0; kh < w.kh; ++kh)
+      for (int64_t kw = 0; kw < w.kw; ++kw) {
+        int64_t ih = (p / OW) * w.strideH + kh * w.dilationH - w.padTop;
+        int64_t iw = (p % OW) * w.strideW + kw * w.dilationW - w.padLeft;
+        n += ih >= 0 && ih < image.dims[0] && iw >= 0 && iw < image.dims[1];
+      }
+    inside.push_back(double(n));
+  }
+  const Node &given = *counts->operands[0];
+  std::vector<double> data = given.data;
+  if (given.isSplatConstant())
+    data.assign(P, given.data[0]);
+  if (given.type.dims != std::vector<int64_t>{P, 1, 1} && !given.isSplatConstant())
+    return "";
+  bool includePad = data == all;
+  if (!includePad && data != inside)
+    return "";
+  if (w.dilationH != 1 || w.dilationW != 1) // AveragePool has no dilations before opset 19
+    return "";
+  std::vector<Attr> attrs = windowAttrs(w, true);
+  attrs.erase(attrs.begin() + 2); // dilations
+  attrs.push_back(Attr::of("count_include_pad", includePad));
+  std::string y = w_.node("AveragePool", {toNCHW(get(cols->operands[0]), true)}, attrs);
+  return w_.reshapeTo(fromNCHW(y, true), div.type);
+}
+
 /// log(1 + x) without losing small x: x * log(u) / (u - 1) with u = 1 + x
 /// (exact where u rounds to 1), as libm's log1p would give within an ulp.
 std::string GraphExporter::log1p(const Node &n) {
@@ -491,7 +556,10 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     v.name = w_.node("Cast", {w_.node("Squeeze", {w_.batchVector(), w_.ints({0})})},
                 {Attr::of("to", onnxType(n.type.dtype))});
     break;
-  case OpKind::DropoutMask:
+  case OpKind::DropoutMask: // all ones outside training
+    v = {w_.node("Expand", {w_.scalar(n.type.dtype, 1), w_.ints(withBatch(n.type.dims, 1, n.type.batched))}),
+         n.type.batched};
+    break;
   case OpKind::RandomNormal:
   case OpKind::RandomUniform:
     fail(n, "nnc's random draws (Philox, keyed by step and seed) have no ONNX counterpart that "
@@ -564,7 +632,9 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     v = binary(n, "Mul");
     break;
   case OpKind::Div:
-    v = binary(n, "Div");
+    v.name = avgPool(n);
+    if (v.name.empty())
+      v = binary(n, "Div");
     break;
   case OpKind::Pow:
     v = binary(n, "Pow");
@@ -597,6 +667,10 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     v = lazy(n.operands[1]); // the inference side: predict is never training
     break;
   case OpKind::Select: {
+    if (n.operands[1] == n.operands[2]) { // the embedding's padding row keeps its value here
+      v = lazy(n.operands[1]);
+      break;
+    }
     Value cond = lazy(n.operands[0]), b = lazy(n.operands[1]), c = lazy(n.operands[2]);
     std::string test = w_.node("Cast", {cond.name}, {Attr::of("to", onnx::TensorProto::BOOL)});
     v = {w_.node("Where", {test, b.name, c.name}),
@@ -645,9 +719,9 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
   case OpKind::ArgMax:
   case OpKind::ArgMin: {
     int64_t axis = n.ints[0] + (n.type.batched ? 1 : 0);
-    std::string r = w_.node(n.op == OpKind::ArgMax ? "ArgMax" : "ArgMin", {in(n, 0)},
-                            {Attr::of("axis", axis), Attr::of("keepdims", 0)});
-    v.name = w_.node("Cast", {r}, {Attr::of("to", onnx::TensorProto::INT32)});
+    v.name = w_.node(n.op == OpKind::ArgMax ? "ArgMax" : "ArgMin", {in(n, 0)},
+                     {Attr::of("axis", axis), Attr::of("keepdims", 0)});
+    v.wide = true;
     break;
   }
   case OpKind::Im2Col:
@@ -681,6 +755,12 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     lazy(n.operands[0]); // the scan binds its results
     return values_.at(&n);
   }
+  // Ops that move elements keep an int64 value int64.
+  bool moves = opClass(n.op) == OpClass::Shape || n.op == OpKind::Gather ||
+               n.op == OpKind::StopGradient;
+  if (n.type.dtype == DType::I32 && moves && n.op != OpKind::ArgMax && n.op != OpKind::ArgMin &&
+      n.op != OpKind::Cast)
+    v.wide = wide(n.operands[0]);
   return v;
 }
 
@@ -737,14 +817,13 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
     w.declare(graph.add_input(), i.name, ids ? onnx::TensorProto::INT64 : onnxType(t.dtype), t);
     if (t.batched && !w.hasBatchSource())
       w.setBatchSource(i.name);
-    ex.bind(i.node, ids ? w.node("Cast", {i.name}, {Attr::of("to", onnx::TensorProto::INT32)})
-                        : i.name);
+    ex.bind(i.node, i.name, ids);
   }
   for (size_t r = 0; r < predict->results.size(); ++r) {
     const Node *n = predict->results[r];
     const std::string &name = predict->resultNames[r];
     bool ids = n->type.dtype == DType::I32;
-    if (ids)
+    if (ids && !ex.wide(n))
       w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::INT64)}, name);
     else
       w.node("Identity", {ex.get(n)}, {}, name);
