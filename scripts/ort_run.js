@@ -4,6 +4,7 @@
 // bench/'s inference peer.
 //
 //   node scripts/ort_run.js MODEL.onnx OUTDIR NAME=IN.npy... [--threads N]
+//        [--optimization disabled|basic|extended|all]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -52,9 +53,12 @@ async function main() {
   let threads = 1;
   const t = args.indexOf('--threads');
   if (t >= 0) { threads = Number(args[t + 1]); args.splice(t, 2); }
+  let level = 'all';
+  const o = args.indexOf('--optimization');
+  if (o >= 0) { level = args[o + 1]; args.splice(o, 2); }
   const [model, outDir, ...bindings] = args;
   const session = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: level,
   });
   const feeds = {};
   for (const b of bindings) {

@@ -136,11 +136,13 @@ private:
   std::string fromNCHW(const std::string &x, bool batched);
   std::vector<Attr> windowAttrs(const Window &w, bool kernel);
   void scan(const Node &n);
+  std::string scanResult(const Node &n);
 
   OnnxWriter &w_;
   int64_t opset_;
   ParamWriter params_;
   std::map<const Node *, Value> values_;
+  std::map<const Node *, std::vector<std::string>> scanOutputs_; // an RNN op's outputs
   std::map<const Node *, std::string> expanded_; // batch-of-one values, expanded
   /// Parameters written in ONNX's layout (Conv weights): the initializer
   /// and the permutation back to nnc's, for any other reader.
@@ -298,14 +300,33 @@ std::string GraphExporter::gather(const Node &n) {
   int64_t axis = n.ints[0];
   std::string indices = in(n, 1);
   if (x.batched && idx.batched) {
-    if (axis != 0)
-      fail(n, "a per-sample gather along axis " + std::to_string(axis) +
-                  " has no ONNX counterpart here (only along axis 0)");
-    // Each sample's own indices: GatherND with the batch as batch_dims.
+    // Each sample's own indices: GatherND with the batch as batch_dims,
+    // the gathered axis moved next to the batch and the result's index
+    // dims moved back to where the axis was.
     if (!wide(n.operands[1])) // GatherND takes int64 indices only
       indices = w_.node("Cast", {indices}, {Attr::of("to", onnx::TensorProto::INT64)});
-    std::string last = w_.node("Unsqueeze", {indices, w_.ints({int64_t(idx.dims.size()) + 1})});
-    return w_.node("GatherND", {in(n, 0), last}, {Attr::of("batch_dims", 1)});
+    int64_t xr = int64_t(x.dims.size()), ir = int64_t(idx.dims.size());
+    std::string data = in(n, 0);
+    if (axis != 0) {
+      std::vector<int64_t> perm{0, axis + 1};
+      for (int64_t i = 1; i <= xr; ++i)
+        if (i != axis + 1)
+          perm.push_back(i);
+      data = w_.node("Transpose", {data}, {Attr::list("perm", perm)});
+    }
+    std::string last = w_.node("Unsqueeze", {indices, w_.ints({ir + 1})});
+    std::string out = w_.node("GatherND", {data, last}, {Attr::of("batch_dims", 1)});
+    if (axis == 0)
+      return out;
+    // out: [B, idx..., x[:axis], x[axis+1:]] -> [B, x[:axis], idx..., x[axis+1:]]
+    std::vector<int64_t> perm{0};
+    for (int64_t i = 0; i < axis; ++i)
+      perm.push_back(1 + ir + i);
+    for (int64_t i = 0; i < ir; ++i)
+      perm.push_back(1 + i);
+    for (int64_t i = axis + 1; i < xr; ++i)
+      perm.push_back(1 + ir + i - 1);
+    return w_.node("Transpose", {out}, {Attr::list("perm", perm)});
   }
   if (x.batched)
     return w_.node("Gather", {in(n, 0), indices}, {Attr::of("axis", axis + 1)});
@@ -417,7 +438,10 @@ namespace {
 /// pooling layers give it (a batched image, padding that is not negative,
 /// fill `fill`); nullptr otherwise.
 const Node *imageWindow(const Node *cols, double fill) {
-  if (cols->op != OpKind::Im2Col || !cols->operands[0]->type.batched || cols->scalar != fill)
+  // onnxruntime has float kernels only for Conv and the pools: f64 windows
+  // stay gathers and matrix products, which it runs in double.
+  if (cols->op != OpKind::Im2Col || !cols->operands[0]->type.batched || cols->scalar != fill ||
+      cols->type.dtype != DType::F32)
     return nullptr;
   const Window &w = cols->window;
   if (w.padTop < 0 || w.padBottom < 0 || w.padLeft < 0 || w.padRight < 0)
@@ -614,9 +638,22 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     v = unary(n, "Floor");
     break;
   case OpKind::Softsign:
+    if (n.type.dtype == DType::F64) { // onnxruntime has float Softsign only
+      std::string x = in(n, 0);
+      v.name = w_.node("Div", {x, w_.node("Add", {w_.scalar(DType::F64, 1), w_.node("Abs", {x})})});
+      break;
+    }
     v = unary(n, "Softsign");
     break;
   case OpKind::Selu:
+    if (n.type.dtype == DType::F64) { // float Selu only: scale (max(0, x) + min(0, a (e^x - 1)))
+      std::string x = in(n, 0), zero = w_.scalar(DType::F64, 0);
+      std::string em1 = w_.node("Sub", {w_.node("Exp", {x}), w_.scalar(DType::F64, 1)});
+      std::string neg = w_.node("Min", {zero, w_.node("Mul", {w_.scalar(DType::F64, kSeluAlpha), em1})});
+      v.name = w_.node("Mul", {w_.scalar(DType::F64, kSeluScale),
+                               w_.node("Add", {w_.node("Max", {zero, x}), neg})});
+      break;
+    }
     v = elementwise(n, "Selu", {Attr::real("alpha", kSeluAlpha), Attr::real("gamma", kSeluScale)});
     break;
   case OpKind::StopGradient:
@@ -752,8 +789,8 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     scan(n);
     return {};
   case OpKind::ScanResult:
-    lazy(n.operands[0]); // the scan binds its results
-    return values_.at(&n);
+    v.name = scanResult(n);
+    break;
   }
   // Ops that move elements keep an int64 value int64.
   bool moves = opClass(n.op) == OpClass::Shape || n.op == OpKind::Gather ||
@@ -764,8 +801,94 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
   return v;
 }
 
+/// A recurrent layer's scan as ONNX's LSTM, GRU or RNN op, one direction.
+/// The layer computes the input's part of the gates outside the loop
+/// (x W_ih^T + b_ih, sema/Recurrent.cpp): that product is taken apart
+/// again for ONNX's X, W and B. Gates are reordered from PyTorch's
+/// (i f g o; r z n) to ONNX's (i o f c; z r h) in the graph, so the
+/// initializers keep their names and layouts.
 void GraphExporter::scan(const Node &n) {
-  fail(n, "recurrent layers (lstm, gru, rnn, scan) are not exported yet");
+  const ScanBody &body = *n.scan;
+  if (body.cell.empty())
+    fail(n, "a scan over a user's cell has no ONNX counterpart but Scan, which export does "
+            "not write; the rnn, lstm and gru layers export as ONNX's RNN, LSTM and GRU");
+  bool lstm = body.cell == "lstm", gru = body.cell == "gru";
+  size_t carries = body.carries;
+  const Node *xg = n.operands[carries];
+  const Node *wih = nullptr, *bih = nullptr, *x = nullptr;
+  const Node *product = xg;
+  if (xg->op == OpKind::Add && xg->operands[1]->op == OpKind::BroadcastTo) {
+    product = xg->operands[0];
+    bih = xg->operands[1]->operands[0];
+  }
+  if (product->op != OpKind::MatMul || product->transA || !product->transB)
+    fail(n, "the layer's input projection was rewritten into a form export does not recognise");
+  x = product->operands[0];
+  wih = product->operands[1];
+  const Node *whh = n.operands[carries + 1];
+  const Node *bhh = n.operands.size() > carries + 2 ? n.operands[carries + 2] : nullptr;
+  int64_t H = n.operands[0]->type.dims.back();
+  std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2}
+                               : gru ? std::vector<int64_t>{1, 0, 2}
+                                     : std::vector<int64_t>{0};
+  // [G*H, ...] in ONNX's gate order, with a leading direction axis.
+  auto gates = [&](const std::string &v) {
+    std::vector<std::string> parts;
+    for (int64_t k : order)
+      parts.push_back(w_.node("Slice", {v, w_.ints({k * H}), w_.ints({(k + 1) * H}), w_.ints({0})}));
+    std::string all = parts.size() == 1 ? v : w_.node("Concat", parts, {Attr::of("axis", 0)});
+    return w_.node("Unsqueeze", {all, w_.ints({0})});
+  };
+  int64_t G = int64_t(order.size());
+  DType dt = xg->type.dtype;
+  auto biasOr0 = [&](const Node *b) {
+    return b ? gates(get(b)) : w_.tensor(onnxType(dt), {1, G * H}, std::vector<double>(G * H, 0));
+  };
+  std::string B = w_.node("Concat", {biasOr0(bih), biasOr0(bhh)}, {Attr::of("axis", 1)});
+  std::string X = w_.node("Transpose", {get(x)}, {Attr::list("perm", {1, 0, 2})}); // [T, B, I]
+  // Initial states of zeros are ONNX's default: left out.
+  auto initial = [&](const Node *v) {
+    while (v->op == OpKind::BroadcastTo)
+      v = v->operands[0];
+    if (v->isSplatConstant() && v->data[0] == 0)
+      return std::string();
+    return w_.node("Unsqueeze", {get(v), w_.ints({0})});
+  };
+  std::vector<std::string> inputs = {X, gates(get(wih)), gates(get(whh)), B, "",
+                                     initial(n.operands[0])};
+  if (lstm)
+    inputs.push_back(initial(n.operands[1]));
+  while (inputs.back().empty())
+    inputs.pop_back();
+  std::vector<Attr> attrs = {Attr::of("hidden_size", H),
+                             Attr::text("direction", body.reverse ? "reverse" : "forward")};
+  if (gru)
+    attrs.push_back(Attr::of("linear_before_reset", 1)); // PyTorch's GRU
+  if (body.cell == "rnn_relu")
+    attrs.push_back(Attr::texts("activations", "Relu"));
+  std::vector<std::string> out =
+      w_.node(lstm ? "LSTM" : gru ? "GRU" : "RNN", inputs, attrs, lstm ? 3 : 2);
+  scanOutputs_[&n] = out;
+}
+
+/// A scan result from the recurrent op's outputs: Y [T, 1, B, H] as
+/// [B, T, H], Y_h and Y_c [1, B, H] as [B, H].
+std::string GraphExporter::scanResult(const Node &n) {
+  const Node &loop = *n.operands[0];
+  lazy(&loop);
+  const std::vector<std::string> &out = scanOutputs_.at(&loop);
+  const ScanBody &body = *loop.scan;
+  size_t k = size_t(n.ints[0]);
+  auto finalState = [&](const std::string &v) { return w_.node("Squeeze", {v, w_.ints({0})}); };
+  if (k == 0)
+    return finalState(out[1]);
+  if (body.cell == "lstm" && k == 1)
+    return finalState(out[2]);
+  if (k == body.stackedOutput(0))
+    return w_.node("Transpose", {w_.node("Squeeze", {out[0], w_.ints({1})})},
+                   {Attr::list("perm", {1, 0, 2})});
+  fail(n, "a recurrent layer's saved state is part of its gradient, which export does not "
+          "write");
 }
 
 } // namespace

@@ -27,13 +27,29 @@ std::string OnnxWriter::fresh(const std::string &base) {
 
 std::string OnnxWriter::node(const std::string &opType, const std::vector<std::string> &inputs,
                              const std::vector<Attr> &attrs, const std::string &out) {
+  return nodeOutputs(opType, inputs, attrs, {out.empty() ? fresh(opType) : out})[0];
+}
+
+std::vector<std::string> OnnxWriter::node(const std::string &opType,
+                                          const std::vector<std::string> &inputs,
+                                          const std::vector<Attr> &attrs, int outputs) {
+  std::vector<std::string> names;
+  for (int k = 0; k < outputs; ++k)
+    names.push_back(fresh(opType + "_" + std::to_string(k)));
+  return nodeOutputs(opType, inputs, attrs, names);
+}
+
+std::vector<std::string> OnnxWriter::nodeOutputs(const std::string &opType,
+                                                 const std::vector<std::string> &inputs,
+                                                 const std::vector<Attr> &attrs,
+                                                 const std::vector<std::string> &outputs) {
   onnx::NodeProto *n = graph_.add_node();
   n->set_op_type(opType);
-  std::string output = out.empty() ? fresh(opType) : out;
-  n->set_name(output);
+  n->set_name(outputs[0]);
   for (const std::string &in : inputs)
     n->add_input(in);
-  n->add_output(output);
+  for (const std::string &out : outputs)
+    n->add_output(out);
   for (const Attr &a : attrs) {
     onnx::AttributeProto *p = n->add_attribute();
     p->set_name(a.name);
@@ -55,9 +71,13 @@ std::string OnnxWriter::node(const std::string &opType, const std::vector<std::s
       p->set_type(onnx::AttributeProto::STRING);
       p->set_s(a.s);
       break;
+    case Attr::Kind::Strings:
+      p->set_type(onnx::AttributeProto::STRINGS);
+      p->add_strings(a.s);
+      break;
     }
   }
-  return output;
+  return outputs;
 }
 
 namespace {

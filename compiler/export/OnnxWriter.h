@@ -25,7 +25,7 @@ int32_t onnxType(DType t);
 
 /// One attribute of a node: an int, a float, ints or a string.
 struct Attr {
-  enum class Kind { Int, Float, Ints, String } kind;
+  enum class Kind { Int, Float, Ints, String, Strings } kind; // Strings: one, in `s`
   std::string name;
   int64_t i = 0;
   float f = 0;
@@ -47,6 +47,11 @@ struct Attr {
     a.s = std::move(v);
     return a;
   }
+  static Attr texts(const std::string &name, std::string one) {
+    Attr a{Kind::Strings, name};
+    a.s = std::move(one);
+    return a;
+  }
 };
 
 class OnnxWriter {
@@ -59,6 +64,9 @@ public:
   /// Adds a node; returns its (first) output, named `out` or fresh.
   std::string node(const std::string &opType, const std::vector<std::string> &inputs,
                    const std::vector<Attr> &attrs = {}, const std::string &out = "");
+  /// A node with `outputs` fresh outputs ("" inputs are omitted optional ones).
+  std::vector<std::string> node(const std::string &opType, const std::vector<std::string> &inputs,
+                                const std::vector<Attr> &attrs, int outputs);
   /// An initializer of `dtype` with `dims` and `values` (one value per
   /// element), named `name` or fresh.
   std::string tensor(int32_t elemType, const std::vector<int64_t> &dims,
@@ -86,6 +94,10 @@ public:
   onnx::GraphProto &graph() { return graph_; }
 
 private:
+  std::vector<std::string> nodeOutputs(const std::string &opType,
+                                       const std::vector<std::string> &inputs,
+                                       const std::vector<Attr> &attrs,
+                                       const std::vector<std::string> &outputs);
   onnx::GraphProto &graph_;
   std::set<std::string> *taken_; // shared with subgraphs: ONNX names are global
   std::string batchSource_, batchVector_;

@@ -37,6 +37,10 @@ struct ScanBody {
   Program program;     // the body; program.entries[0] is its one entry
   int64_t length = 0;  // T, the number of steps
   bool reverse = false;
+  /// The layer that made the scan ("lstm", "gru", "rnn_tanh", "rnn_relu"),
+  /// empty for a user's cell: `nnc export` writes a layer's scan as ONNX's
+  /// LSTM, GRU or RNN op.
+  std::string cell;
   size_t carries = 0, sequences = 0, captures = 0; // the operand groups, in this order
   size_t outputs = 0;  // the user's per-step outputs (the saved carries follow)
   /// Body values kept per step for the gradient (results after the saved

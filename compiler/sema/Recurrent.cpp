@@ -25,6 +25,16 @@ namespace {
 
 enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
 
+const char *cellName(Cell c) {
+  switch (c) {
+  case Cell::RnnTanh: return "rnn_tanh";
+  case Cell::RnnRelu: return "rnn_relu";
+  case Cell::Lstm: return "lstm";
+  case Cell::Gru: return "gru";
+  }
+  return "";
+}
+
 int gatesOf(Cell c) { return c == Cell::Lstm ? 4 : c == Cell::Gru ? 3 : 1; }
 
 /// One step of the cell in the scan's body: the new h (and c for LSTM)
@@ -200,6 +210,7 @@ Value Lowering::recurrent(const Expr &e) {
       if (isLstm)
         carries.push_back(cNew);
       Node *loop = scan.finish(g, carries, {hNew});
+      loop->scan->cell = cellName(cell);
       outputs.push_back(scanResult(g, loop, loop->scan->stackedOutput(0)));
       finals.push_back(scanResult(g, loop, 0));
       hEnd.push_back(finals.back());
