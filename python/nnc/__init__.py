@@ -301,7 +301,7 @@ class Model:
             args, kwargs = (), dict(args[0])
         names = [i.name for i in infos]
         if len(args) > len(infos):
-            raise TypeError("%s() takes %d arrays (%s), got %d"
+            raise TypeError("%s() takes %d positional arrays (%s), got %d"
                             % (entry, len(infos), ", ".join(names), len(args)))
         values = dict(zip(names, args))
         for key, value in kwargs.items():
