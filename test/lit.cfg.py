@@ -89,3 +89,20 @@ except (OSError, subprocess.SubprocessError):
 config.substitutions.append(("%torch_python", torch_python))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
+
+# The Python module (python/nnc, docs/python.md) needs only Debian's python3
+# and python3-numpy. %nnc_python runs /usr/bin/python3 with the source tree's
+# python/ on the path and nothing from the user's site directory.
+numpy_python = "/usr/bin/python3"
+try:
+    subprocess.run([numpy_python, "-c", "import numpy"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    config.available_features.add("numpy-python")
+except (OSError, subprocess.SubprocessError):
+    lit_config.warning("the Python module's tests (test/python) are skipped (UNSUPPORTED): "
+                       "/usr/bin/python3 cannot import numpy; apt-get install python3-numpy")
+# Before %nnc, which is a prefix of these names.
+config.substitutions.insert(0, ("%nnc_python", "env PYTHONPATH=%s PYTHONNOUSERSITE=1 %s -B"
+                                % (os.path.join(source, "python"), numpy_python)))
+config.substitutions.insert(0, ("%nnc_source", source))
+config.substitutions.append(("%numpy_python", numpy_python))

@@ -337,8 +337,10 @@ int compileCommand(Session &s) {
   const Program &p = *s.program;
   std::string object = s.opts.output;
   const std::string &lib = s.opts.staticLib;
-  if (object.empty() && lib.empty() && s.opts.emit.empty()) {
-    std::cerr << "nnc: error: compile needs -o FILE.o or --emit-static-lib FILE.a\n";
+  const std::string &shared = s.opts.sharedLib;
+  if (object.empty() && lib.empty() && shared.empty() && s.opts.emit.empty()) {
+    std::cerr << "nnc: error: compile needs -o FILE.o, --emit-static-lib FILE.a or "
+                 "--emit-shared FILE.so\n";
     return 2;
   }
   if (s.opts.inferenceOnly && !p.entry("predict")) {
@@ -360,16 +362,19 @@ int compileCommand(Session &s) {
   target.triple = s.opts.target;
   std::string error;
   std::string runtime;
-  if (!lib.empty()) {
+  for (const char *flag : {"--emit-static-lib", "--emit-shared"}) {
+    bool wanted = std::string(flag) == "--emit-shared" ? !shared.empty() : !lib.empty();
+    if (!wanted || !runtime.empty())
+      continue;
     if (!target.triple.empty()) {
-      std::cerr << "nnc: error: --emit-static-lib bundles this machine's libnnrt, so it "
+      std::cerr << "nnc: error: " << flag << " bundles this machine's libnnrt, so it "
                    "cannot be used with --target; link the object with a libnnrt built "
                    "for the target instead\n";
       return 2;
     }
     runtime = findRuntimeArchive();
     if (runtime.empty()) {
-      std::cerr << "nnc: error: --emit-static-lib: libnnrt.a not found next to nnc "
+      std::cerr << "nnc: error: " << flag << ": libnnrt.a not found next to nnc "
                    "(looked in its ../lib and ../runtime directories)\n";
       return 1;
     }
@@ -383,7 +388,7 @@ int compileCommand(Session &s) {
   llvm::TargetMachine &machine = *built.machine;
   std::string header = s.opts.header;
   if (header.empty()) {
-    const std::string &base = object.empty() ? lib : object;
+    const std::string &base = !object.empty() ? object : !lib.empty() ? lib : shared;
     size_t dot = base.rfind('.');
     size_t slash = base.rfind('/');
     bool hasExt = dot != std::string::npos && (slash == std::string::npos || dot > slash);
@@ -398,12 +403,16 @@ int compileCommand(Session &s) {
   if (!emitObject(module, machine, bytes, error) ||
       (!object.empty() && !writeFileAtomic(object, bytes, error)) ||
       (!lib.empty() && !writeStaticLib(lib, bytes, codegen.prefix + ".o", runtime, error)) ||
+      (!shared.empty() && !writeSharedLib(shared, bytes, codegen.prefix, runtime, error)) ||
       !writeFileAtomic(header, generateHeader(p, h), error)) {
     std::cerr << "nnc: error: " << error << '\n';
     return 1;
   }
   if (!s.opts.quiet) {
-    std::string written = object.empty() ? lib : lib.empty() ? object : object + ", " + lib;
+    std::string written;
+    for (const std::string *file : {static_cast<const std::string *>(&object), &lib, &shared})
+      if (!file->empty())
+        written += (written.empty() ? "" : ", ") + *file;
     std::cout << "wrote " << written << " and " << header << " (prefix " << codegen.prefix
               << ", cpu " << machine.getTargetCPU().str() << ", batches up to "
               << codegen.maxBatch << (s.opts.inferenceOnly ? ", inference only" : "") << ")\n";

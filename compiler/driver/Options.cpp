@@ -90,6 +90,8 @@ const char *kUsage =
     "  -fPIC            compile: position-independent code (the default)\n"
     "  --inference-only compile: predict only, no gradient or optimizer code\n"
     "  --emit-static-lib F.a  compile: one archive with the object and libnnrt\n"
+    "  --emit-shared F.so     compile: a shared library with the object and libnnrt\n"
+    "                   (linked by cc; loadable from Python, docs/python.md)\n"
     "  --opset N        export: the ONNX opset, 13..17 (default 17)\n"
     "  --quiet          only results, no progress\n"
     "  --version        print the version and the LLVM used\n";
@@ -228,6 +230,7 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
         {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib},
+        {"--emit-shared", &o.sharedLib},
         {"--text", &o.text},         {"--loss", &o.importLoss},      {"--label", &o.importLabel},
         {"--optimizer", &o.importOptimizer}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&

@@ -27,6 +27,7 @@ struct Options {
   std::string importLoss, importLabel, importOptimizer; // import: fine-tuning
   std::string cpu, target;
   std::string staticLib;      // compile --emit-static-lib
+  std::string sharedLib;      // compile --emit-shared
   bool inferenceOnly = false; // compile --inference-only
   bool trace = false, quiet = false, pic = false;
   bool checkNumerics = false; // train: find the first op that made a NaN/Inf
