@@ -90,7 +90,7 @@ config.substitutions.append(("%torch_python", torch_python))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 
-# The Python module (python/nnc, docs/python.md) needs only Debian's python3
+# The Python module (runtime/python/nnc, docs/python.md) needs only Debian's python3
 # and python3-numpy. %nnc_python runs /usr/bin/python3 with the source tree's
 # python/ on the path and nothing from the user's site directory.
 numpy_python = "/usr/bin/python3"
@@ -103,6 +103,6 @@ except (OSError, subprocess.SubprocessError):
                        "/usr/bin/python3 cannot import numpy; apt-get install python3-numpy")
 # Before %nnc, which is a prefix of these names.
 config.substitutions.insert(0, ("%nnc_python", "env PYTHONPATH=%s PYTHONNOUSERSITE=1 %s -B"
-                                % (os.path.join(source, "python"), numpy_python)))
+                                % (os.path.join(source, "runtime", "python"), numpy_python)))
 config.substitutions.insert(0, ("%nnc_source", source))
 config.substitutions.append(("%numpy_python", numpy_python))

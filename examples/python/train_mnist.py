@@ -3,7 +3,7 @@
 
     nnc compile examples/mnist_mlp.nn --emit-shared mnist_mlp.so
     scripts/fetch_mnist.sh        # prints the cache directory, e.g. ~/.cache/nnc/mnist
-    PYTHONPATH=python python3 examples/python/train_mnist.py mnist_mlp.so \\
+    PYTHONPATH=runtime/python python3 examples/python/train_mnist.py mnist_mlp.so \\
         ~/.cache/nnc/mnist/train-images-idx3-ubyte ~/.cache/nnc/mnist/train-labels-idx1-ubyte \\
         ~/.cache/nnc/mnist/t10k-images-idx3-ubyte ~/.cache/nnc/mnist/t10k-labels-idx1-ubyte
 """

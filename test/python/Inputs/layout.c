@@ -1,4 +1,4 @@
-/* test/python/abi_layout.test: nnrt.h's descriptor layout, as python/nnc
+/* test/python/abi_layout.test: nnrt.h's descriptor layout, as runtime/python/nnc
  * mirrors it in ctypes: each struct's size and each field's offset. */
 #include "nnrt.h"
 

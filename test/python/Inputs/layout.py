@@ -1,4 +1,4 @@
-"""test/python/abi_layout.test: python/nnc's ctypes mirrors of nnrt.h, in the
+"""test/python/abi_layout.test: runtime/python/nnc's ctypes mirrors of nnrt.h, in the
 format Inputs/layout.c prints for the C structs."""
 import nnc
 
