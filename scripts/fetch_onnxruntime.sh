@@ -7,7 +7,9 @@
 # Idempotent: a complete cache is used as it is.
 set -euo pipefail
 VERSION=1.30.0
-CACHE="${NNC_DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/nnc}/onnxruntime-node-$VERSION"
+# Without HOME (lit's clean environment), the user's home from the password file.
+home="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"
+CACHE="${NNC_DATA_DIR:-${XDG_CACHE_HOME:-$home/.cache}/nnc}/onnxruntime-node-$VERSION"
 MODULES="$CACHE/node_modules"
 ready() {
   [ -f "$MODULES/onnxruntime-node/package.json" ] &&

@@ -106,3 +106,19 @@ config.substitutions.insert(0, ("%nnc_python", "env PYTHONPATH=%s PYTHONNOUSERSI
                                 % (os.path.join(source, "runtime", "python"), numpy_python)))
 config.substitutions.insert(0, ("%nnc_source", source))
 config.substitutions.append(("%numpy_python", numpy_python))
+
+# nnc export's checker: onnxruntime-node 1.30.0 from npm, which
+# scripts/fetch_onnxruntime.sh caches outside the tree (.ci/run fetches it).
+ort_cache = os.path.join(os.environ.get("NNC_DATA_DIR") or
+                         os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                      os.path.join(os.path.expanduser("~"), ".cache"), "nnc"),
+                         "onnxruntime-node-1.30.0", "node_modules", "onnxruntime-node")
+for name in ("NNC_DATA_DIR", "XDG_CACHE_HOME"):
+    if name in os.environ:
+        config.environment[name] = os.environ[name]
+if os.path.isdir(ort_cache) and shutil.which("node"):
+    config.available_features.add("onnxruntime")
+else:
+    lit_config.warning("the ONNX export tests (test/export) are skipped (UNSUPPORTED): "
+                       "onnxruntime-node is not fetched (bash scripts/fetch_onnxruntime.sh; "
+                       "apt-get install nodejs npm)")

@@ -242,6 +242,16 @@ std::string GraphExporter::matmul(const Node &n) {
   std::string conv = convolution(n);
   if (!conv.empty())
     return conv;
+  const TensorType &a = n.operands[0]->type, &b = n.operands[1]->type;
+  if (a.batched && a.dims.size() >= 2 && !n.transA && !b.batched && b.dims.size() == 2) {
+    // A stack of rows times a matrix ([B, T, K] @ [K, N]): MatMul
+    // broadcasts, so the batch and T stay axes (as PyTorch exports a Linear
+    // applied to a sequence).
+    std::string w = in(n, 1);
+    if (n.transB)
+      w = w_.node("Transpose", {w}, {Attr::list("perm", {1, 0})});
+    return w_.node("MatMul", {in(n, 0), w});
+  }
   auto asMatrix = [&](size_t k) {
     MatrixView v = matrixView(n.operands[k]->type, false);
     auto batchIn = [](const std::vector<int64_t> &d) {

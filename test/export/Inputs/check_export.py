@@ -84,6 +84,12 @@ def main():
     m = onnx.load(onnx_path)
     onnx.checker.check_model(m, full_check=True)
     print("onnx.checker: ok, opset", m.opset_import[0].version)
+    counts = {}
+    for node in m.graph.node:
+        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+    print("ops:", " ".join(f"{k}={counts[k]}" for k in sorted(counts)))
+    print("initializers:", " ".join(sorted(t.name for t in m.graph.initializer
+                                          if not t.name.startswith("const"))))
     rng = np.random.default_rng(7)
     inputs = {}
     for i in m.graph.input:
