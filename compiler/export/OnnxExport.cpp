@@ -164,9 +164,18 @@ GraphExporter::Value GraphExporter::lazy(const Node *n) {
   if (it != values_.end())
     return it->second;
   auto p = permuted_.find(n);
-  Value v = p == permuted_.end()
-                ? translate(*n)
-                : Value{w_.node("Transpose", {p->second.first}, {Attr::list("perm", p->second.second)})};
+  Value v;
+  try {
+    v = p == permuted_.end()
+            ? translate(*n)
+            : Value{w_.node("Transpose", {p->second.first}, {Attr::list("perm", p->second.second)})};
+  } catch (ExportError &e) {
+    // Nodes a layer expands into have no place of their own in the source:
+    // the nearest reader that has one (the layer's line) is named.
+    if (!e.loc.valid())
+      e.loc = n->loc;
+    throw;
+  }
   values_[n] = v;
   return v;
 }
@@ -905,8 +914,10 @@ std::string GraphExporter::scanResult(const Node &n) {
 
 onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t opset) {
   const Entry *predict = p.entry("predict");
-  if (!predict)
-    throw ExportError{"the model has no outputs to export", p.loc};
+  if (!predict || predict->results.empty())
+    throw ExportError{"model '" + p.modelName + "' has no outputs: export writes the graph that "
+                      "computes them (declare them with 'output NAME = ...')",
+                      p.loc};
   if (!p.carried.empty())
     throw ExportError{"a stateful layer's carried state ('" + p.carried[0].name +
                           "') has no place in an ONNX graph; export the model without "
@@ -956,6 +967,16 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
     const Node *n = predict->results[r];
     const std::string &name = predict->resultNames[r];
     bool ids = n->type.dtype == DType::I32;
+    try {
+      ex.get(n);
+    } catch (ExportError &e) {
+      // Where the model says nothing closer, the output that needs the op.
+      e.message += " (output '" + name + "' needs it)";
+      for (const Output &o : p.outputs)
+        if (o.name == name && !e.loc.valid())
+          e.loc = o.loc;
+      throw;
+    }
     if (ids && !ex.wide(n))
       w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::INT64)}, name);
     else
