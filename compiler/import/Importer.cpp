@@ -201,8 +201,13 @@ void GraphTranslator::addWeight(const std::string &name, const std::vector<int64
   weights_.push_back({name, dims, values});
 }
 
-std::string GraphTranslator::declareParam(const std::string &savedName, const Tensor &values,
+std::string GraphTranslator::declareParam(const std::string &savedName, const Tensor &given,
                                           bool trainable) {
+  // A bool mask (a Where's constant condition) is 0 and 1 in f32: nnc's
+  // where() takes any non-zero number as true.
+  Tensor values = given;
+  if (values.elemType == onnx::TensorProto_DataType_BOOL)
+    values.elemType = onnx::TensorProto_DataType_FLOAT;
   if (!isFloat(values.elemType))
     fail("the " + elemTypeName(values.elemType) + " tensor '" + savedName +
          "' is used as a tensor of numbers; nnc computes with float and double only");
