@@ -86,6 +86,12 @@ public:
     values_[n] = {value, false, wide};
   }
   bool bound(const Node *n) const { return values_.count(n) != 0; }
+  /// The graph's scans, for finding a bidirectional layer's two halves.
+  void setScans(const Graph &g) {
+    for (const auto &n : g.nodes())
+      if (n->op == OpKind::Scan)
+        scans_[n->name] = n.get();
+  }
   /// The ONNX value of `n` with its full shape.
   std::string get(const Node *n);
   /// For an i32 node: whether its ONNX value is int64.
@@ -142,7 +148,10 @@ private:
   int64_t opset_;
   ParamWriter params_;
   std::map<const Node *, Value> values_;
-  std::map<const Node *, std::vector<std::string>> scanOutputs_; // an RNN op's outputs
+  /// An RNN op's outputs and which of its two directions a scan is (-1:
+  /// the op has one).
+  std::map<const Node *, std::pair<std::vector<std::string>, int64_t>> scanOutputs_;
+  std::map<std::string, const Node *> scans_; // the graph's scans by name
   std::map<const Node *, std::string> expanded_; // batch-of-one values, expanded
   /// Parameters written in ONNX's layout (Conv weights): the initializer
   /// and the permutation back to nnc's, for any other reader.
@@ -820,92 +829,162 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
   return v;
 }
 
-/// A recurrent layer's scan as ONNX's LSTM, GRU or RNN op, one direction.
-/// The layer computes the input's part of the gates outside the loop
-/// (x W_ih^T + b_ih, sema/Recurrent.cpp): that product is taken apart
-/// again for ONNX's X, W and B. Gates are reordered from PyTorch's
-/// (i f g o; r z n) to ONNX's (i o f c; z r h) in the graph, so the
-/// initializers keep their names and layouts.
+namespace {
+
+/// What a layer's scan reads, taken apart: the layer's input x, the input
+/// projection's weight and bias (computed outside the loop, x W_ih^T +
+/// b_ih, sema/Recurrent.cpp), the hidden weight and bias (captures), the
+/// initial states.
+struct RecurrentParts {
+  const Node *x = nullptr, *wih = nullptr, *bih = nullptr, *whh = nullptr, *bhh = nullptr;
+  const Node *h0 = nullptr, *c0 = nullptr;
+  int64_t hidden = 0;
+};
+
+bool recurrentParts(const Node &n, RecurrentParts &r) {
+  const ScanBody &body = *n.scan;
+  size_t carries = body.carries;
+  const Node *xg = n.operands[carries];
+  const Node *product = xg;
+  if (xg->op == OpKind::Add && xg->operands[1]->op == OpKind::BroadcastTo) {
+    product = xg->operands[0];
+    r.bih = xg->operands[1]->operands[0];
+  }
+  if (product->op != OpKind::MatMul || product->transA || !product->transB)
+    return false;
+  r.x = product->operands[0];
+  r.wih = product->operands[1];
+  r.whh = n.operands[carries + 1];
+  r.bhh = n.operands.size() > carries + 2 ? n.operands[carries + 2] : nullptr;
+  r.h0 = n.operands[0];
+  r.c0 = body.cell == "lstm" ? n.operands[1] : nullptr;
+  r.hidden = n.operands[0]->type.dims.back();
+  return true;
+}
+
+bool isZeros(const Node *v) {
+  while (v->op == OpKind::BroadcastTo)
+    v = v->operands[0];
+  return v->isSplatConstant() && v->data[0] == 0;
+}
+
+} // namespace
+
+/// A recurrent layer's scan as ONNX's LSTM, GRU or RNN op. A bidirectional
+/// layer's two scans (NAME_lK and NAME_lK_reverse over one input) become
+/// one op with direction 'bidirectional'. Gates are reordered from
+/// PyTorch's (i f g o; r z n) to ONNX's (i o f c; z r h) in the graph, so
+/// the initializers keep their names and layouts.
 void GraphExporter::scan(const Node &n) {
   const ScanBody &body = *n.scan;
   if (body.cell.empty())
     fail(n, "a scan over a user's cell has no ONNX counterpart but Scan, which export does "
             "not write; the rnn, lstm and gru layers export as ONNX's RNN, LSTM and GRU");
-  bool lstm = body.cell == "lstm", gru = body.cell == "gru";
-  size_t carries = body.carries;
-  const Node *xg = n.operands[carries];
-  const Node *wih = nullptr, *bih = nullptr, *x = nullptr;
-  const Node *product = xg;
-  if (xg->op == OpKind::Add && xg->operands[1]->op == OpKind::BroadcastTo) {
-    product = xg->operands[0];
-    bih = xg->operands[1]->operands[0];
-  }
-  if (product->op != OpKind::MatMul || product->transA || !product->transB)
+  std::vector<const Node *> dirs{&n};
+  std::vector<RecurrentParts> parts(1);
+  if (!recurrentParts(n, parts[0]))
     fail(n, "the layer's input projection was rewritten into a form export does not recognise");
-  x = product->operands[0];
-  wih = product->operands[1];
-  const Node *whh = n.operands[carries + 1];
-  const Node *bhh = n.operands.size() > carries + 2 ? n.operands[carries + 2] : nullptr;
-  int64_t H = n.operands[0]->type.dims.back();
+  const std::string suffix = "_reverse";
+  bool isReverseName = n.name.size() > suffix.size() &&
+                       n.name.compare(n.name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  auto partner = scans_.find(isReverseName ? n.name.substr(0, n.name.size() - suffix.size())
+                                           : n.name + suffix);
+  RecurrentParts other;
+  if (partner != scans_.end() && partner->second != &n && partner->second->scan->cell == body.cell &&
+      partner->second->scan->reverse != body.reverse && recurrentParts(*partner->second, other) &&
+      other.x == parts[0].x && other.hidden == parts[0].hidden) {
+    dirs.push_back(partner->second);
+    parts.push_back(other);
+    if (body.reverse) { // forward first, as ONNX orders the directions
+      std::swap(dirs[0], dirs[1]);
+      std::swap(parts[0], parts[1]);
+    }
+  }
+  bool lstm = body.cell == "lstm", gru = body.cell == "gru";
+  int64_t H = parts[0].hidden;
   std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2}
                                : gru ? std::vector<int64_t>{1, 0, 2}
                                      : std::vector<int64_t>{0};
+  int64_t G = int64_t(order.size());
+  DType dt = parts[0].x->type.dtype;
   // [G*H, ...] in ONNX's gate order, with a leading direction axis.
-  auto gates = [&](const std::string &v) {
-    std::vector<std::string> parts;
+  auto gates = [&](const Node *v) {
+    if (!v)
+      return w_.tensor(onnxType(dt), {1, G * H}, std::vector<double>(G * H, 0));
+    std::string value = get(v);
+    std::vector<std::string> pieces;
     for (int64_t k : order)
-      parts.push_back(w_.node("Slice", {v, w_.ints({k * H}), w_.ints({(k + 1) * H}), w_.ints({0})}));
-    std::string all = parts.size() == 1 ? v : w_.node("Concat", parts, {Attr::of("axis", 0)});
+      pieces.push_back(
+          w_.node("Slice", {value, w_.ints({k * H}), w_.ints({(k + 1) * H}), w_.ints({0})}));
+    std::string all = pieces.size() == 1 ? value : w_.node("Concat", pieces, {Attr::of("axis", 0)});
     return w_.node("Unsqueeze", {all, w_.ints({0})});
   };
-  int64_t G = int64_t(order.size());
-  DType dt = xg->type.dtype;
-  auto biasOr0 = [&](const Node *b) {
-    return b ? gates(get(b)) : w_.tensor(onnxType(dt), {1, G * H}, std::vector<double>(G * H, 0));
+  // One tensor per direction, stacked along the direction axis.
+  auto stack = [&](const std::function<std::string(const RecurrentParts &)> &one) {
+    std::vector<std::string> each;
+    for (const RecurrentParts &r : parts)
+      each.push_back(one(r));
+    return each.size() == 1 ? each[0] : w_.node("Concat", each, {Attr::of("axis", 0)});
   };
-  std::string B = w_.node("Concat", {biasOr0(bih), biasOr0(bhh)}, {Attr::of("axis", 1)});
-  std::string X = w_.node("Transpose", {get(x)}, {Attr::list("perm", {1, 0, 2})}); // [T, B, I]
+  std::string W = stack([&](const RecurrentParts &r) { return gates(r.wih); });
+  std::string R = stack([&](const RecurrentParts &r) { return gates(r.whh); });
+  std::string B = stack([&](const RecurrentParts &r) {
+    return w_.node("Concat", {gates(r.bih), gates(r.bhh)}, {Attr::of("axis", 1)});
+  });
+  std::string X = w_.node("Transpose", {get(parts[0].x)}, {Attr::list("perm", {1, 0, 2})});
   // Initial states of zeros are ONNX's default: left out.
-  auto initial = [&](const Node *v) {
-    while (v->op == OpKind::BroadcastTo)
-      v = v->operands[0];
-    if (v->isSplatConstant() && v->data[0] == 0)
+  auto initial = [&](const Node *RecurrentParts::*state) {
+    bool zeros = true;
+    for (const RecurrentParts &r : parts)
+      zeros = zeros && isZeros(r.*state);
+    if (zeros)
       return std::string();
-    return w_.node("Unsqueeze", {get(v), w_.ints({0})});
+    return stack([&](const RecurrentParts &r) {
+      return w_.node("Unsqueeze", {get(r.*state), w_.ints({0})});
+    });
   };
-  std::vector<std::string> inputs = {X, gates(get(wih)), gates(get(whh)), B, "",
-                                     initial(n.operands[0])};
+  std::vector<std::string> inputs = {X, W, R, B, "", initial(&RecurrentParts::h0)};
   if (lstm)
-    inputs.push_back(initial(n.operands[1]));
+    inputs.push_back(initial(&RecurrentParts::c0));
   while (inputs.back().empty())
     inputs.pop_back();
-  std::vector<Attr> attrs = {Attr::of("hidden_size", H),
-                             Attr::text("direction", body.reverse ? "reverse" : "forward")};
+  std::string direction = dirs.size() == 2 ? "bidirectional" : body.reverse ? "reverse" : "forward";
+  std::vector<Attr> attrs = {Attr::of("hidden_size", H), Attr::text("direction", direction)};
   if (gru)
     attrs.push_back(Attr::of("linear_before_reset", 1)); // PyTorch's GRU
-  if (body.cell == "rnn_relu")
-    attrs.push_back(Attr::texts("activations", "Relu"));
+  if (body.cell == "rnn_relu") // one activation per direction
+    attrs.push_back(Attr::texts("activations", "Relu", int(dirs.size())));
   std::vector<std::string> out =
       w_.node(lstm ? "LSTM" : gru ? "GRU" : "RNN", inputs, attrs, lstm ? 3 : 2);
-  scanOutputs_[&n] = out;
+  for (size_t d = 0; d < dirs.size(); ++d) {
+    scanOutputs_[dirs[d]] = {out, dirs.size() == 1 ? -1 : int64_t(d)};
+    values_[dirs[d]] = {}; // translated: a scan has no value of its own
+  }
 }
 
-/// A scan result from the recurrent op's outputs: Y [T, 1, B, H] as
-/// [B, T, H], Y_h and Y_c [1, B, H] as [B, H].
+/// A scan result from the recurrent op's outputs, for the scan's
+/// direction: Y [T, D, B, H] as [B, T, H], Y_h and Y_c [D, B, H] as [B, H].
 std::string GraphExporter::scanResult(const Node &n) {
   const Node &loop = *n.operands[0];
   lazy(&loop);
-  const std::vector<std::string> &out = scanOutputs_.at(&loop);
+  const auto &[out, d] = scanOutputs_.at(&loop);
   const ScanBody &body = *loop.scan;
   size_t k = size_t(n.ints[0]);
-  auto finalState = [&](const std::string &v) { return w_.node("Squeeze", {v, w_.ints({0})}); };
+  // Direction d of axis `axis`, that axis dropped (Slice + Squeeze, as
+  // PyTorch's exports take h_n apart).
+  auto direction = [&](const std::string &v, int64_t axis) {
+    std::string one = v;
+    if (d >= 0) // one direction of two
+      one = w_.node("Slice", {v, w_.ints({d}), w_.ints({d + 1}), w_.ints({axis})});
+    return w_.node("Squeeze", {one, w_.ints({axis})});
+  };
+  auto finalState = [&](const std::string &v) { return direction(v, 0); };
   if (k == 0)
     return finalState(out[1]);
   if (body.cell == "lstm" && k == 1)
     return finalState(out[2]);
   if (k == body.stackedOutput(0))
-    return w_.node("Transpose", {w_.node("Squeeze", {out[0], w_.ints({1})})},
-                   {Attr::list("perm", {1, 0, 2})});
+    return w_.node("Transpose", {direction(out[0], 1)}, {Attr::list("perm", {1, 0, 2})});
   fail(n, "a recurrent layer's saved state is part of its gradient, which export does not "
           "write");
 }
@@ -943,6 +1022,7 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
     return w.tensor(onnxType(s.type.dtype), dims, values, s.name);
   });
 
+  ex.setScans(p.graph);
   // Names first: inputs and outputs keep the model's, parameters theirs.
   for (const Interface &i : p.inputs)
     if (!i.isTarget)

@@ -73,7 +73,8 @@ std::vector<std::string> OnnxWriter::nodeOutputs(const std::string &opType,
       break;
     case Attr::Kind::Strings:
       p->set_type(onnx::AttributeProto::STRINGS);
-      p->add_strings(a.s);
+      for (int64_t k = 0; k < a.i; ++k)
+        p->add_strings(a.s);
       break;
     }
   }

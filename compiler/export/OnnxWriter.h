@@ -25,7 +25,7 @@ int32_t onnxType(DType t);
 
 /// One attribute of a node: an int, a float, ints or a string.
 struct Attr {
-  enum class Kind { Int, Float, Ints, String, Strings } kind; // Strings: one, in `s`
+  enum class Kind { Int, Float, Ints, String, Strings } kind; // Strings: `s`, `i` times
   std::string name;
   int64_t i = 0;
   float f = 0;
@@ -47,9 +47,10 @@ struct Attr {
     a.s = std::move(v);
     return a;
   }
-  static Attr texts(const std::string &name, std::string one) {
+  static Attr texts(const std::string &name, std::string one, int times = 1) {
     Attr a{Kind::Strings, name};
     a.s = std::move(one);
+    a.i = times;
     return a;
   }
 };
