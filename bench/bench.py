@@ -32,6 +32,7 @@ FLOPS_W4 = 2 * (2 * _W4_MACS[0] + 3 * sum(_W4_MACS[1:]))
 
 # The issue's goals: nnc's advantage (see ratio()) at least this much.
 GOALS = {"W1": 100, "W2": 10, "W3": 1.1, "W4": 1.5, "W5-mlp": 3, "W5-cnn": 3,
+         "W5-mlp-ort": 1.2, "W5-cnn-ort": 1.2,
          "W6-1024x1024x1024": 0.9, "W4-rss": 1.0, "W7": 1.5, "W9": 2.0}
 
 
@@ -299,6 +300,29 @@ class Bench:
         for t in THREADS:
             for rec in self.peer("w5_latency.py", t, ["--seconds", str(seconds)]):
                 self.record(rec["workload"], "torch", t, rec["values"], "us")
+        self.w5_onnxruntime(seconds)
+
+    def w5_onnxruntime(self, seconds):
+        """The inference peer: onnxruntime-node 1.30.0 on the same networks,
+        exported from the PyTorch peer by torch.onnx.export. Its rows
+        (W5-*-ort) put nnc's W5 figures beside onnxruntime's."""
+        fetch = subprocess.run([os.path.join(ROOT, "scripts", "fetch_onnxruntime.sh")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if fetch.returncode != 0:
+            log("  onnxruntime-node could not be fetched; no W5 onnxruntime rows:\n" + fetch.stderr)
+            return
+        models = run([TORCH_PYTHON, os.path.join(PEERS, "w5_onnx_models.py"), self.out],
+                     env=self.torch_env(1), cwd=PEERS).split()
+        env = dict(os.environ, NODE_PATH=fetch.stdout.strip())
+        for t in THREADS:
+            out = run(["node", os.path.join(PEERS, "w5_onnxruntime.js"), "--threads", str(t),
+                       "--reps", str(self.reps), "--seconds", str(seconds)] + models, env=env)
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    rec = json.loads(line)
+                    key = rec["workload"] + "-ort"
+                    self.record(key, "torch", t, rec["values"], "us")
+                    self.results[key]["nnc"] = self.results[rec["workload"]]["nnc"]
 
     def w6(self):
         seconds = 0.2 if self.quick else 0.5
@@ -485,6 +509,8 @@ ROWS = [
     ("W4", "MNIST CNN, Adam 1e-4, batch 50 (train images/s)"),
     ("W5-mlp", "W3 model, batch-1 inference latency (us)"),
     ("W5-cnn", "W4 model, batch-1 inference latency (us)"),
+    ("W5-mlp-ort", "W3 model, batch-1 inference latency (us; peer: onnxruntime 1.30.0)"),
+    ("W5-cnn-ort", "W4 model, batch-1 inference latency (us; peer: onnxruntime 1.30.0)"),
     ("W6-1024x1024x1024", "SGEMM 1024^3 (GFLOP/s; peer: OpenBLAS via torch.mm)"),
     ("W6-512x3136x1024", "SGEMM 512x3136x1024 (GFLOP/s; peer: OpenBLAS)"),
     ("W4-rss", "W4 training, peak resident memory (MiB)"),
