@@ -23,34 +23,45 @@ namespace nnc::onnx_export {
 /// onnx::TensorProto's element type of an nnc dtype.
 int32_t onnxType(DType t);
 
-/// One attribute of a node: an int, a float, ints or a string.
+/// One attribute of a node: an int, a float, ints, a string, or one string
+/// repeated (`s`, `i` times).
 struct Attr {
-  enum class Kind { Int, Float, Ints, String, Strings } kind; // Strings: `s`, `i` times
+  enum class Kind { Int, Float, Ints, String, Strings };
+  Kind kind = Kind::Int;
   std::string name;
   int64_t i = 0;
   float f = 0;
   std::vector<int64_t> ints;
   std::string s;
-  static Attr of(const std::string &name, int64_t v) { return {Kind::Int, name, v}; }
+
+  static Attr of(const std::string &name, int64_t v) { return make(Kind::Int, name, v); }
   static Attr real(const std::string &name, double v) {
-    Attr a{Kind::Float, name};
+    Attr a = make(Kind::Float, name);
     a.f = float(v);
     return a;
   }
   static Attr list(const std::string &name, std::vector<int64_t> v) {
-    Attr a{Kind::Ints, name};
+    Attr a = make(Kind::Ints, name);
     a.ints = std::move(v);
     return a;
   }
   static Attr text(const std::string &name, std::string v) {
-    Attr a{Kind::String, name};
+    Attr a = make(Kind::String, name);
     a.s = std::move(v);
     return a;
   }
   static Attr texts(const std::string &name, std::string one, int times = 1) {
-    Attr a{Kind::Strings, name};
+    Attr a = make(Kind::Strings, name, times);
     a.s = std::move(one);
-    a.i = times;
+    return a;
+  }
+
+private:
+  static Attr make(Kind kind, const std::string &name, int64_t i = 0) {
+    Attr a;
+    a.kind = kind;
+    a.name = name;
+    a.i = i;
     return a;
   }
 };
