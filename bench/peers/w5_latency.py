@@ -6,7 +6,7 @@ import time
 import torch
 
 import common
-from w4_mnist_cnn import make_net
+from w5_networks import w5_networks
 
 
 def extra(ap):
@@ -14,12 +14,8 @@ def extra(ap):
 
 
 args = common.parse(__doc__, extra)
-mlp = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                          torch.nn.Linear(512, 10), torch.nn.Softmax(dim=1))
-cnn = torch.nn.Sequential(make_net(), torch.nn.Softmax(dim=1))
 x = torch.rand(1, 1, 28, 28)
-for name, net in (("W5-mlp", mlp), ("W5-cnn", cnn)):
-    net.eval()
+for name, net in w5_networks():
     values = []
     with torch.no_grad():
         for _ in range(20):
