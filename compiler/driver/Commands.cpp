@@ -230,7 +230,7 @@ bool fileInput(Session &s, Dataset &d) {
       specs.push_back(rest.substr(0, comma));
     specs.push_back(rest);
   }
-  if (!loadDataset(p, specs, d, s.opts.scale))
+  if (!loadDataset(p, specs, d, s.opts.scale, /*allowNonFinite=*/true))
     return false;
   std::vector<std::string> missing = missingColumns(p, d, false);
   if (!missing.empty()) {

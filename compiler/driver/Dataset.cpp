@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace nnc {
@@ -112,11 +113,139 @@ bool readIdx(const std::string &path, const std::string &bytes, Array &out) {
   return true;
 }
 
-/// NumPy .npy (versions 1-3): C order, little-endian f4, f8, i4, i8 or u1.
+/// The header of a .npy file: NumPy writes a Python dict literal with exactly
+/// the keys descr, fortran_order and shape, padded with spaces and ended by
+/// a newline. Anything else is an error with the header offset.
+struct NpyHeader {
+  std::string descr;
+  bool fortran = false;
+  std::vector<int64_t> shape;
+};
+
+bool parseNpyHeader(const std::string &h, NpyHeader &out, std::string &error) {
+  size_t at = 0;
+  auto spaces = [&] {
+    while (at < h.size() && h[at] == ' ')
+      ++at;
+  };
+  auto expect = [&](char c) {
+    spaces();
+    if (at < h.size() && h[at] == c)
+      return ++at, true;
+    error = std::string("expected '") + c + "' at header byte " + std::to_string(at);
+    return false;
+  };
+  auto quoted = [&](std::string &v) {
+    spaces();
+    if (at >= h.size() || (h[at] != '\'' && h[at] != '"')) {
+      error = "expected a quoted string at header byte " + std::to_string(at);
+      return false;
+    }
+    char q = h[at++];
+    size_t end = h.find(q, at);
+    if (end == std::string::npos) {
+      error = "unterminated string in the header";
+      return false;
+    }
+    v = h.substr(at, end - at);
+    at = end + 1;
+    return true;
+  };
+  auto integer = [&](int64_t &v) {
+    spaces();
+    size_t from = at;
+    v = 0;
+    while (at < h.size() && h[at] >= '0' && h[at] <= '9' && at - from < 12)
+      v = v * 10 + (h[at++] - '0');
+    if (at == from || (at < h.size() && h[at] >= '0' && h[at] <= '9')) {
+      error = "the shape's entries must be whole numbers (header byte " + std::to_string(from) + ")";
+      return false;
+    }
+    return true;
+  };
+  std::set<std::string> seen;
+  if (!expect('{'))
+    return false;
+  for (;;) {
+    spaces();
+    if (at < h.size() && h[at] == '}')
+      break;
+    std::string key;
+    if (!quoted(key) || !expect(':'))
+      return false;
+    if (!seen.insert(key).second) {
+      error = "the header names '" + key + "' twice";
+      return false;
+    }
+    spaces();
+    if (key == "descr") {
+      if (!quoted(out.descr))
+        return false;
+    } else if (key == "fortran_order") {
+      if (h.compare(at, 4, "True") == 0)
+        out.fortran = true, at += 4;
+      else if (h.compare(at, 5, "False") == 0)
+        at += 5;
+      else {
+        error = "fortran_order must be True or False";
+        return false;
+      }
+    } else if (key == "shape") {
+      if (!expect('('))
+        return false;
+      for (;;) {
+        spaces();
+        if (at < h.size() && h[at] == ')')
+          break;
+        int64_t d = 0;
+        if (!integer(d))
+          return false;
+        out.shape.push_back(d);
+        spaces();
+        if (at < h.size() && h[at] == ',') {
+          ++at;
+          continue;
+        }
+        if (at >= h.size() || h[at] != ')') {
+          error = "expected ',' or ')' in the shape at header byte " + std::to_string(at);
+          return false;
+        }
+      }
+      ++at;
+    } else {
+      error = "unknown header key '" + key + "' (expected descr, fortran_order and shape)";
+      return false;
+    }
+    spaces();
+    if (at < h.size() && h[at] == ',') {
+      ++at;
+      continue;
+    }
+    if (!expect('}'))
+      return false;
+    --at;
+  }
+  ++at;
+  if (seen.size() != 3) {
+    error = "the header lacks descr, fortran_order or shape";
+    return false;
+  }
+  size_t rest = h.find_first_not_of(" \n", at);
+  if (rest != std::string::npos) {
+    error = "unexpected bytes after the header's dictionary (header byte " + std::to_string(rest) + ")";
+    return false;
+  }
+  return true;
+}
+
+/// NumPy .npy (versions 1.0-3.0): C order, little-endian f4, f8, i4, i8 or u1.
 bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   if (bytes.size() < 10)
     return fileError(path, "truncated .npy header");
-  int major = static_cast<unsigned char>(bytes[6]);
+  int major = static_cast<unsigned char>(bytes[6]), minor = static_cast<unsigned char>(bytes[7]);
+  if (major < 1 || major > 3 || minor != 0)
+    return fileError(path, "unsupported .npy format version " + std::to_string(major) + "." +
+                               std::to_string(minor) + " (1.0, 2.0 and 3.0 are read)");
   size_t headerLen = major == 1 ? (static_cast<unsigned char>(bytes[8]) |
                                    static_cast<unsigned char>(bytes[9]) << 8)
                                 : bytes.size() >= 12
@@ -128,41 +257,27 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   size_t start = (major == 1 ? 10 : 12) + headerLen;
   if (headerLen == 0 || start > bytes.size())
     return fileError(path, "truncated .npy header");
-  std::string header = bytes.substr(major == 1 ? 10 : 12, headerLen);
-  auto field = [&](const std::string &key) {
-    size_t at = header.find("'" + key + "'");
-    if (at == std::string::npos)
-      return std::string();
-    at = header.find(':', at);
-    return at == std::string::npos ? std::string() : header.substr(at + 1);
-  };
-  std::string descr = field("descr"), order = field("fortran_order"), shape = field("shape");
-  if (order.find("True") < order.find(','))
+  NpyHeader header;
+  std::string error;
+  if (!parseNpyHeader(bytes.substr(major == 1 ? 10 : 12, headerLen), header, error))
+    return fileError(path, "bad .npy header: " + error);
+  if (header.fortran)
     return fileError(path, "Fortran-ordered arrays are not supported; save with C order");
   int size = 0;
   char kind = 0;
   for (auto &d : std::vector<std::pair<std::string, std::pair<char, int>>>{
            {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"<i8", {'i', 8}},
            {"|u1", {'u', 1}}})
-    if (descr.find("'" + d.first + "'") < descr.find(','))
+    if (header.descr == d.first)
       kind = d.second.first, size = d.second.second;
   if (!size)
-    return fileError(path, "unsupported .npy element type (expected float32, float64, int32, "
-                           "int64 or uint8, little-endian)");
-  size_t open = shape.find('('), close = shape.find(')');
-  if (open == std::string::npos || close == std::string::npos)
-    return fileError(path, "bad .npy shape");
-  std::string dims = shape.substr(open + 1, close - open - 1);
+    return fileError(path, "unsupported .npy element type '" + header.descr +
+                               "' (expected float32, float64, int32, int64 or uint8, little-endian)");
   uint64_t count = 1;
-  for (size_t at = 0; at < dims.size();) {
-    size_t comma = dims.find(',', at);
-    std::string item = dims.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    at = comma == std::string::npos ? dims.size() : comma + 1;
-    if (item.find_first_not_of(" ") == std::string::npos)
-      continue;
-    long long d = std::atoll(item.c_str());
+  for (int64_t d : header.shape) {
     if (d <= 0 || count > (uint64_t(1) << 34) / uint64_t(d))
-      return fileError(path, "bad .npy shape");
+      return fileError(path, "bad .npy shape: dimensions must be 1 or more, and the array at "
+                             "most 2^34 elements");
     out.dims.push_back(d);
     count *= uint64_t(d);
   }
@@ -180,7 +295,10 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
       // labels are range-checked against their class count after reading.
       int64_t v;
       std::memcpy(&v, p, 8);
-      out.data[i] = std::abs(v) < (int64_t(1) << 53) ? double(v) : NAN;
+      if (v <= -(int64_t(1) << 53) || v >= (int64_t(1) << 53))
+        return fileError(path, "element " + std::to_string(i) + " is " + std::to_string(v) +
+                                   ", beyond the 2^53 that nnc reads exactly");
+      out.data[i] = double(v);
     }
     else out.data[i] = static_cast<unsigned char>(*p);
   }
@@ -308,7 +426,23 @@ bool addColumn(Dataset &out, const std::string &name, std::vector<double> values
 
 } // namespace
 
-static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out);
+static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out,
+                      bool allowNonFinite);
+
+/// Training and evaluation data must be finite, in every format (CSV cells
+/// are checked as they are read): the first NaN or Inf of an array is
+/// named by sample and element.
+static bool checkFinite(const std::string &path, const std::vector<double> &data,
+                        int64_t perSample) {
+  for (size_t i = 0; i < data.size(); ++i)
+    if (!std::isfinite(data[i]))
+      return fileError(path, "sample " + std::to_string(int64_t(i) / perSample) + ", element " +
+                                 std::to_string(int64_t(i) % perSample) + " is " +
+                                 (std::isnan(data[i]) ? "NaN" : data[i] > 0 ? "Inf" : "-Inf") +
+                                 "; training and evaluation data must be finite (predict "
+                                 "accepts NaN and Inf)");
+  return true;
+}
 
 bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vector<double> &data) {
   Array array;
@@ -323,11 +457,13 @@ bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vec
 }
 
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
-                 const std::vector<std::string> &scales) {
-  return loadFiles(p, specs, out) && checkLabels(p, out) && applyScales(p, scales, out);
+                 const std::vector<std::string> &scales, bool allowNonFinite) {
+  return loadFiles(p, specs, out, allowNonFinite) && checkLabels(p, out) &&
+         applyScales(p, scales, out);
 }
 
-static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out) {
+static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out,
+                      bool allowNonFinite) {
   for (const std::string &spec : specs) {
     size_t eq = spec.find('=');
     std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
@@ -346,6 +482,8 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
       Array array;
       bool binary = false;
       if (!readBinary(path, array, binary))
+        return false;
+      if (binary && !allowNonFinite && !checkFinite(path, array.data, std::max<int64_t>(perSample, 1)))
         return false;
       if (binary) {
         // An array of exactly the per-sample shape is one sample (an

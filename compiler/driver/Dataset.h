@@ -43,8 +43,10 @@ struct Dataset {
 /// values), IDX (MNIST's format) or NumPy .npy (samples first), or a bare
 /// FILE.csv (columns matched to names: `x` for a one-element input, `x_0`,
 /// `x_1`, ... otherwise). Errors are printed as `file:line: error: ...`.
+/// NaN and Inf in IDX/.npy are errors unless `allowNonFinite` (predict's
+/// inputs); CSV cells must always be finite decimal numbers.
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
-                 const std::vector<std::string> &scales = {});
+                 const std::vector<std::string> &scales = {}, bool allowNonFinite = false);
 
 /// Reads one array from an IDX or NumPy .npy file (told apart by the magic
 /// bytes): dims (first one the samples) and the elements as doubles. False

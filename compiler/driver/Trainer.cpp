@@ -273,6 +273,19 @@ bool TrainRun::createModel() {
     return false;
   if (!s_.opts.initParams.empty() && !model_->loadParams(s_.opts.initParams))
     return false;
+  if (!s_.opts.initParams.empty()) // starting from NaN trains nothing but NaN
+    for (size_t i = 0; i < p_.state.size(); ++i) {
+      if (p_.state[i].kind == StateTensor::Kind::OptState)
+        continue;
+      std::vector<double> v = model_->stateValues(int(i));
+      for (size_t k = 0; k < v.size(); ++k)
+        if (!std::isfinite(v[k])) {
+          std::cerr << s_.opts.initParams << ": error: '" << p_.state[i].name << "' element " << k
+                    << " is " << (std::isnan(v[k]) ? "NaN" : "Inf")
+                    << "; starting parameters must be finite\n";
+          return false;
+        }
+    }
   // --resume: parameters, optimizer state and where training stood.
   resumed_ = nnrt_train_state{0, 0, 0, seed_, 0, 0};
   if (!s_.opts.resume.empty()) {

@@ -2,6 +2,7 @@
 #include "support/Json.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +23,13 @@ public:
   explicit Parser(const std::string &text) : s_(text) {}
 
   bool parse(Json &out, std::string &error) {
-    if (!value(out, 0) || (skip(), pos_ != s_.size() && fail("trailing characters"))) {
+    bool ok = value(out, 0);
+    if (ok) {
+      skip();
+      if (pos_ != s_.size())
+        ok = fail("trailing characters after the JSON value");
+    }
+    if (!ok) {
       error = std::to_string(line_) + ":" + std::to_string(pos_ - lineStart_ + 1) + ": error: " + error_;
       return false;
     }
@@ -37,7 +44,8 @@ private:
   }
 
   void skip() {
-    while (pos_ < s_.size() && std::strchr(" \t\r\n", s_[pos_])) {
+    // (strchr would find a NUL byte too: it matches the string's end.)
+    while (pos_ < s_.size() && s_[pos_] != '\0' && std::strchr(" \t\r\n", s_[pos_])) {
       if (s_[pos_] == '\n') {
         ++line_;
         lineStart_ = pos_ + 1;
@@ -81,33 +89,123 @@ private:
     return number(out);
   }
 
+  /// RFC 8259's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+  /// NaN, Infinity, leading zeros, hex and a leading '+' are not JSON.
   bool number(Json &out) {
-    const char *begin = s_.c_str() + pos_;
-    char *end = nullptr;
-    // Accept NaN/Infinity as we print them, so our files read back.
-    out.number = std::strtod(begin, &end);
-    if (end == begin)
+    size_t at = pos_;
+    auto digits = [&] {
+      size_t from = at;
+      while (at < s_.size() && s_[at] >= '0' && s_[at] <= '9')
+        ++at;
+      return at > from;
+    };
+    if (at < s_.size() && s_[at] == '-')
+      ++at;
+    if (s_.compare(at, 3, "NaN") == 0 || s_.compare(at, 8, "Infinity") == 0)
+      return fail("NaN and Infinity are not JSON numbers (RFC 8259)");
+    if (at < s_.size() && s_[at] == '0' && at + 1 < s_.size() && s_[at + 1] >= '0' &&
+        s_[at + 1] <= '9')
+      return fail("a JSON number has no leading zeros");
+    if (!digits())
       return fail("invalid value");
-    pos_ += end - begin;
+    if (at < s_.size() && s_[at] == '.') {
+      ++at;
+      if (!digits())
+        return fail("a JSON number needs digits after '.'");
+    }
+    if (at < s_.size() && (s_[at] == 'e' || s_[at] == 'E')) {
+      ++at;
+      if (at < s_.size() && (s_[at] == '+' || s_[at] == '-'))
+        ++at;
+      if (!digits())
+        return fail("a JSON number needs digits in its exponent");
+    }
+    out.number = std::strtod(s_.substr(pos_, at - pos_).c_str(), nullptr);
+    if (!std::isfinite(out.number))
+      return fail("the number is out of the range of a double");
+    pos_ = at;
     out.kind = Json::Kind::Number;
     return true;
   }
 
+  /// A JSON string: no raw control characters; escapes \" \\ \/ \b \f
+  /// \n \r \t and \uXXXX (surrogate pairs joined), written out as UTF-8.
   bool string(std::string &out) {
     ++pos_;
     while (pos_ < s_.size() && s_[pos_] != '"') {
-      char c = s_[pos_++];
-      if (c == '\\' && pos_ < s_.size()) {
-        char e = s_[pos_++];
-        out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
-      } else {
-        out += c;
+      unsigned char c = static_cast<unsigned char>(s_[pos_++]);
+      if (c < 0x20)
+        return fail("a control character inside a string (escape it)");
+      if (c != '\\') {
+        out += char(c);
+        continue;
+      }
+      if (pos_ >= s_.size())
+        break;
+      char e = s_[pos_++];
+      switch (e) {
+      case '"': case '\\': case '/': out += e; break;
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        uint32_t code = 0;
+        if (!hex4(code))
+          return false;
+        if (code >= 0xD800 && code < 0xDC00) { // a high surrogate: its low half follows
+          uint32_t low = 0;
+          if (s_.compare(pos_, 2, "\\u") != 0 || (pos_ += 2, !hex4(low)) || low < 0xDC00 ||
+              low >= 0xE000)
+            return fail("an unpaired surrogate in a \\u escape");
+          code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        } else if (code >= 0xDC00 && code < 0xE000) {
+          return fail("an unpaired surrogate in a \\u escape");
+        }
+        appendUtf8(out, code);
+        break;
+      }
+      default:
+        return fail("an invalid escape in a string");
       }
     }
     if (pos_ >= s_.size())
       return fail("unterminated string");
     ++pos_;
     return true;
+  }
+
+  bool hex4(uint32_t &code) {
+    if (pos_ + 4 > s_.size())
+      return fail("a \\u escape needs four hex digits");
+    for (int i = 0; i < 4; ++i) {
+      char h = s_[pos_++];
+      int v = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+              : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+      if (v < 0)
+        return fail("a \\u escape needs four hex digits");
+      code = code * 16 + uint32_t(v);
+    }
+    return true;
+  }
+
+  static void appendUtf8(std::string &out, uint32_t code) {
+    if (code < 0x80) {
+      out += char(code);
+    } else if (code < 0x800) {
+      out += char(0xC0 | (code >> 6));
+      out += char(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+      out += char(0xE0 | (code >> 12));
+      out += char(0x80 | ((code >> 6) & 0x3F));
+      out += char(0x80 | (code & 0x3F));
+    } else {
+      out += char(0xF0 | (code >> 18));
+      out += char(0x80 | ((code >> 12) & 0x3F));
+      out += char(0x80 | ((code >> 6) & 0x3F));
+      out += char(0x80 | (code & 0x3F));
+    }
   }
 
   bool array(Json &out, int depth) {
