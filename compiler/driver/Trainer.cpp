@@ -273,9 +273,11 @@ bool TrainRun::createModel() {
     return false;
   if (!s_.opts.initParams.empty() && !model_->loadParams(s_.opts.initParams))
     return false;
-  if (!s_.opts.initParams.empty()) // starting from NaN trains nothing but NaN
+  // Learnable parameters starting at NaN or Inf train nothing but NaN
+  // (frozen tensors may hold -inf: an imported attention mask).
+  if (!s_.opts.initParams.empty())
     for (size_t i = 0; i < p_.state.size(); ++i) {
-      if (p_.state[i].kind == StateTensor::Kind::OptState)
+      if (p_.state[i].kind != StateTensor::Kind::Param)
         continue;
       std::vector<double> v = model_->stateValues(int(i));
       for (size_t k = 0; k < v.size(); ++k)
