@@ -33,6 +33,13 @@ bool decimalCell(const std::string &cell, double &v) {
   return !cell.empty() && !*end && cell.find_first_of("xX") == std::string::npos && std::isfinite(v);
 }
 
+/// A cell as a message quotes it: at most 40 characters.
+std::string shortened(const std::string &cell) {
+  if (cell.size() <= 40)
+    return cell;
+  return cell.substr(0, 32) + "... (" + std::to_string(cell.size()) + " characters)";
+}
+
 void csvError(const std::string &path, int line, const std::string &message) {
   std::cerr << path << (line > 0 ? ":" + std::to_string(line) : "") << ": error: " << message << '\n';
 }
@@ -352,6 +359,17 @@ bool readCsv(const std::string &path, Csv &csv) {
   }
   if (binaryBytes(text))
     return csvError(path, 0, binary), false;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) // a UTF-8 byte-order mark (spreadsheets write one)
+    text.erase(0, 3);
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return csvError(path, 0, "the file is empty; expected CSV (a header line, then one row per "
+                             "sample), IDX or .npy"),
+           false;
+  if (text[first] == '{' || text[first] == '[')
+    return csvError(path, 0, "JSON is not a data file format (CSV, IDX or .npy are); predict's "
+                             "--input takes JSON"),
+           false;
   std::istringstream in(text);
   std::string line;
   int lineNo = 0;
@@ -382,7 +400,7 @@ bool readCsv(const std::string &path, Csv &csv) {
       double v = 0;
       if (!decimalCell(cell, v)) {
         csvError(path, lineNo, "column '" + csv.header[i] + "' is not a finite decimal number: '" +
-                                   cell + "'");
+                                   shortened(cell) + "'");
         return false;
       }
       row.push_back(v);

@@ -188,6 +188,7 @@ public:
   std::unique_ptr<Program> program_;
   std::map<std::string, Symbol> symbols_;
   std::map<std::string, Literal> literals_; // untyped constants, `pi`, true/false
+  std::set<std::string> typedConsts_;       // `const K: f32 = ...`: not folded into literals
   std::set<std::string> poisoned_;
   std::set<std::string> used_; // global symbols looked up at least once
   std::map<std::string, const Decl *> defs_;

@@ -382,16 +382,40 @@ InitSpec Lowering::init(const Expr &e, const TensorType &t, const std::string &n
                                            "kaiming_*)"));
 }
 
+/// The first name in `e` that is not a foldable constant, or nullptr.
+static const Expr *unfoldedName(const Expr &e, const std::map<std::string, Literal> &env) {
+  if (e.kind == Expr::Kind::Name && (e.quoted || !env.count(e.name)))
+    return &e;
+  for (const ExprPtr &o : e.operands)
+    if (const Expr *n = unfoldedName(*o, env))
+      return n;
+  for (const IndexItem &item : e.indices)
+    for (const Expr *part : {item.lo.get(), item.hi.get()})
+      if (const Expr *n = part ? unfoldedName(*part, env) : nullptr)
+        return n;
+  return nullptr;
+}
+
 // const NAME (: TYPE)? = EXPR
 void Lowering::constant(const Decl &d) {
-  if (!isLiteralExpr(*d.value, literals_))
+  if (!isLiteralExpr(*d.value, literals_)) {
+    const Expr *name = unfoldedName(*d.value, literals_);
+    if (name && typedConsts_.count(name->name))
+      diag_.fatal(name->loc, "'" + name->name + "' is a typed const, and only untyped consts "
+                             "(const " + name->name + " = ...) fold into another const's value; "
+                             "drop its type, or write the number");
+    if (name)
+      diag_.fatal(name->loc, "'" + name->name + "' is not a constant: a const's value is made "
+                             "of numbers, untyped consts and arithmetic");
     diag_.fatal(d.value->loc, "the value of a const must be a constant expression");
+  }
   Literal v = evalLiteral(*d.value, literals_, diag_);
   if (!d.type.present()) {
     literals_[d.name] = v;
     define(d.name, d.nameLoc, Value{nullptr, v}, "const");
     return;
   }
+  typedConsts_.insert(d.name);
   TensorType t = type(d.type);
   if (v.isScalar() && !t.isScalar())
     ; // a splat: one value stands for all, however large the shape
