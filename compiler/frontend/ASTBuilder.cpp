@@ -98,7 +98,8 @@ public:
     auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
     antlr4::Token *previous = parser ? parser->getTokenStream()->LT(-1) : nullptr;
     if (offending && offending->getType() == antlr4::Token::EOF && !previous) {
-      diag_.error({}, "no model in the file; a model starts with 'model NAME'");
+      // At the top, where the model should begin.
+      diag_.error({1, 1}, "no model in the file; a model starts with 'model NAME'");
       return;
     }
     // `inptu x: ...` parses as the start of `inptu = ...`: say which
