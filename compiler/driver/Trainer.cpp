@@ -47,13 +47,26 @@ extern "C" void onInterrupt(int signal) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-std::string fixed(double v, int digits) {
+/// Progress and metric lines: 4 significant digits (logs, --params-out and
+/// the printed parameters and outputs keep every digit).
+constexpr int kShownDigits = 4;
+
+std::string shown(double v) { return formatSignificant(v, kShownDigits); }
+
+/// A time left: seconds under a minute, else m:ss or h:mm:ss.
+std::string duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    return "?";
   char buf[64];
-  // `digits` significant digits, but whole numbers stay whole (3602, not 3.6e+03).
-  if (std::fabs(v) >= std::pow(10.0, digits) && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.*f s", seconds < 10 ? 1 : 0, seconds);
+    return buf;
+  }
+  long long s = std::llround(seconds);
+  if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
   else
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
   return buf;
 }
 
@@ -184,6 +197,10 @@ private:
   bool tty_ = false;
   std::unique_ptr<TrainingLog> log_;
   double lastLoss_ = 0;
+  // The running means of the progress lines: sums over this epoch's steps.
+  double epochLossSum_ = 0;
+  std::vector<double> epochMetricSums_;
+  int64_t epochSteps_ = 0;
   StateSnapshot before_; // --check-numerics: the state the step started from
   Evaluation lastVal_;
   int64_t lastValStep_ = -1;
@@ -388,7 +405,7 @@ void TrainRun::stepPlateau(int64_t step, const Evaluation &e) {
   if (reduced && !s_.opts.quiet) {
     double lr = o.arg("lr", 0.01);
     std::cout << (tty_ ? "\n" : "") << "step " << step << "  epoch " << epoch_ << "  " << o.monitor
-              << " " << formatNumber(value) << " did not improve on " << formatNumber(state.best)
+              << " " << shown(value) << " did not improve on " << shown(state.best)
               << ": lr " << formatNumber(lr * before) << " -> " << formatNumber(lr * state.lrFactor)
               << '\n';
   }
@@ -499,30 +516,37 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   bool validate = haveVal_ && ((evalEvery_ && step % evalEvery_ == 0) || step == steps_ ||
                                (epochEnd && !monitorsTest_));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9);
+  double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9); // steps per second
+  // The running mean since the epoch began (or this run resumed in it):
+  // steadier than the last batch's numbers, as Keras shows.
+  epochLossSum_ += r.loss;
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    epochMetricSums_[k] += r.metrics[k];
+  ++epochSteps_;
+  std::string means = "loss " + shown(epochLossSum_ / double(epochSteps_));
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    means += "  " + p_.metrics[k].name + " " + shown(epochMetricSums_[k] / double(epochSteps_));
+  std::string speed = shown(rate * double(batch_)) + " samples/s  ETA " +
+                      duration(double(steps_ - step) / rate);
   if (tty_) {
-    // One updating line on a terminal: progress, speed, loss, time left.
+    // One updating line on a terminal, its tail cleared.
     int width = 24, done = int(width * double(step) / double(steps_));
-    std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] epoch "
-              << epoch_ << " step " << step << "/" << steps_ << "  " << fixed(rate * batch_, 4)
-              << " img/s  loss " << fixed(r.loss, 5) << "  ETA "
-              << fixed(double(steps_ - step) / rate, 3) << " s   " << std::flush;
+    std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] step "
+              << step << "/" << steps_ << "  epoch " << epoch_ << "  " << means
+              << " (epoch mean)  " << speed << "\033[K" << std::flush;
     if (step == steps_)
       std::cout << '\n';
   } else if (!s_.opts.quiet && report) {
-    std::cout << "step " << step << "/" << steps_ << "  epoch " << epoch_ << "  loss "
-              << fixed(r.loss, 6);
-    for (size_t k = 0; k < p_.metrics.size(); ++k)
-      std::cout << "  " << p_.metrics[k].name << " " << fixed(r.metrics[k], 4);
-    std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
+    std::cout << "step " << step << "/" << steps_ << "  epoch " << epoch_ << "  " << means
+              << " (epoch mean)  " << speed << '\n';
   }
   if (validate) {
     if (!cluster_.evaluate(*model_, val_, lastVal_))
       return false;
     lastValStep_ = step;
     if (!s_.opts.quiet && step != steps_)
-      std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation " << lastVal_.describe(p_)
-                << '\n';
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation "
+                << lastVal_.describe(p_, kShownDigits) << '\n';
   }
   if (!(report || evaluate || validate))
     return true;
@@ -538,7 +562,8 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
     if (!cluster_.evaluate(*model_, test_, test))
       return false;
     if (!s_.opts.quiet && step != steps_) // the report says the last
-      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << test.describe(p_) << '\n';
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << test.describe(p_, kShownDigits)
+                << '\n';
     row.hasTest = true;
     row.testLoss = test.loss;
     row.testMetrics = test.metrics;
@@ -581,6 +606,7 @@ int TrainRun::trainLoop() {
       return 1;
   }
   setEpochState(); // a resumed run's, in its own count
+  epochMetricSums_.assign(p_.metrics.size(), 0.0);
   firstStep_ = static_cast<int64_t>(resumed_.step) + 1;
   std::vector<std::string> metricNames;
   for (const Output &m : p_.metrics)
@@ -609,6 +635,9 @@ int TrainRun::trainLoop() {
       position_ = 0;
       ++epoch_;
       setEpochState();
+      epochLossSum_ = 0;
+      epochMetricSums_.assign(p_.metrics.size(), 0.0);
+      epochSteps_ = 0;
     }
     if (stateful_) // row i reads stream i: samples [i L, (i + 1) L), in order
       for (int64_t i = 0; i < batch_; ++i)
@@ -729,12 +758,12 @@ bool TrainRun::report() {
   const RunTiming &t = model_->timings[distributed_ ? "grads" : "train_step"];
   std::string dataShare;
   if (t.calls)
-    dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
-                fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
+    dataShare = " (data: " + formatSignificant(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
+                formatSignificant(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
                 "% of step time)";
-  std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
+  std::cout << "trained " << trained << " steps in " << formatSignificant(secs, 3) << " s" << dataShare
             << (data_.windows ? "; last batch: loss " + formatNumber(lastLoss_)
-                              : "; on the training data: " + train.describe(p_))
+                              : "; on the training data: " + train.describe(p_, kShownDigits))
             << '\n';
   if (!std::isfinite(train.loss)) {
     // The last update broke the model: say so, and write nothing.
@@ -764,14 +793,14 @@ bool TrainRun::report() {
   if (haveVal_) {
     if (lastValStep_ != steps_ && !cluster_.evaluate(*model_, val_, lastVal_))
       return false;
-    std::cout << "validation " << lastVal_.describe(p_) << " on " << val_.samples << " samples ("
+    std::cout << "validation " << lastVal_.describe(p_, kShownDigits) << " on " << val_.samples << " samples ("
               << val_.origin << ")\n";
   }
   if (haveTest_) {
     Evaluation result;
     if (!cluster_.evaluate(*model_, test_, result))
       return false;
-    std::cout << "test " << result.describe(p_) << " on " << test_.samples << " samples ("
+    std::cout << "test " << result.describe(p_, kShownDigits) << " on " << test_.samples << " samples ("
               << test_.origin << ")\n";
   }
   return true;
