@@ -206,10 +206,11 @@ bool ModelInstance::evaluate(const Dataset &d, Evaluation &out, bool keepOutputs
   return true;
 }
 
-std::string Evaluation::describe(const Program &p) const {
-  std::string s = "loss " + formatNumber(loss);
+std::string Evaluation::describe(const Program &p, int digits) const {
+  auto number = [&](double v) { return digits ? formatSignificant(v, digits) : formatNumber(v); };
+  std::string s = "loss " + number(loss);
   for (size_t k = 0; k < metrics.size(); ++k)
-    s += ", " + p.metrics[k].name + " " + formatNumber(metrics[k]);
+    s += ", " + p.metrics[k].name + " " + number(metrics[k]);
   return s;
 }
 

@@ -23,8 +23,9 @@ struct Evaluation {
   double loss = 0;
   std::vector<double> metrics;             // per Program::metrics
   std::vector<std::vector<double>> outputs; // per output, all samples
-  /// `loss 0.12, accuracy 0.97`
-  std::string describe(const Program &p) const;
+  /// `loss 0.12, accuracy 0.97`: every digit, or `digits` significant ones
+  /// (the trainer's lines).
+  std::string describe(const Program &p, int digits = 0) const;
 };
 
 /// Where the time of an entry's calls went: moving samples into the typed

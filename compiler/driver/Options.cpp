@@ -63,6 +63,18 @@ const char *kUsage =
     "  --recompute      generate: run the whole window for every character, also\n"
     "                   for recurrent models (which otherwise step one character\n"
     "                   at a time, carrying their state)\n"
+    "  --final-eval test|train|train,test|none  train: what is evaluated after\n"
+    "                   the last step (default: the test data when given, else the\n"
+    "                   training data when small: a data { } block or <= 10000 samples)\n"
+    "  --early-stop N   train: stop when --monitor has not improved for N evaluations\n"
+    "  --monitor NAME   train: the value --early-stop and --save-best watch, a name\n"
+    "                   of the metrics log: val_loss, val_<metric>, test_loss,\n"
+    "                   test_<metric> (default val_loss with --val-split, else\n"
+    "                   test_loss); evaluated at every epoch's end and --eval-every\n"
+    "  --monitor-mode min|max  train: whether lower or higher is better (default:\n"
+    "                   min for losses and errors, max for other metrics)\n"
+    "  --save-best FILE train: the checkpoint of the best evaluation of --monitor\n"
+    "  --save-every N   train: write the -o checkpoint every N steps\n"
     "  --val-split F    hold out the last fraction F of the (once shuffled) training\n"
     "                   data; evaluated at --eval-every and at the end\n"
     "  --threads N      kernel threads for train/eval/predict (0 = one per CPU)\n"
@@ -223,13 +235,16 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--steps", &o.steps},   {"--epochs", &o.epochs},           {"--batch", &o.batch},
         {"--seed", &o.seed},     {"--print-every", &o.printEvery}, {"--max-batch", &o.maxBatch},
         {"--eval-every", &o.evalEvery}, {"--threads", &o.threads}, {"--length", &o.length},
-        {"--top-k", &o.topK},   {"--opset", &o.opset}};
+        {"--top-k", &o.topK},   {"--opset", &o.opset},           {"--early-stop", &o.earlyStop},
+        {"--save-every", &o.saveEvery}};
     std::map<std::string, std::string *> strings = {
         {"--emit", &o.emit},         {"--params-out", &o.paramsOut}, {"--init-params", &o.initParams},
         {"--params", &o.params},     {"--input", &o.input},          {"-o", &o.output},
         {"--header", &o.header},     {"--prefix", &o.prefix},        {"--cpu", &o.cpu},
         {"--target", &o.target},     {"--resume", &o.resume},        {"--log", &o.log},
         {"--plot", &o.plot},         {"--emit-static-lib", &o.staticLib},
+        {"--final-eval", &o.finalEval}, {"--monitor", &o.monitor},
+        {"--monitor-mode", &o.monitorMode}, {"--save-best", &o.saveBest},
         {"--emit-shared", &o.sharedLib},
         {"--text", &o.text},         {"--loss", &o.importLoss},      {"--label", &o.importLabel},
         {"--optimizer", &o.importOptimizer}};
@@ -285,6 +300,15 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       return usageError("unknown option '" + a + "'");
     }
   }
+  static const std::set<std::string> finalEvals = {"", "train", "test", "train,test", "test,train",
+                                                   "none"};
+  if (!finalEvals.count(o.finalEval))
+    return usageError("--final-eval expects test, train, train,test or none, got '" + o.finalEval +
+                      "'");
+  if (o.saveEvery && o.output.empty())
+    return usageError("--save-every writes the -o checkpoint; give -o FILE");
+  if (!o.monitorMode.empty() && o.monitorMode != "min" && o.monitorMode != "max")
+    return usageError("--monitor-mode expects min or max, got '" + o.monitorMode + "'");
   if (o.command.empty())
     return usageError("no command given");
   if (o.file.empty())

@@ -24,6 +24,13 @@ struct Options {
   std::vector<std::string> scale;      // NAME=FACTOR
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
   std::string log, plot;
+  /// train: what is evaluated after the last step: "train", "test", both
+  /// ("train,test"), "none", or "" for the default (Trainer.cpp).
+  std::string finalEval;
+  /// train: early stopping and checkpoints of the best evaluation and every
+  /// N steps (docs/training.md).
+  std::optional<long long> earlyStop, saveEvery;
+  std::string monitor, monitorMode, saveBest;
   std::string importLoss, importLabel, importOptimizer; // import: fine-tuning
   std::string cpu, target;
   std::string staticLib;      // compile --emit-static-lib

@@ -19,6 +19,7 @@
 
 #include "support/Diagnostics.h"
 #include "support/Limits.h"
+#include "support/Suggest.h"
 #include "support/Json.h"
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <iostream>
 #include <numeric>
+#include <tuple>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -47,13 +49,30 @@ extern "C" void onInterrupt(int signal) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-std::string fixed(double v, int digits) {
+/// Training data up to this many samples is evaluated after training by
+/// default (--final-eval).
+constexpr int64_t kSmallTrainingData = 10000;
+
+/// Progress and metric lines: 4 significant digits (logs, --params-out and
+/// the printed parameters and outputs keep every digit).
+constexpr int kShownDigits = 4;
+
+std::string shown(double v) { return formatSignificant(v, kShownDigits); }
+
+/// A time left: seconds under a minute, else m:ss or h:mm:ss.
+std::string duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0)
+    return "?";
   char buf[64];
-  // `digits` significant digits, but whole numbers stay whole (3602, not 3.6e+03).
-  if (std::fabs(v) >= std::pow(10.0, digits) && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.*f s", seconds < 10 ? 1 : 0, seconds);
+    return buf;
+  }
+  long long s = std::llround(seconds);
+  if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
   else
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
   return buf;
 }
 
@@ -123,6 +142,9 @@ public:
   bool startCluster();
   /// Training data, the batch size and seed, the test set.
   bool loadData();
+  /// --final-eval, or its default: which data is evaluated after the last
+  /// step (an error printed when that data is missing).
+  bool chooseFinalEvaluation();
   /// The model instance with its threads, initial parameters or the resumed
   /// checkpoint, then the validation split and each rank's share of a batch.
   bool createModel();
@@ -155,6 +177,21 @@ private:
   void setEpochState();
   /// plateau: there is data for its monitor (an error printed if not).
   bool checkMonitor();
+  /// The data a monitor (`test_*`, `val_*`) names exists; `who` starts the
+  /// error otherwise.
+  bool monitorHasData(const std::string &who, const std::string &monitor) const;
+  /// The loss or metric a monitor names, from the evaluation of its data.
+  double monitoredValue(const std::string &monitor, const Evaluation &e) const;
+  /// --early-stop, --save-best: the monitor, its mode, and the state a
+  /// resumed checkpoint carries.
+  bool setUpWatch();
+  /// --early-stop, --save-best after an evaluation of the monitored data:
+  /// a new best is saved, else the patience runs down; false on a failed
+  /// save.
+  bool watchMonitor(int64_t step, const Evaluation &e);
+  /// Every checkpoint (-o, --save-every, --save-best, Ctrl-C) with the
+  /// early-stopping record of this run.
+  bool saveCheckpoint(const std::string &path, int64_t step);
   /// plateau, at an epoch's end: one ReduceLROnPlateau step on the
   /// monitored value of `e` (the test or validation evaluation).
   void stepPlateau(int64_t step, const Evaluation &e);
@@ -169,6 +206,7 @@ private:
   bool stateful_ = false;
   Dataset data_, test_, val_;
   bool haveTest_ = false, haveVal_ = false;
+  bool finalTrain_ = false, finalTest_ = false; // --final-eval
   int64_t batch_ = 0, localBatch_ = 0, evalEvery_ = 0;
   uint64_t seed_ = 1;
   std::unique_ptr<ModelInstance> model_;
@@ -184,12 +222,22 @@ private:
   bool tty_ = false;
   std::unique_ptr<TrainingLog> log_;
   double lastLoss_ = 0;
+  // The running means of the progress lines: sums over this epoch's steps.
+  double epochLossSum_ = 0;
+  std::vector<double> epochMetricSums_;
+  int64_t epochSteps_ = 0;
   StateSnapshot before_; // --check-numerics: the state the step started from
   Evaluation lastVal_;
   int64_t lastValStep_ = -1;
   // plateau: whether it watches the test data (test_*) or the validation
   // split (val_*).
   bool plateau_ = false, monitorsTest_ = false;
+  // --early-stop / --save-best: the watched log name is in stop_ (best_step
+  // 0: no evaluation yet), with the test data or the validation split.
+  bool watch_ = false, watchTest_ = false, stopped_ = false;
+  nnrt_early_stop stop_{};
+  Evaluation lastTest_;
+  int64_t lastTestStep_ = -1;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -243,7 +291,34 @@ bool TrainRun::loadData() {
   evalEvery_ = optionOr(s_.opts.evalEvery, p_, "eval_every", 0);
   haveTest_ = !s_.opts.test.empty() ? loadDataset(p_, s_.opts.test, test_, s_.opts.scale)
                                     : inlineDataset(p_, "test", test_);
-  return s_.opts.test.empty() || haveTest_;
+  if (!s_.opts.test.empty() && !haveTest_)
+    return false;
+  return chooseFinalEvaluation();
+}
+
+bool TrainRun::chooseFinalEvaluation() {
+  const std::string &choice = s_.opts.finalEval;
+  if (choice.empty()) {
+    // The test data when there is some; else the training data when it is
+    // cheap to go over again (the lecture's examples print their outputs).
+    bool inlineData = s_.opts.data.empty() && !s_.text;
+    finalTest_ = haveTest_;
+    finalTrain_ = !haveTest_ && !data_.windows && (inlineData || data_.samples <= kSmallTrainingData);
+    return true;
+  }
+  finalTrain_ = choice.find("train") != std::string::npos;
+  finalTest_ = choice.find("test") != std::string::npos;
+  if (finalTest_ && !haveTest_) {
+    std::cerr << "nnc: error: --final-eval " << choice << " needs test data; give --test FILE or "
+                 "write a data test { } block\n";
+    return false;
+  }
+  if (finalTrain_ && data_.windows) {
+    std::cerr << "nnc: error: --final-eval " << choice << ": a text's training windows overlap "
+                 "(one per character); its held-out tail is evaluated instead\n";
+    return false;
+  }
+  return true;
 }
 
 /// The text's vocabulary goes into every checkpoint; a resumed or loaded
@@ -344,7 +419,7 @@ bool TrainRun::createModel() {
     if (t.kind == StateTensor::Kind::Param)
       gradType_ = t.type.dtype == DType::F64 ? NNRT_F64 : NNRT_F32;
   grads_.resize(distributed_ ? gradCount_ * nnrt_dtype_size(gradType_) : 0);
-  return checkMonitor();
+  return checkMonitor() && setUpWatch();
 }
 
 int TrainRun::stateIndex(const char *name) const {
@@ -354,6 +429,31 @@ int TrainRun::stateIndex(const char *name) const {
   return -1;
 }
 
+bool TrainRun::monitorHasData(const std::string &who, const std::string &monitor) const {
+  bool test = monitor.compare(0, 5, "test_") == 0;
+  if (test && !haveTest_) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: " << who << " " << monitor
+                << ", but there is no test data; give --test FILE or write a data test { } block\n";
+    return false;
+  }
+  if (!test && !haveVal_) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: " << who << " " << monitor
+                << ", but there is no validation data; give --val-split FRACTION\n";
+    return false;
+  }
+  return true;
+}
+
+double TrainRun::monitoredValue(const std::string &monitor, const Evaluation &e) const {
+  std::string name = monitor.substr(monitor.find('_') + 1);
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    if (name == p_.metrics[k].name)
+      return e.metrics[k];
+  return e.loss;
+}
+
 bool TrainRun::checkMonitor() {
   const OptimizerSpec &o = p_.optimizer;
   plateau_ = o.schedule == "plateau";
@@ -361,19 +461,107 @@ bool TrainRun::checkMonitor() {
     return true;
   // Sema accepts only the log's names: test_* or val_*.
   monitorsTest_ = o.monitor.compare(0, 5, "test_") == 0;
-  if (monitorsTest_ && !haveTest_) {
-    if (cluster_.rank() == 0)
-      std::cerr << "nnc: error: the plateau schedule monitors " << o.monitor
-                << ", but there is no test data; give --test FILE or write a data test { } block\n";
-    return false;
-  }
-  if (!monitorsTest_ && !haveVal_) {
-    if (cluster_.rank() == 0)
-      std::cerr << "nnc: error: the plateau schedule monitors " << o.monitor
-                << ", but there is no validation data; give --val-split FRACTION\n";
-    return false;
-  }
+  return monitorHasData("the plateau schedule monitors", o.monitor);
+}
+
+/// Whether a larger value of a monitored loss or metric is better: not for
+/// losses and error-like metrics (by name), yes for the rest (accuracy).
+static bool higherIsBetter(const std::string &monitor) {
+  std::string name = monitor.substr(monitor.find('_') + 1);
+  for (const char *lower : {"loss", "error", "err", "mae", "mse", "distance", "perplexity"})
+    if (name.find(lower) != std::string::npos)
+      return false;
   return true;
+}
+
+bool TrainRun::setUpWatch() {
+  const Options &o = s_.opts;
+  watch_ = o.earlyStop.has_value() || !o.saveBest.empty();
+  if (!watch_) {
+    if (!o.monitor.empty() || !o.monitorMode.empty()) {
+      if (cluster_.rank() == 0)
+        std::cerr << "nnc: error: --monitor and --monitor-mode are for --early-stop and --save-best\n";
+      return false;
+    }
+    return true;
+  }
+  std::string monitor = !o.monitor.empty() ? o.monitor
+                        : haveVal_         ? "val_loss"
+                        : haveTest_        ? "test_loss"
+                                           : "";
+  if (monitor.empty()) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: --early-stop and --save-best watch held-out data; give "
+                   "--val-split FRACTION or --test FILE\n";
+    return false;
+  }
+  // The names of the metrics log, as plateau's monitor takes them.
+  std::vector<std::string> logged = {"val_loss", "test_loss"};
+  for (const Output &m : p_.metrics) {
+    logged.push_back("val_" + m.name);
+    logged.push_back("test_" + m.name);
+  }
+  if (std::find(logged.begin(), logged.end(), monitor) == logged.end() ||
+      monitor.size() >= sizeof stop_.monitor) {
+    if (cluster_.rank() == 0)
+      std::cerr << "nnc: error: --monitor " << monitor << " is not logged; expected val_loss, "
+                << "val_<metric>, test_loss or test_<metric>" << didYouMean(monitor, logged)
+                << '\n';
+    return false;
+  }
+  if (!monitorHasData("--monitor", monitor))
+    return false;
+  watchTest_ = monitor.compare(0, 5, "test_") == 0;
+  bool maximize = o.monitorMode.empty() ? higherIsBetter(monitor) : o.monitorMode == "max";
+  nnrt_early_stop saved{};
+  bool resumed = !o.resume.empty() && nnrt_model_early_stop(model_->raw(), &saved);
+  if (resumed && monitor == saved.monitor && bool(saved.maximize) == maximize) {
+    stop_ = saved; // the best so far and the patience counter go on
+    if (!o.quiet && saved.best_step > 0)
+      std::cout << "resume: best " << monitor << " " << shown(saved.best) << " at step "
+                << saved.best_step << ", " << saved.bad_evaluations
+                << " evaluations without improvement since\n";
+    return true;
+  }
+  if (resumed && !o.quiet)
+    std::cout << "resume: the checkpoint's early stopping watched " << saved.monitor
+              << (saved.maximize ? " (max)" : " (min)") << "; " << monitor
+              << (maximize ? " (max)" : " (min)") << " starts afresh\n";
+  stop_ = nnrt_early_stop{};
+  std::snprintf(stop_.monitor, sizeof stop_.monitor, "%s", monitor.c_str());
+  stop_.maximize = maximize;
+  return true;
+}
+
+bool TrainRun::watchMonitor(int64_t step, const Evaluation &e) {
+  double value = monitoredValue(stop_.monitor, e);
+  bool improved = !std::isnan(value) &&
+                  (stop_.best_step == 0 || (stop_.maximize ? value > stop_.best : value < stop_.best));
+  if (!improved) {
+    ++stop_.bad_evaluations;
+    if (s_.opts.earlyStop && stop_.bad_evaluations >= uint64_t(*s_.opts.earlyStop)) {
+      stopped_ = true;
+      if (!s_.opts.quiet)
+        std::cout << (tty_ ? "\n" : "") << "step " << step << "  early stop: " << stop_.monitor
+                  << " has not improved on " << shown(stop_.best) << " (step " << stop_.best_step
+                  << ") for " << stop_.bad_evaluations << " evaluations\n";
+    }
+    return true;
+  }
+  stop_.best = value;
+  stop_.best_step = static_cast<uint64_t>(step);
+  stop_.bad_evaluations = 0;
+  if (s_.opts.saveBest.empty() || cluster_.rank() != 0)
+    return true;
+  return saveCheckpoint(s_.opts.saveBest, step);
+}
+
+bool TrainRun::saveCheckpoint(const std::string &path, int64_t step) {
+  if (nnrt_model_set_early_stop(model_->raw(), watch_ ? &stop_ : nullptr) != NNRT_OK) {
+    std::cerr << "nnc: error: " << nnrt_model_error(model_->raw()) << '\n';
+    return false;
+  }
+  return model_->saveCheckpoint(path, trainState(step));
 }
 
 void TrainRun::setEpochState() {
@@ -403,7 +591,7 @@ void TrainRun::stepPlateau(int64_t step, const Evaluation &e) {
   if (reduced && !s_.opts.quiet) {
     double lr = o.arg("lr", 0.01);
     std::cout << (tty_ ? "\n" : "") << "step " << step << "  epoch " << epoch_ << "  " << o.monitor
-              << " " << formatNumber(value) << " did not improve on " << formatNumber(state.best)
+              << " " << shown(value) << " did not improve on " << shown(state.best)
               << ": lr " << formatNumber(lr * before) << " -> " << formatNumber(lr * state.lrFactor)
               << '\n';
   }
@@ -509,35 +697,46 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   // plateau: its monitor is evaluated at every epoch's end, the last
   // step's too (the scheduler's state goes into the checkpoint).
   bool epochEnd = plateau_ && position_ == stepsPerEpoch_;
+  // --early-stop, --save-best: at every epoch's end, --eval-every and the
+  // last step.
+  bool watchNow = watch_ && (position_ == stepsPerEpoch_ || step == steps_ ||
+                             (evalEvery_ && step % evalEvery_ == 0));
   bool evaluate = haveTest_ && ((evalEvery_ && step % evalEvery_ == 0 && step != steps_) ||
-                                (epochEnd && monitorsTest_));
+                                (epochEnd && monitorsTest_) || (watchNow && watchTest_));
   bool validate = haveVal_ && ((evalEvery_ && step % evalEvery_ == 0) || step == steps_ ||
-                               (epochEnd && !monitorsTest_));
+                               (epochEnd && !monitorsTest_) || (watchNow && !watchTest_));
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9);
+  double rate = double(step - firstStep_ + 1) / std::max(secs, 1e-9); // steps per second
+  // The running mean since the epoch began (or this run resumed in it):
+  // steadier than the last batch's numbers, as Keras shows.
+  epochLossSum_ += r.loss;
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    epochMetricSums_[k] += r.metrics[k];
+  ++epochSteps_;
+  std::string means = "loss " + shown(epochLossSum_ / double(epochSteps_));
+  for (size_t k = 0; k < p_.metrics.size(); ++k)
+    means += "  " + p_.metrics[k].name + " " + shown(epochMetricSums_[k] / double(epochSteps_));
+  std::string speed = shown(rate * double(batch_)) + " samples/s  ETA " +
+                      duration(double(steps_ - step) / rate);
   if (tty_) {
-    // One updating line on a terminal: progress, speed, loss, time left.
+    // One updating line on a terminal, its tail cleared.
     int width = 24, done = int(width * double(step) / double(steps_));
-    std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] epoch "
-              << epoch_ << " step " << step << "/" << steps_ << "  " << fixed(rate * batch_, 4)
-              << " img/s  loss " << fixed(r.loss, 5) << "  ETA "
-              << fixed(double(steps_ - step) / rate, 3) << " s   " << std::flush;
+    std::cout << "\r[" << std::string(done, '#') << std::string(width - done, '.') << "] step "
+              << step << "/" << steps_ << "  epoch " << epoch_ << "  " << means
+              << " (epoch mean)  " << speed << "\033[K" << std::flush;
     if (step == steps_)
       std::cout << '\n';
   } else if (!s_.opts.quiet && report) {
-    std::cout << "step " << step << "/" << steps_ << "  epoch " << epoch_ << "  loss "
-              << fixed(r.loss, 6);
-    for (size_t k = 0; k < p_.metrics.size(); ++k)
-      std::cout << "  " << p_.metrics[k].name << " " << fixed(r.metrics[k], 4);
-    std::cout << "  (" << fixed(rate, 3) << " steps/s)\n";
+    std::cout << "step " << step << "/" << steps_ << "  epoch " << epoch_ << "  " << means
+              << " (epoch mean)  " << speed << '\n';
   }
   if (validate) {
     if (!cluster_.evaluate(*model_, val_, lastVal_))
       return false;
     lastValStep_ = step;
     if (!s_.opts.quiet && step != steps_)
-      std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation " << lastVal_.describe(p_)
-                << '\n';
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation "
+                << lastVal_.describe(p_, kShownDigits) << '\n';
   }
   if (!(report || evaluate || validate))
     return true;
@@ -552,8 +751,11 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   if (evaluate) {
     if (!cluster_.evaluate(*model_, test_, test))
       return false;
+    lastTest_ = test;
+    lastTestStep_ = step;
     if (!s_.opts.quiet && step != steps_) // the report says the last
-      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << test.describe(p_) << '\n';
+      std::cout << (tty_ ? "\n" : "") << "step " << step << "  test " << test.describe(p_, kShownDigits)
+                << '\n';
     row.hasTest = true;
     row.testLoss = test.loss;
     row.testMetrics = test.metrics;
@@ -566,7 +768,8 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   if (epochEnd)
     stepPlateau(step, monitorsTest_ ? test : lastVal_);
   log_->add(row);
-  return true;
+  // After the plateau step, so that a best checkpoint holds its state.
+  return !watchNow || watchMonitor(step, watchTest_ ? test : lastVal_);
 }
 
 int TrainRun::trainLoop() {
@@ -596,6 +799,7 @@ int TrainRun::trainLoop() {
       return 1;
   }
   setEpochState(); // a resumed run's, in its own count
+  epochMetricSums_.assign(p_.metrics.size(), 0.0);
   firstStep_ = static_cast<int64_t>(resumed_.step) + 1;
   std::vector<std::string> metricNames;
   for (const Output &m : p_.metrics)
@@ -614,8 +818,15 @@ int TrainRun::trainLoop() {
   lastStep_ = firstStep_ - 1;
   if (firstStep_ > steps_ && !s_.opts.quiet)
     std::cout << "already at step " << resumed_.step << " of " << steps_ << "; nothing to train\n";
+  if (watch_ && s_.opts.earlyStop && stop_.bad_evaluations >= uint64_t(*s_.opts.earlyStop)) {
+    stopped_ = true; // the resumed run had stopped early: it stays stopped
+    if (!s_.opts.quiet)
+      std::cout << "already stopped early: " << stop_.monitor << " has not improved on "
+                << shown(stop_.best) << " (step " << stop_.best_step << ") for "
+                << stop_.bad_evaluations << " evaluations; nothing to train\n";
+  }
   start_ = std::chrono::steady_clock::now();
-  for (int64_t step = firstStep_; step <= steps_; ++step) {
+  for (int64_t step = firstStep_; step <= steps_ && !stopped_; ++step) {
     if (position_ == stepsPerEpoch_) {
       if (stateful_)
         nnrt_model_reset_state(model_->raw());
@@ -624,6 +835,9 @@ int TrainRun::trainLoop() {
       position_ = 0;
       ++epoch_;
       setEpochState();
+      epochLossSum_ = 0;
+      epochMetricSums_.assign(p_.metrics.size(), 0.0);
+      epochSteps_ = 0;
     }
     if (stateful_) // row i reads stream i: samples [i L, (i + 1) L), in order
       for (int64_t i = 0; i < batch_; ++i)
@@ -647,6 +861,11 @@ int TrainRun::trainLoop() {
       return stopOnNonFinite(step, idx, badState);
     lastStep_ = step;
     if (!progress(step, r))
+      return 1;
+    // --save-every: the -o checkpoint (the last step's is written after the
+    // report, an interrupted run's at once).
+    if (s_.opts.saveEvery && !s_.opts.output.empty() && step % *s_.opts.saveEvery == 0 &&
+        step != steps_ && !stopped_ && !interrupted && !saveCheckpoint(s_.opts.output, step))
       return 1;
     if (interrupted)
       break;
@@ -713,12 +932,11 @@ int TrainRun::saveInterrupted() {
   // on. The exit status is the shell's for the signal (130, 143).
   int status = 128 + interrupted;
   std::string path = s_.opts.output.empty() ? p_.modelName + ".interrupted.ckpt" : s_.opts.output;
-  nnrt_train_state state = trainState(lastStep_);
   if (tty_)
     std::cout << '\n';
   std::cerr << "nnc: " << (interrupted == SIGTERM ? "terminated (SIGTERM)" : "interrupted")
             << " after step " << lastStep_ << "; ";
-  if (!model_->saveCheckpoint(path, state))
+  if (!saveCheckpoint(path, lastStep_))
     return status;
   std::cerr << "wrote " << path << "\nresume with: nnc train " << s_.opts.file << " --resume "
             << path << " --steps " << steps_ << "\n";
@@ -727,36 +945,47 @@ int TrainRun::saveInterrupted() {
 
 bool TrainRun::report() {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  int64_t trained = std::max<int64_t>(steps_ - firstStep_ + 1, 0);
-  Evaluation train;
+  int64_t trained = std::max<int64_t>(lastStep_ - firstStep_ + 1, 0);
+  Evaluation train, test;
   bool keepOutputs = data_.samples <= 8; // small enough for every rank to do it all
-  if (data_.windows) {
-    // A text's training windows overlap (one per character): its tail is
-    // the evaluation, and the last step's loss stands for the training data.
-    train.loss = lastLoss_;
-    train.metrics.assign(p_.metrics.size(), std::nan(""));
-  } else if (!(keepOutputs ? model_->evaluate(data_, train, true)
-                           : cluster_.evaluate(*model_, data_, train))) {
+  if (finalTrain_ && !(keepOutputs ? model_->evaluate(data_, train, true)
+                                   : cluster_.evaluate(*model_, data_, train)))
     return false;
-  }
+  if (finalTest_ && lastTestStep_ == lastStep_)
+    test = lastTest_; // the monitor's evaluation of the last step
+  else if (finalTest_ && !cluster_.evaluate(*model_, test_, test))
+    return false;
   // What preparing batches (gather + convert to the model's types; scaling
   // happened once at load) cost, against the compiled step itself.
   const RunTiming &t = model_->timings[distributed_ ? "grads" : "train_step"];
   std::string dataShare;
   if (t.calls)
-    dataShare = " (data: " + fixed(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
-                fixed(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
+    dataShare = " (data: " + formatSignificant(1e3 * t.gatherSeconds / double(t.calls), 2) + " ms per step, " +
+                formatSignificant(100 * t.gatherSeconds / std::max(t.gatherSeconds + t.computeSeconds, 1e-12), 2) +
                 "% of step time)";
-  std::cout << "trained " << trained << " steps in " << fixed(secs, 3) << " s" << dataShare
-            << (data_.windows ? "; last batch: loss " + formatNumber(lastLoss_)
-                              : "; on the training data: " + train.describe(p_))
-            << '\n';
-  if (!std::isfinite(train.loss)) {
-    // The last update broke the model: say so, and write nothing.
-    std::cerr << "nnc: error: after step " << steps_ << " the loss on the training data is "
-              << formatNumber(train.loss) << "; lower the learning rate (--lr) or check the data\n";
-    return false;
+  std::cout << "trained " << trained << " steps in " << formatSignificant(secs, 3) << " s" << dataShare;
+  if (finalTrain_) {
+    std::cout << "; on the training data: " << train.describe(p_, kShownDigits);
+  } else if (data_.windows) {
+    // A text's training windows overlap (one per character): its tail is
+    // the evaluation, and the last step's loss stands for the training data.
+    std::cout << "; last batch: loss " << shown(lastLoss_);
+  } else if (epochSteps_ > 0) {
+    std::cout << "; running mean of epoch " << epoch_ << ": loss "
+              << shown(epochLossSum_ / double(epochSteps_));
+    for (size_t k = 0; k < p_.metrics.size(); ++k)
+      std::cout << ", " << p_.metrics[k].name << " "
+                << shown(epochMetricSums_[k] / double(epochSteps_));
   }
+  std::cout << '\n';
+  // The last update broke the model: say so, and write nothing.
+  for (auto [evaluated, e, on] : {std::tuple{finalTrain_, &train, "the training data"},
+                                  std::tuple{finalTest_, &test, "the test data"}})
+    if (evaluated && !std::isfinite(e->loss)) {
+      std::cerr << "nnc: error: after step " << lastStep_ << " the loss on " << on << " is "
+                << formatNumber(e->loss) << "; lower the learning rate (--lr) or check the data\n";
+      return false;
+    }
   if (p_.parameterCount() <= 24) {
     std::cout << "learned parameters:\n";
     for (size_t i = 0; i < p_.state.size(); ++i)
@@ -766,7 +995,7 @@ bool TrainRun::report() {
                                   p_.state[i].type.dtype == DType::F32)
                   << '\n';
   }
-  if (data_.samples <= 8 && !data_.windows && !p_.outputs.empty()) {
+  if (finalTrain_ && keepOutputs && !p_.outputs.empty()) {
     std::cout << "outputs on the training data:\n";
     for (size_t o = 0; o < p_.outputs.size(); ++o) {
       const TensorType &type = p_.outputs[o].node->type;
@@ -777,28 +1006,29 @@ bool TrainRun::report() {
     }
   }
   if (haveVal_) {
-    if (lastValStep_ != steps_ && !cluster_.evaluate(*model_, val_, lastVal_))
+    if (lastValStep_ != lastStep_ && !cluster_.evaluate(*model_, val_, lastVal_))
       return false;
-    std::cout << "validation " << lastVal_.describe(p_) << " on " << val_.samples << " samples ("
-              << val_.origin << ")\n";
+    std::cout << "validation " << lastVal_.describe(p_, kShownDigits) << " on " << val_.samples
+              << " samples (" << val_.origin << ")\n";
   }
-  if (haveTest_) {
-    Evaluation result;
-    if (!cluster_.evaluate(*model_, test_, result))
-      return false;
-    std::cout << "test " << result.describe(p_) << " on " << test_.samples << " samples ("
-              << test_.origin << ")\n";
-  }
+  if (finalTest_)
+    std::cout << "test " << test.describe(p_, kShownDigits) << " on " << test_.samples
+              << " samples (" << test_.origin << ")\n";
+  if (watch_ && stop_.best_step > 0)
+    std::cout << "best " << stop_.monitor << " " << shown(stop_.best) << " at step "
+              << stop_.best_step
+              << (s_.opts.saveBest.empty() ? "" : " (checkpoint " + s_.opts.saveBest + ")") << '\n';
   return true;
 }
 
 bool TrainRun::writeOutputs() {
   if (!s_.opts.output.empty()) {
-    nnrt_train_state state = trainState(std::max(steps_, static_cast<int64_t>(resumed_.step)));
-    if (!model_->saveCheckpoint(s_.opts.output, state))
+    int64_t step = stopped_ ? std::max(lastStep_, static_cast<int64_t>(resumed_.step))
+                            : std::max(steps_, static_cast<int64_t>(resumed_.step));
+    if (!saveCheckpoint(s_.opts.output, step))
       return false;
     if (!s_.opts.quiet)
-      std::cout << "wrote checkpoint " << s_.opts.output << " (step " << state.step << ")\n";
+      std::cout << "wrote checkpoint " << s_.opts.output << " (step " << step << ")\n";
   }
   if (!s_.opts.plot.empty()) {
     if (!log_->writePlot(s_.opts.plot, p_.modelName + ": training curves"))

@@ -10,6 +10,7 @@
 #include "llvm/Support/ErrorHandling.h"
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -124,6 +125,11 @@ int main(int argc, char **argv) {
   int exitCode = 0;
   if (!nnc::parseOptions(argc, argv, run.session.opts, exitCode))
     return exitCode;
+  // Training prints progress as it goes: line-buffered also into a pipe or
+  // a file (`> train.log`, `| tee`, a batch scheduler's log), where stdio
+  // would otherwise hold it back in 4 KB blocks. Before any output.
+  if (run.session.opts.command == "train")
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
   // The parser, AST builder and sema recurse over expressions; a 512 MiB
   // stack (reserved, touched only as needed) keeps very long formulas from
   // overflowing it. Nesting depth itself is limited by the parser.

@@ -272,6 +272,17 @@ bool parseJson(const std::string &text, Json &out, std::string &error) {
   return Parser(text).parse(out, error);
 }
 
+std::string formatSignificant(double v, int digits) {
+  if (!std::isfinite(v))
+    return formatNumber(v);
+  char buf[64];
+  if (std::fabs(v) >= std::pow(10.0, digits) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
 std::string formatNumber(double v, bool single) {
   if (std::isnan(v))
     return "NaN";

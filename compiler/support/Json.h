@@ -27,6 +27,11 @@ bool parseJson(const std::string &text, Json &out, std::string &error);
 /// when `single`). Non-finite values print as NaN / Infinity / -Infinity.
 std::string formatNumber(double v, bool single = false);
 
+/// `v` to `digits` significant digits for people to read (progress and
+/// metric lines), whole numbers kept whole (3602, not 3.602e+03); NaN and
+/// infinities as formatNumber writes them.
+std::string formatSignificant(double v, int digits);
+
 /// Flattens nested arrays of numbers; dims receives the nesting shape.
 /// False when ragged or not all numbers.
 bool flattenNumbers(const Json &j, std::vector<double> &data, std::vector<int64_t> &dims);

@@ -257,6 +257,24 @@ void nnrt_set_save_error(int64_t after_bytes, int error);
  *  model is untouched. `train` (may be NULL) receives the training state. */
 int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train);
 
+/** Early stopping and save-best (nnc train --early-stop, --save-best): the
+ *  monitored log name (e.g. "val_loss"), whether larger is better, the best
+ *  value so far, the step it was reached at, and the evaluations since
+ *  without improvement. Saved with every checkpoint (a `STOP` record) and
+ *  replaced by the one a loaded checkpoint holds (cleared when it holds
+ *  none). */
+typedef struct nnrt_early_stop {
+  char monitor[128];
+  int32_t maximize;
+  double best;
+  uint64_t best_step, bad_evaluations;
+} nnrt_early_stop;
+/** Sets the record (NULL clears it); NNRT_EINVAL when the monitor name is
+ *  empty or does not fit. */
+int nnrt_model_set_early_stop(nnrt_model *m, const nnrt_early_stop *state);
+/** 1 and *state filled when the model has a record, else 0. */
+int nnrt_model_early_stop(const nnrt_model *m, nnrt_early_stop *state);
+
 /** Text models (nnc train --text): the vocabulary, token i being the
  *  Unicode code point code_points[i]. It is copied, saved with every
  *  checkpoint (a `VOCB` record) and replaced by the one a loaded checkpoint

@@ -27,6 +27,7 @@ enum {
   TAG_TRAIN = 0x4E415254,  /* "TRAN": u64 step, epoch, position, seed */
   TAG_TENSOR = 0x534E4554, /* "TENS": name, i32 dtype, i32 kind, u32 rank, i64 dims, data */
   TAG_VOCAB = 0x42434F56,  /* "VOCB": u64 count, u32 code points */
+  TAG_STOP = 0x504F5453,   /* "STOP": monitor, u32 maximize, f64 best, u64 best step, u64 bad */
   TAG_END = 0x20444E45     /* "END " */
 };
 
@@ -173,6 +174,17 @@ int nnrt_model_save(const nnrt_model *cm, const char *path, const nnrt_train_sta
     for (int64_t i = 0; i < m->vocab_size; ++i)
       put_u32(&rec, m->vocab[i]);
     put_record(&out, TAG_VOCAB, &rec);
+  }
+  if (m->has_early_stop) {
+    rec.size = 0;
+    put_str(&rec, m->early_stop.monitor);
+    put_u32(&rec, (uint32_t)m->early_stop.maximize);
+    uint64_t best;
+    memcpy(&best, &m->early_stop.best, sizeof best);
+    put_u64(&rec, best);
+    put_u64(&rec, m->early_stop.best_step);
+    put_u64(&rec, m->early_stop.bad_evaluations);
+    put_record(&out, TAG_STOP, &rec);
   }
   rec.size = 0;
   put_record(&out, TAG_END, &rec);
@@ -364,6 +376,9 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
   nnrt_train_state ts = {0, 0, 0, 0, 0, 0};
   uint32_t *vocab = NULL;
   int64_t vocabSize = 0;
+  int hasStop = 0;
+  nnrt_early_stop stop;
+  memset(&stop, 0, sizeof stop);
   if (!staged || !seen) {
     status = nnrt_model_fail(m, NNRT_ENOMEM, "out of memory reading checkpoint '%s'", path);
     goto done;
@@ -486,6 +501,20 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
                                  path);
         goto done;
       }
+    } else if (tag == TAG_STOP) {
+      get_str(&body, stop.monitor, sizeof stop.monitor);
+      stop.maximize = (int32_t)get_u(&body, 4);
+      uint64_t best = get_u(&body, 8);
+      memcpy(&stop.best, &best, sizeof best);
+      stop.best_step = get_u(&body, 8);
+      stop.bad_evaluations = get_u(&body, 8);
+      if (body.bad || body.left != 0 || stop.monitor[0] == '\0' || stop.maximize > 1 ||
+          stop.best_step > ((uint64_t)1 << 53) || stop.bad_evaluations > ((uint64_t)1 << 53)) {
+        status = nnrt_model_fail(m, NNRT_EFORMAT, "checkpoint '%s' has a damaged early-stopping "
+                                 "record", path);
+        goto done;
+      }
+      hasStop = 1;
     } else if (tag == TAG_END) {
       sawEnd = 1;
     }
@@ -507,6 +536,8 @@ int nnrt_model_load(nnrt_model *m, const char *path, nnrt_train_state *train) {
   m->vocab = vocab;
   m->vocab_size = vocabSize;
   vocab = NULL;
+  m->has_early_stop = hasStop;
+  m->early_stop = stop;
   if (train)
     *train = ts;
   m->error[0] = '\0';

@@ -495,6 +495,30 @@ int nnrt_model_set_vocab(nnrt_model *m, const uint32_t *code_points, int64_t cou
   return NNRT_OK;
 }
 
+int nnrt_model_set_early_stop(nnrt_model *m, const nnrt_early_stop *state) {
+  if (!m) {
+    nnrt_set_error("model is NULL");
+    return NNRT_EINVAL;
+  }
+  if (!state) {
+    m->has_early_stop = 0;
+    return NNRT_OK;
+  }
+  if (state->monitor[0] == '\0' || !memchr(state->monitor, '\0', sizeof state->monitor))
+    return nnrt_model_fail(m, NNRT_EINVAL, "bad early-stopping monitor name");
+  m->early_stop = *state;
+  m->has_early_stop = 1;
+  return NNRT_OK;
+}
+
+int nnrt_model_early_stop(const nnrt_model *m, nnrt_early_stop *state) {
+  if (!m || !m->has_early_stop)
+    return 0;
+  if (state)
+    *state = m->early_stop;
+  return 1;
+}
+
 const uint32_t *nnrt_model_vocab(const nnrt_model *m, int64_t *count) {
   if (count)
     *count = m ? m->vocab_size : 0;
