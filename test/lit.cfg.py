@@ -90,6 +90,11 @@ config.substitutions.append(("%torch_python", torch_python))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 
+# test/driver/plot_svg.test renders the --plot SVG with rsvg-convert (Debian's
+# librsvg2-bin, installed by .ci/run); without it that step is UNSUPPORTED.
+if shutil.which("rsvg-convert"):
+    config.available_features.add("rsvg-convert")
+
 # The Python module (runtime/python/nnc, docs/python.md) needs only Debian's python3
 # and python3-numpy. %nnc_python runs /usr/bin/python3 with the source tree's
 # python/ on the path and nothing from the user's site directory.

@@ -86,7 +86,7 @@ const char *kUsage =
     "                   docs/distributed.md)\n"
     "  --split-step     compile: also export PREFIX_grads and PREFIX_apply\n"
     "  --log FILE       metrics log: CSV, or JSON lines when FILE ends in .jsonl\n"
-    "  --plot FILE.svg  training curves (loss, metrics) as an SVG\n"
+    "  --plot FILE.svg  training curves (loss, metrics, learning rate) as an SVG\n"
     "  --params-out F   write trained parameters as JSON\n"
     "  --init-params F  start from parameters in a JSON file, a checkpoint, or a\n"
     "                   directory of NAME.npy files (one per parameter)\n"

@@ -738,6 +738,7 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
       std::cout << (tty_ ? "\n" : "") << "step " << step << "  validation "
                 << lastVal_.describe(p_, kShownDigits) << '\n';
   }
+  log_->noteLearningRate(step, r.lr);
   if (!(report || evaluate || validate))
     return true;
   LogRow row;
@@ -747,6 +748,9 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   row.seconds = secs;
   row.lr = r.lr;
   row.metrics = r.metrics;
+  row.lossMean = epochLossSum_ / double(epochSteps_);
+  for (double sum : epochMetricSums_)
+    row.metricMeans.push_back(sum / double(epochSteps_));
   Evaluation test;
   if (evaluate) {
     if (!cluster_.evaluate(*model_, test_, test))

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nnc {
@@ -12,6 +13,10 @@ struct LogRow {
   long long step = 0, epoch = 0;
   double loss = 0, seconds = 0, lr = 0;
   std::vector<double> metrics;                  // training batch
+  // The running means over the epoch so far (the progress lines' numbers);
+  // --plot draws these. Empty metricMeans: the plot falls back to the batch's.
+  double lossMean = 0;
+  std::vector<double> metricMeans;
   bool hasTest = false;
   double testLoss = 0;
   std::vector<double> testMetrics;
@@ -30,8 +35,14 @@ public:
   /// False (error printed) when the file cannot be created.
   bool open(const std::string &path);
   void add(const LogRow &row);
+  /// Every step's learning rate, for the plot's learning-rate panel (kept
+  /// thinned to at most 4096 points, the last step's always).
+  void noteLearningRate(long long step, double lr);
   /// Loss (left axis, log scale) and metrics (right axis, 0..1) against
-  /// step, as a self-contained SVG; written atomically.
+  /// step, as a self-contained SVG; written atomically. The training curves
+  /// are the epoch's running means; test and validation curves have a circle
+  /// at every evaluation; the legend is right of the plot area; a panel below
+  /// draws the learning rate when it changes (a schedule).
   bool writePlot(const std::string &path, const std::string &title) const;
 
 private:
@@ -40,6 +51,9 @@ private:
   std::ofstream file_;
   bool json_ = false;
   bool withVal_ = false;
+  std::vector<std::pair<long long, double>> lrPoints_;
+  std::pair<long long, double> lrLast_{-1, 0};
+  long long lrStride_ = 1;
 };
 
 } // namespace nnc
