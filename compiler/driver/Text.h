@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "support/Utf8.h"
+
 #include "driver/Dataset.h"
 #include "ir/Program.h"
 
@@ -34,7 +36,6 @@ bool readTextCorpus(const std::string &path, TextCorpus &out);
 /// character the vocabulary lacks (or invalid UTF-8).
 bool encodeText(const std::vector<uint32_t> &vocab, const std::string &text,
                 std::vector<int32_t> &out, std::string &error);
-std::string utf8(uint32_t codePoint);
 
 /// The model's text input and target: class(V)[T] each, of equal T. False
 /// (printed) when the model has no such pair or V is smaller than the

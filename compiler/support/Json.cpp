@@ -1,5 +1,6 @@
 //===- Json.cpp -----------------------------------------------------------===//
 #include "support/Json.h"
+#include "support/Utf8.h"
 
 #include <cmath>
 #include <cstdint>
@@ -163,7 +164,7 @@ private:
         } else if (code >= 0xDC00 && code < 0xE000) {
           return fail("an unpaired surrogate in a \\u escape");
         }
-        appendUtf8(out, code);
+        out += utf8(code);
         break;
       }
       default:
@@ -188,24 +189,6 @@ private:
       code = code * 16 + uint32_t(v);
     }
     return true;
-  }
-
-  static void appendUtf8(std::string &out, uint32_t code) {
-    if (code < 0x80) {
-      out += char(code);
-    } else if (code < 0x800) {
-      out += char(0xC0 | (code >> 6));
-      out += char(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += char(0xE0 | (code >> 12));
-      out += char(0x80 | ((code >> 6) & 0x3F));
-      out += char(0x80 | (code & 0x3F));
-    } else {
-      out += char(0xF0 | (code >> 18));
-      out += char(0x80 | ((code >> 12) & 0x3F));
-      out += char(0x80 | ((code >> 6) & 0x3F));
-      out += char(0x80 | (code & 0x3F));
-    }
   }
 
   bool array(Json &out, int depth) {
