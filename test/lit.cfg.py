@@ -77,15 +77,23 @@ config.substitutions.append(("%nnrt_mpi_lib", os.path.join(build, "runtime", "li
 # read ONNX files with Debian's python3-torch and python3-onnx (.ci/run
 # installs them) under the system Python, whatever python3 is first on PATH.
 import subprocess
+
+
+def python_feature(python, modules, feature, timeout, warning):
+    """Adds `feature` when `python` imports `modules`; else warns."""
+    try:
+        subprocess.run([python, "-c", "import " + modules], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        config.available_features.add(feature)
+    except (OSError, subprocess.SubprocessError):
+        lit_config.warning(warning)
+
+
 torch_python = "/usr/bin/python3"
-try:
-    subprocess.run([torch_python, "-c", "import torch, onnx, numpy"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    config.available_features.add("onnx-python")
-except (OSError, subprocess.SubprocessError):
-    lit_config.warning("the ONNX tests that export PyTorch models are skipped (UNSUPPORTED): "
-                       "/usr/bin/python3 cannot import torch and onnx; apt-get install "
-                       "python3-torch python3-onnx")
+python_feature(torch_python, "torch, onnx, numpy", "onnx-python", 120,
+               "the ONNX tests that export PyTorch models are skipped (UNSUPPORTED): "
+               "/usr/bin/python3 cannot import torch and onnx; apt-get install "
+               "python3-torch python3-onnx")
 config.substitutions.append(("%torch_python", torch_python))
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
@@ -97,15 +105,11 @@ if shutil.which("rsvg-convert"):
 
 # The Python module (runtime/python/nnc, docs/python.md) needs only Debian's python3
 # and python3-numpy. %nnc_python runs /usr/bin/python3 with the source tree's
-# python/ on the path and nothing from the user's site directory.
+# runtime/python on the path and nothing from the user's site directory.
 numpy_python = "/usr/bin/python3"
-try:
-    subprocess.run([numpy_python, "-c", "import numpy"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
-    config.available_features.add("numpy-python")
-except (OSError, subprocess.SubprocessError):
-    lit_config.warning("the Python module's tests (test/python) are skipped (UNSUPPORTED): "
-                       "/usr/bin/python3 cannot import numpy; apt-get install python3-numpy")
+python_feature(numpy_python, "numpy", "numpy-python", 60,
+               "the Python module's tests (test/python) are skipped (UNSUPPORTED): "
+               "/usr/bin/python3 cannot import numpy; apt-get install python3-numpy")
 # Before %nnc, which is a prefix of these names.
 config.substitutions.insert(0, ("%nnc_python", "env PYTHONPATH=%s PYTHONNOUSERSITE=1 %s -B"
                                 % (os.path.join(source, "runtime", "python"), numpy_python)))
