@@ -6,6 +6,7 @@
 #include "driver/ModelInstance.h"
 #include "driver/Npy.h"
 #include "driver/Session.h"
+#include "driver/Standardize.h"
 
 #include "codegen/HeaderGen.h"
 #include "codegen/LLVMGen.h"
@@ -538,7 +539,7 @@ int runCommand(Session &s) {
   if (cmd == "import")
     return importCommand(s);
   bool wantsCode = cmd == "train" || cmd == "eval" || cmd == "predict" || cmd == "gradcheck";
-  if (!loadVocabulary(s))
+  if (!loadVocabulary(s) || !loadStandardization(s))
     return 1;
   Stage stage = runFrontEnd(s, cmd == "gradcheck");
   if (stage != Stage::Continue)

@@ -42,6 +42,12 @@ const char *kUsage =
     "  --test NAME=PATH | --test FILE.csv  held-out data for evaluation\n"
     "                   (PATH: CSV, IDX as MNIST ships, or NumPy .npy)\n"
     "  --scale NAME=F   multiply NAME's values from files by F (e.g. image=1/255)\n"
+    "  --standardize NAME[:AXIS]  train: fit NAME's mean and standard deviation\n"
+    "                   on the training data (per channel: the last axis, or AXIS),\n"
+    "                   store them in the checkpoint as NAME.mean and NAME.std,\n"
+    "                   and compute with (NAME - mean) / std; eval, predict and\n"
+    "                   export take them from --params; compile: the object\n"
+    "                   standardises NAME with the statistics a checkpoint loads\n"
     "  --steps N        train until global step N\n"
     "  --epochs N       train for N passes over the data\n"
     "  --batch N        samples per step (default: the train block, else 32)\n"
@@ -249,8 +255,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--text", &o.text},         {"--loss", &o.importLoss},      {"--label", &o.importLabel},
         {"--optimizer", &o.importOptimizer}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
-        a != "--scale" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
-      std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--val-split",
+        a != "--scale" && a != "--standardize" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
+      std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--standardize", "--val-split",
                                         "--prompt", "--temperature",
                                         "--help", "--version", "--trace", "--quiet", "-fPIC",
                                         "--check-numerics", "--json", "--inference-only",
@@ -296,6 +302,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       o.test.push_back(value);
     } else if (a == "--scale") {
       o.scale.push_back(value);
+    } else if (a == "--standardize") {
+      o.standardize.push_back(value);
     } else {
       return usageError("unknown option '" + a + "'");
     }

@@ -22,6 +22,7 @@ struct Options {
   std::optional<double> valSplit;   // fraction of --data held out for validation
   std::vector<std::string> data, test; // NAME=PATH or PATH
   std::vector<std::string> scale;      // NAME=FACTOR
+  std::vector<std::string> standardize; // NAME or NAME:AXIS (Standardize.h)
   std::string paramsOut, initParams, params, input, output, header, prefix, resume;
   std::string log, plot;
   /// train: what is evaluated after the last step: "train", "test", both

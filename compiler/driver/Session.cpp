@@ -13,6 +13,7 @@
 
 #include "autodiff/Entries.h"
 #include "driver/Distributed.h"
+#include "driver/Standardize.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "ir/Scan.h"
@@ -61,7 +62,10 @@ Stage runFrontEnd(Session &s, bool forceF64) {
       lowering.constants["vocab"] = double(s.vocab.size());
     lowering.stateful = s.opts.stateful;
     lowering.tokenSteps = s.tokenSteps;
+    lowering.standardize = s.standardize;
     s.program = lowerModule(s.ast, *s.diag, lowering);
+    if (!checkStandardization(s))
+      return Stage::Failed;
     if (s.opts.emit == "ir") {
       printProgram(*s.program, std::cout);
       return Stage::Done;

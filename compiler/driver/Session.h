@@ -16,7 +16,9 @@
 #include "ir/Program.h"
 #include "opt/Passes.h"
 
+#include <map>
 #include <memory>
+#include <set>
 
 namespace nnc {
 
@@ -38,6 +40,12 @@ struct Session {
   bool profiling = false;
   /// > 0: class(N)[T] inputs and targets get T = tokenSteps (LoweringOptions).
   int64_t tokenSteps = 0;
+  /// Standardised inputs and the axis of their statistics (Standardize.h):
+  /// all of them, those named by --standardize, those whose statistics a
+  /// --resume / --init-params checkpoint loads (not fitted again), and
+  /// those any given checkpoint holds.
+  std::map<std::string, int64_t> standardize;
+  std::set<std::string> standardizeFlags, standardizeLoaded, standardizeInCheckpoint;
   ~Session();
 };
 

@@ -16,6 +16,7 @@
 #include "driver/ModelInstance.h"
 #include "driver/Sampling.h"
 #include "driver/Session.h"
+#include "driver/Standardize.h"
 
 #include "support/Diagnostics.h"
 #include "support/Limits.h"
@@ -395,6 +396,11 @@ bool TrainRun::createModel() {
       return false;
     }
     if (haveVal_ && !splitValidation(data_, *s_.opts.valSplit, seed_, val_))
+      return false;
+    // Statistics of the training samples only (the validation split is
+    // data the model has not seen); before the ranks share their state.
+    warnRawPixels(s_, data_);
+    if (!fitStandardization(s_, data_, *model_))
       return false;
   }
   batch_ = std::min(batch_, data_.samples);

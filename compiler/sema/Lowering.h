@@ -141,6 +141,8 @@ public:
   // --- upsample, adaptive pooling, pixel shuffle (Resampling.cpp) ---
   Node *resampling(const Expr &e);
   Node *rmsNorm(const Expr &e); // RmsNorm.cpp
+  /// (x - NAME.mean) / NAME.std for --standardize (Standardize.cpp).
+  Node *standardizeInput(const Interface &in, int64_t axis);
   Value callDef(const Expr &e);
   /// The body of `def` with its parameters bound in `scope`, for a use
   /// named `fn` at `loc` (a call, or a scan's cell).

@@ -131,7 +131,10 @@ void Lowering::decl(const Decl &d) {
     in.node = graph().input(d.name, t, d.nameLoc);
     if (in.classes)
       classes_[in.node] = in.classes;
-    define(d.name, d.nameLoc, Value{in.node, {}}, in.isTarget ? "target" : "input");
+    Node *value = in.node;
+    if (auto st = options_.standardize.find(d.name); st != options_.standardize.end())
+      value = standardizeInput(in, st->second);
+    define(d.name, d.nameLoc, Value{value, {}}, in.isTarget ? "target" : "input");
     program_->inputs.push_back(in);
     return;
   }

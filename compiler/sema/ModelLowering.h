@@ -27,6 +27,9 @@ struct LoweringOptions {
   /// When > 0, class-label inputs and targets of one axis, class(N)[T], are
   /// lowered with T = this (nnc generate: 1, one token per call).
   int64_t tokenSteps = 0;
+  /// Inputs used as (x - NAME.mean) / NAME.std, by the axis their
+  /// statistics are per (negative counts from the end): --standardize.
+  std::map<std::string, int64_t> standardize;
 };
 
 /// Builds the Program for `module`; throws CompileError after reporting.
