@@ -118,6 +118,16 @@ std::string readCheckpointFile(const std::string &path, CheckpointContents &out)
       out.hasVocab = true;
       for (uint64_t i = 0; i < n; ++i)
         out.vocab.push_back(uint32_t(body.u(4)));
+    } else if (tag == "STOP") {
+      out.hasStop = true;
+      out.monitor = body.str();
+      out.maximize = body.u(4) != 0;
+      uint64_t bits = body.u(8);
+      std::memcpy(&out.best, &bits, sizeof bits);
+      out.bestStep = body.u(8);
+      out.badEvaluations = body.u(8);
+      if (body.bad || body.left != 0)
+        return fail("malformed early-stopping record at byte " + std::to_string(at));
     } else if (tag == "END ") {
       sawEnd = true;
     } // other tags: later versions' records, skipped as the runtime does

@@ -28,6 +28,12 @@ struct CheckpointContents {
   uint64_t step = 0, epoch = 0, position = 0, seed = 0;
   bool hasVocab = false;
   std::vector<uint32_t> vocab;
+  /// The early-stopping record (nnc train --early-stop / --save-best).
+  bool hasStop = false;
+  std::string monitor;
+  bool maximize = false;
+  double best = 0;
+  uint64_t bestStep = 0, badEvaluations = 0;
   std::vector<CheckpointTensor> tensors;
 };
 

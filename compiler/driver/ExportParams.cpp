@@ -41,6 +41,11 @@ int exportParamsCommand(const Options &o) {
       os << (i ? ", " : "") << c.vocab[i];
     os << "]";
   }
+  if (c.hasStop)
+    os << ",\n  \"early_stop\": {\"monitor\": \"" << c.monitor << "\", \"mode\": \""
+       << (c.maximize ? "max" : "min") << "\", \"best\": " << formatNumber(c.best)
+       << ", \"best_step\": " << c.bestStep << ", \"evaluations_without_improvement\": "
+       << c.badEvaluations << "}";
   os << ",\n  \"tensors\": [\n";
   static const char *kinds[] = {"parameter", "frozen", "optimizer_state", "buffer"};
   static const char *dtypes[] = {"f32", "f64", "i32"};
