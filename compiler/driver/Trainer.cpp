@@ -755,6 +755,7 @@ bool TrainRun::progress(int64_t step, const StepScalars &r) {
   row.lr = r.lr;
   row.metrics = r.metrics;
   row.lossMean = epochLossSum_ / double(epochSteps_);
+  row.meanSteps = epochSteps_;
   for (double sum : epochMetricSums_)
     row.metricMeans.push_back(sum / double(epochSteps_));
   Evaluation test;
@@ -815,6 +816,7 @@ int TrainRun::trainLoop() {
   for (const Output &m : p_.metrics)
     metricNames.push_back(m.name);
   log_ = std::make_unique<TrainingLog>(metricNames, haveVal_);
+  log_->setStepsPerEpoch(stepsPerEpoch_);
   if (!s_.opts.log.empty() && !log_->open(s_.opts.log))
     return 1;
   tty_ = isatty(STDOUT_FILENO) && !s_.opts.quiet;

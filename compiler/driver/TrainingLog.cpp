@@ -184,17 +184,25 @@ bool TrainingLog::writePlot(const std::string &path, const std::string &title) c
     if (!metricNames_.empty())
       series.push_back({"#ff7f0e", "validation " + metricNames_[0], false, true, true, {}});
   }
+  // A running mean of the first few batches of an epoch jumps: such points
+  // are left out of the training curves, unless that leaves none.
+  long long settle = std::max(1LL, std::min(10LL, stepsPerEpoch_ / 4));
+  if (std::none_of(rows_.begin(), rows_.end(), [&](const LogRow &r) { return r.meanSteps >= settle; }))
+    settle = 0;
   for (const LogRow &r : rows_) {
     if (withVal_ && r.hasVal) {
       series[valFirst].points.push_back({x(r.step), yLoss(r.valLoss)});
       if (!metricNames_.empty())
         series[valFirst + 1].points.push_back({x(r.step), yMetric(r.valMetrics[0])});
     }
-    series[0].points.push_back({x(r.step), yLoss(trainLoss(r))});
+    bool settled = r.meanSteps == 0 || r.meanSteps >= settle;
+    if (settled)
+      series[0].points.push_back({x(r.step), yLoss(trainLoss(r))});
     if (r.hasTest)
       series[1].points.push_back({x(r.step), yLoss(r.testLoss)});
     for (size_t k = 0; k < shown; ++k) {
-      series[2 + 2 * k].points.push_back({x(r.step), yMetric(trainMetric(r, k))});
+      if (settled)
+        series[2 + 2 * k].points.push_back({x(r.step), yMetric(trainMetric(r, k))});
       if (r.hasTest)
         series[3 + 2 * k].points.push_back({x(r.step), yMetric(r.testMetrics[k])});
     }
@@ -208,7 +216,8 @@ bool TrainingLog::writePlot(const std::string &path, const std::string &title) c
   for (const Series &s : series) {
     if (s.points.empty())
       continue;
-    svg << "<polyline fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"1.5\""
+    svg << "<polyline data-series=\"" << s.label << "\" fill=\"none\" stroke=\"" << s.color
+        << "\" stroke-width=\"1.5\""
         << (s.dashed ? " stroke-dasharray=\"5,3\"" : "") << " points=\"";
     for (auto &pt : s.points)
       svg << pt.first << ',' << pt.second << ' ';

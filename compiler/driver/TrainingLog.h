@@ -17,6 +17,7 @@ struct LogRow {
   // --plot draws these. Empty metricMeans: the plot falls back to the batch's.
   double lossMean = 0;
   std::vector<double> metricMeans;
+  long long meanSteps = 0; // the steps those means cover (0: not known)
   bool hasTest = false;
   double testLoss = 0;
   std::vector<double> testMetrics;
@@ -38,6 +39,10 @@ public:
   /// Every step's learning rate, for the plot's learning-rate panel (kept
   /// thinned to at most 4096 points, the last step's always).
   void noteLearningRate(long long step, double lr);
+  /// Steps per epoch: the plot leaves out training points whose running
+  /// mean covers fewer than min(10, a quarter of this) steps (the first
+  /// batches of an epoch, whose mean jumps).
+  void setStepsPerEpoch(long long steps) { stepsPerEpoch_ = steps; }
   /// Loss (left axis, log scale) and metrics (right axis, 0..1) against
   /// step, as a self-contained SVG; written atomically. The training curves
   /// are the epoch's running means; test and validation curves have a circle
@@ -54,6 +59,7 @@ private:
   std::vector<std::pair<long long, double>> lrPoints_;
   std::pair<long long, double> lrLast_{-1, 0};
   long long lrStride_ = 1;
+  long long stepsPerEpoch_ = 0;
 };
 
 } // namespace nnc

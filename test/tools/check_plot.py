@@ -74,6 +74,10 @@ def main():
     if "--no-lr" in args and lr is not None:
         fail("a learning-rate panel without a schedule")
     print("learning-rate panel: %s" % ("yes" if lr else "no"))
+    for line in root.iter(NS + "polyline"):
+        name = line.get("data-series") or ""
+        if name.startswith("train "):
+            print("curve '%s': %d points" % (name, len(line.get("points").split())))
 
 
 if __name__ == "__main__":
