@@ -2,6 +2,8 @@
 //
 // The generated code calls libm (exp, tanh, ...), libc (memset) and the
 // runtime's dropout-mask generator and thread pool; all resolve from the nnc process itself.
+// The code arrives as object files, already compiled (Session.cpp compiles
+// a model's entry points in parallel, one module each).
 //===----------------------------------------------------------------------===//
 #include "codegen/JIT.h"
 
@@ -10,15 +12,14 @@
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
-#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 namespace nnc {
 
 JITModel::~JITModel() = default;
 
-std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
-                                           std::unique_ptr<llvm::LLVMContext> context,
-                                           const std::string &prefix, std::string &error) {
+std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &parts,
+                                           std::string &error) {
   initializeLLVM();
   auto fail = [&](llvm::Error e) {
     error = llvm::toString(std::move(e));
@@ -27,7 +28,6 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return fail(jtmb.takeError());
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit)
     return fail(jit.takeError());
@@ -53,14 +53,21 @@ std::unique_ptr<JITModel> JITModel::create(std::unique_ptr<llvm::Module> module,
       llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_exit), llvm::JITSymbolFlags::Exported};
   if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
     return fail(std::move(e));
-  if (auto e = (*jit)->addIRModule(
-          llvm::orc::ThreadSafeModule(std::move(module), std::move(context))))
-    return fail(std::move(e));
-  auto symbol = (*jit)->lookup(prefix + "_desc");
-  if (!symbol)
-    return fail(symbol.takeError());
+  for (const CompiledPart &part : parts)
+    if (auto e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, part.descSymbol)))
+      return fail(std::move(e));
   std::unique_ptr<JITModel> model(new JITModel());
-  model->desc_ = symbol->toPtr<const nnrt_model_desc *>();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto symbol = (*jit)->lookup(parts[i].descSymbol);
+    if (!symbol)
+      return fail(symbol.takeError());
+    const nnrt_model_desc *d = symbol->toPtr<const nnrt_model_desc *>();
+    if (i == 0)
+      model->desc_ = *d;
+    model->entries_.insert(model->entries_.end(), d->entries, d->entries + d->num_entries);
+  }
+  model->desc_.entries = model->entries_.data();
+  model->desc_.num_entries = static_cast<int32_t>(model->entries_.size());
   model->jit_ = std::move(*jit);
   return model;
 }

@@ -5,10 +5,9 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace llvm {
-class LLVMContext;
-class Module;
 namespace orc {
 class LLJIT;
 }
@@ -16,20 +15,29 @@ class LLJIT;
 
 namespace nnc {
 
+/// Machine code of some of a model's entry points: an object file in
+/// memory whose descriptor is the symbol `descSymbol`.
+struct CompiledPart {
+  std::string object;
+  std::string descSymbol;
+};
+
 /// Owns the JIT that holds a compiled model's code and its descriptor.
 class JITModel {
 public:
   ~JITModel();
-  /// Compiles an already optimised module; nullptr and `error` on failure.
-  static std::unique_ptr<JITModel> create(std::unique_ptr<llvm::Module> module,
-                                          std::unique_ptr<llvm::LLVMContext> context,
-                                          const std::string &prefix, std::string &error);
-  const nnrt_model_desc *descriptor() const { return desc_; }
+  /// Links the parts (compiled separately, e.g. in parallel: Session.cpp)
+  /// and merges their descriptors into one: the state layout of the first,
+  /// the entry points of all. nullptr and `error` on failure.
+  static std::unique_ptr<JITModel> create(const std::vector<CompiledPart> &parts,
+                                          std::string &error);
+  const nnrt_model_desc *descriptor() const { return &desc_; }
 
 private:
   JITModel() = default;
   std::unique_ptr<llvm::orc::LLJIT> jit_;
-  const nnrt_model_desc *desc_ = nullptr;
+  nnrt_model_desc desc_{};
+  std::vector<nnrt_entry_desc> entries_;
 };
 
 } // namespace nnc

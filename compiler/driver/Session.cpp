@@ -26,6 +26,7 @@
 
 #include <iostream>
 #include <sys/stat.h>
+#include <thread>
 
 namespace nnc {
 
@@ -193,7 +194,6 @@ Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codeg
 }
 
 Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
-  auto context = std::make_unique<llvm::LLVMContext>();
   CodegenOptions codegen;
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
@@ -201,12 +201,65 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   s.profiling = codegen.profile = s.opts.profile;
   TargetOptions target;
   target.cpu = s.opts.cpu;
-  BuiltModule built;
-  Stage stage = buildModule(s, target, codegen, *context, built);
-  if (stage != Stage::Continue)
-    return stage;
+  if (s.opts.emit == "llvm" || s.opts.emit == "asm") {
+    llvm::LLVMContext context;
+    BuiltModule built;
+    return buildModule(s, target, codegen, context, built);
+  }
+  // One module per entry point, each in its own LLVM context, optimised and
+  // compiled to machine code on a thread of its own: entry points share
+  // nothing but the state layout, and LLVM is most of the start-up time.
+  std::vector<std::string> names = entries;
+  if (names.empty())
+    for (const Entry &e : s.program->entries)
+      names.push_back(e.name);
+  struct Part {
+    std::unique_ptr<llvm::LLVMContext> context;
+    std::unique_ptr<llvm::TargetMachine> machine;
+    std::unique_ptr<llvm::Module> module;
+    CompiledPart compiled;
+    std::string error;
+  };
+  std::vector<Part> parts(names.size());
+  for (size_t k = 0; k < names.size(); ++k) {
+    Part &part = parts[k];
+    std::string error;
+    part.machine = createTargetMachine(target, error);
+    if (!part.machine) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return Stage::Failed;
+    }
+    CodegenOptions one = codegen;
+    one.entries = {names[k]};
+    one.prefix = codegen.prefix + (k ? "_" + std::to_string(k) : "");
+    one.gemmVectorBits = gemmVectorBits(*part.machine);
+    one.fusion = s.opts.fusion;
+    part.context = std::make_unique<llvm::LLVMContext>();
+    part.module = generateModule(*s.program, *part.context, one);
+    part.compiled.descSymbol = one.prefix + "_desc";
+  }
+  auto compile = [](Part &part) {
+    optimizeModule(*part.module, *part.machine);
+    emitObject(*part.module, *part.machine, part.compiled.object, part.error);
+    part.module.reset();
+  };
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < parts.size(); ++k)
+    threads.emplace_back(compile, std::ref(parts[k]));
+  if (!parts.empty())
+    compile(parts[0]);
+  for (std::thread &t : threads)
+    t.join();
+  std::vector<CompiledPart> compiled;
+  for (Part &part : parts) {
+    if (!part.error.empty()) {
+      std::cerr << "nnc: error: JIT compilation failed: " << part.error << '\n';
+      return Stage::Failed;
+    }
+    compiled.push_back(std::move(part.compiled));
+  }
   std::string error;
-  s.jit = JITModel::create(std::move(built.module), std::move(context), codegen.prefix, error);
+  s.jit = JITModel::create(compiled, error);
   if (!s.jit) {
     std::cerr << "nnc: error: JIT compilation failed: " << error << '\n';
     return Stage::Failed;
