@@ -466,6 +466,19 @@ llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits) {
   return GemmEmitter(module, t, vectorBits).task();
 }
 
+void shareGemmKernels(llvm::Module &host, const std::vector<llvm::Module *> &users) {
+  for (llvm::Function &f : host) {
+    if (f.isDeclaration() || !f.getName().starts_with("nnc.gemm.task."))
+      continue;
+    f.setLinkage(llvm::Function::ExternalLinkage);
+    for (llvm::Module *user : users)
+      if (llvm::Function *copy = user->getFunction(f.getName()); copy && !copy->isDeclaration()) {
+        copy->deleteBody();
+        copy->setLinkage(llvm::Function::ExternalLinkage);
+      }
+  }
+}
+
 llvm::StructType *batchedGemmArgsType(llvm::LLVMContext &ctx) {
   if (auto *t = llvm::StructType::getTypeByName(ctx, "nnc.gemm.batched.args"))
     return t;

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <vector>
+
 #include "ir/IR.h"
 
 namespace llvm {
@@ -58,5 +60,11 @@ enum BatchedGemmArg { BGA_GEMM, BGA_STRIDE_A, BGA_STRIDE_B, BGA_STRIDE_C, BGA_ST
 /// matrices [begin, end) of the stack, each whole on the calling thread
 /// with the GEMM task above (so the bits do not depend on the thread count).
 llvm::Function *getBatchedGemmTask(llvm::Module &module, DType t, int vectorBits);
+
+/// The modules of one model's entry points, compiled separately (in
+/// parallel: Session.cpp), share their GEMM kernels: `host` keeps its
+/// definitions, made external, and `users` declare the ones it defines, so
+/// each kernel is compiled once.
+void shareGemmKernels(llvm::Module &host, const std::vector<llvm::Module *> &users);
 
 } // namespace nnc

@@ -14,6 +14,7 @@
 #include "autodiff/Entries.h"
 #include "driver/Distributed.h"
 #include "driver/Standardize.h"
+#include "codegen/Gemm.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "ir/Scan.h"
@@ -27,6 +28,7 @@
 #include <iostream>
 #include <sys/stat.h>
 #include <thread>
+#include <chrono>
 
 namespace nnc {
 
@@ -238,9 +240,25 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
     part.module = generateModule(*s.program, *part.context, one);
     part.compiled.descSymbol = one.prefix + "_desc";
   }
+  // The smallest module compiles the GEMM kernels for all of them.
+  if (parts.size() > 1) {
+    auto size = [](const Part &p) { return p.module->getInstructionCount(); };
+    Part *host = &*std::min_element(parts.begin(), parts.end(),
+                                    [&](const Part &a, const Part &b) { return size(a) < size(b); });
+    std::vector<llvm::Module *> users;
+    for (Part &part : parts)
+      if (&part != host)
+        users.push_back(part.module.get());
+    shareGemmKernels(*host->module, users);
+    if (getenv("NNC_X_DEBUG")) for (Part &p : parts) std::cerr << "part " << p.compiled.descSymbol << " " << p.module->getInstructionCount() << "\n";
+  }
   auto compile = [](Part &part) {
+    auto t0 = std::chrono::steady_clock::now();
     optimizeModule(*part.module, *part.machine);
+    auto t1 = std::chrono::steady_clock::now();
     emitObject(*part.module, *part.machine, part.compiled.object, part.error);
+    auto t2 = std::chrono::steady_clock::now();
+    if (getenv("NNC_X_DEBUG")) std::cerr << part.compiled.descSymbol << " opt " << std::chrono::duration<double>(t1-t0).count() << " cg " << std::chrono::duration<double>(t2-t1).count() << "\n";
     part.module.reset();
   };
   std::vector<std::thread> threads;
