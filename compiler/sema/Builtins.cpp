@@ -770,13 +770,17 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
       diag_.fatal(we->loc, "'weight' needs class labels, but the target is " + target->type.str());
     if (args.get("label_smoothing"))
       diag_.fatal(we->loc, "'weight' together with 'label_smoothing' is not supported");
+    // Numbers, or a [C] tensor of the logits' type (a parameter, an input).
     Value wv = expr(*we);
-    if (!wv.isLiteral())
-      diag_.fatal(we->loc, "'weight' must be constant numbers, one per class");
-    Node *w = materialize(wv, xt.dtype);
+    Node *w = wv.isLiteral() ? materialize(wv, xt.dtype) : wv.node;
+    if (w->type.dtype != xt.dtype)
+      diag_.fatal(we->loc, "'weight' must be of the logits' type " + std::string(dtypeName(xt.dtype)) +
+                               ", got " + w->type.str());
     if (w->type.dims != std::vector<int64_t>{classes})
       diag_.fatal(we->loc, "'weight' needs " + std::to_string(classes) + " numbers, one per class, got " +
                                (w->type.dims.empty() ? std::string("one") : w->type.shapeStr()));
+    if (w->type.batched && !t.batched)
+      diag_.fatal(we->loc, "'weight' depends on an input, but the logits and the labels do not");
     labelWeight = reduce(OpKind::SumTo, g.binary(OpKind::Mul, dist, g.fitTo(w, t)), {last}, false);
   }
   if (const Expr *ls = args.get("label_smoothing")) {
@@ -798,11 +802,13 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, last)));
     perPosition = reduce(OpKind::SumTo, nll, {last}, false); // summed over classes
   }
-  bool batchSum = false;
+  // reduce: none keeps each position's loss (PyTorch's reduction='none').
+  bool batchSum = false, perPositionResult = false;
   if (const Expr *r = args.get("reduce")) {
-    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
-      diag_.fatal(r->loc, "'reduce' must be mean or sum");
+    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum" && r->name != "none"))
+      diag_.fatal(r->loc, "'reduce' must be mean, sum or none");
     batchSum = r->name == "sum";
+    perPositionResult = r->name == "none";
   }
   const Expr *ignoreExpr = args.get("ignore_index");
   if (ignoreExpr && target->type.dtype != DType::I32)
@@ -810,7 +816,7 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                                      target->type.str());
   if (labelWeight)
     perPosition = g.binary(OpKind::Mul, perPosition, labelWeight);
-  if (positions.empty() && !ignoreExpr && !labelWeight) {
+  if (positions.empty() && !ignoreExpr && !labelWeight && !perPositionResult) {
     Value v{perPosition, {}};
     v.batchSum = batchSum;
     return v;
@@ -833,8 +839,12 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *counted = g.fitTo(g.binary(OpKind::NotEqual, g.cast(target, pt.dtype),
                                      scalarOf(ignore, mt)), pt);
     perPosition = g.select(counted, perPosition, scalarOf(0, pt));
+    if (perPositionResult)
+      return Value{perPosition, {}};
     count = reduce(OpKind::SumTo, labelWeight ? g.binary(OpKind::Mul, counted, labelWeight) : counted,
                    axesOf(pt), false);
+  } else if (perPositionResult) {
+    return Value{perPosition, {}};
   } else if (labelWeight) {
     count = reduce(OpKind::SumTo, labelWeight, axesOf(pt), false);
   } else {
