@@ -1920,21 +1920,91 @@ void gemmComputed(T &t) {
 
 void argReduce(T &t, const std::string &fn) {
   Value &x = t.input(0);
-  if (t.intAttr("select_last_index", 0))
-    t.fail("select_last_index 1 is not supported (nnc gives the first index)");
   int64_t a = t.axis(t.intAttr("axis", 0), x.rank());
   if (x.batched && a == 0)
     t.notPerSample("reduces over the batch axis");
   bool keep = t.intAttr("keepdims", 1) != 0;
   std::string xe = t.onnxOrder(x);
+  std::string axisArg = ", axis: " + std::to_string(a - (x.batched ? 1 : 0));
   std::vector<int64_t> dims = x.dims;
   if (keep)
     dims[a] = 1;
   else
     dims.erase(dims.begin() + a);
-  t.define(0, fn + "(" + xe + ", axis: " + std::to_string(a - (x.batched ? 1 : 0)) +
-                  (keep ? ", keepdims: true" : "") + ")",
-           dims, onnx::TensorProto_DataType_INT64, x.batched);
+  std::string of = xe;
+  if (t.intAttr("select_last_index", 0)) {
+    // The last extreme: argmax of each extreme's index along the axis (0
+    // elsewhere, which is also the answer when the only extreme is at 0).
+    std::string extreme = fn == "argmax" ? "max(" + xe + axisArg + ", keepdims: true)"
+                                         : "-max(-" + xe + axisArg + ", keepdims: true)";
+    std::string iota;
+    for (int64_t i = 0; i < x.dims[a]; ++i) {
+      std::string item = std::to_string(i);
+      for (int k = static_cast<int>(a) + 1; k < x.rank(); ++k)
+        item = "[" + item + "]";
+      iota += (i ? ", " : "") + item;
+    }
+    of = t.temporary(t.node().output(0) + "_last",
+                     "where(" + xe + " == " + extreme + ", [" + iota + "], 0)");
+    t.define(0, "argmax(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
+             onnx::TensorProto_DataType_INT64, x.batched);
+    return;
+  }
+  t.define(0, fn + "(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
+           onnx::TensorProto_DataType_INT64, x.batched);
+}
+
+/// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: the language's
+/// nll_loss and cross_entropy over [N, C, d1, ..., dk] with the class axis
+/// moved last, and the labels a class(C)[N, d1, ..., dk] input.
+void classLoss(T &t, bool softmax) {
+  Value &x = t.input(0);
+  if (x.rank() < 2)
+    t.fail("expects an input [N, C] or [N, C, d1, ..., dk]");
+  std::string reduction = t.stringAttr("reduction", "mean");
+  if (reduction != "mean" && reduction != "sum" && reduction != "none")
+    t.fail("unknown reduction '" + reduction + "'");
+  if (x.batched && reduction != "none")
+    t.notPerSample("reduces over the batch axis");
+  int64_t classes = x.dims[1];
+  t.classLabels(1, classes);
+  Value &labels = t.input(1);
+  std::vector<int64_t> positions = x.dims;
+  positions.erase(positions.begin() + 1);
+  if (labels.dims != positions || labels.batched != x.batched)
+    t.fail("the labels have shape " + list(labels.dims) + ", the input " + list(x.dims) +
+           " needs " + list(positions));
+  std::string args;
+  if (t.hasInput(2)) {
+    Value &w = t.input(2);
+    if (w.batched)
+      t.notPerSample("takes the class weights from a graph input");
+    if (w.dims != std::vector<int64_t>{classes} || w.elemType != x.elemType)
+      t.fail("the weights must be " + std::to_string(classes) + " numbers of the input's type");
+    args += ", weight: " + t.onnxOrder(w);
+  }
+  if (t.hasAttr("ignore_index"))
+    args += ", ignore_index: " + std::to_string(t.intAttr("ignore_index", 0));
+  if (reduction != "mean")
+    args += ", reduce: " + reduction;
+  std::string xe = t.onnxOrder(x);
+  int first = x.batched ? 1 : 0;
+  int classAxis = 1 - first, rank = x.rank() - first;
+  if (softmax && t.outputUsed(1))
+    t.define(1, "log_softmax(" + xe + ", axis: " + std::to_string(classAxis) + ")", x.dims,
+             x.elemType, x.batched);
+  if (classAxis != rank - 1) {
+    std::vector<int64_t> perm;
+    for (int k = 0; k < rank; ++k)
+      if (k != classAxis)
+        perm.push_back(k);
+    perm.push_back(classAxis);
+    xe = t.temporary(t.node().output(0) + "_classes_last",
+                     "transpose(" + xe + ", " + list(perm) + ")");
+  }
+  t.define(0, std::string(softmax ? "cross_entropy(" : "nll_loss(") + xe + ", " + labels.id + args + ")",
+           reduction == "none" ? positions : std::vector<int64_t>{}, x.elemType,
+           reduction == "none" && x.batched);
 }
 
 void hardmax(T &t) {
@@ -2194,6 +2264,8 @@ const std::map<std::string, Translate> &ops() {
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
       {"Hardmax", hardmax},
+      {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},
+      {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
       {"SpaceToDepth", [](T &t) { depthToSpace(t, false); }},
       {"Sinh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") - exp(-" + x + ")) / 2"; }); }},
