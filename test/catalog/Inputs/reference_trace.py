@@ -26,6 +26,7 @@ C = [0.5, -1.0, 2.0, 1.5, -0.7, 0.3, 1.1]
 
 ACTIVATIONS = {
     "softsign": F.softsign,
+    "floor": torch.floor,
     "selu": F.selu,
 }
 
