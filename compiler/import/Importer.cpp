@@ -485,7 +485,7 @@ void GraphTranslator::bindInputs() {
     else if (!isFloat(v.elemType))
       throw ImportError{"graph input '" + in.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc imports float and double inputs, and "
-                        "int64 or int32 token ids"};
+                        "int64 or int32 token ids or labels"};
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};

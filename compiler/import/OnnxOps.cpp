@@ -121,8 +121,10 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
     }
     double r = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y
              : op == "/" ? (integer ? (y == 0 ? 0 : std::floor(x / y)) : x / y)
-             : op == "^" ? std::pow(x, y) : op == "max" ? std::max(x, y) : std::min(x, y);
-    if (integer && op == "/" && y == 0)
+             : op == "^" ? std::pow(x, y) : op == "fmod" ? std::fmod(x, y)
+             : op == "%" ? x - y * std::floor(x / y) // the sign of the divisor
+             : op == "max" ? std::max(x, y) : std::min(x, y);
+    if (integer && (op == "/" || op == "%" || op == "fmod") && y == 0)
       t.fail("divides an integer by zero");
     out.values.push_back(r);
   }
@@ -423,7 +425,9 @@ bool foldUnary(T &t, const std::string &op) {
       {"Neg", [](double v) { return -v; }},       {"Abs", [](double v) { return std::fabs(v); }},
       {"Sqrt", [](double v) { return std::sqrt(v); }}, {"Exp", [](double v) { return std::exp(v); }},
       {"Log", [](double v) { return std::log(v); }},   {"Reciprocal", [](double v) { return 1 / v; }},
-      {"Relu", [](double v) { return std::max(v, 0.0); }}};
+      {"Relu", [](double v) { return std::max(v, 0.0); }},
+      {"Floor", [](double v) { return std::floor(v); }}, {"Ceil", [](double v) { return std::ceil(v); }},
+      {"Round", [](double v) { return std::nearbyint(v); }}}; // half to even
   auto it = fns.find(op);
   if (it == fns.end())
     return false;
@@ -466,6 +470,15 @@ void legacyBroadcast(T &t) {
   b.constant->dims = b.dims;
 }
 
+struct Operands {
+  std::string l, r;
+  std::vector<int64_t> dims;
+  int32_t elemType = 0;
+  bool batched = false;
+  std::vector<int> perm;
+};
+Operands binaryOperands(T &t);
+
 void binary(T &t, const std::string &op) {
   legacyBroadcast(t);
   Value *a = &t.input(0), *b = &t.input(1);
@@ -478,6 +491,19 @@ void binary(T &t, const std::string &op) {
     t.defineConstant(0, foldBinary(t, *a->constant, *b->constant, op));
     return;
   }
+  Operands o = binaryOperands(t);
+  std::string expr;
+  if (op == "max" || op == "min")
+    expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + o.l + ", " + o.r + ")";
+  else
+    expr = o.l + " " + op + " " + o.r;
+  t.define(0, expr, o.dims, o.elemType, o.batched, o.perm);
+}
+
+/// The two operands of a broadcasting binary node as expressions in one
+/// layout, and the result's dims.
+Operands binaryOperands(T &t) {
+  Value *a = &t.input(0), *b = &t.input(1);
   // The batched (or computed) operand sets the layout; constants follow it.
   bool swap = !a->batched && b->batched;
   Value &lead = swap ? *b : *a, &other = swap ? *a : *b;
@@ -495,16 +521,37 @@ void binary(T &t, const std::string &op) {
     t.onnxOrder(lead);
   }
   std::string oe = t.operandFor(other, lead), le = lead.id;
-  std::string expr;
-  std::string l = swap ? oe : le, r = swap ? le : oe;
-  if (op == "max" || op == "min")
-    expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + l + ", " + r + ")";
-  else
-    expr = l + " " + op + " " + r;
-  std::vector<int64_t> dims = broadcastDims(*a, *b);
-  if (lead.batched && !dims.empty())
-    dims[0] = lead.dims[0];
-  t.define(0, expr, dims, lead.elemType, lead.batched || other.batched, lead.perm);
+  Operands o;
+  o.l = swap ? oe : le;
+  o.r = swap ? le : oe;
+  o.dims = broadcastDims(*a, *b);
+  if (lead.batched && !o.dims.empty())
+    o.dims[0] = lead.dims[0];
+  o.elemType = lead.elemType;
+  o.batched = lead.batched || other.batched;
+  o.perm = lead.perm;
+  return o;
+}
+
+/// Mod: fmod 1 (C's fmod, the sign of the dividend) is x - y * trunc(x / y);
+/// ONNX defines fmod 0 (the sign of the divisor) for integers only, which
+/// are folded when constant.
+void mod(T &t) {
+  Value &a = t.input(0), &b = t.input(1);
+  bool fmod = t.intAttr("fmod", 0) != 0;
+  if (!broadcastable(a, b))
+    t.fail("shapes " + list(a.dims) + " and " + list(b.dims) + " do not broadcast");
+  if (isConstant(a) && isConstant(b) && a.initializer.empty() && b.initializer.empty()) {
+    t.defineConstant(0, foldBinary(t, *a.constant, *b.constant, fmod ? "fmod" : "%"));
+    return;
+  }
+  if (!fmod)
+    t.fail("fmod 0 on " + elemTypeName(a.elemType) + " is not defined by ONNX (floating-point "
+           "inputs need fmod 1)");
+  Operands o = binaryOperands(t);
+  std::string q = t.temporary(t.node().output(0) + "_quotient", o.l + " / " + o.r);
+  t.define(0, o.l + " - " + o.r + " * where(" + q + " < 0, -floor(-" + q + "), floor(" + q + "))",
+           o.dims, o.elemType, o.batched, o.perm);
 }
 
 void variadic(T &t, const std::string &op) {
@@ -2264,6 +2311,17 @@ const std::map<std::string, Translate> &ops() {
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
       {"Hardmax", hardmax},
+      {"Floor", [](T &t) { unary(t, [](auto x) { return call("floor", x); }); }},
+      {"Ceil", [](T &t) { unary(t, [](auto x) { return "-floor(-" + x + ")"; }); }},
+      {"Round", [](T &t) {
+         // Half to even: floor, plus 1 above the half, and at the half when odd.
+         unary(t, [&](auto x) {
+           std::string f = t.temporary(t.node().output(0) + "_floor", "floor(" + x + ")");
+           return "where(" + x + " - " + f + " > 0.5, " + f + " + 1, where(" + x + " - " + f +
+                  " < 0.5, " + f + ", 2 * " + f + " - 2 * floor(" + f + " / 2)))";
+         });
+       }},
+      {"Mod", mod},
       {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},
       {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},

@@ -98,3 +98,6 @@ save("labels_computed", model([helper.make_node("NegativeLogLikelihoodLoss", ["x
 save("labels_constant", model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "y"], ["z"], reduction="sum")],
                               [tensor("x", [3, 5])], [tensor("z", [])],
                               [numpy_helper.from_array(np.array([1, 2, 3], np.int64), "y")]))
+# Mod with fmod 0 is defined for integers only.
+save("mod_float", model([helper.make_node("Mod", ["x", "y"], ["z"], name="mod_0")],
+                        [tensor("x", ["N", 3]), tensor("y", ["N", 3])], [tensor("z", ["N", 3])]))
