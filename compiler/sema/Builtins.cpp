@@ -188,7 +188,7 @@ static const std::vector<std::string> &allFunctions() {
     for (const char *name :
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
           "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
-          "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
+          "flatten", "reshape", "transpose", "concat", "cast", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "cosine_similarity", "cosine_embedding_loss",
           "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
@@ -539,6 +539,17 @@ Value Lowering::call(const Expr &e) {
                                           x->type.str() + " has " +
                                           std::to_string(x->type.dims[axis]) + " entries");
     return wrap(g.gather(x, indices, axis));
+  }
+  if (fn == "cast") { // to another float dtype, rounded to nearest (Tensor.to)
+    CallArgs a = bind(e, {"x", "dtype"}, 2);
+    Node *x = tensorExpr(*a.get("x"), fn);
+    if (x->type.dtype == DType::I32)
+      diag_.fatal(a.get("x")->loc, "'cast' needs numbers, but its input is a class label; use "
+                                   "one_hot(label, N, dtype: ...) for a vector");
+    const Expr *d = a.get("dtype");
+    if (d->kind != Expr::Kind::Name)
+      diag_.fatal(d->loc, "'dtype' is f32 or f64");
+    return wrap(g.cast(x, dtype(d->name, d->loc)));
   }
   if (fn == "one_hot") {
     CallArgs a = bind(e, {"label", "classes", "dtype"}, 1);
