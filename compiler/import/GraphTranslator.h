@@ -171,6 +171,9 @@ private:
   std::vector<ImportedWeight> weights_;
 };
 
+/// Whether an ONNX element type is float or double (what nnc computes in).
+bool isFloat(int32_t elemType);
+
 /// Translates the current node of `t`; false when the op is unknown.
 bool translateOp(GraphTranslator &t, const std::string &op);
 /// The op types translateOp knows, sorted.

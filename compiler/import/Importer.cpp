@@ -18,11 +18,11 @@
 
 namespace nnc::onnx_import {
 
-namespace {
-
 bool isFloat(int32_t t) {
   return t == onnx::TensorProto_DataType_FLOAT || t == onnx::TensorProto_DataType_DOUBLE;
 }
+
+namespace {
 
 std::string dimsText(const std::vector<int64_t> &dims) {
   std::string s = "[";

@@ -1584,9 +1584,11 @@ void clip(T &t) {
   t.define(0, expr, x.dims, x.elemType, x.batched, x.perm);
 }
 
-void cast(T &t) {
+/// Cast (to: the attribute) and CastLike (to: input 1's type): constants
+/// are converted at import time, float and double values by `cast`.
+void cast(T &t, bool like) {
   Value &x = t.input(0);
-  int64_t to = t.intAttr("to", 0);
+  int64_t to = like ? t.input(1).elemType : t.intAttr("to", 0);
   if (to == x.elemType) {
     t.alias(0, x);
     return;
@@ -1598,6 +1600,12 @@ void cast(T &t) {
       for (double &v : c.values)
         v = std::trunc(v);
     t.defineConstant(0, c);
+    return;
+  }
+  if (isFloat(x.elemType) && isFloat(static_cast<int32_t>(to))) {
+    std::string type = to == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+    t.define(0, "cast(" + t.onnxOrder(x) + ", " + type + ")", x.dims, static_cast<int32_t>(to),
+             x.batched);
     return;
   }
   t.fail("a cast from " + elemTypeName(x.elemType) + " to " +
@@ -2257,7 +2265,8 @@ const std::map<std::string, Translate> &ops() {
       {"Pad", pad},
       {"Slice", slice},
       {"Dropout", dropout},
-      {"Cast", cast},
+      {"Cast", [](T &t) { cast(t, false); }},
+      {"CastLike", [](T &t) { cast(t, true); }},
       {"Constant", constant},
       {"Clip", clip},
       {"Gemm", gemm},
