@@ -123,6 +123,9 @@ public:
   void markBool(int i);
   /// Output i is input `v` itself (Identity, Dropout).
   void alias(int i, const Value &v);
+  /// Input i is a graph input of class labels for `classes` classes (the
+  /// labels of a loss); fails when it is anything else.
+  void classLabels(int i, int64_t classes);
   /// Output i is a constant known at import time.
   void defineConstant(int i, Tensor t);
 
@@ -139,7 +142,8 @@ public:
 private:
   void bindInputs();
   void bindInitializers();
-  /// The rows of the embedding an integer input indexes (its class count);
+  /// The rows of the embedding an integer input indexes (its class count),
+  /// or -1 when it holds a loss's labels (classLabels sets the count);
   /// throws ImportError when it is used any other way.
   int64_t embeddingRows(const std::string &input) const;
   void translateNode(const onnx::NodeProto &n);
@@ -158,12 +162,17 @@ private:
   std::set<std::string> ids_, paramNames_;
   std::map<std::string, std::string> outputIds_;
   std::map<std::string, std::string> logitsOf_; // softmax outputs -> their logits
+  /// Graph inputs of a loss's labels -> their header line and class count.
+  std::map<std::string, std::pair<size_t, int64_t>> labels_;
   std::vector<ImportedOutput> outputs_;
   const onnx::NodeProto *fusedAdd_ = nullptr; // found by fusableBias
   std::set<const onnx::NodeProto *> skipped_; // Adds folded into a dense layer // graph output -> its reserved identifier
   std::vector<std::string> header_, params_, body_;
   std::vector<ImportedWeight> weights_;
 };
+
+/// Whether an ONNX element type is float or double (what nnc computes in).
+bool isFloat(int32_t elemType);
 
 /// Translates the current node of `t`; false when the op is unknown.
 bool translateOp(GraphTranslator &t, const std::string &op);

@@ -18,11 +18,11 @@
 
 namespace nnc::onnx_import {
 
-namespace {
-
 bool isFloat(int32_t t) {
   return t == onnx::TensorProto_DataType_FLOAT || t == onnx::TensorProto_DataType_DOUBLE;
 }
+
+namespace {
 
 std::string dimsText(const std::vector<int64_t> &dims) {
   std::string s = "[";
@@ -485,7 +485,7 @@ void GraphTranslator::bindInputs() {
     else if (!isFloat(v.elemType))
       throw ImportError{"graph input '" + in.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc imports float and double inputs, and "
-                        "int64 or int32 token ids"};
+                        "int64 or int32 token ids or labels"};
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};
@@ -522,12 +522,17 @@ void GraphTranslator::bindInputs() {
     if (elements > double(uint64_t(1) << 32))
       throw ImportError{"graph input '" + in.name() + "' has " + std::to_string(int64_t(elements)) +
                         " elements per sample; nnc allows at most 2^32"};
-    if (classes > 0) { // token ids: class(V)[...], V the embedding's rows
+    if (classes != 0) { // token ids or labels: class(V)[...]
       std::string dims;
       for (size_t k = 0; k < sample.size(); ++k)
         dims += (k ? ", " : "") + std::to_string(sample[k]);
-      header_.push_back("input " + v.id + ": class(" + std::to_string(classes) + ")" +
-                        (dims.empty() ? "" : "[" + dims + "]"));
+      std::string shape = dims.empty() ? "" : "[" + dims + "]";
+      if (classes > 0) { // V the embedding's rows
+        header_.push_back("input " + v.id + ": class(" + std::to_string(classes) + ")" + shape);
+      } else { // a loss's labels: V is the loss input's class axis, known when it is translated
+        labels_[in.name()] = {header_.size(), 0};
+        header_.push_back("input " + v.id + ": class(?)" + shape);
+      }
     } else {
       header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
     }
@@ -537,10 +542,16 @@ void GraphTranslator::bindInputs() {
 
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
   int64_t rows = 0;
+  bool labels = false;
   for (const auto &n : model_.graph().node())
     for (int i = 0; i < n.input_size(); ++i) {
       if (n.input(i) != input)
         continue;
+      if (i == 1 && (n.op_type() == "NegativeLogLikelihoodLoss" ||
+                     n.op_type() == "SoftmaxCrossEntropyLoss")) {
+        labels = true;
+        continue;
+      }
       auto data = values_.find(n.input(0));
       bool table = n.op_type() == "Gather" && i == 1 && data != values_.end() &&
                    data->second.constant && !data->second.initializer.empty() &&
@@ -550,15 +561,39 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
       if (!table)
         throw ImportError{"graph input '" + input + "' (integers) is used by " + n.op_type() +
                           " node '" + (n.name().empty() ? n.output(0) : n.name()) +
-                          "'; nnc takes integer inputs only as token ids: the indices of a "
-                          "Gather from a weight matrix (an embedding)"};
+                          "'; nnc takes integer inputs only as token ids (the indices of a "
+                          "Gather from a weight matrix, an embedding) or as the labels of "
+                          "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss"};
       int64_t v = data->second.dims[0];
       rows = rows == 0 ? v : std::min(rows, v);
     }
+  if (labels && rows > 0)
+    throw ImportError{"graph input '" + input + "' (integers) is used both as token ids and as "
+                      "a loss's labels; nnc takes one or the other"};
+  if (labels)
+    return -1;
   if (rows < 2)
     throw ImportError{"graph input '" + input + "' (integers) indexes no embedding of 2 rows or "
                       "more"};
   return rows;
+}
+
+void GraphTranslator::classLabels(int i, int64_t classes) {
+  auto it = labels_.find(node_->input(i));
+  if (it == labels_.end())
+    fail("the labels ('" + node_->input(i) + "') must be a graph input of int64 or int32 class "
+         "indices");
+  auto &[line, known] = it->second;
+  if (known != 0 && known != classes)
+    fail("the labels ('" + node_->input(i) + "') are used with " + std::to_string(known) +
+         " classes elsewhere, here with " + std::to_string(classes));
+  if (classes < 1)
+    fail("the input has no classes (axis 1 has size 0)");
+  known = classes;
+  std::string &text = header_[line];
+  size_t at = text.find("class(?)");
+  if (at != std::string::npos)
+    text.replace(at, 8, "class(" + std::to_string(classes) + ")");
 }
 
 void GraphTranslator::bindInitializers() {

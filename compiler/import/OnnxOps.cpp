@@ -121,8 +121,10 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
     }
     double r = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y
              : op == "/" ? (integer ? (y == 0 ? 0 : std::floor(x / y)) : x / y)
-             : op == "^" ? std::pow(x, y) : op == "max" ? std::max(x, y) : std::min(x, y);
-    if (integer && op == "/" && y == 0)
+             : op == "^" ? std::pow(x, y) : op == "fmod" ? std::fmod(x, y)
+             : op == "%" ? x - y * std::floor(x / y) // the sign of the divisor
+             : op == "max" ? std::max(x, y) : std::min(x, y);
+    if (integer && (op == "/" || op == "%" || op == "fmod") && y == 0)
       t.fail("divides an integer by zero");
     out.values.push_back(r);
   }
@@ -423,7 +425,9 @@ bool foldUnary(T &t, const std::string &op) {
       {"Neg", [](double v) { return -v; }},       {"Abs", [](double v) { return std::fabs(v); }},
       {"Sqrt", [](double v) { return std::sqrt(v); }}, {"Exp", [](double v) { return std::exp(v); }},
       {"Log", [](double v) { return std::log(v); }},   {"Reciprocal", [](double v) { return 1 / v; }},
-      {"Relu", [](double v) { return std::max(v, 0.0); }}};
+      {"Relu", [](double v) { return std::max(v, 0.0); }},
+      {"Floor", [](double v) { return std::floor(v); }}, {"Ceil", [](double v) { return std::ceil(v); }},
+      {"Round", [](double v) { return std::nearbyint(v); }}}; // half to even
   auto it = fns.find(op);
   if (it == fns.end())
     return false;
@@ -466,6 +470,15 @@ void legacyBroadcast(T &t) {
   b.constant->dims = b.dims;
 }
 
+struct Operands {
+  std::string l, r;
+  std::vector<int64_t> dims;
+  int32_t elemType = 0;
+  bool batched = false;
+  std::vector<int> perm;
+};
+Operands binaryOperands(T &t);
+
 void binary(T &t, const std::string &op) {
   legacyBroadcast(t);
   Value *a = &t.input(0), *b = &t.input(1);
@@ -478,6 +491,19 @@ void binary(T &t, const std::string &op) {
     t.defineConstant(0, foldBinary(t, *a->constant, *b->constant, op));
     return;
   }
+  Operands o = binaryOperands(t);
+  std::string expr;
+  if (op == "max" || op == "min")
+    expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + o.l + ", " + o.r + ")";
+  else
+    expr = o.l + " " + op + " " + o.r;
+  t.define(0, expr, o.dims, o.elemType, o.batched, o.perm);
+}
+
+/// The two operands of a broadcasting binary node as expressions in one
+/// layout, and the result's dims.
+Operands binaryOperands(T &t) {
+  Value *a = &t.input(0), *b = &t.input(1);
   // The batched (or computed) operand sets the layout; constants follow it.
   bool swap = !a->batched && b->batched;
   Value &lead = swap ? *b : *a, &other = swap ? *a : *b;
@@ -495,16 +521,37 @@ void binary(T &t, const std::string &op) {
     t.onnxOrder(lead);
   }
   std::string oe = t.operandFor(other, lead), le = lead.id;
-  std::string expr;
-  std::string l = swap ? oe : le, r = swap ? le : oe;
-  if (op == "max" || op == "min")
-    expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + l + ", " + r + ")";
-  else
-    expr = l + " " + op + " " + r;
-  std::vector<int64_t> dims = broadcastDims(*a, *b);
-  if (lead.batched && !dims.empty())
-    dims[0] = lead.dims[0];
-  t.define(0, expr, dims, lead.elemType, lead.batched || other.batched, lead.perm);
+  Operands o;
+  o.l = swap ? oe : le;
+  o.r = swap ? le : oe;
+  o.dims = broadcastDims(*a, *b);
+  if (lead.batched && !o.dims.empty())
+    o.dims[0] = lead.dims[0];
+  o.elemType = lead.elemType;
+  o.batched = lead.batched || other.batched;
+  o.perm = lead.perm;
+  return o;
+}
+
+/// Mod: fmod 1 (C's fmod, the sign of the dividend) is x - y * trunc(x / y);
+/// ONNX defines fmod 0 (the sign of the divisor) for integers only, which
+/// are folded when constant.
+void mod(T &t) {
+  Value &a = t.input(0), &b = t.input(1);
+  bool fmod = t.intAttr("fmod", 0) != 0;
+  if (!broadcastable(a, b))
+    t.fail("shapes " + list(a.dims) + " and " + list(b.dims) + " do not broadcast");
+  if (isConstant(a) && isConstant(b) && a.initializer.empty() && b.initializer.empty()) {
+    t.defineConstant(0, foldBinary(t, *a.constant, *b.constant, fmod ? "fmod" : "%"));
+    return;
+  }
+  if (!fmod)
+    t.fail("fmod 0 on " + elemTypeName(a.elemType) + " is not defined by ONNX (floating-point "
+           "inputs need fmod 1)");
+  Operands o = binaryOperands(t);
+  std::string q = t.temporary(t.node().output(0) + "_quotient", o.l + " / " + o.r);
+  t.define(0, o.l + " - " + o.r + " * where(" + q + " < 0, -floor(-" + q + "), floor(" + q + "))",
+           o.dims, o.elemType, o.batched, o.perm);
 }
 
 void variadic(T &t, const std::string &op) {
@@ -1537,9 +1584,11 @@ void clip(T &t) {
   t.define(0, expr, x.dims, x.elemType, x.batched, x.perm);
 }
 
-void cast(T &t) {
+/// Cast (to: the attribute) and CastLike (to: input 1's type): constants
+/// are converted at import time, float and double values by `cast`.
+void cast(T &t, bool like) {
   Value &x = t.input(0);
-  int64_t to = t.intAttr("to", 0);
+  int64_t to = like ? t.input(1).elemType : t.intAttr("to", 0);
   if (to == x.elemType) {
     t.alias(0, x);
     return;
@@ -1551,6 +1600,12 @@ void cast(T &t) {
       for (double &v : c.values)
         v = std::trunc(v);
     t.defineConstant(0, c);
+    return;
+  }
+  if (isFloat(x.elemType) && isFloat(static_cast<int32_t>(to))) {
+    std::string type = to == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+    t.define(0, "cast(" + t.onnxOrder(x) + ", " + type + ")", x.dims, static_cast<int32_t>(to),
+             x.batched);
     return;
   }
   t.fail("a cast from " + elemTypeName(x.elemType) + " to " +
@@ -1920,21 +1975,91 @@ void gemmComputed(T &t) {
 
 void argReduce(T &t, const std::string &fn) {
   Value &x = t.input(0);
-  if (t.intAttr("select_last_index", 0))
-    t.fail("select_last_index 1 is not supported (nnc gives the first index)");
   int64_t a = t.axis(t.intAttr("axis", 0), x.rank());
   if (x.batched && a == 0)
     t.notPerSample("reduces over the batch axis");
   bool keep = t.intAttr("keepdims", 1) != 0;
   std::string xe = t.onnxOrder(x);
+  std::string axisArg = ", axis: " + std::to_string(a - (x.batched ? 1 : 0));
   std::vector<int64_t> dims = x.dims;
   if (keep)
     dims[a] = 1;
   else
     dims.erase(dims.begin() + a);
-  t.define(0, fn + "(" + xe + ", axis: " + std::to_string(a - (x.batched ? 1 : 0)) +
-                  (keep ? ", keepdims: true" : "") + ")",
-           dims, onnx::TensorProto_DataType_INT64, x.batched);
+  std::string of = xe;
+  if (t.intAttr("select_last_index", 0)) {
+    // The last extreme: argmax of each extreme's index along the axis (0
+    // elsewhere, which is also the answer when the only extreme is at 0).
+    std::string extreme = fn == "argmax" ? "max(" + xe + axisArg + ", keepdims: true)"
+                                         : "-max(-" + xe + axisArg + ", keepdims: true)";
+    std::string iota;
+    for (int64_t i = 0; i < x.dims[a]; ++i) {
+      std::string item = std::to_string(i);
+      for (int k = static_cast<int>(a) + 1; k < x.rank(); ++k)
+        item = "[" + item + "]";
+      iota += (i ? ", " : "") + item;
+    }
+    of = t.temporary(t.node().output(0) + "_last",
+                     "where(" + xe + " == " + extreme + ", [" + iota + "], 0)");
+    t.define(0, "argmax(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
+             onnx::TensorProto_DataType_INT64, x.batched);
+    return;
+  }
+  t.define(0, fn + "(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
+           onnx::TensorProto_DataType_INT64, x.batched);
+}
+
+/// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: the language's
+/// nll_loss and cross_entropy over [N, C, d1, ..., dk] with the class axis
+/// moved last, and the labels a class(C)[N, d1, ..., dk] input.
+void classLoss(T &t, bool softmax) {
+  Value &x = t.input(0);
+  if (x.rank() < 2)
+    t.fail("expects an input [N, C] or [N, C, d1, ..., dk]");
+  std::string reduction = t.stringAttr("reduction", "mean");
+  if (reduction != "mean" && reduction != "sum" && reduction != "none")
+    t.fail("unknown reduction '" + reduction + "'");
+  if (x.batched && reduction != "none")
+    t.notPerSample("reduces over the batch axis");
+  int64_t classes = x.dims[1];
+  t.classLabels(1, classes);
+  Value &labels = t.input(1);
+  std::vector<int64_t> positions = x.dims;
+  positions.erase(positions.begin() + 1);
+  if (labels.dims != positions || labels.batched != x.batched)
+    t.fail("the labels have shape " + list(labels.dims) + ", the input " + list(x.dims) +
+           " needs " + list(positions));
+  std::string args;
+  if (t.hasInput(2)) {
+    Value &w = t.input(2);
+    if (w.batched)
+      t.notPerSample("takes the class weights from a graph input");
+    if (w.dims != std::vector<int64_t>{classes} || w.elemType != x.elemType)
+      t.fail("the weights must be " + std::to_string(classes) + " numbers of the input's type");
+    args += ", weight: " + t.onnxOrder(w);
+  }
+  if (t.hasAttr("ignore_index"))
+    args += ", ignore_index: " + std::to_string(t.intAttr("ignore_index", 0));
+  if (reduction != "mean")
+    args += ", reduce: " + reduction;
+  std::string xe = t.onnxOrder(x);
+  int first = x.batched ? 1 : 0;
+  int classAxis = 1 - first, rank = x.rank() - first;
+  if (softmax && t.outputUsed(1))
+    t.define(1, "log_softmax(" + xe + ", axis: " + std::to_string(classAxis) + ")", x.dims,
+             x.elemType, x.batched);
+  if (classAxis != rank - 1) {
+    std::vector<int64_t> perm;
+    for (int k = 0; k < rank; ++k)
+      if (k != classAxis)
+        perm.push_back(k);
+    perm.push_back(classAxis);
+    xe = t.temporary(t.node().output(0) + "_classes_last",
+                     "transpose(" + xe + ", " + list(perm) + ")");
+  }
+  t.define(0, std::string(softmax ? "cross_entropy(" : "nll_loss(") + xe + ", " + labels.id + args + ")",
+           reduction == "none" ? positions : std::vector<int64_t>{}, x.elemType,
+           reduction == "none" && x.batched);
 }
 
 void hardmax(T &t) {
@@ -2140,7 +2265,8 @@ const std::map<std::string, Translate> &ops() {
       {"Pad", pad},
       {"Slice", slice},
       {"Dropout", dropout},
-      {"Cast", cast},
+      {"Cast", [](T &t) { cast(t, false); }},
+      {"CastLike", [](T &t) { cast(t, true); }},
       {"Constant", constant},
       {"Clip", clip},
       {"Gemm", gemm},
@@ -2194,6 +2320,19 @@ const std::map<std::string, Translate> &ops() {
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
       {"Hardmax", hardmax},
+      {"Floor", [](T &t) { unary(t, [](auto x) { return call("floor", x); }); }},
+      {"Ceil", [](T &t) { unary(t, [](auto x) { return "-floor(-" + x + ")"; }); }},
+      {"Round", [](T &t) {
+         // Half to even: floor, plus 1 above the half, and at the half when odd.
+         unary(t, [&](auto x) {
+           std::string f = t.temporary(t.node().output(0) + "_floor", "floor(" + x + ")");
+           return "where(" + x + " - " + f + " > 0.5, " + f + " + 1, where(" + x + " - " + f +
+                  " < 0.5, " + f + ", 2 * " + f + " - 2 * floor(" + f + " / 2)))";
+         });
+       }},
+      {"Mod", mod},
+      {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},
+      {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
       {"SpaceToDepth", [](T &t) { depthToSpace(t, false); }},
       {"Sinh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") - exp(-" + x + ")) / 2"; }); }},

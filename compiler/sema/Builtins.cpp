@@ -188,7 +188,7 @@ static const std::vector<std::string> &allFunctions() {
     for (const char *name :
          {"where", "maximum", "minimum", "clamp", "leaky_relu", "elu", "gelu", "softplus", "silu", "mish",
           "hardswish", "hardsigmoid", "hardtanh", "relu6", "logsigmoid", "softmin", "glu", "prelu", "softmax", "log_softmax", "sum", "mean", "max",
-          "flatten", "reshape", "transpose", "concat", "one_hot", "mse", "l1", "huber",
+          "flatten", "reshape", "transpose", "concat", "cast", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "cosine_similarity", "cosine_embedding_loss",
           "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
           "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
@@ -540,6 +540,17 @@ Value Lowering::call(const Expr &e) {
                                           std::to_string(x->type.dims[axis]) + " entries");
     return wrap(g.gather(x, indices, axis));
   }
+  if (fn == "cast") { // to another float dtype, rounded to nearest (Tensor.to)
+    CallArgs a = bind(e, {"x", "dtype"}, 2);
+    Node *x = tensorExpr(*a.get("x"), fn);
+    if (x->type.dtype == DType::I32)
+      diag_.fatal(a.get("x")->loc, "'cast' needs numbers, but its input is a class label; use "
+                                   "one_hot(label, N, dtype: ...) for a vector");
+    const Expr *d = a.get("dtype");
+    if (d->kind != Expr::Kind::Name)
+      diag_.fatal(d->loc, "'dtype' is f32 or f64");
+    return wrap(g.cast(x, dtype(d->name, d->loc)));
+  }
   if (fn == "one_hot") {
     CallArgs a = bind(e, {"label", "classes", "dtype"}, 1);
     Node *label = tensorExpr(*a.get("label"), fn);
@@ -770,13 +781,17 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
       diag_.fatal(we->loc, "'weight' needs class labels, but the target is " + target->type.str());
     if (args.get("label_smoothing"))
       diag_.fatal(we->loc, "'weight' together with 'label_smoothing' is not supported");
+    // Numbers, or a [C] tensor of the logits' type (a parameter, an input).
     Value wv = expr(*we);
-    if (!wv.isLiteral())
-      diag_.fatal(we->loc, "'weight' must be constant numbers, one per class");
-    Node *w = materialize(wv, xt.dtype);
+    Node *w = wv.isLiteral() ? materialize(wv, xt.dtype) : wv.node;
+    if (w->type.dtype != xt.dtype)
+      diag_.fatal(we->loc, "'weight' must be of the logits' type " + std::string(dtypeName(xt.dtype)) +
+                               ", got " + w->type.str());
     if (w->type.dims != std::vector<int64_t>{classes})
       diag_.fatal(we->loc, "'weight' needs " + std::to_string(classes) + " numbers, one per class, got " +
                                (w->type.dims.empty() ? std::string("one") : w->type.shapeStr()));
+    if (w->type.batched && !t.batched)
+      diag_.fatal(we->loc, "'weight' depends on an input, but the logits and the labels do not");
     labelWeight = reduce(OpKind::SumTo, g.binary(OpKind::Mul, dist, g.fitTo(w, t)), {last}, false);
   }
   if (const Expr *ls = args.get("label_smoothing")) {
@@ -798,11 +813,13 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *nll = g.unary(OpKind::Neg, g.binary(OpKind::Mul, dist, logSoftmax(logits, last)));
     perPosition = reduce(OpKind::SumTo, nll, {last}, false); // summed over classes
   }
-  bool batchSum = false;
+  // reduce: none keeps each position's loss (PyTorch's reduction='none').
+  bool batchSum = false, perPositionResult = false;
   if (const Expr *r = args.get("reduce")) {
-    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum"))
-      diag_.fatal(r->loc, "'reduce' must be mean or sum");
+    if (r->kind != Expr::Kind::Name || (r->name != "mean" && r->name != "sum" && r->name != "none"))
+      diag_.fatal(r->loc, "'reduce' must be mean, sum or none");
     batchSum = r->name == "sum";
+    perPositionResult = r->name == "none";
   }
   const Expr *ignoreExpr = args.get("ignore_index");
   if (ignoreExpr && target->type.dtype != DType::I32)
@@ -810,7 +827,7 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
                                      target->type.str());
   if (labelWeight)
     perPosition = g.binary(OpKind::Mul, perPosition, labelWeight);
-  if (positions.empty() && !ignoreExpr && !labelWeight) {
+  if (positions.empty() && !ignoreExpr && !labelWeight && !perPositionResult) {
     Value v{perPosition, {}};
     v.batchSum = batchSum;
     return v;
@@ -833,8 +850,12 @@ Value Lowering::lossFunction(const std::string &fn, const CallArgs &args) {
     Node *counted = g.fitTo(g.binary(OpKind::NotEqual, g.cast(target, pt.dtype),
                                      scalarOf(ignore, mt)), pt);
     perPosition = g.select(counted, perPosition, scalarOf(0, pt));
+    if (perPositionResult)
+      return Value{perPosition, {}};
     count = reduce(OpKind::SumTo, labelWeight ? g.binary(OpKind::Mul, counted, labelWeight) : counted,
                    axesOf(pt), false);
+  } else if (perPositionResult) {
+    return Value{perPosition, {}};
   } else if (labelWeight) {
     count = reduce(OpKind::SumTo, labelWeight, axesOf(pt), false);
   } else {

@@ -73,6 +73,8 @@ REF = {
     "gelu": lambda: {"y": F.gelu(X).tolist()},
     "softplus": lambda: {"y": F.softplus(X).tolist()},
     "softsign": lambda: {"y": F.softsign(X).tolist()},
+    "floor": lambda: {"y": torch.floor(X).tolist(), "up": torch.ceil(X).tolist()},
+    "cast": lambda: {"y": X.float().double().tolist()},
     "selu": lambda: {"y": F.selu(X).tolist()},
     "erf": lambda: {"y": torch.erf(X).tolist()},
     "softmax": lambda: {"y": F.softmax(X, dim=-1).tolist()},

@@ -53,6 +53,27 @@ loss = F.cross_entropy(h, torch.tensor([2, 0, 3]), weight=torch.tensor([0.5, 2.0
 loss.backward()
 show("cross_entropy_weight", loss, h)
 
+# nll_loss(reduce: none) with a weight tensor and an ignore_index: each
+# position's loss (PyTorch's reduction='none'), summed per sample and
+# averaged over the batch. F.nll_loss has no derivative for its weight, so
+# the weight's gradient comes from the same loss written out, which is
+# checked equal to F.nll_loss's first.
+h = torch.tensor([[[0.5, -1.2, 2.0], [1.5, 0.3, -0.4]], [[-0.8, 0.9, 0.1], [0.2, -0.3, 0.7]]],
+                 requires_grad=True)
+t = torch.tensor([[2, -1], [0, 1]])
+cw = torch.tensor([0.5, 2.0, 1.5], requires_grad=True)
+lp = F.log_softmax(h, -1)
+per = F.nll_loss(lp.reshape(-1, 3), t.reshape(-1), weight=cw.detach(), ignore_index=-1, reduction="none")
+kept = t != -1
+written = -lp.gather(-1, t.clamp(min=0).unsqueeze(-1)).squeeze(-1) * cw[t.clamp(min=0)] * kept
+assert torch.equal(per, written.reshape(-1))
+loss = written.sum(1).mean()
+loss.backward()
+show("nll_loss_none_weight", loss, h)
+print("# per position", per.tolist())
+for i, v in enumerate(cw.grad.tolist()):
+    print(f"# RUN:   --expect '(cw[{i}] - after_cw[{i}]) / 0.1 = {v!r}' \\")
+
 # binary_cross_entropy on probabilities (from_logits: false), 0 < p < 1.
 h = torch.tensor([[0.2, 0.9, 0.5, 0.999], [0.7, 0.05, 0.35, 0.6]], requires_grad=True)
 t = torch.tensor([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 0.5, 0.25]])

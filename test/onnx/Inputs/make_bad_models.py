@@ -81,3 +81,23 @@ save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
 save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
                         [tensor("x", ["N", 3], TensorProto.INT8)], [tensor("y", ["N", 3], TensorProto.INT8)]))
+# Labels of a loss: accepted as class(C) inputs (losses.test), refused when
+# the integers are also computed with, or come from a constant.
+sce = model([helper.make_node("SoftmaxCrossEntropyLoss", ["x", "y"], ["z", "log_prob"], reduction="mean",
+                              ignore_index=-1)],
+            [tensor("x", [3, 5, 2]), tensor("y", [3, 2], TensorProto.INT64)],
+            [tensor("z", []), tensor("log_prob", [3, 5, 2])])
+save("sce_log_prob", sce)
+save("nll_none", model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "y"], ["z"], reduction="none")],
+                       [tensor("x", ["N", 5, 2]), tensor("y", ["N", 2], TensorProto.INT64)],
+                       [tensor("z", ["N", 2])]))
+save("labels_computed", model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "y"], ["z"], reduction="sum"),
+                               helper.make_node("Add", ["y", "y"], ["y2"])],
+                              [tensor("x", [3, 5]), tensor("y", [3], TensorProto.INT64)],
+                              [tensor("z", []), tensor("y2", [3], TensorProto.INT64)]))
+save("labels_constant", model([helper.make_node("NegativeLogLikelihoodLoss", ["x", "y"], ["z"], reduction="sum")],
+                              [tensor("x", [3, 5])], [tensor("z", [])],
+                              [numpy_helper.from_array(np.array([1, 2, 3], np.int64), "y")]))
+# Mod with fmod 0 is defined for integers only.
+save("mod_float", model([helper.make_node("Mod", ["x", "y"], ["z"], name="mod_0")],
+                        [tensor("x", ["N", 3]), tensor("y", ["N", 3])], [tensor("z", ["N", 3])]))
