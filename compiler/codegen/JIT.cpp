@@ -2,17 +2,24 @@
 //
 // The generated code calls libm (exp, tanh, ...), libc (memset) and the
 // runtime's dropout-mask generator and thread pool; all resolve from the nnc process itself.
-// The code arrives as object files, already compiled (Session.cpp compiles
-// a model's entry points in parallel, one module each).
+// JITModel::compile compiles a model's entry points in parallel, one
+// module each, to object files that the JIT links.
 //===----------------------------------------------------------------------===//
 #include "codegen/JIT.h"
 
+#include "codegen/Gemm.h"
 #include "codegen/Target.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <algorithm>
+#include <thread>
 
 namespace nnc {
 
@@ -70,6 +77,77 @@ std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &part
   model->desc_.num_entries = static_cast<int32_t>(model->entries_.size());
   model->jit_ = std::move(*jit);
   return model;
+}
+
+namespace {
+
+/// One entry point on its way to machine code.
+struct Part {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+  CompiledPart compiled;
+  std::string error;
+};
+
+void compilePart(Part &part) {
+  optimizeModule(*part.module, *part.machine);
+  emitObject(*part.module, *part.machine, part.compiled.object, part.error);
+  part.module.reset();
+}
+
+} // namespace
+
+std::unique_ptr<JITModel> JITModel::compile(const Program &program, const CodegenOptions &codegen,
+                                            const TargetOptions &target, std::string &error) {
+  initializeLLVM();
+  std::vector<std::string> names = codegen.entries;
+  if (names.empty())
+    for (const Entry &e : program.entries)
+      names.push_back(e.name);
+  CodegenOptions shared = codegen;
+  if (shared.profile && !shared.profileIds) // scan bodies' timer ids, unique across the parts
+    shared.profileIds = std::make_shared<int>(program.graph.idBound());
+  std::vector<Part> parts(names.size());
+  for (size_t k = 0; k < names.size(); ++k) {
+    Part &part = parts[k];
+    part.machine = createTargetMachine(target, error);
+    if (!part.machine)
+      return nullptr;
+    CodegenOptions one = shared;
+    one.entries = {names[k]};
+    one.prefix = codegen.prefix + (k ? "_" + std::to_string(k) : "");
+    one.gemmVectorBits = gemmVectorBits(*part.machine);
+    part.context = std::make_unique<llvm::LLVMContext>();
+    part.module = generateModule(program, *part.context, one);
+    part.compiled.descSymbol = one.prefix + "_desc";
+  }
+  if (parts.size() > 1) {
+    auto size = [](const Part &p) { return p.module->getInstructionCount(); };
+    Part *host = &*std::min_element(parts.begin(), parts.end(),
+                                    [&](const Part &a, const Part &b) { return size(a) < size(b); });
+    std::vector<llvm::Module *> users;
+    for (Part &part : parts)
+      if (&part != host)
+        users.push_back(part.module.get());
+    shareGemmKernels(*host->module, users);
+  }
+  std::vector<std::thread> threads;
+  for (size_t k = 1; k < parts.size(); ++k)
+    threads.emplace_back(compilePart, std::ref(parts[k]));
+  if (!parts.empty())
+    compilePart(parts[0]);
+  for (std::thread &t : threads)
+    t.join();
+  std::vector<CompiledPart> compiled;
+  for (Part &part : parts) {
+    if (!part.error.empty()) {
+      error = part.error;
+      return nullptr;
+    }
+    compiled.push_back(std::move(part.compiled));
+  }
+  return create(compiled, error);
 }
 
 } // namespace nnc

@@ -1,6 +1,8 @@
 //===- JIT.h - running generated code in-process (ORC LLJIT) ----*- C++ -*-===//
 #pragma once
 
+#include "codegen/LLVMGen.h"
+#include "codegen/Target.h"
 #include "nnrt.h"
 
 #include <memory>
@@ -31,6 +33,13 @@ public:
   /// the entry points of all. nullptr and `error` on failure.
   static std::unique_ptr<JITModel> create(const std::vector<CompiledPart> &parts,
                                           std::string &error);
+  /// Generates, optimises and compiles `codegen.entries` of `program` (all
+  /// when empty) and links them: each entry point in an LLVM module and
+  /// context of its own, compiled on a thread of its own (they share
+  /// nothing but the state layout, and LLVM is most of `nnc train`'s
+  /// start-up), the GEMM kernels compiled once, in the smallest module.
+  static std::unique_ptr<JITModel> compile(const Program &program, const CodegenOptions &codegen,
+                                           const TargetOptions &target, std::string &error);
   const nnrt_model_desc *descriptor() const { return &desc_; }
 
 private:

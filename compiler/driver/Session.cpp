@@ -14,7 +14,6 @@
 #include "autodiff/Entries.h"
 #include "driver/Distributed.h"
 #include "driver/Standardize.h"
-#include "codegen/Gemm.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "ir/Scan.h"
@@ -27,8 +26,6 @@
 
 #include <iostream>
 #include <sys/stat.h>
-#include <thread>
-#include <chrono>
 
 namespace nnc {
 
@@ -208,76 +205,9 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
     BuiltModule built;
     return buildModule(s, target, codegen, context, built);
   }
-  // One module per entry point, each in its own LLVM context, optimised and
-  // compiled to machine code on a thread of its own: entry points share
-  // nothing but the state layout, and LLVM is most of the start-up time.
-  std::vector<std::string> names = entries;
-  if (names.empty())
-    for (const Entry &e : s.program->entries)
-      names.push_back(e.name);
-  struct Part {
-    std::unique_ptr<llvm::LLVMContext> context;
-    std::unique_ptr<llvm::TargetMachine> machine;
-    std::unique_ptr<llvm::Module> module;
-    CompiledPart compiled;
-    std::string error;
-  };
-  std::vector<Part> parts(names.size());
-  for (size_t k = 0; k < names.size(); ++k) {
-    Part &part = parts[k];
-    std::string error;
-    part.machine = createTargetMachine(target, error);
-    if (!part.machine) {
-      std::cerr << "nnc: error: " << error << '\n';
-      return Stage::Failed;
-    }
-    CodegenOptions one = codegen;
-    one.entries = {names[k]};
-    one.prefix = codegen.prefix + (k ? "_" + std::to_string(k) : "");
-    one.gemmVectorBits = gemmVectorBits(*part.machine);
-    one.fusion = s.opts.fusion;
-    part.context = std::make_unique<llvm::LLVMContext>();
-    part.module = generateModule(*s.program, *part.context, one);
-    part.compiled.descSymbol = one.prefix + "_desc";
-  }
-  // The smallest module compiles the GEMM kernels for all of them.
-  if (parts.size() > 1) {
-    auto size = [](const Part &p) { return p.module->getInstructionCount(); };
-    Part *host = &*std::min_element(parts.begin(), parts.end(),
-                                    [&](const Part &a, const Part &b) { return size(a) < size(b); });
-    std::vector<llvm::Module *> users;
-    for (Part &part : parts)
-      if (&part != host)
-        users.push_back(part.module.get());
-    shareGemmKernels(*host->module, users);
-    if (getenv("NNC_X_DEBUG")) for (Part &p : parts) std::cerr << "part " << p.compiled.descSymbol << " " << p.module->getInstructionCount() << "\n";
-  }
-  auto compile = [](Part &part) {
-    auto t0 = std::chrono::steady_clock::now();
-    optimizeModule(*part.module, *part.machine);
-    auto t1 = std::chrono::steady_clock::now();
-    emitObject(*part.module, *part.machine, part.compiled.object, part.error);
-    auto t2 = std::chrono::steady_clock::now();
-    if (getenv("NNC_X_DEBUG")) std::cerr << part.compiled.descSymbol << " opt " << std::chrono::duration<double>(t1-t0).count() << " cg " << std::chrono::duration<double>(t2-t1).count() << "\n";
-    part.module.reset();
-  };
-  std::vector<std::thread> threads;
-  for (size_t k = 1; k < parts.size(); ++k)
-    threads.emplace_back(compile, std::ref(parts[k]));
-  if (!parts.empty())
-    compile(parts[0]);
-  for (std::thread &t : threads)
-    t.join();
-  std::vector<CompiledPart> compiled;
-  for (Part &part : parts) {
-    if (!part.error.empty()) {
-      std::cerr << "nnc: error: JIT compilation failed: " << part.error << '\n';
-      return Stage::Failed;
-    }
-    compiled.push_back(std::move(part.compiled));
-  }
+  codegen.fusion = s.opts.fusion;
   std::string error;
-  s.jit = JITModel::create(compiled, error);
+  s.jit = JITModel::compile(*s.program, codegen, target, error);
   if (!s.jit) {
     std::cerr << "nnc: error: JIT compilation failed: " << error << '\n';
     return Stage::Failed;
