@@ -1063,24 +1063,36 @@ void pool(T &t, bool isMax) {
       t.fail("kernel size " + std::to_string(k) + " is out of range (1 to 65536)");
   Window win = window(t, x, kernel);
   kernel = win.kernel;
-  if (win.dilations != std::vector<int64_t>{1, 1})
-    t.fail("dilated pooling is not supported");
-  if (t.intAttr("ceil_mode", 0)) {
-    // Rounding up adds a window only when the last one would start inside.
-    int64_t in[2] = {x.rank() == 3 ? 1 : x.dims[2], x.dims.back()};
-    for (int k = 0; k < 2; ++k) {
-      int64_t span = in[k] + win.pads[2 * k] + win.pads[2 * k + 1] - kernel[k];
-      if (span % win.strides[k] != 0)
-        t.fail("ceil_mode 1 changes the output size here; nnc pools with floor (ceil_mode 0)");
-    }
-  }
+  if (!isMax && win.dilations != std::vector<int64_t>{1, 1})
+    t.fail("dilated average pooling is not supported (MaxPool takes dilations)");
   bool hasPads = win.pads != std::vector<int64_t>{0, 0, 0, 0};
-  if (!isMax && hasPads && t.intAttr("count_include_pad", 0))
-    t.fail("count_include_pad 1 with padding is not supported (nnc's avgpool counts the "
-           "pixels inside the image)");
+  bool includePad = !isMax && hasPads && t.intAttr("count_include_pad", 0);
+  bool ceil = t.intAttr("ceil_mode", 0) != 0;
+  if (ceil) {
+    // ONNX rounds the output size up; PyTorch (and nnc's ceil_mode) then
+    // drop a last window that would start in the bottom / right padding.
+    int64_t in[2] = {x.rank() == 3 ? 1 : x.dims[2], x.dims.back()};
+    std::vector<int64_t> out;
+    for (int k = 0; k < 2; ++k) {
+      int64_t lo = win.pads[2 * k], hi = win.pads[2 * k + 1], s = win.strides[k];
+      int64_t span = in[k] + lo + hi - (kernel[k] - 1) * win.dilations[k] - 1;
+      int64_t n = (span + s - 1) / s + 1;
+      if ((n - 1) * s >= in[k] + lo)
+        t.fail("ceil_mode 1 adds a window that starts in the padding here, which ONNX keeps "
+               "and PyTorch (and nnc) drop");
+      bool overflow = (n - 1) * s + (kernel[k] - 1) * win.dilations[k] + 1 > in[k] + lo + hi;
+      if (includePad && overflow)
+        t.fail("ceil_mode 1 with count_include_pad 1 and padding is not supported here (the "
+               "last window runs past the padding)");
+      out.push_back(n);
+    }
+    win.out = out;
+  }
   std::string xe = imageOf(t, x);
   std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
-                     list(kernel) + windowArgs(win, false, kernel) + ")";
+                     list(kernel) + windowArgs(win, isMax, kernel) +
+                     (ceil ? ", ceil_mode: true" : "") +
+                     (includePad ? ", count_include_pad: true" : "") + ")";
   defineImage(t, x, expr, x.dims[1], win);
 }
 

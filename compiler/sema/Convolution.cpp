@@ -89,7 +89,7 @@ static Window windowArgs(Lowering &L, const CallArgs &a, const std::string &fn, 
   std::tie(w.strideH, w.strideW) = sizeArg(L, a, "stride", oneD,
                                            pool ? std::make_pair(w.kh, w.kw)
                                                 : std::make_pair<int64_t, int64_t>(1, 1));
-  if (!pool)
+  if (!pool || fn.rfind("maxpool", 0) == 0)
     std::tie(w.dilationH, w.dilationW) = sizeArg(L, a, "dilation", oneD, {1, 1});
   paddingArg(L, a, oneD, H, W, w);
   return w;
@@ -248,12 +248,31 @@ static Node *convolve(Graph &g, Node *x, Node *kernel, const Window &w, int64_t 
   return g.reshape(y, {OH, OW, F});
 }
 
+/// PyTorch's ceil_mode: the output size rounds up, so a last, partial
+/// window is kept when it starts inside the image or its left padding.
+/// That window runs past the padding; the extra rows and columns are
+/// padded at the bottom and right, where they never win a maximum and are
+/// never counted by an average.
+static void ceilMode(Window &w, int64_t H, int64_t W) {
+  auto extra = [](int64_t in, int64_t lo, int64_t hi, int64_t k, int64_t s, int64_t d) {
+    int64_t span = in + lo + hi - d * (k - 1) - 1;
+    int64_t out = (span + s - 1) / s + 1;
+    if ((out - 1) * s >= in + lo)
+      --out;
+    return std::max<int64_t>((out - 1) * s + d * (k - 1) + 1 - (in + lo + hi), 0);
+  };
+  w.padBottom += extra(H, w.padTop, w.padBottom, w.kh, w.strideH, w.dilationH);
+  w.padRight += extra(W, w.padLeft, w.padRight, w.kw, w.strideW, w.dilationW);
+}
+
 /// Max or average over each window. The maximum is read through a one-hot
 /// mask of the window's first maximum (row-major window order), so the
 /// gradient goes to that one element as in PyTorch's max_pool2d, not shared
 /// among ties as max_to's would be. The average divides by the window's
-/// pixels inside the image (padding excluded, as TensorFlow).
-static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax) {
+/// pixels inside `counted` (top, bottom, left, right margins around the
+/// image): the image itself by default (TensorFlow), the image and its
+/// explicit padding with count_include_pad (PyTorch's default).
+static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax, const int64_t counted[4]) {
   Graph &g = L.graph();
   int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
   int64_t OH = w.outH(H), OW = w.outW(W), taps = w.kh * w.kw;
@@ -276,8 +295,10 @@ static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax) {
         int64_t n = 0;
         for (int64_t i = 0; i < w.kh; ++i)
           for (int64_t j = 0; j < w.kw; ++j) {
-            int64_t ih = oh * w.strideH - w.padTop + i, iw = ow * w.strideW - w.padLeft + j;
-            n += ih >= 0 && ih < H && iw >= 0 && iw < W;
+            int64_t ih = oh * w.strideH - w.padTop + i * w.dilationH;
+            int64_t iw = ow * w.strideW - w.padLeft + j * w.dilationW;
+            n += ih >= -counted[0] && ih < H + counted[1] && iw >= -counted[2] &&
+                 iw < W + counted[3];
           }
         counts.push_back(double(n));
       }
@@ -304,8 +325,10 @@ Node *Lowering::windowLayer(const Expr &e) {
   bool oneD = fn.find("1d") != std::string::npos;
   bool pooling = fn.find("pool") != std::string::npos;
   bool transposed = fn == "conv2d_transpose";
+  bool isMax = fn.rfind("max", 0) == 0;
   CallArgs a =
-      pooling      ? bind(e, {"x", "size", "stride", "padding"}, 2)
+      pooling && isMax ? bind(e, {"x", "size", "stride", "padding", "dilation", "ceil_mode"}, 2)
+      : pooling ? bind(e, {"x", "size", "stride", "padding", "ceil_mode", "count_include_pad"}, 2)
       : transposed ? bind(e, {"x", "filters", "kernel", "stride", "padding", "output_padding",
                               "dilation", "bias", "init", "bias_init", "name", "trainable"}, 3)
                    : bind(e, {"x", "filters", "kernel", "stride", "padding", "dilation", "groups",
@@ -330,7 +353,19 @@ Node *Lowering::windowLayer(const Expr &e) {
   const char *kernelKey = pooling ? "size" : "kernel";
   if (pooling) {
     checkFits(*this, a, kernelKey, w, H, W, oneD);
-    return shaped(pool(*this, x, w, fn.rfind("max", 0) == 0));
+    int64_t counted[4] = {0, 0, 0, 0};
+    auto flag = [&](const char *key) {
+      return a.get(key) && scalarLiteral(*a.get(key), key) != 0;
+    };
+    if (flag("count_include_pad")) {
+      counted[0] = w.padTop;
+      counted[1] = w.padBottom;
+      counted[2] = w.padLeft;
+      counted[3] = w.padRight;
+    }
+    if (flag("ceil_mode"))
+      ceilMode(w, H, W);
+    return shaped(pool(*this, x, w, isMax, counted));
   }
   int64_t filters = intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
   int64_t groups = a.get("groups") ? intLiteral(*a.get("groups"), "groups", 1, C) : 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference values for the convolution variants, resampling layers
-and rms_norm (trace_conv_groups.nn, trace_conv_transpose.nn,
-trace_resampling.nn, trace_rms_norm.nn).
+rms_norm and the pooling options (trace_conv_groups.nn,
+trace_conv_transpose.nn, trace_resampling.nn, trace_rms_norm.nn,
+trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
     /usr/bin/python3 test/catalog/Inputs/reference_layers.py OUTDIR
@@ -229,6 +230,28 @@ def pool_ties(out):
     print("       s: " + json.dumps(si.tolist()) + " }")
 
 
+def pool_options(out):
+    # Dilated max pooling, ceil_mode and count_include_pad (PyTorch's
+    # names and rules; nnc's avgpool excludes padding from the count unless
+    # count_include_pad: true, the opposite of PyTorch's default).
+    x, s = inputs()
+    p1 = F.max_pool2d(x, 2, ceil_mode=True)
+    p2 = F.max_pool2d(x, 2, stride=1, padding=1, dilation=2)
+    p3 = F.max_pool2d(x, 3, stride=2, padding=1, dilation=(1, 2), ceil_mode=True)
+    p4 = F.avg_pool2d(x, 3, stride=2, padding=1)
+    p5 = F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True)
+    p6 = F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)
+    p7 = F.max_pool1d(s, 2, stride=2, dilation=2, ceil_mode=True)
+    p8 = F.avg_pool1d(s, 3, stride=2, padding=1, ceil_mode=True)
+    parts = [p1 ** 2, p2 ** 3, p3 ** 2, p4 ** 3, p5 ** 2, p6 ** 3, p7 ** 2, p8 ** 3]
+    loss = sum(p.sum() for p in parts) / 2
+    values = {f"p{i}": (p, image) for i, p in enumerate([p1, p2, p3, p4, p5, p6], 1)}
+    values.update({"p7": (p7, sequence), "p8": (p8, sequence)})
+    expect, _ = finish("trace_pool_options", out, values, loss, {}, {})
+    write(out, "trace_pool_options", expect, None,
+          {"d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))})
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     print(f"torch {torch.__version__}")
@@ -238,6 +261,7 @@ def main():
     rms_norm(out)
     pads(out)
     pool_ties(out)
+    pool_options(out)
     print("shared data:")
     print("data { x: " + json.dumps(X.tolist()) + ",")
     print("       s: " + json.dumps(S.tolist()) + " }")

@@ -73,10 +73,11 @@ save("huge_shape", model([helper.make_node("Relu", ["x"], ["y"])],
 # Two nodes that feed each other.
 save("cycle", model([helper.make_node("Relu", ["b"], ["a"]), helper.make_node("Relu", ["a"], ["b"])],
                     [tensor("x", ["N", 3])], [tensor("a", ["N", 3])]), check=False)
-# Dilated pooling: the op is known, the attribute value is not.
-save("dilated_pool", model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2],
-                                             name="pool_0")],
-                           [tensor("x", ["N", 4, 8, 8])], [tensor("y", ["N", 4, 6, 6])]))
+# ceil_mode whose last window starts in the padding: the op is known, the
+# attribute values are not (ONNX keeps that window, PyTorch drops it).
+save("ceil_pool", model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2],
+                                          pads=[1, 1, 1, 1], ceil_mode=1, name="pool_0")],
+                        [tensor("x", ["N", 4, 5, 5])], [tensor("y", ["N", 4, 4, 4])]))
 save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
 save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
