@@ -7,11 +7,15 @@
 // ONNX file is refused.
 //
 //===----------------------------------------------------------------------===//
+#include "driver/Dataset.h"
 #include "driver/ModelInstance.h"
 #include "driver/Session.h"
+#include "import/FreezeInputs.h"
 #include "import/Importer.h"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -30,6 +34,46 @@ std::string stemOf(const std::string &path) {
 
 bool endsWith(const std::string &s, const std::string &suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// --freeze NAME=FILE: FILE is a .npy (or IDX) array, converted to the
+/// input's element type, or an ONNX TensorProto (.pb), taken as it is.
+/// False (the message printed) when a spec or file is unusable.
+bool freezeInputs(const std::vector<std::string> &specs, onnx::ModelProto &model) {
+  std::vector<std::string> items;
+  for (const std::string &spec : specs) {
+    std::stringstream list(spec);
+    for (std::string item; std::getline(list, item, ',');)
+      items.push_back(item);
+  }
+  for (const std::string &item : items) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      std::cerr << "nnc: error: --freeze expects NAME=FILE, got '" << item << "'\n";
+      return false;
+    }
+    std::string name = item.substr(0, eq), path = item.substr(eq + 1);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << path << ": error: cannot open the --freeze file\n";
+      return false;
+    }
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    bool array = bytes.compare(0, 6, "\x93NUMPY") == 0 || endsWith(path, ".npy");
+    onnx::TensorProto value;
+    if (array) {
+      std::vector<int64_t> dims;
+      std::vector<double> values;
+      if (!readArrayFile(path, dims, values))
+        return false;
+      value = onnx_import::tensorForInput(model, name, dims, values);
+    } else if (!value.ParseFromString(bytes) || value.data_type() == 0) {
+      std::cerr << path << ": error: not a .npy file nor an ONNX TensorProto\n";
+      return false;
+    }
+    onnx_import::freezeInput(model, name, std::move(value));
+  }
+  return true;
 }
 
 /// --loss/--label/--optimizer: a target, a loss (and for classification an
@@ -98,6 +142,8 @@ int importCommand(Session &s) {
   try {
     int64_t opset = 0;
     onnx::ModelProto model = onnx_import::readOnnxModel(onnxPath, opset);
+    if (!freezeInputs(s.opts.freeze, model))
+      return 1;
     std::string name = onnx_import::identifierFor(stemOf(out));
     imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx",
                                        s.opts.batch.value_or(0));

@@ -32,7 +32,10 @@ const char *kUsage =
     "  import     MODEL.onnx -o OUT/M.nn: the ONNX model as .nn source and its\n"
     "             weights as the checkpoint OUT/M.ckpt (docs/onnx-import.md);\n"
     "             --loss cross_entropy|mse|... --label NAME --optimizer \"sgd(lr: 0.05)\"\n"
-    "             add a target, a loss and an optimizer to fine-tune it\n"
+    "             add a target, a loss and an optimizer to fine-tune it;\n"
+    "             --freeze NAME=FILE fixes graph input NAME to FILE's tensor (a\n"
+    "             .npy or an ONNX TensorProto .pb): a shape, scales or axes that\n"
+    "             nnc must know when compiling (repeatable)\n"
     "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
     "             dtype, shape, values); no model file needed\n"
     "\n"
@@ -255,8 +258,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         {"--text", &o.text},         {"--loss", &o.importLoss},      {"--label", &o.importLabel},
         {"--optimizer", &o.importOptimizer}};
     if (!ints.count(a) && !strings.count(a) && a != "--lr" && a != "--data" && a != "--test" &&
-        a != "--scale" && a != "--standardize" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
-      std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--standardize", "--val-split",
+        a != "--scale" && a != "--standardize" && a != "--freeze" && a != "--val-split" && a != "--prompt" && a != "--temperature") {
+      std::vector<std::string> known = {"--lr", "--data", "--test", "--scale", "--standardize", "--freeze", "--val-split",
                                         "--prompt", "--temperature",
                                         "--help", "--version", "--trace", "--quiet", "-fPIC",
                                         "--check-numerics", "--json", "--inference-only",
@@ -304,6 +307,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
       o.scale.push_back(value);
     } else if (a == "--standardize") {
       o.standardize.push_back(value);
+    } else if (a == "--freeze") {
+      o.freeze.push_back(value);
     } else {
       return usageError("unknown option '" + a + "'");
     }

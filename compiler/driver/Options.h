@@ -33,6 +33,7 @@ struct Options {
   std::optional<long long> earlyStop, saveEvery;
   std::string monitor, monitorMode, saveBest;
   std::string importLoss, importLabel, importOptimizer; // import: fine-tuning
+  std::vector<std::string> freeze; // import: NAME=FILE, graph inputs fixed (FreezeInputs.h)
   std::string cpu, target;
   std::string staticLib;      // compile --emit-static-lib
   std::string sharedLib;      // compile --emit-shared

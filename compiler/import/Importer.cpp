@@ -98,11 +98,19 @@ Value &GraphTranslator::input(int i) {
   return it->second;
 }
 
+/// The hint for a graph input whose value the importer needs.
+static std::string freezeHint(const onnx::ModelProto &model, const std::string &name) {
+  for (const auto &in : model.graph().input())
+    if (in.name() == name)
+      return "; to import it with a fixed value, give --freeze " + name + "=FILE";
+  return "";
+}
+
 const Tensor &GraphTranslator::constantInput(int i, const std::string &what) {
   Value &v = input(i);
   if (!v.constant)
     fail(what + " ('" + node_->input(i) + "') must be a constant (an initializer or a Constant "
-         "node); nnc does not take it as a computed tensor");
+         "node); nnc does not take it as a computed tensor" + freezeHint(model_, node_->input(i)));
   return *v.constant;
 }
 
@@ -563,7 +571,8 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
                           " node '" + (n.name().empty() ? n.output(0) : n.name()) +
                           "'; nnc takes integer inputs only as token ids (the indices of a "
                           "Gather from a weight matrix, an embedding) or as the labels of "
-                          "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss"};
+                          "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss" +
+                          freezeHint(model_, input)};
       int64_t v = data->second.dims[0];
       rows = rows == 0 ? v : std::min(rows, v);
     }

@@ -929,8 +929,13 @@ static double onnxSource(const std::string &mode, int64_t o, int64_t in, int64_t
     return (double(o) + 0.5) / scale - 0.5;
   if (mode == "pytorch_half_pixel")
     return out > 1 ? (double(o) + 0.5) / scale - 0.5 : 0.0;
-  if (mode == "align_corners")
-    return out == 1 ? 0.0 : double(o) * double(in - 1) / double(out - 1);
+  if (mode == "align_corners") {
+    // ONNX's length_resized is in·scale, not rounded (the reference and
+    // onnxruntime): with scales that do not land on whole sizes it is not
+    // PyTorch's (in - 1) / (out - 1).
+    double resized = double(in) * scale;
+    return out == 1 || resized == 1 ? 0.0 : double(o) * double(in - 1) / (resized - 1);
+  }
   if (mode == "asymmetric")
     return double(o) / scale;
   return (double(o) + 0.5) / scale; // tf_half_pixel_for_nn
@@ -942,6 +947,11 @@ static double onnxSource(const std::string &mode, int64_t o, int64_t in, int64_t
 /// when its own rule (coordinate mode, nearest mode) picks the same input
 /// elements, or the same two-tap weights, on every resized axis.
 void resize(T &t) {
+  // The roi, scales and sizes decide the output's shape: constants, asked
+  // for before the image so that the message says so.
+  for (int i = 1; i < t.inputCount(); ++i)
+    if (t.hasInput(i))
+      t.constantInput(i, "input " + std::to_string(i) + " (the roi, scales or sizes)");
   Value &x = imageInput(t, "resizing");
   bool upsampleOp = t.node().op_type() == "Upsample";
   std::string mode = t.stringAttr("mode", "nearest");
