@@ -957,8 +957,11 @@ void resize(T &t) {
   std::string mode = t.stringAttr("mode", "nearest");
   if (mode == "bilinear")
     mode = "linear"; // Upsample-7's name
-  if (mode != "nearest" && mode != "linear")
-    t.fail("mode '" + mode + "' is not supported (nearest and linear)");
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    t.fail("mode '" + mode + "' is not supported (nearest, linear and cubic)");
+  if (mode == "cubic" && x.rank() != 4)
+    t.fail("cubic resizing of a sequence is not supported (PyTorch's bicubic is 2-D)");
+  double cubicA = t.floatAttr("cubic_coeff_a", -0.75);
   // Before Resize-11: asymmetric coordinates, nearest rounds down.
   bool legacy = upsampleOp || t.opset() < 11;
   std::string coordinates = legacy ? "asymmetric"
@@ -988,6 +991,7 @@ void resize(T &t) {
     t.fail("resizing the batch or channel axis is not supported");
   std::vector<int64_t> outDims = x.dims, spatialOut;
   std::vector<double> factors;
+  std::vector<int> nearestRules;
   for (size_t k = 2; k < rank; ++k) {
     int64_t in = x.dims[k];
     double scale = scales.empty() ? double(sizes[k]) / double(in) : scales[k];
@@ -1002,14 +1006,40 @@ void resize(T &t) {
     // Does nnc's rule pick what ONNX's does on this axis?
     bool same = true;
     if (mode == "nearest") {
-      for (int64_t o = 0; o < out && same; ++o) {
+      // PyTorch's nearest or nearest-exact, one of them on every axis.
+      bool floorRule = true, exactRule = true;
+      for (int64_t o = 0; o < out; ++o) {
         double src = onnxSource(coordinates, o, in, out, scale);
         double r = rounding == "floor" ? std::floor(src)
                    : rounding == "ceil" ? std::ceil(src)
                    : rounding == "round_prefer_ceil" ? std::floor(src + 0.5)
                                                      : std::ceil(src - 0.5);
         int64_t i = std::clamp<int64_t>(int64_t(r), 0, in - 1);
-        same = i == nearestSource(o, in, out, factors.back());
+        floorRule = floorRule && i == nearestSource(o, in, out, factors.back());
+        exactRule = exactRule && i == nearestExactSource(o, in, out, factors.back());
+      }
+      nearestRules.push_back(floorRule ? (exactRule ? 3 : 1) : (exactRule ? 2 : 0));
+      same = floorRule || exactRule;
+    } else if (mode == "cubic") {
+      CubicTaps nnc = cubicTaps(in, out, coordinates == "align_corners", factors.back(),
+                                x.elemType != 11);
+      for (int64_t o = 0; o < out && same; ++o) {
+        // Both as {input index: weight}; ONNX's reference pads the edges
+        // (exclude_outside 0), which is clamping the taps.
+        double src = onnxSource(coordinates, o, in, out, scale);
+        int64_t i0 = int64_t(std::floor(src));
+        double w[4];
+        cubicWeights(src - double(i0), cubicA, w);
+        std::map<int64_t, double> theirs, ours;
+        for (int k = 0; k < 4; ++k) {
+          theirs[std::clamp<int64_t>(i0 - 1 + k, 0, in - 1)] += w[k];
+          ours[nnc.index[k][o]] += nnc.weight[k][o];
+        }
+        for (auto *m : {&theirs, &ours})
+          for (auto &[i, v] : *m) {
+            double other = (m == &theirs ? ours : theirs)[i];
+            same = same && std::fabs(v - other) <= 1e-4;
+          }
       }
     } else {
       LinearTaps nnc = linearTaps(in, out, coordinates == "align_corners", factors.back(),
@@ -1035,8 +1065,17 @@ void resize(T &t) {
     if (!same)
       t.fail("mode '" + mode + "' with coordinate_transformation_mode '" + coordinates + "'" +
              (mode == "nearest" ? " and nearest_mode '" + rounding + "'" : std::string()) +
+             (mode == "cubic" ? " and cubic_coeff_a " + std::to_string(cubicA) : std::string()) +
              " picks other input elements than PyTorch's upsample, which nnc has");
   }
+  // One nearest rule for every axis: bit 1 nearest, bit 2 nearest_exact.
+  int rules = 3;
+  for (int r : nearestRules)
+    rules &= r;
+  if (mode == "nearest" && rules == 0)
+    t.fail("mode 'nearest' with coordinate_transformation_mode '" + coordinates +
+           "' and nearest_mode '" + rounding + "' needs PyTorch's nearest on one axis and "
+           "nearest-exact on another; nnc's upsample takes one mode");
   std::string args;
   if (scales.empty()) {
     args = "size: " + list(spatialOut);
@@ -1049,9 +1088,11 @@ void resize(T &t) {
     }
     args = "scale_factor: [" + items + "]";
   }
-  if (mode == "linear")
-    args += std::string(", mode: ") + (rank == 4 ? "bilinear" : "linear") +
+  if (mode == "linear" || mode == "cubic")
+    args += std::string(", mode: ") + (mode == "cubic" ? "bicubic" : rank == 4 ? "bilinear" : "linear") +
             (coordinates == "align_corners" ? ", align_corners: true" : "");
+  if (mode == "nearest" && !(rules & 1))
+    args += ", mode: nearest_exact";
   if (rank == 4) {
     t.define(0, "upsample(" + t.channelsLast(x) + ", " + args + ")", outDims, x.elemType, true,
              {1, 2, 0});

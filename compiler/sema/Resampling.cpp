@@ -4,7 +4,9 @@
 // compile time, so each is a constant map applied to the tensor, one
 // spatial axis at a time:
 //   - nearest upsampling gathers rows and columns at constant indices;
-//   - linear/bilinear upsampling adds two gathers weighted by constants;
+//   - nearest_exact upsampling (PyTorch's 'nearest-exact') likewise;
+//   - linear/bilinear upsampling adds two gathers weighted by constants,
+//     bicubic four;
 //   - adaptive average pooling sums gathers of each window's elements;
 //   - pixel shuffle is a reshape and a transpose.
 // Their gradients are the gathers' scatter-adds.
@@ -47,6 +49,17 @@ static Node *interpolate(Graph &g, Node *x, int64_t axis, const LinearTaps &taps
   Node *a = pick(g, x, axis, taps.index0), *b = pick(g, x, axis, taps.index1);
   return g.binary(OpKind::Add, g.binary(OpKind::Mul, alongAxis(g, a->type, axis, taps.weight0), a),
                   g.binary(OpKind::Mul, alongAxis(g, b->type, axis, taps.weight1), b));
+}
+
+/// Bicubic interpolation along one axis: four weighted gathers.
+static Node *interpolateCubic(Graph &g, Node *x, int64_t axis, const CubicTaps &taps) {
+  Node *sum = nullptr;
+  for (int k = 0; k < 4; ++k) {
+    Node *v = pick(g, x, axis, taps.index[k]);
+    Node *term = g.binary(OpKind::Mul, alongAxis(g, v->type, axis, taps.weight[k]), v);
+    sum = sum ? g.binary(OpKind::Add, sum, term) : term;
+  }
+  return sum;
 }
 
 /// Adaptive average pooling along one axis: the k-th element of every
@@ -141,16 +154,20 @@ Node *Lowering::resampling(const Expr &e) {
   std::string mode = "nearest";
   if (const Expr *m = a.get("mode")) {
     const char *linear = spatial == 2 ? "bilinear" : "linear";
-    if (m->kind != Expr::Kind::Name || (m->name != "nearest" && m->name != linear))
-      diag_.fatal(m->loc, std::string("'mode' is nearest or ") + linear + " for " +
-                              (spatial == 2 ? "an image" : "a sequence"));
+    bool known = m->kind == Expr::Kind::Name &&
+                 (m->name == "nearest" || m->name == "nearest_exact" || m->name == linear ||
+                  (spatial == 2 && m->name == "bicubic"));
+    if (!known)
+      diag_.fatal(m->loc, std::string("'mode' is nearest, nearest_exact") +
+                              (spatial == 2 ? ", bilinear or bicubic for an image"
+                                            : " or linear for a sequence"));
     mode = m->name;
   }
   bool alignCorners = false;
   if (const Expr *ac = a.get("align_corners")) {
     alignCorners = scalarLiteral(*ac, "align_corners") != 0;
-    if (mode == "nearest")
-      diag_.fatal(ac->loc, "'align_corners' applies to linear and bilinear upsampling only");
+    if (mode == "nearest" || mode == "nearest_exact")
+      diag_.fatal(ac->loc, "'align_corners' applies to linear, bilinear and bicubic upsampling only");
   }
   if (!a.get("scale_factor") == !a.get("size"))
     diag_.fatal(e.loc, "'upsample' takes either 'size' or 'scale_factor'");
@@ -186,11 +203,15 @@ Node *Lowering::resampling(const Expr &e) {
   Node *y = x;
   for (int64_t axis = int64_t(spatial) - 1; axis >= 0; --axis) {
     int64_t in = dims[axis];
-    if (mode == "nearest") {
+    bool f32 = x->type.dtype != DType::F64;
+    if (mode == "nearest" || mode == "nearest_exact") {
       std::vector<int64_t> index;
       for (int64_t o = 0; o < out[axis]; ++o)
-        index.push_back(nearestSource(o, in, out[axis], factors[axis]));
+        index.push_back(mode == "nearest" ? nearestSource(o, in, out[axis], factors[axis])
+                                          : nearestExactSource(o, in, out[axis], factors[axis]));
       y = pick(g, y, axis, index);
+    } else if (mode == "bicubic") {
+      y = interpolateCubic(g, y, axis, cubicTaps(in, out[axis], alignCorners, factors[axis], f32));
     } else {
       y = interpolate(g, y, axis, linearTaps(in, out[axis], alignCorners, factors[axis],
                                              x->type.dtype != DType::F64));

@@ -2,7 +2,8 @@
 """PyTorch reference values for the convolution variants, resampling layers
 rms_norm and the pooling options (trace_conv_groups.nn,
 trace_conv_transpose.nn, trace_resampling.nn, trace_rms_norm.nn,
-trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn).
+trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn,
+trace_upsample_modes.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
     /usr/bin/python3 test/catalog/Inputs/reference_layers.py OUTDIR
@@ -163,6 +164,25 @@ def resampling(out):
           {"d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))})
 
 
+def upsample_modes(out):
+    # bicubic (A = -0.75; the taps past the border clamped) and
+    # nearest-exact, upsampling and downsampling, by size and by scale.
+    x, s = inputs()
+    b1 = F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+    b2 = F.interpolate(x, size=(3, 7), mode="bicubic", align_corners=True)
+    b3 = F.interpolate(x, scale_factor=(0.6, 1.7), mode="bicubic", align_corners=False)
+    n1 = F.interpolate(x, scale_factor=(1.5, 0.6), mode="nearest-exact")
+    n2 = F.interpolate(x, size=(7, 3), mode="nearest-exact")
+    n3 = F.interpolate(s, scale_factor=2.5, mode="nearest-exact")
+    parts = [b1 ** 2, b2 ** 3, b3 ** 2, n1 ** 3, n2 ** 2, n3 ** 3]
+    loss = sum(p.sum() for p in parts) / 2
+    values = {"b1": (b1, image), "b2": (b2, image), "b3": (b3, image), "n1": (n1, image),
+              "n2": (n2, image), "n3": (n3, sequence)}
+    expect, _ = finish("trace_upsample_modes", out, values, loss, {}, {})
+    write(out, "trace_upsample_modes", expect, None,
+          {"d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))})
+
+
 def rms_norm(out):
     x, s = inputs()
     xi = image(x)  # [N, H, W, C]: normalise over nnc's trailing axes
@@ -258,6 +278,7 @@ def main():
     conv_groups(out)
     conv_transpose(out)
     resampling(out)
+    upsample_modes(out)
     rms_norm(out)
     pads(out)
     pool_ties(out)
