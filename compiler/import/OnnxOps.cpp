@@ -816,7 +816,78 @@ const Tensor *convBias(T &t, int64_t filters) {
   return &bias;
 }
 
+/// The image of a Conv or ConvTranspose whose weight is not a constant: the
+/// import then takes whole tensors as samples (the weight is one more
+/// per-sample tensor), and nnc's layers take one [H, W, C] image per
+/// sample, so N must be 1. A 1-D [1, C, L] input becomes [1, L, C].
+std::string singleImage(T &t, Value &x, const std::string &what) {
+  if (x.rank() != 4 && x.rank() != 3)
+    t.fail(what + " over " + std::to_string(x.rank() - 2) +
+           "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
+  if (x.batched || t.input(1).batched)
+    t.notPerSample("takes its weight from a tensor that is not a constant");
+  if (x.dims[0] != 1)
+    t.fail(what + " with a weight that is not a constant takes one image (N = 1), not " +
+           std::to_string(x.dims[0]));
+  std::string xe = t.onnxOrder(x);
+  if (x.rank() == 4)
+    return "transpose(reshape(" + xe + ", " + list({x.dims[1], x.dims[2], x.dims[3]}) +
+           "), [1, 2, 0])";
+  return "reshape(transpose(reshape(" + xe + ", " + list({x.dims[1], x.dims[2]}) + "), [1, 0]), " +
+         list({1, x.dims[2], x.dims[1]}) + ")";
+}
+
+/// Defines the [1, F, spatial...] result of a Conv or ConvTranspose from its
+/// single image y [OH, OW, F] (singleImage's case).
+void defineSingleImage(T &t, const Value &x, const std::string &y, std::vector<int64_t> dims) {
+  int64_t F = dims[1], pixels = 1;
+  for (size_t k = 2; k < dims.size(); ++k)
+    pixels *= dims[k];
+  std::string ye = t.temporary(t.node().output(0) + "_hwc", y);
+  t.define(0, "reshape(transpose(reshape(" + ye + ", " + list({pixels, F}) + "), [1, 0]), " +
+                  list(dims) + ")",
+           dims, x.elemType, false);
+}
+
+/// Conv with a weight that is not a constant: conv2d's `weight:` form, the
+/// [F, C / group, KH, KW] tensor transposed to nnc's [KH, KW, C / group, F]
+/// in the model; the bias, if any, added after.
+void convComputed(T &t) {
+  Value &x = t.input(0);
+  std::string xe = singleImage(t, x, "convolution");
+  Value &wv = t.input(1);
+  bool oneD = x.rank() == 3;
+  if (wv.rank() != x.rank())
+    t.fail("the weight must have shape [filters, channels, kernel...]");
+  int64_t group = t.intAttr("group", 1);
+  int64_t F = wv.dims[0], C = wv.dims[1], KH = oneD ? 1 : wv.dims[2], KW = wv.dims.back();
+  if (group < 1 || x.dims[1] % group != 0 || F % group != 0 || C * group != x.dims[1])
+    t.fail("group " + std::to_string(group) + " does not fit the " + std::to_string(x.dims[1]) +
+           " channels and the weight " + list(wv.dims));
+  std::vector<int64_t> kernel(wv.dims.begin() + 2, wv.dims.end());
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
+    t.fail("kernel_shape does not match the weight");
+  Window win = window(t, x, oneD ? std::vector<int64_t>{KW} : std::vector<int64_t>{KH, KW});
+  std::string we = t.onnxOrder(wv);
+  we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, C, F}) + ")"
+            : "transpose(" + we + ", [2, 3, 1, 0])";
+  std::string y = "conv2d(" + xe + ", weight: " + we + windowArgs(win, true, {1, 1}) +
+                  (group > 1 ? ", groups: " + std::to_string(group) : "") + ")";
+  if (t.hasInput(2)) {
+    Value &b = t.input(2);
+    if (b.rank() != 1 || b.dims[0] != F)
+      t.fail("the bias must have " + std::to_string(F) + " values");
+    y += " + " + t.onnxOrder(b);
+  }
+  std::vector<int64_t> dims = {1, F, win.out[0], win.out[1]};
+  if (oneD)
+    dims.erase(dims.begin() + 2);
+  defineSingleImage(t, x, y, dims);
+}
+
 void conv(T &t) {
+  if (!t.input(1).constant)
+    return convComputed(t);
   Value &x = imageInput(t, "convolution");
   const Tensor &w = t.constantInput(1, "the weight");
   if (w.dims.size() != static_cast<size_t>(x.rank()))
@@ -859,11 +930,16 @@ void conv(T &t) {
 /// [C, F, KH, KW] stored as nnc's [KH, KW, F, C]; pads symmetric per axis
 /// (PyTorch's ConvTranspose2d exports only those).
 void convTranspose(T &t) {
-  Value &x = imageInput(t, "transposed convolution");
+  // A weight that is not a constant: conv2d_transpose's `weight:` form on
+  // one image (singleImage), the [C, F, KH, KW] tensor transposed to nnc's
+  // [KH, KW, F, C] in the model.
+  bool computed = !t.input(1).constant;
+  std::string image = computed ? singleImage(t, t.input(0), "transposed convolution") : "";
+  Value &x = computed ? t.input(0) : imageInput(t, "transposed convolution");
   if (x.rank() != 4)
     t.fail("1-D transposed convolution is not supported (2-D [N, C, H, W] only)");
-  const Tensor &w = t.constantInput(1, "the weight");
-  if (w.dims.size() != 4 || w.dims[0] != x.dims[1])
+  const std::vector<int64_t> wd = t.input(1).dims;
+  if (wd.size() != 4 || wd[0] != x.dims[1])
     t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KH, KW]");
   if (t.intAttr("group", 1) != 1)
     t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
@@ -872,7 +948,7 @@ void convTranspose(T &t) {
   std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
   if (autoPad != "NOTSET" && autoPad != "VALID")
     t.fail("auto_pad '" + autoPad + "' is not supported (NOTSET or VALID)");
-  int64_t C = w.dims[0], F = w.dims[1], KH = w.dims[2], KW = w.dims[3];
+  int64_t C = wd[0], F = wd[1], KH = wd[2], KW = wd[3];
   if (t.intsAttr("kernel_shape", {KH, KW}) != std::vector<int64_t>{KH, KW})
     t.fail("kernel_shape does not match the weight");
   std::vector<int64_t> strides = t.intsAttr("strides", {1, 1});
@@ -897,6 +973,25 @@ void convTranspose(T &t) {
     if (out.back() < 1)
       t.fail("the padding leaves no output");
   }
+  auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
+                   const std::string &key) {
+    return v == plain ? std::string() : ", " + key + ": " + list(v);
+  };
+  std::string args = unless(strides, {1, 1}, "stride") + unless({pads[0], pads[1]}, {0, 0}, "padding") +
+                     unless(outPad, {0, 0}, "output_padding") + unless(dilations, {1, 1}, "dilation");
+  if (computed) {
+    std::string y = "conv2d_transpose(" + image + ", weight: transpose(" +
+                    t.onnxOrder(t.input(1)) + ", [2, 3, 1, 0])" + args + ")";
+    if (t.hasInput(2)) {
+      Value &b = t.input(2);
+      if (b.rank() != 1 || b.dims[0] != F)
+        t.fail("the bias must have " + std::to_string(F) + " values");
+      y += " + " + t.onnxOrder(b);
+    }
+    defineSingleImage(t, x, y, {1, F, out[0], out[1]});
+    return;
+  }
+  const Tensor &w = t.constantInput(1, "the weight");
   const Tensor *bias = convBias(t, F);
   std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
   std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
@@ -908,15 +1003,8 @@ void convTranspose(T &t) {
   t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
   if (bias)
     t.addWeight(name + ".bias", {F}, bias->values);
-  auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
-                   const std::string &key) {
-    return v == plain ? std::string() : ", " + key + ": " + list(v);
-  };
   std::string expr = "conv2d_transpose(" + t.channelsLast(x) + ", filters: " + std::to_string(F) +
-                     ", kernel: " + list({KH, KW}) + unless(strides, {1, 1}, "stride") +
-                     unless({pads[0], pads[1]}, {0, 0}, "padding") +
-                     unless(outPad, {0, 0}, "output_padding") +
-                     unless(dilations, {1, 1}, "dilation") + (bias ? "" : ", bias: false") +
+                     ", kernel: " + list({KH, KW}) + args + (bias ? "" : ", bias: false") +
                      ", name: \"" + name + "\")";
   t.define(0, expr, {x.dims[0], F, out[0], out[1]}, x.elemType, true, {1, 2, 0});
 }
