@@ -840,13 +840,9 @@ std::string singleImage(T &t, Value &x, const std::string &what) {
 /// Defines the [1, F, spatial...] result of a Conv or ConvTranspose from its
 /// single image y [OH, OW, F] (singleImage's case).
 void defineSingleImage(T &t, const Value &x, const std::string &y, std::vector<int64_t> dims) {
-  int64_t F = dims[1], pixels = 1;
-  for (size_t k = 2; k < dims.size(); ++k)
-    pixels *= dims[k];
   std::string ye = t.temporary(t.node().output(0) + "_hwc", y);
-  t.define(0, "reshape(transpose(reshape(" + ye + ", " + list({pixels, F}) + "), [1, 0]), " +
-                  list(dims) + ")",
-           dims, x.elemType, false);
+  t.define(0, "reshape(transpose(" + ye + ", [2, 0, 1]), " + list(dims) + ")", dims, x.elemType,
+           false);
 }
 
 /// Conv with a weight that is not a constant: conv2d's `weight:` form, the
@@ -1185,6 +1181,27 @@ void globalPool(T &t, bool isMax) {
 
 // --- normalisation -------------------------------------------------------------------
 
+/// A per-channel input of BatchNormalization or InstanceNormalization that
+/// is not a constant (a graph input, a computed tensor): [C] reshaped to
+/// [C, 1, ...] to meet x [N, C, spatial...] right-aligned (as [C] against a
+/// channels-last image). A whole tensor, so the batch cannot be axis 0.
+std::string channelStatistic(T &t, const Value &x, int i, const std::string &role,
+                             const std::string &suffix, bool channelsLast) {
+  Value &v = t.input(i);
+  int64_t C = x.dims[1];
+  if (v.batched)
+    t.notPerSample("takes " + role + " from a tensor that is not a constant");
+  if (v.rank() != 1 || v.dims[0] != C)
+    t.fail(role + " must have shape [" + std::to_string(C) + "], got " + list(v.dims));
+  std::string id = t.onnxOrder(v);
+  if (channelsLast || x.rank() == 2)
+    return id;
+  std::vector<int64_t> dims(static_cast<size_t>(x.rank() - 1), 1);
+  dims[0] = C;
+  return t.temporary(t.node().output(0) + "_" + suffix,
+                     "reshape(" + id + ", " + list(dims) + ")");
+}
+
 void batchNorm(T &t) {
   Value &x = t.input(0);
   if (t.intAttr("training_mode", 0) || t.outputUsed(1) || t.outputUsed(2))
@@ -1196,10 +1213,15 @@ void batchNorm(T &t) {
   // The scale and bias train; the running statistics stay as exported, as
   // PyTorch's BatchNorm does in eval mode.
   const char *roles[4] = {"the scale", "the bias", "the mean", "the variance"};
+  const char *suffixes[4] = {"scale", "bias", "mean", "var"};
   std::string ids[4];
   bool channelsLast = x.perm.size() == 3 && x.perm == std::vector<int>{1, 2, 0};
   std::string xe = channelsLast ? x.id : t.onnxOrder(x);
   for (int k = 0; k < 4; ++k) {
+    if (!t.input(k + 1).constant) {
+      ids[k] = channelStatistic(t, x, k + 1, roles[k], suffixes[k], channelsLast);
+      continue;
+    }
     const Tensor &v = t.constantInput(k + 1, roles[k]);
     if (v.count() != C)
       t.fail(std::string(roles[k]) + " has " + std::to_string(v.count()) + " values for " +
@@ -1966,6 +1988,11 @@ void instanceNorm(T &t) {
   std::string centered = t.temporary(t.node().output(0) + "_centered", xe + " - " + mean);
   std::string ids[2];
   for (int k = 0; k < 2; ++k) {
+    if (!t.input(k + 1).constant) {
+      ids[k] = channelStatistic(t, x, k + 1, k == 0 ? "the scale" : "the bias",
+                                k == 0 ? "scale" : "bias", false);
+      continue;
+    }
     Tensor v = t.constantInput(k + 1, k == 0 ? "the scale" : "the bias");
     if (v.count() != C)
       t.fail("the scale and bias need " + std::to_string(C) + " values");
