@@ -407,9 +407,11 @@ Node *Lowering::weightArg(const CallArgs &a, const std::string &fn, bool oneD, N
   const char *layout = oneD         ? "[kernel, channels / groups, filters]"
                        : transposed ? "[kernel height, kernel width, filters, channels]"
                                     : "[kernel height, kernel width, channels / groups, filters]";
-  if (weight->type.dims.size() != (oneD ? 3u : 4u) || weight->type.dtype != x->type.dtype)
-    operandError(we, "'" + fn + "' weight needs " + layout + " of " + dtypeName(x->type.dtype) +
-                         ", got " + weight->type.str());
+  if (weight->type.dims.size() != (oneD ? 3u : 4u))
+    operandError(we, "'" + fn + "' weight needs " + layout + ", got " + weight->type.shapeStr());
+  if (weight->type.dtype != x->type.dtype)
+    operandError(we, "'" + fn + "' weight is " + dtypeName(weight->type.dtype) + " but x is " +
+                         dtypeName(x->type.dtype));
   const std::vector<int64_t> &wd = weight->type.dims;
   int64_t filters = transposed ? wd[2] : wd.back();
   if (transposed && wd[3] != x->type.dims[2])
