@@ -922,69 +922,122 @@ void conv(T &t) {
   defineImage(t, x, expr, F, win);
 }
 
-/// ConvTranspose over 2-D data, group 1: conv2d_transpose, the weight
-/// [C, F, KH, KW] stored as nnc's [KH, KW, F, C]; pads symmetric per axis
-/// (PyTorch's ConvTranspose2d exports only those).
+/// ConvTranspose over 1-D or 2-D data, group 1: conv2d_transpose (a 1-D one
+/// is 1 x K over a [1, L, C] image), the weight [C, F, KH, KW] stored as
+/// nnc's [KH, KW, F, C]. Symmetric pads (what PyTorch's ConvTranspose2d
+/// exports) are its `padding:`; other pads, `output_shape` and SAME auto
+/// padding crop the unpadded output (its `output_padding:` extended to what
+/// the crop reaches past it). A weight that is not a constant is
+/// conv2d_transpose's `weight:` on one image (singleImage), transposed to
+/// nnc's layout in the model.
 void convTranspose(T &t) {
-  // A weight that is not a constant: conv2d_transpose's `weight:` form on
-  // one image (singleImage), the [C, F, KH, KW] tensor transposed to nnc's
-  // [KH, KW, F, C] in the model.
   bool computed = !t.input(1).constant;
-  std::string image = computed ? singleImage(t, t.input(0), "transposed convolution") : "";
-  Value &x = computed ? t.input(0) : imageInput(t, "transposed convolution");
-  if (x.rank() != 4)
-    t.fail("1-D transposed convolution is not supported (2-D [N, C, H, W] only)");
+  Value &x = t.input(0);
+  std::string image = computed ? singleImage(t, x, "transposed convolution")
+                               : (imageInput(t, "transposed convolution"), std::string());
+  bool oneD = x.rank() == 3;
+  size_t n = oneD ? 1 : 2;
   const std::vector<int64_t> wd = t.input(1).dims;
-  if (wd.size() != 4 || wd[0] != x.dims[1])
-    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KH, KW]");
+  if (wd.size() != static_cast<size_t>(x.rank()) || wd[0] != x.dims[1])
+    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, " +
+           (oneD ? "K]" : "KH, KW]"));
   if (t.intAttr("group", 1) != 1)
     t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  if (t.hasAttr("output_shape"))
-    t.fail("output_shape is not supported; give pads and output_padding");
   std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID")
-    t.fail("auto_pad '" + autoPad + "' is not supported (NOTSET or VALID)");
-  int64_t C = wd[0], F = wd[1], KH = wd[2], KW = wd[3];
-  if (t.intsAttr("kernel_shape", {KH, KW}) != std::vector<int64_t>{KH, KW})
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
+  int64_t C = wd[0], F = wd[1], KH = oneD ? 1 : wd[2], KW = wd.back();
+  std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
     t.fail("kernel_shape does not match the weight");
-  std::vector<int64_t> strides = t.intsAttr("strides", {1, 1});
-  std::vector<int64_t> dilations = t.intsAttr("dilations", {1, 1});
-  std::vector<int64_t> pads = t.intsAttr("pads", {0, 0, 0, 0});
-  std::vector<int64_t> outPad = t.intsAttr("output_padding", {0, 0});
-  if (autoPad == "VALID")
-    pads = {0, 0, 0, 0};
-  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4 || outPad.size() != 2)
-    t.fail("strides, dilations, pads and output_padding must have 2, 2, 4 and 2 entries");
-  if (pads[0] != pads[2] || pads[1] != pads[3])
-    t.fail("asymmetric pads " + list(pads) + " are not supported");
-  std::vector<int64_t> out;
+  std::vector<int64_t> strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
+  std::vector<int64_t> outPad = t.intsAttr("output_padding", std::vector<int64_t>(n, 0));
+  std::vector<int64_t> outputShape = t.intsAttr("output_shape");
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n ||
+      outPad.size() != n || !(outputShape.empty() || outputShape.size() == n))
+    t.fail("strides, dilations, pads, output_padding and output_shape must have " +
+           std::to_string(n) + ", " + std::to_string(n) + ", " + std::to_string(2 * n) + ", " +
+           std::to_string(n) + " and " + std::to_string(n) + " entries");
+  if (oneD) { // as 2-D: a 1 x K window over a 1 x L image
+    strides.insert(strides.begin(), 1);
+    dilations.insert(dilations.begin(), 1);
+    outPad.insert(outPad.begin(), 0);
+    pads = {0, pads[0], 0, pads[1]};
+    if (!outputShape.empty())
+      outputShape.insert(outputShape.begin(), 1);
+  }
+  // ONNX's pads are [begin..., end...]; `begin` and `end` per axis, then
+  // out = full + output_padding - begin - end with full the unpadded size.
+  int64_t in[2] = {oneD ? 1 : x.dims[2], x.dims.back()}, ks[2] = {KH, KW};
+  std::vector<int64_t> begin(2), end(2), full(2), out(2);
   for (int k = 0; k < 2; ++k) {
     if (strides[k] < 1 || strides[k] > 65536 || dilations[k] < 1 || dilations[k] > 65536)
       t.fail("strides and dilations must be 1 to 65536");
-    if (pads[k] < 0 || pads[k] > 65536 || outPad[k] < 0 || outPad[k] >= strides[k])
-      t.fail("pads must be 0 to 65536 and output_padding smaller than the stride");
-    int64_t k1 = k == 0 ? KH : KW;
-    out.push_back(strides[k] * (x.dims[2 + k] - 1) + outPad[k] + (k1 - 1) * dilations[k] + 1 -
-                  2 * pads[k]);
-    if (out.back() < 1)
+    if (outPad[k] < 0 || outPad[k] >= strides[k])
+      t.fail("output_padding must be 0 or more and smaller than the stride");
+    full[k] = strides[k] * (in[k] - 1) + (ks[k] - 1) * dilations[k] + 1;
+    begin[k] = pads[k];
+    end[k] = pads[k + 2];
+    bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+    if (autoPad == "VALID")
+      begin[k] = end[k] = 0;
+    if ((!outputShape.empty() || same) && !(oneD && k == 0)) {
+      // ONNX's total padding, split as its spec says (floor division).
+      int64_t want = outputShape.empty() ? in[k] * strides[k] : outputShape[k];
+      int64_t total = full[k] + outPad[k] - want;
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      begin[k] = autoPad == "SAME_UPPER" ? half : total - half;
+      end[k] = total - begin[k];
+    }
+    if (begin[k] < 0 || begin[k] > 65536 || end[k] > 65536)
+      t.fail("pads must be 0 to 65536");
+    out[k] = full[k] + outPad[k] - begin[k] - end[k];
+    if (out[k] < 1)
       t.fail("the padding leaves no output");
+  }
+  // Symmetric pads are the layer's padding; else the crop [begin, begin +
+  // out) of the output with padding 0 and the output_padding it reaches.
+  bool symmetric = begin == end && end[0] >= 0 && end[1] >= 0;
+  std::vector<int64_t> layerPad = symmetric ? begin : std::vector<int64_t>{0, 0}, layerOutPad = outPad;
+  for (int k = 0; k < 2 && !symmetric; ++k) {
+    layerOutPad[k] = std::max<int64_t>(begin[k] + out[k] - full[k], 0);
+    if (layerOutPad[k] >= strides[k])
+      t.fail("the output reaches " + std::to_string(layerOutPad[k]) +
+             " past the unpadded one, not less than the stride " + std::to_string(strides[k]));
   }
   auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
                    const std::string &key) {
     return v == plain ? std::string() : ", " + key + ": " + list(v);
   };
-  std::string args = unless(strides, {1, 1}, "stride") + unless({pads[0], pads[1]}, {0, 0}, "padding") +
-                     unless(outPad, {0, 0}, "output_padding") + unless(dilations, {1, 1}, "dilation");
+  std::string args = unless(strides, {1, 1}, "stride") + unless(layerPad, {0, 0}, "padding") +
+                     unless(layerOutPad, {0, 0}, "output_padding") +
+                     unless(dilations, {1, 1}, "dilation");
+  // The [OH, OW, F] result, cropped when the pads are not the layer's.
+  auto cropped = [&](const std::string &y) {
+    if (symmetric)
+      return y;
+    std::string ye = t.temporary(t.node().output(0) + "_full", y);
+    return ye + "[" + std::to_string(begin[0]) + ":" + std::to_string(begin[0] + out[0]) + ", " +
+           std::to_string(begin[1]) + ":" + std::to_string(begin[1] + out[1]) + "]";
+  };
+  std::vector<int64_t> dims = {x.dims[0], F, out[0], out[1]};
+  if (oneD)
+    dims.erase(dims.begin() + 2);
   if (computed) {
-    std::string y = "conv2d_transpose(" + image + ", weight: transpose(" +
-                    t.onnxOrder(t.input(1)) + ", [2, 3, 1, 0])" + args + ")";
+    std::string we = t.onnxOrder(t.input(1));
+    we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, F, C}) + ")"
+              : "transpose(" + we + ", [2, 3, 1, 0])";
+    std::string y = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
     if (t.hasInput(2)) {
       Value &b = t.input(2);
       if (b.rank() != 1 || b.dims[0] != F)
         t.fail("the bias must have " + std::to_string(F) + " values");
-      y += " + " + t.onnxOrder(b);
+      y = t.temporary(t.node().output(0) + "_conv", y) + " + " + t.onnxOrder(b);
     }
-    defineSingleImage(t, x, y, {1, F, out[0], out[1]});
+    defineSingleImage(t, x, cropped(y), dims);
     return;
   }
   const Tensor &w = t.constantInput(1, "the weight");
@@ -999,10 +1052,13 @@ void convTranspose(T &t) {
   t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
   if (bias)
     t.addWeight(name + ".bias", {F}, bias->values);
-  std::string expr = "conv2d_transpose(" + t.channelsLast(x) + ", filters: " + std::to_string(F) +
-                     ", kernel: " + list({KH, KW}) + args + (bias ? "" : ", bias: false") +
-                     ", name: \"" + name + "\")";
-  t.define(0, expr, {x.dims[0], F, out[0], out[1]}, x.elemType, true, {1, 2, 0});
+  std::string expr = cropped("conv2d_transpose(" + imageOf(t, x) + ", filters: " +
+                             std::to_string(F) + ", kernel: " + list({KH, KW}) + args +
+                             (bias ? "" : ", bias: false") + ", name: \"" + name + "\")");
+  if (oneD)
+    t.define(0, "reshape(" + expr + ", " + list({out[1], F}) + ")", dims, x.elemType, true, {1, 0});
+  else
+    t.define(0, expr, dims, x.elemType, true, {1, 2, 0});
 }
 
 /// ONNX's source coordinate of output `o` along an axis resized from `in`
