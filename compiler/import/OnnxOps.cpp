@@ -1016,8 +1016,11 @@ void convTranspose(T &t) {
                      unless(layerOutPad, {0, 0}, "output_padding") +
                      unless(dilations, {1, 1}, "dilation");
   // The [OH, OW, F] result, cropped when the pads are not the layer's.
+  bool crop = !symmetric && (begin != std::vector<int64_t>{0, 0} ||
+                             out[0] != full[0] + layerOutPad[0] ||
+                             out[1] != full[1] + layerOutPad[1]);
   auto cropped = [&](const std::string &y) {
-    if (symmetric)
+    if (!crop)
       return y;
     std::string ye = t.temporary(t.node().output(0) + "_full", y);
     return ye + "[" + std::to_string(begin[0]) + ":" + std::to_string(begin[0] + out[0]) + ", " +
