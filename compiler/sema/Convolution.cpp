@@ -439,7 +439,8 @@ Node *Lowering::weightArg(const CallArgs &a, const std::string &fn, bool oneD, N
 /// output back to x's size. Each input pixel's channels times the kernel
 /// give its window's contribution (one GEMM), and col2im adds the windows
 /// into the [OH, OW, F] output: OH = (H - 1)·stride - 2·padding +
-/// dilation·(KH - 1) + output_padding + 1.
+/// dilation·(KH - 1) + output_padding + 1. With `weight` (weightArg) the
+/// kernel is that tensor, one GEMM per sample when it is per sample.
 Node *Lowering::transposedConv(const CallArgs &a, Node *x, Node *weight) {
   Graph &g = graph();
   int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
