@@ -816,7 +816,74 @@ const Tensor *convBias(T &t, int64_t filters) {
   return &bias;
 }
 
+/// The image of a Conv or ConvTranspose whose weight is not a constant: the
+/// import then takes whole tensors as samples (the weight is one more
+/// per-sample tensor), and nnc's layers take one [H, W, C] image per
+/// sample, so N must be 1. A 1-D [1, C, L] input becomes [1, L, C].
+std::string singleImage(T &t, Value &x, const std::string &what) {
+  if (x.rank() != 4 && x.rank() != 3)
+    t.fail(what + " over " + std::to_string(x.rank() - 2) +
+           "-D data is not supported (1-D [N, C, L] and 2-D [N, C, H, W] only)");
+  if (x.batched || t.input(1).batched)
+    t.notPerSample("takes its weight from a tensor that is not a constant");
+  if (x.dims[0] != 1)
+    t.fail(what + " with a weight that is not a constant takes one image (N = 1), not " +
+           std::to_string(x.dims[0]));
+  std::string xe = t.onnxOrder(x);
+  if (x.rank() == 4)
+    return "transpose(reshape(" + xe + ", " + list({x.dims[1], x.dims[2], x.dims[3]}) +
+           "), [1, 2, 0])";
+  return "reshape(transpose(reshape(" + xe + ", " + list({x.dims[1], x.dims[2]}) + "), [1, 0]), " +
+         list({1, x.dims[2], x.dims[1]}) + ")";
+}
+
+/// Defines the [1, F, spatial...] result of a Conv or ConvTranspose from its
+/// single image y [OH, OW, F] (singleImage's case).
+void defineSingleImage(T &t, const Value &x, const std::string &y, std::vector<int64_t> dims) {
+  std::string ye = t.temporary(t.node().output(0) + "_hwc", y);
+  t.define(0, "reshape(transpose(" + ye + ", [2, 0, 1]), " + list(dims) + ")", dims, x.elemType,
+           false);
+}
+
+/// Conv with a weight that is not a constant: conv2d's `weight:` form, the
+/// [F, C / group, KH, KW] tensor transposed to nnc's [KH, KW, C / group, F]
+/// in the model; the bias, if any, added after.
+void convComputed(T &t) {
+  Value &x = t.input(0);
+  std::string xe = singleImage(t, x, "convolution");
+  Value &wv = t.input(1);
+  bool oneD = x.rank() == 3;
+  if (wv.rank() != x.rank())
+    t.fail("the weight must have shape [filters, channels, kernel...]");
+  int64_t group = t.intAttr("group", 1);
+  int64_t F = wv.dims[0], C = wv.dims[1], KH = oneD ? 1 : wv.dims[2], KW = wv.dims.back();
+  if (group < 1 || x.dims[1] % group != 0 || F % group != 0 || C * group != x.dims[1])
+    t.fail("group " + std::to_string(group) + " does not fit the " + std::to_string(x.dims[1]) +
+           " channels and the weight " + list(wv.dims));
+  std::vector<int64_t> kernel(wv.dims.begin() + 2, wv.dims.end());
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
+    t.fail("kernel_shape does not match the weight");
+  Window win = window(t, x, oneD ? std::vector<int64_t>{KW} : std::vector<int64_t>{KH, KW});
+  std::string we = t.onnxOrder(wv);
+  we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, C, F}) + ")"
+            : "transpose(" + we + ", [2, 3, 1, 0])";
+  std::string y = "conv2d(" + xe + ", weight: " + we + windowArgs(win, true, {1, 1}) +
+                  (group > 1 ? ", groups: " + std::to_string(group) : "") + ")";
+  if (t.hasInput(2)) {
+    Value &b = t.input(2);
+    if (b.rank() != 1 || b.dims[0] != F)
+      t.fail("the bias must have " + std::to_string(F) + " values");
+    y += " + " + t.onnxOrder(b);
+  }
+  std::vector<int64_t> dims = {1, F, win.out[0], win.out[1]};
+  if (oneD)
+    dims.erase(dims.begin() + 2);
+  defineSingleImage(t, x, y, dims);
+}
+
 void conv(T &t) {
+  if (!t.input(1).constant)
+    return convComputed(t);
   Value &x = imageInput(t, "convolution");
   const Tensor &w = t.constantInput(1, "the weight");
   if (w.dims.size() != static_cast<size_t>(x.rank()))
@@ -855,48 +922,128 @@ void conv(T &t) {
   defineImage(t, x, expr, F, win);
 }
 
-/// ConvTranspose over 2-D data, group 1: conv2d_transpose, the weight
-/// [C, F, KH, KW] stored as nnc's [KH, KW, F, C]; pads symmetric per axis
-/// (PyTorch's ConvTranspose2d exports only those).
+/// ConvTranspose over 1-D or 2-D data, group 1: conv2d_transpose (a 1-D one
+/// is 1 x K over a [1, L, C] image), the weight [C, F, KH, KW] stored as
+/// nnc's [KH, KW, F, C]. Symmetric pads (what PyTorch's ConvTranspose2d
+/// exports) are its `padding:`; other pads, `output_shape` and SAME auto
+/// padding crop the unpadded output (its `output_padding:` extended to what
+/// the crop reaches past it). A weight that is not a constant is
+/// conv2d_transpose's `weight:` on one image (singleImage), transposed to
+/// nnc's layout in the model.
 void convTranspose(T &t) {
-  Value &x = imageInput(t, "transposed convolution");
-  if (x.rank() != 4)
-    t.fail("1-D transposed convolution is not supported (2-D [N, C, H, W] only)");
-  const Tensor &w = t.constantInput(1, "the weight");
-  if (w.dims.size() != 4 || w.dims[0] != x.dims[1])
-    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KH, KW]");
+  bool computed = !t.input(1).constant;
+  Value &x = t.input(0);
+  std::string image = computed ? singleImage(t, x, "transposed convolution")
+                               : (imageInput(t, "transposed convolution"), std::string());
+  bool oneD = x.rank() == 3;
+  size_t n = oneD ? 1 : 2;
+  const std::vector<int64_t> wd = t.input(1).dims;
+  if (wd.size() != static_cast<size_t>(x.rank()) || wd[0] != x.dims[1])
+    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, " +
+           (oneD ? "K]" : "KH, KW]"));
   if (t.intAttr("group", 1) != 1)
     t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  if (t.hasAttr("output_shape"))
-    t.fail("output_shape is not supported; give pads and output_padding");
   std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID")
-    t.fail("auto_pad '" + autoPad + "' is not supported (NOTSET or VALID)");
-  int64_t C = w.dims[0], F = w.dims[1], KH = w.dims[2], KW = w.dims[3];
-  if (t.intsAttr("kernel_shape", {KH, KW}) != std::vector<int64_t>{KH, KW})
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
+  int64_t C = wd[0], F = wd[1], KH = oneD ? 1 : wd[2], KW = wd.back();
+  std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
     t.fail("kernel_shape does not match the weight");
-  std::vector<int64_t> strides = t.intsAttr("strides", {1, 1});
-  std::vector<int64_t> dilations = t.intsAttr("dilations", {1, 1});
-  std::vector<int64_t> pads = t.intsAttr("pads", {0, 0, 0, 0});
-  std::vector<int64_t> outPad = t.intsAttr("output_padding", {0, 0});
-  if (autoPad == "VALID")
-    pads = {0, 0, 0, 0};
-  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4 || outPad.size() != 2)
-    t.fail("strides, dilations, pads and output_padding must have 2, 2, 4 and 2 entries");
-  if (pads[0] != pads[2] || pads[1] != pads[3])
-    t.fail("asymmetric pads " + list(pads) + " are not supported");
-  std::vector<int64_t> out;
+  std::vector<int64_t> strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
+  std::vector<int64_t> outPad = t.intsAttr("output_padding", std::vector<int64_t>(n, 0));
+  std::vector<int64_t> outputShape = t.intsAttr("output_shape");
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n ||
+      outPad.size() != n || !(outputShape.empty() || outputShape.size() == n))
+    t.fail("strides, dilations, pads, output_padding and output_shape must have " +
+           std::to_string(n) + ", " + std::to_string(n) + ", " + std::to_string(2 * n) + ", " +
+           std::to_string(n) + " and " + std::to_string(n) + " entries");
+  if (oneD) { // as 2-D: a 1 x K window over a 1 x L image
+    strides.insert(strides.begin(), 1);
+    dilations.insert(dilations.begin(), 1);
+    outPad.insert(outPad.begin(), 0);
+    pads = {0, pads[0], 0, pads[1]};
+    if (!outputShape.empty())
+      outputShape.insert(outputShape.begin(), 1);
+  }
+  // ONNX's pads are [begin..., end...]; `begin` and `end` per axis, then
+  // out = full + output_padding - begin - end with full the unpadded size.
+  int64_t in[2] = {oneD ? 1 : x.dims[2], x.dims.back()}, ks[2] = {KH, KW};
+  std::vector<int64_t> begin(2), end(2), full(2), out(2);
   for (int k = 0; k < 2; ++k) {
     if (strides[k] < 1 || strides[k] > 65536 || dilations[k] < 1 || dilations[k] > 65536)
       t.fail("strides and dilations must be 1 to 65536");
-    if (pads[k] < 0 || pads[k] > 65536 || outPad[k] < 0 || outPad[k] >= strides[k])
-      t.fail("pads must be 0 to 65536 and output_padding smaller than the stride");
-    int64_t k1 = k == 0 ? KH : KW;
-    out.push_back(strides[k] * (x.dims[2 + k] - 1) + outPad[k] + (k1 - 1) * dilations[k] + 1 -
-                  2 * pads[k]);
-    if (out.back() < 1)
+    if (outPad[k] < 0 || outPad[k] >= strides[k])
+      t.fail("output_padding must be 0 or more and smaller than the stride");
+    full[k] = strides[k] * (in[k] - 1) + (ks[k] - 1) * dilations[k] + 1;
+    begin[k] = pads[k];
+    end[k] = pads[k + 2];
+    bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+    if (autoPad == "VALID")
+      begin[k] = end[k] = 0;
+    if ((!outputShape.empty() || same) && !(oneD && k == 0)) {
+      // ONNX's total padding, split as its spec says (floor division).
+      int64_t want = outputShape.empty() ? in[k] * strides[k] : outputShape[k];
+      int64_t total = full[k] + outPad[k] - want;
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      begin[k] = autoPad == "SAME_UPPER" ? half : total - half;
+      end[k] = total - begin[k];
+    }
+    if (begin[k] < 0 || begin[k] > 65536 || end[k] > 65536)
+      t.fail("pads must be 0 to 65536");
+    out[k] = full[k] + outPad[k] - begin[k] - end[k];
+    if (out[k] < 1)
       t.fail("the padding leaves no output");
   }
+  // Symmetric pads are the layer's padding; else the crop [begin, begin +
+  // out) of the output with padding 0 and the output_padding it reaches.
+  bool symmetric = begin == end && end[0] >= 0 && end[1] >= 0;
+  std::vector<int64_t> layerPad = symmetric ? begin : std::vector<int64_t>{0, 0}, layerOutPad = outPad;
+  for (int k = 0; k < 2 && !symmetric; ++k) {
+    layerOutPad[k] = std::max<int64_t>(begin[k] + out[k] - full[k], 0);
+    if (layerOutPad[k] >= strides[k])
+      t.fail("the output reaches " + std::to_string(layerOutPad[k]) +
+             " past the unpadded one, not less than the stride " + std::to_string(strides[k]));
+  }
+  auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
+                   const std::string &key) {
+    return v == plain ? std::string() : ", " + key + ": " + list(v);
+  };
+  std::string args = unless(strides, {1, 1}, "stride") + unless(layerPad, {0, 0}, "padding") +
+                     unless(layerOutPad, {0, 0}, "output_padding") +
+                     unless(dilations, {1, 1}, "dilation");
+  // The [OH, OW, F] result, cropped when the pads are not the layer's.
+  bool crop = !symmetric && (begin != std::vector<int64_t>{0, 0} ||
+                             out[0] != full[0] + layerOutPad[0] ||
+                             out[1] != full[1] + layerOutPad[1]);
+  auto cropped = [&](const std::string &y) {
+    if (!crop)
+      return y;
+    std::string ye = t.temporary(t.node().output(0) + "_full", y);
+    return ye + "[" + std::to_string(begin[0]) + ":" + std::to_string(begin[0] + out[0]) + ", " +
+           std::to_string(begin[1]) + ":" + std::to_string(begin[1] + out[1]) + "]";
+  };
+  std::vector<int64_t> dims = {x.dims[0], F, out[0], out[1]};
+  if (oneD)
+    dims.erase(dims.begin() + 2);
+  if (computed) {
+    std::string we = t.onnxOrder(t.input(1));
+    we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, F, C}) + ")"
+              : "transpose(" + we + ", [2, 3, 1, 0])";
+    std::string y = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
+    if (t.hasInput(2)) {
+      Value &b = t.input(2);
+      if (b.rank() != 1 || b.dims[0] != F)
+        t.fail("the bias must have " + std::to_string(F) + " values");
+      y = t.temporary(t.node().output(0) + "_conv", y) + " + " + t.onnxOrder(b);
+    }
+    defineSingleImage(t, x, cropped(y), dims);
+    return;
+  }
+  const Tensor &w = t.constantInput(1, "the weight");
   const Tensor *bias = convBias(t, F);
   std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
   std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
@@ -908,17 +1055,13 @@ void convTranspose(T &t) {
   t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
   if (bias)
     t.addWeight(name + ".bias", {F}, bias->values);
-  auto unless = [](const std::vector<int64_t> &v, const std::vector<int64_t> &plain,
-                   const std::string &key) {
-    return v == plain ? std::string() : ", " + key + ": " + list(v);
-  };
-  std::string expr = "conv2d_transpose(" + t.channelsLast(x) + ", filters: " + std::to_string(F) +
-                     ", kernel: " + list({KH, KW}) + unless(strides, {1, 1}, "stride") +
-                     unless({pads[0], pads[1]}, {0, 0}, "padding") +
-                     unless(outPad, {0, 0}, "output_padding") +
-                     unless(dilations, {1, 1}, "dilation") + (bias ? "" : ", bias: false") +
-                     ", name: \"" + name + "\")";
-  t.define(0, expr, {x.dims[0], F, out[0], out[1]}, x.elemType, true, {1, 2, 0});
+  std::string expr = cropped("conv2d_transpose(" + imageOf(t, x) + ", filters: " +
+                             std::to_string(F) + ", kernel: " + list({KH, KW}) + args +
+                             (bias ? "" : ", bias: false") + ", name: \"" + name + "\")");
+  if (oneD)
+    t.define(0, "reshape(" + expr + ", " + list({out[1], F}) + ")", dims, x.elemType, true, {1, 0});
+  else
+    t.define(0, expr, dims, x.elemType, true, {1, 2, 0});
 }
 
 /// ONNX's source coordinate of output `o` along an axis resized from `in`
@@ -1160,6 +1303,27 @@ void globalPool(T &t, bool isMax) {
 
 // --- normalisation -------------------------------------------------------------------
 
+/// A per-channel input of BatchNormalization or InstanceNormalization that
+/// is not a constant (a graph input, a computed tensor): [C] reshaped to
+/// [C, 1, ...] to meet x [N, C, spatial...] right-aligned (as [C] against a
+/// channels-last image). A whole tensor, so the batch cannot be axis 0.
+std::string channelStatistic(T &t, const Value &x, int i, const std::string &role,
+                             const std::string &suffix, bool channelsLast) {
+  Value &v = t.input(i);
+  int64_t C = x.dims[1];
+  if (v.batched)
+    t.notPerSample("takes " + role + " from a tensor that is not a constant");
+  if (v.rank() != 1 || v.dims[0] != C)
+    t.fail(role + " must have shape [" + std::to_string(C) + "], got " + list(v.dims));
+  std::string id = t.onnxOrder(v);
+  if (channelsLast || x.rank() == 2)
+    return id;
+  std::vector<int64_t> dims(static_cast<size_t>(x.rank() - 1), 1);
+  dims[0] = C;
+  return t.temporary(t.node().output(0) + "_" + suffix,
+                     "reshape(" + id + ", " + list(dims) + ")");
+}
+
 void batchNorm(T &t) {
   Value &x = t.input(0);
   if (t.intAttr("training_mode", 0) || t.outputUsed(1) || t.outputUsed(2))
@@ -1171,10 +1335,15 @@ void batchNorm(T &t) {
   // The scale and bias train; the running statistics stay as exported, as
   // PyTorch's BatchNorm does in eval mode.
   const char *roles[4] = {"the scale", "the bias", "the mean", "the variance"};
+  const char *suffixes[4] = {"scale", "bias", "mean", "var"};
   std::string ids[4];
   bool channelsLast = x.perm.size() == 3 && x.perm == std::vector<int>{1, 2, 0};
   std::string xe = channelsLast ? x.id : t.onnxOrder(x);
   for (int k = 0; k < 4; ++k) {
+    if (!t.input(k + 1).constant) {
+      ids[k] = channelStatistic(t, x, k + 1, roles[k], suffixes[k], channelsLast);
+      continue;
+    }
     const Tensor &v = t.constantInput(k + 1, roles[k]);
     if (v.count() != C)
       t.fail(std::string(roles[k]) + " has " + std::to_string(v.count()) + " values for " +
@@ -1941,6 +2110,11 @@ void instanceNorm(T &t) {
   std::string centered = t.temporary(t.node().output(0) + "_centered", xe + " - " + mean);
   std::string ids[2];
   for (int k = 0; k < 2; ++k) {
+    if (!t.input(k + 1).constant) {
+      ids[k] = channelStatistic(t, x, k + 1, k == 0 ? "the scale" : "the bias",
+                                k == 0 ? "scale" : "bias", false);
+      continue;
+    }
     Tensor v = t.constantInput(k + 1, k == 0 ? "the scale" : "the bias");
     if (v.count() != C)
       t.fail("the scale and bias need " + std::to_string(C) + " values");

@@ -236,7 +236,11 @@ static Node *convolve(Graph &g, Node *x, Node *kernel, const Window &w, int64_t 
   int64_t taps = w.kh * w.kw, pixels = OH * OW;
   Node *cols = g.im2col(x, w, 0.0); // [pixels, taps * C], columns (kh, kw, c)
   if (groups == 1) {
-    Node *y = g.matmul(cols, g.reshape(kernel, {taps * C, F}), false, false);
+    // A per-sample kernel (`weight:` computed from the sample) is a stack of
+    // one matrix per sample.
+    Node *k = g.reshape(kernel, {taps * C, F});
+    Node *y = kernel->type.batched ? g.batchMatMul(cols, k, false, false)
+                                   : g.matmul(cols, k, false, false);
     return g.reshape(y, {OH, OW, F});
   }
   int64_t cg = C / groups, fg = F / groups;
@@ -330,9 +334,11 @@ Node *Lowering::windowLayer(const Expr &e) {
       pooling && isMax ? bind(e, {"x", "size", "stride", "padding", "dilation", "ceil_mode"}, 2)
       : pooling ? bind(e, {"x", "size", "stride", "padding", "ceil_mode", "count_include_pad"}, 2)
       : transposed ? bind(e, {"x", "filters", "kernel", "stride", "padding", "output_padding",
-                              "dilation", "bias", "init", "bias_init", "name", "trainable"}, 3)
+                              "dilation", "bias", "init", "bias_init", "name", "trainable",
+                              "weight"}, 1)
                    : bind(e, {"x", "filters", "kernel", "stride", "padding", "dilation", "groups",
-                              "padding_mode", "bias", "init", "bias_init", "name", "trainable"}, 3);
+                              "padding_mode", "bias", "init", "bias_init", "name", "trainable",
+                              "weight"}, 1);
   Node *x = tensorArg(a, "x");
   size_t rank = oneD ? 2 : 3;
   if (x->type.dims.size() != rank || x->type.dtype == DType::I32)
@@ -347,8 +353,9 @@ Node *Lowering::windowLayer(const Expr &e) {
   auto shaped = [&](Node *y) {
     return oneD ? g.reshape(y, {y->type.dims[1], y->type.dims[2]}) : y;
   };
+  Node *weight = pooling ? nullptr : weightArg(a, fn, oneD, x);
   if (transposed)
-    return transposedConv(a, x);
+    return transposedConv(a, x, weight);
   Window w = windowArgs(*this, a, fn, oneD, H, W);
   const char *kernelKey = pooling ? "size" : "kernel";
   if (pooling) {
@@ -367,14 +374,32 @@ Node *Lowering::windowLayer(const Expr &e) {
       ceilMode(w, H, W);
     return shaped(pool(*this, x, w, isMax, counted));
   }
-  int64_t filters = intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
+  if (weight) {
+    // The kernel's size is the weight's; 'same' padding depends on it.
+    const std::vector<int64_t> &wd = weight->type.dims;
+    w.kh = oneD ? 1 : wd[0];
+    w.kw = oneD ? wd[0] : wd[1];
+    paddingArg(*this, a, oneD, H, W, w);
+  }
+  int64_t filters = weight ? weight->type.dims.back()
+                           : intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
   int64_t groups = a.get("groups") ? intLiteral(*a.get("groups"), "groups", 1, C) : 1;
   if (C % groups != 0 || filters % groups != 0)
     diag_.fatal(a.loc("groups"), "'groups' " + std::to_string(groups) + " must divide the " +
                                      std::to_string(C) + " input channels and the " +
                                      std::to_string(filters) + " filters");
+  if (weight && weight->type.dims[oneD ? 1 : 2] != C / groups)
+    operandError(*a.get("weight"),
+                 "'" + fn + "' weight " + weight->type.shapeStr() + " needs " +
+                     std::to_string(C / groups) + " input channels (" + std::to_string(C) +
+                     " channels / " + std::to_string(groups) + " groups) on axis " +
+                     (oneD ? "1" : "2"));
   x = padByMode(*this, a, x, w);
   checkFits(*this, a, kernelKey, w, x->type.dims[0], x->type.dims[1], oneD);
+  if (weight) {
+    Node *kernel = oneD ? g.reshape(weight, {1, w.kw, C / groups, filters}) : weight;
+    return shaped(convolve(g, x, kernel, w, groups));
+  }
   std::string name = layerName(a, fn);
   // The weight: [KH, KW, C/G, F] (TensorFlow's HWIO), [K, C/G, F] in 1-D;
   // fans as PyTorch computes them from its [F, C/G, KH, KW].
@@ -392,17 +417,74 @@ Node *Lowering::windowLayer(const Expr &e) {
   return shaped(layerBias(a, name, y, filters, fanIn, fanOut));
 }
 
+/// `weight:` of conv1d, conv2d and conv2d_transpose: a tensor in the layer's
+/// kernel layout ([K, C/G, F], [KH, KW, C/G, F], [KH, KW, F, C]) instead of
+/// a parameter, like PyTorch's F.conv2d(x, weight). It gives the kernel's
+/// size and the filters (an error if 'kernel:' or 'filters:' say otherwise);
+/// there is no bias and nothing of a parameter's. nullptr when not given,
+/// and then 'filters' and 'kernel' are required.
+Node *Lowering::weightArg(const CallArgs &a, const std::string &fn, bool oneD, Node *x) {
+  if (!a.get("weight")) {
+    for (const char *key : {"filters", "kernel"})
+      if (!a.get(key))
+        diag_.fatal(a.call->loc, "'" + fn + "' needs argument '" + key + "'");
+    return nullptr;
+  }
+  for (const char *key : {"bias", "init", "bias_init", "name", "trainable"})
+    if (a.get(key))
+      diag_.fatal(a.loc(key), std::string("'") + key + "' with 'weight:': " +
+                                  (std::string(key) == "bias"
+                                       ? "there is no bias (add one with '+')"
+                                       : "no parameter is created"));
+  Node *weight = tensorArg(a, "weight");
+  const Expr &we = *a.get("weight");
+  bool transposed = fn == "conv2d_transpose";
+  const char *layout = oneD         ? "[kernel, channels / groups, filters]"
+                       : transposed ? "[kernel height, kernel width, filters, channels]"
+                                    : "[kernel height, kernel width, channels / groups, filters]";
+  if (weight->type.dims.size() != (oneD ? 3u : 4u))
+    operandError(we, "'" + fn + "' weight needs " + layout + ", got " + weight->type.shapeStr());
+  if (weight->type.dtype != x->type.dtype)
+    operandError(we, "'" + fn + "' weight is " + dtypeName(weight->type.dtype) + " but x is " +
+                         dtypeName(x->type.dtype));
+  const std::vector<int64_t> &wd = weight->type.dims;
+  int64_t filters = transposed ? wd[2] : wd.back();
+  if (transposed && wd[3] != x->type.dims[2])
+    operandError(we, "'" + fn + "' weight " + weight->type.shapeStr() + " needs the " +
+                         std::to_string(x->type.dims[2]) + " input channels on axis 3");
+  if (const Expr *f = a.get("filters"))
+    if (intLiteral(*f, "filters", 1, int64_t(1) << 20) != filters)
+      diag_.fatal(a.loc("filters"), "'filters' differs from the weight's " +
+                                        std::to_string(filters) + " filters");
+  if (a.get("kernel")) {
+    std::pair<int64_t, int64_t> k = sizeArg(*this, a, "kernel", oneD, {1, 1});
+    std::pair<int64_t, int64_t> fromWeight = oneD ? std::pair<int64_t, int64_t>(1, wd[0])
+                                                  : std::make_pair(wd[0], wd[1]);
+    if (k != fromWeight)
+      diag_.fatal(a.loc("kernel"),
+                  "'kernel' differs from the weight's " +
+                      (oneD ? std::to_string(wd[0])
+                            : std::to_string(wd[0]) + "x" + std::to_string(wd[1])));
+  }
+  return weight;
+}
+
 /// conv2d_transpose(x, filters, kernel, stride, padding, output_padding,
 /// dilation): nn.ConvTranspose2d, the adjoint of the conv2d that maps its
 /// output back to x's size. Each input pixel's channels times the kernel
 /// give its window's contribution (one GEMM), and col2im adds the windows
 /// into the [OH, OW, F] output: OH = (H - 1)·stride - 2·padding +
-/// dilation·(KH - 1) + output_padding + 1.
-Node *Lowering::transposedConv(const CallArgs &a, Node *x) {
+/// dilation·(KH - 1) + output_padding + 1. With `weight` (weightArg) the
+/// kernel is that tensor, one GEMM per sample when it is per sample.
+Node *Lowering::transposedConv(const CallArgs &a, Node *x, Node *weight) {
   Graph &g = graph();
   int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
   Window w;
   std::tie(w.kh, w.kw) = sizeArg(*this, a, "kernel", false, {1, 1});
+  if (weight) {
+    w.kh = weight->type.dims[0];
+    w.kw = weight->type.dims[1];
+  }
   std::tie(w.strideH, w.strideW) = sizeArg(*this, a, "stride", false, {1, 1});
   std::tie(w.dilationH, w.dilationW) = sizeArg(*this, a, "dilation", false, {1, 1});
   auto [padH, padW] = sizeArg(*this, a, "padding", false, {0, 0}, 0);
@@ -416,6 +498,14 @@ Node *Lowering::transposedConv(const CallArgs &a, Node *x) {
   if (OH < 1 || OW < 1)
     diag_.fatal(a.loc("padding"), "'padding' leaves no output: " + std::to_string(OH) + "x" +
                                       std::to_string(OW));
+  if (weight) {
+    int64_t F = weight->type.dims[2];
+    Node *xs = g.reshape(x, {H * W, C}), *k = g.reshape(weight, {w.kh * w.kw * F, C});
+    Node *cols = weight->type.batched ? g.batchMatMul(xs, k, false, true)
+                                      : g.matmul(xs, k, false, true);
+    return g.col2im(cols, w,
+                    TensorType{x->type.dtype, {OH, OW, F}, cols->type.batched});
+  }
   int64_t filters = intLiteral(*a.get("filters"), "filters", 1, int64_t(1) << 20);
   std::string name = layerName(a, "conv2d_transpose");
   // Weight [KH, KW, F, C] (TensorFlow's conv2d_transpose filter); PyTorch's

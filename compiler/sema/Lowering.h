@@ -136,7 +136,8 @@ public:
                   int64_t fanIn, int64_t fanOut);
   // --- convolution and pooling (Convolution.cpp) ---
   Node *windowLayer(const Expr &e);
-  Node *transposedConv(const CallArgs &a, Node *x);
+  Node *transposedConv(const CallArgs &a, Node *x, Node *weight);
+  Node *weightArg(const CallArgs &a, const std::string &fn, bool oneD, Node *x);
   Node *padLayer(const Expr &e);
   // --- upsample, adaptive pooling, pixel shuffle (Resampling.cpp) ---
   Node *resampling(const Expr &e);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference values for the convolution variants, resampling layers
 rms_norm and the pooling options (trace_conv_groups.nn,
-trace_conv_transpose.nn, trace_resampling.nn, trace_rms_norm.nn,
-trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn,
+trace_conv_transpose.nn, trace_conv_weight_input.nn, trace_resampling.nn,
+trace_rms_norm.nn, trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn,
 trace_upsample_modes.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
@@ -134,6 +134,43 @@ def conv_transpose(out):
     values = {"t1": (y1, image), "t2": (y2, image)}
     expect, params = finish("trace_conv_transpose", out, values, loss, modules, to_nnc)
     write(out, "trace_conv_transpose", expect, params, {"d_zx": flat(image(x.grad))})
+
+
+def torch_weight(w):  # conv_weight and transposed_weight undone: nnc's layout -> PyTorch's
+    return w.permute(3, 2, 0, 1) if w.dim() == 4 else w.permute(2, 1, 0)
+
+
+def conv_weight_input(out):
+    # `weight:` a tensor: per-sample weights (inputs k, q, tw, one kernel per
+    # sample: F.conv2d on each sample alone) and a parameter w2 (F.conv2d's
+    # functional form). Weights are made in nnc's layout and permuted for
+    # PyTorch, so their gradients come out in nnc's layout.
+    x, s = inputs()
+    k = rounded((2, 3, 3, 2, 6), 71, 0.5).requires_grad_(True)   # [KH, KW, C/G, F]
+    q = rounded((2, 2, 4, 3), 72, 0.5).requires_grad_(True)      # [K, C, F]
+    tw = rounded((2, 3, 2, 2, 4), 73, 0.5).requires_grad_(True)  # [KH, KW, F, C]
+    w2 = rounded((2, 3, 4, 3), 74, 0.3).requires_grad_(True)     # [KH, KW, C, F]
+    h1, h3, h4 = [], [], []
+    for i in range(2):
+        h1.append(F.conv2d(x[i:i + 1], torch_weight(k[i]), groups=2, padding=1))
+        h3.append(F.conv1d(s[i:i + 1], torch_weight(q[i]), dilation=2, padding="same"))
+        h4.append(F.conv_transpose2d(x[i:i + 1], torch_weight(tw[i]), stride=2, padding=1,
+                                     output_padding=1))
+    h1, h3, h4 = torch.cat(h1), torch.cat(h3), torch.cat(h4)
+    # padding [top 1, bottom 0, left 0, right 1]: F.pad takes left, right, top, bottom.
+    h2 = F.conv2d(F.pad(x, [0, 1, 1, 0]), torch_weight(w2), stride=2) + 0.5
+    loss = ((h1 ** 2).sum() + (h2 ** 3).sum() + (h3 ** 2).sum() + (h4 ** 3).sum()) / 2
+    loss.backward()
+    expect = {"h1": flat(image(h1)), "h2": flat(image(h2)), "h3": flat(sequence(h3)),
+              "h4": flat(image(h4)), "d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad)),
+              "d_zk": flat(k.grad), "d_zq": flat(q.grad), "d_zt": flat(tw.grad),
+              "after_w2": flat(w2.detach() - LR * w2.grad)}
+    json.dump(expect, open(f"{out}/trace_conv_weight_input.expect.json", "w"))
+    json.dump({"w2": w2.detach().tolist()}, open(f"{out}/trace_conv_weight_input.params.json", "w"))
+    print("trace_conv_weight_input data:")
+    print("       k: " + json.dumps(k.detach().tolist()) + ",")
+    print("       q: " + json.dumps(q.detach().tolist()) + ",")
+    print("       tw: " + json.dumps(tw.detach().tolist()) + " }")
 
 
 def resampling(out):
@@ -277,6 +314,7 @@ def main():
     print(f"torch {torch.__version__}")
     conv_groups(out)
     conv_transpose(out)
+    conv_weight_input(out)
     resampling(out)
     upsample_modes(out)
     rms_norm(out)

@@ -102,3 +102,8 @@ save("labels_constant", model([helper.make_node("NegativeLogLikelihoodLoss", ["x
 # Mod with fmod 0 is defined for integers only.
 save("mod_float", model([helper.make_node("Mod", ["x", "y"], ["z"], name="mod_0")],
                         [tensor("x", ["N", 3]), tensor("y", ["N", 3])], [tensor("z", ["N", 3])]))
+# A Conv whose weight is a graph input takes one image (N = 1): nnc's conv2d
+# takes one [H, W, C] image per sample, and the weight is not batched.
+save("conv_weight_input_batch", model([helper.make_node("Conv", ["x", "W"], ["y"])],
+                                      [tensor("x", [2, 1, 5, 5]), tensor("W", [1, 1, 3, 3])],
+                                      [tensor("y", [2, 1, 3, 3])]))
