@@ -1859,6 +1859,14 @@ void identity(T &t) {
 void dropout(T &t) {
   if (t.outputUsed(1))
     t.fail("its mask output is not supported");
+  // Opset 12+: training_mode (input 2) true draws random masks, which an
+  // imported model does not reproduce; inference is the identity.
+  if (t.hasInput(2)) {
+    const Tensor &training = t.constantInput(2, "training_mode");
+    double ratio = t.hasInput(1) ? t.constantInput(1, "the ratio").values.at(0) : 0.5;
+    if (!training.values.empty() && training.values[0] != 0 && ratio != 0)
+      t.fail("training mode (random masks) is not supported; export the model in eval mode");
+  }
   t.alias(0, t.input(0));
 }
 

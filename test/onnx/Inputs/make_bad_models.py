@@ -78,6 +78,11 @@ save("cycle", model([helper.make_node("Relu", ["b"], ["a"]), helper.make_node("R
 save("ceil_pool", model([helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2],
                                           pads=[1, 1, 1, 1], ceil_mode=1, name="pool_0")],
                         [tensor("x", ["N", 4, 5, 5])], [tensor("y", ["N", 4, 4, 4])]))
+# Dropout in training mode: random masks an imported model cannot reproduce.
+save("dropout_training", model([helper.make_node("Dropout", ["x", "ratio", "training"], ["y"], name="drop_0")],
+                               [tensor("x", ["N", 3])], [tensor("y", ["N", 3])],
+                               [numpy_helper.from_array(np.array(0.3, np.float32), "ratio"),
+                                numpy_helper.from_array(np.array(True), "training")]))
 save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
 save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
