@@ -21,13 +21,17 @@ int64_t nearestExactSource(int64_t o, int64_t in, int64_t out, double scaleFacto
   return std::min<int64_t>(int64_t(std::floor(float((double(o) + 0.5) * scale))), in - 1);
 }
 
+/// PyTorch's area_pixel_compute_scale: input pixels per output pixel.
+template <typename T>
+static T pixelScale(int64_t in, int64_t out, bool alignCorners, double scaleFactor) {
+  if (alignCorners)
+    return out > 1 ? T(in - 1) / T(out - 1) : T(0);
+  return scaleFactor > 0 ? T(1.0 / scaleFactor) : T(in) / T(out);
+}
+
 template <typename T>
 static LinearTaps linear(int64_t in, int64_t out, bool alignCorners, double scaleFactor) {
-  T scale;
-  if (alignCorners)
-    scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
-  else
-    scale = scaleFactor > 0 ? T(1.0 / scaleFactor) : T(in) / T(out);
+  T scale = pixelScale<T>(in, out, alignCorners, scaleFactor);
   LinearTaps taps;
   for (int64_t o = 0; o < out; ++o) {
     T src = alignCorners ? scale * T(o) : std::max(scale * (T(o) + T(0.5)) - T(0.5), T(0));
@@ -60,11 +64,7 @@ void cubicWeights(double t, double a, double w[4]) { cubicKernel<double>(t, a, w
 
 template <typename T>
 static CubicTaps cubic(int64_t in, int64_t out, bool alignCorners, double scaleFactor) {
-  T scale;
-  if (alignCorners)
-    scale = out > 1 ? T(in - 1) / T(out - 1) : T(0);
-  else
-    scale = scaleFactor > 0 ? T(1.0 / scaleFactor) : T(in) / T(out);
+  T scale = pixelScale<T>(in, out, alignCorners, scaleFactor);
   CubicTaps taps;
   for (int64_t o = 0; o < out; ++o) {
     T src = alignCorners ? scale * T(o) : scale * (T(o) + T(0.5)) - T(0.5);
