@@ -10,13 +10,6 @@ namespace nnc::onnx_import {
 
 namespace {
 
-std::string shapeText(const std::vector<int64_t> &dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 const onnx::ValueInfoProto &graphInput(const onnx::ModelProto &model, const std::string &name) {
   std::vector<std::string> names;
   for (const auto &in : model.graph().input()) {
@@ -85,8 +78,8 @@ void freezeInput(onnx::ModelProto &model, const std::string &name, onnx::TensorP
     std::vector<int64_t> declared;
     for (const auto &d : tt.shape().dim())
       declared.push_back(d.has_dim_value() ? d.dim_value() : -1);
-    throw ImportError{what + ": the value has shape " + shapeText(dims) + "; the input is " +
-                      shapeText(declared) + " (-1: any size)"};
+    throw ImportError{what + ": the value has shape " + dimsText(dims) + "; the input is " +
+                      dimsText(declared) + " (-1: any size)"};
   }
   tensorValues(value, what); // the data matches the shape, the type is one nnc reads
   value.set_name(name);

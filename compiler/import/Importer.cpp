@@ -22,17 +22,6 @@ bool isFloat(int32_t t) {
   return t == onnx::TensorProto_DataType_FLOAT || t == onnx::TensorProto_DataType_DOUBLE;
 }
 
-namespace {
-
-std::string dimsText(const std::vector<int64_t> &dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
-} // namespace
-
 // --- the translation ----------------------------------------------------------
 
 std::string GraphTranslator::freshId(const std::string &onnxName) {

@@ -81,6 +81,13 @@ std::string oneLine(const std::string &text) {
 
 } // namespace
 
+std::string dimsText(const std::vector<int64_t> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
 Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
   Tensor out;
   out.elemType = t.data_type();
@@ -104,12 +111,7 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
   const int64_t n = static_cast<int64_t>(count);
   auto mismatch = [&](int64_t have) {
     return ImportError{what + " declares " + std::to_string(n) + " elements (shape " +
-                       [&] {
-                         std::string s = "[";
-                         for (size_t i = 0; i < out.dims.size(); ++i)
-                           s += (i ? ", " : "") + std::to_string(out.dims[i]);
-                         return s + "]";
-                       }() + ") but holds " + std::to_string(have)};
+                       dimsText(out.dims) + ") but holds " + std::to_string(have)};
   };
   if (t.has_raw_data()) {
     const std::string &raw = t.raw_data();

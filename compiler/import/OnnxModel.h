@@ -52,6 +52,9 @@ onnx::ModelProto parseOnnxModel(const std::string &bytes, int64_t &opset);
 /// an element type other than float, double, int64, int32 and bool.
 Tensor tensorValues(const onnx::TensorProto &t, const std::string &what);
 
+/// "[2, 3]": dims as the importer writes them in messages and .nn source.
+std::string dimsText(const std::vector<int64_t> &dims);
+
 /// "float", "int64", ... for messages.
 std::string elemTypeName(int32_t elemType);
 

@@ -22,12 +22,7 @@ namespace {
 
 using T = GraphTranslator;
 
-std::string list(const std::vector<int64_t> &v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
+std::string list(const std::vector<int64_t> &v) { return dimsText(v); }
 
 /// Whether numpy broadcasting joins the two shapes (the batch axis aside).
 bool broadcastable(const Value &a, const Value &b) {
