@@ -884,6 +884,9 @@ void GraphExporter::scan(const Node &n) {
   std::vector<RecurrentParts> parts(1);
   if (!recurrentParts(n, parts[0]))
     fail(n, "the layer's input projection was rewritten into a form export does not recognise");
+  if (parts[0].h0->type.dims.size() != 1)
+    fail(n, "a recurrent layer over a batch of sequences in each sample ([batch, steps, features] "
+            "per sample) does not export yet; give it [steps, features] per sample");
   const std::string suffix = "_reverse";
   bool isReverseName = n.name.size() > suffix.size() &&
                        n.name.compare(n.name.size() - suffix.size(), suffix.size(), suffix) == 0;

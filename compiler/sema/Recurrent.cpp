@@ -1,7 +1,9 @@
 //===- Recurrent.cpp - rnn, lstm and gru layers as scans ------------------===//
 //
 // PyTorch's nn.RNN, nn.LSTM and nn.GRU with batch_first (the batch is
-// nnc's implicit leading axis): x is [T, input] per sample. Parameters are
+// nnc's implicit leading axis): x is [T, input] per sample, or [B, T, input]
+// when each sample holds a batch of B sequences of its own (an imported
+// ONNX model whose whole tensor is the sample). Parameters are
 // PyTorch's, by name and layout: NAME.weight_ih_l0 [G*H, input],
 // NAME.weight_hh_l0 [G*H, H], NAME.bias_ih_l0, NAME.bias_hh_l0 [G*H], with
 // `_reverse` for the backward direction and G the gates (1, 4: i f g o,
@@ -42,7 +44,12 @@ int gatesOf(Cell c) { return c == Cell::Lstm ? 4 : c == Cell::Gru ? 3 : 1; }
 /// hidden part `hg` (h W_hh^T + b_hh).
 std::pair<Node *, Node *> cellStep(Graph &g, Cell cell, Node *xg, Node *hg, Node *h, Node *c,
                                    int64_t H) {
-  auto gate = [&](Node *v, int64_t k) { return g.slice(v, {k * H}, {H}); };
+  auto gate = [&](Node *v, int64_t k) { // gate k: [.., k*H, (k+1)*H) of the last axis
+    std::vector<int64_t> starts(v->type.dims.size(), 0), sizes = v->type.dims;
+    starts.back() = k * H;
+    sizes.back() = H;
+    return g.slice(v, starts, sizes);
+  };
   auto add = [&](Node *a, Node *b) { return g.binary(OpKind::Add, a, b); };
   auto mul = [&](Node *a, Node *b) { return g.binary(OpKind::Mul, a, b); };
   auto sigmoid = [&](Node *v) { return g.unary(OpKind::Sigmoid, v); };
@@ -104,11 +111,14 @@ Value Lowering::recurrent(const Expr &e) {
     params.push_back("nonlinearity");
   CallArgs a = bind(e, params, 2);
   Node *x = tensorArg(a, "x");
-  if (x->type.dims.size() != 2 || !x->type.batched || x->type.dtype == DType::I32)
-    operandError(*a.get("x"), "'" + fn + "' needs a float sequence [steps, features] per sample, got " +
+  size_t rank = x->type.dims.size();
+  if ((rank != 2 && rank != 3) || !x->type.batched || x->type.dtype == DType::I32)
+    operandError(*a.get("x"), "'" + fn + "' needs a float sequence [steps, features] (or a batch of "
+                                  "them, [batch, steps, features]) per sample, got " +
                                   x->type.str());
+  bool inner = rank == 3; // B sequences in each sample: PyTorch's batched input
   DType dt = x->type.dtype;
-  int64_t T = x->type.dims[0];
+  int64_t T = x->type.dims[rank - 2];
   int64_t H = intLiteral(*a.get("hidden"), "hidden", 1, int64_t(1) << 20);
   int64_t layers = a.get("num_layers") ? intLiteral(*a.get("num_layers"), "num_layers", 1, 64) : 1;
   auto flag = [&](const char *key) {
@@ -132,39 +142,57 @@ Value Lowering::recurrent(const Expr &e) {
   bool stateful = a.get("stateful") ? flag("stateful") : options_.stateful;
   if (stateful && !scans_.empty())
     diag_.fatal(e.loc, "a stateful '" + fn + "' cannot be inside a scan's cell");
+  if (stateful && inner)
+    diag_.fatal(e.loc, "a stateful '" + fn + "' takes one sequence [steps, features] per sample, "
+                       "not a batch of them");
   for (const char *key : {"h0", "c0"})
     if (stateful && a.get(key))
       diag_.fatal(a.get(key)->loc, "a stateful '" + fn + "' carries its own initial state; '" +
                                        key + "' cannot be given");
 
   // Initial states: [layers * dirs, H] per sample (h_0 of PyTorch, batch
-  // leading), or [H] for one layer and direction; zeros when not given. A
+  // leading), or [H] for one layer and direction; with a batch inside the
+  // sample [layers * dirs, B, H] or [B, H]. Zeros when not given. A
   // stateful layer reads them from its carried state (NAME.h_n, NAME.c_n).
-  TensorType stackType{dt, {layers * dirs, H}, true};
+  std::vector<int64_t> stateDims = {H};
+  if (inner)
+    stateDims.insert(stateDims.begin(), x->type.dims[0]);
+  std::vector<int64_t> stackDims = stateDims;
+  stackDims.insert(stackDims.begin(), layers * dirs);
+  TensorType stackType{dt, stackDims, true};
+  auto dimsText = [](const std::vector<int64_t> &dims) {
+    std::string text;
+    for (int64_t d : dims)
+      text += (text.empty() ? "" : ", ") + std::to_string(d);
+    return "[" + text + "]";
+  };
   auto initial = [&](const char *key) -> std::function<Node *(int64_t)> {
     const Expr *given = a.get(key);
-    TensorType zeroType{dt, {H}, true};
+    TensorType zeroType{dt, stateDims, true};
+    // State k of a stack [layers * dirs, ...]: row k without its axis.
+    auto row = [&g, stackDims, stateDims](Node *s, int64_t k) {
+      std::vector<int64_t> starts(stackDims.size(), 0), sizes = stackDims;
+      starts[0] = k;
+      sizes[0] = 1;
+      return g.reshape(g.slice(s, starts, sizes), stateDims);
+    };
     if (stateful) {
       std::string carriedName = name + "." + key[0] + "_n"; // PyTorch's h_n, c_n
       Node *s = g.input(carriedName, stackType, e.loc);
       program_->carried.push_back(CarriedState{carriedName, s, nullptr, e.loc});
-      return [&g, s, H](int64_t k) { return g.reshape(g.slice(s, {k, 0}, {1, H}), {H}); };
+      return [row, s](int64_t k) { return row(s, k); };
     }
     if (!given)
       return [&g, zeroType](int64_t) { return g.fill(0.0, zeroType); };
     Node *s = tensorArg(a, key);
-    bool flat = s->type.dims == std::vector<int64_t>{H} && layers * dirs == 1;
-    if (!flat && s->type.dims != std::vector<int64_t>{layers * dirs, H})
+    bool flat = s->type.dims == stateDims && layers * dirs == 1;
+    if (!flat && s->type.dims != stackDims)
       operandError(*given, "'" + fn + "' '" + key + "' must be " +
-                               (layers * dirs == 1 ? "[" + std::to_string(H) + "] or " : std::string()) +
-                               "[" + std::to_string(layers * dirs) + ", " + std::to_string(H) +
-                               "] per sample, got " + s->type.shapeStr());
+                               (layers * dirs == 1 ? dimsText(stateDims) + " or " : std::string()) +
+                               dimsText(stackDims) + " per sample, got " + s->type.shapeStr());
     if (s->type.dtype != dt)
       operandError(*given, "'" + fn + "' '" + key + "' must be " + dtypeName(dt) + " like x");
-    return [&g, s, flat, H, zeroType](int64_t k) {
-      Node *v = flat ? s : g.reshape(g.slice(s, {k, 0}, {1, H}), {H});
-      return g.fitTo(v, zeroType);
-    };
+    return [&g, row, s, flat, zeroType](int64_t k) { return g.fitTo(flat ? s : row(s, k), zeroType); };
   };
   auto h0 = initial("h0");
   auto c0 = isLstm ? initial("c0") : nullptr;
@@ -173,14 +201,16 @@ Value Lowering::recurrent(const Expr &e) {
   uniform.kind = InitSpec::Kind::Uniform;
   uniform.a = -1.0 / std::sqrt(double(H));
   uniform.b = -uniform.a;
-  Node *input = x;
+  // A batch inside the sample runs time-major, [T, B, F], so that each
+  // step's slice is [B, F]; the result goes back to [B, T, ...].
+  Node *input = inner ? g.transpose(x, {1, 0, 2}) : x;
   std::vector<Node *> finals;         // the last layer's final h per direction
   std::vector<Node *> hEnd, cEnd;     // every layer's and direction's, for carried state
   for (int64_t l = 0; l < layers; ++l) {
     if (l > 0 && dropout > 0) // between layers, as nn.LSTM's dropout
       input = g.binary(OpKind::Mul, input,
                        g.dropoutMask(program_->stepCounter(), seedState(), input->type, dropout));
-    int64_t in = input->type.dims[1];
+    int64_t in = input->type.dims.back();
     std::vector<Node *> outputs;
     finals.clear();
     for (int64_t d = 0; d < dirs; ++d) {
@@ -193,7 +223,7 @@ Value Lowering::recurrent(const Expr &e) {
       Node *whh = param("weight_hh", {G, H});
       Node *bih = bias ? param("bias_ih", {G}) : nullptr;
       Node *bhh = bias ? param("bias_hh", {G}) : nullptr;
-      Node *xg = g.matmul(input, wih, false, true); // every step at once: [T, G]
+      Node *xg = g.matmul(input, wih, false, true); // every step at once: [T, (B,) G]
       if (bih)
         xg = g.binary(OpKind::Add, xg, g.broadcastTo(bih, xg->type));
 
@@ -227,7 +257,7 @@ Value Lowering::recurrent(const Expr &e) {
   }
   if (last)
     return Value{dirs == 2 ? concatLast(g, finals[0], finals[1]) : finals[0], {}};
-  return Value{input, {}};
+  return Value{inner ? g.transpose(input, {1, 0, 2}) : input, {}};
 }
 
 } // namespace nnc

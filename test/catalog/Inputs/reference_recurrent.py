@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Writes the trace tests of the recurrent layers (compiler/sema/Recurrent.cpp)
 against PyTorch's nn.RNN, nn.LSTM and nn.GRU (batch_first=True):
-trace_rnn.nn, trace_lstm.nn, trace_gru.nn, with their initial parameters
+trace_rnn.nn, trace_lstm.nn, trace_gru.nn, and trace_recurrent_batch.nn
+(the three layers over a batch of B sequences in each sample, per sample
+[B, T, I], as PyTorch's batched input), with their initial parameters
 (Inputs/trace_KIND.params.json, PyTorch's own initialisation, loaded by name
 with --init-params) and expected numbers (Inputs/trace_KIND.expect.json).
 
 Run ONCE with a Python that has torch (1.13 was used), from the repository:
-    /usr/bin/python3 test/catalog/Inputs/reference_recurrent.py [rnn|lstm|gru ...]
+    /usr/bin/python3 test/catalog/Inputs/reference_recurrent.py [rnn|lstm|gru|recurrent_batch ...]
 The tests hold the numbers and do not run this script.
 
 Each test is one float64 model with several independent cases (own input,
@@ -67,6 +69,17 @@ CASES = {
         dict(name="g4", T=5, I=3, H=2, layers=3, last=True, bias=False),
         dict(name="g5", T=2, I=2, H=3, h0="param"),
     ]),
+    # B sequences in each sample: x is [B, T, I] per sample, PyTorch runs
+    # the N*B sequences as its batch; states are [L*D, B, H] (or [B, H]).
+    "recurrent_batch": ("TraceRecurrentBatch", [
+        dict(kind="lstm", name="l1", B=3, T=4, I=3, H=4),
+        dict(kind="lstm", name="l2", B=2, T=2, I=2, H=3, layers=2, bidir=True, h0="input",
+             c0="param"),
+        dict(kind="gru", name="g3", B=2, T=3, I=2, H=3, bidir=True, last=True, h0="param"),
+        dict(kind="rnn", name="r4", B=3, T=3, I=2, H=3, h0="input"),
+        dict(kind="lstm", name="l5", B=1, T=3, I=2, H=2, last=True, c0="input"),
+        dict(kind="gru", name="g6", B=2, T=1, I=3, H=2, layers=2, bias=False),
+    ]),
 }
 
 
@@ -87,13 +100,18 @@ class Case:
     """One layer instance: its data, its torch module and the extra leaves."""
 
     def __init__(self, kind, c, seed):
-        self.kind, self.c = kind, c
+        self.kind, self.c = c.get("kind", kind), c
+        kind = self.kind
         self.K = c["name"][1:]
         T, I, H = c["T"], c["I"], c["H"]
+        self.B = c.get("B")  # sequences in each sample, or None: one, [T, I]
+        inner = [self.B] if self.B else []
         self.layers, self.dirs = opt(c, "layers", 1), 2 if opt(c, "bidir", False) else 1
         self.states = self.layers * self.dirs
-        # A one-layer one-direction state is [H] per sample, else [L*D, H].
-        self.state_shape = [H] if self.states == 1 else [self.states, H]
+        # A one-layer one-direction state is [H] per sample, else [L*D, H]
+        # ([B, H] and [L*D, B, H] with B sequences in each sample).
+        self.state_shape = inner + [H] if self.states == 1 else [self.states] + inner + [H]
+        self.seq_shape = inner + [T, I]  # x per sample
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
         kw = dict(num_layers=self.layers, bias=opt(c, "bias", True), batch_first=True,
                   bidirectional=self.dirs == 2)
@@ -101,9 +119,9 @@ class Case:
             kw["nonlinearity"] = opt(c, "nl", "tanh")
         torch.manual_seed(seed)
         self.module = cls(I, H, **kw)
-        self.x = rounded((N, T, I), seed + 1)
-        self.b = torch.zeros(T, I, requires_grad=True)
-        self.C = rounded([self.dirs * H] if opt(c, "last", False) else [T, self.dirs * H],
+        self.x = rounded([N] + self.seq_shape, seed + 1)
+        self.b = torch.zeros(self.seq_shape, requires_grad=True)
+        self.C = rounded(inner + ([self.dirs * H] if opt(c, "last", False) else [T, self.dirs * H]),
                          seed + 2)
         # "h0"/"c0" -> ("input", its data [N, ...], the zero leaf bhK / bcK)
         #           or ("param", its initial value, the parameter leaf sK / tK)
@@ -136,8 +154,17 @@ class Case:
     def torch_state(self, key):
         """h0/c0 as PyTorch wants it, [L*D, N, H], and the leaf the test traces."""
         if key not in self.state:
-            return torch.zeros(self.states, N, self.c["H"]), None
+            return torch.zeros(self.states, N * (self.B or 1), self.c["H"]), None
         how, data, leaf = self.state[key]
+        if self.B:  # the N*B sequences are PyTorch's batch, sample-major
+            H, B, S = self.c["H"], self.B, self.states
+            if how == "input":
+                z = data + leaf  # [N, (L*D,) B, H]
+                z.retain_grad()
+                s = z.unsqueeze(1) if S == 1 else z
+                return s.transpose(0, 1).reshape(S, N * B, H), z
+            s = leaf.unsqueeze(0) if S == 1 else leaf  # [L*D, B, H]
+            return s.unsqueeze(1).expand(-1, N, -1, -1).reshape(S, N * B, H), None
         if how == "input":
             z = data + leaf  # [N, (L*D,) H]
             z.retain_grad()
@@ -158,15 +185,21 @@ class Case:
             c0, cz = self.torch_state("c0")
             if cz is not None:
                 traced[self.state_name("c0")] = cz
-            out, (hn, _) = self.module(z, (h0, c0))
+            out, (hn, _) = self.module(self.sequences(z), (h0, c0))
         else:
-            out, hn = self.module(z, h0)
+            out, hn = self.module(self.sequences(z), h0)
         if opt(self.c, "last", False):
             y = torch.cat((hn[-2], hn[-1]), 1) if self.dirs == 2 else hn[-1]
         else:
             y = out
+        if self.B:  # back to [N, B, ...]
+            y = y.reshape([N, self.B] + list(y.shape[1:]))
         y.retain_grad()
         return y, traced
+
+    def sequences(self, z):
+        """PyTorch's batch of sequences: [N, T, I], or [N*B, T, I]."""
+        return z.reshape([N * self.B] + list(z.shape[2:])) if self.B else z
 
     def call(self):
         """The nnc expression of the layer."""
@@ -191,6 +224,8 @@ class Case:
     def describe(self):
         c = self.c
         parts = [f"T={c['T']}", f"{c['I']} features", f"H={c['H']}"]
+        if self.B:
+            parts.insert(0, f"{self.kind}, {self.B} sequences per sample")
         if self.layers > 1:
             parts.append(f"{self.layers} layers")
         if self.dirs == 2:
@@ -212,7 +247,7 @@ def dims(shape):
 
 def generate(kind):
     title, specs = CASES[kind]
-    seed0 = {"rnn": 100, "lstm": 200, "gru": 300}[kind]
+    seed0 = {"rnn": 100, "lstm": 200, "gru": 300, "recurrent_batch": 400}[kind]
     cases = [Case(kind, c, c.get("seed", seed0 + 10 * i)) for i, c in enumerate(specs)]
     params = {}  # the --init-params file: PyTorch's initial layer parameters
     for case in cases:
@@ -248,9 +283,14 @@ def generate(kind):
     json.dump(expect, open(os.path.join(here, f"trace_{kind}.expect.json"), "w"))
     count = sum(len(v) for v in expect.values())
 
-    torch_name = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}[kind]
+    torch_name = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}.get(kind)
+    first = (f"# {kind} against PyTorch's {torch_name}(batch_first=True), f64, a batch of 2:"
+             if torch_name else
+             "# rnn, lstm and gru over B sequences in each sample (x per sample [B, T, I]),\n"
+             "# against PyTorch's layers (batch_first=True) on the N*B sequences, f64,\n"
+             "# a batch of N = 2 samples:")
     lines = [
-        f"# {kind} against PyTorch's {torch_name}(batch_first=True), f64, a batch of 2:",
+        first,
     ] + [f"#   {case.describe()}" for case in cases] + [
         "# The layers start from PyTorch's initial parameters (--init-params). Checked",
         f"# to {TOL:g}: each yK (forward), the gradients reaching the input (d_zK, zK =",
@@ -272,9 +312,9 @@ def generate(kind):
     body = []
     for case in cases:
         K, c = case.K, case.c
-        lines.append(f"input x{K}: f64[{c['T']}, {c['I']}]")
+        lines.append(f"input x{K}: f64{dims(case.seq_shape)}")
         data.append(f"x{K}: {json.dumps(case.x.tolist())}")
-        lines.append(f"param b{K}: f64[{c['T']}, {c['I']}] = 0")
+        lines.append(f"param b{K}: f64{dims(case.seq_shape)} = 0")
         body.append(f"z{K} = x{K} + b{K}")
         for key in ("h0", "c0"):
             if key not in case.state:
