@@ -40,14 +40,17 @@ def identifier(name):
 
 
 # The inputs that earlier opsets took as attributes, or that decide a
-# shape: nnc compiles static shapes, so a test that feeds them as graph
+# shape, and a recurrent node's weights: nnc compiles static shapes, so a test that feeds them as graph
 # inputs is imported with them fixed to the test's values (`nnc import
 # --freeze`), as an exporter folds them; the table names them.
 SHAPE_ROLES = {"Reshape": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Slice": {1, 2, 3, 4},
                "Expand": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Split": {1}, "Pad": {1, 2},
                "ConstantOfShape": {0}, "Tile": {1}, "TopK": {1}, "OneHot": {1, 2},
                "Clip": {1, 2}, "Range": {0, 1, 2}, "Dropout": {1, 2}, "CumSum": {1},
-               "Trilu": {1}}
+               "Trilu": {1},
+               # A recurrent node's weights (W, R, B; P for LSTM): the suite
+               # feeds them as inputs, exporters write them as initializers.
+               "LSTM": {1, 2, 3, 7}, "GRU": {1, 2, 3}, "RNN": {1, 2, 3}}
 SHAPE_ROLES.update({op: {1} for op in ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
                                        "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
                                        "ReduceLogSumExp", "ReduceSumSquare"]})
@@ -150,7 +153,8 @@ def write_table(path, results, seconds, nnc):
              "by the importer with the message shown. A test that feeds a shape, scales, axes or "
              "another input that ONNX once took as an attribute is imported with those inputs "
              "fixed to its values (`nnc import --freeze`; *frozen* in the table), as an exporter "
-             "folds them: nnc compiles static shapes. `test/onnx/conformance.test` runs every "
+             "folds them: nnc compiles static shapes. So are the weights W, R and B of an LSTM, "
+             "GRU or RNN node fed as inputs, which exporters write as initializers. `test/onnx/conformance.test` runs every "
              "passing test in ctest (`test/onnx/Inputs/conformance_passing.txt`).", "",
              "| folder | tests | pass | fail | unsupported |", "| --- | --- | --- | --- | --- |"]
     for folder in FOLDERS:

@@ -48,10 +48,7 @@ std::string GraphTranslator::freshId(const std::string &onnxName) {
 void GraphTranslator::fail(const std::string &message) const {
   std::string where;
   if (node_) {
-    where = node_->op_type() + " node ";
-    where += node_->name().empty() ? "producing '" + node_->output(0) + "'"
-                                   : "'" + node_->name() + "'";
-    where += " (opset " + std::to_string(opset_) + "): ";
+    where = node_->op_type() + " node " + nodeLabel(*node_) + " (opset " + std::to_string(opset_) + "): ";
   }
   throw ImportError{where + message};
 }
@@ -60,7 +57,7 @@ void GraphTranslator::notPerSample(const std::string &why) const {
   if (!batchMode_) // whole tensors as samples: the op needs a batch axis
     fail("nnc imports it only when axis 0 of the model's inputs is a batch (here: it " + why + ")");
   std::string where = node_ ? node_->op_type() + " node '" +
-                                  (node_->name().empty() ? node_->output(0) : node_->name()) + "'"
+                                  (node_->name().empty() ? firstOutput(*node_) : node_->name()) + "'"
                             : "the graph";
   throw NotPerSample{where + " " + why};
 }
@@ -236,7 +233,7 @@ std::string GraphTranslator::layerName(const std::string &weightInit, const std:
   if (base.empty()) // nn.MultiheadAttention's in_proj_bias
     base = strip(biasInit, "_bias");
   if (base.empty()) { // PyTorch's node names are module paths: /layer1/conv1/Conv
-    base = node_->name().empty() ? node_->output(0) : node_->name();
+    base = node_->name().empty() ? firstOutput(*node_) : node_->name();
     if (base.size() > 1 && base[0] == '/')
       base = base.substr(1);
     std::replace(base.begin(), base.end(), '/', '.');
@@ -267,7 +264,7 @@ std::string GraphTranslator::onnxOrder(Value &v) {
       v.id = freshId(node_ ? node_->name() + "_const" : "c");
       params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
     } else {
-      v.id = declareParam(v.initializer.empty() ? identifierFor(node_->output(0)) + ".const"
+      v.id = declareParam(v.initializer.empty() ? identifierFor(firstOutput(*node_)) + ".const"
                                                 : v.initializer,
                           t, false);
     }
@@ -557,7 +554,7 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
         table &= a.name() != "axis" || a.i() == 0;
       if (!table)
         throw ImportError{"graph input '" + input + "' (integers) is used by " + n.op_type() +
-                          " node '" + (n.name().empty() ? n.output(0) : n.name()) +
+                          " node '" + (n.name().empty() ? firstOutput(n) : n.name()) +
                           "'; nnc takes integer inputs only as token ids (the indices of a "
                           "Gather from a weight matrix, an embedding) or as the labels of "
                           "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss" +
@@ -609,7 +606,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   node_ = &n;
   if (skipped_.count(&n))
     return;
-  if (n.output_size() == 0 || n.output(0).empty()) {
+  if (firstOutput(n).empty()) {
     node_ = nullptr;
     throw ImportError{n.op_type() + " node '" + n.name() + "' has no output"};
   }

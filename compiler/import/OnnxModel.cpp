@@ -88,6 +88,17 @@ std::string dimsText(const std::vector<int64_t> &dims) {
   return s + "]";
 }
 
+std::string firstOutput(const onnx::NodeProto &n) {
+  for (const std::string &out : n.output())
+    if (!out.empty())
+      return out;
+  return {};
+}
+
+std::string nodeLabel(const onnx::NodeProto &n) {
+  return n.name().empty() ? "producing '" + firstOutput(n) + "'" : "'" + n.name() + "'";
+}
+
 Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
   Tensor out;
   out.elemType = t.data_type();
@@ -186,16 +197,14 @@ onnx::ModelProto parseOnnxModel(const std::string &bytes, int64_t &opset) {
   for (const auto &n : model.graph().node())
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       throw ImportError{n.op_type() + " node '" +
-                        (n.name().empty() && n.output_size() ? n.output(0) : n.name()) +
+                        (n.name().empty() ? firstOutput(n) : n.name()) +
                         "' is an op of domain '" + n.domain() +
                         "'; nnc imports ops of the default ONNX domain only"};
   // Ops nnc does not import are refused first, in nnc's words.
   const std::vector<std::string> supported = supportedOps();
   for (const auto &n : model.graph().node())
     if (!std::binary_search(supported.begin(), supported.end(), n.op_type()))
-      throw ImportError{n.op_type() + " node " +
-                        (n.name().empty() ? "producing '" + (n.output_size() ? n.output(0) : std::string()) + "'"
-                                          : "'" + n.name() + "'") +
+      throw ImportError{n.op_type() + " node " + nodeLabel(n) +
                         " (opset " + std::to_string(opset) + "): nnc does not import the op " +
                         n.op_type()};
   try {

@@ -55,6 +55,13 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what);
 /// "[2, 3]": dims as the importer writes them in messages and .nn source.
 std::string dimsText(const std::vector<int64_t> &dims);
 
+/// A node's first output that is given (optional outputs may be left
+/// empty, Y of an LSTM that only Y_h is read from); empty when none is.
+std::string firstOutput(const onnx::NodeProto &n);
+
+/// How messages name a node: 'its name', or producing 'its first output'.
+std::string nodeLabel(const onnx::NodeProto &n);
+
 /// "float", "int64", ... for messages.
 std::string elemTypeName(int32_t elemType);
 

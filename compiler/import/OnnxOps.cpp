@@ -2357,12 +2357,18 @@ void depthToSpace(T &t, bool toSpace) {
 
 /// LSTM, GRU and RNN: one rnn/lstm/gru layer of the language (one ONNX node
 /// is one layer, maybe bidirectional), the weights reordered from ONNX's
-/// gate order to PyTorch's.
+/// gate order to PyTorch's. The sequences' batch (axis 1 of X, axis 0 with
+/// layout 1) is nnc's batch, or, when the whole tensor is the sample, a
+/// batch inside it: the layer then takes [N, T, I] per sample.
 void recurrent(T &t, const std::string &kind) {
   Value &x = t.input(0);
   int64_t layout = t.intAttr("layout", 0);
-  if (!x.batched || x.batchAxis != (layout == 0 ? 1 : 0) || x.rank() != 3)
-    t.notPerSample("needs its sequence batch on axis " + std::to_string(layout == 0 ? 1 : 0));
+  int batchAxis = layout == 0 ? 1 : 0; // of X, Y_h and the initial states
+  if (x.rank() != 3)
+    t.fail("X must have rank 3, not " + std::to_string(x.rank()));
+  if (x.batched && x.batchAxis != batchAxis)
+    t.notPerSample("needs its sequence batch on axis " + std::to_string(batchAxis));
+  bool inner = !x.batched; // N sequences inside the one sample
   int64_t H = t.intAttr("hidden_size", 0);
   std::string direction = t.stringAttr("direction", "forward");
   if (direction == "reverse")
@@ -2384,9 +2390,6 @@ void recurrent(T &t, const std::string &kind) {
            "linear_before_reset 1)");
   if (t.hasInput(4))
     t.fail("sequence_lens (packed sequences of different lengths) is not supported");
-  for (int i : {5, 6})
-    if (t.hasInput(i) && !(t.input(i).fill && *t.input(i).fill == 0.0))
-      t.fail("an initial state other than zeros is not supported");
   if (t.hasInput(7))
     t.fail("peephole weights (input P) are not supported");
   int64_t gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1;
@@ -2395,7 +2398,7 @@ void recurrent(T &t, const std::string &kind) {
                          : kind == "gru"  ? std::vector<int>{1, 0, 2}
                                           : std::vector<int>{0};
   const Tensor &W = t.constantInput(1, "W"), &R = t.constantInput(2, "R");
-  int64_t I = x.dims[2];
+  int64_t N = x.dims[batchAxis], T = x.dims[1 - batchAxis], I = x.dims[2];
   if (W.dims != std::vector<int64_t>{dirs, gates * H, I} ||
       R.dims != std::vector<int64_t>{dirs, gates * H, H})
     t.fail("W or R does not have the shape of hidden_size " + std::to_string(H));
@@ -2405,6 +2408,26 @@ void recurrent(T &t, const std::string &kind) {
            std::to_string(dirs * 2 * gates * H));
   if (H < 1 || H > (int64_t(1) << 20))
     t.fail("hidden_size " + std::to_string(H) + " is out of range");
+  // Initial states [dirs, N, H] (layout 0) or [N, dirs, H]: the layer's h0
+  // and c0, per sample [dirs, H], or [dirs, N, H] with the batch inside.
+  std::string states;
+  for (int i : {5, 6}) {
+    if (!t.hasInput(i) || (t.input(i).fill && *t.input(i).fill == 0.0))
+      continue; // zeros, the layer's default
+    if (i == 6 && kind != "lstm")
+      break;
+    Value &s = t.input(i);
+    const char *what = i == 5 ? "initial_h" : "initial_c";
+    std::vector<int64_t> want = layout == 0 ? std::vector<int64_t>{dirs, N, H}
+                                            : std::vector<int64_t>{N, dirs, H};
+    if (s.dims != want || s.batched != x.batched || (s.batched && s.batchAxis != batchAxis))
+      t.fail(std::string(what) + " must be " + dimsText(want) +
+             (x.batched ? " with the batch of X" : "") + ", not " + dimsText(s.dims));
+    std::string e = t.onnxOrder(s);
+    if (inner && layout == 1)
+      e = "transpose(" + e + ", [1, 0, 2])";
+    states += std::string(i == 5 ? ", h0: " : ", c0: ") + e;
+  }
   std::string name = t.layerName(t.input(1).initializer, "");
   auto reorder = [&](const std::vector<double> &v, int64_t offset, int64_t cols) {
     std::vector<double> out;
@@ -2422,27 +2445,45 @@ void recurrent(T &t, const std::string &kind) {
     t.addWeight(name + ".bias_ih" + suffix, {gates * H}, reorder(b, base, 1));
     t.addWeight(name + ".bias_hh" + suffix, {gates * H}, reorder(b, base + gates * H, 1));
   }
-  std::string xe = t.onnxOrder(x); // per sample [T, I]
-  int64_t T = x.dims[layout == 0 ? 0 : 1];
+  std::string xe = t.onnxOrder(x); // per sample [T, I], or [T, N, I] / [N, T, I] inside
+  if (inner && layout == 0)
+    xe = "transpose(" + xe + ", [1, 0, 2])";
   std::string args = std::to_string(H) + (dirs == 2 ? ", bidirectional: true" : "") +
                      (kind == "rnn" && nonlinearity == "relu" ? ", nonlinearity: relu" : "") +
-                     ", name: \"" + name + "\"";
-  std::string seq = t.temporary(t.node().output(0) + "_seq", kind + "(" + xe + ", " + args + ")");
-  // Y: [T, dirs, N, H] (layout 0) or [N, T, dirs, H]; per sample [T, dirs, H].
-  std::vector<int64_t> ydims = layout == 0 ? std::vector<int64_t>{T, dirs, x.dims[1], H}
-                                           : std::vector<int64_t>{x.dims[0], T, dirs, H};
-  if (t.outputUsed(0))
-    t.define(0, "reshape(" + seq + ", " + list({T, dirs, H}) + ")", ydims, x.elemType, true, {},
-             layout == 0 ? 2 : 0);
+                     states + ", name: \"" + name + "\"";
+  // seq: per sample [T, dirs * H], or [N, T, dirs * H] with the batch inside.
+  std::string seq =
+      t.temporary(firstOutput(t.node()) + "_seq", kind + "(" + xe + ", " + args + ")");
+  std::string lead = inner ? ":, " : ""; // indexes past the inner batch axis
+  if (t.outputUsed(0)) {
+    // Y: [T, dirs, N, H] (layout 0) or [N, T, dirs, H]; per sample [T, dirs, H].
+    std::vector<int64_t> ydims = layout == 0 ? std::vector<int64_t>{T, dirs, N, H}
+                                             : std::vector<int64_t>{N, T, dirs, H};
+    if (!inner)
+      t.define(0, "reshape(" + seq + ", " + list({T, dirs, H}) + ")", ydims, x.elemType, true, {},
+               batchAxis == 1 ? 2 : 0);
+    else if (layout == 1)
+      t.define(0, "reshape(" + seq + ", " + list(ydims) + ")", ydims, x.elemType, false);
+    else
+      t.define(0, "transpose(reshape(" + seq + ", " + list({N, T, dirs, H}) + "), [1, 2, 0, 3])",
+               ydims, x.elemType, false);
+  }
   if (t.outputUsed(1)) {
     // Y_h: the forward direction after the last step, the reverse after the first.
-    std::string h = seq + "[" + std::to_string(T - 1) + ", 0:" + std::to_string(H) + "]";
+    std::string h = seq + "[" + lead + std::to_string(T - 1) + ", 0:" + std::to_string(H) + "]";
     if (dirs == 2)
-      h = "concat(" + h + ", " + seq + "[0, " + std::to_string(H) + ":" + std::to_string(2 * H) + "])";
-    std::vector<int64_t> hdims = layout == 0 ? std::vector<int64_t>{dirs, x.dims[1], H}
-                                             : std::vector<int64_t>{x.dims[0], dirs, H};
-    t.define(1, "reshape(" + h + ", " + list({dirs, H}) + ")", hdims, x.elemType, true, {},
-             layout == 0 ? 1 : 0);
+      h = "concat(" + h + ", " + seq + "[" + lead + "0, " + std::to_string(H) + ":" +
+          std::to_string(2 * H) + "]" + (inner ? ", axis: 1" : "") + ")";
+    std::vector<int64_t> hdims = layout == 0 ? std::vector<int64_t>{dirs, N, H}
+                                             : std::vector<int64_t>{N, dirs, H};
+    if (!inner)
+      t.define(1, "reshape(" + h + ", " + list({dirs, H}) + ")", hdims, x.elemType, true, {},
+               batchAxis);
+    else if (layout == 1)
+      t.define(1, "reshape(" + h + ", " + list(hdims) + ")", hdims, x.elemType, false);
+    else
+      t.define(1, "transpose(reshape(" + h + ", " + list({N, dirs, H}) + "), [1, 0, 2])", hdims,
+               x.elemType, false);
   }
   if (kind == "lstm" && t.outputUsed(2))
     t.fail("the final cell state Y_c is not supported");

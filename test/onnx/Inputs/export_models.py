@@ -223,6 +223,23 @@ class BiGRUClassifier(nn.Module):
         return self.fc(z[:, -1]), h.transpose(0, 1).reshape(x.shape[0], -1)
 
 
+class TimeMajorLSTM(nn.Module):
+    """nn.LSTM's default layout (batch_first=False, x [T, N, F]), bidirectional,
+    from given initial states; exported with static shapes (STATIC), so the
+    whole tensor is the sample and the N sequences are a batch inside it."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, bidirectional=True)
+
+    def forward(self, x, h0, c0):
+        y, (h, _) = self.lstm(x, (h0, c0))
+        return y, h
+
+
+# Exported without dynamic axes: every shape is fixed.
+STATIC = {"time_major_lstm"}
+
 MODELS = {
     # name: (module, input shape, opset, input names, output names)
     "pytorch_mnist": (PytorchExamplesMnist, (5, 1, 28, 28), 13, ["input.1"], ["logp"]),
@@ -232,6 +249,8 @@ MODELS = {
     "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
     "char_lstm": (CharLSTM, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "bigru": (BiGRUClassifier, (4, 7, 5), 14, ["x"], ["scores", "h"]),
+    "time_major_lstm": (TimeMajorLSTM, [(7, 3, 5), (2, 3, 6), (2, 3, 6)], 14, ["x", "h0", "c0"],
+                        ["y", "h_n"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
     "decoder": (UpsamplingDecoder, [(3, 4, 7, 9), (3, 3, 10)], 13, ["x", "s"],
@@ -261,7 +280,7 @@ def build(name):
 def export(name, outdir):
     cls, shape, opset, inputs, outputs = MODELS[name]
     model, xs = build(name)
-    dynamic = {n: {0: "batch"} for n in inputs + outputs}
+    dynamic = {} if name in STATIC else {n: {0: "batch"} for n in inputs + outputs}
     path = os.path.join(outdir, name + ".onnx")
     # TrainingMode.PRESERVE (of a model in eval mode) keeps batch norm an op
     # of its own; EVAL, the default, merges it into the convolution before it.
