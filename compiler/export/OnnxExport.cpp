@@ -903,7 +903,7 @@ void GraphExporter::scan(const Node &n) {
       std::swap(parts[0], parts[1]);
     }
   }
-  bool lstm = body.cell == "lstm", gru = body.cell == "gru";
+  bool lstm = body.cell == "lstm", gru = body.cell == "gru" || body.cell == "gru_reset_before";
   int64_t H = parts[0].hidden;
   std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2}
                                : gru ? std::vector<int64_t>{1, 0, 2}
@@ -953,8 +953,8 @@ void GraphExporter::scan(const Node &n) {
     inputs.pop_back();
   std::string direction = dirs.size() == 2 ? "bidirectional" : body.reverse ? "reverse" : "forward";
   std::vector<Attr> attrs = {Attr::of("hidden_size", H), Attr::text("direction", direction)};
-  if (gru)
-    attrs.push_back(Attr::of("linear_before_reset", 1)); // PyTorch's GRU
+  if (gru) // 1: PyTorch's GRU; 0: reset_after: false
+    attrs.push_back(Attr::of("linear_before_reset", body.cell == "gru" ? 1 : 0));
   if (body.cell == "rnn_relu") // one activation per direction
     attrs.push_back(Attr::texts("activations", "Relu", int(dirs.size())));
   std::vector<std::string> out =

@@ -2385,9 +2385,8 @@ void recurrent(T &t, const std::string &kind) {
   std::string nonlinearity = "tanh";
   if (kind == "rnn" && t.hasAttr("activations") && t.attr("activations")->strings(0) == "Relu")
     nonlinearity = "relu";
-  if (kind == "gru" && t.intAttr("linear_before_reset", 0) == 0)
-    t.fail("linear_before_reset 0 is not supported (PyTorch's GRU, which nnc's gru follows, is "
-           "linear_before_reset 1)");
+  // ONNX's default, linear_before_reset 0, is gru's reset_after: false.
+  bool resetBefore = kind == "gru" && t.intAttr("linear_before_reset", 0) == 0;
   if (t.hasInput(4))
     t.fail("sequence_lens (packed sequences of different lengths) is not supported");
   if (t.hasInput(7))
@@ -2450,6 +2449,7 @@ void recurrent(T &t, const std::string &kind) {
     xe = "transpose(" + xe + ", [1, 0, 2])";
   std::string args = std::to_string(H) + (dirs == 2 ? ", bidirectional: true" : "") +
                      (kind == "rnn" && nonlinearity == "relu" ? ", nonlinearity: relu" : "") +
+                     (resetBefore ? ", reset_after: false" : "") +
                      states + ", name: \"" + name + "\"";
   // seq: per sample [T, dirs * H], or [N, T, dirs * H] with the batch inside.
   std::string seq =

@@ -25,7 +25,10 @@ namespace nnc {
 
 namespace {
 
-enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
+// GruResetBefore: Keras' GRU with reset_after=False, ONNX's GRU with
+// linear_before_reset 0: the reset gate scales h before its product with
+// W_hn instead of after.
+enum class Cell { RnnTanh, RnnRelu, Lstm, Gru, GruResetBefore };
 
 const char *cellName(Cell c) {
   switch (c) {
@@ -33,17 +36,22 @@ const char *cellName(Cell c) {
   case Cell::RnnRelu: return "rnn_relu";
   case Cell::Lstm: return "lstm";
   case Cell::Gru: return "gru";
+  case Cell::GruResetBefore: return "gru_reset_before";
   }
   return "";
 }
 
-int gatesOf(Cell c) { return c == Cell::Lstm ? 4 : c == Cell::Gru ? 3 : 1; }
+int gatesOf(Cell c) {
+  return c == Cell::Lstm ? 4 : c == Cell::Gru || c == Cell::GruResetBefore ? 3 : 1;
+}
 
 /// One step of the cell in the scan's body: the new h (and c for LSTM)
 /// from the input's part of the gates `xg` (x W_ih^T + b_ih) and the
-/// hidden part `hg` (h W_hh^T + b_hh).
+/// hidden part `hg` (h W_hh^T + b_hh). GruResetBefore's candidate needs
+/// (r h) W_hn^T + b_hn instead, which `resetHidden` gives for r.
 std::pair<Node *, Node *> cellStep(Graph &g, Cell cell, Node *xg, Node *hg, Node *h, Node *c,
-                                   int64_t H) {
+                                   int64_t H,
+                                   const std::function<Node *(Node *)> &resetHidden = nullptr) {
   auto gate = [&](Node *v, int64_t k) { // gate k: [.., k*H, (k+1)*H) of the last axis
     std::vector<int64_t> starts(v->type.dims.size(), 0), sizes = v->type.dims;
     starts.back() = k * H;
@@ -69,6 +77,12 @@ std::pair<Node *, Node *> cellStep(Graph &g, Cell cell, Node *xg, Node *hg, Node
     Node *z = sigmoid(add(gate(hg, 1), gate(xg, 1)));
     Node *n = tanh(add(gate(xg, 2), mul(gate(hg, 2), r)));
     return {add(mul(g.binary(OpKind::Sub, h, n), z), n), nullptr}; // (h - n) z + n
+  }
+  case Cell::GruResetBefore: {
+    Node *r = sigmoid(add(gate(hg, 0), gate(xg, 0)));
+    Node *z = sigmoid(add(gate(hg, 1), gate(xg, 1)));
+    Node *n = tanh(add(gate(xg, 2), resetHidden(r)));
+    return {add(mul(g.binary(OpKind::Sub, h, n), z), n), nullptr};
   }
   }
   return {nullptr, nullptr};
@@ -109,6 +123,8 @@ Value Lowering::recurrent(const Expr &e) {
     params.push_back("c0");
   if (fn == "rnn")
     params.push_back("nonlinearity");
+  if (fn == "gru")
+    params.push_back("reset_after");
   CallArgs a = bind(e, params, 2);
   Node *x = tensorArg(a, "x");
   size_t rank = x->type.dims.size();
@@ -137,6 +153,8 @@ Value Lowering::recurrent(const Expr &e) {
       diag_.fatal(nl->loc, "rnn 'nonlinearity' is tanh or relu");
     cell = nl->name == "relu" ? Cell::RnnRelu : Cell::RnnTanh;
   }
+  if (a.get("reset_after") && !flag("reset_after"))
+    cell = Cell::GruResetBefore;
   int64_t G = gatesOf(cell) * H;
   std::string name = layerName(a, fn);
   bool stateful = a.get("stateful") ? flag("stateful") : options_.stateful;
@@ -232,10 +250,19 @@ Value Lowering::recurrent(const Expr &e) {
       Node *h = scan.carry(h0(l * dirs + d));
       Node *c = isLstm ? scan.carry(c0(l * dirs + d)) : nullptr;
       Node *xt = scan.sequence(xg);
-      Node *hg = body.matmul(h, scan.capture(whh), false, true);
-      if (bhh)
-        hg = body.binary(OpKind::Add, hg, body.broadcastTo(scan.capture(bhh), hg->type));
-      auto [hNew, cNew] = cellStep(body, cell, xt, hg, h, c, H);
+      Node *whhIn = scan.capture(whh), *bhhIn = bhh ? scan.capture(bhh) : nullptr;
+      // h W^T + b over `rows` gate rows of weight_hh (and bias_hh) from `first`.
+      auto hidden = [&](Node *v, int64_t first, int64_t rows) {
+        Node *w = rows == G ? whhIn : body.slice(whhIn, {first, 0}, {rows, H});
+        Node *p = body.matmul(v, w, false, true);
+        if (!bhhIn)
+          return p;
+        Node *b = rows == G ? bhhIn : body.slice(bhhIn, {first}, {rows});
+        return body.binary(OpKind::Add, p, body.broadcastTo(b, p->type));
+      };
+      Node *hg = hidden(h, 0, cell == Cell::GruResetBefore ? 2 * H : G);
+      auto resetHidden = [&](Node *r) { return hidden(body.binary(OpKind::Mul, r, h), 2 * H, H); };
+      auto [hNew, cNew] = cellStep(body, cell, xt, hg, h, c, H, resetHidden);
       std::vector<Node *> carries = {hNew};
       if (isLstm)
         carries.push_back(cNew);

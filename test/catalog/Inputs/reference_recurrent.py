@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Writes the trace tests of the recurrent layers (compiler/sema/Recurrent.cpp)
 against PyTorch's nn.RNN, nn.LSTM and nn.GRU (batch_first=True):
-trace_rnn.nn, trace_lstm.nn, trace_gru.nn, and trace_recurrent_batch.nn
+trace_rnn.nn, trace_lstm.nn, trace_gru.nn, trace_recurrent_batch.nn
 (the three layers over a batch of B sequences in each sample, per sample
-[B, T, I], as PyTorch's batched input), with their initial parameters
+[B, T, I], as PyTorch's batched input) and trace_gru_reset_before.nn (gru
+with reset_after: false, Keras' reset_after=False and ONNX's
+linear_before_reset=0, which PyTorch lacks: GRUResetBefore below writes its
+formula with torch ops), with their initial parameters
 (Inputs/trace_KIND.params.json, PyTorch's own initialisation, loaded by name
 with --init-params) and expected numbers (Inputs/trace_KIND.expect.json).
 
 Run ONCE with a Python that has torch (1.13 was used), from the repository:
-    /usr/bin/python3 test/catalog/Inputs/reference_recurrent.py [rnn|lstm|gru|recurrent_batch ...]
+    /usr/bin/python3 test/catalog/Inputs/reference_recurrent.py [rnn|lstm|gru|recurrent_batch|gru_reset_before ...]
 The tests hold the numbers and do not run this script.
 
 Each test is one float64 model with several independent cases (own input,
@@ -80,7 +83,62 @@ CASES = {
         dict(kind="lstm", name="l5", B=1, T=3, I=2, H=2, last=True, c0="input"),
         dict(kind="gru", name="g6", B=2, T=1, I=3, H=2, layers=2, bias=False),
     ]),
+    "gru_reset_before": ("TraceGruResetBefore", [
+        dict(kind="gru", name="g1", T=4, I=3, H=4, reset_after=False),
+        dict(kind="gru", name="g2", T=2, I=2, H=3, bidir=True, last=True, h0="input", reset_after=False),
+        dict(kind="gru", name="g3", T=3, I=2, H=3, layers=2, bidir=True, h0="param", reset_after=False),
+        dict(kind="gru", name="g4", T=3, I=3, H=2, bias=False, reset_after=False),
+        dict(kind="gru", name="g5", B=2, T=2, I=2, H=3, h0="input", reset_after=False),
+    ]),
 }
+
+
+class GRUResetBefore(torch.nn.Module):
+    """nn.GRU's parameters (same names and layouts) with the reset gate
+    applied before the hidden product, as ONNX's GRU with
+    linear_before_reset=0 defines it:
+        r = sigmoid(x W_ir^T + b_ir + h W_hr^T + b_hr)
+        z = sigmoid(x W_iz^T + b_iz + h W_hz^T + b_hz)
+        n = tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn)
+        h' = (1 - z) n + z h
+    batch_first; returns (out, h_n) as nn.GRU does."""
+
+    def __init__(self, I, H, num_layers=1, bias=True, batch_first=True, bidirectional=False):
+        super().__init__()
+        self.gru = torch.nn.GRU(I, H, num_layers=num_layers, bias=bias, batch_first=True,
+                                bidirectional=bidirectional)
+        self.H, self.layers, self.dirs = H, num_layers, 2 if bidirectional else 1
+
+    def named_parameters(self, *args, **kwargs):
+        for name, p in self.gru.named_parameters():
+            yield name, p
+
+    def forward(self, x, h0):
+        H = self.H
+        finals = []
+        for l in range(self.layers):
+            outs = []
+            for d in range(self.dirs):
+                sfx = f"_l{l}" + ("_reverse" if d else "")
+                wih, whh = getattr(self.gru, "weight_ih" + sfx), getattr(self.gru, "weight_hh" + sfx)
+                bih = getattr(self.gru, "bias_ih" + sfx, None)
+                bhh = getattr(self.gru, "bias_hh" + sfx, None)
+                xg = x @ wih.t() + (bih if bih is not None else 0)
+                h = h0[l * self.dirs + d]
+                steps = range(x.shape[1] - 1, -1, -1) if d else range(x.shape[1])
+                ys = [None] * x.shape[1]
+                for t in steps:
+                    hrz = h @ whh[:2 * H].t() + (bhh[:2 * H] if bhh is not None else 0)
+                    r = torch.sigmoid(xg[:, t, :H] + hrz[:, :H])
+                    z = torch.sigmoid(xg[:, t, H:2 * H] + hrz[:, H:])
+                    n = torch.tanh(xg[:, t, 2 * H:] + (r * h) @ whh[2 * H:].t() +
+                                   (bhh[2 * H:] if bhh is not None else 0))
+                    h = (1 - z) * n + z * h
+                    ys[t] = h
+                outs.append(torch.stack(ys, 1))
+                finals.append(h)
+            x = torch.cat(outs, 2) if self.dirs == 2 else outs[0]
+        return x, torch.stack(finals, 0)
 
 
 def rounded(shape, seed, scale=1.0):
@@ -113,6 +171,8 @@ class Case:
         self.state_shape = inner + [H] if self.states == 1 else [self.states] + inner + [H]
         self.seq_shape = inner + [T, I]  # x per sample
         cls = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind]
+        if not c.get("reset_after", True):
+            cls = GRUResetBefore
         kw = dict(num_layers=self.layers, bias=opt(c, "bias", True), batch_first=True,
                   bidirectional=self.dirs == 2)
         if kind == "rnn":
@@ -215,6 +275,8 @@ class Case:
             args.append("last: true")
         if "nl" in c:
             args.append(f"nonlinearity: {c['nl']}")
+        if not c.get("reset_after", True):
+            args.append("reset_after: false")
         for key in ("h0", "c0"):
             if key in self.state:
                 args.append(f"{key}: {self.state_name(key)}")
@@ -247,7 +309,8 @@ def dims(shape):
 
 def generate(kind):
     title, specs = CASES[kind]
-    seed0 = {"rnn": 100, "lstm": 200, "gru": 300, "recurrent_batch": 400}[kind]
+    seed0 = {"rnn": 100, "lstm": 200, "gru": 300, "recurrent_batch": 400,
+             "gru_reset_before": 500}[kind]
     cases = [Case(kind, c, c.get("seed", seed0 + 10 * i)) for i, c in enumerate(specs)]
     params = {}  # the --init-params file: PyTorch's initial layer parameters
     for case in cases:
@@ -284,11 +347,16 @@ def generate(kind):
     count = sum(len(v) for v in expect.values())
 
     torch_name = {"rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}.get(kind)
-    first = (f"# {kind} against PyTorch's {torch_name}(batch_first=True), f64, a batch of 2:"
-             if torch_name else
-             "# rnn, lstm and gru over B sequences in each sample (x per sample [B, T, I]),\n"
-             "# against PyTorch's layers (batch_first=True) on the N*B sequences, f64,\n"
-             "# a batch of N = 2 samples:")
+    first = {
+        "recurrent_batch":
+            "# rnn, lstm and gru over B sequences in each sample (x per sample [B, T, I]),\n"
+            "# against PyTorch's layers (batch_first=True) on the N*B sequences, f64,\n"
+            "# a batch of N = 2 samples:",
+        "gru_reset_before":
+            "# gru with reset_after: false (ONNX's linear_before_reset=0, Keras'\n"
+            "# reset_after=False) against its formula in torch ops (GRUResetBefore in\n"
+            "# Inputs/reference_recurrent.py) on nn.GRU's parameters, f64, a batch of 2:",
+    }.get(kind, f"# {kind} against PyTorch's {torch_name}(batch_first=True), f64, a batch of 2:")
     lines = [
         first,
     ] + [f"#   {case.describe()}" for case in cases] + [
