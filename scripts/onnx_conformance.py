@@ -117,6 +117,11 @@ def run_test(nnc, folder, test, work):
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except subprocess.TimeoutExpired:
         return "fail", "predict timed out"
+    if r.returncode == 1 and ": error: " in r.stderr:
+        # A clear refusal of the data (a negative Gather index, say): not
+        # another answer, so not a failure.
+        message = r.stderr.strip().splitlines()[0].split(": error: ", 1)[-1]
+        return "unsupported", "predict refuses the test's data: " + message + (" (%s)" % note if note else "")
     if r.returncode != 0:
         return "fail", "predict exit %d: %s" % (r.returncode, r.stderr.strip()[-200:])
     for k, name in enumerate(outs):
@@ -150,7 +155,7 @@ def write_table(path, results, seconds, nnc):
              "`nnc import` and `nnc predict`, and its outputs are compared with the stored ones "
              "(rtol 1e-3, atol 1e-5 for floats; exact for integers). **pass**: equal; **fail**: "
              "imported, but other numbers, shapes or types (or a crash); **unsupported**: refused "
-             "by the importer with the message shown. A test that feeds a shape, scales, axes or "
+             "by the importer, or the test's data by `nnc predict`, with the message shown. A test that feeds a shape, scales, axes or "
              "another input that ONNX once took as an attribute is imported with those inputs "
              "fixed to its values (`nnc import --freeze`; *frozen* in the table), as an exporter "
              "folds them: nnc compiles static shapes. So are the weights W, R and B of an LSTM, "

@@ -142,10 +142,13 @@ public:
 private:
   void bindInputs();
   void bindInitializers();
-  /// The rows of the embedding an integer input indexes (its class count),
+  /// The size of the axis an integer input indexes (its class count),
   /// or -1 when it holds a loss's labels (classLabels sets the count);
   /// throws ImportError when it is used any other way.
   int64_t embeddingRows(const std::string &input) const;
+  /// The ONNX dims of a value known before translation (an initializer, a
+  /// graph input, a value_info), -1 where dynamic; empty when unknown.
+  std::vector<int64_t> declaredDims(const std::string &name) const;
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
   std::string freshId(const std::string &onnxName);

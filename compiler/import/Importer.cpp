@@ -534,6 +534,25 @@ void GraphTranslator::bindInputs() {
   }
 }
 
+std::vector<int64_t> GraphTranslator::declaredDims(const std::string &name) const {
+  auto known = values_.find(name);
+  if (known != values_.end())
+    return known->second.dims;
+  auto dimsOf = [](const onnx::ValueInfoProto &v) {
+    std::vector<int64_t> dims;
+    for (const auto &d : v.type().tensor_type().shape().dim())
+      dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    return dims;
+  };
+  for (const auto &v : model_.graph().input())
+    if (v.name() == name)
+      return dimsOf(v);
+  for (const auto &v : model_.graph().value_info())
+    if (v.name() == name)
+      return dimsOf(v);
+  return {};
+}
+
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
   int64_t rows = 0;
   bool labels = false;
@@ -546,21 +565,27 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
         labels = true;
         continue;
       }
-      auto data = values_.find(n.input(0));
-      bool table = n.op_type() == "Gather" && i == 1 && data != values_.end() &&
-                   data->second.constant && !data->second.initializer.empty() &&
-                   data->second.rank() == 2;
-      for (const auto &a : n.attribute())
-        table &= a.name() != "axis" || a.i() == 0;
-      if (!table)
+      // The indices of a Gather: class(the size of the gathered axis).
+      int64_t size = 0;
+      if (n.op_type() == "Gather" && i == 1) {
+        int64_t axis = 0;
+        for (const auto &a : n.attribute())
+          if (a.name() == "axis")
+            axis = a.i();
+        std::vector<int64_t> dims = declaredDims(n.input(0));
+        if (axis < 0)
+          axis += int64_t(dims.size());
+        if (axis >= 0 && axis < int64_t(dims.size()))
+          size = dims[axis];
+      }
+      if (size <= 0)
         throw ImportError{"graph input '" + input + "' (integers) is used by " + n.op_type() +
                           " node '" + (n.name().empty() ? firstOutput(n) : n.name()) +
-                          "'; nnc takes integer inputs only as token ids (the indices of a "
-                          "Gather from a weight matrix, an embedding) or as the labels of "
-                          "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss" +
+                          "'; nnc takes integer inputs only as the indices of a Gather along an "
+                          "axis of static size (token ids into an embedding, say) or as the "
+                          "labels of NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss" +
                           freezeHint(model_, input)};
-      int64_t v = data->second.dims[0];
-      rows = rows == 0 ? v : std::min(rows, v);
+      rows = rows == 0 ? size : std::min(rows, size);
     }
   if (labels && rows > 0)
     throw ImportError{"graph input '" + input + "' (integers) is used both as token ids and as "
@@ -568,8 +593,8 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
   if (labels)
     return -1;
   if (rows < 2)
-    throw ImportError{"graph input '" + input + "' (integers) indexes no embedding of 2 rows or "
-                      "more"};
+    throw ImportError{"graph input '" + input + "' (integers) indexes an axis of " +
+                      std::to_string(rows) + " entries; nnc's class indices need 2 or more"};
   return rows;
 }
 

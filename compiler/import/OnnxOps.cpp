@@ -159,8 +159,25 @@ void gather(T &t) {
     embedding(t, data, t.input(1));
     return;
   }
-  const Tensor &idx = t.constantInput(1, "the indices");
   int64_t a = t.axis(t.intAttr("axis", 0), data.rank());
+  if (!t.input(1).constant && !isFloat(t.input(1).elemType)) {
+    // Indices fed at run time (a class(N) input): data[:, ..., idx].
+    Value &ids = t.input(1);
+    if (ids.batched && (data.batched || a != 0))
+      t.notPerSample("gathers with indices per sample along an axis other than a table's first");
+    if (data.batched && a == 0)
+      t.notPerSample("gathers along the batch axis");
+    std::string items;
+    for (int k = data.batched ? 1 : 0; k < data.rank(); ++k)
+      items += (items.empty() ? "" : ", ") + (k == a ? t.onnxOrder(ids) : std::string(":"));
+    std::vector<int64_t> dims(data.dims.begin(), data.dims.begin() + a);
+    dims.insert(dims.end(), ids.dims.begin(), ids.dims.end());
+    dims.insert(dims.end(), data.dims.begin() + a + 1, data.dims.end());
+    t.define(0, t.onnxOrder(data) + "[" + items + "]", dims, data.elemType,
+             data.batched || ids.batched);
+    return;
+  }
+  const Tensor &idx = t.constantInput(1, "the indices");
   if (!isConstant(data)) {
     // Constant indices into a computed tensor (z[:, -1]): an index, or
     // slices joined along the axis.

@@ -37,7 +37,8 @@ struct ScanBody {
   Program program;     // the body; program.entries[0] is its one entry
   int64_t length = 0;  // T, the number of steps
   bool reverse = false;
-  /// The layer that made the scan ("lstm", "gru", "rnn_tanh", "rnn_relu"),
+  /// The layer that made the scan ("lstm", "gru", "gru_reset_before",
+  /// "rnn_tanh", "rnn_relu"),
   /// empty for a user's cell: `nnc export` writes a layer's scan as ONNX's
   /// LSTM, GRU or RNN op.
   std::string cell;
