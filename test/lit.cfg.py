@@ -31,7 +31,11 @@ config.substitutions.append(("%examples", os.path.join(source, "examples")))
 config.substitutions.append(("%nnrt_include", os.path.join(source, "runtime", "include")))
 config.substitutions.append(("%nnrt_lib", os.path.join(build, "runtime", "libnnrt.a")))
 config.substitutions.append(("%cc", "cc"))
-config.substitutions.append(("%python", "python3"))
+# The Python running lit (test/CMakeLists.txt picks Debian's /usr/bin/python3):
+# the tools need only its standard library, and a version manager's shim on
+# PATH (pyenv's costs 0.5 s a start) is not in the way of every test.
+import sys
+config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(("%tools", os.path.join(config.test_source_root, "tools")))
 
 # Host facts for REQUIRES/UNSUPPORTED: the architecture and CPU flags, so
@@ -80,10 +84,15 @@ import subprocess
 
 
 def python_feature(python, modules, feature, timeout, warning):
-    """Adds `feature` when `python` imports `modules`; else warns."""
+    """Adds `feature` when `python` has `modules` installed; else warns. It
+    finds them without importing them: every test runs its own lit (ctest),
+    and importing torch would cost each of them 1.7 s. A module that is
+    installed but broken fails the tests that use it, loudly."""
+    find = ("import importlib.util, sys; sys.exit(not all(importlib.util.find_spec(m) "
+            "for m in %r))" % [m.strip() for m in modules.split(",")])
     try:
-        subprocess.run([python, "-c", "import " + modules], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        subprocess.run([python, "-c", find], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=timeout)
         config.available_features.add(feature)
     except (OSError, subprocess.SubprocessError):
         lit_config.warning(warning)
