@@ -2038,6 +2038,63 @@ void expand(T &t) {
   t.define(0, xe + " + " + ze, dims, x.elemType, x.batched);
 }
 
+/// Tile: r[k] copies of x side by side along each axis k (concat), folded
+/// when x is a constant.
+void tile(T &t) {
+  Value &x = t.input(0);
+  const Tensor &repeats = t.constantInput(1, "the repeats");
+  if (repeats.count() != x.rank())
+    t.fail("the repeats have " + std::to_string(repeats.count()) + " entries for a rank-" +
+           std::to_string(x.rank()) + " input");
+  std::vector<int64_t> r, dims = x.dims;
+  double elements = 1;
+  for (int k = 0; k < x.rank(); ++k) {
+    r.push_back(integer(t, repeats.values[k]));
+    if (r[k] < 1 || r[k] > 256)
+      t.fail("repeat count " + std::to_string(r[k]) + " is not supported (1 to 256)");
+    dims[k] *= r[k];
+    elements *= double(dims[k]);
+  }
+  if (elements > double(int64_t(1) << 28))
+    t.fail("tiling to " + list(dims) + " is too large");
+  if (x.batched && r[0] != 1)
+    t.notPerSample("repeats the batch axis");
+  if (isConstant(x) && !x.batched) {
+    const Tensor &c = *x.constant;
+    Tensor out;
+    out.elemType = c.elemType;
+    out.dims = dims;
+    out.values.resize(static_cast<size_t>(elements));
+    for (size_t i = 0; i < out.values.size(); ++i) { // each output element's source
+      size_t rest = i, from = 0, stride = 1;
+      for (int k = x.rank() - 1; k >= 0; --k) {
+        int64_t at = int64_t(rest % size_t(dims[k]));
+        rest /= size_t(dims[k]);
+        from += size_t(at % c.dims[k]) * stride;
+        stride *= size_t(c.dims[k]);
+      }
+      out.values[i] = c.values[from];
+    }
+    t.defineConstant(0, out);
+    return;
+  }
+  std::string e = t.onnxOrder(x);
+  int first = x.batched ? 1 : 0, last = x.rank() - 1;
+  while (last >= first && r[last] == 1)
+    --last;
+  for (int k = first; k <= last; ++k) { // the last axis tiled defines the output
+    if (r[k] == 1)
+      continue;
+    std::string copies;
+    for (int64_t c = 0; c < r[k]; ++c)
+      copies += (c ? ", " : "") + e;
+    e = "concat(" + copies + ", axis: " + std::to_string(k - first) + ")";
+    if (k < last)
+      e = t.temporary(firstOutput(t.node()) + "_tile", e);
+  }
+  t.define(0, e, dims, x.elemType, x.batched);
+}
+
 /// LayerNormalization with a computed scale or bias: the formula itself.
 void layerNormExpression(T &t, Value &x, int64_t a) {
   std::string xe = t.onnxOrder(x);
@@ -2610,6 +2667,7 @@ const std::map<std::string, Translate> &ops() {
       {"Tan", [](T &t) { unary(t, [](auto x) { return "sin(" + x + ") / cos(" + x + ")"; }); }},
       {"Split", split},
       {"Expand", expand},
+      {"Tile", tile},
       {"LayerNormalization", layerNorm},
       {"Size", size},
       {"LSTM", [](T &t) { recurrent(t, "lstm"); }},

@@ -237,6 +237,13 @@ class TimeMajorLSTM(nn.Module):
         return y, h
 
 
+class Repeat(nn.Module):
+    """Tensor.repeat (ONNX Tile) on a per-sample axis and the last one."""
+
+    def forward(self, x):
+        return torch.tanh(x.repeat(1, 2, 3)) * 2
+
+
 # Exported without dynamic axes: every shape is fixed.
 STATIC = {"time_major_lstm"}
 
@@ -249,6 +256,7 @@ MODELS = {
     "pooling": (PoolingVariants, (2, 2, 9, 11), 17, ["x"], ["avg", "max"]),
     "char_lstm": (CharLSTM, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "bigru": (BiGRUClassifier, (4, 7, 5), 14, ["x"], ["scores", "h"]),
+    "repeat": (Repeat, (3, 4, 5), 13, ["x"], ["y"]),
     "time_major_lstm": (TimeMajorLSTM, [(7, 3, 5), (2, 3, 6), (2, 3, 6)], 14, ["x", "h0", "c0"],
                         ["y", "h_n"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),

@@ -94,6 +94,9 @@ save("lstm_initial_h", model([helper.make_node("LSTM", ["x", "W", "R", "", "", "
      check=False)
 save("lstm_y_c", model([helper.make_node("LSTM", ["x", "W", "R"], ["", "", "c"], hidden_size=3)],
                        [tensor("x", [2, 3, 2])], [tensor("c", [1, 3, 3])], lstm_weights))
+save("tile_zero", model([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_0")],
+                        [tensor("x", ["N", 3])], [tensor("y", ["N", 0])],
+                        [numpy_helper.from_array(np.array([1, 0], np.int64), "reps")]))
 save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
 save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
