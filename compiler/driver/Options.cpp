@@ -326,6 +326,16 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     return usageError("no command given");
   if (o.file.empty())
     return usageError("no model file given");
+  // Flags only nnc import reads: refused elsewhere rather than ignored.
+  if (o.command != "import")
+    for (const auto &[flag, given] :
+         {std::pair<const char *, bool>{"--freeze", !o.freeze.empty()},
+          {"--loss", !o.importLoss.empty()},
+          {"--label", !o.importLabel.empty()},
+          {"--optimizer", !o.importOptimizer.empty()}})
+      if (given)
+        return usageError(std::string(flag) + " is an option of nnc import, not of nnc " +
+                          o.command);
   static const std::set<std::string> stages = {"", "ast", "ir", "ir-grad", "ir-opt", "memory-plan", "llvm", "asm", "dot"};
   if (!stages.count(o.emit))
     return usageError("unknown --emit stage '" + o.emit +
