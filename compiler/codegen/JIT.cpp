@@ -19,6 +19,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 namespace nnc {
@@ -132,11 +133,24 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
         users.push_back(part.module.get());
     shareGemmKernels(*host->module, users);
   }
+  // At most one thread per core, each taking the next part, the largest
+  // first (more threads than cores would only add memory).
+  std::vector<Part *> queue;
+  for (Part &part : parts)
+    queue.push_back(&part);
+  std::stable_sort(queue.begin(), queue.end(), [](const Part *a, const Part *b) {
+    return a->module->getInstructionCount() > b->module->getInstructionCount();
+  });
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next++) < queue.size();)
+      compilePart(*queue[k]);
+  };
+  size_t workers = std::min<size_t>(queue.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
-  for (size_t k = 1; k < parts.size(); ++k)
-    threads.emplace_back(compilePart, std::ref(parts[k]));
-  if (!parts.empty())
-    compilePart(parts[0]);
+  for (size_t w = 1; w < workers; ++w)
+    threads.emplace_back(worker);
+  worker();
   for (std::thread &t : threads)
     t.join();
   std::vector<CompiledPart> compiled;
