@@ -1096,6 +1096,135 @@ static double onnxSource(const std::string &mode, int64_t o, int64_t in, int64_t
   return (double(o) + 0.5) / scale; // tf_half_pixel_for_nn
 }
 
+/// One resized axis as ONNX's reference (onnx/backend/test/case/node/
+/// resize.py) interpolates it, for any mode: row o of an [out, in] matrix
+/// holds output o's weights over the input. With tf_crop_and_resize, a row
+/// whose source lies outside the input is zeros and `inside[o]` false (the
+/// output is then extrapolation_value).
+struct ResizeRule {
+  std::string mode, coordinates, rounding;
+  double cubicA = -0.75;
+  bool excludeOutside = false;
+  double roiStart = 0, roiEnd = 1; // of this axis, tf_crop_and_resize
+  std::vector<double> roi;         // every axis' starts, then ends
+};
+
+std::vector<double> resizeMatrix(const ResizeRule &r, int64_t in, int64_t out, double scale,
+                                 std::vector<bool> &inside) {
+  std::vector<double> m(size_t(out * in), 0.0);
+  inside.assign(size_t(out), true);
+  double width = scale * double(in); // the reference's output_width, not rounded
+  for (int64_t o = 0; o < out; ++o) {
+    double x;
+    const std::string &c = r.coordinates;
+    if (c == "align_corners")
+      x = width == 1 ? 0.0 : double(o) * double(in - 1) / (width - 1);
+    else if (c == "asymmetric")
+      x = double(o) / scale;
+    else if (c == "tf_crop_and_resize") {
+      x = width == 1 ? (r.roiEnd - r.roiStart) * double(in - 1) / 2
+                     : double(o) * (r.roiEnd - r.roiStart) * double(in - 1) / (width - 1);
+      x += r.roiStart * double(in - 1);
+      if (x < 0 || x > double(in - 1)) {
+        inside[size_t(o)] = false;
+        continue;
+      }
+    } else if (c == "pytorch_half_pixel")
+      x = width == 1 ? -0.5 : (double(o) + 0.5) / scale - 0.5;
+    else if (c == "tf_half_pixel_for_nn")
+      x = (double(o) + 0.5) / scale;
+    else
+      x = (double(o) + 0.5) / scale - 0.5; // half_pixel
+    double base = std::floor(x), ratio = x - base;
+    std::vector<std::pair<int64_t, double>> taps; // index (maybe outside), weight
+    if (ratio == 0) // the reference's taps then put all weight on x itself
+      taps = {{int64_t(base), 1.0}};
+    else if (r.mode == "nearest") {
+      bool up = r.rounding == "ceil" || (r.rounding == "round_prefer_floor" && ratio > 0.5) ||
+                (r.rounding == "round_prefer_ceil" && ratio >= 0.5);
+      taps = {{int64_t(base) + (up ? 1 : 0), 1.0}};
+    } else if (r.mode == "linear") {
+      taps = {{int64_t(base), 1 - ratio}, {int64_t(base) + 1, ratio}};
+    } else { // cubic: the reference's cubic_coeffs(ratio)
+      double A = r.cubicA, p = ratio + 1, q = 1 - ratio, s = 2 - ratio;
+      taps = {{int64_t(base) - 1, ((A * p - 5 * A) * p + 8 * A) * p - 4 * A},
+              {int64_t(base), ((A + 2) * ratio - (A + 3)) * ratio * ratio + 1},
+              {int64_t(base) + 1, ((A + 2) * q - (A + 3)) * q * q + 1},
+              {int64_t(base) + 2, ((A * s - 5 * A) * s + 8 * A) * s - 4 * A}};
+    }
+    if (r.excludeOutside && taps.size() > 1) {
+      double sum = 0;
+      for (auto &[i, w] : taps) {
+        if (i < 0 || i >= in)
+          w = 0;
+        sum += w;
+      }
+      for (auto &tap : taps)
+        tap.second /= sum;
+    }
+    for (const auto &[i, w] : taps) // the edges padded: indices clamped
+      m[size_t(o * in + std::clamp<int64_t>(i, 0, in - 1))] += w;
+  }
+  return m;
+}
+
+/// Resize by constant interpolation matrices, one per resized axis
+/// (separable, as the reference): per sample y = M_H @ x @ M_Wᵀ, plus
+/// extrapolation_value where tf_crop_and_resize falls outside. Any ONNX
+/// mode, exact; the matrices are parameters that are not trained.
+void resizeByMatrices(T &t, Value &x, const ResizeRule &rule, const std::vector<double> &scale,
+                      const std::vector<int64_t> &outDims, double extrapolation) {
+  std::string e = t.onnxOrder(x), base = firstOutput(t.node());
+  std::vector<std::vector<bool>> inside(size_t(x.rank()));
+  bool extrapolates = false;
+  for (int k = x.rank() - 1; k >= 2; --k) {
+    int64_t in = x.dims[k], out = outDims[k];
+    if (double(in) * double(out) > double(1 << 24))
+      t.fail("resizing " + std::to_string(in) + " to " + std::to_string(out) +
+             " entries needs an interpolation matrix too large for nnc (2^24 entries)");
+    ResizeRule axisRule = rule;
+    if (!rule.roi.empty()) {
+      axisRule.roiStart = rule.roi[size_t(k)];
+      axisRule.roiEnd = rule.roi[size_t(x.rank() + k)];
+    }
+    std::vector<double> m = resizeMatrix(axisRule, in, out, scale[size_t(k)], inside[size_t(k)]);
+    for (bool b : inside[size_t(k)])
+      extrapolates = extrapolates || !b;
+    Tensor mt;
+    mt.elemType = x.elemType;
+    const char *axis = k == x.rank() - 1 ? "_w" : "_h";
+    if (k == x.rank() - 1) { // x @ Mᵀ over the last axis
+      mt.dims = {in, out};
+      mt.values.resize(m.size());
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t i = 0; i < in; ++i)
+          mt.values[size_t(i * out + o)] = m[size_t(o * in + i)];
+      e = e + " @ " + t.declareParam(base + ".resize" + axis, mt, false);
+    } else { // M @ x over the one before it
+      mt.dims = {out, in};
+      mt.values = m;
+      e = t.declareParam(base + ".resize" + axis, mt, false) + " @ (" + e + ")";
+    }
+  }
+  if (extrapolates) { // extrapolation_value where any axis falls outside
+    Tensor fill;
+    fill.elemType = x.elemType;
+    fill.dims.assign(outDims.begin() + 2, outDims.end());
+    fill.values.assign(size_t(fill.count()), 0.0);
+    for (size_t i = 0; i < fill.values.size(); ++i) {
+      size_t rest = i;
+      bool in = true;
+      for (int k = x.rank() - 1; k >= 2; --k) {
+        in = in && inside[size_t(k)][rest % size_t(outDims[k])];
+        rest /= size_t(outDims[k]);
+      }
+      fill.values[i] = in ? 0.0 : extrapolation;
+    }
+    e = e + " + " + t.declareParam(base + ".extrapolation", fill, false);
+  }
+  t.define(0, e, outDims, x.elemType, x.batched);
+}
+
 /// Resize (opset 10+) and Upsample (7-9) of the spatial axes of an
 /// [N, C, H, W] or [N, C, L] batch as `upsample`. nnc's upsample has
 /// PyTorch's index rules (support/Interpolation.h); the node is accepted
@@ -1117,15 +1246,15 @@ void resize(T &t) {
   if (mode == "cubic" && x.rank() != 4)
     t.fail("cubic resizing of a sequence is not supported (PyTorch's bicubic is 2-D)");
   double cubicA = t.floatAttr("cubic_coeff_a", -0.75);
+  // Modes PyTorch's upsample lacks go through interpolation matrices.
+  bool byMatrices = t.intAttr("exclude_outside", 0) != 0;
   // Before Resize-11: asymmetric coordinates, nearest rounds down.
   bool legacy = upsampleOp || t.opset() < 11;
   std::string coordinates = legacy ? "asymmetric"
                                    : t.stringAttr("coordinate_transformation_mode", "half_pixel");
   std::string rounding = legacy ? "floor" : t.stringAttr("nearest_mode", "round_prefer_floor");
-  if (t.intAttr("exclude_outside", 0) != 0)
-    t.fail("exclude_outside 1 is not supported");
   if (coordinates == "tf_crop_and_resize")
-    t.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported");
+    byMatrices = true;
   std::vector<double> scales, sizes;
   if (upsampleOp && t.opset() < 9) {
     if (const onnx::AttributeProto *a = t.attr("scales"))
@@ -1145,7 +1274,7 @@ void resize(T &t) {
                          sizes[1] != double(x.dims[1])))
     t.fail("resizing the batch or channel axis is not supported");
   std::vector<int64_t> outDims = x.dims, spatialOut;
-  std::vector<double> factors;
+  std::vector<double> factors, axisScales(rank, 1.0);
   std::vector<int> nearestRules;
   for (size_t k = 2; k < rank; ++k) {
     int64_t in = x.dims[k];
@@ -1156,6 +1285,7 @@ void resize(T &t) {
     if (out < 1 || out > (1 << 20))
       t.fail("an output size of " + std::to_string(out) + " is out of range");
     outDims[k] = out;
+    axisScales[k] = scale;
     spatialOut.push_back(out);
     factors.push_back(scales.empty() ? 0.0 : scale);
     // Does nnc's rule pick what ONNX's does on this axis?
@@ -1217,20 +1347,24 @@ void resize(T &t) {
           }
       }
     }
-    if (!same)
-      t.fail("mode '" + mode + "' with coordinate_transformation_mode '" + coordinates + "'" +
-             (mode == "nearest" ? " and nearest_mode '" + rounding + "'" : std::string()) +
-             (mode == "cubic" ? " and cubic_coeff_a " + std::to_string(cubicA) : std::string()) +
-             " picks other input elements than PyTorch's upsample, which nnc has");
+    byMatrices = byMatrices || !same;
   }
   // One nearest rule for every axis: bit 1 nearest, bit 2 nearest_exact.
   int rules = 3;
   for (int r : nearestRules)
     rules &= r;
-  if (mode == "nearest" && rules == 0)
-    t.fail("mode 'nearest' with coordinate_transformation_mode '" + coordinates +
-           "' and nearest_mode '" + rounding + "' needs PyTorch's nearest on one axis and "
-           "nearest-exact on another; nnc's upsample takes one mode");
+  if (byMatrices || (mode == "nearest" && rules == 0)) {
+    ResizeRule rule{mode, coordinates, rounding, cubicA, t.intAttr("exclude_outside", 0) != 0};
+    if (coordinates == "tf_crop_and_resize") {
+      const Tensor &roi = t.constantInput(1, "the roi");
+      if (roi.count() != int64_t(2 * rank))
+        t.fail("the roi has " + std::to_string(roi.count()) + " values, not " +
+               std::to_string(2 * rank));
+      rule.roi = roi.values;
+    }
+    resizeByMatrices(t, x, rule, axisScales, outDims, t.floatAttr("extrapolation_value", 0.0));
+    return;
+  }
   std::string args;
   if (scales.empty()) {
     args = "size: " + list(spatialOut);
