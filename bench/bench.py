@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,10 +46,40 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+# Cores that other processes kept busy during each run() (other_cores):
+# a figure measured while other work shared the CPUs is marked, not
+# reported as a ratio.
+RUNS = []
+
+
+def busy_seconds():
+    """CPU-seconds all CPUs spent busy since boot (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds():
+    """CPU-seconds of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run(cmd, env=None, cwd=None, check=True):
-    """Runs cmd; returns its stdout. Fails loudly with its output."""
+    """Runs cmd; returns its stdout. Fails loudly with its output. Records
+    in RUNS how many cores other processes used meanwhile: the machine's
+    busy time less this process's and cmd's (threads and children
+    included), over the wall time."""
+    busy0, own0, t0 = busy_seconds(), own_seconds(), time.time()
     p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True)
+    busy1, own1, wall = busy_seconds(), own_seconds(), time.time() - t0
+    if busy0 is not None and busy1 is not None and wall > 0.05:
+        RUNS.append(max(0.0, (busy1 - busy0 - (own1 - own0)) / wall))
     if check and p.returncode != 0:
         raise SystemExit("bench: command failed (exit %d): %s\n%s%s" % (
             p.returncode, " ".join(cmd), p.stdout[-3000:], p.stderr[-3000:]))
@@ -80,6 +111,7 @@ class Bench:
             self.aot_threads = "nnrt_model_set_threads" in f.read()
         self.results = {}  # key -> {"nnc": {T: summary}, "torch": {T: summary}, ...}
         self.notes = []
+        self.runs_seen = 0  # RUNS[:runs_seen] belong to figures already recorded
 
     # ----------------------------------------------------------------- peers
     def torch_env(self, threads):
@@ -105,6 +137,11 @@ class Bench:
         entry = self.results.setdefault(key, {"unit": unit, "nnc": {}, "torch": {}})
         entry[who][threads] = summary(values)
         s = entry[who][threads]
+        # The runs since the last figure made this one (a peer's run gives
+        # several figures: they share it).
+        new = RUNS[self.runs_seen:]
+        s["other_cores"] = max(new) if new else (RUNS[-1] if RUNS else 0.0)
+        self.runs_seen = len(RUNS)
         log("  %-20s %-5s T=%d  median %.4g %s (min %.4g, max %.4g)" % (
             key, who, threads, s["median"], unit, s["min"], s["max"]))
 
@@ -552,6 +589,18 @@ ROWS = [
 ]
 
 
+def shared_cores(info, s, threads):
+    """The cores other work used while figure `s` was measured, when that is
+    enough to spoil it (the figure's threads then did not have their cores
+    to themselves: more than a quarter core beyond the idle ones), else 0."""
+    other = (s or {}).get("other_cores", 0.0)
+    try:
+        spare = int(info.get("cpus", 0)) - threads
+    except (TypeError, ValueError):
+        spare = 0
+    return other if other > max(0, spare) + 0.25 else 0
+
+
 def report(b):
     i = b.info
     lines = []
@@ -589,6 +638,13 @@ def report(b):
       "`LD_LIBRARY_PATH=%s` |" % (i["torch"]["LD_LIBRARY_PATH"] or "(unset)"))
     w("| load average | %.2f at the start, %.2f at the end (1 minute; above 0 means other "
       "work shared the CPUs) |" % (i["load_start"][0], i["load_end"][0]))
+    others = [s.get("other_cores", 0.0) for e in b.results.values() for who in ("nnc", "torch")
+              for s in e[who].values()]
+    if others:
+        w("| other work | at most %.2f cores busy with other processes during a figure "
+          "(/proc/stat less the benchmark's own CPU time); a figure whose threads did not "
+          "have their cores to themselves (beyond the idle cores by more than 0.25) gets no "
+          "ratio |" % max(others))
     w("| kernel | %s |" % i["kernel"])
     w("")
     w("The peak is the best of several runs of `bench/harness/peak.c`: every thread "
@@ -613,6 +669,7 @@ def report(b):
             if not ours and not theirs:
                 continue
             r = ratio(entry["unit"], ours["median"], theirs["median"]) if ours and theirs else None
+            shared = max(shared_cores(i, s, t) for s in (ours, theirs))
             goal = GOALS.get(key)
             if key == "W4-compile" and ours:
                 goal_text = "< 1.5 s: %s" % ("met" if ours["median"] < 1.5 else "**not met**")
@@ -622,6 +679,9 @@ def report(b):
                 goal_text = ">= %gx: %s" % (goal, "met" if r >= goal else "**not met**")
             else:
                 goal_text = ""
+            if shared > 0:  # a spoiled figure gives no ratio and meets no goal
+                r = None
+                goal_text = "n/a: other work used %.2f cores meanwhile" % shared
             ours_text = cell(ours)
             if (not ours and t > 1 and not i["nnc_threads_flag"]
                     and key[:2] in ("W1", "W2", "W3", "W4")):
