@@ -146,6 +146,9 @@ private:
   /// or -1 when it holds a loss's labels (classLabels sets the count);
   /// throws ImportError when it is used any other way.
   int64_t embeddingRows(const std::string &input) const;
+  /// Whether the model computes in double (its float inputs and initializers
+  /// are all double): bool inputs are then cast to f64.
+  bool doubleModel() const;
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
   std::string freshId(const std::string &onnxName);
