@@ -14,7 +14,7 @@ decl
   | 'target' ID ':' type                                # targetDecl
   | 'param' ID ':' type ('=' expr)? (',' arg)*          # paramDecl
   | 'const' ID (':' type)? '=' expr                     # constDecl
-  | 'output' ID ('=' expr)?                             # outputDecl
+  | 'output' ID (':' type)? ('=' expr)?                  # outputDecl
   | 'loss' expr (',' arg)*                              # lossDecl
   | 'metric' (ID '=')? expr                             # metricDecl
   | 'init' expr (',' ID ':'? expr)?                     # initDecl

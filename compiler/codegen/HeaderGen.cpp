@@ -66,12 +66,17 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
   for (const Interface &in : p.inputs)
     if (training || !in.isTarget)
       h << " *   " << (in.isTarget ? "target " : "input  ") << in.name << ": "
-        << shapeComment(in.node->type) << "\n";
+        << shapeComment(in.node->type) << (in.boolean ? " (bool: pass 1 or 0)" : "") << "\n";
   if (predict)
     for (size_t i = 0; i < predict->results.size(); ++i)
-      if (predict->resultRoles[i] != ResultRole::Carried)
+      if (predict->resultRoles[i] != ResultRole::Carried) {
+        bool boolean = false;
+        for (const Output &o : p.outputs)
+          boolean |= o.boolean && o.name == predict->resultNames[i];
         h << " *   output " << predict->resultNames[i] << ": "
-          << shapeComment(predict->results[i]->type) << "\n";
+          << shapeComment(predict->results[i]->type) << (boolean ? " (bool: 1 or 0)" : "")
+          << "\n";
+      }
   for (const CarriedState &c : p.carried)
     h << " *   carried " << c.name << ": " << shapeComment(c.initial->type) << "\n";
   for (const StateTensor &s : p.state)

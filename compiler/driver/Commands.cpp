@@ -33,9 +33,10 @@ int infoCommand(Session &s) {
   std::cout << "model " << p.modelName << '\n';
   for (const Interface &in : p.inputs)
     std::cout << (in.isTarget ? "  target " : "  input  ") << in.name << ": "
-              << in.node->type.str() << '\n';
+              << in.node->type.str() << (in.boolean ? " (bool: 1 or 0)" : "") << '\n';
   for (const Output &o : p.outputs)
-    std::cout << "  output " << o.name << ": " << o.node->type.str() << '\n';
+    std::cout << "  output " << o.name << ": " << o.node->type.str()
+              << (o.boolean ? " (bool: 1 or 0)" : "") << '\n';
   std::cout << "parameters:\n";
   for (const StateTensor &st : p.state)
     if (st.kind != StateTensor::Kind::OptState)
@@ -267,13 +268,17 @@ bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vec
                            : out.substr(0, out.size() - 4) + "." + entry.resultNames[o] + ".npy";
     // Class indices (argmax) are int64, as torch.argmax and ONNX's ArgMax give them.
     int dtype = t.dtype == DType::F32 ? NNRT_F32 : t.dtype == DType::F64 ? NNRT_F64 : kNpyInt64;
+    // `output y: bool` (an imported ONNX bool output): numpy bool, as ONNX gives it.
+    for (const Output &po : s.program->outputs)
+      if (po.boolean && po.name == entry.resultNames[o])
+        dtype = kNpyBool;
     if (!writeFileAtomic(path, npyBytes(dtype, dims, r[o]), error)) {
       std::cerr << "nnc: error: " << error << '\n';
       return false;
     }
     if (!s.opts.quiet)
       std::cout << "wrote " << entry.resultNames[o] << " " << TensorType{t.dtype, dims, false}.shapeStr()
-                << " to " << path << '\n';
+                << (dtype == kNpyBool ? " (bool)" : "") << " to " << path << '\n';
   }
   return true;
 }
@@ -307,7 +312,7 @@ int predictCommand(Session &s) {
       text.erase(0, 3);
   }
   Dataset d;
-  if (!(json ? jsonInput(s, text, d) : fileInput(s, d)))
+  if (!(json ? jsonInput(s, text, d) && checkBools(p, d) : fileInput(s, d)))
     return 1;
   auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), d.samples);
   if (!m || !m->setThreads(s.opts.threads.value_or(0)) || !loadParams(s, *m))

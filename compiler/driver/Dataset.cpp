@@ -65,6 +65,7 @@ std::string trim(const std::string &s) {
 struct Array {
   std::vector<int64_t> dims;
   std::vector<double> data;
+  std::string descr; // a .npy's element type ('<f4', '|b1', ...); empty for IDX
 };
 
 bool fileError(const std::string &path, const std::string &message) {
@@ -274,12 +275,13 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   char kind = 0;
   for (auto &d : std::vector<std::pair<std::string, std::pair<char, int>>>{
            {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"<i8", {'i', 8}},
-           {"|u1", {'u', 1}}})
+           {"|u1", {'u', 1}}, {"|b1", {'b', 1}}})
     if (header.descr == d.first)
       kind = d.second.first, size = d.second.second;
   if (!size)
     return fileError(path, "unsupported .npy element type '" + header.descr +
-                               "' (expected float32, float64, int32, int64 or uint8, little-endian)");
+                               "' (expected float32, float64, int32, int64, uint8 or bool, little-endian)");
+  out.descr = header.descr;
   uint64_t count = 1;
   for (int64_t d : header.shape) {
     if (d <= 0 || count > (uint64_t(1) << 34) / uint64_t(d))
@@ -306,6 +308,13 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
         return fileError(path, "element " + std::to_string(i) + " is " + std::to_string(v) +
                                    ", beyond the 2^53 that nnc reads exactly");
       out.data[i] = double(v);
+    }
+    else if (kind == 'b') {
+      unsigned char b = static_cast<unsigned char>(*p);
+      if (b > 1)
+        return fileError(path, "element " + std::to_string(i) + " of the bool array is the byte " +
+                                   std::to_string(b) + "; numpy's bools are 0 or 1");
+      out.data[i] = b;
     }
     else out.data[i] = static_cast<unsigned char>(*p);
   }
@@ -476,7 +485,7 @@ bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vec
 
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
                  const std::vector<std::string> &scales, bool allowNonFinite) {
-  return loadFiles(p, specs, out, allowNonFinite) && checkLabels(p, out) &&
+  return loadFiles(p, specs, out, allowNonFinite) && checkLabels(p, out) && checkBools(p, out) &&
          applyScales(p, scales, out);
 }
 
@@ -503,6 +512,15 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
         return false;
       if (binary && !allowNonFinite && !checkFinite(path, array.data, std::max<int64_t>(perSample, 1)))
         return false;
+      // A bool input (ONNX's bool) takes numpy bools, and only a bool input does.
+      if (binary && in->boolean && array.descr != "|b1")
+        return fileError(path, "'" + name + "' is a bool input, but the file holds " +
+                                   (array.descr.empty() ? std::string("IDX data")
+                                                        : "'" + array.descr + "' elements") +
+                                   "; give a numpy bool array (dtype bool, '|b1')");
+      if (binary && !in->boolean && array.descr == "|b1")
+        return fileError(path, "the file holds bools ('|b1'), but '" + name + "' is not a bool "
+                               "input; give it " + (in->classes ? "integer" : "float") + " data");
       if (binary) {
         // An array of exactly the per-sample shape is one sample (an
         // imported model's tensors, which have no batch axis).
@@ -671,6 +689,26 @@ bool checkLabels(const Program &p, const Dataset &d) {
         std::cerr << '\n';
         return false;
       }
+    }
+  }
+  return true;
+}
+
+bool checkBools(const Program &p, const Dataset &d) {
+  for (const Interface &in : p.inputs) {
+    auto column = d.columns.find(in.name);
+    if (!in.boolean || column == d.columns.end())
+      continue;
+    int64_t perSample = std::max<int64_t>(in.node->type.elementsPerSample(), 1);
+    for (size_t i = 0; i < column->second.size(); ++i) {
+      double v = column->second[i];
+      if (v == 0 || v == 1)
+        continue;
+      std::cerr << d.origin << ": error: sample " << i / perSample;
+      if (perSample > 1)
+        std::cerr << ", element " << i % perSample;
+      std::cerr << ": " << v << " of '" << in.name << "' is not a bool (1 or 0)\n";
+      return false;
     }
   }
   return true;

@@ -61,6 +61,9 @@ bool applyScales(const Program &p, const std::vector<std::string> &scales, Datas
 
 /// Class labels must be whole numbers in 0..N-1; false (printed) if not.
 bool checkLabels(const Program &p, const Dataset &d);
+/// Every value of a bool input (`input m: bool[...]`) is 1 or 0; else an
+/// error naming the sample and element.
+bool checkBools(const Program &p, const Dataset &d);
 
 /// The names of inputs (and targets, when asked) the data set lacks.
 std::vector<std::string> missingColumns(const Program &p, const Dataset &d, bool targets);

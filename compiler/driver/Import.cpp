@@ -90,6 +90,11 @@ bool addTraining(const Options &o, onnx_import::ImportedModel &m, const std::str
   if (m.outputs.empty())
     return false;
   const onnx_import::ImportedOutput &out = m.outputs[0];
+  if (out.boolean) {
+    std::cerr << onnxPath << ": error: --loss " << loss << " needs a float output; '" << out.id
+              << "' (the first output) is bool\n";
+    return false;
+  }
   std::string label = onnx_import::identifierFor(o.importLabel.empty() ? "label" : o.importLabel);
   std::string text = "\n# Fine-tuning (nnc import --loss " + loss + "): the first output's loss.\n";
   if (classification.count(loss)) {

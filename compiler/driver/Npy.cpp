@@ -14,7 +14,7 @@ std::string npyBytes(int dtype, const std::vector<int64_t> &dims,
     shape += (i ? ", " : "") + std::to_string(dims[i]);
   shape += dims.size() == 1 ? ",)" : ")"; // Python's one-element tuple
   const char *descr = dtype == NNRT_F32 ? "<f4" : dtype == NNRT_F64 ? "<f8"
-                      : dtype == kNpyInt64   ? "<i8" : "<i4";
+                      : dtype == kNpyInt64   ? "<i8" : dtype == kNpyBool ? "|b1" : "<i4";
   std::string header = std::string("{'descr': '") + descr +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   // NumPy pads the header with spaces so the data starts 64-byte aligned.
@@ -35,6 +35,8 @@ std::string npyBytes(int dtype, const std::vector<int64_t> &dims,
     } else if (dtype == NNRT_F64) {
       std::memcpy(bytes, &v, 8);
       out.append(bytes, 8);
+    } else if (dtype == kNpyBool) {
+      out += v != 0 ? '\x01' : '\x00';
     } else if (dtype == kNpyInt64) {
       int64_t i = static_cast<int64_t>(v);
       std::memcpy(bytes, &i, 8);

@@ -1041,10 +1041,17 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
     const TensorType &t = i.node->type;
     // Class indices (token ids) come as int64, as PyTorch exports them.
     bool ids = t.dtype == DType::I32;
-    w.declare(graph.add_input(), i.name, ids ? onnx::TensorProto::INT64 : onnxType(t.dtype), t);
+    // A bool input (`input m: bool[...]`) is ONNX's bool, cast to the float
+    // type it computes in.
+    w.declare(graph.add_input(), i.name,
+              ids ? onnx::TensorProto::INT64 : i.boolean ? onnx::TensorProto::BOOL : onnxType(t.dtype),
+              t);
     if (t.batched && !w.hasBatchSource())
       w.setBatchSource(i.name);
-    ex.bind(i.node, i.name, ids);
+    if (i.boolean)
+      ex.bind(i.node, w.node("Cast", {i.name}, {Attr::of("to", onnxType(t.dtype))}));
+    else
+      ex.bind(i.node, i.name, ids);
   }
   for (size_t r = 0; r < predict->results.size(); ++r) {
     const Node *n = predict->results[r];
@@ -1060,11 +1067,19 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
           e.loc = o.loc;
       throw;
     }
+    bool boolean = false; // `output y: bool`: ONNX's bool
+    for (const Output &o : p.outputs)
+      boolean |= o.boolean && o.name == name;
     if (ids && !ex.wide(n))
       w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::INT64)}, name);
+    else if (boolean)
+      w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::BOOL)}, name);
     else
       w.node("Identity", {ex.get(n)}, {}, name);
-    w.declare(graph.add_output(), name, ids ? onnx::TensorProto::INT64 : onnxType(n->type.dtype),
+    w.declare(graph.add_output(), name,
+              ids       ? onnx::TensorProto::INT64
+              : boolean ? onnx::TensorProto::BOOL
+                        : onnxType(n->type.dtype),
               n->type);
   }
   try {

@@ -216,6 +216,8 @@ private:
     }
     if (auto *c = dynamic_cast<NNParser::OutputDeclContext *>(ctx)) {
       Decl d = named(K::Output, c, c->ID());
+      if (c->type()) // `output y: bool = ...`
+        d.type = type(c->type());
       if (c->expr())
         d.value = expr(c->expr());
       return d;

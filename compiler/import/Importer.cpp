@@ -474,12 +474,13 @@ void GraphTranslator::bindInputs() {
     Value v;
     v.elemType = tt.elem_type();
     int64_t classes = 0;
+    bool boolean = v.elemType == onnx::TensorProto_DataType_BOOL;
     if (v.elemType == onnx::TensorProto_DataType_INT64 || v.elemType == onnx::TensorProto_DataType_INT32)
       classes = embeddingRows(in.name());
-    else if (!isFloat(v.elemType))
+    else if (!isFloat(v.elemType) && !boolean)
       throw ImportError{"graph input '" + in.name() + "' has element type " +
-                        elemTypeName(v.elemType) + "; nnc imports float and double inputs, and "
-                        "int64 or int32 token ids or labels"};
+                        elemTypeName(v.elemType) + "; nnc imports float, double and bool inputs, "
+                        "and int64 or int32 token ids or labels"};
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};
@@ -527,6 +528,13 @@ void GraphTranslator::bindInputs() {
         labels_[in.name()] = {header_.size(), 0};
         header_.push_back("input " + v.id + ": class(?)" + shape);
       }
+    } else if (boolean) { // bool[...]: 1 or 0 in f32, cast when the model computes in f64
+      header_.push_back("input " + v.id + ": bool" + (sample.empty() ? "" : dimsText(sample)));
+      if (doubleModel()) {
+        std::string id = freshId(in.name() + "_f64");
+        line(id + " = cast(" + v.id + ", f64)");
+        v.id = id;
+      }
     } else {
       header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
     }
@@ -534,6 +542,7 @@ void GraphTranslator::bindInputs() {
   }
 }
 
+<<<<<<< HEAD
 std::vector<int64_t> GraphTranslator::declaredDims(const std::string &name) const {
   auto known = values_.find(name);
   if (known != values_.end())
@@ -551,6 +560,20 @@ std::vector<int64_t> GraphTranslator::declaredDims(const std::string &name) cons
     if (v.name() == name)
       return dimsOf(v);
   return {};
+=======
+bool GraphTranslator::doubleModel() const {
+  bool dbl = false, flt = false;
+  auto see = [&](int32_t type) {
+    dbl |= type == onnx::TensorProto_DataType_DOUBLE;
+    flt |= type == onnx::TensorProto_DataType_FLOAT;
+  };
+  for (const auto &in : model_.graph().input())
+    if (in.type().has_tensor_type())
+      see(in.type().tensor_type().elem_type());
+  for (const auto &t : model_.graph().initializer())
+    see(t.data_type());
+  return dbl && !flt;
+>>>>>>> boolio
 }
 
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
@@ -674,14 +697,19 @@ void GraphTranslator::writeOutputs() {
     if (v.batched && v.batchAxis != 0)
       throw NotPerSample{"graph output '" + o.name() + "' has its batch on axis " +
                          std::to_string(v.batchAxis)};
-    if (!isFloat(v.elemType) && v.elemType != onnx::TensorProto_DataType_INT64)
+    bool boolean = v.elemType == onnx::TensorProto_DataType_BOOL;
+    if (!isFloat(v.elemType) && v.elemType != onnx::TensorProto_DataType_INT64 && !boolean)
       throw ImportError{"graph output '" + o.name() + "' has element type " +
-                        elemTypeName(v.elemType) + "; nnc's imported outputs are float or double"};
+                        elemTypeName(v.elemType) + "; nnc's imported outputs are float, double, "
+                        "bool, or int64 indices"};
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
-    body_.push_back(id == want ? "output " + id : "output " + want + " = " + id);
+    // A bool output holds 1s and 0s; `: bool` has predict write it as bool .npy.
+    std::string type = boolean ? ": bool" : "";
+    body_.push_back(id == want ? "output " + id + type : "output " + want + type + " = " + id);
     auto logits = logitsOf_.find(o.name());
-    outputs_.push_back({want, v.sampleDims(), logits == logitsOf_.end() ? want : logits->second});
+    outputs_.push_back(
+        {want, v.sampleDims(), logits == logitsOf_.end() ? want : logits->second, boolean});
   }
 }
 

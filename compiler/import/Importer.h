@@ -32,6 +32,8 @@ struct ImportedOutput {
   /// What a cross-entropy loss takes: the input of a final Softmax or
   /// LogSoftmax over the last axis (the logits), else the output itself.
   std::string logits;
+  /// ONNX's bool: `output y: bool`, 1 or 0 inside, written as bool .npy.
+  bool boolean = false;
 };
 
 struct ImportedModel {

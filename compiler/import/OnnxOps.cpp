@@ -118,6 +118,9 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
              : op == "/" ? (integer ? (y == 0 ? 0 : std::floor(x / y)) : x / y)
              : op == "^" ? std::pow(x, y) : op == "fmod" ? std::fmod(x, y)
              : op == "%" ? x - y * std::floor(x / y) // the sign of the divisor
+             : op == "<" ? double(x < y) : op == "<=" ? double(x <= y)
+             : op == ">" ? double(x > y) : op == ">=" ? double(x >= y)
+             : op == "==" ? double(x == y) : op == "!=" ? double(x != y)
              : op == "max" ? std::max(x, y) : std::min(x, y);
     if (integer && (op == "/" || op == "%" || op == "fmod") && y == 0)
       t.fail("divides an integer by zero");
@@ -1980,10 +1983,16 @@ void cast(T &t, bool like) {
     t.defineConstant(0, c);
     return;
   }
-  if (isFloat(x.elemType) && isFloat(static_cast<int32_t>(to))) {
+  bool fromBool = x.elemType == onnx::TensorProto_DataType_BOOL; // 1s and 0s
+  if ((isFloat(x.elemType) || fromBool) && isFloat(static_cast<int32_t>(to))) {
     std::string type = to == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
     t.define(0, "cast(" + t.onnxOrder(x) + ", " + type + ")", x.dims, static_cast<int32_t>(to),
              x.batched);
+    return;
+  }
+  if (isFloat(x.elemType) && to == onnx::TensorProto_DataType_BOOL) {
+    t.define(0, t.onnxOrder(x) + " != 0", x.dims, x.elemType, x.batched);
+    t.markBool(0);
     return;
   }
   t.fail("a cast from " + elemTypeName(x.elemType) + " to " +
@@ -2035,6 +2044,31 @@ void pow(T &t) {
 /// a < b and friends: 1 or 0 in the operands' float type, marked bool.
 void compare(T &t, const std::string &op) {
   binary(t, op);
+  t.markBool(0);
+}
+
+/// Not, And, Or, Xor on ONNX's bools (1s and 0s): 1 - x, a * b, maximum(a, b),
+/// a != b, marked bool.
+void logical(T &t, const std::string &op) {
+  for (int i = 0; i < t.inputCount(); ++i)
+    if (t.input(i).elemType != onnx::TensorProto_DataType_BOOL)
+      t.fail("input " + std::to_string(i) + " has element type " +
+             elemTypeName(t.input(i).elemType) + "; it takes bool");
+  if (op == "not") {
+    Value &x = t.input(0);
+    if (x.constant && x.id.empty()) {
+      Tensor c = *x.constant;
+      for (double &v : c.values)
+        v = v != 0 ? 0 : 1;
+      t.defineConstant(0, c);
+    } else {
+      if (x.id.empty())
+        t.onnxOrder(x);
+      t.define(0, "1 - " + x.id, x.dims, x.elemType, x.batched, x.perm);
+    }
+  } else {
+    binary(t, op);
+  }
   t.markBool(0);
 }
 
@@ -2515,8 +2549,19 @@ void hardmax(T &t) {
   int64_t a = softmaxAxis(t, x);
   std::string xe = t.onnxOrder(x);
   std::string type = x.elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
-  if (t.opset() >= 13 && a != x.rank() - 1)
-    t.fail("an axis other than the last is not supported");
+  if (t.opset() >= 13 && a != x.rank() - 1) {
+    // One-hot of the argmax along the axis: one_hot adds the class axis
+    // last, and a transpose puts it back at the axis.
+    int first = x.batched ? 1 : 0;
+    int64_t r = x.rank() - first, p = a - first;
+    std::vector<int64_t> perm;
+    for (int64_t i = 0; i < r; ++i)
+      perm.push_back(i < p ? i : i == p ? r - 1 : i - 1);
+    t.define(0, "transpose(one_hot(argmax(" + xe + ", axis: " + std::to_string(p) + "), " +
+                    std::to_string(x.dims[a]) + ", dtype: " + type + "), " + list(perm) + ")",
+             x.dims, x.elemType, x.batched);
+    return;
+  }
   // Before opset 13 (or along the last axis): rows of the [before, after] matrix.
   int64_t cols = 0;
   std::string expr = overRows(x, xe, a, cols, [&](const std::string &m) {
@@ -2793,6 +2838,10 @@ const std::map<std::string, Translate> &ops() {
       {"LessOrEqual", [](T &t) { compare(t, "<="); }},
       {"Equal", [](T &t) { compare(t, "=="); }},
       {"Where", whereOp},
+      {"Not", [](T &t) { logical(t, "not"); }},
+      {"And", [](T &t) { logical(t, "*"); }},
+      {"Or", [](T &t) { logical(t, "max"); }},
+      {"Xor", [](T &t) { logical(t, "!="); }},
       {"PRelu", prelu},
       {"ThresholdedRelu", [](T &t) {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);

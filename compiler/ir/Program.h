@@ -45,6 +45,9 @@ struct Interface {
   Node *node = nullptr; // Input node
   bool isTarget = false;
   int64_t classes = 0;  // class(N) labels: i32 in 0..N-1
+  /// `input m: bool[...]`: 1 or 0 in f32 inside, read from bool .npy
+  /// (ONNX's bool inputs).
+  bool boolean = false;
   /// A loss's ignore_index: that label value is accepted too (and ignored).
   bool hasIgnoreIndex = false;
   int64_t ignoreIndex = 0;
@@ -56,6 +59,8 @@ struct Output {
   std::string name;
   Node *node = nullptr;
   SourceLoc loc;
+  /// `output y: bool = ...`: 1 or 0 inside, written as bool .npy.
+  bool boolean = false;
 };
 
 /// State a stateful recurrent layer carries from one call to the next: the

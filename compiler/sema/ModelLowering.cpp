@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <set>
 
 namespace nnc {
 
@@ -124,7 +125,15 @@ void Lowering::decl(const Decl &d) {
       if (in.classes < 2 || in.classes > (int64_t(1) << 30))
         diag_.fatal(d.type.loc, "class(N) needs at least 2 classes");
     }
-    TensorType t = type(d.type, /*classesAllowed=*/true);
+    // bool[...]: ONNX's bool inputs, 1 or 0 in f32 inside (read from bool .npy).
+    TypeSpec spec = d.type;
+    if (spec.dtype == "bool" && !spec.classes) {
+      if (in.isTarget)
+        diag_.fatal(d.type.loc, "bool[...] is for inputs (and outputs), not targets");
+      in.boolean = true;
+      spec.dtype = "f32";
+    }
+    TensorType t = type(spec, /*classesAllowed=*/true);
     t.batched = true;
     if (in.classes && t.dims.size() == 1 && options_.tokenSteps > 0)
       t.dims[0] = options_.tokenSteps;
@@ -451,7 +460,25 @@ void Lowering::output(const Decl &d) {
       diag_.note(o.loc, "the first is here");
       throw CompileError{};
     }
-  program_->outputs.push_back({d.name, v.node, d.nameLoc});
+  // `output y: bool = ...`: 1 where the value is non-zero (a comparison's 1),
+  // else 0; predict writes it as bool .npy.
+  bool boolean = false;
+  if (d.type.present()) {
+    if (d.type.dtype != "bool" || d.type.classes || !d.type.dims.empty())
+      diag_.fatal(d.type.loc, "an output's type is written only as bool (`output " + d.name +
+                                  ": bool = a > b`); other outputs take their value's type");
+    if (v.node->type.dtype == DType::I32)
+      diag_.fatal(d.type.loc, "output '" + d.name + "' holds class indices, not a float "
+                              "tensor of 1s and 0s; it cannot be bool");
+    boolean = true;
+    static const std::set<OpKind> zeroOne = {OpKind::Less, OpKind::LessEqual, OpKind::Greater,
+                                             OpKind::GreaterEqual, OpKind::Equal,
+                                             OpKind::NotEqual};
+    if (!zeroOne.count(v.node->op))
+      v.node = graph().binary(OpKind::NotEqual, v.node,
+                              graph().fitTo(graph().scalar(v.node->type.dtype, 0), v.node->type));
+  }
+  program_->outputs.push_back({d.name, v.node, d.nameLoc, boolean});
   if (d.value) {
     define(d.name, d.nameLoc, v, "output");
     program_->named.push_back({d.name, v.node});

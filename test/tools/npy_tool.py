@@ -6,14 +6,14 @@ import ast
 import struct
 import sys
 
-FORMATS = {"<f4": "f", "<f8": "d", "<i4": "i", "|u1": "B"}
+FORMATS = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q", "|u1": "B", "|b1": "?"}
 
 
 def write(path, descr, shape, values):
     header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, repr(tuple(shape)))
     header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
     fmt = FORMATS[descr]
-    values = [int(v) if fmt in "iB" else float(v) for v in values]
+    values = [bool(int(v)) if fmt == "?" else int(v) if fmt in "iqB" else float(v) for v in values]
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
         f.write(struct.pack("<%d%s" % (len(values), fmt), *values))
