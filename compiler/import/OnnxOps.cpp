@@ -2528,6 +2528,15 @@ const std::map<std::string, Translate> &ops() {
       {"Erf", [](T &t) { unary(t, [](auto x) { return call("erf", x); }); }},
       {"Sin", [](T &t) { unary(t, [](auto x) { return call("sin", x); }); }},
       {"Cos", [](T &t) { unary(t, [](auto x) { return call("cos", x); }); }},
+      {"Tan", [](T &t) { unary(t, [](auto x) { return call("tan", x); }); }},
+      {"Asin", [](T &t) { unary(t, [](auto x) { return call("asin", x); }); }},
+      {"Acos", [](T &t) { unary(t, [](auto x) { return call("acos", x); }); }},
+      {"Atan", [](T &t) { unary(t, [](auto x) { return call("atan", x); }); }},
+      {"Sinh", [](T &t) { unary(t, [](auto x) { return call("sinh", x); }); }},
+      {"Cosh", [](T &t) { unary(t, [](auto x) { return call("cosh", x); }); }},
+      {"Asinh", [](T &t) { unary(t, [](auto x) { return call("asinh", x); }); }},
+      {"Acosh", [](T &t) { unary(t, [](auto x) { return call("acosh", x); }); }},
+      {"Atanh", [](T &t) { unary(t, [](auto x) { return call("atanh", x); }); }},
       {"Neg", [](T &t) { unary(t, [](auto x) { return "-" + x; }); }},
       {"Reciprocal", [](T &t) { unary(t, [](auto x) { return "1 / " + x; }); }},
       {"Softsign", [](T &t) { unary(t, [](auto x) { return call("softsign", x); }); }},
@@ -2607,7 +2616,6 @@ const std::map<std::string, Translate> &ops() {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
          unary(t, [&](auto x) { return "where(" + x + " > " + a + ", " + x + ", 0)"; });
        }},
-      {"Tan", [](T &t) { unary(t, [](auto x) { return "sin(" + x + ") / cos(" + x + ")"; }); }},
       {"Split", split},
       {"Expand", expand},
       {"LayerNormalization", layerNorm},
@@ -2633,11 +2641,6 @@ const std::map<std::string, Translate> &ops() {
       {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
       {"SpaceToDepth", [](T &t) { depthToSpace(t, false); }},
-      {"Sinh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") - exp(-" + x + ")) / 2"; }); }},
-      {"Cosh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") + exp(-" + x + ")) / 2"; }); }},
-      {"Asinh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 + 1))"; }); }},
-      {"Acosh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 - 1))"; }); }},
-      {"Atanh", [](T &t) { unary(t, [](auto x) { return "log((1 + " + x + ") / (1 - " + x + ")) / 2"; }); }},
       {"Sign", [](T &t) { unary(t, [](auto x) { return "where(" + x + " > 0, 1, where(" + x + " < 0, -1, 0))"; }); }},
       {"Shrink", [](T &t) {
          std::string l = T::number(t.floatAttr("lambd", 0.5), t.input(0).elemType);

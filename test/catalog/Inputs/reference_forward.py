@@ -77,6 +77,13 @@ REF = {
     "cast": lambda: {"y": X.float().double().tolist()},
     "selu": lambda: {"y": F.selu(X).tolist()},
     "erf": lambda: {"y": torch.erf(X).tolist()},
+    # fwd_math.nn and fwd_math_f32.nn: asin, acos, atanh of X / 4 and acosh of
+    # 1 + X^2 keep to their domains.
+    "math": lambda: {"tan": torch.tan(X).tolist(), "asin": torch.asin(X / 4).tolist(),
+                     "acos": torch.acos(X / 4).tolist(), "atan": torch.atan(X).tolist(),
+                     "sinh": torch.sinh(X).tolist(), "cosh": torch.cosh(X).tolist(),
+                     "asinh": torch.asinh(X).tolist(), "acosh": torch.acosh(1 + X * X).tolist(),
+                     "atanh": torch.atanh(X / 4).tolist()},
     "softmax": lambda: {"y": F.softmax(X, dim=-1).tolist()},
     "log_softmax": lambda: {"y": F.log_softmax(X, dim=-1).tolist()},
     "swish_def": lambda: {"y": F.silu(X).tolist()},
