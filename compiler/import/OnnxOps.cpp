@@ -2266,6 +2266,24 @@ void argReduce(T &t, const std::string &fn) {
            onnx::TensorProto_DataType_INT64, x.batched);
 }
 
+/// CumSum: cumsum along the axis its second input holds (a constant), with
+/// the exclusive and reverse attributes.
+void cumsum(T &t) {
+  Value &x = t.input(0);
+  const Tensor &axis = t.constantInput(1, "axis");
+  if (axis.count() != 1)
+    t.fail("axis must be one number, got " + std::to_string(axis.count()));
+  int64_t a = t.axis(static_cast<int64_t>(axis.values[0]), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("sums along the batch axis");
+  std::string expr = "cumsum(" + t.onnxOrder(x) + ", axis: " + std::to_string(a - (x.batched ? 1 : 0));
+  if (t.intAttr("exclusive", 0))
+    expr += ", exclusive: true";
+  if (t.intAttr("reverse", 0))
+    expr += ", reverse: true";
+  t.define(0, expr + ")", x.dims, x.elemType, x.batched);
+}
+
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: the language's
 /// nll_loss and cross_entropy over [N, C, d1, ..., dk] with the class axis
 /// moved last, and the labels a class(C)[N, d1, ..., dk] input.
@@ -2625,6 +2643,7 @@ const std::map<std::string, Translate> &ops() {
       {"RNN", [](T &t) { recurrent(t, "rnn"); }},
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
+      {"CumSum", cumsum},
       {"Hardmax", hardmax},
       {"Floor", [](T &t) { unary(t, [](auto x) { return call("floor", x); }); }},
       {"Ceil", [](T &t) { unary(t, [](auto x) { return "-floor(-" + x + ")"; }); }},

@@ -103,6 +103,11 @@ REF = {
     "conv2d": lambda: {"y": hwc(F.conv2d(F.pad(img(IMG76), (2, 1, 1, 0)),
                                          torch.tensor(CW).permute(3, 2, 0, 1), torch.tensor(CB),
                                          stride=(2, 1), dilation=(1, 2)))},
+    # fwd_cumsum.nn: along each axis of DX, with exclusive (a zero first) and reverse.
+    "cumsum": lambda: {"down": torch.cumsum(torch.tensor(DX), 0).unsqueeze(0).tolist(),
+                       "across_exclusive": F.pad(torch.cumsum(torch.tensor(DX), 1)[:, :-1], (1, 0)).unsqueeze(0).tolist(),
+                       "across_reverse": torch.cumsum(torch.tensor(DX).flip(1), 1).flip(1).unsqueeze(0).tolist(),
+                       "up_exclusive": F.pad(torch.cumsum(torch.tensor(DX).flip(0), 0).flip(0)[1:], (0, 0, 0, 1)).unsqueeze(0).tolist()},
     "dense_matrix": lambda: {"y": F.linear(torch.tensor(DX), torch.tensor(DW), torch.tensor(DB)).unsqueeze(0).tolist()},
     "batchnorm": batchnorm,
 }

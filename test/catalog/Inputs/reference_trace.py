@@ -39,6 +39,10 @@ ACTIVATIONS = {
     "asinh": torch.asinh,
     "acosh": torch.acosh,
     "atanh": torch.atanh,
+    # trace_cumsum.nn: inclusive from the start; exclusive from the end
+    # (ONNX CumSum's exclusive and reverse: the sum of the elements after).
+    "cumsum": lambda z: torch.cumsum(z, 0),
+    "cumsum_exclusive_reverse": lambda z: F.pad(torch.cumsum(z.flip(0), 0).flip(0)[1:], (0, 1)),
 }
 
 # Points other than X, for the functions with a smaller domain or a wider
