@@ -48,6 +48,16 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Erf:     // 2/sqrt(pi) * exp(-a^2)
     return mul(g, mul(G.fill(1.1283791670955126, y->type),
                       G.unary(OpKind::Exp, neg(mul(a, a)))));
+  // PyTorch's derivatives (tools/autograd/derivatives.yaml), its rsqrt as 1 / sqrt.
+  case OpKind::Tan:     return mul(g, G.binary(OpKind::Add, one(), mul(y, y))); // 1 + tan^2
+  case OpKind::Asin:    return div(g, G.unary(OpKind::Sqrt, sub(one(), mul(a, a))));
+  case OpKind::Acos:    return neg(div(g, G.unary(OpKind::Sqrt, sub(one(), mul(a, a)))));
+  case OpKind::Atan:    return div(g, G.binary(OpKind::Add, mul(a, a), one()));
+  case OpKind::Sinh:    return mul(g, G.unary(OpKind::Cosh, a));
+  case OpKind::Cosh:    return mul(g, G.unary(OpKind::Sinh, a));
+  case OpKind::Asinh:   return div(g, G.unary(OpKind::Sqrt, G.binary(OpKind::Add, mul(a, a), one())));
+  case OpKind::Acosh:   return div(g, G.unary(OpKind::Sqrt, sub(mul(a, a), one())));
+  case OpKind::Atanh:   return div(g, sub(one(), mul(a, a)));
   case OpKind::Add:     return g;
   case OpKind::Sub:     return i == 0 ? g : neg(g);
   case OpKind::Mul:     return mul(g, i == 0 ? b : a);

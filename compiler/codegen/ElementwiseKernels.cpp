@@ -101,6 +101,15 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Tanh: return t == DType::F32 ? tanhF32(em, x[0]) : libm(em, "tanh", x[0], t);
   case OpKind::Erf: return libm(em, "erf", x[0], t);
   case OpKind::Log1p: return libm(em, "log1p", x[0], t);
+  case OpKind::Tan: return libm(em, "tan", x[0], t);
+  case OpKind::Asin: return libm(em, "asin", x[0], t);
+  case OpKind::Acos: return libm(em, "acos", x[0], t);
+  case OpKind::Atan: return libm(em, "atan", x[0], t);
+  case OpKind::Sinh: return libm(em, "sinh", x[0], t);
+  case OpKind::Cosh: return libm(em, "cosh", x[0], t);
+  case OpKind::Asinh: return libm(em, "asinh", x[0], t);
+  case OpKind::Acosh: return libm(em, "acosh", x[0], t);
+  case OpKind::Atanh: return libm(em, "atanh", x[0], t);
   case OpKind::Selu: { // PyTorch's elu kernel: x > 0 ? scale x : (exp(x) - 1) (alpha scale)
     bool f32 = t == DType::F32;
     double negcoef = f32 ? double(float(kSeluAlpha) * float(kSeluScale)) : kSeluAlpha * kSeluScale;

@@ -662,6 +662,33 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
   case OpKind::Erf:
     v = unary(n, "Erf");
     break;
+  case OpKind::Tan:
+    v = unary(n, "Tan");
+    break;
+  case OpKind::Asin:
+    v = unary(n, "Asin");
+    break;
+  case OpKind::Acos:
+    v = unary(n, "Acos");
+    break;
+  case OpKind::Atan:
+    v = unary(n, "Atan");
+    break;
+  case OpKind::Sinh:
+    v = unary(n, "Sinh");
+    break;
+  case OpKind::Cosh:
+    v = unary(n, "Cosh");
+    break;
+  case OpKind::Asinh:
+    v = unary(n, "Asinh");
+    break;
+  case OpKind::Acosh:
+    v = unary(n, "Acosh");
+    break;
+  case OpKind::Atanh:
+    v = unary(n, "Atanh");
+    break;
   case OpKind::Floor:
     v = unary(n, "Floor");
     break;

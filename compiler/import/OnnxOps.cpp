@@ -2491,6 +2491,24 @@ void argReduce(T &t, const std::string &fn) {
            onnx::TensorProto_DataType_INT64, x.batched);
 }
 
+/// CumSum: cumsum along the axis its second input holds (a constant), with
+/// the exclusive and reverse attributes.
+void cumsum(T &t) {
+  Value &x = t.input(0);
+  const Tensor &axis = t.constantInput(1, "axis");
+  if (axis.count() != 1)
+    t.fail("axis must be one number, got " + std::to_string(axis.count()));
+  int64_t a = t.axis(static_cast<int64_t>(axis.values[0]), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("sums along the batch axis");
+  std::string expr = "cumsum(" + t.onnxOrder(x) + ", axis: " + std::to_string(a - (x.batched ? 1 : 0));
+  if (t.intAttr("exclusive", 0))
+    expr += ", exclusive: true";
+  if (t.intAttr("reverse", 0))
+    expr += ", reverse: true";
+  t.define(0, expr + ")", x.dims, x.elemType, x.batched);
+}
+
 /// NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss: the language's
 /// nll_loss and cross_entropy over [N, C, d1, ..., dk] with the class axis
 /// moved last, and the labels a class(C)[N, d1, ..., dk] input.
@@ -2764,6 +2782,15 @@ const std::map<std::string, Translate> &ops() {
       {"Erf", [](T &t) { unary(t, [](auto x) { return call("erf", x); }); }},
       {"Sin", [](T &t) { unary(t, [](auto x) { return call("sin", x); }); }},
       {"Cos", [](T &t) { unary(t, [](auto x) { return call("cos", x); }); }},
+      {"Tan", [](T &t) { unary(t, [](auto x) { return call("tan", x); }); }},
+      {"Asin", [](T &t) { unary(t, [](auto x) { return call("asin", x); }); }},
+      {"Acos", [](T &t) { unary(t, [](auto x) { return call("acos", x); }); }},
+      {"Atan", [](T &t) { unary(t, [](auto x) { return call("atan", x); }); }},
+      {"Sinh", [](T &t) { unary(t, [](auto x) { return call("sinh", x); }); }},
+      {"Cosh", [](T &t) { unary(t, [](auto x) { return call("cosh", x); }); }},
+      {"Asinh", [](T &t) { unary(t, [](auto x) { return call("asinh", x); }); }},
+      {"Acosh", [](T &t) { unary(t, [](auto x) { return call("acosh", x); }); }},
+      {"Atanh", [](T &t) { unary(t, [](auto x) { return call("atanh", x); }); }},
       {"Neg", [](T &t) { unary(t, [](auto x) { return "-" + x; }); }},
       {"Reciprocal", [](T &t) { unary(t, [](auto x) { return "1 / " + x; }); }},
       {"Softsign", [](T &t) { unary(t, [](auto x) { return call("softsign", x); }); }},
@@ -2847,7 +2874,6 @@ const std::map<std::string, Translate> &ops() {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
          unary(t, [&](auto x) { return "where(" + x + " > " + a + ", " + x + ", 0)"; });
        }},
-      {"Tan", [](T &t) { unary(t, [](auto x) { return "sin(" + x + ") / cos(" + x + ")"; }); }},
       {"Split", split},
       {"Expand", expand},
       {"Tile", tile},
@@ -2858,6 +2884,7 @@ const std::map<std::string, Translate> &ops() {
       {"RNN", [](T &t) { recurrent(t, "rnn"); }},
       {"ArgMax", [](T &t) { argReduce(t, "argmax"); }},
       {"ArgMin", [](T &t) { argReduce(t, "argmin"); }},
+      {"CumSum", cumsum},
       {"Hardmax", hardmax},
       {"Floor", [](T &t) { unary(t, [](auto x) { return call("floor", x); }); }},
       {"Ceil", [](T &t) { unary(t, [](auto x) { return "-floor(-" + x + ")"; }); }},
@@ -2874,11 +2901,6 @@ const std::map<std::string, Translate> &ops() {
       {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
       {"SpaceToDepth", [](T &t) { depthToSpace(t, false); }},
-      {"Sinh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") - exp(-" + x + ")) / 2"; }); }},
-      {"Cosh", [](T &t) { unary(t, [](auto x) { return "(exp(" + x + ") + exp(-" + x + ")) / 2"; }); }},
-      {"Asinh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 + 1))"; }); }},
-      {"Acosh", [](T &t) { unary(t, [](auto x) { return "log(" + x + " + sqrt(" + x + " ^ 2 - 1))"; }); }},
-      {"Atanh", [](T &t) { unary(t, [](auto x) { return "log((1 + " + x + ") / (1 - " + x + ")) / 2"; }); }},
       {"Sign", [](T &t) { unary(t, [](auto x) { return "where(" + x + " > 0, 1, where(" + x + " < 0, -1, 0))"; }); }},
       {"Shrink", [](T &t) {
          std::string l = T::number(t.floatAttr("lambd", 0.5), t.input(0).elemType);

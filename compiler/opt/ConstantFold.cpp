@@ -58,6 +58,8 @@ double evaluate(OpKind op, double a, double b) {
   // Not folded (no kFoldable): libm decides their last bit at run time.
   case OpKind::Exp: case OpKind::Log: case OpKind::Sigmoid: case OpKind::Tanh:
   case OpKind::Sin: case OpKind::Cos: case OpKind::Erf: case OpKind::Pow: case OpKind::Log1p:
+  case OpKind::Tan: case OpKind::Asin: case OpKind::Acos: case OpKind::Atan: case OpKind::Sinh:
+  case OpKind::Cosh: case OpKind::Asinh: case OpKind::Acosh: case OpKind::Atanh:
   case OpKind::Softsign: // f64 then rounded is not the f32 kernel's two roundings
   case OpKind::Selu:     // exp
   case OpKind::ModeSelect: // an alias: the entry decides its value

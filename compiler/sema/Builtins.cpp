@@ -163,6 +163,33 @@ Node *Lowering::logSoftmax(Node *x, int64_t axis) {
   return g.binary(OpKind::Sub, z, g.broadcastTo(lse, x->type));
 }
 
+/// x shifted by `by` along `axis` (toward the end, or toward the start when
+/// `reverse`), zeros where it moved from: a slice placed by a pad.
+static Node *shifted(Graph &g, Node *x, int64_t axis, int64_t by, bool reverse) {
+  const std::vector<int64_t> &dims = x->type.dims;
+  std::vector<int64_t> from(dims.size(), 0), to(dims.size(), 0), sizes = dims;
+  sizes[axis] -= by;
+  (reverse ? from : to)[axis] = by;
+  return g.pad(g.slice(x, from, sizes), to, dims);
+}
+
+/// The running sum along `axis` (from its end when `reverse`; without the
+/// element itself when `exclusive`) by doubling steps: y += y shifted by 1,
+/// 2, 4, ... (log2(n) steps of adds, no n x n matrix). Its gradient is the
+/// same sum in the other direction, which the pads and slices give. The
+/// additions group differently from a left-to-right loop, so the last bit
+/// may differ from torch.cumsum's.
+Node *Lowering::cumulativeSum(Node *x, int64_t axis, bool exclusive, bool reverse) {
+  Graph &g = graph();
+  int64_t n = x->type.dims[axis];
+  Node *y = x;
+  for (int64_t by = 1; by < n; by *= 2)
+    y = g.binary(OpKind::Add, y, shifted(g, y, axis, by, reverse));
+  if (!exclusive)
+    return y;
+  return n == 1 ? g.fill(0.0, x->type) : shifted(g, y, axis, 1, reverse);
+}
+
 /// The ops a model calls by their printed name, `exp(x)` (kFunction in
 /// Ops.def).
 static const std::map<std::string, OpKind> &functionOps() {
@@ -191,7 +218,7 @@ static const std::vector<std::string> &allFunctions() {
           "flatten", "reshape", "transpose", "concat", "cast", "one_hot", "mse", "l1", "huber",
           "binary_cross_entropy", "cross_entropy", "nll_loss", "smooth_l1", "kl_div", "cosine_similarity", "cosine_embedding_loss",
           "margin_ranking_loss", "hinge_embedding_loss", "accuracy", "dense", "conv2d", "maxpool",
-          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "tril", "triu",
+          "avgpool", "global_avgpool", "dropout", "batchnorm", "linspace", "repeat", "embedding", "index_select", "argmax", "argmin", "cumsum", "tril", "triu",
           "layer_norm", "group_norm", "masked_fill", "scaled_dot_product_attention", "multi_head_attention",
           "rnn", "lstm", "gru", "scan", "normal", "uniform"})
       v.push_back(name);
@@ -503,6 +530,17 @@ Value Lowering::call(const Expr &e) {
     }
     classes_[y] = x->type.dims[axis]; // usable as class labels
     return wrap(y);
+  }
+  if (fn == "cumsum") { // torch.cumsum(x, dim), and ONNX CumSum's exclusive and reverse
+    CallArgs a = bind(e, {"x", "axis", "exclusive", "reverse"}, 2);
+    Node *x = tensorArg(a, "x");
+    if (x->type.dims.empty())
+      operandError(*a.get("x"), "'cumsum' needs a tensor with an axis per sample, got a scalar " +
+                                    x->type.str());
+    int64_t axis = oneAxis(a, x->type, 0);
+    bool exclusive = a.get("exclusive") && scalarLiteral(*a.get("exclusive"), "exclusive") != 0;
+    bool reverse = a.get("reverse") && scalarLiteral(*a.get("reverse"), "reverse") != 0;
+    return wrap(cumulativeSum(x, axis, exclusive, reverse));
   }
   if (fn == "tril" || fn == "triu") { // x times a constant 0/1 mask on the last two axes
     CallArgs a = bind(e, {"x", "diagonal"}, 1);

@@ -113,6 +113,7 @@ public:
   int64_t oneAxis(const CallArgs &args, const TensorType &t, int64_t fallback);
   Node *reduce(OpKind op, Node *x, const std::vector<int64_t> &axes, bool keepdims);
   Node *mean(Node *x, const std::vector<int64_t> &axes, bool keepdims);
+  Node *cumulativeSum(Node *x, int64_t axis, bool exclusive, bool reverse);
   Node *logSoftmax(Node *x, int64_t axis);
   int64_t vectorAxis(const CallArgs &a, const Node *x, const Expr &call);
   Node *scalarOf(double v, const TensorType &like);

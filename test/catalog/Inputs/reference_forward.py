@@ -77,6 +77,13 @@ REF = {
     "cast": lambda: {"y": X.float().double().tolist()},
     "selu": lambda: {"y": F.selu(X).tolist()},
     "erf": lambda: {"y": torch.erf(X).tolist()},
+    # fwd_math.nn and fwd_math_f32.nn: asin, acos, atanh of X / 4 and acosh of
+    # 1 + X^2 keep to their domains.
+    "math": lambda: {"tan": torch.tan(X).tolist(), "asin": torch.asin(X / 4).tolist(),
+                     "acos": torch.acos(X / 4).tolist(), "atan": torch.atan(X).tolist(),
+                     "sinh": torch.sinh(X).tolist(), "cosh": torch.cosh(X).tolist(),
+                     "asinh": torch.asinh(X).tolist(), "acosh": torch.acosh(1 + X * X).tolist(),
+                     "atanh": torch.atanh(X / 4).tolist()},
     "softmax": lambda: {"y": F.softmax(X, dim=-1).tolist()},
     "log_softmax": lambda: {"y": F.log_softmax(X, dim=-1).tolist()},
     "swish_def": lambda: {"y": F.silu(X).tolist()},
@@ -96,6 +103,11 @@ REF = {
     "conv2d": lambda: {"y": hwc(F.conv2d(F.pad(img(IMG76), (2, 1, 1, 0)),
                                          torch.tensor(CW).permute(3, 2, 0, 1), torch.tensor(CB),
                                          stride=(2, 1), dilation=(1, 2)))},
+    # fwd_cumsum.nn: along each axis of DX, with exclusive (a zero first) and reverse.
+    "cumsum": lambda: {"down": torch.cumsum(torch.tensor(DX), 0).unsqueeze(0).tolist(),
+                       "across_exclusive": F.pad(torch.cumsum(torch.tensor(DX), 1)[:, :-1], (1, 0)).unsqueeze(0).tolist(),
+                       "across_reverse": torch.cumsum(torch.tensor(DX).flip(1), 1).flip(1).unsqueeze(0).tolist(),
+                       "up_exclusive": F.pad(torch.cumsum(torch.tensor(DX).flip(0), 0).flip(0)[1:], (0, 0, 0, 1)).unsqueeze(0).tolist()},
     "dense_matrix": lambda: {"y": F.linear(torch.tensor(DX), torch.tensor(DW), torch.tensor(DB)).unsqueeze(0).tolist()},
     "batchnorm": batchnorm,
 }

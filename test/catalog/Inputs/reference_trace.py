@@ -30,11 +30,39 @@ ACTIVATIONS = {
     # cast: z rounded to float32, squared there, and back to float64.
     "cast": lambda z: (z.float() * z.float()).double(),
     "selu": F.selu,
+    "tan": torch.tan,
+    "asin": torch.asin,
+    "acos": torch.acos,
+    "atan": torch.atan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "asinh": torch.asinh,
+    "acosh": torch.acosh,
+    "atanh": torch.atanh,
+    # trace_cumsum.nn: inclusive from the start; exclusive from the end
+    # (ONNX CumSum's exclusive and reverse: the sum of the elements after).
+    "cumsum": lambda z: torch.cumsum(z, 0),
+    "cumsum_exclusive_reverse": lambda z: F.pad(torch.cumsum(z.flip(0), 0).flip(0)[1:], (0, 1)),
+}
+
+# Points other than X, for the functions with a smaller domain or a wider
+# range: near its edges (inside), near 0, and where y and d_z stay small
+# enough for an absolute 1e-12.
+POINTS = {
+    "tan": [-1.3, -0.8, -1e-08, 0.0, 0.3, 1.0, 1.35],
+    "asin": [-0.999, -0.9, -0.4, 0.0, 1e-08, 0.75, 0.9999],
+    "acos": [-0.999, -0.9, -0.4, 0.0, 1e-08, 0.75, 0.9999],
+    "atan": [-40.0, -1.2, -0.4, 0.0, 1e-08, 1.0, 300.0],
+    "sinh": [-3.5, -1.2, -1e-08, 0.0, 0.25, 1.0, 3.0],
+    "cosh": [-3.5, -1.2, -1e-08, 0.0, 0.25, 1.0, 3.0],
+    "asinh": [-300.0, -1.2, -1e-08, 0.0, 0.25, 1.0, 40.0],
+    "acosh": [1.000001, 1.01, 1.2, 2.0, 3.5, 10.0, 300.0],
+    "atanh": [-0.995, -0.9, -0.4, 0.0, 1e-08, 0.75, 0.99],
 }
 
 
 def expects(name):
-    z = torch.tensor(X, requires_grad=True)
+    z = torch.tensor(POINTS.get(name, X), requires_grad=True)
     y = ACTIVATIONS[name](z)
     y.retain_grad()
     loss = (y * torch.tensor(C) + y ** 2).sum()
