@@ -146,15 +146,12 @@ private:
   /// or -1 when it holds a loss's labels (classLabels sets the count);
   /// throws ImportError when it is used any other way.
   int64_t embeddingRows(const std::string &input) const;
-<<<<<<< HEAD
   /// The ONNX dims of a value known before translation (an initializer, a
   /// graph input, a value_info), -1 where dynamic; empty when unknown.
   std::vector<int64_t> declaredDims(const std::string &name) const;
-=======
   /// Whether the model computes in double (its float inputs and initializers
   /// are all double): bool inputs are then cast to f64.
   bool doubleModel() const;
->>>>>>> boolio
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
   std::string freshId(const std::string &onnxName);

@@ -542,7 +542,6 @@ void GraphTranslator::bindInputs() {
   }
 }
 
-<<<<<<< HEAD
 std::vector<int64_t> GraphTranslator::declaredDims(const std::string &name) const {
   auto known = values_.find(name);
   if (known != values_.end())
@@ -560,7 +559,8 @@ std::vector<int64_t> GraphTranslator::declaredDims(const std::string &name) cons
     if (v.name() == name)
       return dimsOf(v);
   return {};
-=======
+}
+
 bool GraphTranslator::doubleModel() const {
   bool dbl = false, flt = false;
   auto see = [&](int32_t type) {
@@ -573,7 +573,6 @@ bool GraphTranslator::doubleModel() const {
   for (const auto &t : model_.graph().initializer())
     see(t.data_type());
   return dbl && !flt;
->>>>>>> boolio
 }
 
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
