@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -2047,6 +2048,66 @@ void compare(T &t, const std::string &op) {
   t.markBool(0);
 }
 
+/// IsNaN as x != x; IsInf as a comparison with the largest finite number of
+/// x's type (infinities lie beyond it; NaN compares false), on either side
+/// as detect_positive and detect_negative ask.
+void isNaN(T &t) {
+  Value &x = t.input(0);
+  std::string xe = t.onnxOrder(x);
+  t.define(0, xe + " != " + xe, x.dims, x.elemType, x.batched);
+  t.markBool(0);
+}
+
+void isInf(T &t) {
+  Value &x = t.input(0);
+  bool positive = t.intAttr("detect_positive", 1) != 0, negative = t.intAttr("detect_negative", 1) != 0;
+  std::string xe = t.onnxOrder(x);
+  double largest = x.elemType == onnx::TensorProto_DataType_DOUBLE
+                       ? std::numeric_limits<double>::max()
+                       : double(std::numeric_limits<float>::max());
+  std::string bound = T::number(largest, x.elemType);
+  std::string expr = positive && negative ? "abs(" + xe + ") > " + bound
+                     : positive           ? xe + " > " + bound
+                     : negative           ? xe + " < -" + bound
+                                          : "0 * " + xe;
+  t.define(0, expr, x.dims, x.elemType, x.batched);
+  t.markBool(0);
+}
+
+/// Trilu: x where the column is at least (upper) or at most (lower) the row
+/// plus k, else 0, over the last two axes: a constant mask.
+void trilu(T &t) {
+  Value &x = t.input(0);
+  int64_t k = t.hasInput(1) ? integer(t, t.constantInput(1, "k").values.at(0)) : 0;
+  bool upper = t.intAttr("upper", 1) != 0;
+  if (x.batched && x.rank() < 3)
+    t.notPerSample("takes the triangle of a matrix whose rows are the batch");
+  if (x.rank() < 2)
+    t.fail("needs a tensor of rank 2 or more");
+  int64_t rows = x.dims[x.rank() - 2], cols = x.dims.back();
+  Tensor mask;
+  mask.elemType = onnx::TensorProto_DataType_BOOL;
+  mask.dims = {rows, cols};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.values.push_back(upper ? j - i >= k : j - i <= k);
+  if (isConstant(x)) {
+    Tensor out = *x.constant;
+    for (size_t e = 0; e < out.values.size(); ++e)
+      if (!mask.values[e % mask.values.size()])
+        out.values[e] = 0;
+    t.defineConstant(0, out);
+    return;
+  }
+  Value m;
+  m.elemType = mask.elemType;
+  m.dims = mask.dims;
+  m.constant = mask;
+  std::string xe = t.onnxOrder(x);
+  std::string me = t.operandFor(m, x);
+  t.define(0, "where(" + me + ", " + xe + ", 0)", x.dims, x.elemType, x.batched);
+}
+
 /// Not, And, Or, Xor on ONNX's bools (1s and 0s): 1 - x, a * b, maximum(a, b),
 /// a != b, marked bool.
 void logical(T &t, const std::string &op) {
@@ -2869,6 +2930,9 @@ const std::map<std::string, Translate> &ops() {
       {"And", [](T &t) { logical(t, "*"); }},
       {"Or", [](T &t) { logical(t, "max"); }},
       {"Xor", [](T &t) { logical(t, "!="); }},
+      {"IsNaN", isNaN},
+      {"IsInf", isInf},
+      {"Trilu", trilu},
       {"PRelu", prelu},
       {"ThresholdedRelu", [](T &t) {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
