@@ -1474,10 +1474,43 @@ std::string channelStatistic(T &t, const Value &x, int i, const std::string &rol
                      "reshape(" + id + ", " + list(dims) + ")");
 }
 
+/// BatchNormalization in training mode over a whole tensor [N, C, ...]: the
+/// mean and the biased variance over every axis but the channel's normalise
+/// it; the running statistics ids[2], ids[3] ([C, 1, ...]) move towards them
+/// by 1 - momentum (ONNX's reference).
+void batchNormTraining(T &t, const Value &x, const std::string &xe, const std::string ids[4],
+                       double eps) {
+  int64_t C = x.dims[1];
+  std::vector<int64_t> axes = {0};
+  for (int k = 2; k < x.rank(); ++k)
+    axes.push_back(k);
+  std::string over = ", axis: " + list(axes) + ", keepdims: true)";
+  std::string base = t.node().output(0);
+  std::string mean = t.temporary(base + "_batch_mean", "mean(" + xe + over);
+  std::string var = t.temporary(base + "_batch_var", "mean((" + xe + " - " + mean + ") ^ 2" + over);
+  t.define(0, "(" + xe + " - " + mean + ") / sqrt(" + var + " + " + T::number(eps, x.elemType) +
+                  ") * " + ids[0] + " + " + ids[1],
+           x.dims, x.elemType, false);
+  double momentum = t.floatAttr("momentum", 0.9);
+  std::string m = T::number(momentum, x.elemType), rest = T::number(1 - momentum, x.elemType);
+  for (int o = 1; o <= 2; ++o)
+    if (t.outputUsed(o))
+      t.define(o, "reshape(" + ids[o + 1] + ", [" + std::to_string(C) + "]) * " + m +
+                      " + reshape(" + (o == 1 ? mean : var) + ", [" + std::to_string(C) + "]) * " + rest,
+               {C}, x.elemType, false);
+}
+
 void batchNorm(T &t) {
   Value &x = t.input(0);
-  if (t.intAttr("training_mode", 0) || t.outputUsed(1) || t.outputUsed(2))
-    t.fail("training mode (batch statistics) is not supported; export the model in eval mode");
+  // Training mode (opset 14's attribute): the batch's own statistics, and
+  // the running ones updated as outputs 1 and 2. Before opset 14 extra
+  // outputs asked for it with other semantics, which nnc does not import.
+  bool training = t.intAttr("training_mode", 0) != 0;
+  if (!training && (t.outputUsed(1) || t.outputUsed(2)))
+    t.fail("training mode (batch statistics) before opset 14 is not supported; export the "
+           "model in eval mode");
+  if (training && x.batched)
+    t.notPerSample("computes statistics over the batch (training mode)");
   if (x.rank() < 2)
     t.fail("the input must have a channel axis (axis 1)");
   int64_t C = x.dims[1];
@@ -1506,6 +1539,10 @@ void batchNorm(T &t) {
     std::string init = t.input(k + 1).initializer;
     ids[k] = t.declareParam(init.empty() ? t.node().output(0) + ".bn" + std::to_string(k) : init,
                             shaped, k < 2);
+  }
+  if (training) {
+    batchNormTraining(t, x, xe, ids, eps);
+    return;
   }
   std::string expr = "(" + xe + " - " + ids[2] + ") / sqrt(" + ids[3] + " + " +
                      T::number(eps, x.elemType) + ") * " + ids[0] + " + " + ids[1];
