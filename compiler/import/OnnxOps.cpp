@@ -387,8 +387,6 @@ void slice(T &t) {
     int64_t st = steps.empty() ? 1 : steps[k];
     if (st == 0)
       t.fail("a step of 0 is not allowed");
-    if (st != 1 && !isConstant(x))
-      t.fail("steps other than 1 are not supported");
     int64_t d = x.dims[a];
     auto wrap = [&](int64_t v) { return v < 0 ? (v == INT64_MIN ? -1 : v + d) : v; };
     if (st > 0) {
@@ -422,12 +420,38 @@ void slice(T &t) {
                      }));
     return;
   }
+  int first = x.batched ? 1 : 0;
   std::string e = t.onnxOrder(x), items;
-  for (int k = x.batched ? 1 : 0; k < x.rank(); ++k)
+  bool sliced = false;
+  for (int k = first; k < x.rank(); ++k) {
+    bool whole = (lo[k] == 0 && hi[k] == x.dims[k]) || step[k] != 1;
+    sliced |= !whole;
     items += (items.empty() ? "" : ", ") +
-             (lo[k] == 0 && hi[k] == x.dims[k] ? std::string(":")
-                                                 : std::to_string(lo[k]) + ":" + std::to_string(hi[k]));
-  t.define(0, items.empty() ? e : e + "[" + items + "]", dims, x.elemType, x.batched);
+             (whole ? std::string(":") : std::to_string(lo[k]) + ":" + std::to_string(hi[k]));
+  }
+  std::string expr = sliced ? e + "[" + items + "]" : e;
+  // Other steps (x[::2], a reversal): the picked entries joined along the
+  // axis, as a Gather of constant indices is.
+  for (int k = first; k < x.rank(); ++k) {
+    if (step[k] == 1)
+      continue;
+    if (dims[k] > 64)
+      t.fail("a step other than 1 that picks more than 64 entries is not supported");
+    std::string base = expr.find('[') == std::string::npos && expr.find('(') == std::string::npos
+                           ? expr
+                           : t.temporary(t.node().output(0) + "_part", expr);
+    std::string parts;
+    for (int64_t j = 0; j < dims[k]; ++j) {
+      int64_t i = lo[k] + j * step[k];
+      std::string at;
+      for (int m = first; m < x.rank(); ++m)
+        at += (at.empty() ? "" : ", ") +
+              (m == k ? std::to_string(i) + ":" + std::to_string(i + 1) : std::string(":"));
+      parts += (parts.empty() ? "" : ", ") + base + "[" + at + "]";
+    }
+    expr = dims[k] == 1 ? parts : "concat(" + parts + ", axis: " + std::to_string(k - first) + ")";
+  }
+  t.define(0, expr, dims, x.elemType, x.batched);
 }
 
 // --- elementwise -------------------------------------------------------------
