@@ -135,7 +135,8 @@ Value *elementwise(FunctionEmitter &em, OpKind op, const std::vector<Value *> &x
   case OpKind::Sigmoid:
     return ir.CreateFDiv(one, ir.CreateFAdd(one, expOf(em, ir.CreateFNeg(x[0]), t)));
   case OpKind::Relu:
-    return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), x[0], zero);
+    // NaN passes through, as torch.relu and ONNX Relu keep it.
+    return ir.CreateSelect(ir.CreateFCmpUGT(x[0], zero), x[0], zero);
   case OpKind::Step:
     return ir.CreateSelect(ir.CreateFCmpOGT(x[0], zero), one, zero);
   case OpKind::Sign:

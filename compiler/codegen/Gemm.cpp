@@ -172,11 +172,11 @@ private:
   Value *min(Value *a, Value *b) { return b_.CreateSelect(b_.CreateICmpSLT(a, b), a, b); }
   Value *elemPtr(Value *base, Value *index) { return b_.CreateInBoundsGEP(elt_, base, index); }
 
-  /// x, or max(x, 0) as the elementwise relu computes it (select on x > 0),
-  /// when `relu` (an i1) is set; x may be a vector.
+  /// x, or max(x, 0) as the elementwise relu computes it (select on x > 0
+  /// or NaN), when `relu` (an i1) is set; x may be a vector.
   Value *reluIf(Value *relu, Value *x) {
     Value *zero = llvm::ConstantFP::get(x->getType(), 0.0);
-    Value *positive = b_.CreateSelect(b_.CreateFCmpOGT(x, zero), x, zero);
+    Value *positive = b_.CreateSelect(b_.CreateFCmpUGT(x, zero), x, zero);
     return b_.CreateSelect(relu, positive, x);
   }
   Value *cAddr(Value *i, Value *j) { return elemPtr(C_, b_.CreateAdd(b_.CreateMul(i, N_), j)); }

@@ -285,7 +285,11 @@ bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vec
 
 int predictCommand(Session &s) {
   const Program &p = *s.program;
-  if (s.opts.input.empty()) {
+  // A model without inputs (an imported graph of constants) predicts one
+  // sample from its parameters alone.
+  bool noInputs = std::none_of(p.inputs.begin(), p.inputs.end(),
+                               [](const Interface &in) { return !in.isTarget; });
+  if (s.opts.input.empty() && !noInputs) {
     std::cerr << "nnc: error: predict needs --input FILE.json ({\"<input>\": [...]}) or "
                  "--input FILE.npy\n";
     return 2;
@@ -312,8 +316,13 @@ int predictCommand(Session &s) {
       text.erase(0, 3);
   }
   Dataset d;
-  if (!(json ? jsonInput(s, text, d) && checkBools(p, d) : fileInput(s, d)))
+  if (s.opts.input.empty()) {
+    d.origin = "(no inputs)";
+    d.samples = 1;
+    d.single = true;
+  } else if (!(json ? jsonInput(s, text, d) && checkBools(p, d) : fileInput(s, d))) {
     return 1;
+  }
   auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), d.samples);
   if (!m || !m->setThreads(s.opts.threads.value_or(0)) || !loadParams(s, *m))
     return 1;

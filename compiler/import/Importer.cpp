@@ -264,9 +264,9 @@ std::string GraphTranslator::onnxOrder(Value &v) {
       v.id = freshId(node_ ? node_->name() + "_const" : "c");
       params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
     } else {
-      v.id = declareParam(v.initializer.empty() ? identifierFor(firstOutput(*node_)) + ".const"
-                                                : v.initializer,
-                          t, false);
+      // Outside a node: a graph output that is a constant.
+      std::string owner = node_ ? identifierFor(firstOutput(*node_)) : "output";
+      v.id = declareParam(v.initializer.empty() ? owner + ".const" : v.initializer, t, false);
     }
   }
   if (v.perm.empty())
@@ -688,9 +688,6 @@ void GraphTranslator::writeOutputs() {
     if (it == values_.end())
       throw ImportError{"graph output '" + o.name() + "' is not computed by any node"};
     Value &v = it->second;
-    if (v.constant)
-      throw ImportError{"graph output '" + o.name() + "' is a constant; nnc's outputs are "
-                        "computed from the inputs"};
     if (!v.batched && batchMode_)
       throw NotPerSample{"graph output '" + o.name() + "' does not depend on the batch"};
     if (v.batched && v.batchAxis != 0)

@@ -2074,8 +2074,6 @@ void identity(T &t) {
 }
 
 void dropout(T &t) {
-  if (t.outputUsed(1))
-    t.fail("its mask output is not supported");
   // Opset 12+: training_mode (input 2) true draws random masks, which an
   // imported model does not reproduce; inference is the identity.
   if (t.hasInput(2)) {
@@ -2084,7 +2082,23 @@ void dropout(T &t) {
     if (!training.values.empty() && training.values[0] != 0 && ratio != 0)
       t.fail("training mode (random masks) is not supported; export the model in eval mode");
   }
-  t.alias(0, t.input(0));
+  Value &x = t.input(0);
+  t.alias(0, x);
+  if (!t.outputUsed(1))
+    return;
+  // The mask keeps every element: true everywhere, NaN included.
+  if (isConstant(x) || !x.batched) {
+    Tensor ones;
+    ones.elemType = onnx::TensorProto_DataType_BOOL;
+    ones.dims = x.dims;
+    ones.values.assign(static_cast<size_t>(ones.count()), 1.0);
+    t.defineConstant(1, ones);
+    return;
+  }
+  std::string xe = t.onnxOrder(x);
+  t.define(1, "(" + xe + " == " + xe + ") + (" + xe + " != " + xe + ")", x.dims, x.elemType,
+           x.batched);
+  t.markBool(1);
 }
 
 void pow(T &t) {

@@ -32,7 +32,7 @@ double evaluate(OpKind op, double a, double b) {
   case OpKind::Neg: return -a;
   case OpKind::Abs: return std::fabs(a);
   case OpKind::Floor: return std::floor(a);
-  case OpKind::Relu: return a > 0 ? a : 0.0;
+  case OpKind::Relu: return a > 0 || std::isnan(a) ? a : 0.0;
   case OpKind::Step: return a > 0 ? 1.0 : 0.0;
   case OpKind::Sign: return a > 0 ? 1.0 : a < 0 ? -1.0 : 0.0;
   case OpKind::Sqrt: return std::sqrt(a);
