@@ -11,6 +11,7 @@
 #include "support/Interpolation.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -1965,6 +1966,242 @@ void reduce(T &t, const std::string &fn) {
   t.define(0, expr, dims, x.elemType, x.batched);
 }
 
+// --- einsum -------------------------------------------------------------------------
+
+/// One operand of an Einsum: its expression, a letter per per-sample axis,
+/// and the sizes.
+struct EinsumTerm {
+  std::string expr;
+  std::string letters;
+  std::vector<int64_t> dims;
+};
+
+std::string permuted(const std::string &e, const std::string &from, const std::string &to) {
+  if (from == to)
+    return e;
+  std::vector<int64_t> perm;
+  for (char c : to)
+    perm.push_back(static_cast<int64_t>(from.find(c)));
+  return "transpose(" + e + ", " + list(perm) + ")";
+}
+
+std::string reshaped(const std::string &e, const std::vector<int64_t> &from,
+                     const std::vector<int64_t> &to) {
+  if (from == to)
+    return e;
+  return to.empty() ? "sum(" + e + ")" // one element, as a scalar
+                    : "reshape(" + e + ", " + list(to) + ")";
+}
+
+/// Sums away the axes whose letters are not in `keep`.
+void sumAxesNotIn(EinsumTerm &x, const std::string &keep) {
+  std::vector<int64_t> axes, dims;
+  std::string letters;
+  for (size_t k = 0; k < x.letters.size(); ++k) {
+    if (keep.find(x.letters[k]) == std::string::npos) {
+      axes.push_back(static_cast<int64_t>(k));
+    } else {
+      letters += x.letters[k];
+      dims.push_back(x.dims[k]);
+    }
+  }
+  if (axes.empty())
+    return;
+  x.expr = letters.empty() ? "sum(" + x.expr + ")" : "sum(" + x.expr + ", axis: " + list(axes) + ")";
+  x.letters = letters;
+  x.dims = dims;
+}
+
+/// A repeated letter takes the diagonal: where(eye, x, 0) summed over the
+/// second of the two axes.
+void takeDiagonals(T &t, EinsumTerm &x) {
+  for (size_t q = 0; q < x.letters.size(); ++q) {
+    size_t p = x.letters.find(x.letters[q]);
+    if (p == q)
+      continue;
+    if (x.dims[p] != x.dims[q])
+      t.fail("the repeated letter '" + std::string(1, x.letters[p]) + "' spans axes of sizes " +
+             std::to_string(x.dims[p]) + " and " + std::to_string(x.dims[q]));
+    Value mask;
+    mask.elemType = onnx::TensorProto_DataType_BOOL;
+    mask.dims.assign(x.dims.size(), 1);
+    mask.dims[p] = mask.dims[q] = x.dims[p];
+    Tensor eye;
+    eye.elemType = mask.elemType;
+    eye.dims = mask.dims;
+    for (int64_t i = 0; i < x.dims[p]; ++i)
+      for (int64_t j = 0; j < x.dims[p]; ++j)
+        eye.values.push_back(i == j);
+    mask.constant = eye;
+    x.expr = "sum(where(" + t.onnxOrder(mask) + ", " + x.expr + ", 0), axis: [" +
+             std::to_string(q) + "])";
+    x.letters.erase(q, 1);
+    x.dims.erase(x.dims.begin() + static_cast<long>(q));
+    q = 0;
+  }
+}
+
+/// Einsum of one or two operands. Ellipses become digits (broadcast axes,
+/// right-aligned). One operand: diagonals, sums, a transpose. Two: letters
+/// of one operand only summed first, then [shared, freeA, contracted] @
+/// [shared, contracted, freeB], reshaped and transposed to the output.
+void einsum(T &t) {
+  std::string eq;
+  for (char c : t.stringAttr("equation", ""))
+    if (c != ' ')
+      eq += c;
+  size_t arrow = eq.find("->");
+  std::string lhs = eq.substr(0, arrow), rhs = arrow == std::string::npos ? "" : eq.substr(arrow + 2);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  if (static_cast<int>(terms.size()) != t.inputCount())
+    t.fail("the equation names " + std::to_string(terms.size()) + " operands for " +
+           std::to_string(t.inputCount()) + " inputs");
+  if (terms.size() > 2)
+    t.fail("more than two operands are not supported");
+  // Ellipses: as many digits as the operand has unnamed axes.
+  int ellipsis = 0;
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i) {
+    size_t dots = terms[i].find("...");
+    int named = static_cast<int>(terms[i].size()) - (dots == std::string::npos ? 0 : 3);
+    int extra = t.input(i).rank() - named;
+    if (dots == std::string::npos ? extra != 0 : extra < 0)
+      t.fail("term '" + terms[i] + "' does not match the rank " + std::to_string(t.input(i).rank()) +
+             " of input " + std::to_string(i));
+    ellipsis = std::max(ellipsis, extra);
+  }
+  auto digits = [](int n, int of) {
+    std::string d;
+    for (int k = of - n; k < of; ++k)
+      d += static_cast<char>('0' + k);
+    return d;
+  };
+  if (ellipsis > 10)
+    t.fail("an ellipsis of more than 10 axes is not supported");
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i) {
+    size_t dots = terms[i].find("...");
+    if (dots != std::string::npos)
+      terms[i].replace(dots, 3, digits(t.input(i).rank() - (static_cast<int>(terms[i].size()) - 3), ellipsis));
+    for (char c : terms[i])
+      if (!std::isalnum(static_cast<unsigned char>(c)))
+        t.fail("the equation has the character '" + std::string(1, c) + "'");
+  }
+  std::string out;
+  if (arrow != std::string::npos) {
+    size_t dots = rhs.find("...");
+    out = rhs;
+    if (dots != std::string::npos)
+      out.replace(dots, 3, digits(ellipsis, ellipsis));
+  } else { // implicit: the broadcast axes, then the letters used once, sorted
+    std::string once;
+    for (char c = 'A'; c <= 'z'; ++c) {
+      int n = 0;
+      for (const auto &term : terms)
+        n += static_cast<int>(std::count(term.begin(), term.end(), c));
+      if (n == 1 && std::isalpha(static_cast<unsigned char>(c)))
+        once += c;
+    }
+    out = digits(ellipsis, ellipsis) + once;
+  }
+  std::map<char, int64_t> size;
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i)
+    for (size_t k = 0; k < terms[i].size(); ++k) {
+      int64_t d = t.input(i).dims[k];
+      auto [it, fresh] = size.emplace(terms[i][k], d);
+      if (!fresh && it->second != d)
+        t.fail("the letter '" + std::string(1, terms[i][k]) + "' spans axes of sizes " +
+               std::to_string(it->second) + " and " + std::to_string(d) + " (broadcasting is not supported)");
+    }
+  for (char c : out)
+    if (!size.count(c) || std::count(out.begin(), out.end(), c) > 1)
+      t.fail("the output letter '" + std::string(1, c) + "' is not an input's, or repeats");
+  // The batch: axis 0 of every batched operand, one letter, first in the output.
+  char batch = 0;
+  bool batched = false;
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i)
+    if (t.input(i).batched) {
+      if ((batched && terms[i][0] != batch) || t.input(i).batchAxis != 0)
+        t.notPerSample("joins different axes with the batch");
+      batch = terms[i][0];
+      batched = true;
+    }
+  if (batched) {
+    if (out.empty() || out[0] != batch)
+      t.notPerSample("sums over the batch or moves it from axis 0");
+    for (int i = 0; i < static_cast<int>(terms.size()); ++i)
+      if (std::count(terms[i].begin(), terms[i].end(), batch) != (t.input(i).batched ? 1 : 0))
+        t.notPerSample("uses the batch's letter on an axis other than the batch");
+  }
+  std::vector<EinsumTerm> xs;
+  for (int i = 0; i < static_cast<int>(terms.size()); ++i) {
+    EinsumTerm x{t.onnxOrder(t.input(i)), terms[i], t.input(i).sampleDims()};
+    if (t.input(i).batched)
+      x.letters.erase(0, 1);
+    takeDiagonals(t, x);
+    xs.push_back(x);
+  }
+  std::string want = batched ? out.substr(1) : out;
+  auto dimsOf = [&](const std::string &letters) {
+    std::vector<int64_t> d;
+    for (char c : letters)
+      d.push_back(size.at(c));
+    return d;
+  };
+  auto product = [&](const std::string &letters) {
+    int64_t n = 1;
+    for (char c : letters)
+      n *= size.at(c);
+    return n;
+  };
+  EinsumTerm result;
+  if (xs.size() == 1) {
+    result = xs[0];
+    sumAxesNotIn(result, want);
+  } else {
+    EinsumTerm &a = xs[0], &b = xs[1];
+    sumAxesNotIn(a, want + b.letters);
+    sumAxesNotIn(b, want + a.letters);
+    std::string shared, freeA, freeB, contracted;
+    for (char c : a.letters)
+      (b.letters.find(c) == std::string::npos ? freeA
+       : want.find(c) == std::string::npos    ? contracted
+                                              : shared) += c;
+    for (char c : b.letters)
+      if (a.letters.find(c) == std::string::npos)
+        freeB += c;
+    std::vector<int64_t> da = dimsOf(shared), db = dimsOf(shared);
+    da.push_back(product(freeA));
+    da.push_back(product(contracted));
+    db.push_back(product(contracted));
+    db.push_back(product(freeB));
+    std::string ae = reshaped(permuted(a.expr, a.letters, shared + freeA + contracted),
+                              dimsOf(shared + freeA + contracted), da);
+    std::string be = reshaped(permuted(b.expr, b.letters, shared + contracted + freeB),
+                              dimsOf(shared + contracted + freeB), db);
+    std::vector<int64_t> dr = dimsOf(shared);
+    dr.push_back(da[da.size() - 2]);
+    dr.push_back(db.back());
+    result.letters = shared + freeA + freeB;
+    result.dims = dimsOf(result.letters);
+    result.expr = reshaped("(" + ae + " @ " + be + ")", dr, result.dims);
+  }
+  std::string expr = permuted(result.expr, result.letters, want);
+  if (want.empty() && !result.letters.empty())
+    expr = "sum(" + expr + ")";
+  std::vector<int64_t> dims = dimsOf(out);
+  if (batched)
+    for (int i = 0; i < t.inputCount(); ++i)
+      if (t.input(i).batched)
+        dims[0] = t.input(i).dims[0];
+  t.define(0, expr, dims, t.input(0).elemType, batched);
+}
+
 // --- constants ------------------------------------------------------------------------
 
 void constant(T &t) {
@@ -3008,6 +3245,7 @@ const std::map<std::string, Translate> &ops() {
       {"IsNaN", isNaN},
       {"IsInf", isInf},
       {"Trilu", trilu},
+      {"Einsum", einsum},
       {"PRelu", prelu},
       {"ThresholdedRelu", [](T &t) {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
