@@ -2748,6 +2748,121 @@ void instanceNorm(T &t) {
            x.dims, x.elemType, x.batched);
 }
 
+/// HannWindow, HammingWindow, BlackmanWindow of a constant size: a
+/// constant, by the ONNX formulas (periodic: the period is the size).
+void window(T &t, const std::string &kind) {
+  int64_t n = integer(t, t.constantInput(0, "the size").values.at(0));
+  if (n < 1 || n > (int64_t(1) << 24))
+    t.fail("the window size " + std::to_string(n) + " is out of range");
+  double period = t.intAttr("periodic", 1) ? double(n) : double(n - 1);
+  Tensor w;
+  w.elemType = static_cast<int32_t>(t.intAttr("output_datatype", onnx::TensorProto_DataType_FLOAT));
+  w.dims = {n};
+  const double pi = 3.14159265358979323846;
+  for (int64_t i = 0; i < n; ++i) {
+    double c = period > 0 ? std::cos(2 * pi * double(i) / period) : 1.0;
+    double c2 = period > 0 ? std::cos(4 * pi * double(i) / period) : 1.0;
+    w.values.push_back(kind == "hann"      ? 0.5 - 0.5 * c
+                       : kind == "hamming" ? 25.0 / 46 - (1 - 25.0 / 46) * c
+                                           : 0.42 - 0.5 * c + 0.08 * c2);
+  }
+  t.defineConstant(0, w);
+}
+
+/// Range of constant start, limit and delta: a constant.
+void range(T &t) {
+  const Tensor &start = t.constantInput(0, "the start");
+  double a = start.values.at(0), limit = t.constantInput(1, "the limit").values.at(0),
+         delta = t.constantInput(2, "the delta").values.at(0);
+  if (delta == 0 || !std::isfinite(a) || !std::isfinite(limit) || !std::isfinite(delta))
+    t.fail("needs finite numbers and a delta other than 0");
+  double count = std::max(std::ceil((limit - a) / delta), 0.0);
+  if (count < 1 || count > double(int64_t(1) << 24))
+    t.fail("the range would have " + std::to_string(int64_t(count)) + " elements");
+  Tensor r;
+  r.elemType = start.elemType;
+  r.dims = {static_cast<int64_t>(count)};
+  for (int64_t i = 0; i < r.dims[0]; ++i)
+    r.values.push_back(a + double(i) * delta);
+  t.defineConstant(0, r);
+}
+
+/// EyeLike: ones on the k-th diagonal of a matrix of x's shape; only the
+/// shape of x is read.
+void eyeLike(T &t) {
+  Value &x = t.input(0);
+  if (x.rank() != 2 || x.batched)
+    t.notPerSample("makes a matrix of the input's shape, the batch included");
+  int64_t k = t.intAttr("k", 0);
+  Tensor e;
+  e.elemType = static_cast<int32_t>(t.intAttr("dtype", x.elemType));
+  e.dims = x.dims;
+  for (int64_t i = 0; i < x.dims[0]; ++i)
+    for (int64_t j = 0; j < x.dims[1]; ++j)
+      e.values.push_back(j - i == k ? 1.0 : 0.0);
+  t.defineConstant(0, e);
+}
+
+/// LRN: x over (bias + alpha / size * the sum of squares of the channels
+/// around)^beta; the sums as a constant band matrix times x^2's channels.
+void lrn(T &t) {
+  Value &x = t.input(0);
+  if (x.rank() < 3)
+    t.fail("needs an input [N, C, ...]");
+  int64_t size = t.intAttr("size", 0), C = x.dims[1];
+  if (size < 1)
+    t.fail("size must be at least 1");
+  double alpha = t.floatAttr("alpha", 1e-4), beta = t.floatAttr("beta", 0.75),
+         bias = t.floatAttr("bias", 1.0);
+  Value band;
+  band.elemType = x.elemType;
+  band.dims = {C, C};
+  Tensor b;
+  b.elemType = x.elemType;
+  b.dims = band.dims;
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t d = 0; d < C; ++d)
+      b.values.push_back(d >= c - (size - 1) / 2 && d <= c + size / 2 ? 1.0 : 0.0);
+  band.constant = b;
+  int64_t rest = 1;
+  for (int k = 2; k < x.rank(); ++k)
+    rest *= x.dims[k];
+  std::vector<int64_t> flat = {C, rest};
+  if (!x.batched)
+    flat.insert(flat.begin(), x.dims[0]);
+  std::vector<int64_t> sample = x.sampleDims();
+  std::string xe = t.onnxOrder(x);
+  std::string sums = t.temporary(t.node().output(0) + "_sums",
+                                 "reshape(" + t.onnxOrder(band) + " @ reshape(" + xe + " ^ 2, " +
+                                     list(flat) + "), " + list(sample) + ")");
+  t.define(0, xe + " / (" + T::number(bias, x.elemType) + " + " +
+                  T::number(alpha / double(size), x.elemType) + " * " + sums + ") ^ " +
+                  T::number(beta, x.elemType),
+           x.dims, x.elemType, x.batched);
+}
+
+/// MeanVarianceNormalization: (x - mean) / (standard deviation + 1e-9) over
+/// `axes` (default [0, 2, 3]), ONNX's function body.
+void meanVarianceNorm(T &t) {
+  Value &x = t.input(0);
+  std::vector<int64_t> axes;
+  for (int64_t a : t.intsAttr("axes", {0, 2, 3}))
+    axes.push_back(t.axis(a, x.rank()));
+  int first = x.batched ? 1 : 0;
+  std::vector<int64_t> nnAxes;
+  for (int64_t a : axes) {
+    if (x.batched && a == 0)
+      t.notPerSample("normalises over the batch axis");
+    nnAxes.push_back(a - first);
+  }
+  std::string xe = t.onnxOrder(x), over = ", axis: " + list(nnAxes) + ", keepdims: true)";
+  std::string base = t.node().output(0);
+  std::string mean = t.temporary(base + "_mean", "mean(" + xe + over);
+  std::string var = t.temporary(base + "_var", "mean(" + xe + " ^ 2" + over + " - " + mean + " ^ 2");
+  t.define(0, "(" + xe + " - " + mean + ") / (sqrt(" + var + ") + " + T::number(1e-9, x.elemType) + ")",
+           x.dims, x.elemType, x.batched);
+}
+
 void constantOfShape(T &t) {
   const Tensor &shape = t.constantInput(0, "the shape");
   Tensor c;
@@ -3246,6 +3361,13 @@ const std::map<std::string, Translate> &ops() {
       {"IsInf", isInf},
       {"Trilu", trilu},
       {"Einsum", einsum},
+      {"HannWindow", [](T &t) { window(t, "hann"); }},
+      {"HammingWindow", [](T &t) { window(t, "hamming"); }},
+      {"BlackmanWindow", [](T &t) { window(t, "blackman"); }},
+      {"Range", range},
+      {"EyeLike", eyeLike},
+      {"LRN", lrn},
+      {"MeanVarianceNormalization", meanVarianceNorm},
       {"PRelu", prelu},
       {"ThresholdedRelu", [](T &t) {
          std::string a = T::number(t.floatAttr("alpha", 1.0), t.input(0).elemType);
