@@ -1929,6 +1929,51 @@ void squeezeLike(T &t, bool squeeze) {
            dims, x.elemType, x.batched, {}, batchAxis);
 }
 
+/// ReduceProd: the reduced axes moved last and flattened, their entries
+/// multiplied one by one (exact, with PyTorch's gradient at zeros), at most
+/// 64 of them.
+void reduceProduct(T &t, const Value &x, const std::string &xe, const std::vector<int64_t> &axes,
+                   const std::vector<int64_t> &outDims) {
+  std::vector<int64_t> sample = x.sampleDims(), perm, kept;
+  int64_t reduced = 1, keptCount = 1;
+  for (int64_t k = 0; k < static_cast<int64_t>(sample.size()); ++k)
+    if (!std::count(axes.begin(), axes.end(), k)) {
+      perm.push_back(k);
+      kept.push_back(sample[k]);
+      keptCount *= sample[k];
+    }
+  for (int64_t a : axes) {
+    perm.push_back(a);
+    reduced *= sample[a];
+  }
+  if (reduced > 64)
+    t.fail("a product of more than 64 entries is not supported");
+  bool identity = true;
+  for (size_t k = 0; k < perm.size(); ++k)
+    identity &= perm[k] == static_cast<int64_t>(k);
+  std::string moved = identity ? xe : "transpose(" + xe + ", " + list(perm) + ")";
+  std::vector<int64_t> flat = kept.empty() ? std::vector<int64_t>{reduced}
+                                           : std::vector<int64_t>{keptCount, reduced};
+  std::string rows = identity && flat == sample
+                         ? xe
+                         : t.temporary(t.node().output(0) + "_factors",
+                                       "reshape(" + moved + ", " + list(flat) + ")");
+  std::string product;
+  for (int64_t i = 0; i < reduced; ++i)
+    product += (i ? " * " : "") + rows + (kept.empty() ? "[" : "[:, ") + std::to_string(i) + "]";
+  std::vector<int64_t> outSample = outDims;
+  if (x.batched)
+    outSample.erase(outSample.begin());
+  std::string expr = product;
+  std::vector<int64_t> productDims = kept.empty() ? std::vector<int64_t>{}
+                                                  : std::vector<int64_t>{keptCount};
+  if (!outSample.empty() && outSample != productDims)
+    expr = "reshape(" + (reduced > 1 ? "(" + product + ")" : product) + ", " + list(outSample) + ")";
+  else if (outSample.empty() && !kept.empty())
+    expr = "sum(" + product + ")";
+  t.define(0, expr, outDims, x.elemType, x.batched);
+}
+
 void reduce(T &t, const std::string &fn) {
   Value &x = t.input(0);
   // ReduceSum takes axes as an input from opset 13; the others from 18.
@@ -1955,6 +2000,10 @@ void reduce(T &t, const std::string &fn) {
       dims.push_back(reduced ? 1 : x.dims[k]);
   }
   std::string xe = t.onnxOrder(x);
+  if (fn == "prod") {
+    reduceProduct(t, x, xe, nnAxes, dims);
+    return;
+  }
   std::string args = ", axis: " + list(nnAxes) + (keep ? ", keepdims: true" : "");
   std::string expr = fn == "min"           ? "-max(-" + xe + args + ")"
                      : fn == "sum_square"  ? "sum(" + xe + " ^ 2" + args + ")"
@@ -2863,6 +2912,50 @@ void meanVarianceNorm(T &t) {
            x.dims, x.elemType, x.batched);
 }
 
+/// OneHot: `on` where the index (truncated, negative ones counted from the
+/// end) equals the position along the new axis, else `off`; a comparison
+/// with a constant [0, 1, ..., depth - 1], the new axis moved into place.
+void oneHot(T &t) {
+  Value &idx = t.input(0);
+  int64_t depth = integer(t, t.constantInput(1, "the depth").values.at(0));
+  const Tensor &values = t.constantInput(2, "the values");
+  if (depth < 1 || depth > (int64_t(1) << 24) || values.count() != 2)
+    t.fail("needs a depth of at least 1 and two values [off, on]");
+  int rank = idx.rank() + 1;
+  int64_t axis = t.axis(t.intAttr("axis", -1), rank);
+  if (idx.batched && axis == 0)
+    t.notPerSample("puts the classes on the batch axis");
+  int first = idx.batched ? 1 : 0;
+  std::vector<int64_t> sample = idx.sampleDims(), column = sample;
+  column.push_back(1);
+  Value positions;
+  positions.elemType = values.elemType;
+  positions.dims = {depth};
+  Tensor r;
+  r.elemType = values.elemType;
+  r.dims = {depth};
+  for (int64_t i = 0; i < depth; ++i)
+    r.values.push_back(double(i));
+  positions.constant = r;
+  std::string ie = t.onnxOrder(idx), base = t.node().output(0);
+  std::string whole = t.temporary(base + "_index", "where(" + ie + " < 0, -floor(-" + ie + "), floor(" + ie + "))");
+  std::string wrapped = t.temporary(
+      base + "_wrapped", whole + " + " + std::to_string(depth) + " * (" + whole + " < 0)");
+  std::string expr = "where(reshape(" + wrapped + ", " + list(column) + ") == " +
+                     t.onnxOrder(positions) + ", " + T::number(values.values[1], values.elemType) +
+                     ", " + T::number(values.values[0], values.elemType) + ")";
+  int64_t last = static_cast<int64_t>(sample.size()), at = axis - first;
+  if (at != last) {
+    std::vector<int64_t> perm;
+    for (int64_t k = 0; k <= last; ++k)
+      perm.push_back(k < at ? k : k == at ? last : k - 1);
+    expr = "transpose(" + expr + ", " + list(perm) + ")";
+  }
+  std::vector<int64_t> dims = idx.dims;
+  dims.insert(dims.begin() + axis, depth);
+  t.define(0, expr, dims, values.elemType, idx.batched);
+}
+
 void constantOfShape(T &t) {
   const Tensor &shape = t.constantInput(0, "the shape");
   Tensor c;
@@ -3365,6 +3458,8 @@ const std::map<std::string, Translate> &ops() {
       {"HammingWindow", [](T &t) { window(t, "hamming"); }},
       {"BlackmanWindow", [](T &t) { window(t, "blackman"); }},
       {"Range", range},
+      {"OneHot", oneHot},
+      {"ReduceProd", [](T &t) { reduce(t, "prod"); }},
       {"EyeLike", eyeLike},
       {"LRN", lrn},
       {"MeanVarianceNormalization", meanVarianceNorm},
