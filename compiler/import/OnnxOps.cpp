@@ -2956,6 +2956,113 @@ void oneHot(T &t) {
   t.define(0, expr, dims, values.elemType, idx.batched);
 }
 
+// --- grid sampling -----------------------------------------------------------------
+
+/// The source coordinate of a GridSample along an axis of `size` pixels:
+/// unnormalised from [-1, 1], then clamped (border) or reflected
+/// (reflection) into the image as PyTorch's grid_sample does.
+std::string gridCoordinate(const std::string &g, int64_t size, bool alignCorners,
+                           const std::string &padding) {
+  std::string n = std::to_string(size);
+  std::string p = alignCorners ? "(" + g + " + 1) / 2 * " + std::to_string(size - 1)
+                               : "((" + g + " + 1) * " + n + " - 1) / 2";
+  std::string last = std::to_string(size - 1);
+  if (padding == "border")
+    return "clamp(" + p + ", 0, " + last + ")";
+  if (padding == "reflection") {
+    double lo = alignCorners ? 0 : -0.5, hi = alignCorners ? double(size - 1) : double(size) - 0.5;
+    double span = hi - lo;
+    if (span <= 0)
+      return "0 * " + g;
+    std::string d = "abs(" + p + " - (" + T::number(lo, 1) + "))", s = T::number(span, 1);
+    std::string flips = "floor(" + d + " / " + s + ")";
+    std::string extra = "(" + d + " - " + flips + " * " + s + ")";
+    return "clamp(where(" + flips + " - 2 * floor(" + flips + " / 2) == 0, " + T::number(lo, 1) +
+           " + " + extra + ", " + T::number(hi, 1) + " - " + extra + "), 0, " + last + ")";
+  }
+  return p;
+}
+
+/// The interpolation weight of each pixel along an axis for each sampled
+/// point at coordinate `p` ([O, 1] against the pixels' [size] indices):
+/// the tent for bilinear, the cubic kernel (A = -0.75) for bicubic, the
+/// pixel nearest (half to even) for nearest. Pixels outside the image have
+/// no weight, which is the zeros padding.
+std::string gridWeights(T &t, const std::string &p, int64_t size, const std::string &mode,
+                        int32_t elemType) {
+  Value pixels;
+  pixels.elemType = elemType;
+  pixels.dims = {size};
+  Tensor r;
+  r.elemType = elemType;
+  r.dims = {size};
+  for (int64_t i = 0; i < size; ++i)
+    r.values.push_back(double(i));
+  pixels.constant = r;
+  std::string idx = t.onnxOrder(pixels);
+  if (mode == "nearest") {
+    std::string f = "floor(" + p + " + 0.5)";
+    std::string even = f + " - (" + p + " + 0.5 == " + f + ") * (" + f + " - 2 * floor(" + f + " / 2))";
+    return "(" + idx + " == " + even + ")";
+  }
+  std::string d = t.temporary(t.node().output(0) + "_dist", "abs(" + idx + " - " + p + ")");
+  if (mode == "cubic") {
+    const double A = -0.75;
+    return "where(" + d + " <= 1, (" + T::number(A + 2, elemType) + " * " + d + " - " +
+           T::number(A + 3, elemType) + ") * " + d + " ^ 2 + 1, where(" + d + " < 2, " +
+           T::number(A, elemType) + " * " + d + " ^ 3 - " + T::number(5 * A, elemType) + " * " + d +
+           " ^ 2 + " + T::number(8 * A, elemType) + " * " + d + " - " + T::number(4 * A, elemType) +
+           ", 0))";
+  }
+  return "relu(1 - " + d + ")";
+}
+
+/// GridSample (4-D): out[c, o] = sum over pixels (i, j) of
+/// wy[o, i] wx[o, j] X[c, i, j], the weights of every pixel for every
+/// sampled point o, summed as two products: X's rows times wx, then
+/// weighted by wy and summed over the rows.
+void gridSample(T &t) {
+  Value &x = t.input(0), &grid = t.input(1);
+  if (x.rank() != 4 || grid.rank() != 4 || grid.dims[3] != 2)
+    t.fail("needs an image [N, C, H, W] and a grid [N, H_out, W_out, 2]");
+  if (x.batched != grid.batched)
+    t.notPerSample("samples a batch of images with one grid, or one image with a batch of grids");
+  std::string mode = t.stringAttr("mode", "bilinear"), padding = t.stringAttr("padding_mode", "zeros");
+  if (mode == "bicubic")
+    mode = "cubic";
+  if (mode != "bilinear" && mode != "nearest" && mode != "cubic")
+    t.fail("mode '" + mode + "' is not supported");
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    t.fail("padding_mode '" + padding + "' is not supported");
+  if (mode == "cubic" && padding != "zeros")
+    t.fail("bicubic sampling with " + padding + " padding is not supported");
+  bool align = t.intAttr("align_corners", 0) != 0;
+  int64_t C = x.dims[1], H = x.dims[2], W = x.dims[3], Ho = grid.dims[1], Wo = grid.dims[2];
+  int64_t O = Ho * Wo;
+  std::string xe = t.onnxOrder(x), ge = t.onnxOrder(grid), base = t.node().output(0);
+  std::string lead = x.batched ? "" : ":, ";
+  std::string n = x.batched ? "" : std::to_string(x.dims[0]) + ", ";
+  auto column = [&](const std::string &e) {
+    return "reshape(" + e + ", [" + n + std::to_string(O) + ", 1])";
+  };
+  std::string px = t.temporary(base + "_px", column(gridCoordinate(ge + "[" + lead + ":, :, 0]", W, align, padding)));
+  std::string py = t.temporary(base + "_py", column(gridCoordinate(ge + "[" + lead + ":, :, 1]", H, align, padding)));
+  std::string wx = t.temporary(base + "_wx", gridWeights(t, px, W, mode, x.elemType)); // [O, W]
+  std::string wy = t.temporary(base + "_wy", gridWeights(t, py, H, mode, x.elemType)); // [O, H]
+  // Rows: [C*H, W] @ [W, O] -> [C, H, O]; then weighted by wy^T [H, O] and summed over H.
+  std::string tr = x.batched ? "[1, 0]" : "[0, 2, 1]";
+  std::string rows = t.temporary(
+      base + "_rows", "reshape(reshape(" + xe + ", [" + n + std::to_string(C * H) + ", " +
+                          std::to_string(W) + "]) @ transpose(" + wx + ", " + tr + "), [" + n +
+                          std::to_string(C) + ", " + std::to_string(H) + ", " + std::to_string(O) + "])");
+  std::string wyT = "reshape(transpose(" + wy + ", " + tr + "), [" + n + "1, " + std::to_string(H) +
+                    ", " + std::to_string(O) + "])";
+  std::string expr = "reshape(sum(" + rows + " * " + wyT + ", axis: [" + (x.batched ? "1" : "2") +
+                     "]), [" + n + std::to_string(C) + ", " + std::to_string(Ho) + ", " +
+                     std::to_string(Wo) + "])";
+  t.define(0, expr, {x.dims[0], C, Ho, Wo}, x.elemType, x.batched);
+}
+
 void constantOfShape(T &t) {
   const Tensor &shape = t.constantInput(0, "the shape");
   Tensor c;
@@ -3459,6 +3566,7 @@ const std::map<std::string, Translate> &ops() {
       {"BlackmanWindow", [](T &t) { window(t, "blackman"); }},
       {"Range", range},
       {"OneHot", oneHot},
+      {"GridSample", gridSample},
       {"ReduceProd", [](T &t) { reduce(t, "prod"); }},
       {"EyeLike", eyeLike},
       {"LRN", lrn},
