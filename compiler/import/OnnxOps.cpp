@@ -2071,6 +2071,8 @@ void takeDiagonals(T &t, EinsumTerm &x) {
     if (x.dims[p] != x.dims[q])
       t.fail("the repeated letter '" + std::string(1, x.letters[p]) + "' spans axes of sizes " +
              std::to_string(x.dims[p]) + " and " + std::to_string(x.dims[q]));
+    if (x.dims[p] > 4096)
+      t.fail("a diagonal of more than 4096 entries is not supported");
     Value mask;
     mask.elemType = onnx::TensorProto_DataType_BOOL;
     mask.dims.assign(x.dims.size(), 1);
@@ -2861,6 +2863,8 @@ void lrn(T &t) {
   int64_t size = t.intAttr("size", 0), C = x.dims[1];
   if (size < 1)
     t.fail("size must be at least 1");
+  if (C > 4096)
+    t.fail("more than 4096 channels are not supported");
   double alpha = t.floatAttr("alpha", 1e-4), beta = t.floatAttr("beta", 0.75),
          bias = t.floatAttr("bias", 1.0);
   Value band;
@@ -3039,6 +3043,8 @@ void gridSample(T &t) {
   bool align = t.intAttr("align_corners", 0) != 0;
   int64_t C = x.dims[1], H = x.dims[2], W = x.dims[3], Ho = grid.dims[1], Wo = grid.dims[2];
   int64_t O = Ho * Wo;
+  if (C * H * O > (int64_t(1) << 28) || O * (H + W) > (int64_t(1) << 28))
+    t.fail("the sampling weights would have more than 2^28 entries");
   std::string xe = t.onnxOrder(x), ge = t.onnxOrder(grid), base = t.node().output(0);
   std::string lead = x.batched ? "" : ":, ";
   std::string n = x.batched ? "" : std::to_string(x.dims[0]) + ", ";
