@@ -410,7 +410,9 @@ Value Lowering::call(const Expr &e) {
   }
   if (fn == "reshape") {
     CallArgs a = bind(e, {"x", "shape"}, 2);
-    Node *x = tensorArg(a, "x");
+    // Class labels reshape too (token ids regrouped, as an imported graph
+    // does); they keep their classes.
+    Node *x = tensorExpr(*a.get("x"), fn);
     const Expr *shape = a.get("shape");
     std::vector<int64_t> dims = intList(*shape, "shape", -1, int64_t(1) << 32);
     int64_t known = 1, infer = -1;
@@ -434,7 +436,10 @@ Value Lowering::call(const Expr &e) {
     if (total != count)
       diag_.fatal(shape->loc, "cannot reshape " + x->type.shapeStr() + " (" +
                                   std::to_string(count) + " elements) to " + dimsStr(dims));
-    return wrap(g.reshape(x, dims));
+    Node *y = g.reshape(x, dims);
+    if (int64_t classes = classesOf(x))
+      classes_[y] = classes;
+    return wrap(y);
   }
   if (fn == "transpose" && e.operands.size() == 3) { // torch.transpose(x, dim0, dim1)
     CallArgs a = bind(e, {"x", "dim0", "dim1"}, 3);
