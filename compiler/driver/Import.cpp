@@ -151,7 +151,7 @@ int importCommand(Session &s) {
       return 1;
     std::string name = onnx_import::identifierFor(stemOf(out));
     imported = onnx_import::importOnnx(model, opset, name, stemOf(onnxPath) + ".onnx",
-                                       s.opts.batch.value_or(0));
+                                       s.opts.batch.value_or(0), s.opts.perSample);
   } catch (const onnx_import::ImportError &e) {
     // Names in the message come from the file: control bytes are shown as '?'.
     std::string message = e.message;

@@ -35,7 +35,9 @@ const char *kUsage =
     "             add a target, a loss and an optimizer to fine-tune it;\n"
     "             --freeze NAME=FILE fixes graph input NAME to FILE's tensor (a\n"
     "             .npy or an ONNX TensorProto .pb): a shape, scales or axes that\n"
-    "             nnc must know when compiling (repeatable)\n"
+    "             nnc must know when compiling (repeatable); --per-sample runs\n"
+    "             each sample through a graph that mixes samples along axis 0\n"
+    "             (a transformer's attention) as a batch of one\n"
     "  export-params CKPT --json  every tensor of a checkpoint as JSON (name,\n"
     "             dtype, shape, values); no model file needed\n"
     "\n"
@@ -213,7 +215,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
     }
     static const std::set<std::string> flags = {"--trace", "--quiet", "-fPIC", "--check-numerics",
                                                 "--json", "--inference-only", "--split-step",
-                                                "--distributed", "--stateful", "--recompute"};
+                                                "--distributed", "--stateful", "--recompute",
+                                                "--per-sample"};
     if (flags.count(a)) {
       if (inlineValue)
         return usageError("option '" + a + "' takes no value");
@@ -233,6 +236,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
         o.stateful = true;
       else if (a == "--recompute")
         o.recompute = true;
+      else if (a == "--per-sample")
+        o.perSample = true;
       else if (a == "--distributed")
         o.distributed = true;
       else
@@ -332,7 +337,8 @@ bool parseOptions(int argc, char **argv, Options &o, int &exitCode) {
          {std::pair<const char *, bool>{"--freeze", !o.freeze.empty()},
           {"--loss", !o.importLoss.empty()},
           {"--label", !o.importLabel.empty()},
-          {"--optimizer", !o.importOptimizer.empty()}})
+          {"--optimizer", !o.importOptimizer.empty()},
+          {"--per-sample", o.perSample}})
       if (given)
         return usageError(std::string(flag) + " is an option of nnc import, not of nnc " +
                           o.command);

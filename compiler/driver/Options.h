@@ -45,6 +45,7 @@ struct Options {
   bool distributed = false;   // train: data-parallel over MPI (also under mpirun)
   bool stateful = false;      // train: recurrent layers carry state between batches
   bool recompute = false;     // generate: windows even for recurrent models
+  bool perSample = false;     // import: each sample through the graph as a batch of one
 
   // Settings from the environment, read once with the command line: nothing
   // below the driver calls getenv.

@@ -62,8 +62,9 @@ struct Value {
 class GraphTranslator {
 public:
   GraphTranslator(const onnx::ModelProto &model, int64_t opset, bool batchMode,
-                  int64_t fixedBatch = 0)
-      : model_(model), opset_(opset), batchMode_(batchMode), fixedBatch_(fixedBatch) {}
+                  int64_t fixedBatch = 0, bool perSample = false)
+      : model_(model), opset_(opset), batchMode_(batchMode),
+        fixedBatch_(perSample ? 1 : fixedBatch), perSample_(perSample && !batchMode) {}
   ImportedModel translate(const std::string &modelName, const std::string &origin);
 
   /// Why axis 0 is not the batch (the batch-mode attempt's NotPerSample).
@@ -161,6 +162,9 @@ private:
   int64_t opset_;
   bool batchMode_;
   int64_t fixedBatch_; // whole-tensor mode: a dynamic axis 0 is this size
+  /// --per-sample: inputs and outputs are declared without axis 0 and
+  /// reshaped to a batch of one inside.
+  bool perSample_;
   int64_t batchSize_ = -1; // axis 0 of the inputs, when static
   const onnx::NodeProto *node_ = nullptr;
   std::map<std::string, Value> values_;

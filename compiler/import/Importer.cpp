@@ -484,11 +484,13 @@ void GraphTranslator::bindInputs() {
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};
+    bool dynamicBatch = false;
     for (int k = 0; k < tt.shape().dim_size(); ++k) {
       const auto &d = tt.shape().dim(k);
       bool known = d.has_dim_value() && d.dim_value() > 0;
       if (!known && k == 0 && !batchMode_ && fixedBatch_ > 0) {
         v.dims.push_back(fixedBatch_);
+        dynamicBatch = true;
         continue;
       }
       if (!known && !(batchMode_ && k == 0))
@@ -496,7 +498,8 @@ void GraphTranslator::bindInputs() {
                           (d.has_dim_param() ? " '" + d.dim_param() + "'" : "") + " at axis " +
                           std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)" +
                           (k == 0 ? ", and axis 0 cannot be the batch here: " + notBatch_ +
-                                        " (import with --batch N to fix axis 0 at N)"
+                                        " (import with --batch N to fix axis 0 at N, or with "
+                                        "--per-sample to run each sample as a batch of one)"
                                   : std::string())};
       v.dims.push_back(known ? d.dim_value() : -1);
     }
@@ -511,6 +514,14 @@ void GraphTranslator::bindInputs() {
     }
     v.id = freshId(in.name());
     std::vector<int64_t> sample = v.sampleDims();
+    // --per-sample: declared without the axis 0 of 1 the graph sees.
+    std::vector<int64_t> graphDims = sample;
+    if (perSample_) {
+      if (!dynamicBatch)
+        throw ImportError{"graph input '" + in.name() + "' has no dynamic axis 0; --per-sample "
+                          "takes a dynamic axis 0 of every input as the batch"};
+      sample.erase(sample.begin());
+    }
     double elements = 1;
     for (int64_t d : sample)
       elements *= double(d);
@@ -537,6 +548,11 @@ void GraphTranslator::bindInputs() {
       }
     } else {
       header_.push_back("input " + v.id + ": " + nnType(v.elemType, sample));
+    }
+    if (perSample_) {
+      std::string id = freshId(in.name() + "_one");
+      line(id + " = reshape(" + v.id + ", " + dimsText(graphDims) + ")");
+      v.id = id;
     }
     values_[in.name()] = v;
   }
@@ -700,12 +716,23 @@ void GraphTranslator::writeOutputs() {
                         "bool, or int64 indices"};
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
+    std::vector<int64_t> sample = v.sampleDims();
+    if (perSample_) { // the batch of one back to one sample
+      if (v.dims.empty() || v.dims[0] != 1 || v.constant)
+        throw ImportError{"graph output '" + o.name() + "' (shape " + dimsText(v.dims) +
+                          ") is not computed per sample on axis 0; --per-sample needs that"};
+      sample.erase(sample.begin());
+      std::string s = freshId(o.name() + "_sample");
+      line(s + " = " + (sample.empty() ? "sum(" + id + ")"
+                                       : "reshape(" + id + ", " + dimsText(sample) + ")"));
+      id = s;
+    }
     // A bool output holds 1s and 0s; `: bool` has predict write it as bool .npy.
     std::string type = boolean ? ": bool" : "";
     body_.push_back(id == want ? "output " + id + type : "output " + want + type + " = " + id);
     auto logits = logitsOf_.find(o.name());
     outputs_.push_back(
-        {want, v.sampleDims(), logits == logitsOf_.end() ? want : logits->second, boolean});
+        {want, sample, logits == logitsOf_.end() || perSample_ ? want : logits->second, boolean});
   }
 }
 
@@ -726,13 +753,17 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
   writeOutputs();
 
   ImportedModel out;
-  out.batched = batchMode_;
+  out.batched = batchMode_ || perSample_;
   std::string &s = out.source;
   s += "# Imported from " + origin + " by nnc import (ONNX opset " + std::to_string(opset_);
   if (!model_.producer_name().empty())
     s += ", produced by " + model_.producer_name() + " " + model_.producer_version();
   s += ").\n";
   s += batchMode_ ? "# Axis 0 of every input and output is the batch.\n"
+       : perSample_
+           ? "# Axis 0 of every input and output is the batch; each sample runs through the "
+             "graph as a batch of one (nnc import --per-sample), as the graph mixes samples "
+             "along axis 0: " + notBatch_ + ".\n"
        : fixedBatch_ > 0
            ? "# Each input is one whole sample: axis 0 is not a batch (the graph mixes samples "
              "along it); a dynamic axis 0 is fixed at " + std::to_string(fixedBatch_) + ".\n"
@@ -754,13 +785,13 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
 
 ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
                          const std::string &modelName, const std::string &origin,
-                         int64_t fixedBatch) {
+                         int64_t fixedBatch, bool perSample) {
   try {
     GraphTranslator batched(model, opset, true);
     return batched.translate(modelName, origin);
   } catch (const NotPerSample &e) {
     // Whole tensors as samples: correct for any graph, one sample per call.
-    GraphTranslator whole(model, opset, false, fixedBatch);
+    GraphTranslator whole(model, opset, false, fixedBatch, perSample);
     whole.notBatch_ = e.why;
     try {
       return whole.translate(modelName, origin);

@@ -48,8 +48,11 @@ struct ImportedModel {
 /// Throws ImportError naming the op, the node and the opset where they apply.
 /// `fixedBatch` > 0 (nnc import --batch N): when axis 0 cannot be the batch,
 /// a dynamic axis 0 is taken as N, so the whole tensors can be one sample.
+/// `perSample` (--per-sample): when axis 0 cannot be the batch, each sample
+/// runs through the graph as a batch of one (axis 0 fixed at 1 inside, the
+/// batch outside): right for a graph that computes every sample on its own.
 ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
                          const std::string &modelName, const std::string &origin,
-                         int64_t fixedBatch = 0);
+                         int64_t fixedBatch = 0, bool perSample = false);
 
 } // namespace nnc::onnx_import
