@@ -1383,7 +1383,7 @@ void resize(T &t) {
   for (int r : nearestRules)
     rules &= r;
   if (byMatrices || (mode == "nearest" && rules == 0)) {
-    ResizeRule rule{mode, coordinates, rounding, cubicA, t.intAttr("exclude_outside", 0) != 0};
+    ResizeRule rule{mode, coordinates, rounding, cubicA, t.intAttr("exclude_outside", 0) != 0, 0, 1, {}};
     if (coordinates == "tf_crop_and_resize") {
       const Tensor &roi = t.constantInput(1, "the roi");
       if (roi.count() != int64_t(2 * rank))
@@ -3069,6 +3069,75 @@ void gridSample(T &t) {
   t.define(0, expr, {x.dims[0], C, Ho, Wo}, x.elemType, x.batched);
 }
 
+/// TopK for k up to 64: k rounds of "the largest not yet taken" along the
+/// axis moved last. Each round's maximum is taken over x with the taken
+/// entries lowered to x's minimum (so it is the largest untaken value, ties
+/// and infinities included), and its index is the first untaken entry
+/// equal to it, as ONNX's lower-index-first rule asks. The smallest are the
+/// largest of -x. Indices come out as argmax of the rounds' one-hot rows.
+void topK(T &t) {
+  Value &x = t.input(0);
+  int64_t k = integer(t, t.constantInput(1, "k").values.at(0));
+  int64_t a = t.axis(t.intAttr("axis", -1), x.rank());
+  if (x.batched && a == 0)
+    t.notPerSample("takes the top entries along the batch axis");
+  int64_t S = x.dims[a];
+  if (k < 1 || k > S || k > 64)
+    t.fail("k = " + std::to_string(k) + " must be between 1 and the axis size " +
+           std::to_string(S) + " (at most 64)");
+  bool largest = t.intAttr("largest", 1) != 0;
+  int first = x.batched ? 1 : 0;
+  int64_t r = x.rank() - first, p = a - first;
+  std::vector<int64_t> toLast, rest;
+  for (int64_t i = 0; i < r; ++i)
+    if (i != p) {
+      toLast.push_back(i);
+      rest.push_back(x.dims[i + first]);
+    }
+  toLast.push_back(p);
+  bool moved = p != r - 1;
+  std::string xe = t.onnxOrder(x), base = t.node().output(0);
+  std::string type = x.elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+  std::string last = moved ? "transpose(" + xe + ", " + list(toLast) + ")" : xe;
+  std::string xl = t.temporary(base + "_last", largest ? last : "-" + last);
+  std::string floor = t.temporary(base + "_least", "-max(-" + xl + ", axis: -1, keepdims: true)");
+  std::string taken, values, rows;
+  std::vector<int64_t> row = rest;
+  row.push_back(1);
+  row.push_back(S);
+  for (int64_t j = 0; j < k; ++j) {
+    std::string tag = base + "_" + std::to_string(j + 1);
+    std::string key = taken.empty() ? xl : "where(" + taken + " > 0, " + floor + ", " + xl + ")";
+    std::string m = t.temporary(tag + "_max", "max(" + key + ", axis: -1, keepdims: true)");
+    std::string cand = "(" + xl + " == " + m + ")" + (taken.empty() ? "" : " * (1 - " + taken + ")");
+    std::string hot = t.temporary(tag + "_hot", "one_hot(argmax(" + cand + ", axis: -1), " +
+                                                    std::to_string(S) + ", dtype: " + type + ")");
+    taken = taken.empty() ? hot : t.temporary(tag + "_taken", taken + " + " + hot);
+    values += (values.empty() ? "" : ", ") + m;
+    rows += std::string(rows.empty() ? "" : ", ") + "reshape(" + hot + ", " + list(row) + ")";
+  }
+  if (k > 1) {
+    values = "concat(" + values + ", axis: -1)";
+    rows = "concat(" + rows + ", axis: -2)";
+  }
+  if (!largest)
+    values = "-" + values;
+  // Back to the axis' place: [rest..., k] -> k at p; [rest..., k, S] -> k at p, S last.
+  std::vector<int64_t> back, backRows;
+  for (int64_t i = 0; i < r; ++i)
+    back.push_back(i < p ? i : i == p ? r - 1 : i - 1);
+  backRows = back;
+  backRows.push_back(r);
+  std::vector<int64_t> dims = x.dims;
+  dims[a] = k;
+  t.define(0, moved ? "transpose(" + values + ", " + list(back) + ")" : values, dims, x.elemType,
+           x.batched);
+  if (t.outputUsed(1)) {
+    std::string h = moved ? "transpose(" + rows + ", " + list(backRows) + ")" : rows;
+    t.define(1, "argmax(" + h + ", axis: -1)", dims, onnx::TensorProto_DataType_INT64, x.batched);
+  }
+}
+
 void constantOfShape(T &t) {
   const Tensor &shape = t.constantInput(0, "the shape");
   Tensor c;
@@ -3573,6 +3642,7 @@ const std::map<std::string, Translate> &ops() {
       {"Range", range},
       {"OneHot", oneHot},
       {"GridSample", gridSample},
+      {"TopK", topK},
       {"ReduceProd", [](T &t) { reduce(t, "prod"); }},
       {"EyeLike", eyeLike},
       {"LRN", lrn},
