@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <set>
+#include "support/Storage.h"
+
 #include <string>
 #include <vector>
 
@@ -22,6 +24,9 @@ namespace nnc::onnx_export {
 
 /// onnx::TensorProto's element type of an nnc dtype.
 int32_t onnxType(DType t);
+/// onnx::TensorProto's element type of a typed input or output's storage
+/// (bool, i8 .. u64, f16); not Float.
+int32_t onnxStorageType(Storage s);
 
 /// One attribute of a node: an int, a float, ints, a string, or one string
 /// repeated (`s`, `i` times).
