@@ -2124,6 +2124,27 @@ void pow(T &t) {
 }
 
 
+/// BitShift on unsigned integers: LEFT is x * 2^y wrapped to the type (the
+/// bits shifted out are lost), RIGHT is floor(x / 2^y); both exact in f64
+/// while x * 2^y stays within 2^53.
+void bitShift(T &t) {
+  Value &x = t.input(0), &y = t.input(1);
+  if (!isInteger(x.elemType) || isSignedStorage(storageOf(x.elemType)))
+    t.fail("it takes unsigned integers, not " + elemTypeName(x.elemType));
+  std::string direction = t.stringAttr("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT")
+    t.fail("direction '" + direction + "' is not LEFT or RIGHT");
+  if (!broadcastable(x, y))
+    t.fail("shapes " + list(x.dims) + " and " + list(y.dims) + " do not broadcast");
+  if (isConstant(x) && isConstant(y))
+    t.fail("a BitShift of constants is not supported");
+  Operands o = binaryOperands(t);
+  std::string scale = "2 ^ " + o.r;
+  std::string expr = direction == "LEFT" ? wrapped(t, o.l + " * " + scale, x.elemType)
+                                         : "floor(" + o.l + " / " + scale + ")";
+  t.define(0, expr, o.dims, x.elemType, o.batched, o.perm);
+}
+
 // --- comparisons and selection ---------------------------------------------------
 
 /// a < b and friends: 1 or 0 in the operands' float type, marked bool.
@@ -2982,6 +3003,7 @@ const std::map<std::string, Translate> &ops() {
          });
        }},
       {"Mod", mod},
+      {"BitShift", bitShift},
       {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},
       {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},
