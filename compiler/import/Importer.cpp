@@ -735,6 +735,21 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
            "at graph outputs, so a float16 result that feeds further computation is not supported");
   if (!translateOp(*this, n.op_type()))
     fail("nnc does not import the op " + n.op_type());
+  // Ops whose f64 result on integers is ONNX's integer result (those that
+  // need it truncate or wrap): any other op computing integers is refused
+  // rather than left with a fraction or an unwrapped value inside.
+  static const std::set<std::string> integerOps = {
+      "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Max", "Min", "Sum", "Neg", "Abs", "Clip",
+      "Where", "Pad", "MaxPool", "Cast", "CastLike", "BitShift", "Identity", "Reshape",
+      "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice", "Gather", "Expand",
+      "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Relu", "Sign", "GlobalMaxPool",
+      "ConstantOfShape"};
+  for (const std::string &out : n.output())
+    if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
+                                     !it->second.indices && isInteger(it->second.elemType) &&
+                                     !integerOps.count(n.op_type()))
+      fail("it computes " + elemTypeName(it->second.elemType) + " values, which nnc imports "
+           "only for the ops docs/onnx-import.md lists under Data types");
   // Ops whose f32 result on float16 operands is a float16 value already.
   static const std::set<std::string> exactOnF16 = {
       "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice",

@@ -456,13 +456,26 @@ bool foldUnary(T &t, const std::string &op) {
   return true;
 }
 
+/// trunc(expr), written with floor: ONNX's integer division rounds toward zero.
+std::string truncated(T &t, const std::string &expr);
+/// `expr` (an integer op's result in f64) wrapped into the range of the
+/// 8-, 16- or 32-bit type as fixed-width arithmetic wraps, so that Max, Div,
+/// comparisons and the rest see ONNX's value; 64-bit types are left alone
+/// (f64 is exact only to 2^53 anyway, see docs/onnx-import.md).
+std::string wrapped(T &t, const std::string &expr, int32_t elemType);
+
 void unary(T &t, const std::function<std::string(const std::string &)> &f) {
   Value &x = t.input(0);
   if (foldUnary(t, t.node().op_type()))
     return;
   if (x.constant && x.id.empty())
     t.onnxOrder(x);
-  t.define(0, f(x.id), x.dims, x.elemType, x.batched, x.perm);
+  // Neg and Abs of an 8- to 32-bit integer's minimum wrap back to it.
+  std::string expr = f(x.id);
+  const std::string &op = t.node().op_type();
+  if (isInteger(x.elemType) && (op == "Neg" || op == "Abs"))
+    expr = wrapped(t, expr, x.elemType);
+  t.define(0, expr, x.dims, x.elemType, x.batched, x.perm);
 }
 
 std::string call(const std::string &fn, const std::string &x, const std::string &args = "") {
@@ -493,14 +506,6 @@ struct Operands {
   std::vector<int> perm;
 };
 Operands binaryOperands(T &t);
-
-/// trunc(expr), written with floor: ONNX's integer division rounds toward zero.
-std::string truncated(T &t, const std::string &expr);
-/// `expr` (an integer op's result in f64) wrapped into the range of the
-/// 8-, 16- or 32-bit type as fixed-width arithmetic wraps, so that Max, Div,
-/// comparisons and the rest see ONNX's value; 64-bit types are left alone
-/// (f64 is exact only to 2^53 anyway, see docs/onnx-import.md).
-std::string wrapped(T &t, const std::string &expr, int32_t elemType);
 
 void binary(T &t, const std::string &op) {
   legacyBroadcast(t);

@@ -95,3 +95,15 @@ save("half_chain", [N("Cast", ["g"], ["g16"], to=F16), N("Add", ["g16", "g16"], 
 # Wrong input data: int32 for the int64 x, an int64 beyond 2^53.
 npy("x_i32", x.astype(np.int32))
 npy("x_big", np.array([[1, 2, 3, 4, 5, 6], [1, 2, 9007199254740993, 4, 5, 6]], np.int64))
+
+# Neg of int8's minimum wraps back to it, and Max sees that.
+save("negmax", [N("Neg", ["q"], ["n"]), N("Max", ["n", "q"], ["m"])],
+     [tensor("q", I8, ["N", 3])], [tensor("m", I8, ["N", 3])])
+q = np.array([[-128, 5, -3], [127, 0, -1]], np.int8)
+npy("q", q)
+with np.errstate(over="ignore"):
+    npy("negmax_m", np.maximum(-q, q))
+
+# An op nnc does not compute on integers (ReduceMean would need truncation).
+save("int_mean", [N("ReduceMean", ["w"], ["r"], axes=[1])],
+     [tensor("w", I32, ["N", 4])], [tensor("r", I32, ["N", 1])])
