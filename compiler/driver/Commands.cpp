@@ -5,9 +5,9 @@
 #include "driver/Distributed.h"
 #include "driver/ModelInstance.h"
 #include "driver/Npy.h"
-#include "support/StoredValues.h"
 #include "driver/Session.h"
 #include "driver/Standardize.h"
+#include "support/StoredValues.h"
 
 #include "codegen/HeaderGen.h"
 #include "codegen/LLVMGen.h"
@@ -262,9 +262,10 @@ static bool storedOutputs(const Program &p, const Entry &entry,
     int64_t perSample = std::max<int64_t>(entry.results[o]->type.elementsPerSample(), 1);
     for (size_t i = 0; i < r[o].size(); ++i) {
       double &v = r[o][i];
-      std::string where = "output '" + entry.resultNames[o] + "', sample " +
-                          std::to_string(i / perSample) + ", element " +
-                          std::to_string(i % perSample);
+      auto where = [&] {
+        return "output '" + entry.resultNames[o] + "', sample " + std::to_string(i / perSample) +
+               ", element " + std::to_string(i % perSample);
+      };
       if (storage == Storage::Bool) {
         v = v != 0;
       } else if (storage == Storage::F16) {
@@ -272,13 +273,13 @@ static bool storedOutputs(const Program &p, const Entry &entry,
       } else {
         uint64_t bits;
         if (!integerBits(storage, v, bits)) {
-          std::cerr << "nnc: error: " << where << " is " << formatNumber(v) << ", not a whole "
-                    << "number; an " << storageName(storage) << " output takes whole numbers\n";
+          std::cerr << "nnc: error: " << where() << " is " << formatNumber(v) << ", not a whole "
+                    << "number; an output of type " << storageName(storage) << " takes whole numbers\n";
           return false;
         }
         v = integerValue(storage, bits);
         if (json && !isSignedStorage(storage) && bits > (uint64_t(1) << 53)) {
-          std::cerr << "nnc: error: " << where << " is " << bits << ", beyond the 2^53 that "
+          std::cerr << "nnc: error: " << where() << " is " << bits << ", beyond the 2^53 that "
                     << "JSON numbers hold exactly; write it to a .npy file (-o FILE.npy)\n";
           return false;
         }

@@ -743,7 +743,8 @@ bool checkStored(const Program &p, const Dataset &d) {
       std::cerr << ": " << formatNumber(v) << " of '" << in.name << "' is not "
                 << (in.storage == Storage::Bool ? std::string("a bool (1 or 0)")
                     : in.storage == Storage::F16 ? std::string("a float16 value")
-                    : "an " + std::string(storageName(in.storage)) + " (a whole number in its range)")
+                    : "a value of type " + std::string(storageName(in.storage)) +
+                          " (a whole number in its range)")
                 << '\n';
       return false;
     }

@@ -1,9 +1,9 @@
 //===- Npy.h - writing NumPy .npy files -------------------------*- C++ -*-===//
 #pragma once
 
-#include <cstdint>
 #include "support/Storage.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 

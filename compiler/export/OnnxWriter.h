@@ -9,14 +9,13 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "support/Storage.h"
 
 #include "onnx/onnx_pb.h"
 
 #include <cstdint>
 #include <initializer_list>
 #include <set>
-#include "support/Storage.h"
-
 #include <string>
 #include <vector>
 

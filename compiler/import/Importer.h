@@ -10,7 +10,6 @@
 
 #include "import/OnnxModel.h"
 #include "support/Identifiers.h"
-
 #include "support/Storage.h"
 
 #include <string>
