@@ -66,15 +66,16 @@ std::string generateHeader(const Program &p, const HeaderOptions &options) {
   for (const Interface &in : p.inputs)
     if (training || !in.isTarget)
       h << " *   " << (in.isTarget ? "target " : "input  ") << in.name << ": "
-        << shapeComment(in.node->type) << (in.boolean ? " (bool: pass 1 or 0)" : "") << "\n";
+        << shapeComment(in.node->type) << storageNote(in.storage, true) << "\n";
   if (predict)
     for (size_t i = 0; i < predict->results.size(); ++i)
       if (predict->resultRoles[i] != ResultRole::Carried) {
-        bool boolean = false;
+        Storage storage = Storage::Float;
         for (const Output &o : p.outputs)
-          boolean |= o.boolean && o.name == predict->resultNames[i];
+          if (o.name == predict->resultNames[i])
+            storage = o.storage;
         h << " *   output " << predict->resultNames[i] << ": "
-          << shapeComment(predict->results[i]->type) << (boolean ? " (bool: 1 or 0)" : "")
+          << shapeComment(predict->results[i]->type) << storageNote(storage, false)
           << "\n";
       }
   for (const CarriedState &c : p.carried)

@@ -7,6 +7,7 @@
 #include "driver/Npy.h"
 #include "driver/Session.h"
 #include "driver/Standardize.h"
+#include "support/StoredValues.h"
 
 #include "codegen/HeaderGen.h"
 #include "codegen/LLVMGen.h"
@@ -33,10 +34,10 @@ int infoCommand(Session &s) {
   std::cout << "model " << p.modelName << '\n';
   for (const Interface &in : p.inputs)
     std::cout << (in.isTarget ? "  target " : "  input  ") << in.name << ": "
-              << in.node->type.str() << (in.boolean ? " (bool: 1 or 0)" : "") << '\n';
+              << in.node->type.str() << storageNote(in.storage, true) << '\n';
   for (const Output &o : p.outputs)
     std::cout << "  output " << o.name << ": " << o.node->type.str()
-              << (o.boolean ? " (bool: 1 or 0)" : "") << '\n';
+              << storageNote(o.storage, false) << '\n';
   std::cout << "parameters:\n";
   for (const StateTensor &st : p.state)
     if (st.kind != StateTensor::Kind::OptState)
@@ -242,6 +243,52 @@ bool fileInput(Session &s, Dataset &d) {
   return true;
 }
 
+static Storage outputStorage(const Program &p, const std::string &name) {
+  for (const Output &o : p.outputs)
+    if (o.name == name)
+      return o.storage;
+  return Storage::Float;
+}
+
+/// The values of typed outputs as their type stores them (integers wrapped,
+/// f16 rounded), for JSON; false (printed) where an integer output holds a
+/// value that is not a whole number, or a stored value a double cannot show.
+static bool storedOutputs(const Program &p, const Entry &entry,
+                          std::vector<std::vector<double>> &r, bool json) {
+  for (size_t o = 0; o < entry.results.size(); ++o) {
+    Storage storage = outputStorage(p, entry.resultNames[o]);
+    if (storage == Storage::Float)
+      continue;
+    int64_t perSample = std::max<int64_t>(entry.results[o]->type.elementsPerSample(), 1);
+    for (size_t i = 0; i < r[o].size(); ++i) {
+      double &v = r[o][i];
+      auto where = [&] {
+        return "output '" + entry.resultNames[o] + "', sample " + std::to_string(i / perSample) +
+               ", element " + std::to_string(i % perSample);
+      };
+      if (storage == Storage::Bool) {
+        v = v != 0;
+      } else if (storage == Storage::F16) {
+        v = halfValue(halfBits(v));
+      } else {
+        uint64_t bits;
+        if (!integerBits(storage, v, bits)) {
+          std::cerr << "nnc: error: " << where() << " is " << formatNumber(v) << ", not a whole "
+                    << "number; an output of type " << storageName(storage) << " takes whole numbers\n";
+          return false;
+        }
+        v = integerValue(storage, bits);
+        if (json && !isSignedStorage(storage) && bits > (uint64_t(1) << 53)) {
+          std::cerr << "nnc: error: " << where() << " is " << bits << ", beyond the 2^53 that "
+                    << "JSON numbers hold exactly; write it to a .npy file (-o FILE.npy)\n";
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
 /// Writes predict's results to -o: one .npy (or NAME.npy beside it per
 /// result when there are several), or the JSON text for any other name.
 bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vector<double>> &r,
@@ -268,17 +315,16 @@ bool writePredictions(Session &s, const Entry &entry, const std::vector<std::vec
                            : out.substr(0, out.size() - 4) + "." + entry.resultNames[o] + ".npy";
     // Class indices (argmax) are int64, as torch.argmax and ONNX's ArgMax give them.
     int dtype = t.dtype == DType::F32 ? NNRT_F32 : t.dtype == DType::F64 ? NNRT_F64 : kNpyInt64;
-    // `output y: bool` (an imported ONNX bool output): numpy bool, as ONNX gives it.
-    for (const Output &po : s.program->outputs)
-      if (po.boolean && po.name == entry.resultNames[o])
-        dtype = kNpyBool;
-    if (!writeFileAtomic(path, npyBytes(dtype, dims, r[o]), error)) {
+    // `output y: bool`, `: i64`, `: f16` (an imported ONNX output's type).
+    Storage storage = outputStorage(*s.program, entry.resultNames[o]);
+    if (!writeFileAtomic(path, npyBytes(dtype, dims, r[o], storage), error)) {
       std::cerr << "nnc: error: " << error << '\n';
       return false;
     }
     if (!s.opts.quiet)
       std::cout << "wrote " << entry.resultNames[o] << " " << TensorType{t.dtype, dims, false}.shapeStr()
-                << (dtype == kNpyBool ? " (bool)" : "") << " to " << path << '\n';
+                << (storage != Storage::Float ? std::string(" (") + storageName(storage) + ")" : "")
+                << " to " << path << '\n';
   }
   return true;
 }
@@ -320,7 +366,7 @@ int predictCommand(Session &s) {
     d.origin = "(no inputs)";
     d.samples = 1;
     d.single = true;
-  } else if (!(json ? jsonInput(s, text, d) && checkBools(p, d) : fileInput(s, d))) {
+  } else if (!(json ? jsonInput(s, text, d) && checkStored(p, d) : fileInput(s, d))) {
     return 1;
   }
   auto m = ModelInstance::create(p, s.jit->descriptor(), s.opts.seed.value_or(1), d.samples);
@@ -333,13 +379,18 @@ int predictCommand(Session &s) {
   if (!m->run("predict", d, idx, r))
     return 1;
   const Entry *entry = p.entry("predict");
+  const std::string &outPath = s.opts.output;
+  bool npy = outPath.size() > 4 && outPath.compare(outPath.size() - 4, 4, ".npy") == 0;
+  std::vector<std::vector<double>> stored = r;
+  if (!storedOutputs(p, *entry, stored, !npy))
+    return 1;
   std::string out = "{";
   for (size_t o = 0; o < entry->results.size(); ++o) {
     const TensorType &t = entry->results[o]->type;
     std::vector<int64_t> dims = t.dims;
     dims.insert(dims.begin(), t.batched ? d.samples : 1);
     out += (o ? ", \"" : "\"") + entry->resultNames[o] +
-           "\": " + formatTensor(r[o], dims, t.dtype == DType::F32);
+           "\": " + formatTensor(stored[o], dims, t.dtype == DType::F32);
   }
   out += "}\n";
   if (!s.opts.output.empty())

@@ -1,5 +1,7 @@
 //===- Dataset.cpp - CSV and inline data ----------------------------------===//
 #include "driver/Dataset.h"
+#include "support/Json.h"
+#include "support/StoredValues.h"
 #include "support/Identifiers.h"
 #include "support/Limits.h"
 
@@ -66,6 +68,9 @@ struct Array {
   std::vector<int64_t> dims;
   std::vector<double> data;
   std::string descr; // a .npy's element type ('<f4', '|b1', ...); empty for IDX
+  /// The first integer beyond 2^53 (which a double does not hold exactly), or -1.
+  int64_t inexact = -1;
+  std::string inexactValue;
 };
 
 bool fileError(const std::string &path, const std::string &message) {
@@ -274,13 +279,15 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   int size = 0;
   char kind = 0;
   for (auto &d : std::vector<std::pair<std::string, std::pair<char, int>>>{
-           {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"<i4", {'i', 4}}, {"<i8", {'i', 8}},
-           {"|u1", {'u', 1}}, {"|b1", {'b', 1}}})
+           {"<f2", {'f', 2}}, {"<f4", {'f', 4}}, {"<f8", {'f', 8}}, {"|i1", {'i', 1}},
+           {"<i2", {'i', 2}}, {"<i4", {'i', 4}}, {"<i8", {'i', 8}}, {"|u1", {'u', 1}},
+           {"<u2", {'u', 2}}, {"<u4", {'u', 4}}, {"<u8", {'u', 8}}, {"|b1", {'b', 1}}})
     if (header.descr == d.first)
       kind = d.second.first, size = d.second.second;
   if (!size)
     return fileError(path, "unsupported .npy element type '" + header.descr +
-                               "' (expected float32, float64, int32, int64, uint8 or bool, little-endian)");
+                               "' (expected float16/32/64, int8/16/32/64, uint8/16/32/64 or "
+                               "bool, little-endian)");
   out.descr = header.descr;
   uint64_t count = 1;
   for (int64_t d : header.shape) {
@@ -296,27 +303,28 @@ bool readNpy(const std::string &path, const std::string &bytes, Array &out) {
   out.data.resize(count);
   const char *p = bytes.data() + start;
   for (uint64_t i = 0; i < count; ++i, p += size) {
-    if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); out.data[i] = f; }
+    uint64_t bits = 0; // little-endian, as every descr read here is
+    std::memcpy(&bits, p, size);
+    if (kind == 'f' && size == 2) out.data[i] = halfValue(uint16_t(bits));
+    else if (kind == 'f' && size == 4) { float f; std::memcpy(&f, p, 4); out.data[i] = f; }
     else if (kind == 'f') { double d; std::memcpy(&d, p, 8); out.data[i] = d; }
-    else if (kind == 'i' && size == 4) { int32_t v; std::memcpy(&v, p, 4); out.data[i] = v; }
-    else if (kind == 'i') {
-      // int64 (numpy's default integer): exact in a double up to 2^53, and
-      // labels are range-checked against their class count after reading.
-      int64_t v;
-      std::memcpy(&v, p, 8);
-      if (v <= -(int64_t(1) << 53) || v >= (int64_t(1) << 53))
-        return fileError(path, "element " + std::to_string(i) + " is " + std::to_string(v) +
-                                   ", beyond the 2^53 that nnc reads exactly");
-      out.data[i] = double(v);
-    }
     else if (kind == 'b') {
-      unsigned char b = static_cast<unsigned char>(*p);
-      if (b > 1)
+      if (bits > 1)
         return fileError(path, "element " + std::to_string(i) + " of the bool array is the byte " +
-                                   std::to_string(b) + "; numpy's bools are 0 or 1");
-      out.data[i] = b;
+                                   std::to_string(bits) + "; numpy's bools are 0 or 1");
+      out.data[i] = double(bits);
+    } else {
+      // Integers: exact in a double up to 2^53; the caller reports the
+      // first beyond (it knows the samples), labels are range-checked later.
+      int64_t v = kind == 'u' ? 0 : int64_t(bits << (64 - 8 * size)) >> (64 - 8 * size);
+      bool big = kind == 'u' ? bits > (uint64_t(1) << 53)
+                             : v < -(int64_t(1) << 53) || v > (int64_t(1) << 53);
+      if (big && out.inexact < 0) {
+        out.inexact = int64_t(i);
+        out.inexactValue = kind == 'u' ? std::to_string(bits) : std::to_string(v);
+      }
+      out.data[i] = kind == 'u' ? double(bits) : double(v);
     }
-    else out.data[i] = static_cast<unsigned char>(*p);
   }
   return true;
 }
@@ -478,6 +486,9 @@ bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vec
     return false;
   if (!binary)
     return fileError(path, "not a NumPy .npy or IDX file");
+  if (array.inexact >= 0)
+    return fileError(path, "element " + std::to_string(array.inexact) + " is " + array.inexactValue +
+                               ", beyond the 2^53 that nnc reads exactly");
   dims = std::move(array.dims);
   data = std::move(array.data);
   return true;
@@ -485,8 +496,37 @@ bool readArrayFile(const std::string &path, std::vector<int64_t> &dims, std::vec
 
 bool loadDataset(const Program &p, const std::vector<std::string> &specs, Dataset &out,
                  const std::vector<std::string> &scales, bool allowNonFinite) {
-  return loadFiles(p, specs, out, allowNonFinite) && checkLabels(p, out) && checkBools(p, out) &&
+  return loadFiles(p, specs, out, allowNonFinite) && checkLabels(p, out) && checkStored(p, out) &&
          applyScales(p, scales, out);
+}
+
+/// A typed input (`input x: i64[...]`, bool, f16) takes .npy of exactly its
+/// type, and numpy's other types only float inputs (and class labels) take.
+/// Integers must be exact in a double.
+static bool checkElementType(const std::string &path, const Interface &in, const Array &array) {
+  const std::string &descr = array.descr;
+  std::string what = descr.empty() ? std::string("IDX data") : "'" + descr + "' (" + npyTypeName(descr) + ") elements";
+  if (in.storage != Storage::Float && descr != npyDescr(in.storage))
+    return fileError(path, "'" + in.name + "' is an input of type " + storageName(in.storage) +
+                           ", but the file holds " + what + "; give a numpy " +
+                           npyTypeName(npyDescr(in.storage)) + " array ('" +
+                           npyDescr(in.storage) + "')");
+  static const std::set<std::string> plain = {"", "<f4", "<f8", "<i4", "<i8", "|u1"};
+  if (in.storage == Storage::Float && !plain.count(descr))
+    return fileError(path, "the file holds " + what + ", but '" + in.name + "' is " +
+                           (in.classes ? "a class(N) input; give it int32 or int64 labels"
+                                       : "a float input; give it float32 or float64 data, or "
+                                         "declare its type as the file's (`" + in.name + ": " +
+                                         storageName(storageOfNpy(descr)) + "[...]`)"));
+  if (array.inexact >= 0) {
+    int64_t perSample = std::max<int64_t>(in.node->type.elementsPerSample(), 1);
+    bool single = array.dims == in.node->type.dims;
+    int64_t sample = single ? 0 : array.inexact / perSample;
+    return fileError(path, "sample " + std::to_string(sample) + ", element " +
+                           std::to_string(array.inexact % perSample) + " of '" + in.name + "' is " +
+                           array.inexactValue + ", beyond the 2^53 that nnc computes exactly");
+  }
+  return true;
 }
 
 static bool loadFiles(const Program &p, const std::vector<std::string> &specs, Dataset &out,
@@ -512,15 +552,8 @@ static bool loadFiles(const Program &p, const std::vector<std::string> &specs, D
         return false;
       if (binary && !allowNonFinite && !checkFinite(path, array.data, std::max<int64_t>(perSample, 1)))
         return false;
-      // A bool input (ONNX's bool) takes numpy bools, and only a bool input does.
-      if (binary && in->boolean && array.descr != "|b1")
-        return fileError(path, "'" + name + "' is a bool input, but the file holds " +
-                                   (array.descr.empty() ? std::string("IDX data")
-                                                        : "'" + array.descr + "' elements") +
-                                   "; give a numpy bool array (dtype bool, '|b1')");
-      if (binary && !in->boolean && array.descr == "|b1")
-        return fileError(path, "the file holds bools ('|b1'), but '" + name + "' is not a bool "
-                               "input; give it " + (in->classes ? "integer" : "float") + " data");
+      if (binary && !checkElementType(path, *in, array))
+        return false;
       if (binary) {
         // An array of exactly the per-sample shape is one sample (an
         // imported model's tensors, which have no batch axis).
@@ -694,20 +727,25 @@ bool checkLabels(const Program &p, const Dataset &d) {
   return true;
 }
 
-bool checkBools(const Program &p, const Dataset &d) {
+bool checkStored(const Program &p, const Dataset &d) {
   for (const Interface &in : p.inputs) {
     auto column = d.columns.find(in.name);
-    if (!in.boolean || column == d.columns.end())
+    if (in.storage == Storage::Float || column == d.columns.end())
       continue;
     int64_t perSample = std::max<int64_t>(in.node->type.elementsPerSample(), 1);
     for (size_t i = 0; i < column->second.size(); ++i) {
       double v = column->second[i];
-      if (v == 0 || v == 1)
+      if (holdsExactly(in.storage, v))
         continue;
       std::cerr << d.origin << ": error: sample " << i / perSample;
       if (perSample > 1)
         std::cerr << ", element " << i % perSample;
-      std::cerr << ": " << v << " of '" << in.name << "' is not a bool (1 or 0)\n";
+      std::cerr << ": " << formatNumber(v) << " of '" << in.name << "' is not "
+                << (in.storage == Storage::Bool ? std::string("a bool (1 or 0)")
+                    : in.storage == Storage::F16 ? std::string("a float16 value")
+                    : "a value of type " + std::string(storageName(in.storage)) +
+                          " (a whole number in its range)")
+                << '\n';
       return false;
     }
   }

@@ -61,9 +61,10 @@ bool applyScales(const Program &p, const std::vector<std::string> &scales, Datas
 
 /// Class labels must be whole numbers in 0..N-1; false (printed) if not.
 bool checkLabels(const Program &p, const Dataset &d);
-/// Every value of a bool input (`input m: bool[...]`) is 1 or 0; else an
-/// error naming the sample and element.
-bool checkBools(const Program &p, const Dataset &d);
+/// Every value of a typed input (`input m: bool[...]`, `i64[...]`, `f16[...]`)
+/// is one its type holds (1 or 0, a whole number in range, a float16); else
+/// an error naming the sample and element.
+bool checkStored(const Program &p, const Dataset &d);
 
 /// The names of inputs (and targets, when asked) the data set lacks.
 std::vector<std::string> missingColumns(const Program &p, const Dataset &d, bool targets);

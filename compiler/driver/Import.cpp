@@ -90,9 +90,9 @@ bool addTraining(const Options &o, onnx_import::ImportedModel &m, const std::str
   if (m.outputs.empty())
     return false;
   const onnx_import::ImportedOutput &out = m.outputs[0];
-  if (out.boolean) {
+  if (out.storage != Storage::Float) {
     std::cerr << onnxPath << ": error: --loss " << loss << " needs a float output; '" << out.id
-              << "' (the first output) is bool\n";
+              << "' (the first output) is " << storageName(out.storage) << "\n";
     return false;
   }
   std::string label = onnx_import::identifierFor(o.importLabel.empty() ? "label" : o.importLabel);

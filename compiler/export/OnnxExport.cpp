@@ -1068,14 +1068,15 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
     const TensorType &t = i.node->type;
     // Class indices (token ids) come as int64, as PyTorch exports them.
     bool ids = t.dtype == DType::I32;
-    // A bool input (`input m: bool[...]`) is ONNX's bool, cast to the float
-    // type it computes in.
+    // A typed input (`input m: bool[...]`, `i64[...]`, `f16[...]`) is that
+    // ONNX type, cast to the float type it computes in.
+    bool typed = i.storage != Storage::Float;
     w.declare(graph.add_input(), i.name,
-              ids ? onnx::TensorProto::INT64 : i.boolean ? onnx::TensorProto::BOOL : onnxType(t.dtype),
+              ids ? onnx::TensorProto::INT64 : typed ? onnxStorageType(i.storage) : onnxType(t.dtype),
               t);
     if (t.batched && !w.hasBatchSource())
       w.setBatchSource(i.name);
-    if (i.boolean)
+    if (typed)
       ex.bind(i.node, w.node("Cast", {i.name}, {Attr::of("to", onnxType(t.dtype))}));
     else
       ex.bind(i.node, i.name, ids);
@@ -1094,19 +1095,22 @@ onnx::ModelProto exportModel(const Program &p, const StateReader &state, int64_t
           e.loc = o.loc;
       throw;
     }
-    bool boolean = false; // `output y: bool`: ONNX's bool
+    // `output y: bool`, `: i64`, `: f16`: that ONNX type (ONNX's Cast
+    // truncates a float to an integer; nnc's values there are whole numbers).
+    Storage storage = Storage::Float;
     for (const Output &o : p.outputs)
-      boolean |= o.boolean && o.name == name;
+      if (o.name == name)
+        storage = o.storage;
     if (ids && !ex.wide(n))
       w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::INT64)}, name);
-    else if (boolean)
-      w.node("Cast", {ex.get(n)}, {Attr::of("to", onnx::TensorProto::BOOL)}, name);
+    else if (storage != Storage::Float)
+      w.node("Cast", {ex.get(n)}, {Attr::of("to", onnxStorageType(storage))}, name);
     else
       w.node("Identity", {ex.get(n)}, {}, name);
     w.declare(graph.add_output(), name,
-              ids       ? onnx::TensorProto::INT64
-              : boolean ? onnx::TensorProto::BOOL
-                        : onnxType(n->type.dtype),
+              ids                           ? onnx::TensorProto::INT64
+              : storage != Storage::Float ? onnxStorageType(storage)
+                                          : onnxType(n->type.dtype),
               n->type);
   }
   try {

@@ -17,6 +17,23 @@ int32_t onnxType(DType t) {
   return onnx::TensorProto::UNDEFINED;
 }
 
+int32_t onnxStorageType(Storage s) {
+  switch (s) {
+  case Storage::Float: break;
+  case Storage::Bool: return onnx::TensorProto::BOOL;
+  case Storage::I8: return onnx::TensorProto::INT8;
+  case Storage::I16: return onnx::TensorProto::INT16;
+  case Storage::I32: return onnx::TensorProto::INT32;
+  case Storage::I64: return onnx::TensorProto::INT64;
+  case Storage::U8: return onnx::TensorProto::UINT8;
+  case Storage::U16: return onnx::TensorProto::UINT16;
+  case Storage::U32: return onnx::TensorProto::UINT32;
+  case Storage::U64: return onnx::TensorProto::UINT64;
+  case Storage::F16: return onnx::TensorProto::FLOAT16;
+  }
+  return onnx::TensorProto::UNDEFINED;
+}
+
 std::string OnnxWriter::fresh(const std::string &base) {
   std::string name = base.empty() ? "t" : base;
   while (taken_->count(name))

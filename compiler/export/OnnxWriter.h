@@ -9,6 +9,7 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "support/Storage.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -22,6 +23,9 @@ namespace nnc::onnx_export {
 
 /// onnx::TensorProto's element type of an nnc dtype.
 int32_t onnxType(DType t);
+/// onnx::TensorProto's element type of a typed input or output's storage
+/// (bool, i8 .. u64, f16); not Float.
+int32_t onnxStorageType(Storage s);
 
 /// One attribute of a node: an int, a float, ints, a string, or one string
 /// repeated (`s`, `i` times).

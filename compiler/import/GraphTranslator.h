@@ -40,6 +40,12 @@ struct Value {
   std::optional<Tensor> constant;
   /// The initializer it came from (parameters keep that name), if any.
   std::string initializer;
+  /// nnc class indices (i32): a class(N) input, an ArgMax, what only moves
+  /// them. Every other integer value is numbers in f64.
+  bool indices = false;
+  /// A float16 value computed in f32 by this op type and not rounded to
+  /// float16 (nnc rounds at graph outputs only): no other node may take it.
+  std::string unroundedBy;
 
   /// Which ONNX axis is the batch, when `batched`: 0 but around a recurrent
   /// op, whose sequences are [T, N, ...] (ops other than Transpose, Squeeze,
@@ -144,14 +150,14 @@ private:
   void bindInputs();
   void bindInitializers();
   /// The size of the axis an integer input indexes (its class count),
-  /// or -1 when it holds a loss's labels (classLabels sets the count);
-  /// throws ImportError when it is used any other way.
+  /// or -1 when it holds a loss's labels (classLabels sets the count), or
+  /// 0 when it is used only as numbers; throws ImportError when both.
   int64_t embeddingRows(const std::string &input) const;
   /// The ONNX dims of a value known before translation (an initializer, a
   /// graph input, a value_info), -1 where dynamic; empty when unknown.
   std::vector<int64_t> declaredDims(const std::string &name) const;
   /// Whether the model computes in double (its float inputs and initializers
-  /// are all double): bool inputs are then cast to f64.
+  /// are all double, or its inputs integers): bool inputs are then cast to f64.
   bool doubleModel() const;
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
@@ -183,6 +189,11 @@ private:
 
 /// Whether an ONNX element type is float or double (what nnc computes in).
 bool isFloat(int32_t elemType);
+/// Whether an ONNX element type is one of the integers (int8 .. uint64).
+bool isInteger(int32_t elemType);
+/// The storage type of a graph input or output of an ONNX element type
+/// (bool, an integer, float16); Float for float and double.
+Storage storageOf(int32_t elemType);
 
 /// Translates the current node of `t`; false when the op is unknown.
 bool translateOp(GraphTranslator &t, const std::string &op);

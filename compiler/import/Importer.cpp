@@ -22,6 +22,34 @@ bool isFloat(int32_t t) {
   return t == onnx::TensorProto_DataType_FLOAT || t == onnx::TensorProto_DataType_DOUBLE;
 }
 
+bool isInteger(int32_t t) {
+  switch (t) {
+  case onnx::TensorProto_DataType_INT8: case onnx::TensorProto_DataType_INT16:
+  case onnx::TensorProto_DataType_INT32: case onnx::TensorProto_DataType_INT64:
+  case onnx::TensorProto_DataType_UINT8: case onnx::TensorProto_DataType_UINT16:
+  case onnx::TensorProto_DataType_UINT32: case onnx::TensorProto_DataType_UINT64:
+    return true;
+  default:
+    return false;
+  }
+}
+
+Storage storageOf(int32_t t) {
+  switch (t) {
+  case onnx::TensorProto_DataType_BOOL: return Storage::Bool;
+  case onnx::TensorProto_DataType_INT8: return Storage::I8;
+  case onnx::TensorProto_DataType_INT16: return Storage::I16;
+  case onnx::TensorProto_DataType_INT32: return Storage::I32;
+  case onnx::TensorProto_DataType_INT64: return Storage::I64;
+  case onnx::TensorProto_DataType_UINT8: return Storage::U8;
+  case onnx::TensorProto_DataType_UINT16: return Storage::U16;
+  case onnx::TensorProto_DataType_UINT32: return Storage::U32;
+  case onnx::TensorProto_DataType_UINT64: return Storage::U64;
+  case onnx::TensorProto_DataType_FLOAT16: return Storage::F16;
+  default: return Storage::Float;
+  }
+}
+
 // --- the translation ----------------------------------------------------------
 
 std::string GraphTranslator::freshId(const std::string &onnxName) {
@@ -183,7 +211,8 @@ std::string GraphTranslator::literal(const Tensor &t) {
 }
 
 std::string GraphTranslator::nnType(int32_t elemType, const std::vector<int64_t> &dims) {
-  std::string s = elemType == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
+  // Integers compute in f64 (exact to 2^53), float16 in f32.
+  std::string s = elemType == onnx::TensorProto_DataType_DOUBLE || isInteger(elemType) ? "f64" : "f32";
   return dims.empty() ? s : s + dimsText(dims);
 }
 
@@ -202,9 +231,10 @@ std::string GraphTranslator::declareParam(const std::string &savedName, const Te
   Tensor values = given;
   if (values.elemType == onnx::TensorProto_DataType_BOOL)
     values.elemType = onnx::TensorProto_DataType_FLOAT;
-  if (!isFloat(values.elemType))
+  if (!isFloat(values.elemType) && !isInteger(values.elemType) &&
+      values.elemType != onnx::TensorProto_DataType_FLOAT16)
     fail("the " + elemTypeName(values.elemType) + " tensor '" + savedName +
-         "' is used as a tensor of numbers; nnc computes with float and double only");
+         "' is used as a tensor of numbers; nnc computes with float, double, float16 and integers only");
   std::string name = savedName;
   for (int k = 2; paramNames_.count(name); ++k)
     name = savedName + "_" + std::to_string(k);
@@ -374,6 +404,10 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
          " elements per sample; nnc allows at most 2^32");
   Value v;
   v.elemType = elemType;
+  // An integer computed from class indices (Reshape of an ArgMax) is indices too.
+  for (const std::string &in : node_->input())
+    if (auto it = values_.find(in); it != values_.end() && it->second.indices)
+      v.indices = isInteger(elemType);
   v.dims = std::move(dims);
   v.batched = batched;
   v.perm = std::move(perm);
@@ -474,13 +508,16 @@ void GraphTranslator::bindInputs() {
     Value v;
     v.elemType = tt.elem_type();
     int64_t classes = 0;
-    bool boolean = v.elemType == onnx::TensorProto_DataType_BOOL;
+    // bool, integers used as numbers, float16: a typed input (`x: i64[...]`).
+    Storage storage = storageOf(v.elemType);
     if (v.elemType == onnx::TensorProto_DataType_INT64 || v.elemType == onnx::TensorProto_DataType_INT32)
       classes = embeddingRows(in.name());
-    else if (!isFloat(v.elemType) && !boolean)
+    if (classes != 0)
+      storage = Storage::Float;
+    else if (!isFloat(v.elemType) && storage == Storage::Float)
       throw ImportError{"graph input '" + in.name() + "' has element type " +
-                        elemTypeName(v.elemType) + "; nnc imports float, double and bool inputs, "
-                        "and int64 or int32 token ids or labels"};
+                        elemTypeName(v.elemType) + "; nnc imports float, double, float16, bool "
+                        "and integer inputs"};
     if (!tt.has_shape())
       throw ImportError{"graph input '" + in.name() + "' has no shape; nnc needs static shapes "
                         "except the batch (axis 0)"};
@@ -539,9 +576,13 @@ void GraphTranslator::bindInputs() {
         labels_[in.name()] = {header_.size(), 0};
         header_.push_back("input " + v.id + ": class(?)" + shape);
       }
-    } else if (boolean) { // bool[...]: 1 or 0 in f32, cast when the model computes in f64
-      header_.push_back("input " + v.id + ": bool" + (sample.empty() ? "" : dimsText(sample)));
-      if (doubleModel()) {
+      v.indices = true;
+    } else if (storage != Storage::Float) {
+      // bool and f16 compute in f32, integers in f64; a bool is cast to f64
+      // when the model computes in f64.
+      header_.push_back("input " + v.id + ": " + storageName(storage) +
+                        (sample.empty() ? "" : dimsText(sample)));
+      if (storage == Storage::Bool && doubleModel()) {
         std::string id = freshId(in.name() + "_f64");
         line(id + " = cast(" + v.id + ", f64)");
         v.id = id;
@@ -584,8 +625,10 @@ bool GraphTranslator::doubleModel() const {
     flt |= type == onnx::TensorProto_DataType_FLOAT;
   };
   for (const auto &in : model_.graph().input())
-    if (in.type().has_tensor_type())
-      see(in.type().tensor_type().elem_type());
+    if (in.type().has_tensor_type()) {
+      int32_t type = in.type().tensor_type().elem_type();
+      see(isInteger(type) ? onnx::TensorProto_DataType_DOUBLE : type);
+    }
   for (const auto &t : model_.graph().initializer())
     see(t.data_type());
   return dbl && !flt;
@@ -594,6 +637,7 @@ bool GraphTranslator::doubleModel() const {
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
   int64_t rows = 0;
   bool labels = false;
+  std::string numbers; // the first node that uses it as numbers
   for (const auto &n : model_.graph().node())
     for (int i = 0; i < n.input_size(); ++i) {
       if (n.input(i) != input)
@@ -616,15 +660,22 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
         if (axis >= 0 && axis < int64_t(dims.size()))
           size = dims[axis];
       }
-      if (size <= 0)
-        throw ImportError{"graph input '" + input + "' (integers) is used by " + n.op_type() +
-                          " node '" + (n.name().empty() ? firstOutput(n) : n.name()) +
-                          "'; nnc takes integer inputs only as the indices of a Gather along an "
-                          "axis of static size (token ids into an embedding, say) or as the "
-                          "labels of NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss" +
-                          freezeHint(model_, input)};
+      if (size <= 0) {
+        if (numbers.empty())
+          numbers = n.op_type() + " node '" + (n.name().empty() ? firstOutput(n) : n.name()) + "'";
+        continue;
+      }
       rows = rows == 0 ? size : std::min(rows, size);
     }
+  // Numbers (computed in f64) and class indices (i32) are different tensors in nnc.
+  if (!numbers.empty() && (labels || rows > 0))
+    throw ImportError{"graph input '" + input + "' (integers) is used as numbers by " + numbers +
+                      " and as indices too; nnc takes one or the other (indices: the indices of "
+                      "a Gather along an axis of static size, or the labels of "
+                      "NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss)" +
+                      freezeHint(model_, input)};
+  if (!numbers.empty() || (!labels && rows == 0))
+    return 0;
   if (labels && rows > 0)
     throw ImportError{"graph input '" + input + "' (integers) is used both as token ids and as "
                       "a loss's labels; nnc takes one or the other"};
@@ -693,8 +744,38 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       notPerSample("takes a tensor whose batch is on axis " +
                    std::to_string(it->second.batchAxis) + ", not 0");
   }
+  for (int i = 0; i < n.input_size(); ++i)
+    if (auto it = values_.find(n.input(i)); it != values_.end() && !it->second.unroundedBy.empty())
+      fail("input " + std::to_string(i) + " is a float16 value computed by " +
+           it->second.unroundedBy + "; nnc computes float16 in f32 and rounds it to float16 only "
+           "at graph outputs, so a float16 result that feeds further computation is not supported");
   if (!translateOp(*this, n.op_type()))
     fail("nnc does not import the op " + n.op_type());
+  // Ops whose f64 result on integers is ONNX's integer result (those that
+  // need it truncate or wrap): any other op computing integers is refused
+  // rather than left with a fraction or an unwrapped value inside.
+  static const std::set<std::string> integerOps = {
+      "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Max", "Min", "Sum", "Neg", "Abs", "Clip",
+      "Where", "Pad", "MaxPool", "Cast", "CastLike", "BitShift", "Identity", "Reshape",
+      "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice", "Gather", "Expand",
+      "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Relu", "Sign", "GlobalMaxPool",
+      "ConstantOfShape"};
+  for (const std::string &out : n.output())
+    if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
+                                     !it->second.indices && isInteger(it->second.elemType) &&
+                                     !integerOps.count(n.op_type()))
+      fail("it computes " + elemTypeName(it->second.elemType) + " values, which nnc imports "
+           "only for the ops docs/onnx-import.md lists under Data types");
+  // Ops whose f32 result on float16 operands is a float16 value already.
+  static const std::set<std::string> exactOnF16 = {
+      "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice",
+      "Gather", "Pad", "Max", "Min", "Abs", "Neg", "Relu", "Where", "MaxPool", "Clip", "Expand",
+      "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin"};
+  for (const std::string &out : n.output())
+    if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
+                                     it->second.elemType == onnx::TensorProto_DataType_FLOAT16 &&
+                                     !exactOnF16.count(n.op_type()))
+      it->second.unroundedBy = n.op_type() + " node " + nodeLabel(n);
 }
 
 void GraphTranslator::writeOutputs() {
@@ -709,11 +790,13 @@ void GraphTranslator::writeOutputs() {
     if (v.batched && v.batchAxis != 0)
       throw NotPerSample{"graph output '" + o.name() + "' has its batch on axis " +
                          std::to_string(v.batchAxis)};
-    bool boolean = v.elemType == onnx::TensorProto_DataType_BOOL;
-    if (!isFloat(v.elemType) && v.elemType != onnx::TensorProto_DataType_INT64 && !boolean)
+    // bool, integer (not class indices, which predict writes as int64) and
+    // float16 outputs are typed: `output y: i64 = ...`.
+    Storage storage = v.indices ? Storage::Float : storageOf(v.elemType);
+    if (!isFloat(v.elemType) && storage == Storage::Float && !v.indices)
       throw ImportError{"graph output '" + o.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc's imported outputs are float, double, "
-                        "bool, or int64 indices"};
+                        "float16, bool or integers"};
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
     std::vector<int64_t> sample = v.sampleDims();
@@ -727,12 +810,11 @@ void GraphTranslator::writeOutputs() {
                                        : "reshape(" + id + ", " + dimsText(sample) + ")"));
       id = s;
     }
-    // A bool output holds 1s and 0s; `: bool` has predict write it as bool .npy.
-    std::string type = boolean ? ": bool" : "";
+    std::string type = storage == Storage::Float ? "" : std::string(": ") + storageName(storage);
     body_.push_back(id == want ? "output " + id + type : "output " + want + type + " = " + id);
     auto logits = logitsOf_.find(o.name());
     outputs_.push_back(
-        {want, sample, logits == logitsOf_.end() || perSample_ ? want : logits->second, boolean});
+        {want, sample, logits == logitsOf_.end() || perSample_ ? want : logits->second, storage});
   }
 }
 

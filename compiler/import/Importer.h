@@ -10,6 +10,7 @@
 
 #include "import/OnnxModel.h"
 #include "support/Identifiers.h"
+#include "support/Storage.h"
 
 #include <string>
 #include <vector>
@@ -32,8 +33,8 @@ struct ImportedOutput {
   /// What a cross-entropy loss takes: the input of a final Softmax or
   /// LogSoftmax over the last axis (the logits), else the output itself.
   std::string logits;
-  /// ONNX's bool: `output y: bool`, 1 or 0 inside, written as bool .npy.
-  bool boolean = false;
+  /// ONNX's bool, integer or float16 type: `output y: bool`, `: i64`, `: f16`.
+  Storage storage = Storage::Float;
 };
 
 struct ImportedModel {

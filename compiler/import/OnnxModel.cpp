@@ -1,5 +1,6 @@
 //===- OnnxModel.cpp - reading and validating an ONNX file -----------------===//
 #include "import/OnnxModel.h"
+#include "support/StoredValues.h"
 
 #include "import/GraphTranslator.h"
 #include "support/Diagnostics.h"
@@ -57,10 +58,17 @@ template <typename T> void appendRaw(const std::string &raw, std::vector<double>
 size_t elemSize(int32_t t) {
   switch (t) {
   case onnx::TensorProto_DataType_FLOAT:
-  case onnx::TensorProto_DataType_INT32: return 4;
+  case onnx::TensorProto_DataType_INT32:
+  case onnx::TensorProto_DataType_UINT32: return 4;
   case onnx::TensorProto_DataType_DOUBLE:
-  case onnx::TensorProto_DataType_INT64: return 8;
-  case onnx::TensorProto_DataType_BOOL: return 1;
+  case onnx::TensorProto_DataType_INT64:
+  case onnx::TensorProto_DataType_UINT64: return 8;
+  case onnx::TensorProto_DataType_FLOAT16:
+  case onnx::TensorProto_DataType_INT16:
+  case onnx::TensorProto_DataType_UINT16: return 2;
+  case onnx::TensorProto_DataType_BOOL:
+  case onnx::TensorProto_DataType_INT8:
+  case onnx::TensorProto_DataType_UINT8: return 1;
   default: return 0;
   }
 }
@@ -108,7 +116,7 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
   size_t size = elemSize(out.elemType);
   if (size == 0)
     throw ImportError{what + " has element type " + elemTypeName(out.elemType) +
-                      "; nnc imports float, double, int64, int32 and bool tensors"};
+                      "; nnc imports float, double, float16, integer and bool tensors"};
   double count = 1;
   for (int64_t d : t.dims()) {
     if (d < 0)
@@ -134,6 +142,17 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
     case onnx::TensorProto_DataType_INT64: appendRaw<int64_t>(raw, out.values); break;
     case onnx::TensorProto_DataType_INT32: appendRaw<int32_t>(raw, out.values); break;
     case onnx::TensorProto_DataType_BOOL: appendRaw<uint8_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_INT8: appendRaw<int8_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_UINT8: appendRaw<uint8_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_INT16: appendRaw<int16_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_UINT16: appendRaw<uint16_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_UINT32: appendRaw<uint32_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_UINT64: appendRaw<uint64_t>(raw, out.values); break;
+    case onnx::TensorProto_DataType_FLOAT16:
+      appendRaw<uint16_t>(raw, out.values);
+      for (double &v : out.values)
+        v = halfValue(uint16_t(v));
+      break;
     }
     return out;
   }
@@ -148,7 +167,16 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
     for (int64_t v : t.int64_data())
       out.values.push_back(double(v));
     break;
-  default: // int32 and bool are stored in int32_data
+  case onnx::TensorProto_DataType_UINT32:
+  case onnx::TensorProto_DataType_UINT64:
+    for (uint64_t v : t.uint64_data())
+      out.values.push_back(double(v));
+    break;
+  case onnx::TensorProto_DataType_FLOAT16: // the bits, in int32_data
+    for (int32_t v : t.int32_data())
+      out.values.push_back(halfValue(uint16_t(v)));
+    break;
+  default: // int32, the narrower integers and bool are stored in int32_data
     for (int32_t v : t.int32_data())
       out.values.push_back(double(v));
     break;

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "import/GraphTranslator.h"
 #include "support/Interpolation.h"
+#include "support/StoredValues.h"
 
 #include <algorithm>
 #include <cctype>
@@ -107,8 +108,7 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
     }
     return i;
   };
-  bool integer = a.elemType == onnx::TensorProto_DataType_INT64 ||
-                 a.elemType == onnx::TensorProto_DataType_INT32;
+  bool integer = isInteger(a.elemType);
   for (int64_t o = 0; o < n; ++o) {
     double x = a.values[index(a, o)], y = b.values[index(b, o)];
     if (x == kBatchSize || y == kBatchSize) {
@@ -117,7 +117,7 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
       t.notPerSample("computes with the batch size");
     }
     double r = op == "+" ? x + y : op == "-" ? x - y : op == "*" ? x * y
-             : op == "/" ? (integer ? (y == 0 ? 0 : std::floor(x / y)) : x / y)
+             : op == "/" ? (integer ? (y == 0 ? 0 : std::trunc(x / y)) : x / y) // C's division
              : op == "^" ? std::pow(x, y) : op == "fmod" ? std::fmod(x, y)
              : op == "%" ? x - y * std::floor(x / y) // the sign of the divisor
              : op == "<" ? double(x < y) : op == "<=" ? double(x <= y)
@@ -482,13 +482,26 @@ bool foldUnary(T &t, const std::string &op) {
   return true;
 }
 
+/// trunc(expr), written with floor: ONNX's integer division rounds toward zero.
+std::string truncated(T &t, const std::string &expr);
+/// `expr` (an integer op's result in f64) wrapped into the range of the
+/// 8-, 16- or 32-bit type as fixed-width arithmetic wraps, so that Max, Div,
+/// comparisons and the rest see ONNX's value; 64-bit types are left alone
+/// (f64 is exact only to 2^53 anyway, see docs/onnx-import.md).
+std::string wrapped(T &t, const std::string &expr, int32_t elemType);
+
 void unary(T &t, const std::function<std::string(const std::string &)> &f) {
   Value &x = t.input(0);
   if (foldUnary(t, t.node().op_type()))
     return;
   if (x.constant && x.id.empty())
     t.onnxOrder(x);
-  t.define(0, f(x.id), x.dims, x.elemType, x.batched, x.perm);
+  // Neg and Abs of an 8- to 32-bit integer's minimum wrap back to it.
+  std::string expr = f(x.id);
+  const std::string &op = t.node().op_type();
+  if (isInteger(x.elemType) && (op == "Neg" || op == "Abs"))
+    expr = wrapped(t, expr, x.elemType);
+  t.define(0, expr, x.dims, x.elemType, x.batched, x.perm);
 }
 
 std::string call(const std::string &fn, const std::string &x, const std::string &args = "") {
@@ -525,8 +538,7 @@ void binary(T &t, const std::string &op) {
   Value *a = &t.input(0), *b = &t.input(1);
   if (!broadcastable(*a, *b))
     t.fail("shapes " + list(a->dims) + " and " + list(b->dims) + " do not broadcast");
-  bool isInt = a->elemType == onnx::TensorProto_DataType_INT64 ||
-               a->elemType == onnx::TensorProto_DataType_INT32;
+  bool isInt = isInteger(a->elemType);
   if (a->constant && b->constant && a->id.empty() && b->id.empty() &&
       (isInt || (a->initializer.empty() && b->initializer.empty()))) {
     t.defineConstant(0, foldBinary(t, *a->constant, *b->constant, op));
@@ -538,7 +550,29 @@ void binary(T &t, const std::string &op) {
     expr = std::string(op == "max" ? "maximum" : "minimum") + "(" + o.l + ", " + o.r + ")";
   else
     expr = o.l + " " + op + " " + o.r;
+  if (isInt && op == "/")
+    expr = truncated(t, expr);
+  else if (isInt && (op == "+" || op == "-" || op == "*" || op == "^"))
+    expr = wrapped(t, expr, o.elemType);
   t.define(0, expr, o.dims, o.elemType, o.batched, o.perm);
+}
+
+std::string truncated(T &t, const std::string &expr) {
+  std::string q = t.temporary(t.node().output(0) + "_quotient", expr);
+  return "where(" + q + " < 0, -floor(-" + q + "), floor(" + q + "))";
+}
+
+std::string wrapped(T &t, const std::string &expr, int32_t elemType) {
+  Storage s = storageOf(elemType);
+  int bits = storageBits(s);
+  if (!isIntegerStorage(s) || bits == 64)
+    return expr;
+  std::string v = t.temporary(t.node().output(0) + "_wide", expr);
+  std::string m = std::to_string(uint64_t(1) << bits);
+  if (!isSignedStorage(s))
+    return v + " - " + m + " * floor(" + v + " / " + m + ")";
+  std::string half = std::to_string(uint64_t(1) << (bits - 1));
+  return v + " - " + m + " * floor((" + v + " + " + half + ") / " + m + ")";
 }
 
 /// The two operands of a broadcasting binary node as expressions in one
@@ -575,8 +609,8 @@ Operands binaryOperands(T &t) {
 }
 
 /// Mod: fmod 1 (C's fmod, the sign of the dividend) is x - y * trunc(x / y);
-/// ONNX defines fmod 0 (the sign of the divisor) for integers only, which
-/// are folded when constant.
+/// ONNX defines fmod 0 (the sign of the divisor, x - y * floor(x / y)) for
+/// integers only.
 void mod(T &t) {
   Value &a = t.input(0), &b = t.input(1);
   bool fmod = t.intAttr("fmod", 0) != 0;
@@ -586,10 +620,15 @@ void mod(T &t) {
     t.defineConstant(0, foldBinary(t, *a.constant, *b.constant, fmod ? "fmod" : "%"));
     return;
   }
-  if (!fmod)
+  if (!fmod && !isInteger(a.elemType))
     t.fail("fmod 0 on " + elemTypeName(a.elemType) + " is not defined by ONNX (floating-point "
            "inputs need fmod 1)");
   Operands o = binaryOperands(t);
+  if (!fmod) { // integers: the sign of the divisor, as Python's %
+    std::string q = t.temporary(t.node().output(0) + "_quotient", "floor(" + o.l + " / " + o.r + ")");
+    t.define(0, o.l + " - " + o.r + " * " + q, o.dims, o.elemType, o.batched, o.perm);
+    return;
+  }
   std::string q = t.temporary(t.node().output(0) + "_quotient", o.l + " / " + o.r);
   t.define(0, o.l + " - " + o.r + " * where(" + q + " < 0, -floor(-" + q + "), floor(" + q + "))",
            o.dims, o.elemType, o.batched, o.perm);
@@ -634,6 +673,10 @@ void variadic(T &t, const std::string &op) {
     dims[0] = lead->dims[0];
   if (op == "mean")
     expr = "(" + expr + ") / " + std::to_string(n);
+  if (op == "+" && isInteger(lead->elemType))
+    expr = wrapped(t, expr, lead->elemType);
+  if (op == "mean" && isInteger(lead->elemType))
+    t.fail("Mean of integers is not supported");
   t.define(0, expr, dims, lead->elemType, batched);
 }
 
@@ -2316,37 +2359,60 @@ void clip(T &t) {
 }
 
 /// Cast (to: the attribute) and CastLike (to: input 1's type): constants
-/// are converted at import time, float and double values by `cast`.
+/// are converted at import time, values by `cast`. Integers compute in f64,
+/// float16 and bool in f32 (bool in f64 too); a float becomes an integer by
+/// truncation toward zero, an integer a narrower one by wrapping, as C++
+/// converts. float16 is rounded only where it is a graph output.
 void cast(T &t, bool like) {
   Value &x = t.input(0);
-  int64_t to = like ? t.input(1).elemType : t.intAttr("to", 0);
-  if (to == x.elemType) {
+  int32_t from = x.elemType;
+  int32_t to = static_cast<int32_t>(like ? t.input(1).elemType : t.intAttr("to", 0));
+  if (to == from) {
     t.alias(0, x);
     return;
   }
+  const int32_t kBool = onnx::TensorProto_DataType_BOOL, kHalf = onnx::TensorProto_DataType_FLOAT16;
+  bool known = isFloat(to) || isInteger(to) || to == kBool || to == kHalf;
+  if (!known || !(isFloat(from) || isInteger(from) || from == kBool || from == kHalf))
+    t.fail("a cast from " + elemTypeName(from) + " to " + elemTypeName(to) + " is not supported");
+  if (x.indices)
+    t.fail("a cast of class indices (an ArgMax, a class(N) input) is not supported");
   if (x.constant && x.id.empty()) {
     Tensor c = *x.constant;
-    c.elemType = static_cast<int32_t>(to);
-    if (to == onnx::TensorProto_DataType_INT64 || to == onnx::TensorProto_DataType_INT32)
-      for (double &v : c.values)
-        v = std::trunc(v);
+    c.elemType = to;
+    for (double &v : c.values) {
+      uint64_t bits = 0;
+      if (to == kBool)
+        v = v != 0;
+      else if (to == kHalf)
+        v = halfValue(halfBits(v));
+      else if (to == onnx::TensorProto_DataType_FLOAT)
+        v = double(float(v));
+      else if (isInteger(to) && std::isfinite(v) && integerBits(storageOf(to), std::trunc(v), bits))
+        v = integerValue(storageOf(to), bits);
+      else if (isInteger(to))
+        t.fail("casts the constant " + std::to_string(v) + " to " + elemTypeName(to));
+    }
     t.defineConstant(0, c);
     return;
   }
-  bool fromBool = x.elemType == onnx::TensorProto_DataType_BOOL; // 1s and 0s
-  if ((isFloat(x.elemType) || fromBool) && isFloat(static_cast<int32_t>(to))) {
-    std::string type = to == onnx::TensorProto_DataType_DOUBLE ? "f64" : "f32";
-    t.define(0, "cast(" + t.onnxOrder(x) + ", " + type + ")", x.dims, static_cast<int32_t>(to),
-             x.batched);
-    return;
-  }
-  if (isFloat(x.elemType) && to == onnx::TensorProto_DataType_BOOL) {
-    t.define(0, t.onnxOrder(x) + " != 0", x.dims, x.elemType, x.batched);
+  std::string xe = t.onnxOrder(x);
+  if (to == kBool) {
+    t.define(0, xe + " != 0", x.dims, from, x.batched);
     t.markBool(0);
     return;
   }
-  t.fail("a cast from " + elemTypeName(x.elemType) + " to " +
-         elemTypeName(static_cast<int32_t>(to)) + " is not supported");
+  // The computing type of the result: f64 for integers and double, f32 else.
+  std::string type = T::nnType(to, {});
+  std::string expr = "cast(" + xe + ", " + type + ")";
+  if (isInteger(to) && !isInteger(from) && from != kBool)
+    expr = truncated(t, expr);
+  if (isInteger(to) && isInteger(from) && storageBits(storageOf(to)) >= storageBits(storageOf(from)) &&
+      isSignedStorage(storageOf(to)) == isSignedStorage(storageOf(from)))
+    expr = xe; // widening: the same numbers
+  else if (isInteger(to))
+    expr = wrapped(t, expr, to);
+  t.define(0, expr, x.dims, to, x.batched);
 }
 
 /// Identity of a weight is PyTorch's exporter sharing one initializer among
@@ -2389,19 +2455,64 @@ void dropout(T &t) {
   t.markBool(1);
 }
 
+
+/// Pow: the result has the base's type; an integer base with a float
+/// exponent truncates toward zero (ONNX's reference casts the power).
 void pow(T &t) {
   Value &x = t.input(0);
   Value &e = t.input(1);
+  bool intBase = isInteger(x.elemType), floatExponent = !isInteger(e.elemType);
+  auto finish = [&](std::string expr, std::vector<int64_t> dims, bool batched, std::vector<int> perm) {
+    if (intBase && floatExponent)
+      expr = truncated(t, expr);
+    if (intBase)
+      expr = wrapped(t, expr, x.elemType);
+    t.define(0, expr, std::move(dims), x.elemType, batched, std::move(perm));
+  };
   if (e.constant && e.constant->count() == 1) {
+    if (x.constant && x.id.empty() && x.initializer.empty()) {
+      binary(t, "^");
+      return;
+    }
     if (x.id.empty())
       t.onnxOrder(x);
-    t.define(0, x.id + " ^ " + T::number(e.constant->values[0], x.elemType), x.dims, x.elemType,
-             x.batched, x.perm);
+    finish(x.id + " ^ " + T::number(e.constant->values[0], x.elemType), x.dims, x.batched, x.perm);
     return;
   }
-  binary(t, "^");
+  if (x.elemType == e.elemType || (x.constant && e.constant && x.id.empty() && e.id.empty())) {
+    binary(t, "^");
+    return;
+  }
+  // Mixed types: the exponent computed in the base's float type.
+  if (!broadcastable(x, e))
+    t.fail("shapes " + list(x.dims) + " and " + list(e.dims) + " do not broadcast");
+  Operands o = binaryOperands(t);
+  std::string type = T::nnType(x.elemType, {});
+  std::string exponent = e.constant && e.constant->count() == 1 ? o.r : "cast(" + o.r + ", " + type + ")";
+  finish(o.l + " ^ " + exponent, o.dims, o.batched, o.perm);
 }
 
+
+/// BitShift on unsigned integers: LEFT is x * 2^y wrapped to the type (the
+/// bits shifted out are lost), RIGHT is floor(x / 2^y); both exact in f64
+/// while x * 2^y stays within 2^53.
+void bitShift(T &t) {
+  Value &x = t.input(0), &y = t.input(1);
+  if (!isInteger(x.elemType) || isSignedStorage(storageOf(x.elemType)))
+    t.fail("it takes unsigned integers, not " + elemTypeName(x.elemType));
+  std::string direction = t.stringAttr("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT")
+    t.fail("direction '" + direction + "' is not LEFT or RIGHT");
+  if (!broadcastable(x, y))
+    t.fail("shapes " + list(x.dims) + " and " + list(y.dims) + " do not broadcast");
+  if (isConstant(x) && isConstant(y))
+    t.fail("a BitShift of constants is not supported");
+  Operands o = binaryOperands(t);
+  std::string scale = "2 ^ " + o.r;
+  std::string expr = direction == "LEFT" ? wrapped(t, o.l + " * " + scale, x.elemType)
+                                         : "floor(" + o.l + " / " + scale + ")";
+  t.define(0, expr, o.dims, x.elemType, o.batched, o.perm);
+}
 
 // --- comparisons and selection ---------------------------------------------------
 
@@ -3247,11 +3358,11 @@ void argReduce(T &t, const std::string &fn) {
     of = t.temporary(t.node().output(0) + "_last",
                      "where(" + xe + " == " + extreme + ", [" + iota + "], 0)");
     t.define(0, "argmax(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
-             onnx::TensorProto_DataType_INT64, x.batched);
+             onnx::TensorProto_DataType_INT64, x.batched).indices = true;
     return;
   }
   t.define(0, fn + "(" + of + axisArg + (keep ? ", keepdims: true" : "") + ")", dims,
-           onnx::TensorProto_DataType_INT64, x.batched);
+           onnx::TensorProto_DataType_INT64, x.batched).indices = true;
 }
 
 /// CumSum: cumsum along the axis its second input holds (a constant), with
@@ -3675,6 +3786,7 @@ const std::map<std::string, Translate> &ops() {
          });
        }},
       {"Mod", mod},
+      {"BitShift", bitShift},
       {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},
       {"SoftmaxCrossEntropyLoss", [](T &t) { classLoss(t, true); }},
       {"DepthToSpace", [](T &t) { depthToSpace(t, true); }},

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "ir/IR.h"
+#include "support/Storage.h"
 
 #include <map>
 #include <ostream>
@@ -45,9 +46,9 @@ struct Interface {
   Node *node = nullptr; // Input node
   bool isTarget = false;
   int64_t classes = 0;  // class(N) labels: i32 in 0..N-1
-  /// `input m: bool[...]`: 1 or 0 in f32 inside, read from bool .npy
-  /// (ONNX's bool inputs).
-  bool boolean = false;
+  /// `input m: bool[...]`, `input x: i64[...]`: the element type outside
+  /// (.npy, ONNX); bool and f16 compute in f32, integers in f64.
+  Storage storage = Storage::Float;
   /// A loss's ignore_index: that label value is accepted too (and ignored).
   bool hasIgnoreIndex = false;
   int64_t ignoreIndex = 0;
@@ -59,8 +60,9 @@ struct Output {
   std::string name;
   Node *node = nullptr;
   SourceLoc loc;
-  /// `output y: bool = ...`: 1 or 0 inside, written as bool .npy.
-  bool boolean = false;
+  /// `output y: bool = ...`, `output y: i64 = ...`: the element type
+  /// nnc predict and nnc export write (bool: non-zero; integers wrap).
+  Storage storage = Storage::Float;
 };
 
 /// State a stateful recurrent layer carries from one call to the next: the

@@ -125,13 +125,14 @@ void Lowering::decl(const Decl &d) {
       if (in.classes < 2 || in.classes > (int64_t(1) << 30))
         diag_.fatal(d.type.loc, "class(N) needs at least 2 classes");
     }
-    // bool[...]: ONNX's bool inputs, 1 or 0 in f32 inside (read from bool .npy).
+    // bool[...], i64[...], f16[...]: an element type outside (.npy, ONNX);
+    // integers compute in f64, which holds them exactly up to 2^53.
     TypeSpec spec = d.type;
-    if (spec.dtype == "bool" && !spec.classes) {
+    if (Storage st = storageFromName(spec.dtype); st != Storage::Float && !spec.classes) {
       if (in.isTarget)
-        diag_.fatal(d.type.loc, "bool[...] is for inputs (and outputs), not targets");
-      in.boolean = true;
-      spec.dtype = "f32";
+        diag_.fatal(d.type.loc, spec.dtype + "[...] is for inputs (and outputs), not targets");
+      in.storage = st;
+      spec.dtype = isIntegerStorage(st) ? "f64" : "f32";
     }
     TensorType t = type(spec, /*classesAllowed=*/true);
     t.batched = true;
@@ -216,6 +217,9 @@ DType Lowering::dtype(const std::string &name, SourceLoc loc) {
     return options_.forceF64 ? DType::F64 : DType::F32;
   if (name == "f64")
     return DType::F64;
+  if (storageFromName(name) != Storage::Float)
+    diag_.fatal(loc, "'" + name + "' is an element type for inputs and outputs only (converted "
+                     "at the model's edges); inside a model tensors are f32 or f64");
   diag_.fatal(loc, "unknown element type '" + name + "'; expected f32 or f64");
 }
 
@@ -461,24 +465,26 @@ void Lowering::output(const Decl &d) {
       throw CompileError{};
     }
   // `output y: bool = ...`: 1 where the value is non-zero (a comparison's 1),
-  // else 0; predict writes it as bool .npy.
-  bool boolean = false;
+  // else 0. `output y: i64 = ...`, `output y: f16 = ...`: the value as is;
+  // predict converts it as it writes (integers wrap, f16 rounds to even).
+  Storage storage = Storage::Float;
   if (d.type.present()) {
-    if (d.type.dtype != "bool" || d.type.classes || !d.type.dims.empty())
-      diag_.fatal(d.type.loc, "an output's type is written only as bool (`output " + d.name +
-                                  ": bool = a > b`); other outputs take their value's type");
+    storage = storageFromName(d.type.dtype);
+    if (storage == Storage::Float || d.type.classes || !d.type.dims.empty())
+      diag_.fatal(d.type.loc, "an output's type is written only as an element type outside nnc "
+                              "(`output " + d.name + ": bool = a > b`, `: i64`, `: f16`); "
+                              "other outputs take their value's type");
     if (v.node->type.dtype == DType::I32)
-      diag_.fatal(d.type.loc, "output '" + d.name + "' holds class indices, not a float "
-                              "tensor of 1s and 0s; it cannot be bool");
-    boolean = true;
+      diag_.fatal(d.type.loc, "output '" + d.name + "' holds class indices (written as int64); "
+                              "it cannot be " + d.type.dtype);
     static const std::set<OpKind> zeroOne = {OpKind::Less, OpKind::LessEqual, OpKind::Greater,
                                              OpKind::GreaterEqual, OpKind::Equal,
                                              OpKind::NotEqual};
-    if (!zeroOne.count(v.node->op))
+    if (storage == Storage::Bool && !zeroOne.count(v.node->op))
       v.node = graph().binary(OpKind::NotEqual, v.node,
                               graph().fitTo(graph().scalar(v.node->type.dtype, 0), v.node->type));
   }
-  program_->outputs.push_back({d.name, v.node, d.nameLoc, boolean});
+  program_->outputs.push_back({d.name, v.node, d.nameLoc, storage});
   if (d.value) {
     define(d.name, d.nameLoc, v, "output");
     program_->named.push_back({d.name, v.node});

@@ -6,14 +6,15 @@ import ast
 import struct
 import sys
 
-FORMATS = {"<f4": "f", "<f8": "d", "<i4": "i", "<i8": "q", "|u1": "B", "|b1": "?"}
+FORMATS = {"<f2": "e", "<f4": "f", "<f8": "d", "|i1": "b", "<i2": "h", "<i4": "i", "<i8": "q",
+           "|u1": "B", "<u2": "H", "<u4": "I", "<u8": "Q", "|b1": "?"}
 
 
 def write(path, descr, shape, values):
     header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, repr(tuple(shape)))
     header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
     fmt = FORMATS[descr]
-    values = [bool(int(v)) if fmt == "?" else int(v) if fmt in "iqB" else float(v) for v in values]
+    values = [bool(int(v)) if fmt == "?" else int(v) if fmt in "bhiqBHIQ" else float(v) for v in values]
     with open(path, "wb") as f:
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
         f.write(struct.pack("<%d%s" % (len(values), fmt), *values))

@@ -99,8 +99,9 @@ save("tile_zero", model([helper.make_node("Tile", ["x", "reps"], ["y"], name="ti
                         [numpy_helper.from_array(np.array([1, 0], np.int64), "reps")]))
 save("custom_domain", model([helper.make_node("Gelu", ["x"], ["y"], domain="com.microsoft")],
                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3])]), check=False)
-save("int_input", model([helper.make_node("Identity", ["x"], ["y"])],
-                        [tensor("x", ["N", 3], TensorProto.INT8)], [tensor("y", ["N", 3], TensorProto.INT8)]))
+save("bf16_input", model([helper.make_node("Identity", ["x"], ["y"])],
+                         [tensor("x", ["N", 3], TensorProto.BFLOAT16)],
+                         [tensor("y", ["N", 3], TensorProto.BFLOAT16)]))
 # Labels of a loss: accepted as class(C) inputs (losses.test), refused when
 # the integers are also computed with, or come from a constant.
 sce = model([helper.make_node("SoftmaxCrossEntropyLoss", ["x", "y"], ["z", "log_prob"], reduction="mean",
