@@ -759,7 +759,8 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "Where", "Pad", "MaxPool", "Cast", "CastLike", "BitShift", "Identity", "Reshape",
       "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice", "Gather", "Expand",
       "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Relu", "Sign", "GlobalMaxPool",
-      "ConstantOfShape"};
+      "ConstantOfShape", "Trilu", "TopK", "OneHot", "GatherElements", "ScatterElements",
+      "Scatter"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      !it->second.indices && isInteger(it->second.elemType) &&
@@ -770,7 +771,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   static const std::set<std::string> exactOnF16 = {
       "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice",
       "Gather", "Pad", "Max", "Min", "Abs", "Neg", "Relu", "Where", "MaxPool", "Clip", "Expand",
-      "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin"};
+      "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Trilu", "TopK", "GatherElements"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      it->second.elemType == onnx::TensorProto_DataType_FLOAT16 &&
@@ -797,6 +798,9 @@ void GraphTranslator::writeOutputs() {
       throw ImportError{"graph output '" + o.name() + "' has element type " +
                         elemTypeName(v.elemType) + "; nnc's imported outputs are float, double, "
                         "float16, bool or integers"};
+    if (std::count(v.dims.begin(), v.dims.end(), 0))
+      throw ImportError{"graph output '" + o.name() + "' is empty (shape " + dimsText(v.dims) +
+                        "); nnc's tensors have at least one element"};
     std::string id = onnxOrder(v);
     const std::string &want = outputIds_.at(o.name());
     std::vector<int64_t> sample = v.sampleDims();

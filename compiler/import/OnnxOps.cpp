@@ -61,6 +61,13 @@ int64_t integer(T &t, double v) {
   return static_cast<int64_t>(v);
 }
 
+/// `e` (of ONNX type `from`) cast to the nnc type `to` computes in, when
+/// they differ (integers compute in f64, floats in f32).
+std::string inTypeOf(const std::string &e, int32_t from, int32_t to) {
+  std::string want = T::nnType(to, {});
+  return T::nnType(from, {}) == want ? e : "cast(" + e + ", " + want + ")";
+}
+
 // --- shapes computed at import time ------------------------------------------
 
 bool isConstant(const Value &v) { return v.constant && v.id.empty(); }
@@ -3052,7 +3059,8 @@ void oneHot(T &t) {
   for (int64_t i = 0; i < depth; ++i)
     r.values.push_back(double(i));
   positions.constant = r;
-  std::string ie = t.onnxOrder(idx), base = t.node().output(0);
+  std::string ie = inTypeOf(t.onnxOrder(idx), idx.elemType, values.elemType),
+              base = t.node().output(0);
   std::string whole = t.temporary(base + "_index", "where(" + ie + " < 0, -floor(-" + ie + "), floor(" + ie + "))");
   std::string wrapped = t.temporary(
       base + "_wrapped", whole + " + " + std::to_string(depth) + " * (" + whole + " < 0)");
@@ -3245,8 +3253,121 @@ void topK(T &t) {
            x.batched);
   if (t.outputUsed(1)) {
     std::string h = moved ? "transpose(" + rows + ", " + list(backRows) + ")" : rows;
-    t.define(1, "argmax(" + h + ", axis: -1)", dims, onnx::TensorProto_DataType_INT64, x.batched);
+    t.define(1, "argmax(" + h + ", axis: -1)", dims, onnx::TensorProto_DataType_INT64, x.batched)
+        .indices = true;
   }
+}
+
+// --- elements by index ----------------------------------------------------------------
+
+/// The comparison of each index (wrapped when negative) with every position
+/// 0..size-1 of the indexed axis: [index dims..., size], 1 where equal.
+std::string indexMatches(T &t, Value &idx, int64_t size, int32_t elemType) {
+  Value positions;
+  positions.elemType = elemType;
+  positions.dims = {size};
+  Tensor r;
+  r.elemType = elemType;
+  r.dims = {size};
+  for (int64_t i = 0; i < size; ++i)
+    r.values.push_back(double(i));
+  positions.constant = r;
+  std::vector<int64_t> column = idx.sampleDims();
+  column.push_back(1);
+  std::string ie = inTypeOf(t.onnxOrder(idx), idx.elemType, elemType);
+  std::string wrapped = t.temporary(t.node().output(0) + "_index",
+                                    ie + " + " + std::to_string(size) + " * (" + ie + " < 0)");
+  return "(reshape(" + wrapped + ", " + list(column) + ") == " + t.onnxOrder(positions) + ")";
+}
+
+/// The checks GatherElements and ScatterElements share: indices of the
+/// data's rank, the batch (if any) on both, not indexed.
+int64_t elementsAxis(T &t, const Value &data, const Value &idx) {
+  if (idx.rank() != data.rank() || data.rank() < 1)
+    t.fail("the indices must have the data's rank");
+  int64_t a = t.axis(t.intAttr("axis", 0), data.rank());
+  if (data.batched != idx.batched || (data.batched && a == 0))
+    t.notPerSample("indexes along the batch, or mixes a batched and an unbatched operand");
+  return a;
+}
+
+/// GatherElements: out[..., i, ...] = data[..., idx[..., i, ...], ...] as
+/// the sum over the axis of where(index matches, data, 0): exact, and
+/// differentiable in the data. The data is cut to the indices' extent on
+/// the other axes.
+void gatherElements(T &t) {
+  Value &data = t.input(0), &idx = t.input(1);
+  int64_t a = elementsAxis(t, data, idx);
+  int first = data.batched ? 1 : 0;
+  int64_t p = a - first, S = data.dims[a];
+  std::vector<int64_t> di = idx.sampleDims(), dd = data.sampleDims();
+  std::string items, de = t.onnxOrder(data);
+  bool cut = false;
+  std::vector<int64_t> toLast, expanded;
+  for (int64_t k = 0; k < static_cast<int64_t>(dd.size()); ++k) {
+    if (k != p && di[k] > dd[k])
+      t.fail("the indices reach past the data along axis " + std::to_string(k + first));
+    cut |= k != p && di[k] < dd[k];
+    items += (items.empty() ? "" : ", ") +
+             (k == p || di[k] == dd[k] ? std::string(":") : "0:" + std::to_string(di[k]));
+    if (k != p)
+      toLast.push_back(k);
+    expanded.push_back(k == p ? 1 : di[k]);
+  }
+  toLast.push_back(p);
+  expanded.push_back(S);
+  std::string sliced = cut ? de + "[" + items + "]" : de;
+  bool moved = p != static_cast<int64_t>(dd.size()) - 1;
+  std::string rows = t.temporary(
+      t.node().output(0) + "_rows",
+      "reshape(" + (moved ? "transpose(" + sliced + ", " + list(toLast) + ")" : sliced) + ", " +
+          list(expanded) + ")");
+  std::string matches = indexMatches(t, idx, S, data.elemType);
+  t.define(0, "sum(where(" + matches + ", " + rows + ", 0), axis: -1)", idx.dims, data.elemType,
+           data.batched);
+}
+
+/// ScatterElements (and opset 9's Scatter): each data position along the
+/// axis takes the updates whose index names it, summed over the updates'
+/// rows (reduction add: added to the data; none: replacing it, duplicates
+/// summed, which ONNX leaves undefined).
+void scatterElements(T &t) {
+  Value &data = t.input(0), &idx = t.input(1), &upd = t.input(2);
+  int64_t a = elementsAxis(t, data, idx);
+  if (upd.dims != idx.dims || upd.batched != idx.batched)
+    t.fail("the updates must have the indices' shape");
+  std::string reduction = t.stringAttr("reduction", "none");
+  if (reduction != "none" && reduction != "add")
+    t.fail("reduction '" + reduction + "' is not supported");
+  int first = data.batched ? 1 : 0;
+  int64_t p = a - first, S = data.dims[a];
+  std::vector<int64_t> di = idx.sampleDims(), dd = data.sampleDims();
+  for (int64_t k = 0; k < static_cast<int64_t>(dd.size()); ++k)
+    if (k != p && di[k] != dd[k])
+      t.fail("indices shorter than the data along axis " + std::to_string(k + first) +
+             " are not supported");
+  std::string matches = t.temporary(t.node().output(0) + "_matches",
+                                    indexMatches(t, idx, S, data.elemType));
+  std::vector<int64_t> column = di;
+  column.push_back(1);
+  std::string ue = t.onnxOrder(upd), de = t.onnxOrder(data), axis = std::to_string(p);
+  // [di with p summed away..., S] -> S back at p.
+  std::vector<int64_t> back;
+  int64_t r = static_cast<int64_t>(dd.size());
+  for (int64_t k = 0; k < r; ++k)
+    back.push_back(k < p ? k : k == p ? r - 1 : k - 1);
+  bool moved = p != r - 1;
+  auto placed = [&](const std::string &e) { return moved ? "transpose(" + e + ", " + list(back) + ")" : e; };
+  std::string values = t.temporary(
+      t.node().output(0) + "_values",
+      placed("sum(where(" + matches + ", reshape(" + ue + ", " + list(column) + "), 0), axis: " + axis + ")"));
+  if (reduction == "add") {
+    t.define(0, de + " + " + values, data.dims, data.elemType, data.batched);
+    return;
+  }
+  std::string hit = placed("sum(" + matches + ", axis: " + axis + ")");
+  t.define(0, "where(" + hit + " > 0, " + values + ", " + de + ")", data.dims, data.elemType,
+           data.batched);
 }
 
 void constantOfShape(T &t) {
@@ -3754,6 +3875,9 @@ const std::map<std::string, Translate> &ops() {
       {"OneHot", oneHot},
       {"GridSample", gridSample},
       {"TopK", topK},
+      {"GatherElements", gatherElements},
+      {"ScatterElements", scatterElements},
+      {"Scatter", scatterElements},
       {"ReduceProd", [](T &t) { reduce(t, "prod"); }},
       {"EyeLike", eyeLike},
       {"LRN", lrn},
