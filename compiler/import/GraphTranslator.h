@@ -127,7 +127,9 @@ public:
   /// Output i is a softmax over the last axis of `logitsId`.
   void markSoftmaxOf(int i, const std::string &logitsId) { logitsOf_[node_->output(i)] = logitsId; }
   /// Output i holds 1s and 0s: a comparison's result, ONNX's bool.
-  void markBool(int i);
+  /// `inF64`: the 1s and 0s of a comparison of integers, computed in f64,
+  /// are cast to the type bools compute in (f32 unless the model is double).
+  void markBool(int i, bool inF64 = false);
   /// Output i is input `v` itself (Identity, Dropout).
   void alias(int i, const Value &v);
   /// Input i is a graph input of class labels for `classes` classes (the

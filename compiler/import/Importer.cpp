@@ -468,10 +468,15 @@ void GraphTranslator::fuseNextAdd() {
   fusedAdd_ = nullptr;
 }
 
-void GraphTranslator::markBool(int i) {
+void GraphTranslator::markBool(int i, bool inF64) {
   auto it = values_.find(node_->output(i));
   if (it != values_.end())
     it->second.elemType = onnx::TensorProto_DataType_BOOL;
+  if (it != values_.end() && inF64 && !doubleModel() && !it->second.id.empty()) {
+    std::string id = freshId(node_->output(i) + "_f32");
+    line(id + " = cast(" + it->second.id + ", f32)");
+    it->second.id = id;
+  }
 }
 
 void GraphTranslator::alias(int i, const Value &v) {

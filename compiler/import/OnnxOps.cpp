@@ -52,6 +52,12 @@ std::vector<int64_t> broadcastDims(const Value &a, const Value &b) {
 }
 
 
+/// `e` reshaped to the per-sample dims; to a scalar (no dims) as the sum of
+/// its one element, since a reshape keeps at least one axis.
+std::string reshapeTo(const std::string &e, const std::vector<int64_t> &dims) {
+  return dims.empty() ? "sum(" + e + ")" : "reshape(" + e + ", " + list(dims) + ")";
+}
+
 /// A constant's value as an integer (an index, a size, an axis): NaN and
 /// magnitudes past 2^62 are refused, not converted (undefined behaviour).
 int64_t integer(T &t, double v) {
@@ -175,6 +181,9 @@ void gather(T &t) {
   if (!t.input(1).constant && !isFloat(t.input(1).elemType)) {
     // Indices fed at run time (a class(N) input): data[:, ..., idx].
     Value &ids = t.input(1);
+    if (!ids.indices)
+      t.fail("gathers by integers computed in the graph; nnc gathers by constant indices or "
+             "by indices fed as an input");
     if (ids.batched && (data.batched || a != 0))
       t.notPerSample("gathers with indices per sample along an axis other than a table's first");
     if (data.batched && a == 0)
@@ -1783,8 +1792,7 @@ void reshape(T &t) {
     return;
   }
   std::string xe = t.onnxOrder(x);
-  t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
-           out, x.elemType, x.batched, {}, std::max(b, 0));
+  t.define(0, reshapeTo(xe, sample), out, x.elemType, x.batched, {}, std::max(b, 0));
 }
 
 void transpose(T &t) {
@@ -1975,8 +1983,7 @@ void squeezeLike(T &t, bool squeeze) {
   std::vector<int64_t> sample = dims;
   if (x.batched)
     sample.erase(sample.begin() + batchAxis);
-  t.define(0, "reshape(" + xe + ", " + list(sample.empty() ? std::vector<int64_t>{1} : sample) + ")",
-           dims, x.elemType, x.batched, {}, batchAxis);
+  t.define(0, reshapeTo(xe, sample), dims, x.elemType, x.batched, {}, batchAxis);
 }
 
 /// ReduceProd: the reduced axes moved last and flattened, their entries
@@ -2525,8 +2532,9 @@ void bitShift(T &t) {
 
 /// a < b and friends: 1 or 0 in the operands' float type, marked bool.
 void compare(T &t, const std::string &op) {
+  bool integers = isInteger(t.input(0).elemType);
   binary(t, op);
-  t.markBool(0);
+  t.markBool(0, integers);
 }
 
 /// IsNaN as x != x; IsInf as a comparison with the largest finite number of
