@@ -74,6 +74,21 @@ std::string inTypeOf(const std::string &e, int32_t from, int32_t to) {
   return T::nnType(from, {}) == want ? e : "cast(" + e + ", " + want + ")";
 }
 
+/// The constant [0, 1, ..., size - 1], which an index is compared with
+/// (OneHot, GridSample's pixels, GatherElements and ScatterElements).
+Value positionsOf(int64_t size, int32_t elemType) {
+  Value v;
+  v.elemType = elemType;
+  v.dims = {size};
+  Tensor r;
+  r.elemType = elemType;
+  r.dims = {size};
+  for (int64_t i = 0; i < size; ++i)
+    r.values.push_back(double(i));
+  v.constant = r;
+  return v;
+}
+
 // --- shapes computed at import time ------------------------------------------
 
 bool isConstant(const Value &v) { return v.constant && v.id.empty(); }
@@ -3058,15 +3073,7 @@ void oneHot(T &t) {
   int first = idx.batched ? 1 : 0;
   std::vector<int64_t> sample = idx.sampleDims(), column = sample;
   column.push_back(1);
-  Value positions;
-  positions.elemType = values.elemType;
-  positions.dims = {depth};
-  Tensor r;
-  r.elemType = values.elemType;
-  r.dims = {depth};
-  for (int64_t i = 0; i < depth; ++i)
-    r.values.push_back(double(i));
-  positions.constant = r;
+  Value positions = positionsOf(depth, values.elemType);
   std::string ie = inTypeOf(t.onnxOrder(idx), idx.elemType, values.elemType),
               base = t.node().output(0);
   std::string whole = t.temporary(base + "_index", "where(" + ie + " < 0, -floor(-" + ie + "), floor(" + ie + "))");
@@ -3121,15 +3128,7 @@ std::string gridCoordinate(const std::string &g, int64_t size, bool alignCorners
 /// no weight, which is the zeros padding.
 std::string gridWeights(T &t, const std::string &p, int64_t size, const std::string &mode,
                         int32_t elemType) {
-  Value pixels;
-  pixels.elemType = elemType;
-  pixels.dims = {size};
-  Tensor r;
-  r.elemType = elemType;
-  r.dims = {size};
-  for (int64_t i = 0; i < size; ++i)
-    r.values.push_back(double(i));
-  pixels.constant = r;
+  Value pixels = positionsOf(size, elemType);
   std::string idx = t.onnxOrder(pixels);
   if (mode == "nearest") {
     std::string f = "floor(" + p + " + 0.5)";
@@ -3271,15 +3270,7 @@ void topK(T &t) {
 /// The comparison of each index (wrapped when negative) with every position
 /// 0..size-1 of the indexed axis: [index dims..., size], 1 where equal.
 std::string indexMatches(T &t, Value &idx, int64_t size, int32_t elemType) {
-  Value positions;
-  positions.elemType = elemType;
-  positions.dims = {size};
-  Tensor r;
-  r.elemType = elemType;
-  r.dims = {size};
-  for (int64_t i = 0; i < size; ++i)
-    r.values.push_back(double(i));
-  positions.constant = r;
+  Value positions = positionsOf(size, elemType);
   std::vector<int64_t> column = idx.sampleDims();
   column.push_back(1);
   std::string ie = inTypeOf(t.onnxOrder(idx), idx.elemType, elemType);
