@@ -2108,10 +2108,7 @@ std::string permuted(const std::string &e, const std::string &from, const std::s
 
 std::string reshaped(const std::string &e, const std::vector<int64_t> &from,
                      const std::vector<int64_t> &to) {
-  if (from == to)
-    return e;
-  return to.empty() ? "sum(" + e + ")" // one element, as a scalar
-                    : "reshape(" + e + ", " + list(to) + ")";
+  return from == to ? e : reshapeTo(e, to);
 }
 
 /// Sums away the axes whose letters are not in `keep`.
