@@ -124,6 +124,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Pad:    return G.slice(g, y->ints, a->type.dims);
   case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
   case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
+  case OpKind::MaxPool: return G.maxPoolGrad(a, g, y->window);
   case OpKind::Cast:   return G.cast(g, a->type.dtype);
   // Indices (operand 1) get none; the gathered tensor a scatter-add.
   case OpKind::Gather:
@@ -159,6 +160,7 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   // No second derivatives of the loss: an error if ever asked.
   case OpKind::SoftmaxCrossEntropyGrad:
   case OpKind::SoftmaxGrad:
+  case OpKind::MaxPoolGrad:
     break;
   }
   throw std::logic_error(std::string("no gradient rule for op '") + opName(y->op) + "'");

@@ -360,6 +360,9 @@ void FunctionEmitter::emitCode(const Node &n, Value *out) {
   case OpKind::Im2Col:
   case OpKind::Col2Im:
     return emitWindow(*this, n, out);
+  case OpKind::MaxPool:
+  case OpKind::MaxPoolGrad:
+    return emitMaxPool(*this, n, out);
   case OpKind::OneHot:
     return emitOneHot(*this, n, out);
   case OpKind::Gather:

@@ -53,6 +53,8 @@ void emitScatterAdd(FunctionEmitter &em, const Node &n, llvm::Value *out);
 // WindowKernels.cpp
 /// Im2Col and Col2Im.
 void emitWindow(FunctionEmitter &em, const Node &n, llvm::Value *out);
+/// MaxPool, and MaxPoolGrad (the gradient to the element MaxPool picked).
+void emitMaxPool(FunctionEmitter &em, const Node &n, llvm::Value *out);
 
 // MatMulKernels.cpp
 /// The product n into `out`, the buffer of `dest` (n, or the node its

@@ -1,8 +1,8 @@
 //===- WindowKernels.cpp - im2col and col2im (convolution and pooling) -----===//
 //
-// Convolutions are im2col + a GEMM and pooling is im2col + max_to / sum_to
-// (sema/Layers.cpp); their gradients are col2im. Both run per sample on the
-// model's threads.
+// Convolutions are im2col + a GEMM, their gradients col2im; average pooling
+// is im2col + sum_to, max pooling a kernel of its own each way
+// (sema/Convolution.cpp). All run per sample on the model's threads.
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/Kernels.h"
@@ -12,6 +12,33 @@
 namespace nnc {
 
 using llvm::Value;
+
+namespace {
+
+/// Where tap (ki, kj) of output pixel (oh, ow) of `sample` reads: the flat
+/// index of its first channel and whether it is inside the image. Outside,
+/// the index is the sample's first pixel, so a masked access stays in
+/// memory that only this sample's iteration (this thread) touches.
+struct Tap {
+  Value *pixel, *inside;
+};
+
+Tap windowTap(llvm::IRBuilder<> &ir, const Window &w, int64_t H, int64_t W, int64_t C,
+              Value *sample, Value *oh, Value *ow, Value *ki, Value *kj) {
+  auto i64 = [&](int64_t v) { return ir.getInt64(v); };
+  Value *ih = ir.CreateAdd(ir.CreateMul(oh, i64(w.strideH)),
+                           ir.CreateSub(ir.CreateMul(ki, i64(w.dilationH)), i64(w.padTop)));
+  Value *iw = ir.CreateAdd(ir.CreateMul(ow, i64(w.strideW)),
+                           ir.CreateSub(ir.CreateMul(kj, i64(w.dilationW)), i64(w.padLeft)));
+  Value *inside = ir.CreateAnd(
+      ir.CreateAnd(ir.CreateICmpSGE(ih, i64(0)), ir.CreateICmpSLT(ih, i64(H))),
+      ir.CreateAnd(ir.CreateICmpSGE(iw, i64(0)), ir.CreateICmpSLT(iw, i64(W))));
+  Value *first = ir.CreateMul(sample, i64(H * W * C));
+  Value *pixel = ir.CreateMul(ir.CreateAdd(ir.CreateMul(ih, i64(W)), iw), i64(C));
+  return {ir.CreateAdd(first, ir.CreateSelect(inside, pixel, i64(0))), inside};
+}
+
+} // namespace
 
 /// Im2Col gathers each window into a row; Col2Im (its adjoint) adds each
 /// row entry back to the pixel it came from. Padding pixels read as
@@ -39,41 +66,104 @@ void emitWindow(FunctionEmitter &em, const Node &n, Value *out) {
     });
   }
   em.nest({ir.getInt64(OH), ir.getInt64(OW), ir.getInt64(w.kh), ir.getInt64(w.kw)},
-       [&](const std::vector<Value *> &inner) {
-    std::vector<Value *> i{sample};
-    i.insert(i.end(), inner.begin(), inner.end());
-    Value *ih = ir.CreateAdd(ir.CreateMul(i[1], ir.getInt64(w.strideH)),
-                             ir.CreateSub(ir.CreateMul(i[3], ir.getInt64(w.dilationH)),
-                                          ir.getInt64(w.padTop)));
-    Value *iw = ir.CreateAdd(ir.CreateMul(i[2], ir.getInt64(w.strideW)),
-                             ir.CreateSub(ir.CreateMul(i[4], ir.getInt64(w.dilationW)),
-                                          ir.getInt64(w.padLeft)));
-    Value *inside = ir.CreateAnd(
-        ir.CreateAnd(ir.CreateICmpSGE(ih, ir.getInt64(0)), ir.CreateICmpSLT(ih, ir.getInt64(H))),
-        ir.CreateAnd(ir.CreateICmpSGE(iw, ir.getInt64(0)), ir.CreateICmpSLT(iw, ir.getInt64(W))));
-    // Pixel (clamped to 0 outside, so the address is always valid).
-    Value *pixel = ir.CreateMul(ir.CreateAdd(ir.CreateMul(i[0], ir.getInt64(H)), ih),
-                                ir.getInt64(W));
-    pixel = ir.CreateMul(ir.CreateAdd(pixel, iw), ir.getInt64(C));
-    pixel = ir.CreateSelect(inside, pixel, ir.getInt64(0));
-    Value *row = ir.CreateAdd(ir.CreateMul(i[0], ir.getInt64(OH * OW)),
-                              ir.CreateAdd(ir.CreateMul(i[1], ir.getInt64(OW)), i[2]));
-    Value *col = ir.CreateMul(ir.CreateAdd(ir.CreateMul(i[3], ir.getInt64(w.kw)), i[4]),
+       [&](const std::vector<Value *> &i) {
+    Tap tap = windowTap(ir, w, H, W, C, sample, i[0], i[1], i[2], i[3]);
+    Value *row = ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH * OW)),
+                              ir.CreateAdd(ir.CreateMul(i[0], ir.getInt64(OW)), i[1]));
+    Value *col = ir.CreateMul(ir.CreateAdd(ir.CreateMul(i[2], ir.getInt64(w.kw)), i[3]),
                               ir.getInt64(C));
     Value *cell = ir.CreateAdd(ir.CreateMul(row, ir.getInt64(rowLen)), col);
     em.loop(ir.getInt64(C), [&](Value *c) {
       if (toCols) {
-        Value *v = ir.CreateSelect(inside, em.load(src, ir.CreateAdd(pixel, c)),
+        Value *v = ir.CreateSelect(tap.inside, em.load(src, ir.CreateAdd(tap.pixel, c)),
                                    llvm::ConstantFP::get(t, n.scalar));
         em.store(n, out, ir.CreateAdd(cell, c), v);
         return;
       }
-      Value *target = ir.CreateAdd(pixel, c);
+      Value *target = ir.CreateAdd(tap.pixel, c);
       Value *sum = ir.CreateFAdd(em.load(n, target), em.load(src, ir.CreateAdd(cell, c)));
-      // Outside the image the add is discarded (pixel 0 keeps its value).
-      em.store(n, out, target, ir.CreateSelect(inside, sum, em.load(n, target)));
+      // Outside the image the add is discarded (the pixel keeps its value).
+      em.store(n, out, target, ir.CreateSelect(tap.inside, sum, em.load(n, target)));
     }, "c");
   });
+  });
+}
+
+/// Both walk each window's taps in row-major order keeping, per channel,
+/// the best value so far and its tap, as torch's max_pool2d does: the first
+/// tap inside the image starts it, a later one replaces it when greater or
+/// NaN. MaxPool writes the best values; MaxPoolGrad adds g to the picked
+/// taps in a second walk. Channels are the inner loop (contiguous,
+/// vectorised); samples are split across threads.
+void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
+  llvm::IRBuilder<> &ir = em.builder();
+  bool grad = n.op == OpKind::MaxPoolGrad;
+  const Node &x = *n.operands[0];
+  const Window &w = n.window;
+  int64_t H = x.type.dims[0], W = x.type.dims[1], C = x.type.dims[2];
+  int64_t OH = w.outH(H), OW = w.outW(W);
+  llvm::Type *t = em.elemType(n.type.dtype);
+  llvm::Type *i64 = ir.getInt64Ty();
+  Value *zero = llvm::ConstantFP::get(t, 0.0);
+  Value *batch = x.type.batched ? em.batch() : ir.getInt64(1);
+  em.parallelLoop(batch, OH * OW * w.kh * w.kw * C, [&](Value *sample) {
+    Value *out = em.buffer(n);
+    llvm::ArrayType *bestTy = llvm::ArrayType::get(t, C), *tapTy = llvm::ArrayType::get(i64, C);
+    Value *bestSlots = em.entryAlloca(bestTy, "best");
+    Value *tapSlots = em.entryAlloca(tapTy, "picked");
+    auto slot = [&](llvm::ArrayType *ty, Value *base, Value *c) {
+      return ir.CreateInBoundsGEP(ty, base, {ir.getInt64(0), c});
+    };
+    if (grad) {
+      Value *first = ir.CreateMul(sample, ir.getInt64(H * W * C));
+      em.loop(ir.getInt64(H * W * C),
+              [&](Value *i) { em.store(n, out, ir.CreateAdd(first, i), zero); });
+    }
+    auto eachTap = [&](const std::function<void(Value *tap, const Tap &, Value *c)> &body,
+                       Value *oh, Value *ow) {
+      em.nest({ir.getInt64(w.kh), ir.getInt64(w.kw)}, [&](const std::vector<Value *> &k) {
+        Tap at = windowTap(ir, w, H, W, C, sample, oh, ow, k[0], k[1]);
+        Value *tap = ir.CreateAdd(ir.CreateMul(k[0], ir.getInt64(w.kw)), k[1]);
+        em.loop(ir.getInt64(C), [&](Value *c) { body(tap, at, c); }, "c");
+      });
+    };
+    em.nest({ir.getInt64(OH), ir.getInt64(OW)}, [&](const std::vector<Value *> &o) {
+      em.loop(ir.getInt64(C), [&](Value *c) {
+        ir.CreateStore(llvm::ConstantFP::getInfinity(t, true), slot(bestTy, bestSlots, c));
+        ir.CreateStore(ir.getInt64(-1), slot(tapTy, tapSlots, c));
+      }, "c");
+      eachTap([&](Value *tap, const Tap &at, Value *c) {
+        Value *v = em.load(x, ir.CreateAdd(at.pixel, c));
+        Value *best = ir.CreateLoad(t, slot(bestTy, bestSlots, c));
+        Value *picked = ir.CreateLoad(i64, slot(tapTy, tapSlots, c));
+        Value *wins = ir.CreateOr(ir.CreateOr(ir.CreateICmpSLT(picked, ir.getInt64(0)),
+                                              ir.CreateFCmpOGT(v, best)),
+                                  ir.CreateFCmpUNO(v, v));
+        wins = ir.CreateAnd(at.inside, wins);
+        ir.CreateStore(ir.CreateSelect(wins, v, best), slot(bestTy, bestSlots, c));
+        ir.CreateStore(ir.CreateSelect(wins, tap, picked), slot(tapTy, tapSlots, c));
+      }, o[0], o[1]);
+      Value *cell = ir.CreateMul(
+          ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH)), o[0]),
+                                    ir.getInt64(OW)),
+                       o[1]),
+          ir.getInt64(C));
+      if (!grad) {
+        em.loop(ir.getInt64(C), [&](Value *c) {
+          em.store(n, out, ir.CreateAdd(cell, c), ir.CreateLoad(t, slot(bestTy, bestSlots, c)));
+        }, "c");
+        return;
+      }
+      const Node &g = *n.operands[1];
+      eachTap([&](Value *tap, const Tap &at, Value *c) {
+        Value *hit = ir.CreateICmpEQ(ir.CreateLoad(i64, slot(tapTy, tapSlots, c)), tap);
+        Value *target = ir.CreateAdd(at.pixel, c);
+        // A tap outside the image is never picked: it adds 0 to the
+        // sample's first pixel.
+        Value *give = ir.CreateSelect(hit, em.load(g, ir.CreateAdd(cell, c)), zero);
+        em.store(n, out, target, ir.CreateFAdd(em.load(n, target), give));
+      }, o[0], o[1]);
+    });
   });
 }
 

@@ -131,12 +131,13 @@ private:
   std::string slice(const Node &n);
   std::string pad(const Node &n);
   std::string gather(const Node &n);
-  std::string windowIndices(const Node &n, int64_t &rows);
-  std::string im2col(const Node &n);
+  std::string windowIndices(const Window &w, const TensorType &image);
+  std::string im2col(const std::string &image, const TensorType &imageType, const Window &w,
+                     double fill, const TensorType &colsType);
   std::string col2im(const Node &n);
   std::string log1p(const Node &n);
   std::string convolution(const Node &matmul);
-  std::string maxPool(const Node &maxTo);
+  std::string maxPool(const Node &n);
   std::string avgPool(const Node &div);
   std::string toNCHW(const std::string &x, bool batched);
   std::string fromNCHW(const std::string &x, bool batched);
@@ -372,13 +373,10 @@ std::string GraphExporter::gather(const Node &n) {
 
 /// For im2col / col2im: each window cell's pixel in the flattened image
 /// [H*W], or H*W (a padding row) where the cell lies outside the image.
-/// The table is [OH*OW, KH*KW]; `rows` gets H*W.
-std::string GraphExporter::windowIndices(const Node &n, int64_t &rows) {
-  const Window &w = n.window;
-  const TensorType &image = n.op == OpKind::Im2Col ? n.operands[0]->type : n.type;
+/// The table is [OH*OW, KH*KW].
+std::string GraphExporter::windowIndices(const Window &w, const TensorType &image) {
   int64_t H = image.dims[0], W = image.dims[1];
   int64_t OH = w.outH(H), OW = w.outW(W);
-  rows = H * W;
   std::vector<double> table;
   table.reserve(OH * OW * w.kh * w.kw);
   for (int64_t oh = 0; oh < OH; ++oh)
@@ -394,20 +392,18 @@ std::string GraphExporter::windowIndices(const Node &n, int64_t &rows) {
 }
 
 /// Im2Col as a gather: the image flattened to [B, H*W, C] with one padding
-/// row appended, then each window's pixels picked by a constant table.
-std::string GraphExporter::im2col(const Node &n) {
-  const TensorType &image = n.operands[0]->type;
-  int64_t rows = 0;
-  std::string table = windowIndices(n, rows);
-  int64_t C = image.dims[2];
-  std::string flat = w_.reshapeTo(in(n, 0), TensorType{image.dtype, {rows, C}, image.batched});
-  int64_t axis = image.batched ? 1 : 0;
-  std::vector<int64_t> pads(image.batched ? 6 : 4, 0);
-  pads[image.batched ? 4 : 2] = 1; // one row after the image
-  std::string padded =
-      w_.node("Pad", {flat, w_.ints(pads), w_.scalar(image.dtype, n.scalar)}, {});
+/// row (`fill`) appended, then each window's pixels picked by a constant table.
+std::string GraphExporter::im2col(const std::string &image, const TensorType &imageType,
+                                  const Window &w, double fill, const TensorType &colsType) {
+  int64_t rows = imageType.dims[0] * imageType.dims[1], C = imageType.dims[2];
+  std::string table = windowIndices(w, imageType);
+  std::string flat = w_.reshapeTo(image, TensorType{imageType.dtype, {rows, C}, imageType.batched});
+  int64_t axis = imageType.batched ? 1 : 0;
+  std::vector<int64_t> pads(imageType.batched ? 6 : 4, 0);
+  pads[imageType.batched ? 4 : 2] = 1; // one row after the image
+  std::string padded = w_.node("Pad", {flat, w_.ints(pads), w_.scalar(imageType.dtype, fill)}, {});
   std::string cells = w_.node("Gather", {padded, table}, {Attr::of("axis", axis)});
-  return w_.reshapeTo(cells, n.type);
+  return w_.reshapeTo(cells, colsType);
 }
 
 /// Col2Im, the adjoint: each cell added to its pixel by ScatterND's add
@@ -417,10 +413,10 @@ std::string GraphExporter::col2im(const Node &n) {
     fail(n, "col2im (conv2d_transpose) is a ScatterND with reduction 'add', which needs "
             "--opset 16 or newer");
   const TensorType &image = n.type;
-  int64_t rows = 0;
-  std::string table = windowIndices(n, rows);
-  int64_t C = image.dims[2];
   const Window &w = n.window;
+  int64_t rows = image.dims[0] * image.dims[1];
+  std::string table = windowIndices(w, image);
+  int64_t C = image.dims[2];
   int64_t cells = w.outH(image.dims[0]) * w.outW(image.dims[1]) * w.kh * w.kw;
   // Updates [cells, B, C], indices [cells, 1], data [H*W + 1, B, C].
   std::string updates = w_.reshapeTo(in(n, 0), TensorType{image.dtype, {cells, C}, image.batched});
@@ -510,23 +506,23 @@ std::string GraphExporter::convolution(const Node &mm) {
   return w_.reshapeTo(fromNCHW(y, true), mm.type);
 }
 
-/// A max pooling window (im2col filled with -inf, reshaped to [P, K, C],
-/// the maximum over K) as one MaxPool; "" when `maxTo` is not that.
-std::string GraphExporter::maxPool(const Node &maxTo) {
-  const Node *cells = maxTo.operands[0];
-  if (cells->op != OpKind::Reshape)
-    return "";
-  const Node *cols = imageWindow(cells->operands[0], -std::numeric_limits<double>::infinity());
-  if (!cols)
-    return "";
-  const Window &w = cols->window;
-  int64_t C = cols->operands[0]->type.dims[2];
-  int64_t P = cols->type.dims[0];
-  if (cells->type.dims != std::vector<int64_t>{P, w.kh * w.kw, C} ||
-      maxTo.type != TensorType{cells->type.dtype, {P, 1, C}, true})
-    return "";
-  std::string y = w_.node("MaxPool", {toNCHW(get(cols->operands[0]), true)}, windowAttrs(w, true));
-  return w_.reshapeTo(fromNCHW(y, true), maxTo.type);
+/// MaxPool as one ONNX MaxPool where onnxruntime has a kernel for it (a
+/// batched f32 image, padding not negative); otherwise the windows gathered
+/// (padding -inf) and ReduceMax over each.
+std::string GraphExporter::maxPool(const Node &n) {
+  const Window &w = n.window;
+  const TensorType &image = n.operands[0]->type;
+  if (image.batched && image.dtype == DType::F32 && w.padTop >= 0 && w.padBottom >= 0 &&
+      w.padLeft >= 0 && w.padRight >= 0) {
+    std::string y = w_.node("MaxPool", {toNCHW(in(n, 0), true)}, windowAttrs(w, true));
+    return w_.reshapeTo(fromNCHW(y, true), n.type);
+  }
+  int64_t P = n.type.dims[0] * n.type.dims[1], K = w.kh * w.kw, C = image.dims[2];
+  std::string cells = im2col(in(n, 0), image, w, -std::numeric_limits<double>::infinity(),
+                             TensorType{image.dtype, {P, K, C}, image.batched});
+  std::string r = w_.node("ReduceMax", {cells}, {Attr::list("axes", {image.batched ? 2 : 1}),
+                                                 Attr::of("keepdims", 1)});
+  return w_.reshapeTo(r, n.type);
 }
 
 /// Average pooling (im2col filled with 0, reshaped to [P, K, C], summed
@@ -776,9 +772,10 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     v.name = reduceTo(n, "ReduceSum");
     break;
   case OpKind::MaxTo:
+    v.name = reduceTo(n, "ReduceMax");
+    break;
+  case OpKind::MaxPool:
     v.name = maxPool(n);
-    if (v.name.empty())
-      v.name = reduceTo(n, "ReduceMax");
     break;
   case OpKind::Reshape:
     v.name = w_.reshapeTo(in(n, 0), n.type);
@@ -817,7 +814,7 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
     break;
   }
   case OpKind::Im2Col:
-    v.name = im2col(n);
+    v.name = im2col(in(n, 0), n.operands[0]->type, n.window, n.scalar, n.type);
     break;
   case OpKind::Col2Im:
     v.name = col2im(n);
@@ -836,6 +833,7 @@ GraphExporter::Value GraphExporter::translate(const Node &n) {
   case OpKind::SoftmaxCrossEntropy:
   case OpKind::SoftmaxCrossEntropyGrad:
   case OpKind::SoftmaxGrad:
+  case OpKind::MaxPoolGrad:
     fail(n, "losses and gradients are not part of the inference graph");
   case OpKind::Softmax:
     v.name = w_.node("Softmax", {in(n, 0)}, {Attr::of("axis", -1)});

@@ -305,6 +305,24 @@ Node *Graph::col2im(Node *cols, const Window &w, const TensorType &imageType) {
   return add(std::move(n));
 }
 
+Node *Graph::maxPool(Node *x, const Window &w) {
+  const std::vector<int64_t> &d = x->type.dims; // [H, W, C]
+  TensorType t{x->type.dtype, {w.outH(d[0]), w.outW(d[1]), d[2]}, x->type.batched};
+  auto n = std::make_unique<Node>(OpKind::MaxPool, t);
+  n->operands = {x};
+  n->window = w;
+  return add(std::move(n));
+}
+
+Node *Graph::maxPoolGrad(Node *x, Node *g, const Window &w) {
+  assert(g->type.dims.size() == 3 && g->type.dims[0] == w.outH(x->type.dims[0]) &&
+         g->type.dims[1] == w.outW(x->type.dims[1]));
+  auto n = std::make_unique<Node>(OpKind::MaxPoolGrad, x->type);
+  n->operands = {x, g};
+  n->window = w;
+  return add(std::move(n));
+}
+
 Node *Graph::oneHot(Node *labels, int64_t classes, DType dtype) {
   TensorType t{dtype, labels->type.dims, labels->type.batched};
   t.dims.push_back(classes);

@@ -106,7 +106,7 @@ struct Node {
   std::vector<double> data;  // Constant: the elements (1 element = splat);
                              // RandomNormal: mean, std; RandomUniform: low, high
   std::vector<int64_t> ints; // Transpose: perm; Slice/Pad: starts; MaxTo: unused
-  Window window;             // Im2Col/Col2Im
+  Window window;             // Im2Col/Col2Im/MaxPool/MaxPoolGrad
   double scalar = 0;         // Im2Col: padding value; DropoutMask: rate
   int stateIndex = -1;       // Param: index into Program::state
   bool transA = false, transB = false; // MatMul, BatchMatMul
@@ -183,6 +183,8 @@ public:
   Node *pad(Node *x, std::vector<int64_t> starts, std::vector<int64_t> dims);
   Node *im2col(Node *x, const Window &w, double padValue);
   Node *col2im(Node *cols, const Window &w, const TensorType &imageType);
+  Node *maxPool(Node *x, const Window &w);
+  Node *maxPoolGrad(Node *x, Node *g, const Window &w);
   Node *oneHot(Node *labels, int64_t classes, DType dtype);
   /// x's slices along `axis` picked by the i32 `indices` (torch.index_select
   /// with an index tensor of any shape; batched when either is).

@@ -53,7 +53,7 @@ void printAttributes(const Node &n, std::ostream &os) {
     if (n.scalar != 0)
       os << " fill " << formatValue(n.scalar);
     return;
-  case OpKind::Col2Im: return printWindow(n, os);
+  case OpKind::Col2Im: case OpKind::MaxPool: case OpKind::MaxPoolGrad: return printWindow(n, os);
   case OpKind::Gather:
   case OpKind::ScatterAdd:
   case OpKind::ArgMax:

@@ -117,6 +117,7 @@ bool fold(const Node &n, std::vector<double> &out) {
   // others would store their (possibly large) results in the object.
   case OpKind::SumTo: case OpKind::MaxTo: case OpKind::Transpose: case OpKind::Slice:
   case OpKind::Pad: case OpKind::OneHot: case OpKind::Im2Col: case OpKind::Col2Im:
+  case OpKind::MaxPool: case OpKind::MaxPoolGrad:
   case OpKind::Gather: case OpKind::ScatterAdd: case OpKind::ArgMax: case OpKind::ArgMin:
   case OpKind::MatMul: case OpKind::BatchMatMul:
   case OpKind::SoftmaxCrossEntropy: case OpKind::SoftmaxCrossEntropyGrad:

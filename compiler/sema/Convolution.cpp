@@ -269,46 +269,37 @@ static void ceilMode(Window &w, int64_t H, int64_t W) {
   w.padRight += extra(W, w.padLeft, w.padRight, w.kw, w.strideW, w.dilationW);
 }
 
-/// Max or average over each window. The maximum is read through a one-hot
-/// mask of the window's first maximum (row-major window order), so the
-/// gradient goes to that one element as in PyTorch's max_pool2d, not shared
-/// among ties as max_to's would be. The average divides by the window's
+/// Max or average over each window. The maximum is one kernel each way
+/// (Graph::maxPool); its gradient goes to the window's first maximum
+/// (row-major window order) as in PyTorch's max_pool2d, not shared among
+/// ties as max_to's would be. The average divides by the window's
 /// pixels inside `counted` (top, bottom, left, right margins around the
 /// image): the image itself by default (TensorFlow), the image and its
 /// explicit padding with count_include_pad (PyTorch's default).
 static Node *pool(Lowering &L, Node *x, const Window &w, bool isMax, const int64_t counted[4]) {
   Graph &g = L.graph();
+  if (isMax)
+    return g.maxPool(x, w);
   int64_t H = x->type.dims[0], W = x->type.dims[1], C = x->type.dims[2];
   int64_t OH = w.outH(H), OW = w.outW(W), taps = w.kh * w.kw;
-  Node *cols = g.im2col(x, w, isMax ? -INFINITY : 0.0);
+  Node *cols = g.im2col(x, w, 0.0);
   Node *win = g.reshape(cols, {OH * OW, taps, C});
-  Node *r;
-  if (isMax) {
-    Node *first = g.argReduce(OpKind::ArgMax, win, 1); // [pixels, C]
-    Node *mask = g.transpose(g.oneHot(first, taps, x->type.dtype), {0, 2, 1});
-    Node *picked = g.select(mask, win, g.broadcastTo(g.scalar(x->type.dtype, 0.0), win->type));
-    // The same values; inference, which needs no gradient, takes max_to's
-    // single pass.
-    r = g.modeSelect(L.reduce(OpKind::SumTo, picked, {1}, true),
-                     L.reduce(OpKind::MaxTo, win, {1}, true));
-  } else {
-    r = L.reduce(OpKind::SumTo, win, {1}, true);
-    std::vector<double> counts;
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        int64_t n = 0;
-        for (int64_t i = 0; i < w.kh; ++i)
-          for (int64_t j = 0; j < w.kw; ++j) {
-            int64_t ih = oh * w.strideH - w.padTop + i * w.dilationH;
-            int64_t iw = ow * w.strideW - w.padLeft + j * w.dilationW;
-            n += ih >= -counted[0] && ih < H + counted[1] && iw >= -counted[2] &&
-                 iw < W + counted[3];
-          }
-        counts.push_back(double(n));
-      }
-    Node *count = g.constant(x->type.dtype, {OH * OW, 1, 1}, counts);
-    r = g.binary(OpKind::Div, r, g.broadcastTo(count, r->type));
-  }
+  Node *r = L.reduce(OpKind::SumTo, win, {1}, true);
+  std::vector<double> counts;
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      int64_t n = 0;
+      for (int64_t i = 0; i < w.kh; ++i)
+        for (int64_t j = 0; j < w.kw; ++j) {
+          int64_t ih = oh * w.strideH - w.padTop + i * w.dilationH;
+          int64_t iw = ow * w.strideW - w.padLeft + j * w.dilationW;
+          n += ih >= -counted[0] && ih < H + counted[1] && iw >= -counted[2] &&
+               iw < W + counted[3];
+        }
+      counts.push_back(double(n));
+    }
+  Node *count = g.constant(x->type.dtype, {OH * OW, 1, 1}, counts);
+  r = g.binary(OpKind::Div, r, g.broadcastTo(count, r->type));
   return g.reshape(r, {OH, OW, C});
 }
 

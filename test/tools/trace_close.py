@@ -17,6 +17,7 @@ EXPR is a Python arithmetic expression over those names, e.g.
 FILE ({"NAME": [...], "d_NAME": [...]}, nested lists flattened; a key
 "NAME[::K]" lists every K-th element), and that the trace's NAME has
 exactly that many elements.
+NaN matches NaN and an infinity the same infinity.
 Prints 'ok: EXPR = GOT' per check, or 'MISMATCH: ...'; exits non-zero on any
 mismatch, a name the trace lacks, or a trace with no values at all, so that
 a lit test fails when a number drifts or the trace format changes.
@@ -24,6 +25,7 @@ a lit test fails when a number drifts or the trace format changes.
 import argparse
 import ast
 import json
+import math
 import re
 import sys
 
@@ -108,7 +110,8 @@ def main():
             print(f"MISMATCH: {expr}: {e} (known: {', '.join(sorted(names))})")
             bad += 1
             continue
-        if not abs(got - want) <= args.tol:
+        same = got == want or (math.isnan(got) and math.isnan(want))  # inf, NaN
+        if not (same or abs(got - want) <= args.tol):
             print(f"MISMATCH: {expr} = {got!r}, expected {want!r} (diff {abs(got - want):.3g})")
             bad += 1
         else:

@@ -2,7 +2,8 @@
 """PyTorch reference values for the convolution variants, resampling layers
 rms_norm and the pooling options (trace_conv_groups.nn,
 trace_conv_transpose.nn, trace_conv_weight_input.nn, trace_resampling.nn,
-trace_rms_norm.nn, trace_pad.nn, trace_maxpool_ties.nn, trace_pool_options.nn,
+trace_rms_norm.nn, trace_pad.nn, trace_maxpool_ties.nn, trace_maxpool_nan.nn,
+trace_pool_options.nn,
 trace_upsample_modes.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
@@ -287,6 +288,28 @@ def pool_ties(out):
     print("       s: " + json.dumps(si.tolist()) + " }")
 
 
+def pool_nan(out):
+    # NaN and -inf inside the network (log of negative numbers and of
+    # tiny ones): PyTorch's max pooling lets a NaN beat anything and picks
+    # the last NaN of a window; its gradient goes there.
+    g = torch.Generator().manual_seed(63)
+    choices = torch.tensor([-2.0, -1.0, 1.0, 2.0, 3.0])
+    xi = choices[torch.randint(0, 5, (2, 4, 4, 2), generator=g)]  # nnc layout
+    x = xi.permute(0, 3, 1, 2).clone().requires_grad_(True)
+    w = rounded((2,), 64)
+    lx = torch.log(x)
+    m1 = F.max_pool2d(lx, 2)
+    m2 = F.max_pool2d(lx, 3, stride=1, padding=1)
+    wi = w.view(1, 2, 1, 1)
+    loss = ((m1 * wi).sum() + (m2 * wi).sum()) / 2
+    loss.backward()
+    expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "d_zx": flat(image(x.grad))}
+    json.dump(expect, open(f"{out}/trace_maxpool_nan.expect.json", "w"))
+    print("trace_maxpool_nan data:")
+    print("  w =", json.dumps(w.tolist()))
+    print("data { x: " + json.dumps(xi.tolist()) + " }")
+
+
 def pool_options(out):
     # Dilated max pooling, ceil_mode and count_include_pad (PyTorch's
     # names and rules; nnc's avgpool excludes padding from the count unless
@@ -320,6 +343,7 @@ def main():
     rms_norm(out)
     pads(out)
     pool_ties(out)
+    pool_nan(out)
     pool_options(out)
     print("shared data:")
     print("data { x: " + json.dumps(X.tolist()) + ",")
