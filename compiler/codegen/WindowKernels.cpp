@@ -114,7 +114,13 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
     auto slot = [&](llvm::ArrayType *ty, Value *base, Value *c) {
       return ir.CreateInBoundsGEP(ty, base, {ir.getInt64(0), c});
     };
-    if (grad) {
+    // Windows that tile the image (stride = size, no padding or dilation,
+    // as maxpool(x, 2) on an even image) touch each pixel once: the
+    // gradient is stored, not added to zeros (the same values: 0 + v).
+    bool tiles = w.strideH == w.kh && w.strideW == w.kw && w.dilationH == 1 &&
+                 w.dilationW == 1 && w.padTop == 0 && w.padBottom == 0 && w.padLeft == 0 &&
+                 w.padRight == 0 && OH * w.kh == H && OW * w.kw == W;
+    if (grad && !tiles) {
       Value *first = ir.CreateMul(sample, ir.getInt64(H * W * C));
       em.loop(ir.getInt64(H * W * C),
               [&](Value *i) { em.store(n, out, ir.CreateAdd(first, i), zero); });
@@ -161,7 +167,8 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
         // A tap outside the image is never picked: it adds 0 to the
         // sample's first pixel.
         Value *give = ir.CreateSelect(hit, em.load(g, ir.CreateAdd(cell, c)), zero);
-        em.store(n, out, target, ir.CreateFAdd(em.load(n, target), give));
+        Value *before = tiles ? zero : em.load(n, target);
+        em.store(n, out, target, ir.CreateFAdd(before, give));
       }, o[0], o[1]);
     });
   });

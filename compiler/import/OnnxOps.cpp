@@ -3232,11 +3232,14 @@ void topK(T &t) {
     std::string tag = base + "_" + std::to_string(j + 1);
     std::string key = taken.empty() ? xl : "where(" + taken + " > 0, " + floor + ", " + xl + ")";
     std::string m = t.temporary(tag + "_max", "max(" + key + ", axis: -1, keepdims: true)");
+    values += (values.empty() ? "" : ", ") + m;
+    if (j + 1 == k && !t.outputUsed(1)) // the last pick's place matters only as an index
+      break;
     std::string cand = "(" + xl + " == " + m + ")" + (taken.empty() ? "" : " * (1 - " + taken + ")");
     std::string hot = t.temporary(tag + "_hot", "one_hot(argmax(" + cand + ", axis: -1), " +
                                                     std::to_string(S) + ", dtype: " + type + ")");
-    taken = taken.empty() ? hot : t.temporary(tag + "_taken", taken + " + " + hot);
-    values += (values.empty() ? "" : ", ") + m;
+    if (j + 1 < k) // the last pick excludes nothing after it
+      taken = taken.empty() ? hot : t.temporary(tag + "_taken", taken + " + " + hot);
     rows += std::string(rows.empty() ? "" : ", ") + "reshape(" + hot + ", " + list(row) + ")";
   }
   if (k > 1) {

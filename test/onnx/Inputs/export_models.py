@@ -244,6 +244,27 @@ class Repeat(nn.Module):
         return torch.tanh(x.repeat(1, 2, 3)) * 2
 
 
+class NewerOps(nn.Module):
+    """Ops with trainable inputs whose import is a formula of language ops
+    (fine-tuning differentiates through them): Einsum with a weight,
+    GridSample at a grid computed from the input, TopK's values, CumSum."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(6, 5) * 0.5)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.to_grid = nn.Linear(5, 2)
+
+    def forward(self, x, s):
+        e = torch.tanh(torch.einsum("bij,jk->bik", s, self.w))        # [N, 4, 5]
+        grid = torch.tanh(self.to_grid(e)).reshape(-1, 2, 2, 2)       # [N, 2, 2, 2]
+        img = torch.sigmoid(self.conv(x))                               # [N, 4, 6, 7]
+        sampled = F.grid_sample(img, grid, align_corners=False)        # [N, 4, 2, 2]
+        top = torch.topk(e, 3, dim=2).values                            # [N, 4, 3]
+        picked = e[:, :, [2, 0, 4]]                                     # [N, 4, 3]
+        return torch.cat([sampled.reshape(-1, 16), torch.cumsum(top * picked, 2).reshape(-1, 12)], 1)
+
+
 # Exported without dynamic axes: every shape is fixed.
 STATIC = {"time_major_lstm"}
 
@@ -261,6 +282,7 @@ MODELS = {
                         ["y", "h_n"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
+    "newer_ops": (NewerOps, [(3, 3, 6, 7), (3, 4, 6)], 16, ["x", "s"], ["y"]),
     "decoder": (UpsamplingDecoder, [(3, 4, 7, 9), (3, 3, 10)], 13, ["x", "s"],
                 ["nearest", "bilinear", "linear"]),
 }
