@@ -180,6 +180,9 @@ private:
   std::set<std::string> ids_, paramNames_;
   std::map<std::string, std::string> outputIds_;
   std::map<std::string, std::string> logitsOf_; // softmax outputs -> their logits
+  /// Class indices -> the id of their values as f64 numbers, for the ops that
+  /// compute with them (translateNode).
+  std::map<std::string, std::string> numbers_;
   /// Graph inputs of a loss's labels -> their header line and class count.
   std::map<std::string, std::pair<size_t, int64_t>> labels_;
   std::vector<ImportedOutput> outputs_;

@@ -672,8 +672,10 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
       }
       rows = rows == 0 ? size : std::min(rows, size);
     }
-  // Numbers (computed in f64) and class indices (i32) are different tensors in nnc.
-  if (!numbers.empty() && (labels || rows > 0))
+  // Numbers (computed in f64) and class indices (i32) are different tensors
+  // in nnc. An input used as numbers and as a Gather's indices is numbers:
+  // the Gather compares them with the positions of its axis.
+  if (!numbers.empty() && labels)
     throw ImportError{"graph input '" + input + "' (integers) is used as numbers by " + numbers +
                       " and as indices too; nnc takes one or the other (indices: the indices of "
                       "a Gather along an axis of static size, or the labels of "
@@ -754,8 +756,41 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       fail("input " + std::to_string(i) + " is a float16 value computed by " +
            it->second.unroundedBy + "; nnc computes float16 in f32 and rounds it to float16 only "
            "at graph outputs, so a float16 result that feeds further computation is not supported");
+  // Class indices (an ArgMax, a class(N) input, what only moves them) are
+  // i32 in nnc, which does not compute with them. An op that computes
+  // numbers from them (ArgMax - 1, a Cast, the indices of GatherElements)
+  // takes their values as f64 numbers: the count of positions before the
+  // one-hot 1, `sum(1 - cumsum(one_hot(i, dtype: f64), axis: -1), axis: -1)`.
+  static const std::set<std::string> numericOps = {
+      "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Neg", "Abs", "Max", "Min", "Sum", "Clip",
+      "Sign", "Relu", "Where", "Cast", "CastLike", "BitShift", "Less", "LessOrEqual", "Greater",
+      "GreaterOrEqual", "OneHot", "GatherElements", "ScatterElements", "Scatter"};
+  // Equal compares class indices with class indices or constants itself.
+  bool withNumbers = false;
+  for (const std::string &in : n.input())
+    if (auto it = values_.find(in); it != values_.end() && !it->second.indices &&
+                                    !(it->second.constant && it->second.id.empty()))
+      withNumbers = true;
+  std::vector<std::pair<std::string, Value>> asIndices; // restored after the op
+  if (numericOps.count(n.op_type()) || (n.op_type() == "Equal" && withNumbers))
+    for (const std::string &in : n.input()) {
+      auto it = values_.find(in);
+      if (it == values_.end() || !it->second.indices || it->second.id.empty() ||
+          std::any_of(asIndices.begin(), asIndices.end(), [&](const auto &p) { return p.first == in; }))
+        continue;
+      auto known = numbers_.find(in);
+      if (known == numbers_.end())
+        known = numbers_.emplace(in, temporary(in + "_numbers", "sum(1 - cumsum(one_hot(" +
+                                               it->second.id + ", dtype: f64), axis: -1), axis: -1)"))
+                    .first;
+      asIndices.emplace_back(in, it->second);
+      it->second.id = known->second;
+      it->second.indices = false;
+    }
   if (!translateOp(*this, n.op_type()))
     fail("nnc does not import the op " + n.op_type());
+  for (auto &[in, v] : asIndices)
+    values_[in] = v;
   // Ops whose f64 result on integers is ONNX's integer result (those that
   // need it truncate or wrap): any other op computing integers is refused
   // rather than left with a fraction or an unwrapped value inside.

@@ -173,6 +173,10 @@ void shape(T &t) {
   t.defineConstant(0, out);
 }
 
+std::string indexMatches(T &t, Value &idx, int64_t size, int32_t elemType,
+                         std::vector<int64_t> column = {});
+void gatherComputed(T &t, Value &data, Value &idx, int64_t a);
+
 /// Gather(weight, token ids): an embedding layer.
 void embedding(T &t, Value &table, Value &ids) {
   const Tensor &w = *table.constant;
@@ -187,8 +191,8 @@ void embedding(T &t, Value &table, Value &ids) {
 
 void gather(T &t) {
   Value &data = t.input(0);
-  if (!t.input(1).constant && isConstant(data) && !data.initializer.empty() && data.rank() == 2 &&
-      t.intAttr("axis", 0) == 0) {
+  if (!t.input(1).constant && t.input(1).indices && isConstant(data) &&
+      !data.initializer.empty() && data.rank() == 2 && t.intAttr("axis", 0) == 0) {
     embedding(t, data, t.input(1));
     return;
   }
@@ -196,9 +200,10 @@ void gather(T &t) {
   if (!t.input(1).constant && !isFloat(t.input(1).elemType)) {
     // Indices fed at run time (a class(N) input): data[:, ..., idx].
     Value &ids = t.input(1);
-    if (!ids.indices)
-      t.fail("gathers by integers computed in the graph; nnc gathers by constant indices or "
-             "by indices fed as an input");
+    if (!ids.indices) { // integers computed in the graph (numbers in f64)
+      gatherComputed(t, data, ids, a);
+      return;
+    }
     if (ids.batched && (data.batched || a != 0))
       t.notPerSample("gathers with indices per sample along an axis other than a table's first");
     if (data.batched && a == 0)
@@ -3269,10 +3274,15 @@ void topK(T &t) {
 
 /// The comparison of each index (wrapped when negative) with every position
 /// 0..size-1 of the indexed axis: [index dims..., size], 1 where equal.
-std::string indexMatches(T &t, Value &idx, int64_t size, int32_t elemType) {
+/// `column` (ending in 1) is the shape the indices take first; by default
+/// their per-sample dims and a 1 (Gather puts 1s around them).
+std::string indexMatches(T &t, Value &idx, int64_t size, int32_t elemType,
+                         std::vector<int64_t> column) {
   Value positions = positionsOf(size, elemType);
-  std::vector<int64_t> column = idx.sampleDims();
-  column.push_back(1);
+  if (column.empty()) {
+    column = idx.sampleDims();
+    column.push_back(1);
+  }
   std::string ie = inTypeOf(t.onnxOrder(idx), idx.elemType, elemType);
   std::string wrapped = t.temporary(t.node().output(0) + "_index",
                                     ie + " + " + std::to_string(size) + " * (" + ie + " < 0)");
@@ -3324,6 +3334,64 @@ void gatherElements(T &t) {
   std::string matches = indexMatches(t, idx, S, data.elemType);
   t.define(0, "sum(where(" + matches + ", " + rows + ", 0), axis: -1)", idx.dims, data.elemType,
            data.batched);
+}
+
+/// Gather by integers computed in the graph (numbers, not class indices):
+/// out[pre..., i..., post...] = data[pre..., idx[i...], post...] as the sum
+/// over the axis of where(index matches, data, 0), GatherElements' rule with
+/// the indices spread over the output's middle axes: exact, differentiable
+/// in the data, and 0 where an index is out of range (ONNX leaves that
+/// undefined).
+void gatherComputed(T &t, Value &data, Value &idx, int64_t a) {
+  if (data.batched && (a == 0 || idx.batched))
+    t.notPerSample(a == 0 ? "gathers along the batch axis"
+                          : "gathers with indices per sample along an axis other than a table's first");
+  if (idx.batched && a != 0)
+    t.notPerSample("gathers with indices per sample along an axis other than a table's first");
+  int first = data.batched ? 1 : 0;
+  int64_t p = a - first, S = data.dims[a];
+  std::vector<int64_t> dd = data.sampleDims(), di = idx.sampleDims();
+  int64_t r = static_cast<int64_t>(dd.size());
+  // [pre..., i..., post..., S]: the one-hot-like comparison and the data beside it.
+  double compared = double(S);
+  for (int64_t k = 0; k < r; ++k)
+    if (k != p)
+      compared *= double(dd[k]);
+  for (int64_t d : di)
+    compared *= double(d);
+  if (compared > double(int64_t(1) << 28))
+    t.fail("gathering by indices computed in the graph compares every index with every one of "
+           "the " + std::to_string(S) + " positions of axis " + std::to_string(a) + ": " +
+           std::to_string(int64_t(compared)) + " entries per sample, more than nnc allows (2^28)");
+  std::vector<int64_t> toLast, rowsDims, column;
+  for (int64_t k = 0; k < r; ++k) {
+    if (k == p) {
+      rowsDims.insert(rowsDims.end(), di.size(), 1);
+      column.insert(column.end(), di.begin(), di.end());
+      continue;
+    }
+    toLast.push_back(k);
+    rowsDims.push_back(dd[k]);
+    column.push_back(1);
+  }
+  toLast.push_back(p);
+  rowsDims.push_back(S);
+  column.push_back(1);
+  // bool and float16 data compare in f32; integers in f64 (their type), floats in theirs.
+  int32_t type = isFloat(data.elemType) || isInteger(data.elemType)
+                     ? data.elemType : int32_t(onnx::TensorProto_DataType_FLOAT);
+  std::string de = t.onnxOrder(data);
+  bool moved = p != r - 1;
+  std::string rows = t.temporary(
+      t.node().output(0) + "_rows",
+      "reshape(" + (moved ? "transpose(" + de + ", " + list(toLast) + ")" : de) + ", " +
+          list(rowsDims) + ")");
+  std::string matches = indexMatches(t, idx, S, type, column);
+  std::vector<int64_t> dims(data.dims.begin(), data.dims.begin() + a);
+  dims.insert(dims.end(), idx.dims.begin(), idx.dims.end());
+  dims.insert(dims.end(), data.dims.begin() + a + 1, data.dims.end());
+  t.define(0, "sum(where(" + matches + ", " + rows + ", 0), axis: -1)", dims, data.elemType,
+           data.batched || idx.batched);
 }
 
 /// ScatterElements (and opset 9's Scatter): each data position along the
