@@ -1,6 +1,5 @@
 //===- Target.cpp ---------------------------------------------------------===//
 #include "codegen/Target.h"
-#include <cstdlib>
 
 #include "support/Diagnostics.h"
 
@@ -64,7 +63,7 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &op
   llvm::TargetOptions to;
   auto reloc = options.pic ? llvm::Reloc::PIC_ : llvm::Reloc::Static;
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu, features, to, reloc, std::nullopt, getenv("NNC_EXP_CG2") ? llvm::CodeGenOptLevel::Default : llvm::CodeGenOptLevel::Aggressive));
+      triple, cpu, features, to, reloc, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     error = "cannot create a target machine for '" + triple + "'";
   return machine;
@@ -115,7 +114,7 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   // Kernels emitted twice (the same layer repeated) are compiled once:
   // the tasks read their buffers' offsets from tables (Outline.cpp).
   mpm.addPass(llvm::MergeFunctionsPass());
-  mpm.addPass(pb.buildPerModuleDefaultPipeline(getenv("NNC_EXP_O2") ? llvm::OptimizationLevel::O2 : llvm::OptimizationLevel::O3));
+  mpm.addPass(pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3));
   mpm.run(module, mam);
 }
 
