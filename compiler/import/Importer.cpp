@@ -400,7 +400,7 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
     if (!(batched && static_cast<int>(k) == batchAxis))
       elements *= double(std::max<int64_t>(dims[k], 1));
   if (elements > double(uint64_t(1) << 32))
-    fail("its output has " + std::to_string(int64_t(elements)) +
+    fail("its output has " + countText(elements) +
          " elements per sample; nnc allows at most 2^32");
   Value v;
   v.elemType = elemType;
@@ -568,7 +568,7 @@ void GraphTranslator::bindInputs() {
     for (int64_t d : sample)
       elements *= double(d);
     if (elements > double(uint64_t(1) << 32))
-      throw ImportError{"graph input '" + in.name() + "' has " + std::to_string(int64_t(elements)) +
+      throw ImportError{"graph input '" + in.name() + "' has " + countText(elements) +
                         " elements per sample; nnc allows at most 2^32"};
     if (classes != 0) { // token ids or labels: class(V)[...]
       std::string dims;

@@ -9,6 +9,7 @@
 
 #include "onnx/checker.h"
 
+#include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
 
@@ -96,6 +97,14 @@ std::string dimsText(const std::vector<int64_t> &dims) {
   return s + "]";
 }
 
+std::string countText(double n) {
+  if (n >= 0 && n < 9007199254740992.0)
+    return std::to_string(static_cast<int64_t>(n));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", n);
+  return buf;
+}
+
 std::string firstOutput(const onnx::NodeProto &n) {
   for (const std::string &out : n.output())
     if (!out.empty())
@@ -125,7 +134,7 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what) {
     count *= double(d);
   }
   if (count > double(uint64_t(1) << 32))
-    throw ImportError{what + " declares " + std::to_string(int64_t(count)) +
+    throw ImportError{what + " declares " + countText(count) +
                       " elements; nnc imports at most 2^32 per tensor"};
   const int64_t n = static_cast<int64_t>(count);
   auto mismatch = [&](int64_t have) {

@@ -54,6 +54,9 @@ Tensor tensorValues(const onnx::TensorProto &t, const std::string &what);
 
 /// "[2, 3]": dims as the importer writes them in messages and .nn source.
 std::string dimsText(const std::vector<int64_t> &dims);
+/// An element count computed in double (it may exceed any integer type) for
+/// a message: exact below 2^53, else in scientific notation.
+std::string countText(double n);
 
 /// A node's first output that is given (optional outputs may be left
 /// empty, Y of an LSTM that only Y_h is read from); empty when none is.

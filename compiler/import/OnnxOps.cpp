@@ -2972,7 +2972,7 @@ void range(T &t) {
     t.fail("needs finite numbers and a delta other than 0");
   double count = std::max(std::ceil((limit - a) / delta), 0.0);
   if (count < 1 || count > double(int64_t(1) << 24))
-    t.fail("the range would have " + std::to_string(int64_t(count)) + " elements");
+    t.fail("the range would have " + countText(count) + " elements");
   Tensor r;
   r.elemType = start.elemType;
   r.dims = {static_cast<int64_t>(count)};
