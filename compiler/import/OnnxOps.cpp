@@ -3362,7 +3362,7 @@ void gatherComputed(T &t, Value &data, Value &idx, int64_t a) {
   if (compared > double(int64_t(1) << 28))
     t.fail("gathering by indices computed in the graph compares every index with every one of "
            "the " + std::to_string(S) + " positions of axis " + std::to_string(a) + ": " +
-           std::to_string(int64_t(compared)) + " entries per sample, more than nnc allows (2^28)");
+           countText(compared) + " entries per sample, more than nnc allows (2^28)");
   std::vector<int64_t> toLast, rowsDims, column;
   for (int64_t k = 0; k < r; ++k) {
     if (k == p) {
@@ -3456,8 +3456,8 @@ void constantOfShape(T &t) {
       c.dims.push_back(-1);
       continue;
     }
-    if (d < 0 || d > double(uint64_t(1) << 32))
-      t.fail("shape entry " + std::to_string(int64_t(d)) + " is out of range");
+    if (!(d >= 0 && d <= double(uint64_t(1) << 32))) // NaN too
+      t.fail("shape entry " + countText(d) + " is out of range");
     c.dims.push_back(static_cast<int64_t>(d));
   }
   if (batchAxis >= 0) {
