@@ -759,8 +759,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   // Class indices (an ArgMax, a class(N) input, what only moves them) are
   // i32 in nnc, which does not compute with them. An op that computes
   // numbers from them (ArgMax - 1, a Cast, the indices of GatherElements)
-  // takes their values as f64 numbers: the count of positions before the
-  // one-hot 1, `sum(1 - cumsum(one_hot(i, dtype: f64), axis: -1), axis: -1)`.
+  // takes their values as f64 numbers, `cast(i, f64)`.
   static const std::set<std::string> numericOps = {
       "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Neg", "Abs", "Max", "Min", "Sum", "Clip",
       "Sign", "Relu", "Where", "Cast", "CastLike", "BitShift", "Less", "LessOrEqual", "Greater",
@@ -780,8 +779,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
         continue;
       auto known = numbers_.find(in);
       if (known == numbers_.end())
-        known = numbers_.emplace(in, temporary(in + "_numbers", "sum(1 - cumsum(one_hot(" +
-                                               it->second.id + ", dtype: f64), axis: -1), axis: -1)"))
+        known = numbers_.emplace(in, temporary(in + "_numbers", "cast(" + it->second.id + ", f64)"))
                     .first;
       asIndices.emplace_back(in, it->second);
       it->second.id = known->second;

@@ -583,12 +583,11 @@ Value Lowering::call(const Expr &e) {
                                           std::to_string(x->type.dims[axis]) + " entries");
     return wrap(g.gather(x, indices, axis));
   }
-  if (fn == "cast") { // to another float dtype, rounded to nearest (Tensor.to)
+  // To another float dtype, rounded to nearest (Tensor.to); class indices
+  // (labels, argmax) become their class numbers (Tensor.float() on indices).
+  if (fn == "cast") {
     CallArgs a = bind(e, {"x", "dtype"}, 2);
     Node *x = tensorExpr(*a.get("x"), fn);
-    if (x->type.dtype == DType::I32)
-      diag_.fatal(a.get("x")->loc, "'cast' needs numbers, but its input is a class label; use "
-                                   "one_hot(label, N, dtype: ...) for a vector");
     const Expr *d = a.get("dtype");
     if (d->kind != Expr::Kind::Name)
       diag_.fatal(d->loc, "'dtype' is f32 or f64");

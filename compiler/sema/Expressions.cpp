@@ -82,7 +82,8 @@ Value Lowering::expr(const Expr &e) {
       return v;
     }
     if (v.node->type.dtype == DType::I32)
-      diag_.fatal(e.loc, "class labels are not numbers to compute with");
+      diag_.fatal(e.loc, "class labels are not numbers to compute with; use cast(label, f32) "
+                         "for the class number");
     return Value{graph().unary(OpKind::Neg, v.node), {}};
   }
   case Expr::Kind::Binary:
@@ -156,7 +157,7 @@ Value Lowering::binary(const Expr &e) {
   }
   if (dt == DType::I32)
     diag_.fatal(e.loc, "class labels are not numbers to compute with; use "
-                       "one_hot(label, N) or cross_entropy");
+                       "one_hot(label, N), cross_entropy, or cast(label, f32) for the class number");
   Node *x = materialize(a, dt), *y = materialize(b, dt);
   // A one-hot vector holds exact 0s and 1s: like a literal, it takes the
   // element type of the tensor it meets.

@@ -108,6 +108,16 @@ def argmax():
                         "lo": torch.tril(xin).tolist(), "up": torch.triu(xin, diagonal=1).tolist()})]
 
 
+def cast_index():
+    """Class indices as numbers: a label's and an argmax's (label.float())."""
+    import json
+    x = torch.tensor(XA)
+    label = torch.tensor(LABEL_A)
+    am = x.argmax(-1)
+    return [json.dumps({"n": label.double().tolist(), "a": am.float().tolist(),
+                        "d": (label.double() - am.double() * 0.5).tolist()})]
+
+
 def tril_triu():
     z = torch.tensor([[0.5, -1.0, 2.0], [1.5, -0.7, 0.3], [1.1, 0.2, -0.4], [0.9, -1.3, 0.6]],
                      requires_grad=True)
