@@ -830,25 +830,23 @@ struct Window {
   std::vector<int64_t> out;
 };
 
-/// The window attributes of a 1-D or 2-D Conv or pool, as 2-D (a 1-D
-/// window is 1 x K over a 1 x L image).
-Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
-  Window w;
-  bool oneD = x.rank() == 3;
-  size_t n = oneD ? 1 : 2;
+/// A window's attributes along each spatial axis of `in` (n axes): ONNX's
+/// strides, dilations, pads ([begin..., end...]) and auto_pad, checked, with
+/// the output size per axis.
+struct AxisWindows {
+  std::vector<int64_t> kernel, strides, dilations, begin, end, out;
+};
+
+AxisWindows axisWindows(T &t, const std::vector<int64_t> &in, const std::vector<int64_t> &kernel) {
+  size_t n = in.size();
+  AxisWindows w;
+  w.kernel = kernel;
   w.strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
   w.dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
   std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
   if (w.strides.size() != n || w.dilations.size() != n || pads.size() != 2 * n)
     t.fail("strides, dilations and pads must have " + std::to_string(n) + ", " + std::to_string(n) +
            " and " + std::to_string(2 * n) + " entries for " + std::to_string(n) + "-D data");
-  if (oneD) {
-    kernel.insert(kernel.begin(), 1);
-    w.strides.insert(w.strides.begin(), 1);
-    w.dilations.insert(w.dilations.begin(), 1);
-    pads = {0, pads[0], 0, pads[1]};
-  }
-  w.kernel = kernel;
   for (int64_t v : w.strides)
     if (v < 1 || v > 65536)
       t.fail("stride " + std::to_string(v) + " is out of range (1 to 65536)");
@@ -856,33 +854,48 @@ Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
     if (v < 1 || v > 65536)
       t.fail("dilation " + std::to_string(v) + " is out of range (1 to 65536)");
   std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
-  int64_t in[2] = {oneD ? 1 : x.dims[2], x.dims[oneD ? 2 : 3]};
-  for (int k = 0; k < 2; ++k) {
+  w.begin.assign(pads.begin(), pads.begin() + n);
+  w.end.assign(pads.begin() + n, pads.end());
+  for (size_t k = 0; k < n; ++k) {
     int64_t effective = (kernel[k] - 1) * w.dilations[k] + 1;
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
       int64_t out = (in[k] + w.strides[k] - 1) / w.strides[k];
       int64_t total = std::max<int64_t>((out - 1) * w.strides[k] + effective - in[k], 0);
       int64_t small = total / 2, large = total - small;
-      if (!(oneD && k == 0)) {
-        pads[k] = autoPad == "SAME_UPPER" ? small : large;
-        pads[k + 2] = autoPad == "SAME_UPPER" ? large : small;
-      }
+      w.begin[k] = autoPad == "SAME_UPPER" ? small : large;
+      w.end[k] = autoPad == "SAME_UPPER" ? large : small;
     } else if (autoPad == "VALID") {
-      pads[k] = pads[k + 2] = 0;
+      w.begin[k] = w.end[k] = 0;
     } else if (autoPad != "NOTSET") {
       t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
     }
-    for (int64_t p : {pads[k], pads[k + 2]})
+    for (int64_t p : {w.begin[k], w.end[k]})
       if (p < 0 || p > 65536)
         t.fail("padding " + std::to_string(p) + " is out of range (0 to 65536)");
-    int64_t span = in[k] + pads[k] + pads[k + 2] - effective;
+    int64_t span = in[k] + w.begin[k] + w.end[k] - effective;
     if (span < 0)
       t.fail("the window (" + std::to_string(effective) + ") is larger than the padded input (" +
-             std::to_string(in[k] + pads[k] + pads[k + 2]) + ")");
+             std::to_string(in[k] + w.begin[k] + w.end[k]) + ")");
     w.out.push_back(span / w.strides[k] + 1);
   }
-  w.pads = {pads[0], pads[2], pads[1], pads[3]};
   return w;
+}
+
+/// The window attributes of a 1-D or 2-D Conv or pool, as 2-D (a 1-D
+/// window is 1 x K over a 1 x L image).
+Window window(T &t, const Value &x, std::vector<int64_t> kernel) {
+  bool oneD = x.rank() == 3;
+  std::vector<int64_t> in(x.dims.begin() + 2, x.dims.end());
+  AxisWindows a = axisWindows(t, in, kernel);
+  if (oneD) {
+    a.kernel.insert(a.kernel.begin(), 1);
+    a.strides.insert(a.strides.begin(), 1);
+    a.dilations.insert(a.dilations.begin(), 1);
+    a.begin.insert(a.begin.begin(), 0);
+    a.end.insert(a.end.begin(), 0);
+    a.out.insert(a.out.begin(), 1);
+  }
+  return Window{a.kernel, a.strides, a.dilations, {a.begin[0], a.end[0], a.begin[1], a.end[1]}, a.out};
 }
 
 /// `defaultStride`: the layer's own (1 for conv2d, the window for pooling).
@@ -1001,7 +1014,164 @@ void convComputed(T &t) {
   defineSingleImage(t, x, y, dims);
 }
 
+// --- 3-D convolution and pooling, through the 2-D layers ---------------------------
+
+/// A batch of volumes [N, C, D, H, W] as a [D, H, W, C] expression per sample.
+std::string volumeOf(T &t, Value &x) {
+  if (!x.batched)
+    t.notPerSample("needs the batch on axis 0");
+  if (x.perm == std::vector<int>{1, 2, 3, 0})
+    return x.id;
+  return t.temporary(t.node().input(0) + "_dhwc", "transpose(" + t.onnxOrder(x) + ", [1, 2, 3, 0])");
+}
+
+/// Rows lo, lo + step, ... (n of them) of a [L, E] expression that has at
+/// least lo + step * n rows: a slice, then every step-th row of it.
+std::string everyNth(const std::string &e, int64_t lo, int64_t step, int64_t n, int64_t E) {
+  std::string part = e + "[" + std::to_string(lo) + ":" + std::to_string(lo + step * n) + "]";
+  return step == 1 ? part : "reshape(" + part + ", " + list({n, step, E}) + ")[:, 0]";
+}
+
+/// Conv over 3-D data with a constant weight, as one conv2d: each output
+/// depth's KD input depths (padded, strided, dilated) become channels, the
+/// OD results are stacked along the height (each block padded to a whole
+/// number of height strides), and the rows between blocks are dropped. The
+/// conv2d's weight [KH, KW, KD * C / group, F] holds ONNX's [F, C / group,
+/// KD, KH, KW]; its bias is ONNX's.
+void conv3d(T &t) {
+  Value &x = t.input(0);
+  if (!t.input(1).constant)
+    t.fail("3-D convolution needs a constant weight");
+  const Tensor &w = t.constantInput(1, "the weight");
+  if (w.dims.size() != 5)
+    t.fail("the weight must have shape [filters, channels, KD, KH, KW]");
+  int64_t group = t.intAttr("group", 1);
+  int64_t C = x.dims[1], D = x.dims[2], H = x.dims[3], W = x.dims[4];
+  int64_t F = w.dims[0], Cg = w.dims[1], KD = w.dims[2], KH = w.dims[3], KW = w.dims[4];
+  if (group < 1 || C % group != 0 || F % group != 0 || Cg * group != C)
+    t.fail("group " + std::to_string(group) + " does not fit the " + std::to_string(C) +
+           " channels and the weight " + list(w.dims));
+  std::vector<int64_t> kernel = {KD, KH, KW};
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
+    t.fail("kernel_shape " + list(t.intsAttr("kernel_shape")) + " does not match the weight");
+  AxisWindows a = axisWindows(t, {D, H, W}, kernel);
+  int64_t OD = a.out[0], OH = a.out[1], OW = a.out[2];
+  int64_t sd = a.strides[0], sh = a.strides[1], dd = a.dilations[0];
+  if (double(OD) * double(H + a.begin[1] + a.end[1] + sh) * double(W) * double(KD * C) >
+      double(int64_t(1) << 32))
+    t.fail("the volume is too large for nnc's 3-D convolution (its stacked image would hold "
+           "more than 2^32 elements per sample)");
+  const Tensor *bias = convBias(t, F);
+  std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
+  std::string out = t.node().output(0);
+  // The depth taps of every output depth, as channels: [OD, H, W, KD * C].
+  int64_t E = H * W * C;
+  int64_t rows = std::max(D + a.begin[0] + a.end[0], (KD - 1) * dd + sd * OD);
+  std::string seq = "reshape(" + volumeOf(t, x) + ", " + list({D, E}) + ")";
+  if (rows != D)
+    seq = "pad(" + seq + ", " + list({a.begin[0], rows - D - a.begin[0]}) + ")";
+  seq = t.temporary(out + "_depths", seq);
+  std::string taps;
+  for (int64_t kd = 0; kd < KD; ++kd)
+    taps += (kd ? ", " : "") + std::string("reshape(") + everyNth(seq, kd * dd, sd, OD, E) + ", " +
+            list({OD, H, W, 1, C}) + ")";
+  std::string stack = KD == 1 ? taps : "concat(" + taps + ", axis: 3)"; // [OD, H, W, KD, C]
+  if (group > 1 && KD > 1) // channels grouped first: [OD, H, W, group, KD, C / group]
+    stack = "transpose(reshape(" + stack + ", " + list({OD, H, W, KD, group, Cg}) +
+            "), [0, 1, 2, 4, 3, 5])";
+  // Each block padded in height (ONNX's pads, then up to a whole number
+  // of strides), the blocks stacked along the height.
+  int64_t padded = H + a.begin[1] + a.end[1];
+  int64_t block = (padded + sh - 1) / sh * sh;
+  std::string image = stack;
+  if (block != H)
+    image = "pad(reshape(" + stack + ", " + list({OD, H, W * KD * C}) + "), " +
+            list({0, 0, a.begin[1], block - H - a.begin[1]}) + ")";
+  image = t.temporary(out + "_blocks", "reshape(" + image + ", " + list({OD * block, W, KD * C}) + ")");
+  std::vector<double> hwio(static_cast<size_t>(KH * KW * KD * Cg * F));
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t kd = 0; kd < KD; ++kd)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            hwio[((i * KW + j) * (KD * Cg) + kd * Cg + c) * F + f] =
+                w.values[(((f * Cg + c) * KD + kd) * KH + i) * KW + j];
+  t.addWeight(name + ".weight", {KH, KW, KD * Cg, F}, hwio);
+  if (bias)
+    t.addWeight(name + ".bias", {F}, bias->values);
+  // The bottom padding keeps the last block's rows (the windows that run
+  // past it read zeros and are dropped).
+  std::vector<int64_t> pad2 = {0, (KH - 1) * a.dilations[1], a.begin[2], a.end[2]};
+  std::string conv = "conv2d(" + image + ", filters: " + std::to_string(F) + ", kernel: " +
+                     list({KH, KW}) +
+                     (sh != 1 || a.strides[2] != 1 ? ", stride: " + list({sh, a.strides[2]}) : "") +
+                     ", padding: " + list(pad2) +
+                     (a.dilations[1] != 1 || a.dilations[2] != 1
+                          ? ", dilation: " + list({a.dilations[1], a.dilations[2]})
+                          : "") +
+                     (group > 1 ? ", groups: " + std::to_string(group) : "") +
+                     (bias ? "" : ", bias: false") + ", name: \"" + name + "\")";
+  std::string y = "reshape(" + t.temporary(out + "_rows", conv) + ", " +
+                  list({OD, block / sh, OW, F}) + ")";
+  if (block / sh != OH)
+    y += "[:, 0:" + std::to_string(OH) + "]";
+  t.define(0, y, {x.dims[0], F, OD, OH, OW}, x.elemType, true, {1, 2, 3, 0});
+}
+
+/// MaxPool or AveragePool over 3-D data: the box is separable, so a 2-D
+/// pool over height and width (the depths as channels), then one over the
+/// depth (height and width as the image's columns). The maximum of the
+/// maxima is the maximum, and the first maximum in (depth, row, column)
+/// order is picked, as PyTorch's max_pool3d; an average's count of the
+/// inside taps is the product of the two counts.
+void pool3d(T &t, bool isMax) {
+  Value &x = t.input(0);
+  if (t.outputUsed(1))
+    t.fail("the Indices output is not supported");
+  std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
+  if (kernel.size() != 3)
+    t.fail("kernel_shape must have 3 entries");
+  for (int64_t k : kernel)
+    if (k < 1 || k > 65536)
+      t.fail("kernel size " + std::to_string(k) + " is out of range (1 to 65536)");
+  if (t.intAttr("ceil_mode", 0) != 0)
+    t.fail("ceil_mode 1 is not supported for 3-D pooling");
+  int64_t C = x.dims[1], D = x.dims[2], H = x.dims[3], W = x.dims[4];
+  AxisWindows a = axisWindows(t, {D, H, W}, kernel);
+  if (!isMax && a.dilations != std::vector<int64_t>{1, 1, 1})
+    t.fail("dilated average pooling is not supported (MaxPool takes dilations)");
+  bool hasPads = a.begin != std::vector<int64_t>{0, 0, 0} || a.end != std::vector<int64_t>{0, 0, 0};
+  bool includePad = !isMax && hasPads && t.intAttr("count_include_pad", 0);
+  std::string fn = isMax ? "maxpool(" : "avgpool(";
+  auto args = [&](std::vector<int64_t> size, std::vector<int64_t> stride,
+                  std::vector<int64_t> padding, std::vector<int64_t> dilation) {
+    std::string s = ", size: " + list(size);
+    if (stride != size)
+      s += ", stride: " + list(stride);
+    if (padding != std::vector<int64_t>{0, 0, 0, 0})
+      s += ", padding: " + list(padding);
+    if (isMax && dilation != std::vector<int64_t>{1, 1})
+      s += ", dilation: " + list(dilation);
+    return s + (includePad ? ", count_include_pad: true" : "") + ")";
+  };
+  std::string out = t.node().output(0);
+  int64_t OD = a.out[0], OH = a.out[1], OW = a.out[2];
+  std::string planes = "reshape(transpose(" + volumeOf(t, x) + ", [1, 2, 0, 3]), " +
+                       list({H, W, D * C}) + ")";
+  std::string pooled = t.temporary(
+      out + "_hw", fn + planes + args({a.kernel[1], a.kernel[2]}, {a.strides[1], a.strides[2]},
+                                      {a.begin[1], a.end[1], a.begin[2], a.end[2]},
+                                      {a.dilations[1], a.dilations[2]}));
+  std::string depths = "transpose(reshape(" + pooled + ", " + list({OH * OW, D, C}) + "), [1, 0, 2])";
+  std::string y = fn + depths + args({a.kernel[0], 1}, {a.strides[0], 1},
+                                     {a.begin[0], a.end[0], 0, 0}, {a.dilations[0], 1});
+  t.define(0, "reshape(" + t.temporary(out + "_d", y) + ", " + list({OD, OH, OW, C}) + ")",
+           {x.dims[0], C, OD, OH, OW}, x.elemType, true, {1, 2, 3, 0});
+}
+
 void conv(T &t) {
+  if (t.input(0).rank() == 5)
+    return conv3d(t);
   if (!t.input(1).constant)
     return convComputed(t);
   Value &x = imageInput(t, "convolution");
@@ -1500,6 +1670,8 @@ void resize(T &t) {
 }
 
 void pool(T &t, bool isMax) {
+  if (t.input(0).rank() == 5)
+    return pool3d(t, isMax);
   Value &x = imageInput(t, "pooling");
   if (t.outputUsed(1))
     t.fail("the Indices output is not supported");

@@ -265,6 +265,25 @@ class NewerOps(nn.Module):
         return torch.cat([sampled.reshape(-1, 16), torch.cumsum(top * picked, 2).reshape(-1, 12)], 1)
 
 
+class Volumes(nn.Module):
+    """3-D data: a grouped, strided, padded and dilated Conv3d, MaxPool3d with
+    padding, AvgPool3d with padding (count_include_pad, PyTorch's default)
+    and without, then a linear classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv3d(2, 4, (3, 2, 3), stride=(2, 1, 2), padding=(1, 0, 2), dilation=(1, 2, 1))
+        self.conv2 = nn.Conv3d(4, 6, 3, padding=1, groups=2)
+        self.fc = nn.Linear(144 + 72 + 96, 5)
+
+    def forward(self, x):
+        a = torch.relu(self.conv1(x))                                  # [N, 4, 3, 5, 5]
+        b = F.max_pool3d(torch.tanh(self.conv2(a)), (2, 3, 2), stride=(1, 2, 2), padding=(1, 1, 0))
+        c = F.avg_pool3d(a, 2, stride=(1, 2, 2), padding=(0, 1, 1))    # [N, 4, 2, 3, 3]
+        d = F.avg_pool3d(a, (2, 3, 3), stride=(1, 2, 2), count_include_pad=False, padding=(1, 1, 0))
+        return self.fc(torch.cat([b.flatten(1), c.flatten(1), d.flatten(1)], 1))
+
+
 # Exported without dynamic axes: every shape is fixed.
 STATIC = {"time_major_lstm"}
 
@@ -282,6 +301,7 @@ MODELS = {
                         ["y", "h_n"]),
     "tiny_gpt": (TinyGPT, ("tokens", 20, (3, 8)), 14, ["tokens"], ["logits"]),
     "grouped": (GroupedAndPadded, [(3, 4, 6, 7), (3, 3, 20)], 13, ["x", "s"], ["y", "z"]),
+    "volumes": (Volumes, (3, 2, 5, 7, 8), 13, ["x"], ["logits"]),
     "newer_ops": (NewerOps, [(3, 3, 6, 7), (3, 4, 6)], 16, ["x", "s"], ["y"]),
     "decoder": (UpsamplingDecoder, [(3, 4, 7, 9), (3, 3, 10)], 13, ["x", "s"],
                 ["nearest", "bilinear", "linear"]),
