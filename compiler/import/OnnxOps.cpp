@@ -1220,74 +1220,231 @@ void conv(T &t) {
 /// the crop reaches past it). A weight that is not a constant is
 /// conv2d_transpose's `weight:` on one image (singleImage), transposed to
 /// nnc's layout in the model.
+/// A ConvTranspose's attributes along each of its n spatial axes: ONNX's
+/// strides, dilations, output_padding, and where the output [begin, begin +
+/// out) lies in the unpadded result of `full` elements (pads, output_shape
+/// and SAME auto padding, split as ONNX's spec says).
+struct TransposedAxes {
+  std::vector<int64_t> strides, dilations, outPad, begin, end, full, out;
+};
+
+TransposedAxes transposedAxes(T &t, const std::vector<int64_t> &in, const std::vector<int64_t> &kernel) {
+  size_t n = in.size();
+  std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
+  TransposedAxes a;
+  a.strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
+  a.dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
+  std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
+  a.outPad = t.intsAttr("output_padding", std::vector<int64_t>(n, 0));
+  std::vector<int64_t> outputShape = t.intsAttr("output_shape");
+  if (a.strides.size() != n || a.dilations.size() != n || pads.size() != 2 * n ||
+      a.outPad.size() != n || !(outputShape.empty() || outputShape.size() == n))
+    t.fail("strides, dilations, pads, output_padding and output_shape must have " +
+           std::to_string(n) + ", " + std::to_string(n) + ", " + std::to_string(2 * n) + ", " +
+           std::to_string(n) + " and " + std::to_string(n) + " entries");
+  // ONNX's pads are [begin..., end...]; `begin` and `end` per axis, then
+  // out = full + output_padding - begin - end with full the unpadded size.
+  a.begin.resize(n);
+  a.end.resize(n);
+  a.full.resize(n);
+  a.out.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    if (a.strides[k] < 1 || a.strides[k] > 65536 || a.dilations[k] < 1 || a.dilations[k] > 65536)
+      t.fail("strides and dilations must be 1 to 65536");
+    if (a.outPad[k] < 0 || a.outPad[k] >= a.strides[k])
+      t.fail("output_padding must be 0 or more and smaller than the stride");
+    a.full[k] = a.strides[k] * (in[k] - 1) + (kernel[k] - 1) * a.dilations[k] + 1;
+    a.begin[k] = pads[k];
+    a.end[k] = pads[k + n];
+    bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+    if (autoPad == "VALID")
+      a.begin[k] = a.end[k] = 0;
+    if (!outputShape.empty() || same) {
+      // ONNX's total padding, split as its spec says (floor division).
+      int64_t want = outputShape.empty() ? in[k] * a.strides[k] : outputShape[k];
+      int64_t total = a.full[k] + a.outPad[k] - want;
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      a.begin[k] = autoPad == "SAME_UPPER" ? half : total - half;
+      a.end[k] = total - a.begin[k];
+    }
+    if (a.begin[k] < 0 || a.begin[k] > 65536 || a.end[k] > 65536)
+      t.fail("pads must be 0 to 65536");
+    a.out[k] = a.full[k] + a.outPad[k] - a.begin[k] - a.end[k];
+    if (a.out[k] < 1)
+      t.fail("the padding leaves no output");
+  }
+  return a;
+}
+
+/// ConvTranspose over 3-D data, group 1, as one conv2d_transpose: the input
+/// depths stacked along the height (each block followed by enough zero rows
+/// that the blocks' outputs do not overlap), with KD * F filters (one set
+/// per depth tap); each tap's depths are then spread by the depth stride,
+/// shifted by the tap's offset and summed. Pads and output_padding crop or
+/// extend the result, and the bias is added last (output_padding's rows
+/// hold the bias only, as in PyTorch). A weight that is not a constant is
+/// the layer's `weight:` on one volume (N = 1).
+void convTranspose3d(T &t) {
+  Value &x = t.input(0);
+  bool computed = !t.input(1).constant;
+  const std::vector<int64_t> wd = t.input(1).dims;
+  if (wd.size() != 5 || wd[0] != x.dims[1])
+    t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KD, KH, KW]");
+  if (t.intAttr("group", 1) != 1)
+    t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
+  int64_t C = wd[0], F = wd[1], KD = wd[2], KH = wd[3], KW = wd[4];
+  int64_t D = x.dims[2], H = x.dims[3], W = x.dims[4];
+  std::vector<int64_t> kernel = {KD, KH, KW};
+  if (t.intsAttr("kernel_shape", kernel) != kernel)
+    t.fail("kernel_shape does not match the weight");
+  TransposedAxes a = transposedAxes(t, {D, H, W}, kernel);
+  int64_t sd = a.strides[0], sh = a.strides[1], dd = a.dilations[0], dh = a.dilations[1];
+  int64_t Hf = a.full[1], Wf = a.full[2], Df = a.full[0];
+  int64_t gap = std::max<int64_t>(0, ((KH - 1) * dh + 1 - sh + sh - 1) / sh);
+  int64_t Hb = H + gap;
+  if (double(D) * double(Hb * sh) * double(Wf) * double(KD * F) > double(int64_t(1) << 32))
+    t.fail("the volume is too large for nnc's 3-D transposed convolution (its stacked result "
+           "would hold more than 2^32 elements per sample)");
+  std::string out = t.node().output(0);
+  std::string volume;
+  if (computed) {
+    if (x.batched || t.input(1).batched)
+      t.notPerSample("takes its weight from a tensor that is not a constant");
+    if (x.dims[0] != 1)
+      t.fail("transposed convolution with a weight that is not a constant takes one volume "
+             "(N = 1), not " + std::to_string(x.dims[0]));
+    volume = "transpose(reshape(" + t.onnxOrder(x) + ", " + list({C, D, H, W}) + "), [1, 2, 3, 0])";
+  } else {
+    volume = volumeOf(t, x);
+  }
+  // The depths stacked along the height, each followed by `gap` zero rows.
+  std::string image = volume;
+  if (gap)
+    image = "pad(reshape(" + volume + ", " + list({D, H, W * C}) + "), " + list({0, 0, 0, gap}) + ")";
+  image = t.temporary(out + "_blocks", "reshape(" + image + ", " + list({D * Hb, W, C}) + ")");
+  std::string args = ", kernel: " + list({KH, KW}) +
+                     (sh != 1 || a.strides[2] != 1 ? ", stride: " + list({sh, a.strides[2]}) : "") +
+                     (dh != 1 || a.dilations[2] != 1 ? ", dilation: " + list({dh, a.dilations[2]}) : "");
+  std::string name;
+  const Tensor *bias = nullptr;
+  std::string layer;
+  if (computed) {
+    std::string we = "reshape(transpose(" + t.onnxOrder(t.input(1)) + ", [3, 4, 2, 1, 0]), " +
+                     list({KH, KW, KD * F, C}) + ")";
+    layer = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
+  } else {
+    const Tensor &w = t.constantInput(1, "the weight");
+    bias = convBias(t, F);
+    name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
+    // [C, F, KD, KH, KW] -> [KH, KW, KD * F, C]: filter kd * F + f is tap kd's f.
+    std::vector<double> hwfc(static_cast<size_t>(KH * KW * KD * F * C));
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t f = 0; f < F; ++f)
+        for (int64_t kd = 0; kd < KD; ++kd)
+          for (int64_t i = 0; i < KH; ++i)
+            for (int64_t j = 0; j < KW; ++j)
+              hwfc[((i * KW + j) * (KD * F) + kd * F + f) * C + c] =
+                  w.values[(((c * F + f) * KD + kd) * KH + i) * KW + j];
+    t.addWeight(name + ".weight", {KH, KW, KD * F, C}, hwfc);
+    layer = "conv2d_transpose(" + image + ", filters: " + std::to_string(KD * F) + args +
+            ", bias: false, name: \"" + name + "\")";
+  }
+  // Every block's Hb * sh rows (its Hf, then zeros), as [KD, D, Hf * Wf * F].
+  int64_t rows = sh * (D * Hb - 1) + (KH - 1) * dh + 1, want = D * Hb * sh;
+  std::string z = t.temporary(out + "_taps", layer);
+  z = rows < want ? "pad(" + z + ", " + list({0, want - rows, 0, 0}) + ")"
+                  : rows > want ? z + "[0:" + std::to_string(want) + "]" : z;
+  z = "reshape(" + z + ", " + list({D, Hb * sh, Wf, KD * F}) + ")";
+  if (Hb * sh != Hf)
+    z += "[:, 0:" + std::to_string(Hf) + "]";
+  int64_t E = Hf * Wf * F;
+  z = t.temporary(out + "_bytap", "reshape(transpose(reshape(" + z + ", " +
+                                      list({D, Hf * Wf, KD, F}) + "), [2, 0, 1, 3]), " +
+                                      list({KD, D, E}) + ")");
+  // Tap kd's depth d lands on d * sd + kd * dd.
+  int64_t spread = (D - 1) * sd + 1;
+  std::string sum;
+  for (int64_t kd = 0; kd < KD; ++kd) {
+    std::string u = z + "[" + std::to_string(kd) + "]";
+    if (sd > 1)
+      u = "reshape(pad(reshape(" + u + ", " + list({D, 1, E}) + "), " + list({0, 0, 0, sd - 1}) +
+          "), " + list({D * sd, E}) + ")[0:" + std::to_string(spread) + "]";
+    if (Df != spread)
+      u = "pad(" + u + ", " + list({kd * dd, Df - kd * dd - spread}) + ")";
+    sum += (kd ? " + " : "") + u;
+  }
+  std::string y = t.temporary(out + "_full", sum); // [Df, Hf * Wf * F]
+  // output_padding (or an output_shape past the result) extends the end.
+  std::vector<int64_t> ext(3);
+  for (int k = 0; k < 3; ++k)
+    ext[k] = std::max<int64_t>(0, a.begin[k] + a.out[k] - a.full[k]);
+  if (ext[0])
+    y = "pad(" + y + ", " + list({0, ext[0]}) + ")";
+  int64_t De = Df + ext[0], He = Hf + ext[1], We = Wf + ext[2];
+  if (ext[1])
+    y = "pad(reshape(" + y + ", " + list({De, Hf, Wf * F}) + "), " + list({0, 0, 0, ext[1]}) + ")";
+  if (ext[2])
+    y = "pad(reshape(" + y + ", " + list({De * He, Wf, F}) + "), " + list({0, 0, 0, ext[2]}) + ")";
+  y = "reshape(" + y + ", " + list({De, He, We, F}) + ")";
+  bool crop = false;
+  std::string items;
+  for (int k = 0; k < 3; ++k) {
+    int64_t whole = k == 0 ? De : k == 1 ? He : We;
+    crop |= a.begin[k] != 0 || a.out[k] != whole;
+    items += (k ? ", " : "") + std::to_string(a.begin[k]) + ":" + std::to_string(a.begin[k] + a.out[k]);
+  }
+  if (crop)
+    y = t.temporary(out + "_uncropped", y) + "[" + items + "]";
+  if (computed && t.hasInput(2)) {
+    Value &b = t.input(2);
+    if (b.rank() != 1 || b.dims[0] != F)
+      t.fail("the bias must have " + std::to_string(F) + " values");
+    y = t.temporary(out + "_conv", y) + " + " + t.onnxOrder(b);
+  } else if (bias) {
+    Tensor b = *bias;
+    b.dims = {F};
+    y = t.temporary(out + "_conv", y) + " + " + t.declareParam(name + ".bias", b, true);
+  }
+  std::vector<int64_t> dims = {x.dims[0], F, a.out[0], a.out[1], a.out[2]};
+  if (computed)
+    t.define(0, "reshape(transpose(" + t.temporary(out + "_dhwc", y) + ", [3, 0, 1, 2]), " +
+                    list(dims) + ")", dims, x.elemType, false);
+  else
+    t.define(0, y, dims, x.elemType, true, {1, 2, 3, 0});
+}
+
 void convTranspose(T &t) {
+  if (t.input(0).rank() == 5)
+    return convTranspose3d(t);
   bool computed = !t.input(1).constant;
   Value &x = t.input(0);
   std::string image = computed ? singleImage(t, x, "transposed convolution")
                                : (imageInput(t, "transposed convolution"), std::string());
   bool oneD = x.rank() == 3;
-  size_t n = oneD ? 1 : 2;
   const std::vector<int64_t> wd = t.input(1).dims;
   if (wd.size() != static_cast<size_t>(x.rank()) || wd[0] != x.dims[1])
     t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, " +
            (oneD ? "K]" : "KH, KW]"));
   if (t.intAttr("group", 1) != 1)
     t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  std::string autoPad = t.stringAttr("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
-      autoPad != "SAME_LOWER")
-    t.fail("auto_pad '" + autoPad + "' is not an ONNX value");
   int64_t C = wd[0], F = wd[1], KH = oneD ? 1 : wd[2], KW = wd.back();
   std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
   if (t.intsAttr("kernel_shape", kernel) != kernel)
     t.fail("kernel_shape does not match the weight");
-  std::vector<int64_t> strides = t.intsAttr("strides", std::vector<int64_t>(n, 1));
-  std::vector<int64_t> dilations = t.intsAttr("dilations", std::vector<int64_t>(n, 1));
-  std::vector<int64_t> pads = t.intsAttr("pads", std::vector<int64_t>(2 * n, 0));
-  std::vector<int64_t> outPad = t.intsAttr("output_padding", std::vector<int64_t>(n, 0));
-  std::vector<int64_t> outputShape = t.intsAttr("output_shape");
-  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n ||
-      outPad.size() != n || !(outputShape.empty() || outputShape.size() == n))
-    t.fail("strides, dilations, pads, output_padding and output_shape must have " +
-           std::to_string(n) + ", " + std::to_string(n) + ", " + std::to_string(2 * n) + ", " +
-           std::to_string(n) + " and " + std::to_string(n) + " entries");
+  TransposedAxes a = transposedAxes(t, std::vector<int64_t>(x.dims.begin() + 2, x.dims.end()), kernel);
   if (oneD) { // as 2-D: a 1 x K window over a 1 x L image
-    strides.insert(strides.begin(), 1);
-    dilations.insert(dilations.begin(), 1);
-    outPad.insert(outPad.begin(), 0);
-    pads = {0, pads[0], 0, pads[1]};
-    if (!outputShape.empty())
-      outputShape.insert(outputShape.begin(), 1);
+    for (auto *v : {&a.strides, &a.dilations})
+      v->insert(v->begin(), 1);
+    for (auto *v : {&a.outPad, &a.begin, &a.end})
+      v->insert(v->begin(), 0);
+    a.full.insert(a.full.begin(), 1);
+    a.out.insert(a.out.begin(), 1);
   }
-  // ONNX's pads are [begin..., end...]; `begin` and `end` per axis, then
-  // out = full + output_padding - begin - end with full the unpadded size.
-  int64_t in[2] = {oneD ? 1 : x.dims[2], x.dims.back()}, ks[2] = {KH, KW};
-  std::vector<int64_t> begin(2), end(2), full(2), out(2);
-  for (int k = 0; k < 2; ++k) {
-    if (strides[k] < 1 || strides[k] > 65536 || dilations[k] < 1 || dilations[k] > 65536)
-      t.fail("strides and dilations must be 1 to 65536");
-    if (outPad[k] < 0 || outPad[k] >= strides[k])
-      t.fail("output_padding must be 0 or more and smaller than the stride");
-    full[k] = strides[k] * (in[k] - 1) + (ks[k] - 1) * dilations[k] + 1;
-    begin[k] = pads[k];
-    end[k] = pads[k + 2];
-    bool same = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
-    if (autoPad == "VALID")
-      begin[k] = end[k] = 0;
-    if ((!outputShape.empty() || same) && !(oneD && k == 0)) {
-      // ONNX's total padding, split as its spec says (floor division).
-      int64_t want = outputShape.empty() ? in[k] * strides[k] : outputShape[k];
-      int64_t total = full[k] + outPad[k] - want;
-      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
-      begin[k] = autoPad == "SAME_UPPER" ? half : total - half;
-      end[k] = total - begin[k];
-    }
-    if (begin[k] < 0 || begin[k] > 65536 || end[k] > 65536)
-      t.fail("pads must be 0 to 65536");
-    out[k] = full[k] + outPad[k] - begin[k] - end[k];
-    if (out[k] < 1)
-      t.fail("the padding leaves no output");
-  }
+  std::vector<int64_t> strides = a.strides, dilations = a.dilations, outPad = a.outPad;
+  std::vector<int64_t> begin = a.begin, end = a.end, full = a.full, out = a.out;
   // Symmetric pads are the layer's padding; else the crop [begin, begin +
   // out) of the output with padding 0 and the output_padding it reaches.
   bool symmetric = begin == end && end[0] >= 0 && end[1] >= 0;

@@ -268,20 +268,24 @@ class NewerOps(nn.Module):
 class Volumes(nn.Module):
     """3-D data: a grouped, strided, padded and dilated Conv3d, MaxPool3d with
     padding, AvgPool3d with padding (count_include_pad, PyTorch's default)
-    and without, then a linear classifier."""
+    and without, a strided, padded and dilated ConvTranspose3d with
+    output_padding, then a linear classifier."""
 
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv3d(2, 4, (3, 2, 3), stride=(2, 1, 2), padding=(1, 0, 2), dilation=(1, 2, 1))
         self.conv2 = nn.Conv3d(4, 6, 3, padding=1, groups=2)
-        self.fc = nn.Linear(144 + 72 + 96, 5)
+        self.up = nn.ConvTranspose3d(4, 3, (2, 3, 3), stride=(2, 1, 2), padding=(0, 1, 1),
+                                     output_padding=(1, 0, 1), dilation=(1, 2, 1))
+        self.fc = nn.Linear(144 + 72 + 96 + 3 * 7 * 7 * 10, 5)
 
     def forward(self, x):
         a = torch.relu(self.conv1(x))                                  # [N, 4, 3, 5, 5]
         b = F.max_pool3d(torch.tanh(self.conv2(a)), (2, 3, 2), stride=(1, 2, 2), padding=(1, 1, 0))
         c = F.avg_pool3d(a, 2, stride=(1, 2, 2), padding=(0, 1, 1))    # [N, 4, 2, 3, 3]
         d = F.avg_pool3d(a, (2, 3, 3), stride=(1, 2, 2), count_include_pad=False, padding=(1, 1, 0))
-        return self.fc(torch.cat([b.flatten(1), c.flatten(1), d.flatten(1)], 1))
+        e = torch.tanh(self.up(a))                                     # [N, 3, 7, 7, 10]
+        return self.fc(torch.cat([b.flatten(1), c.flatten(1), d.flatten(1), e.flatten(1)], 1))
 
 
 # Exported without dynamic axes: every shape is fixed.
