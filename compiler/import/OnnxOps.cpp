@@ -1032,6 +1032,22 @@ std::string everyNth(const std::string &e, int64_t lo, int64_t step, int64_t n, 
   return step == 1 ? part : "reshape(" + part + ", " + list({n, step, E}) + ")[:, 0]";
 }
 
+/// A 3-D kernel [P, Q, KD, KH, KW] as the 2-D layers' [KH, KW, KD * Q, P]:
+/// the depth taps joined with Q (Conv's input channels, ConvTranspose's
+/// filters), tap kd's q at kd * Q + q.
+std::vector<double> planarKernel(const Tensor &w, int64_t P, int64_t Q, int64_t KD, int64_t KH,
+                                 int64_t KW) {
+  std::vector<double> out(static_cast<size_t>(P * Q * KD * KH * KW));
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t q = 0; q < Q; ++q)
+      for (int64_t kd = 0; kd < KD; ++kd)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            out[((i * KW + j) * (KD * Q) + kd * Q + q) * P + p] =
+                w.values[(((p * Q + q) * KD + kd) * KH + i) * KW + j];
+  return out;
+}
+
 /// Conv over 3-D data with a constant weight, as one conv2d: each output
 /// depth's KD input depths (padded, strided, dilated) become channels, the
 /// OD results are stacked along the height (each block padded to a whole
@@ -1088,15 +1104,7 @@ void conv3d(T &t) {
     image = "pad(reshape(" + stack + ", " + list({OD, H, W * KD * C}) + "), " +
             list({0, 0, a.begin[1], block - H - a.begin[1]}) + ")";
   image = t.temporary(out + "_blocks", "reshape(" + image + ", " + list({OD * block, W, KD * C}) + ")");
-  std::vector<double> hwio(static_cast<size_t>(KH * KW * KD * Cg * F));
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t c = 0; c < Cg; ++c)
-      for (int64_t kd = 0; kd < KD; ++kd)
-        for (int64_t i = 0; i < KH; ++i)
-          for (int64_t j = 0; j < KW; ++j)
-            hwio[((i * KW + j) * (KD * Cg) + kd * Cg + c) * F + f] =
-                w.values[(((f * Cg + c) * KD + kd) * KH + i) * KW + j];
-  t.addWeight(name + ".weight", {KH, KW, KD * Cg, F}, hwio);
+  t.addWeight(name + ".weight", {KH, KW, KD * Cg, F}, planarKernel(w, F, Cg, KD, KH, KW));
   if (bias)
     t.addWeight(name + ".bias", {F}, bias->values);
   // The bottom padding keeps the last block's rows (the windows that run
@@ -1339,16 +1347,8 @@ void convTranspose3d(T &t) {
     const Tensor &w = t.constantInput(1, "the weight");
     bias = convBias(t, F);
     name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
-    // [C, F, KD, KH, KW] -> [KH, KW, KD * F, C]: filter kd * F + f is tap kd's f.
-    std::vector<double> hwfc(static_cast<size_t>(KH * KW * KD * F * C));
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t f = 0; f < F; ++f)
-        for (int64_t kd = 0; kd < KD; ++kd)
-          for (int64_t i = 0; i < KH; ++i)
-            for (int64_t j = 0; j < KW; ++j)
-              hwfc[((i * KW + j) * (KD * F) + kd * F + f) * C + c] =
-                  w.values[(((c * F + f) * KD + kd) * KH + i) * KW + j];
-    t.addWeight(name + ".weight", {KH, KW, KD * F, C}, hwfc);
+    // Filter kd * F + f of the conv2d_transpose is tap kd's f.
+    t.addWeight(name + ".weight", {KH, KW, KD * F, C}, planarKernel(w, C, F, KD, KH, KW));
     layer = "conv2d_transpose(" + image + ", filters: " + std::to_string(KD * F) + args +
             ", bias: false, name: \"" + name + "\")";
   }
