@@ -192,6 +192,8 @@ Value *FunctionEmitter::load(const Node &n, Value *index) {
     const Node &src = *n.operands[0];
     return load(src, b_.CreateURem(index, b_.getInt64(src.type.elementsPerSample())));
   }
+  if (n.op == OpKind::Im2Col && fusion_.fused.count(&n)) // only its GEMMs read it, from the image
+    throw std::logic_error("im2col %" + std::to_string(n.id) + " has no buffer to load from");
   if (fusion_.fused.count(&n)) { // computed here, in the consumer's loop
     if (memo_ && memo_->count(&n))
       return memo_->at(&n);

@@ -16,6 +16,9 @@
 // is the same for every row/column split: the thread count cannot change a
 // bit of the result.
 //
+// The window task is the same kernel with A an im2col matrix that was never
+// written (implicit GEMM): each A block is packed from the image instead.
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/Gemm.h"
 
@@ -58,8 +61,9 @@ using llvm::Value;
 
 class GemmEmitter {
 public:
-  GemmEmitter(llvm::Module &module, DType t, int vectorBits)
-      : m_(module), ctx_(module.getContext()), b_(ctx_), shape_(gemmShape(t, vectorBits)) {
+  GemmEmitter(llvm::Module &module, DType t, int vectorBits, bool windowA = false)
+      : m_(module), ctx_(module.getContext()), b_(ctx_), shape_(gemmShape(t, vectorBits)),
+        windowA_(windowA) {
     elt_ = t == DType::F64 ? b_.getDoubleTy() : b_.getFloatTy();
     eltBytes_ = t == DType::F64 ? 8 : 4;
     vec_ = llvm::FixedVectorType::get(elt_, shape_.vectorWidth);
@@ -67,7 +71,7 @@ public:
   }
 
   llvm::Function *task() {
-    std::string name = "nnc.gemm.task." + suffix_;
+    std::string name = (windowA_ ? "nnc.gemm.window.task." : "nnc.gemm.task.") + suffix_;
     if (auto *f = m_.getFunction(name))
       return f;
     micro_ = emitMicroKernel();
@@ -87,6 +91,8 @@ public:
     A_ = field(GA_A), B_ = field(GA_B), C_ = field(GA_C);
     M_ = field(GA_M), N_ = field(GA_N), K_ = field(GA_K);
     rsA_ = field(GA_RSA), csA_ = field(GA_CSA), rsB_ = field(GA_RSB), csB_ = field(GA_CSB);
+    if (windowA_)
+      loadWindow(args);
     Value *splitN = b_.CreateICmpNE(field(GA_SPLIT), b_.getInt64(0));
     bias_ = field(GA_BIAS);
     Value *hasBias = b_.CreateICmpNE(bias_, llvm::ConstantPointerNull::get(b_.getPtrTy()));
@@ -137,17 +143,26 @@ public:
           // it where it is.
           Value *pack = b_.CreateAnd(b_.CreateICmpSGT(nc, b_.getInt64(kPackAMinCols)),
                                      b_.CreateICmpNE(rsA_, b_.getInt64(1)));
-          if (kPackAMinCols >= 0)
-            ifThen(pack, [&] { emitPackA(ic, mc, pc, kc); });
-          else
+          if (windowA_) {
+            emitPackWindows(ic, mc, pc, kc);
             pack = b_.getFalse();
+          } else if (kPackAMinCols >= 0) {
+            ifThen(pack, [&] { emitPackA(ic, mc, pc, kc); });
+          } else {
+            pack = b_.getFalse();
+          }
           loop(b_.getInt64(0), nc, shape_.nr, [&](Value *jr) {
             loop(b_.getInt64(0), mc, shape_.mr, [&](Value *ir) {
               Value *direct = elemPtr(A_, b_.CreateAdd(b_.CreateMul(b_.CreateAdd(ic, ir), rsA_),
                                                        b_.CreateMul(pc, csA_)));
-              Value *a = b_.CreateSelect(pack, elemPtr(packA_, b_.CreateMul(ir, kc)), direct);
               Value *aRow = b_.CreateSelect(pack, b_.getInt64(1), rsA_);
               Value *aCol = b_.CreateSelect(pack, b_.getInt64(shape_.mr), csA_);
+              if (windowA_) { // the block packed from the image, rows or columns contiguous
+                direct = elemPtr(packA_, b_.CreateSelect(window_.transposed, ir, b_.CreateMul(ir, kc)));
+                aRow = b_.CreateSelect(window_.transposed, b_.getInt64(1), kc);
+                aCol = b_.CreateSelect(window_.transposed, mc, b_.getInt64(1));
+              }
+              Value *a = b_.CreateSelect(pack, elemPtr(packA_, b_.CreateMul(ir, kc)), direct);
               // (Reading B in place instead was measured slower: rows a
               // power of two apart alias in L1.)
               Value *bp = b_.CreateSelect(
@@ -259,6 +274,93 @@ private:
     }, "ir");
   }
 
+  /// The window fields of the argument block.
+  void loadWindow(Value *args) {
+    auto *ty = windowGemmArgsType(ctx_);
+    auto field = [&](WindowGemmArg k) { return b_.CreateLoad(b_.getInt64Ty(), b_.CreateStructGEP(ty, args, k)); };
+    window_ = {field(WGA_H), field(WGA_W), field(WGA_C), field(WGA_OH), field(WGA_OW), field(WGA_KW),
+               field(WGA_STRIDE_H), field(WGA_STRIDE_W), field(WGA_DILATION_H), field(WGA_DILATION_W),
+               field(WGA_PAD_TOP), field(WGA_PAD_LEFT),
+               b_.CreateICmpNE(field(WGA_TRANSPOSED), b_.getInt64(0)),
+               b_.CreateLoad(b_.getDoubleTy(), b_.CreateStructGEP(ty, args, WGA_PAD_VALUE))};
+    if (elt_ != window_.padValue->getType())
+      window_.padValue = b_.CreateFPTrunc(window_.padValue, elt_);
+  }
+
+  /// The A block [ic.., pc..] (mc x kc) of the im2col matrix, or of its
+  /// transpose, packed from the image: each output pixel's entries
+  /// [k0, k0 + count) go to one contiguous run of the block (rows of kc when
+  /// A's rows are pixels, columns of mc when A is transposed). Entry k is
+  /// channel k mod C of tap k / C, so a tap inside the image is a copy of C
+  /// contiguous elements and one outside is C padding values.
+  void emitPackWindows(Value *ic, Value *mc, Value *pc, Value *kc) {
+    const WindowArgs &w = window_;
+    Value *t = w.transposed;
+    Value *pixel0 = b_.CreateSelect(t, pc, ic), *pixels = b_.CreateSelect(t, kc, mc);
+    Value *k0 = b_.CreateSelect(t, ic, pc), *count = b_.CreateSelect(t, mc, kc);
+    Value *kEnd = b_.CreateAdd(k0, count);
+    Value *tap0 = b_.CreateUDiv(k0, w.C);
+    Value *taps = b_.CreateSub(b_.CreateUDiv(b_.CreateSub(kEnd, b_.getInt64(1)), w.C), tap0);
+    Value *outPixels = b_.CreateMul(w.OH, w.OW), *imageSize = b_.CreateMul(b_.CreateMul(w.H, w.W), w.C);
+    // (kh, kw) of the current tap, stepped instead of divided per tap.
+    Value *khSlot = entryAlloca(b_.getInt64Ty()), *kwSlot = entryAlloca(b_.getInt64Ty());
+    loop(b_.getInt64(0), pixels, 1, [&](Value *q) {
+      Value *pixel = b_.CreateAdd(pixel0, q);
+      Value *sample = b_.CreateUDiv(pixel, outPixels), *rest = b_.CreateURem(pixel, outPixels);
+      Value *ih0 = b_.CreateSub(b_.CreateMul(b_.CreateUDiv(rest, w.OW), w.strideH), w.padTop);
+      Value *iw0 = b_.CreateSub(b_.CreateMul(b_.CreateURem(rest, w.OW), w.strideW), w.padLeft);
+      Value *image = elemPtr(A_, b_.CreateMul(sample, imageSize));
+      Value *run0 = elemPtr(packA_, b_.CreateMul(q, count));
+      b_.CreateStore(b_.CreateUDiv(tap0, w.KW), khSlot);
+      b_.CreateStore(b_.CreateURem(tap0, w.KW), kwSlot);
+      loop(b_.getInt64(0), b_.CreateAdd(taps, b_.getInt64(1)), 1, [&](Value *i) {
+        Value *tapStart = b_.CreateMul(b_.CreateAdd(tap0, i), w.C);
+        Value *lo = max(tapStart, k0), *hi = min(b_.CreateAdd(tapStart, w.C), kEnd);
+        Value *kh = b_.CreateLoad(b_.getInt64Ty(), khSlot), *kw = b_.CreateLoad(b_.getInt64Ty(), kwSlot);
+        Value *ih = b_.CreateAdd(ih0, b_.CreateMul(kh, w.dilationH));
+        Value *iw = b_.CreateAdd(iw0, b_.CreateMul(kw, w.dilationW));
+        Value *inside = b_.CreateAnd(
+            b_.CreateAnd(b_.CreateICmpSGE(ih, b_.getInt64(0)), b_.CreateICmpSLT(ih, w.H)),
+            b_.CreateAnd(b_.CreateICmpSGE(iw, b_.getInt64(0)), b_.CreateICmpSLT(iw, w.W)));
+        Value *dst = elemPtr(run0, b_.CreateSub(lo, k0));
+        Value *n = b_.CreateSub(hi, lo);
+        ifThenElse(inside, [&] {
+          Value *offset = b_.CreateAdd(b_.CreateMul(b_.CreateAdd(b_.CreateMul(ih, w.W), iw), w.C),
+                                       b_.CreateSub(lo, tapStart));
+          copyRun(elemPtr(image, offset), dst, n);
+        }, [&] { copyRun(nullptr, dst, n); });
+        Value *nextKw = b_.CreateAdd(kw, b_.getInt64(1));
+        Value *wrap = b_.CreateICmpEQ(nextKw, w.KW);
+        b_.CreateStore(b_.CreateSelect(wrap, b_.getInt64(0), nextKw), kwSlot);
+        b_.CreateStore(b_.CreateSelect(wrap, b_.CreateAdd(kh, b_.getInt64(1)), kh), khSlot);
+      }, "tap");
+    }, "px");
+  }
+
+  /// n elements from src to dst (the padding value when src is null), a
+  /// vector at a time, then one at a time.
+  void copyRun(Value *src, Value *dst, Value *n) {
+    const int VW = shape_.vectorWidth;
+    Value *vectors = b_.CreateMul(b_.CreateUDiv(n, b_.getInt64(VW)), b_.getInt64(VW));
+    llvm::Align align(eltBytes_);
+    loop(b_.getInt64(0), vectors, VW, [&](Value *j) {
+      Value *x = src ? b_.CreateAlignedLoad(vec_, elemPtr(src, j), align)
+                     : b_.CreateVectorSplat(VW, window_.padValue);
+      b_.CreateAlignedStore(x, elemPtr(dst, j), align);
+    }, "cv");
+    loop(vectors, n, 1, [&](Value *j) {
+      Value *x = src ? b_.CreateAlignedLoad(elt_, elemPtr(src, j), align) : window_.padValue;
+      b_.CreateAlignedStore(x, elemPtr(dst, j), align);
+    }, "cs");
+  }
+
+  Value *max(Value *a, Value *b) { return b_.CreateSelect(b_.CreateICmpSGT(a, b), a, b); }
+
+  Value *entryAlloca(llvm::Type *t) {
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    return entry.CreateAlloca(t);
+  }
+
   /// B[pc.., jc..] (kc x nc) into NR-column panels: panel jr holds, for
   /// each p, the NR values of row p (zeros right of the last column). Full
   /// panels of a row-major B are copied a vector at a time.
@@ -368,6 +470,8 @@ private:
   /// (first ? 0 : c) + sum_p a[p][r] * b[p][j], only its top-left mr x nr
   /// written. The accumulators are SSA values: they stay in registers.
   llvm::Function *emitMicroKernel() {
+    if (auto *f = m_.getFunction("nnc.gemm.micro." + suffix_)) // the plain and window tasks share it
+      return f;
     auto *ptr = b_.getPtrTy();
     auto *i64 = b_.getInt64Ty();
     auto *fnTy = llvm::FunctionType::get(
@@ -467,6 +571,13 @@ private:
   Value *A_ = nullptr, *B_ = nullptr, *C_ = nullptr, *M_ = nullptr, *N_ = nullptr, *K_ = nullptr;
   Value *rsA_ = nullptr, *csA_ = nullptr, *rsB_ = nullptr, *csB_ = nullptr;
   Value *packA_ = nullptr, *packB_ = nullptr, *bias_ = nullptr;
+  /// The window of an implicit im2col A (windowA_), loaded in the task's entry.
+  struct WindowArgs {
+    Value *H, *W, *C, *OH, *OW, *KW, *strideH, *strideW, *dilationH, *dilationW, *padTop, *padLeft;
+    Value *transposed, *padValue;
+  };
+  bool windowA_ = false;
+  WindowArgs window_{};
   /// Column count above which an A block is packed (-1: never).
   static constexpr int64_t kPackAMinCols = 256;
 };
@@ -477,9 +588,23 @@ llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits) {
   return GemmEmitter(module, t, vectorBits).task();
 }
 
+llvm::StructType *windowGemmArgsType(llvm::LLVMContext &ctx) {
+  if (auto *t = llvm::StructType::getTypeByName(ctx, "nnc.gemm.window.args"))
+    return t;
+  std::vector<llvm::Type *> fields(WGA_PAD_VALUE, llvm::Type::getInt64Ty(ctx));
+  fields[WGA_GEMM] = gemmArgsType(ctx);
+  fields.push_back(llvm::Type::getDoubleTy(ctx));
+  return llvm::StructType::create(ctx, fields, "nnc.gemm.window.args");
+}
+
+llvm::Function *getWindowGemmTask(llvm::Module &module, DType t, int vectorBits) {
+  return GemmEmitter(module, t, vectorBits, /*windowA=*/true).task();
+}
+
 void shareGemmKernels(llvm::Module &host, const std::vector<llvm::Module *> &users) {
   for (llvm::Function &f : host) {
-    if (f.isDeclaration() || !f.getName().starts_with("nnc.gemm.task."))
+    if (f.isDeclaration() || !(f.getName().starts_with("nnc.gemm.task.") ||
+                               f.getName().starts_with("nnc.gemm.window.task.")))
       continue;
     f.setLinkage(llvm::Function::ExternalLinkage);
     for (llvm::Module *user : users)

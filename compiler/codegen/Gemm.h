@@ -48,6 +48,22 @@ enum GemmArg {
 /// depend on the thread count.
 llvm::Function *getGemmTask(llvm::Module &module, DType t, int vectorBits);
 
+/// A product whose A is the im2col matrix of an image [B, H, W, C] (rows:
+/// output pixels, columns: taps (kh, kw) then channels), or its transpose,
+/// never written out (implicit GEMM): the GEMM arguments with A pointing
+/// at the image (A's strides unused), then the window as i64s, then the
+/// padding taps' value as an f64.
+llvm::StructType *windowGemmArgsType(llvm::LLVMContext &ctx);
+enum WindowGemmArg {
+  WGA_GEMM, WGA_H, WGA_W, WGA_C, WGA_OH, WGA_OW, WGA_KW, WGA_STRIDE_H, WGA_STRIDE_W,
+  WGA_DILATION_H, WGA_DILATION_W, WGA_PAD_TOP, WGA_PAD_LEFT, WGA_TRANSPOSED, WGA_PAD_VALUE
+};
+
+/// The GEMM task for windowGemmArgsType: the same products summed in the
+/// same order as the GEMM over a written im2col matrix (same bits), with
+/// each block of A packed from the image as it is needed.
+llvm::Function *getWindowGemmTask(llvm::Module &module, DType t, int vectorBits);
+
 /// A stack of products (BatchMatMul): the GEMM arguments of matrix 0, then
 /// i64s: elements between consecutive matrices of A, B and C, the stack
 /// size, whether A and B are shared by every sample (1: matrix i reads

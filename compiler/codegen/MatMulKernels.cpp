@@ -15,14 +15,12 @@ namespace nnc {
 
 using llvm::Value;
 
-/// Multiply-adds below which a matmul stays a loop nest.
-static constexpr int64_t kGemmMinWork = 1 << 15;
+// kGemmMinWork and kGemmMinRows (opt/Fusion.h): below them a matmul stays a
+// loop nest (the implicit-GEMM plan reads them too).
 /// Multiply-adds below which a GEMM runs on the calling thread alone.
 static constexpr int64_t kGemmParallelMinWork = 1 << 21;
 /// Columns whose dot products share one pass over A's row (loops, B transposed).
 static constexpr int kColumnBlock = 4;
-/// Rows below which a matmul stays a loop nest.
-static constexpr int64_t kGemmMinRows = 16;
 
 /// `out` is dest's buffer (n's, or the node n's epilogue writes).
 static void emitProductLoops(FunctionEmitter &em, const Node &n, const Node &dest, Value *out, Value *M, Value *N, Value *K,
@@ -115,6 +113,26 @@ static void emitProductLoops(FunctionEmitter &em, const Node &n, const Node &des
   }, "m");
 }
 
+/// An Im2Col the fusion plan left without a buffer: the GEMM packs it from
+/// its image (opt/Fusion.h planImplicitIm2Col).
+static bool isImplicitIm2Col(FunctionEmitter &em, const Node &a) {
+  return a.op == OpKind::Im2Col && em.fusion().fused.count(&a);
+}
+
+/// The window fields of windowGemmArgsType for the Im2Col `cols`.
+static void storeWindowArgs(FunctionEmitter &em, const Node &cols, bool transposed, Value *args) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Window &w = cols.window;
+  const std::vector<int64_t> &image = cols.operands[0]->type.dims;
+  int64_t fields[] = {image[0], image[1], image[2], w.outH(image[0]), w.outW(image[1]), w.kw,
+                      w.strideH, w.strideW, w.dilationH, w.dilationW, w.padTop, w.padLeft,
+                      transposed ? 1 : 0};
+  auto *ty = windowGemmArgsType(em.context());
+  for (unsigned i = WGA_H; i < WGA_PAD_VALUE; ++i)
+    ir.CreateStore(ir.getInt64(fields[i - WGA_H]), ir.CreateStructGEP(ty, args, i));
+  ir.CreateStore(llvm::ConstantFP::get(ir.getDoubleTy(), cols.scalar), ir.CreateStructGEP(ty, args, WGA_PAD_VALUE));
+}
+
 /// Calls the packed kernel (Gemm.cpp) through the runtime's thread pool,
 /// split into MR-row or NR-column chunks, whichever gives more.
 static void emitMatMulGemm(FunctionEmitter &em, const Node &n, Value *out, Value *M, Value *N, Value *K,
@@ -122,10 +140,13 @@ static void emitMatMulGemm(FunctionEmitter &em, const Node &n, Value *out, Value
   llvm::IRBuilder<> &ir = em.builder();
   const Node &a = *n.operands[0], &b = *n.operands[1];
   GemmShape shape = gemmShape(n.type.dtype, em.options().gemmVectorBits);
+  bool window = isImplicitIm2Col(em, a);
   auto *argsTy = gemmArgsType(em.context());
-  Value *args = em.entryAlloca(argsTy, "gemm.args");
+  Value *windowArgs = window ? em.entryAlloca(windowGemmArgsType(em.context()), "gemm.window.args") : nullptr;
+  Value *args = window ? windowArgs : em.entryAlloca(argsTy, "gemm.args");
   Value *one = ir.getInt64(1);
-  Value *fields[] = {em.buffer(em.canonical(a)), em.buffer(em.canonical(b)), out, M, N, K,
+  Value *aData = window ? em.buffer(em.canonical(*a.operands[0])) : em.buffer(em.canonical(a));
+  Value *fields[] = {aData, em.buffer(em.canonical(b)), out, M, N, K,
                      n.transA ? one : aCols, n.transA ? aCols : one,
                      n.transB ? one : bCols, n.transB ? bCols : one, nullptr,
                      epilogue ? em.buffer(em.canonical(*epilogue->bias))
@@ -137,6 +158,11 @@ static void emitMatMulGemm(FunctionEmitter &em, const Node &n, Value *out, Value
   fields[GA_SPLIT] = ir.CreateZExt(splitN, ir.getInt64Ty());
   for (unsigned i = 0; i <= GA_RELU; ++i)
     ir.CreateStore(fields[i], ir.CreateStructGEP(argsTy, args, i));
+  llvm::Function *task = getGemmTask(em.module(), n.type.dtype, em.options().gemmVectorBits);
+  if (window) {
+    storeWindowArgs(em, a, n.transA, windowArgs);
+    task = getWindowGemmTask(em.module(), n.type.dtype, em.options().gemmVectorBits);
+  }
   // Small products run on the calling thread: waking the others costs
   // more than they would save (same chunks, same results).
   auto *forTy = llvm::FunctionType::get(ir.getVoidTy(), {ir.getInt64Ty(), ir.getPtrTy(), ir.getPtrTy()}, false);
@@ -144,8 +170,7 @@ static void emitMatMulGemm(FunctionEmitter &em, const Node &n, Value *out, Value
   llvm::FunctionCallee serialFor = em.module().getOrInsertFunction("nnrt_serial_for", forTy);
   Value *small = ir.CreateICmpULT(ir.CreateMul(ir.CreateMul(M, N), K), ir.getInt64(kGemmParallelMinWork));
   Value *runner = ir.CreateSelect(small, serialFor.getCallee(), parallelFor.getCallee());
-  ir.CreateCall(forTy, runner, {ir.CreateSelect(splitN, chunksN, chunksM),
-                                getGemmTask(em.module(), n.type.dtype, em.options().gemmVectorBits), args});
+  ir.CreateCall(forTy, runner, {ir.CreateSelect(splitN, chunksN, chunksM), task, args});
 }
 
 static void emitMatMulLoops(FunctionEmitter &em, const Node &n, const Node &dest, Value *out, Value *M, Value *N, Value *K,
@@ -184,6 +209,10 @@ void emitMatMul(FunctionEmitter &em, const Node &n, const Node &dest, Value *out
   MatrixView va = matrixView(a.type, n.transA), vb = matrixView(b.type, n.transB);
   Value *M = em.product(va.rows), *K = em.product(va.cols), *N = em.product(vb.cols);
   Value *aCols = em.dimValue(fullDims(a.type).back()), *bCols = em.dimValue(fullDims(b.type).back());
+  // An im2col matrix that was never written is read by the GEMM alone (the
+  // plan picked products that take the GEMM at any batch).
+  if (isImplicitIm2Col(em, a))
+    return emitMatMulGemm(em, n, out, M, N, K, aCols, bCols, epilogue);
   if (em.isInlineScalar(a) || em.isInlineScalar(b) || em.options().gemmVectorBits == 0)
     return emitMatMulLoops(em, n, dest, out, M, N, K, aCols, bCols, epilogue);
   // Small products (the lecture's 2-2-2 net, batch-1 layers) stay plain

@@ -1,6 +1,8 @@
 //===- WindowKernels.cpp - im2col and col2im (convolution and pooling) -----===//
 //
-// Convolutions are im2col + a GEMM, their gradients col2im; average pooling
+// Convolutions are im2col + a GEMM, their gradients col2im (an im2col read
+// only by GEMMs is not written: they pack it from the image, Gemm.cpp's
+// window task); average pooling
 // is im2col + sum_to, max pooling a kernel of its own each way
 // (sema/Convolution.cpp). All run per sample on the model's threads.
 //

@@ -6,6 +6,9 @@
 
 namespace nnc {
 
+/// Channels below which an image's windows are still written by im2col.
+static constexpr int64_t kMinImplicitChannels = 8;
+
 /// Computes one element from the same element of each operand (aliases
 /// such as stop-gradient and mode select compute nothing).
 static bool fusableElementwise(const Node &n, const FusionInputs &in) {
@@ -181,6 +184,42 @@ std::map<const Node *, GemmEpilogue> planGemmEpilogues(const FusionInputs &in,
   return epilogues;
 }
 
+/// Whether the product m calls the GEMM whatever the batch: its size with
+/// a batch of one already does (MatMulKernels.cpp's test).
+static bool gemmAtAnyBatch(const Node &m) {
+  auto extent = [](const std::vector<int64_t> &dims) {
+    int64_t p = 1;
+    for (int64_t d : dims)
+      p *= d == kBatchDim ? 1 : d;
+    return p;
+  };
+  MatrixView a = matrixView(m.operands[0]->type, m.transA);
+  MatrixView b = matrixView(m.operands[1]->type, m.transB);
+  int64_t rows = extent(a.rows);
+  return rows >= kGemmMinRows && rows * extent(a.cols) * extent(b.cols) >= kGemmMinWork;
+}
+
+std::set<const Node *> planImplicitIm2Col(const FusionInputs &in) {
+  Readers index = readersOf(in);
+  std::set<const Node *> implicit;
+  for (const Node *n : in.nodes) {
+    if (n->op != OpKind::Im2Col || &in.canonical(*n) != n || in.outputs.count(n) ||
+        index.aliased.count(n) || !n->type.batched)
+      continue;
+    const Node &image = *n->operands[0];
+    if (!image.type.batched || image.type.dims.size() != 3 || image.type.dims[2] < kMinImplicitChannels)
+      continue;
+    const std::vector<const Node *> &readers = index.readers[n];
+    bool ok = !readers.empty();
+    for (const Node *r : readers)
+      ok = ok && r->op == OpKind::MatMul && r->operands[0] == n && r->operands[1] != n &&
+           gemmAtAnyBatch(*r);
+    if (ok)
+      implicit.insert(n);
+  }
+  return implicit;
+}
+
 std::vector<const Node *> entryOperands(const Entry &e, const Node &n) {
   if (n.op == OpKind::ModeSelect)
     return {n.operands[e.training ? 0 : 1]};
@@ -232,6 +271,8 @@ EntryFusion planEntryFusion(const Program &p, const Entry &e, bool fuse) {
       plan.inUpdateLoop.insert(n);
   }
   plan.epilogues = planGemmEpilogues(in, plan.fused);
+  for (const Node *n : planImplicitIm2Col(in))
+    plan.fused.insert(n);
   return plan;
 }
 

@@ -62,6 +62,20 @@ struct GemmEpilogue {
 std::map<const Node *, GemmEpilogue> planGemmEpilogues(const FusionInputs &in,
                                                        std::set<const Node *> &fused);
 
+/// Matrix products at least this large (multiply-adds, rows) call the
+/// packed GEMM kernel; smaller ones are loop nests (codegen/MatMulKernels.cpp).
+constexpr int64_t kGemmMinWork = 1 << 15;
+constexpr int64_t kGemmMinRows = 16;
+
+/// Im2Col nodes whose windows are never written out (implicit GEMM): every
+/// reader is a matrix product that takes the im2col matrix as A (or as
+/// A transposed, a convolution's weight gradient) and calls the GEMM at any
+/// batch, which packs A's blocks straight from the image. A tap's C
+/// channels are one contiguous run of the image, so only images with
+/// several channels qualify (a one-channel image would be packed an element
+/// at a time).
+std::set<const Node *> planImplicitIm2Col(const FusionInputs &in);
+
 /// The operands whose values entry e needs (ModeSelect uses one of two).
 std::vector<const Node *> entryOperands(const Entry &e, const Node &n);
 /// The node whose buffer n reads: reshapes, stop-gradients and the

@@ -4,7 +4,7 @@ rms_norm and the pooling options (trace_conv_groups.nn,
 trace_conv_transpose.nn, trace_conv_weight_input.nn, trace_resampling.nn,
 trace_rms_norm.nn, trace_pad.nn, trace_maxpool_ties.nn, trace_maxpool_nan.nn,
 trace_pool_options.nn,
-trace_upsample_modes.nn).
+trace_upsample_modes.nn, trace_conv_implicit.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
     /usr/bin/python3 test/catalog/Inputs/reference_layers.py OUTDIR
@@ -174,6 +174,35 @@ def conv_weight_input(out):
     print("       tw: " + json.dumps(tw.detach().tolist()) + " }")
 
 
+def conv_implicit(out):
+    # Convolutions whose im2col matrix the GEMM packs from the image (several
+    # channels, large enough for the GEMM): odd channel counts, taps that
+    # straddle the GEMM's K and row blocks, stride, dilation, asymmetric
+    # padding. The inputs are .npy files (too many numbers for a data block).
+    import numpy
+    torch.manual_seed(43)
+    xs = rounded((2, 9, 9, 11), 81)    # nnc layout [N, H, W, C]
+    ys = rounded((2, 10, 10, 12), 82)
+    numpy.save(f"{out}/trace_conv_implicit.x.npy", xs.numpy())
+    numpy.save(f"{out}/trace_conv_implicit.y.npy", ys.numpy())
+    x = xs.permute(0, 3, 1, 2).clone().requires_grad_(True)
+    y = ys.permute(0, 3, 1, 2).clone().requires_grad_(True)
+    c1 = torch.nn.Conv2d(11, 8, 3, padding=1)
+    c2 = torch.nn.Conv2d(12, 8, 5, stride=2, padding=2)
+    c3 = torch.nn.Conv2d(11, 8, 3, dilation=2)
+    h1 = c1(x)
+    h2 = c2(y)
+    # [top, bottom, left, right] = [2, 1, 0, 3]: F.pad takes left, right, top, bottom.
+    h3 = c3(F.pad(x, [0, 3, 2, 1]))
+    loss = ((h1 ** 2).sum() + (h2 ** 3).sum() + (h3 ** 2).sum()) / 2
+    modules = {"h1": c1, "h2": c2, "h3": c3}
+    to_nnc = {(k, "weight"): conv_weight for k in modules}
+    values = {"h1": (h1, image), "h2": (h2, image), "h3": (h3, image)}
+    expect, params = finish("trace_conv_implicit", out, values, loss, modules, to_nnc)
+    grads = {"d_zx": flat(image(x.grad)), "d_zy": flat(image(y.grad))}
+    write(out, "trace_conv_implicit", expect, params, grads)
+
+
 def resampling(out):
     x, s = inputs()
     u1 = F.interpolate(x, scale_factor=2, mode="nearest")
@@ -338,6 +367,7 @@ def main():
     conv_groups(out)
     conv_transpose(out)
     conv_weight_input(out)
+    conv_implicit(out)
     resampling(out)
     upsample_modes(out)
     rms_norm(out)
