@@ -1016,13 +1016,18 @@ void convComputed(T &t) {
 
 // --- 3-D convolution and pooling, through the 2-D layers ---------------------------
 
-/// A batch of volumes [N, C, D, H, W] as a [D, H, W, C] expression per sample.
+/// A batch of volumes [N, C, D, H, W] as a [D, H, W, C] expression per
+/// sample; the value is then held in that layout (as channelsLast does), so
+/// its other 3-D readers take it without another transpose.
 std::string volumeOf(T &t, Value &x) {
   if (!x.batched)
     t.notPerSample("needs the batch on axis 0");
   if (x.perm == std::vector<int>{1, 2, 3, 0})
     return x.id;
-  return t.temporary(t.node().input(0) + "_dhwc", "transpose(" + t.onnxOrder(x) + ", [1, 2, 3, 0])");
+  std::string id = t.temporary(t.node().input(0) + "_dhwc", "transpose(" + t.onnxOrder(x) + ", [1, 2, 3, 0])");
+  x.id = id;
+  x.perm = {1, 2, 3, 0};
+  return id;
 }
 
 /// Rows lo, lo + step, ... (n of them) of a [L, E] expression that has at
