@@ -25,6 +25,10 @@ llvm_bin = "/usr/lib/llvm-19/bin"
 config.environment["PATH"] = os.pathsep.join(
     [os.path.join(build, "bin"), llvm_bin, config.environment.get("PATH", "/usr/bin:/bin")])
 
+# The JIT's object cache (compiler/codegen/ObjectCache.h) is off: every test
+# compiles what it runs; test/driver/object_cache.test turns it on.
+config.environment["NNC_CACHE"] = "0"
+
 config.substitutions.append(("%nnc_build", build))
 config.substitutions.append(("%nnc", os.path.join(build, "bin", "nnc")))
 config.substitutions.append(("%examples", os.path.join(source, "examples")))

@@ -8,6 +8,7 @@
 #include "codegen/JIT.h"
 
 #include "codegen/Gemm.h"
+#include "codegen/ObjectCache.h"
 #include "codegen/Target.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 namespace nnc {
@@ -84,6 +86,7 @@ namespace {
 
 /// One entry point on its way to machine code.
 struct Part {
+  std::string entry;
   std::unique_ptr<llvm::LLVMContext> context;
   std::unique_ptr<llvm::TargetMachine> machine;
   std::unique_ptr<llvm::Module> module;
@@ -91,9 +94,18 @@ struct Part {
   std::string error;
 };
 
-void compilePart(Part &part) {
+void compilePart(Part &part, const std::optional<ObjectCache> &cache) {
+  std::string key;
+  if (cache) {
+    key = cache->keyOf(*part.module, *part.machine);
+    if (cache->load(key, part.entry, part.compiled.object)) {
+      part.module.reset();
+      return;
+    }
+  }
   optimizeModule(*part.module, *part.machine);
-  emitObject(*part.module, *part.machine, part.compiled.object, part.error);
+  if (emitObject(*part.module, *part.machine, part.compiled.object, part.error) && cache)
+    cache->store(key, part.entry, part.compiled.object);
   part.module.reset();
 }
 
@@ -112,6 +124,7 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
   std::vector<Part> parts(names.size());
   for (size_t k = 0; k < names.size(); ++k) {
     Part &part = parts[k];
+    part.entry = names[k];
     part.machine = createTargetMachine(target, error);
     if (!part.machine)
       return nullptr;
@@ -141,10 +154,11 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
   std::stable_sort(queue.begin(), queue.end(), [](const Part *a, const Part *b) {
     return a->module->getInstructionCount() > b->module->getInstructionCount();
   });
+  std::optional<ObjectCache> cache = ObjectCache::open(codegen.objectCacheDir, codegen.objectCacheLog);
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t k; (k = next++) < queue.size();)
-      compilePart(*queue[k]);
+      compilePart(*queue[k], cache);
   };
   size_t workers = std::min<size_t>(queue.size(), std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;

@@ -41,6 +41,10 @@ struct CodegenOptions {
   /// Compute single-use elementwise nodes inside their consumer's loop
   /// (Fusion.h); off only to compare against (NNC_FUSION=0).
   bool fusion = true;
+  /// JIT only: where compiled parts are kept between runs (ObjectCache.h);
+  /// empty: none. cacheLog prints each hit, miss and store.
+  std::string objectCacheDir;
+  bool objectCacheLog = false;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

@@ -146,6 +146,16 @@ static void readEnvironment(Options &o) {
   std::string profile = value("NNC_PROFILE");
   o.profile = !profile.empty() && profile != "0";
   o.underMpirun = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr;
+  if (value("NNC_CACHE") != "0") {
+    // Beside the data nnc fetches (scripts/fetch_*.sh use the same base).
+    std::string base = !value("XDG_CACHE_HOME").empty() ? value("XDG_CACHE_HOME")
+                       : !value("HOME").empty()         ? value("HOME") + "/.cache"
+                                                         : "";
+    o.objectCacheDir = !value("NNC_CACHE_DIR").empty() ? value("NNC_CACHE_DIR")
+                       : !base.empty()                  ? base + "/nnc/objects"
+                                                        : "";
+  }
+  o.objectCacheLog = value("NNC_CACHE_LOG") == "1";
   std::string kill = value("NNC_FAULT_KILL");
   char *end = nullptr;
   long rank = std::strtol(kill.c_str(), &end, 10);

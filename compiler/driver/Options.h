@@ -53,6 +53,10 @@ struct Options {
   bool simplify = true;   // NNC_SIMPLIFY=0: no IR simplification after autodiff
   bool profile = false;   // NNC_PROFILE=1: per-node timers, slowest listed at the end
   bool underMpirun = false; // OMPI_COMM_WORLD_SIZE is set: train data-parallel
+  /// The JIT's object cache (codegen/ObjectCache.h): its directory, empty
+  /// when NNC_CACHE=0 or no directory is known; NNC_CACHE_LOG=1 logs it.
+  std::string objectCacheDir;
+  bool objectCacheLog = false;
   /// NNC_FAULT_KILL=RANK:STEP: that rank kills itself before that step (the
   /// distributed fault test); rank -1 when unset or malformed.
   long faultKillRank = -1;

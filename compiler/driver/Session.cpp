@@ -206,6 +206,8 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
     return buildModule(s, target, codegen, context, built);
   }
   codegen.fusion = s.opts.fusion;
+  codegen.objectCacheDir = s.opts.objectCacheDir;
+  codegen.objectCacheLog = s.opts.objectCacheLog;
   std::string error;
   s.jit = JITModel::compile(*s.program, codegen, target, error);
   if (!s.jit) {

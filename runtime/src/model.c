@@ -179,27 +179,28 @@ static void store(void *base, int32_t dtype, int64_t i, double v) {
   }
 }
 
-/* Fills tensor `ti` (whose index is its draw stream) from `seed`. The state
- * block is already zeroed, so NNRT_INIT_ZEROS has nothing to do. */
-static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
-                        uint64_t seed) {
-  void *p = (char *)state + t->offset;
-  int64_t n = nnrt_tensor_count(t);
+/* Elements [begin, end) of tensor `ti` drawn from `seed` (its index is its
+ * draw stream): each a pure function of its index, so any split of the
+ * range between threads gives the same bits. */
+typedef struct {
+  const nnrt_tensor_desc *t;
+  uint32_t ti;
+  void *p;
+  uint64_t seed;
+} init_job;
+
+static void fill_range(const init_job *j, int64_t begin, int64_t end) {
+  const nnrt_tensor_desc *t = j->t;
+  void *p = j->p;
   double a = t->init_a, b = t->init_b;
   switch (t->init) {
-  case NNRT_INIT_ZEROS:
-    break;
   case NNRT_INIT_CONSTANT:
-    for (int64_t i = 0; i < n; ++i)
+    for (int64_t i = begin; i < end; ++i)
       store(p, t->dtype, i, a);
     break;
-  case NNRT_INIT_DATA:
-    /* The data is already of the tensor's dtype: a straight copy. */
-    memcpy(p, t->init_data, (size_t)(n * nnrt_dtype_size(t->dtype)));
-    break;
   case NNRT_INIT_UNIFORM:
-    for (int64_t i = 0; i < n; ++i) {
-      double v = a + (b - a) * nnrt_philox_uniform(seed, ti, (uint64_t)i);
+    for (int64_t i = begin; i < end; ++i) {
+      double v = a + (b - a) * nnrt_philox_uniform(j->seed, j->ti, (uint64_t)i);
       if (t->dtype == NNRT_F32) {
         /* Rounding to float may land on b: keep the interval half-open. */
         float f = (float)v;
@@ -215,19 +216,53 @@ static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
     }
     break;
   case NNRT_INIT_NORMAL:
-    for (int64_t i = 0; i < n; ++i)
-      store(p, t->dtype, i, a + b * nnrt_philox_normal(seed, ti, (uint64_t)i));
+    for (int64_t i = begin; i < end; ++i)
+      store(p, t->dtype, i, a + b * nnrt_philox_normal(j->seed, j->ti, (uint64_t)i));
     break;
   case NNRT_INIT_TRUNCATED_NORMAL:
-    for (int64_t i = 0; i < n; ++i)
-      store(p, t->dtype, i,
-            a + b * nnrt_philox_truncated_normal(seed, ti, (uint64_t)i));
+    for (int64_t i = begin; i < end; ++i)
+      store(p, t->dtype, i, a + b * nnrt_philox_truncated_normal(j->seed, j->ti, (uint64_t)i));
     break;
   case NNRT_INIT_SEED:
     /* 52 bits survive a round trip through a double exactly. */
-    for (int64_t i = 0; i < n; ++i)
-      store(p, t->dtype, i, (double)(seed & ((UINT64_C(1) << 52) - 1)));
+    for (int64_t i = begin; i < end; ++i)
+      store(p, t->dtype, i, (double)(j->seed & ((UINT64_C(1) << 52) - 1)));
     break;
+  default: /* zeros: the state is zeroed already; data: copied whole */
+    break;
+  }
+}
+
+/* Drawing millions of normals (a dense layer's weights) takes longer than
+ * compiling a small model: large tensors are split across the model's
+ * threads in chunks of this many elements. */
+enum { kInitChunk = 16384 };
+
+static void fill_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
+  (void)scratch;
+  const init_job *j = (const init_job *)ctx;
+  int64_t n = nnrt_tensor_count(j->t);
+  fill_range(j, begin * kInitChunk, end * kInitChunk < n ? end * kInitChunk : n);
+}
+
+/* Fills tensor `ti` from `seed` with the model's threads (`pool`). */
+static void init_tensor(const nnrt_tensor_desc *t, uint32_t ti, void *state,
+                        uint64_t seed, nnrt_pool *pool) {
+  void *p = (char *)state + t->offset;
+  int64_t n = nnrt_tensor_count(t);
+  if (t->init == NNRT_INIT_DATA) {
+    /* The data is already of the tensor's dtype: a straight copy. */
+    memcpy(p, t->init_data, (size_t)(n * nnrt_dtype_size(t->dtype)));
+  } else {
+    init_job job = {t, ti, p, seed};
+    int64_t chunks = (n + kInitChunk - 1) / kInitChunk;
+    if (chunks > 1) {
+      nnrt_pool *previous = nnrt_pool_enter(pool);
+      nnrt_parallel_for(chunks, fill_chunks, &job);
+      nnrt_pool_enter(previous);
+    } else {
+      fill_range(&job, 0, n);
+    }
   }
   if (t->init != NNRT_INIT_DATA && t->init_data && t->rank > 0) {
     int64_t row = *(const int64_t *)t->init_data, rows = t->dims[0];
@@ -310,7 +345,7 @@ static nnrt_model *create(const nnrt_model_desc *desc, uint64_t seed,
     return NULL;
   }
   for (int32_t i = 0; init && i < desc->num_tensors; ++i)
-    init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed);
+    init_tensor(&desc->tensors[i], (uint32_t)i, m->state, seed, m->pool);
   return m;
 }
 

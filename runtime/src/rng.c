@@ -67,24 +67,31 @@ double nnrt_philox_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
 }
 
 /* Box-Muller on one block: its 128 bits give two 53-bit uniforms, hence two
- * independent standard normals. Block 0 of a stream is the block the uniform
- * draw of the same (stream, index) uses, so words 2..3 of the counter are
- * (stream, block number) here. */
-static void normal_pair(uint64_t seed, uint32_t stream, uint64_t index,
-                        uint32_t blk, double z[2]) {
+ * independent standard normals, r cos(theta) and r sin(theta). Block 0 of a
+ * stream is the block the uniform draw of the same (stream, index) uses, so
+ * words 2..3 of the counter are (stream, block number) here. The sine is
+ * computed only when it is used (glibc's cos and sin give the bits its sincos
+ * gives): drawing normals is most of a large model's initialisation. */
+typedef struct {
+  double r, theta;
+} polar;
+
+/* Not inlined, so that the compiler does not merge it with the cosine into
+ * one sincos call made for every draw. */
+__attribute__((noinline)) static double second_normal(polar p) { return p.r * sin(p.theta); }
+
+static polar normal_pair(uint64_t seed, uint32_t stream, uint64_t index, uint32_t blk) {
   uint32_t out[4];
   block(seed, index, stream, blk, out);
   double u1 = 1.0 - to_unit(out[0], out[1]); /* (0, 1]: log(u1) is finite */
   double u2 = to_unit(out[2], out[3]);
-  double r = sqrt(-2.0 * log(u1));
-  z[0] = r * cos(two_pi * u2);
-  z[1] = r * sin(two_pi * u2);
+  polar p = {sqrt(-2.0 * log(u1)), two_pi * u2};
+  return p;
 }
 
 double nnrt_philox_normal(uint64_t seed, uint32_t stream, uint64_t index) {
-  double z[2];
-  normal_pair(seed, stream, index, 0, z);
-  return z[0];
+  polar p = normal_pair(seed, stream, index, 0);
+  return p.r * cos(p.theta);
 }
 
 double nnrt_philox_truncated_normal(uint64_t seed, uint32_t stream,
@@ -94,12 +101,13 @@ double nnrt_philox_truncated_normal(uint64_t seed, uint32_t stream,
    * function of (seed, stream, index). Each attempt is rejected with
    * probability 0.0455: the loop ends after one block almost always. */
   for (uint32_t blk = 0; blk < UINT32_MAX; ++blk) {
-    double z[2];
-    normal_pair(seed, stream, index, blk, z);
-    if (fabs(z[0]) < 2.0)
-      return z[0];
-    if (fabs(z[1]) < 2.0)
-      return z[1];
+    polar p = normal_pair(seed, stream, index, blk);
+    double z0 = p.r * cos(p.theta);
+    if (fabs(z0) < 2.0)
+      return z0;
+    double z1 = second_normal(p);
+    if (fabs(z1) < 2.0)
+      return z1;
   }
   return 0.0; /* unreachable in practice: 2^33 rejections in a row */
 }
