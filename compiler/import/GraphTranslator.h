@@ -118,6 +118,9 @@ public:
                 bool batched, std::vector<int> perm = {}, int batchAxis = 0);
   /// Writes `ID = expr` for an intermediate; returns the fresh ID.
   std::string temporary(const std::string &base, const std::string &expr);
+  /// Writes `def ID(args) { lines  return result }`; returns the fresh ID.
+  std::string function(const std::string &base, const std::string &args,
+                       const std::vector<std::string> &lines, const std::string &result);
   /// When output 0 is used only by an Add of a constant [units] vector (a
   /// bias), that vector and its initializer's name; else nullptr.
   const Tensor *fusableBias(int64_t units, std::string &initializer);

@@ -439,6 +439,17 @@ std::string GraphTranslator::temporary(const std::string &base, const std::strin
   return id;
 }
 
+std::string GraphTranslator::function(const std::string &base, const std::string &args,
+                                      const std::vector<std::string> &lines,
+                                      const std::string &result) {
+  std::string id = freshId(base);
+  std::string text = "def " + id + "(" + args + ") {\n";
+  for (const auto &l : lines)
+    text += "  " + l + "\n";
+  line(text + "  return " + result + "\n}");
+  return id;
+}
+
 const Tensor *GraphTranslator::fusableBias(int64_t units, std::string &initializer) {
   fusedAdd_ = nullptr;
   const std::string &out = node_->output(0);
