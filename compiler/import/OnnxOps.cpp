@@ -917,14 +917,17 @@ std::string imageOf(T &t, Value &x) {
   return "reshape(transpose(" + xe + ", [1, 0]), " + list({1, x.dims[2], x.dims[1]}) + ")";
 }
 
-/// Defines a Conv or pool result from its [OH, OW, C] expression.
-void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels, const Window &w) {
+/// Defines output `i` of a Conv or pool (of x's type unless `elemType`
+/// says otherwise) from its [OH, OW, C] expression.
+void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels, const Window &w,
+                 int i = 0, int32_t elemType = 0) {
+  int32_t type = elemType ? elemType : x.elemType;
   if (x.rank() == 4) {
-    t.define(0, expr, {x.dims[0], channels, w.out[0], w.out[1]}, x.elemType, true, {1, 2, 0});
+    t.define(i, expr, {x.dims[0], channels, w.out[0], w.out[1]}, type, true, {1, 2, 0});
     return;
   }
-  t.define(0, "reshape(" + expr + ", " + list({w.out[1], channels}) + ")",
-           {x.dims[0], channels, w.out[1]}, x.elemType, true, {1, 0});
+  t.define(i, "reshape(" + expr + ", " + list({w.out[1], channels}) + ")",
+           {x.dims[0], channels, w.out[1]}, type, true, {1, 0});
 }
 
 /// Input 0 of a Conv or pool: a batch of 1-D [N, C, L] or 2-D [N, C, H, W] data.
@@ -1831,12 +1834,78 @@ void resize(T &t) {
   t.define(0, "upsample(" + seq + ", " + args + ")", outDims, x.elemType, true, {1, 0});
 }
 
+/// MaxPool's Indices: each window's first maximum (row-major over the
+/// taps, as onnxruntime) as the flat index into X, ((n * C + c) * H + h) *
+/// W + w (storage_order 1: (n * C + c) * H * W + w * H + h). Every tap's
+/// strided view of the padded image is stacked, its argmax picks the tap,
+/// and the index is a constant per output position plus the tap's offset.
+/// The sample's n is known only for a batch of one.
+void maxPoolIndices(T &t, const Value &x, const std::string &xe, const Window &win) {
+  if (x.dims[0] != 1)
+    t.fail("the Indices output counts the sample n in its flat index, which a model "
+           "computed per sample does not know; nnc gives it for a static batch of one (N = 1), "
+           "not N = " + (x.dims[0] > 0 ? std::to_string(x.dims[0]) : std::string("dynamic")));
+  int64_t order = t.intAttr("storage_order", 0);
+  if (order != 0 && order != 1)
+    t.fail("storage_order " + std::to_string(order) + " is not 0 or 1");
+  int64_t C = x.dims[1], H = x.rank() == 4 ? x.dims[2] : 1, W = x.dims.back();
+  int64_t KH = win.kernel[0], KW = win.kernel[1], OH = win.out[0], OW = win.out[1];
+  int64_t sh = win.strides[0], sw = win.strides[1], dh = win.dilations[0], dw = win.dilations[1];
+  if (KH * KW > 1024)
+    t.fail("the Indices output of a window of " + std::to_string(KH * KW) +
+           " taps is not supported (at most 1024)");
+  // Padded so that every tap's view of OH x OW strides fits; the padding
+  // (the type's lowest) never wins against a value of the image.
+  int64_t top = win.pads[0], left = win.pads[2];
+  int64_t bottom = std::max(win.pads[1], (KH - 1) * dh + OH * sh - H - top);
+  int64_t right = std::max(win.pads[3], (KW - 1) * dw + OW * sw - W - left);
+  bool f64 = x.elemType == onnx::TensorProto_DataType_DOUBLE;
+  std::string out = t.node().output(1);
+  std::string lowest = f64 ? "-1.7976931348623157e308" : "-3.4028234663852886e38";
+  std::string padded = xe;
+  if (top || bottom || left || right)
+    padded = t.temporary(out + "_padded", "pad(" + xe + ", " + list({top, bottom, left, right}) +
+                                              ", value: " + lowest + ")");
+  std::vector<std::string> taps; // [OH, OW, C, 1] each
+  std::vector<double> offsets;
+  int64_t rowStep = order == 0 ? W : 1, colStep = order == 0 ? 1 : H;
+  for (int64_t i = 0; i < KH; ++i)
+    for (int64_t j = 0; j < KW; ++j) {
+      std::string view = padded + "[" + std::to_string(i * dh) + ":" +
+                         std::to_string(i * dh + OH * sh) + ", " + std::to_string(j * dw) + ":" +
+                         std::to_string(j * dw + OW * sw) + "]";
+      taps.push_back("reshape(reshape(" + view + ", " + list({OH, sh, OW, sw, C}) +
+                     ")[:, 0, :, 0], " + list({OH, OW, C, 1}) + ")");
+      offsets.push_back(double(i * dh * rowStep + j * dw * colStep));
+    }
+  std::string stacked;
+  for (const std::string &v : taps)
+    stacked += (stacked.empty() ? "" : ", ") + v;
+  if (taps.size() > 1)
+    stacked = "concat(" + stacked + ", axis: 3)";
+  std::string tap = "argmax(" + stacked + ", axis: -1)";
+  // The flat index of each output position's tap (0, 0), per [OH, OW, C].
+  std::vector<double> base;
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      for (int64_t c = 0; c < C; ++c)
+        base.push_back(double(c * H * W + (oh * sh - top) * rowStep + (ow * sw - left) * colStep));
+  auto constant = [&](std::vector<int64_t> dims, std::vector<double> values) {
+    Value v;
+    v.elemType = onnx::TensorProto_DataType_DOUBLE;
+    v.dims = dims;
+    v.constant = Tensor{v.elemType, dims, std::move(values)};
+    return t.onnxOrder(v);
+  };
+  std::string expr = constant({OH, OW, C}, base) + " + " + constant({KH * KW}, offsets) + "[" +
+                     t.temporary(out + "_tap", tap) + "]";
+  defineImage(t, x, expr, C, win, 1, onnx::TensorProto_DataType_INT64);
+}
+
 void pool(T &t, bool isMax) {
   if (t.input(0).rank() == 5)
     return pool3d(t, isMax);
   Value &x = imageInput(t, "pooling");
-  if (t.outputUsed(1))
-    t.fail("the Indices output is not supported");
   std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
   if (kernel.size() != static_cast<size_t>(x.rank() - 2))
     t.fail("kernel_shape must have " + std::to_string(x.rank() - 2) + " entries");
@@ -1871,6 +1940,8 @@ void pool(T &t, bool isMax) {
     win.out = out;
   }
   std::string xe = imageOf(t, x);
+  if (t.outputUsed(1))
+    maxPoolIndices(t, x, xe, win);
   std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
                      list(kernel) + windowArgs(win, isMax, kernel) +
                      (ceil ? ", ceil_mode: true" : "") +
