@@ -1436,9 +1436,12 @@ void convTranspose(T &t) {
   if (wd.size() != static_cast<size_t>(x.rank()) || wd[0] != x.dims[1])
     t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, " +
            (oneD ? "K]" : "KH, KW]"));
-  if (t.intAttr("group", 1) != 1)
-    t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  int64_t C = wd[0], F = wd[1], KH = oneD ? 1 : wd[2], KW = wd.back();
+  int64_t C = wd[0], group = t.intAttr("group", 1), KH = oneD ? 1 : wd[2], KW = wd.back();
+  if (group < 1 || group > 1024 || C % group != 0)
+    t.fail("group " + std::to_string(group) + " does not divide the " + std::to_string(C) +
+           " input channels (or is more than 1024)");
+  // Group g maps input channels g·Cg ... to output channels g·Fg ...
+  int64_t Cg = C / group, Fg = wd[1], F = Fg * group;
   std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
   if (t.intsAttr("kernel_shape", kernel) != kernel)
     t.fail("kernel_shape does not match the weight");
@@ -1484,11 +1487,30 @@ void convTranspose(T &t) {
   std::vector<int64_t> dims = {x.dims[0], F, out[0], out[1]};
   if (oneD)
     dims.erase(dims.begin() + 2);
+  // With groups, one layer per group over its channels, joined (conv2d_transpose has no groups).
+  if (!computed)
+    image = imageOf(t, x);
+  if (group > 1 && image.find_first_of("([ ") != std::string::npos) // read by every group
+    image = t.temporary(t.node().output(0) + "_image", image);
+  auto grouped = [&](const std::function<std::string(int64_t, const std::string &)> &layer) {
+    if (group == 1)
+      return layer(0, image);
+    std::string parts;
+    for (int64_t g = 0; g < group; ++g)
+      parts += (g ? ", " : "") + layer(g, image + "[:, :, " + std::to_string(g * Cg) + ":" +
+                                              std::to_string((g + 1) * Cg) + "]");
+    return "concat(" + parts + ", axis: 2)";
+  };
   if (computed) {
-    std::string we = t.onnxOrder(t.input(1));
-    we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, F, C}) + ")"
-              : "transpose(" + we + ", [2, 3, 1, 0])";
-    std::string y = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
+    std::string W = t.onnxOrder(t.input(1));
+    std::string y = grouped([&](int64_t g, const std::string &in) {
+      std::string we = group == 1 ? W
+                                  : W + "[" + std::to_string(g * Cg) + ":" +
+                                        std::to_string((g + 1) * Cg) + "]";
+      we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, Fg, Cg}) + ")"
+                : "transpose(" + we + ", [2, 3, 1, 0])";
+      return "conv2d_transpose(" + in + ", weight: " + we + args + ")";
+    });
     if (t.hasInput(2)) {
       Value &b = t.input(2);
       if (b.rank() != 1 || b.dims[0] != F)
@@ -1501,18 +1523,25 @@ void convTranspose(T &t) {
   const Tensor &w = t.constantInput(1, "the weight");
   const Tensor *bias = convBias(t, F);
   std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
-  std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t i = 0; i < KH; ++i)
-        for (int64_t j = 0; j < KW; ++j)
-          hwfc[((i * KW + j) * F + f) * C + c] = w.values[((c * F + f) * KH + i) * KW + j];
-  t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
-  if (bias)
-    t.addWeight(name + ".bias", {F}, bias->values);
-  std::string expr = cropped("conv2d_transpose(" + imageOf(t, x) + ", filters: " +
-                             std::to_string(F) + ", kernel: " + list({KH, KW}) + args +
-                             (bias ? "" : ", bias: false") + ", name: \"" + name + "\")");
+  // Group g's layer (NAME.g with groups): its weight [C / group, F / group, KH, KW]
+  // stored as nnc's [KH, KW, F / group, C / group], and its share of the bias.
+  std::string expr = cropped(grouped([&](int64_t g, const std::string &in) {
+    std::string layer = group == 1 ? name : name + "." + std::to_string(g);
+    std::vector<double> hwfc(static_cast<size_t>(KH * KW * Fg * Cg));
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t f = 0; f < Fg; ++f)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            hwfc[((i * KW + j) * Fg + f) * Cg + c] =
+                w.values[(((g * Cg + c) * Fg + f) * KH + i) * KW + j];
+    t.addWeight(layer + ".weight", {KH, KW, Fg, Cg}, hwfc);
+    if (bias) {
+      auto share = bias->values.begin() + g * Fg;
+      t.addWeight(layer + ".bias", {Fg}, std::vector<double>(share, share + Fg));
+    }
+    return "conv2d_transpose(" + in + ", filters: " + std::to_string(Fg) + ", kernel: " +
+           list({KH, KW}) + args + (bias ? "" : ", bias: false") + ", name: \"" + layer + "\")";
+  }));
   if (oneD)
     t.define(0, "reshape(" + expr + ", " + list({out[1], F}) + ")", dims, x.elemType, true, {1, 0});
   else
