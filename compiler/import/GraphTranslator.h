@@ -118,6 +118,9 @@ public:
                 bool batched, std::vector<int> perm = {}, int batchAxis = 0);
   /// Writes `ID = expr` for an intermediate; returns the fresh ID.
   std::string temporary(const std::string &base, const std::string &expr);
+  /// Writes `def ID(args) { lines  return result }`; returns the fresh ID.
+  std::string function(const std::string &base, const std::string &args,
+                       const std::vector<std::string> &lines, const std::string &result);
   /// When output 0 is used only by an Add of a constant [units] vector (a
   /// bias), that vector and its initializer's name; else nullptr.
   const Tensor *fusableBias(int64_t units, std::string &initializer);
@@ -151,10 +154,13 @@ public:
 private:
   void bindInputs();
   void bindInitializers();
-  /// The size of the axis an integer input indexes (its class count),
+  /// The rows of the table an integer input holds token ids of (its class count),
   /// or -1 when it holds a loss's labels (classLabels sets the count), or
   /// 0 when it is used only as numbers; throws ImportError when both.
   int64_t embeddingRows(const std::string &input) const;
+  /// Whether a Gather looks up rows of a weight matrix (an initializer of
+  /// rank 2, axis 0): an embedding, whose indices are token ids.
+  bool isEmbeddingLookup(const onnx::NodeProto &gather) const;
   /// The ONNX dims of a value known before translation (an initializer, a
   /// graph input, a value_info), -1 where dynamic; empty when unknown.
   std::vector<int64_t> declaredDims(const std::string &name) const;

@@ -439,6 +439,17 @@ std::string GraphTranslator::temporary(const std::string &base, const std::strin
   return id;
 }
 
+std::string GraphTranslator::function(const std::string &base, const std::string &args,
+                                      const std::vector<std::string> &lines,
+                                      const std::string &result) {
+  std::string id = freshId(base);
+  std::string text = "def " + id + "(" + args + ") {\n";
+  for (const auto &l : lines)
+    text += "  " + l + "\n";
+  line(text + "  return " + result + "\n}");
+  return id;
+}
+
 const Tensor *GraphTranslator::fusableBias(int64_t units, std::string &initializer) {
   fusedAdd_ = nullptr;
   const std::string &out = node_->output(0);
@@ -639,6 +650,16 @@ bool GraphTranslator::doubleModel() const {
   return dbl && !flt;
 }
 
+bool GraphTranslator::isEmbeddingLookup(const onnx::NodeProto &gather) const {
+  for (const auto &a : gather.attribute())
+    if (a.name() == "axis" && a.i() != 0)
+      return false;
+  for (const auto &init : model_.graph().initializer())
+    if (init.name() == gather.input(0))
+      return init.dims_size() == 2;
+  return false;
+}
+
 int64_t GraphTranslator::embeddingRows(const std::string &input) const {
   int64_t rows = 0;
   bool labels = false;
@@ -652,18 +673,14 @@ int64_t GraphTranslator::embeddingRows(const std::string &input) const {
         labels = true;
         continue;
       }
-      // The indices of a Gather: class(the size of the gathered axis).
+      // The token ids of an embedding (a Gather from a weight matrix along
+      // axis 0): class(the table's rows). Any other Gather may take
+      // negative indices (ONNX counts them from the end), which class
+      // indices do not hold: it takes the input as numbers and wraps them.
       int64_t size = 0;
-      if (n.op_type() == "Gather" && i == 1) {
-        int64_t axis = 0;
-        for (const auto &a : n.attribute())
-          if (a.name() == "axis")
-            axis = a.i();
+      if (n.op_type() == "Gather" && i == 1 && isEmbeddingLookup(n)) {
         std::vector<int64_t> dims = declaredDims(n.input(0));
-        if (axis < 0)
-          axis += int64_t(dims.size());
-        if (axis >= 0 && axis < int64_t(dims.size()))
-          size = dims[axis];
+        size = dims.size() == 2 ? dims[0] : 0;
       }
       if (size <= 0) {
         if (numbers.empty())

@@ -917,14 +917,17 @@ std::string imageOf(T &t, Value &x) {
   return "reshape(transpose(" + xe + ", [1, 0]), " + list({1, x.dims[2], x.dims[1]}) + ")";
 }
 
-/// Defines a Conv or pool result from its [OH, OW, C] expression.
-void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels, const Window &w) {
+/// Defines output `i` of a Conv or pool (of x's type unless `elemType`
+/// says otherwise) from its [OH, OW, C] expression.
+void defineImage(T &t, const Value &x, const std::string &expr, int64_t channels, const Window &w,
+                 int i = 0, int32_t elemType = 0) {
+  int32_t type = elemType ? elemType : x.elemType;
   if (x.rank() == 4) {
-    t.define(0, expr, {x.dims[0], channels, w.out[0], w.out[1]}, x.elemType, true, {1, 2, 0});
+    t.define(i, expr, {x.dims[0], channels, w.out[0], w.out[1]}, type, true, {1, 2, 0});
     return;
   }
-  t.define(0, "reshape(" + expr + ", " + list({w.out[1], channels}) + ")",
-           {x.dims[0], channels, w.out[1]}, x.elemType, true, {1, 0});
+  t.define(i, "reshape(" + expr + ", " + list({w.out[1], channels}) + ")",
+           {x.dims[0], channels, w.out[1]}, type, true, {1, 0});
 }
 
 /// Input 0 of a Conv or pool: a batch of 1-D [N, C, L] or 2-D [N, C, H, W] data.
@@ -1433,9 +1436,12 @@ void convTranspose(T &t) {
   if (wd.size() != static_cast<size_t>(x.rank()) || wd[0] != x.dims[1])
     t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, " +
            (oneD ? "K]" : "KH, KW]"));
-  if (t.intAttr("group", 1) != 1)
-    t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  int64_t C = wd[0], F = wd[1], KH = oneD ? 1 : wd[2], KW = wd.back();
+  int64_t C = wd[0], group = t.intAttr("group", 1), KH = oneD ? 1 : wd[2], KW = wd.back();
+  if (group < 1 || group > 1024 || C % group != 0)
+    t.fail("group " + std::to_string(group) + " does not divide the " + std::to_string(C) +
+           " input channels (or is more than 1024)");
+  // Group g maps input channels g·Cg ... to output channels g·Fg ...
+  int64_t Cg = C / group, Fg = wd[1], F = Fg * group;
   std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
   if (t.intsAttr("kernel_shape", kernel) != kernel)
     t.fail("kernel_shape does not match the weight");
@@ -1481,11 +1487,30 @@ void convTranspose(T &t) {
   std::vector<int64_t> dims = {x.dims[0], F, out[0], out[1]};
   if (oneD)
     dims.erase(dims.begin() + 2);
+  // With groups, one layer per group over its channels, joined (conv2d_transpose has no groups).
+  if (!computed)
+    image = imageOf(t, x);
+  if (group > 1 && image.find_first_of("([ ") != std::string::npos) // read by every group
+    image = t.temporary(t.node().output(0) + "_image", image);
+  auto grouped = [&](const std::function<std::string(int64_t, const std::string &)> &layer) {
+    if (group == 1)
+      return layer(0, image);
+    std::string parts;
+    for (int64_t g = 0; g < group; ++g)
+      parts += (g ? ", " : "") + layer(g, image + "[:, :, " + std::to_string(g * Cg) + ":" +
+                                              std::to_string((g + 1) * Cg) + "]");
+    return "concat(" + parts + ", axis: 2)";
+  };
   if (computed) {
-    std::string we = t.onnxOrder(t.input(1));
-    we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, F, C}) + ")"
-              : "transpose(" + we + ", [2, 3, 1, 0])";
-    std::string y = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
+    std::string W = t.onnxOrder(t.input(1));
+    std::string y = grouped([&](int64_t g, const std::string &in) {
+      std::string we = group == 1 ? W
+                                  : W + "[" + std::to_string(g * Cg) + ":" +
+                                        std::to_string((g + 1) * Cg) + "]";
+      we = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, Fg, Cg}) + ")"
+                : "transpose(" + we + ", [2, 3, 1, 0])";
+      return "conv2d_transpose(" + in + ", weight: " + we + args + ")";
+    });
     if (t.hasInput(2)) {
       Value &b = t.input(2);
       if (b.rank() != 1 || b.dims[0] != F)
@@ -1498,18 +1523,25 @@ void convTranspose(T &t) {
   const Tensor &w = t.constantInput(1, "the weight");
   const Tensor *bias = convBias(t, F);
   std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
-  std::vector<double> hwfc(static_cast<size_t>(KH * KW * F * C));
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t f = 0; f < F; ++f)
-      for (int64_t i = 0; i < KH; ++i)
-        for (int64_t j = 0; j < KW; ++j)
-          hwfc[((i * KW + j) * F + f) * C + c] = w.values[((c * F + f) * KH + i) * KW + j];
-  t.addWeight(name + ".weight", {KH, KW, F, C}, hwfc);
-  if (bias)
-    t.addWeight(name + ".bias", {F}, bias->values);
-  std::string expr = cropped("conv2d_transpose(" + imageOf(t, x) + ", filters: " +
-                             std::to_string(F) + ", kernel: " + list({KH, KW}) + args +
-                             (bias ? "" : ", bias: false") + ", name: \"" + name + "\")");
+  // Group g's layer (NAME.g with groups): its weight [C / group, F / group, KH, KW]
+  // stored as nnc's [KH, KW, F / group, C / group], and its share of the bias.
+  std::string expr = cropped(grouped([&](int64_t g, const std::string &in) {
+    std::string layer = group == 1 ? name : name + "." + std::to_string(g);
+    std::vector<double> hwfc(static_cast<size_t>(KH * KW * Fg * Cg));
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t f = 0; f < Fg; ++f)
+        for (int64_t i = 0; i < KH; ++i)
+          for (int64_t j = 0; j < KW; ++j)
+            hwfc[((i * KW + j) * Fg + f) * Cg + c] =
+                w.values[(((g * Cg + c) * Fg + f) * KH + i) * KW + j];
+    t.addWeight(layer + ".weight", {KH, KW, Fg, Cg}, hwfc);
+    if (bias) {
+      auto share = bias->values.begin() + g * Fg;
+      t.addWeight(layer + ".bias", {Fg}, std::vector<double>(share, share + Fg));
+    }
+    return "conv2d_transpose(" + in + ", filters: " + std::to_string(Fg) + ", kernel: " +
+           list({KH, KW}) + args + (bias ? "" : ", bias: false") + ", name: \"" + layer + "\")";
+  }));
   if (oneD)
     t.define(0, "reshape(" + expr + ", " + list({out[1], F}) + ")", dims, x.elemType, true, {1, 0});
   else
@@ -1831,12 +1863,78 @@ void resize(T &t) {
   t.define(0, "upsample(" + seq + ", " + args + ")", outDims, x.elemType, true, {1, 0});
 }
 
+/// MaxPool's Indices: each window's first maximum (row-major over the
+/// taps, as onnxruntime) as the flat index into X, ((n * C + c) * H + h) *
+/// W + w (storage_order 1: (n * C + c) * H * W + w * H + h). Every tap's
+/// strided view of the padded image is stacked, its argmax picks the tap,
+/// and the index is a constant per output position plus the tap's offset.
+/// The sample's n is known only for a batch of one.
+void maxPoolIndices(T &t, const Value &x, const std::string &xe, const Window &win) {
+  if (x.dims[0] != 1)
+    t.fail("the Indices output counts the sample n in its flat index, which a model "
+           "computed per sample does not know; nnc gives it for a static batch of one (N = 1), "
+           "not N = " + (x.dims[0] > 0 ? std::to_string(x.dims[0]) : std::string("dynamic")));
+  int64_t order = t.intAttr("storage_order", 0);
+  if (order != 0 && order != 1)
+    t.fail("storage_order " + std::to_string(order) + " is not 0 or 1");
+  int64_t C = x.dims[1], H = x.rank() == 4 ? x.dims[2] : 1, W = x.dims.back();
+  int64_t KH = win.kernel[0], KW = win.kernel[1], OH = win.out[0], OW = win.out[1];
+  int64_t sh = win.strides[0], sw = win.strides[1], dh = win.dilations[0], dw = win.dilations[1];
+  if (KH * KW > 1024)
+    t.fail("the Indices output of a window of " + std::to_string(KH * KW) +
+           " taps is not supported (at most 1024)");
+  // Padded so that every tap's view of OH x OW strides fits; the padding
+  // (the type's lowest) never wins against a value of the image.
+  int64_t top = win.pads[0], left = win.pads[2];
+  int64_t bottom = std::max(win.pads[1], (KH - 1) * dh + OH * sh - H - top);
+  int64_t right = std::max(win.pads[3], (KW - 1) * dw + OW * sw - W - left);
+  bool f64 = x.elemType == onnx::TensorProto_DataType_DOUBLE;
+  std::string out = t.node().output(1);
+  std::string lowest = f64 ? "-1.7976931348623157e308" : "-3.4028234663852886e38";
+  std::string padded = xe;
+  if (top || bottom || left || right)
+    padded = t.temporary(out + "_padded", "pad(" + xe + ", " + list({top, bottom, left, right}) +
+                                              ", value: " + lowest + ")");
+  std::vector<std::string> taps; // [OH, OW, C, 1] each
+  std::vector<double> offsets;
+  int64_t rowStep = order == 0 ? W : 1, colStep = order == 0 ? 1 : H;
+  for (int64_t i = 0; i < KH; ++i)
+    for (int64_t j = 0; j < KW; ++j) {
+      std::string view = padded + "[" + std::to_string(i * dh) + ":" +
+                         std::to_string(i * dh + OH * sh) + ", " + std::to_string(j * dw) + ":" +
+                         std::to_string(j * dw + OW * sw) + "]";
+      taps.push_back("reshape(reshape(" + view + ", " + list({OH, sh, OW, sw, C}) +
+                     ")[:, 0, :, 0], " + list({OH, OW, C, 1}) + ")");
+      offsets.push_back(double(i * dh * rowStep + j * dw * colStep));
+    }
+  std::string stacked;
+  for (const std::string &v : taps)
+    stacked += (stacked.empty() ? "" : ", ") + v;
+  if (taps.size() > 1)
+    stacked = "concat(" + stacked + ", axis: 3)";
+  std::string tap = "argmax(" + stacked + ", axis: -1)";
+  // The flat index of each output position's tap (0, 0), per [OH, OW, C].
+  std::vector<double> base;
+  for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t ow = 0; ow < OW; ++ow)
+      for (int64_t c = 0; c < C; ++c)
+        base.push_back(double(c * H * W + (oh * sh - top) * rowStep + (ow * sw - left) * colStep));
+  auto constant = [&](std::vector<int64_t> dims, std::vector<double> values) {
+    Value v;
+    v.elemType = onnx::TensorProto_DataType_DOUBLE;
+    v.dims = dims;
+    v.constant = Tensor{v.elemType, dims, std::move(values)};
+    return t.onnxOrder(v);
+  };
+  std::string expr = constant({OH, OW, C}, base) + " + " + constant({KH * KW}, offsets) + "[" +
+                     t.temporary(out + "_tap", tap) + "]";
+  defineImage(t, x, expr, C, win, 1, onnx::TensorProto_DataType_INT64);
+}
+
 void pool(T &t, bool isMax) {
   if (t.input(0).rank() == 5)
     return pool3d(t, isMax);
   Value &x = imageInput(t, "pooling");
-  if (t.outputUsed(1))
-    t.fail("the Indices output is not supported");
   std::vector<int64_t> kernel = t.intsAttr("kernel_shape");
   if (kernel.size() != static_cast<size_t>(x.rank() - 2))
     t.fail("kernel_shape must have " + std::to_string(x.rank() - 2) + " entries");
@@ -1871,6 +1969,8 @@ void pool(T &t, bool isMax) {
     win.out = out;
   }
   std::string xe = imageOf(t, x);
+  if (t.outputUsed(1))
+    maxPoolIndices(t, x, xe, win);
   std::string expr = std::string(isMax ? "maxpool(" : "avgpool(") + xe + ", size: " +
                      list(kernel) + windowArgs(win, isMax, kernel) +
                      (ceil ? ", ceil_mode: true" : "") +
@@ -4022,25 +4122,42 @@ void depthToSpace(T &t, bool toSpace) {
 
 // --- recurrent layers ---------------------------------------------------------------
 
-/// LSTM, GRU and RNN: one rnn/lstm/gru layer of the language (one ONNX node
-/// is one layer, maybe bidirectional), the weights reordered from ONNX's
-/// gate order to PyTorch's. The sequences' batch (axis 1 of X, axis 0 with
-/// layout 1) is nnc's batch, or, when the whole tensor is the sample, a
-/// batch inside it: the layer then takes [N, T, I] per sample.
-void recurrent(T &t, const std::string &kind) {
+/// What an LSTM, GRU or RNN node asks for, read and checked once for both
+/// translations: the language's layer and the cells written out as scans.
+struct RecurrentNode {
+  std::string kind; // rnn, lstm, gru
+  int64_t layout = 0, dirs = 1, gates = 1, H = 0, N = 0, T = 0, I = 0;
+  int batchAxis = 1;      // of X, Y_h and the initial states
+  bool inner = false;     // N sequences inside the one sample
+  bool reverse = false;   // one direction, run from the last step
+  bool relu = false;      // rnn with activation Relu
+  bool resetBefore = false; // gru's linear_before_reset 0
+  std::string name;       // the layer's parameters' prefix
+  /// Per direction, in PyTorch's gate order: weight_ih, weight_hh, bias_ih,
+  /// bias_hh; LSTM's peepholes in ONNX's order (i, o, f) when given.
+  std::vector<std::vector<double>> wih, whh, bih, bhh, peep;
+  /// The initial states as [dirs, H] per sample or [dirs, N, H] with the
+  /// batch inside; empty for zeros.
+  std::string h0, c0;
+};
+
+RecurrentNode readRecurrent(T &t, const std::string &kind) {
+  RecurrentNode r;
+  r.kind = kind;
   Value &x = t.input(0);
-  int64_t layout = t.intAttr("layout", 0);
-  int batchAxis = layout == 0 ? 1 : 0; // of X, Y_h and the initial states
+  r.layout = t.intAttr("layout", 0);
+  r.batchAxis = r.layout == 0 ? 1 : 0;
   if (x.rank() != 3)
     t.fail("X must have rank 3, not " + std::to_string(x.rank()));
-  if (x.batched && x.batchAxis != batchAxis)
-    t.notPerSample("needs its sequence batch on axis " + std::to_string(batchAxis));
-  bool inner = !x.batched; // N sequences inside the one sample
-  int64_t H = t.intAttr("hidden_size", 0);
+  if (x.batched && x.batchAxis != r.batchAxis)
+    t.notPerSample("needs its sequence batch on axis " + std::to_string(r.batchAxis));
+  r.inner = !x.batched;
+  r.H = t.intAttr("hidden_size", 0);
   std::string direction = t.stringAttr("direction", "forward");
-  if (direction == "reverse")
-    t.fail("direction 'reverse' (a backward-only layer) is not supported");
-  int64_t dirs = direction == "bidirectional" ? 2 : 1;
+  if (direction != "forward" && direction != "reverse" && direction != "bidirectional")
+    t.fail("direction '" + direction + "' is not forward, reverse or bidirectional");
+  r.dirs = direction == "bidirectional" ? 2 : 1;
+  r.reverse = direction == "reverse";
   if (t.hasAttr("clip") || t.intAttr("input_forget", 0))
     t.fail("clip and input_forget are not supported");
   if (t.hasAttr("activation_alpha") || t.hasAttr("activation_beta"))
@@ -4049,34 +4166,47 @@ void recurrent(T &t, const std::string &kind) {
     for (const auto &a : t.attr("activations")->strings())
       if (a != "Sigmoid" && a != "Tanh" && !(kind == "rnn" && a == "Relu"))
         t.fail("activation '" + a + "' is not supported");
-  std::string nonlinearity = "tanh";
-  if (kind == "rnn" && t.hasAttr("activations") && t.attr("activations")->strings(0) == "Relu")
-    nonlinearity = "relu";
-  // ONNX's default, linear_before_reset 0, is gru's reset_after: false.
-  bool resetBefore = kind == "gru" && t.intAttr("linear_before_reset", 0) == 0;
-  if (t.hasInput(4))
-    t.fail("sequence_lens (packed sequences of different lengths) is not supported");
-  if (t.hasInput(7))
-    t.fail("peephole weights (input P) are not supported");
-  int64_t gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1;
+  r.relu = kind == "rnn" && t.hasAttr("activations") && t.attr("activations")->strings(0) == "Relu";
+  r.resetBefore = kind == "gru" && t.intAttr("linear_before_reset", 0) == 0;
+  r.gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1;
+  const Tensor &W = t.constantInput(1, "W"), &R = t.constantInput(2, "R");
+  r.N = x.dims[r.batchAxis];
+  r.T = x.dims[1 - r.batchAxis];
+  r.I = x.dims[2];
+  int64_t H = r.H, G = r.gates, dirs = r.dirs;
+  if (H < 1 || H > (int64_t(1) << 20))
+    t.fail("hidden_size " + std::to_string(H) + " is out of range");
+  if (W.dims != std::vector<int64_t>{dirs, G * H, r.I} ||
+      R.dims != std::vector<int64_t>{dirs, G * H, H})
+    t.fail("W or R does not have the shape of hidden_size " + std::to_string(H));
+  const Tensor *B = t.hasInput(3) ? &t.constantInput(3, "B") : nullptr;
+  if (B && B->count() != dirs * 2 * G * H)
+    t.fail("B has " + std::to_string(B->count()) + " values, not " +
+           std::to_string(dirs * 2 * G * H));
+  const Tensor *P = kind == "lstm" && t.hasInput(7) ? &t.constantInput(7, "P") : nullptr;
+  if (P && P->count() != dirs * 3 * H)
+    t.fail("P has " + std::to_string(P->count()) + " values, not " + std::to_string(dirs * 3 * H));
   // ONNX's gate order -> PyTorch's: LSTM i o f c -> i f g o; GRU z r h -> r z n.
   std::vector<int> order = kind == "lstm" ? std::vector<int>{0, 2, 3, 1}
                          : kind == "gru"  ? std::vector<int>{1, 0, 2}
                                           : std::vector<int>{0};
-  const Tensor &W = t.constantInput(1, "W"), &R = t.constantInput(2, "R");
-  int64_t N = x.dims[batchAxis], T = x.dims[1 - batchAxis], I = x.dims[2];
-  if (W.dims != std::vector<int64_t>{dirs, gates * H, I} ||
-      R.dims != std::vector<int64_t>{dirs, gates * H, H})
-    t.fail("W or R does not have the shape of hidden_size " + std::to_string(H));
-  const Tensor *B = t.hasInput(3) ? &t.constantInput(3, "B") : nullptr;
-  if (B && B->count() != dirs * 2 * gates * H)
-    t.fail("B has " + std::to_string(B->count()) + " values, not " +
-           std::to_string(dirs * 2 * gates * H));
-  if (H < 1 || H > (int64_t(1) << 20))
-    t.fail("hidden_size " + std::to_string(H) + " is out of range");
-  // Initial states [dirs, N, H] (layout 0) or [N, dirs, H]: the layer's h0
-  // and c0, per sample [dirs, H], or [dirs, N, H] with the batch inside.
-  std::string states;
+  auto reorder = [&](const std::vector<double> &v, int64_t offset, int64_t cols) {
+    std::vector<double> out;
+    for (int g : order)
+      out.insert(out.end(), v.begin() + offset + g * H * cols, v.begin() + offset + (g + 1) * H * cols);
+    return out;
+  };
+  std::vector<double> zero(static_cast<size_t>(dirs * 2 * G * H), 0.0);
+  const std::vector<double> &b = B ? B->values : zero;
+  for (int64_t d = 0; d < dirs; ++d) {
+    r.wih.push_back(reorder(W.values, d * G * H * r.I, r.I));
+    r.whh.push_back(reorder(R.values, d * G * H * H, H));
+    r.bih.push_back(reorder(b, d * 2 * G * H, 1));
+    r.bhh.push_back(reorder(b, d * 2 * G * H + G * H, 1));
+    if (P)
+      r.peep.emplace_back(P->values.begin() + d * 3 * H, P->values.begin() + (d + 1) * 3 * H);
+  }
+  // Initial states [dirs, N, H] (layout 0) or [N, dirs, H].
   for (int i : {5, 6}) {
     if (!t.hasInput(i) || (t.input(i).fill && *t.input(i).fill == 0.0))
       continue; // zeros, the layer's default
@@ -4084,76 +4214,227 @@ void recurrent(T &t, const std::string &kind) {
       break;
     Value &s = t.input(i);
     const char *what = i == 5 ? "initial_h" : "initial_c";
-    std::vector<int64_t> want = layout == 0 ? std::vector<int64_t>{dirs, N, H}
-                                            : std::vector<int64_t>{N, dirs, H};
-    if (s.dims != want || s.batched != x.batched || (s.batched && s.batchAxis != batchAxis))
+    std::vector<int64_t> want = r.layout == 0 ? std::vector<int64_t>{dirs, r.N, H}
+                                              : std::vector<int64_t>{r.N, dirs, H};
+    if (s.dims != want || s.batched != x.batched || (s.batched && s.batchAxis != r.batchAxis))
       t.fail(std::string(what) + " must be " + dimsText(want) +
              (x.batched ? " with the batch of X" : "") + ", not " + dimsText(s.dims));
     std::string e = t.onnxOrder(s);
-    if (inner && layout == 1)
+    if (r.inner && r.layout == 1)
       e = "transpose(" + e + ", [1, 0, 2])";
-    states += std::string(i == 5 ? ", h0: " : ", c0: ") + e;
+    (i == 5 ? r.h0 : r.c0) = e;
   }
-  std::string name = t.layerName(t.input(1).initializer, "");
-  auto reorder = [&](const std::vector<double> &v, int64_t offset, int64_t cols) {
-    std::vector<double> out;
-    for (int g : order)
-      out.insert(out.end(), v.begin() + offset + g * H * cols, v.begin() + offset + (g + 1) * H * cols);
-    return out;
-  };
-  for (int64_t d = 0; d < dirs; ++d) {
+  r.name = t.layerName(t.input(1).initializer, "");
+  return r;
+}
+
+/// Expressions of what the outputs are made of: every step's hidden states
+/// `seq`, per sample [T, dirs * H] or [N, T, dirs * H] with the batch
+/// inside, and the final hidden and cell states [dirs * H] or [N, dirs * H].
+struct RecurrentStates {
+  std::string seq, h, c;
+};
+
+/// The language's rnn/lstm/gru layer, for a node it computes exactly.
+RecurrentStates layerStates(T &t, const RecurrentNode &r) {
+  int64_t H = r.H, G = r.gates;
+  for (int64_t d = 0; d < r.dirs; ++d) {
     std::string suffix = std::string("_l0") + (d ? "_reverse" : "");
-    t.addWeight(name + ".weight_ih" + suffix, {gates * H, I}, reorder(W.values, d * gates * H * I, I));
-    t.addWeight(name + ".weight_hh" + suffix, {gates * H, H}, reorder(R.values, d * gates * H * H, H));
-    std::vector<double> zero(static_cast<size_t>(2 * gates * H), 0.0);
-    const std::vector<double> &b = B ? B->values : zero;
-    int64_t base = B ? d * 2 * gates * H : 0;
-    t.addWeight(name + ".bias_ih" + suffix, {gates * H}, reorder(b, base, 1));
-    t.addWeight(name + ".bias_hh" + suffix, {gates * H}, reorder(b, base + gates * H, 1));
+    t.addWeight(r.name + ".weight_ih" + suffix, {G * H, r.I}, r.wih[d]);
+    t.addWeight(r.name + ".weight_hh" + suffix, {G * H, H}, r.whh[d]);
+    t.addWeight(r.name + ".bias_ih" + suffix, {G * H}, r.bih[d]);
+    t.addWeight(r.name + ".bias_hh" + suffix, {G * H}, r.bhh[d]);
   }
-  std::string xe = t.onnxOrder(x); // per sample [T, I], or [T, N, I] / [N, T, I] inside
-  if (inner && layout == 0)
+  std::string xe = t.onnxOrder(t.input(0)); // per sample [T, I], or [T, N, I] / [N, T, I] inside
+  if (r.inner && r.layout == 0)
     xe = "transpose(" + xe + ", [1, 0, 2])";
-  std::string args = std::to_string(H) + (dirs == 2 ? ", bidirectional: true" : "") +
-                     (kind == "rnn" && nonlinearity == "relu" ? ", nonlinearity: relu" : "") +
-                     (resetBefore ? ", reset_after: false" : "") +
-                     states + ", name: \"" + name + "\"";
-  // seq: per sample [T, dirs * H], or [N, T, dirs * H] with the batch inside.
-  std::string seq =
-      t.temporary(firstOutput(t.node()) + "_seq", kind + "(" + xe + ", " + args + ")");
-  std::string lead = inner ? ":, " : ""; // indexes past the inner batch axis
+  std::string args = std::to_string(H) + (r.dirs == 2 ? ", bidirectional: true" : "") +
+                     (r.relu ? ", nonlinearity: relu" : "") +
+                     (r.resetBefore ? ", reset_after: false" : "") +
+                     (r.h0.empty() ? "" : ", h0: " + r.h0) + (r.c0.empty() ? "" : ", c0: " + r.c0) +
+                     ", name: \"" + r.name + "\"";
+  RecurrentStates s;
+  s.seq = t.temporary(firstOutput(t.node()) + "_seq", r.kind + "(" + xe + ", " + args + ")");
+  // The forward direction is final after the last step, the reverse after the first.
+  std::string lead = r.inner ? ":, " : "";
+  s.h = s.seq + "[" + lead + std::to_string(r.T - 1) + ", 0:" + std::to_string(H) + "]";
+  if (r.dirs == 2)
+    s.h = "concat(" + s.h + ", " + s.seq + "[" + lead + "0, " + std::to_string(H) + ":" +
+          std::to_string(2 * H) + "]" + (r.inner ? ", axis: 1" : "") + ")";
+  return s;
+}
+
+/// The cell of one direction as a def: the carry `s` is h (LSTM: h and c
+/// side by side), `x` the step's input projection (+ bias_ih), followed by
+/// the step's mask when the sequences have lengths: a step past a length
+/// keeps the carry.
+std::string cellFunction(T &t, const RecurrentNode &r, const std::string &whh,
+                         const std::string &bhh, const std::string &peep, bool masked) {
+  std::string L = r.inner ? ":, " : "";
+  auto cols = [&](int64_t from, int64_t to) {
+    return "[" + L + std::to_string(from * r.H) + ":" + std::to_string(to * r.H) + "]";
+  };
+  auto rows = [&](int64_t from, int64_t to) {
+    return "[" + std::to_string(from * r.H) + ":" + std::to_string(to * r.H) + "]";
+  };
+  std::string hp = " @ transpose(" + whh + ", [1, 0]) + " + bhh;
+  std::string x = masked ? "x" + cols(0, r.gates) : "x";
+  std::vector<std::string> lines;
+  std::string next;
+  if (r.kind == "lstm") { // ONNX's equations; gates i, f, g, o; peepholes i, o, f
+    auto p = [&](int64_t k, const std::string &c) {
+      return peep.empty() ? std::string() : " + " + peep + rows(k, k + 1) + " * " + c;
+    };
+    lines = {"h = s" + cols(0, 1), "c = s" + cols(1, 2), "g = " + x + " + h" + hp,
+             "i = sigmoid(g" + cols(0, 1) + p(0, "c") + ")",
+             "f = sigmoid(g" + cols(1, 2) + p(2, "c") + ")",
+             "c2 = f * c + i * tanh(g" + cols(2, 3) + ")",
+             "o = sigmoid(g" + cols(3, 4) + p(1, "c2") + ")"};
+    next = "concat(o * tanh(c2), c2, axis: -1)";
+  } else if (r.kind == "gru") { // gates r, z, n; ATen's cell, or reset before
+    lines = {"xg = " + x, "hg = s" + hp, "r = sigmoid(xg" + cols(0, 1) + " + hg" + cols(0, 1) + ")",
+             "z = sigmoid(xg" + cols(1, 2) + " + hg" + cols(1, 2) + ")",
+             r.resetBefore ? "n = tanh(xg" + cols(2, 3) + " + (r * s) @ transpose(" + whh +
+                                 rows(2, 3) + ", [1, 0]) + " + bhh + rows(2, 3) + ")"
+                           : "n = tanh(xg" + cols(2, 3) + " + r * hg" + cols(2, 3) + ")"};
+    next = "(s - n) * z + n";
+  } else {
+    next = std::string(r.relu ? "relu(" : "tanh(") + x + " + s" + hp + ")";
+  }
+  std::string result = next;
+  if (masked) {
+    lines.push_back("s2 = " + next);
+    lines.push_back("m = x[" + L + std::to_string(r.gates * r.H) + ":" +
+                    std::to_string(r.gates * r.H + 1) + "]");
+    result = "s2 * m + s * (1 - m)";
+  }
+  return t.function(firstOutput(t.node()) + "_cell", "s, x", lines, result);
+}
+
+/// 1 where step t < sequence_lens[n], else 0, in X's type: [T, 1] per
+/// sample or [T, N, 1] with the batch inside; empty without lengths.
+std::string sequenceMask(T &t, const RecurrentNode &r) {
+  if (!t.hasInput(4))
+    return "";
+  Value &len = t.input(4);
+  if (len.dims != std::vector<int64_t>{r.N} || len.batched == r.inner || len.indices)
+    t.fail("sequence_lens must be numbers [" + std::to_string(r.N) + "]" +
+           (r.inner ? "" : " fed with the batch of X") + ", not " + dimsText(len.dims));
+  std::string steps, e = t.onnxOrder(len);
+  for (int64_t k = 0; k < r.T; ++k)
+    steps += (k ? ", " : "") + (r.inner ? "[" + std::to_string(k) + "]" : std::to_string(k));
+  std::string type = T::nnType(t.input(0).elemType, {});
+  if (r.inner)
+    return t.temporary(firstOutput(t.node()) + "_mask",
+                       "reshape(cast(reshape(" + e + ", " + list({1, r.N}) + ") > [" + steps +
+                           "], " + type + "), " + list({r.T, r.N, 1}) + ")");
+  return t.temporary(firstOutput(t.node()) + "_mask",
+                     "reshape(cast(" + e + " > [" + steps + "], " + type + "), " + list({r.T, 1}) + ")");
+}
+
+/// The node's cells written out, one scan per direction, for what the
+/// layer does not compute: peepholes, sequence lengths, a reverse-only
+/// direction, the final cell state.
+RecurrentStates cellStates(T &t, const RecurrentNode &r) {
+  Value &x = t.input(0);
+  std::string out = firstOutput(t.node());
+  std::string xe = t.onnxOrder(x); // per sample [T, I], or [T, N, I] / [N, T, I] inside
+  if (r.inner && r.layout == 1)
+    xe = "transpose(" + xe + ", [1, 0, 2])"; // steps first
+  std::string mask = sequenceMask(t, r);
+  int64_t H = r.H, G = r.gates;
+  std::string L = r.inner ? ":, " : "", hCols = "0:" + std::to_string(H);
+  Value zero; // the initial state's default
+  zero.elemType = x.elemType;
+  zero.dims = r.inner ? std::vector<int64_t>{r.N, H} : std::vector<int64_t>{H};
+  zero.constant = Tensor{x.elemType, zero.dims, std::vector<double>(size_t(r.inner ? r.N * H : H))};
+  std::vector<std::string> ys, hs, cs;
+  for (int64_t d = 0; d < r.dirs; ++d) {
+    bool back = r.reverse || d == 1;
+    std::string suffix = std::string("_l0") + (back ? "_reverse" : "");
+    auto param = [&](const std::string &what, std::vector<int64_t> dims,
+                     const std::vector<double> &v) {
+      return t.declareParam(r.name + "." + what + suffix, Tensor{x.elemType, dims, v}, true);
+    };
+    std::string wih = param("weight_ih", {G * H, r.I}, r.wih[d]);
+    std::string whh = param("weight_hh", {G * H, H}, r.whh[d]);
+    std::string bih = param("bias_ih", {G * H}, r.bih[d]);
+    std::string bhh = param("bias_hh", {G * H}, r.bhh[d]);
+    std::string peep = r.peep.empty() ? "" : param("weight_peephole", {3 * H}, r.peep[d]);
+    std::string xs = xe + " @ transpose(" + wih + ", [1, 0]) + " + bih;
+    if (!mask.empty())
+      xs = "concat(" + xs + ", " + mask + ", axis: -1)";
+    xs = t.temporary(out + "_x" + suffix, xs);
+    auto initial = [&](const std::string &e) {
+      return e.empty() ? t.onnxOrder(zero) : e + "[" + std::to_string(d) + "]";
+    };
+    std::string init = r.kind == "lstm"
+                           ? "concat(" + initial(r.h0) + ", " + initial(r.c0) + ", axis: -1)"
+                           : initial(r.h0);
+    std::string cell = cellFunction(t, r, whh, bhh, peep, !mask.empty());
+    std::string states = t.temporary(out + "_states" + suffix,
+                                     "scan(" + cell + ", " + xs + ", " + init +
+                                         (back ? ", reverse: true" : "") + ")");
+    ys.push_back(states + "[:, " + L + hCols + "]" + (mask.empty() ? "" : " * " + mask));
+    std::string last = "[" + std::to_string(back ? 0 : r.T - 1) + ", " + L;
+    hs.push_back(states + last + hCols + "]");
+    cs.push_back(states + last + std::to_string(H) + ":" + std::to_string(2 * H) + "]");
+  }
+  auto join = [&](const std::vector<std::string> &parts) {
+    return parts.size() == 1 ? parts[0] : "concat(" + parts[0] + ", " + parts[1] + ", axis: -1)";
+  };
+  RecurrentStates s;
+  s.seq = join(ys);
+  if (r.inner)
+    s.seq = "transpose(" + s.seq + ", [1, 0, 2])"; // [N, T, dirs * H], as the layer's
+  s.h = join(hs);
+  s.c = join(cs);
+  return s;
+}
+
+/// Y [T, dirs, N, H] (layout 0) or [N, T, dirs, H], and Y_h, Y_c [dirs, N, H]
+/// or [N, dirs, H] from the states.
+void defineRecurrentOutputs(T &t, const RecurrentNode &r, const RecurrentStates &s) {
+  int32_t type = t.input(0).elemType;
+  int64_t T = r.T, N = r.N, dirs = r.dirs, H = r.H;
   if (t.outputUsed(0)) {
-    // Y: [T, dirs, N, H] (layout 0) or [N, T, dirs, H]; per sample [T, dirs, H].
-    std::vector<int64_t> ydims = layout == 0 ? std::vector<int64_t>{T, dirs, N, H}
-                                             : std::vector<int64_t>{N, T, dirs, H};
-    if (!inner)
-      t.define(0, "reshape(" + seq + ", " + list({T, dirs, H}) + ")", ydims, x.elemType, true, {},
-               batchAxis == 1 ? 2 : 0);
-    else if (layout == 1)
-      t.define(0, "reshape(" + seq + ", " + list(ydims) + ")", ydims, x.elemType, false);
+    // per sample [T, dirs, H]
+    std::vector<int64_t> ydims = r.layout == 0 ? std::vector<int64_t>{T, dirs, N, H}
+                                               : std::vector<int64_t>{N, T, dirs, H};
+    if (!r.inner)
+      t.define(0, "reshape(" + s.seq + ", " + list({T, dirs, H}) + ")", ydims, type, true, {},
+               r.batchAxis == 1 ? 2 : 0);
+    else if (r.layout == 1)
+      t.define(0, "reshape(" + s.seq + ", " + list(ydims) + ")", ydims, type, false);
     else
-      t.define(0, "transpose(reshape(" + seq + ", " + list({N, T, dirs, H}) + "), [1, 2, 0, 3])",
-               ydims, x.elemType, false);
+      t.define(0, "transpose(reshape(" + s.seq + ", " + list({N, T, dirs, H}) + "), [1, 2, 0, 3])",
+               ydims, type, false);
   }
-  if (t.outputUsed(1)) {
-    // Y_h: the forward direction after the last step, the reverse after the first.
-    std::string h = seq + "[" + lead + std::to_string(T - 1) + ", 0:" + std::to_string(H) + "]";
-    if (dirs == 2)
-      h = "concat(" + h + ", " + seq + "[" + lead + "0, " + std::to_string(H) + ":" +
-          std::to_string(2 * H) + "]" + (inner ? ", axis: 1" : "") + ")";
-    std::vector<int64_t> hdims = layout == 0 ? std::vector<int64_t>{dirs, N, H}
+  std::vector<int64_t> hdims = r.layout == 0 ? std::vector<int64_t>{dirs, N, H}
                                              : std::vector<int64_t>{N, dirs, H};
-    if (!inner)
-      t.define(1, "reshape(" + h + ", " + list({dirs, H}) + ")", hdims, x.elemType, true, {},
-               batchAxis);
-    else if (layout == 1)
-      t.define(1, "reshape(" + h + ", " + list(hdims) + ")", hdims, x.elemType, false);
+  for (int i : {1, 2}) {
+    if (!t.outputUsed(i) || (i == 2 && r.kind != "lstm"))
+      continue;
+    const std::string &h = i == 1 ? s.h : s.c;
+    if (!r.inner)
+      t.define(i, "reshape(" + h + ", " + list({dirs, H}) + ")", hdims, type, true, {}, r.batchAxis);
+    else if (r.layout == 1)
+      t.define(i, "reshape(" + h + ", " + list(hdims) + ")", hdims, type, false);
     else
-      t.define(1, "transpose(reshape(" + h + ", " + list({N, dirs, H}) + "), [1, 0, 2])", hdims,
-               x.elemType, false);
+      t.define(i, "transpose(reshape(" + h + ", " + list({N, dirs, H}) + "), [1, 0, 2])", hdims,
+               type, false);
   }
-  if (kind == "lstm" && t.outputUsed(2))
-    t.fail("the final cell state Y_c is not supported");
+}
+
+/// LSTM, GRU and RNN: one rnn/lstm/gru layer of the language (one ONNX node
+/// is one layer, maybe bidirectional), or its cells as scans where the
+/// layer lacks what the node asks for. The sequences' batch (axis 1 of X,
+/// axis 0 with layout 1) is nnc's batch, or, when the whole tensor is the
+/// sample, a batch inside it: the layer then takes [N, T, I] per sample.
+void recurrent(T &t, const std::string &kind) {
+  RecurrentNode r = readRecurrent(t, kind);
+  bool cells = r.reverse || t.hasInput(4) || !r.peep.empty() || (kind == "lstm" && t.outputUsed(2));
+  defineRecurrentOutputs(t, r, cells ? cellStates(t, r) : layerStates(t, r));
 }
 
 using Translate = std::function<void(T &)>;

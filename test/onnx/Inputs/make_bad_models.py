@@ -84,7 +84,7 @@ save("dropout_training", model([helper.make_node("Dropout", ["x", "ratio", "trai
                                [numpy_helper.from_array(np.array(0.3, np.float32), "ratio"),
                                 numpy_helper.from_array(np.array(True), "training")]))
 # LSTM (X [T=2, N=3, I=2], hidden 3) with an initial_h for 2 sequences, not 3;
-# and one whose only output is the final cell state Y_c.
+# and one with sequence_lens for 2 sequences, not 3.
 lstm_weights = [numpy_helper.from_array(np.full((1, 12, 2), 0.1, np.float32), "W"),
                 numpy_helper.from_array(np.full((1, 12, 3), 0.1, np.float32), "R")]
 save("lstm_initial_h", model([helper.make_node("LSTM", ["x", "W", "R", "", "", "h0"], ["", "y"],
@@ -92,8 +92,9 @@ save("lstm_initial_h", model([helper.make_node("LSTM", ["x", "W", "R", "", "", "
                              [tensor("x", [2, 3, 2])], [tensor("y", [1, 3, 3])],
                              lstm_weights + [numpy_helper.from_array(np.zeros((1, 2, 3), np.float32), "h0")]),
      check=False)
-save("lstm_y_c", model([helper.make_node("LSTM", ["x", "W", "R"], ["", "", "c"], hidden_size=3)],
-                       [tensor("x", [2, 3, 2])], [tensor("c", [1, 3, 3])], lstm_weights))
+save("lstm_lens", model([helper.make_node("LSTM", ["x", "W", "R", "", "lens"], ["", "", "c"], hidden_size=3)],
+                        [tensor("x", [2, 3, 2]), tensor("lens", [2], TensorProto.INT32)],
+                        [tensor("c", [1, 3, 3])], lstm_weights), check=False)
 save("tile_zero", model([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_0")],
                         [tensor("x", ["N", 3])], [tensor("y", ["N", 0])],
                         [numpy_helper.from_array(np.array([1, 0], np.int64), "reps")]))

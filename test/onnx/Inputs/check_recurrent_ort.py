@@ -1,0 +1,124 @@
+"""test/onnx/recurrent_cells.test's onnxruntime side: LSTM, GRU and RNN
+nodes with what the language's layers lack (peepholes, sequence_lens, a
+reverse-only direction, the final cell state Y_c), written with random
+weights as initializers; each is imported and predicted by nnc and run by
+onnxruntime (scripts/ort_run.js) on the same inputs, and every output is
+compared (1e-5). onnxruntime has no layout 1 (batch first): such a node
+is compared with its layout 0 twin, the inputs and outputs transposed.
+
+usage: check_recurrent_ort.py NNC WORKDIR
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+T, N, I, H = 5, 3, 4, 3
+LENS = np.array([5, 2, 3], dtype=np.int32)  # ragged: steps past a length keep the state
+
+
+def model(name, op, direction, lens=False, peepholes=False, layout=0, initial=False, **attrs):
+    """One recurrent node; X and sequence_lens are inputs, the rest initializers."""
+    rng = np.random.default_rng(len(name))
+    dirs = 2 if direction == "bidirectional" else 1
+    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[op]
+    w = lambda *shape: rng.uniform(-0.6, 0.6, shape).astype(np.float32)  # noqa: E731
+    inits = [numpy_helper.from_array(w(dirs, gates * H, I), "W"),
+             numpy_helper.from_array(w(dirs, gates * H, H), "R"),
+             numpy_helper.from_array(w(dirs, 2 * gates * H), "B")]
+    xdims = [T, N, I] if layout == 0 else [N, T, I]
+    sdims = [dirs, N, H] if layout == 0 else [N, dirs, H]
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, xdims)]
+    names = ["X", "W", "R", "B", "", "", "", ""]
+    if lens:
+        inputs.append(helper.make_tensor_value_info("sequence_lens", TensorProto.INT32, [N]))
+        names[4] = "sequence_lens"
+    if initial:
+        inits.append(numpy_helper.from_array(w(*sdims), "initial_h"))
+        names[5] = "initial_h"
+        if op == "LSTM":
+            inits.append(numpy_helper.from_array(w(*sdims), "initial_c"))
+            names[6] = "initial_c"
+    if peepholes:
+        inits.append(numpy_helper.from_array(w(dirs, 3 * H), "P"))
+        names[7] = "P"
+    while not names[-1]:
+        names.pop()
+    outs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+    node = helper.make_node(op, names, outs, hidden_size=H, direction=direction, layout=layout,
+                            **attrs)
+    ydims = [T, dirs, N, H] if layout == 0 else [N, T, dirs, H]
+    outputs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ydims)] + [
+        helper.make_tensor_value_info(o, TensorProto.FLOAT, sdims) for o in outs[1:]]
+    graph = helper.make_graph([node], name, inputs, outputs, inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(m)
+    return m, {"X": rng.uniform(-1, 1, xdims).astype(np.float32),
+               **({"sequence_lens": LENS} if lens else {})}
+
+
+MODELS = {
+    "lstm_peepholes_lens": dict(op="LSTM", direction="forward", lens=True, peepholes=True, initial=True),
+    "lstm_bidirectional_lens": dict(op="LSTM", direction="bidirectional", lens=True, peepholes=True),
+    "lstm_reverse_batch_first": dict(op="LSTM", direction="reverse", layout=1),
+    "gru_lens_batch_first": dict(op="GRU", direction="forward", layout=1, lens=True),
+    "lstm_reverse_lens": dict(op="LSTM", direction="reverse", lens=True),
+    "gru_reverse_lens": dict(op="GRU", direction="reverse", lens=True, initial=True),
+    "gru_bidirectional_lens_after": dict(op="GRU", direction="bidirectional", lens=True,
+                                         linear_before_reset=1),
+    "rnn_reverse_lens_relu": dict(op="RNN", direction="reverse", lens=True, activations=["Relu"]),
+    "rnn_bidirectional_lens": dict(op="RNN", direction="bidirectional", lens=True, initial=True),
+}
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr))
+    return r.stdout
+
+
+def main():
+    nnc, work = sys.argv[1], sys.argv[2]
+    modules = run(["bash", os.path.join(ROOT, "scripts", "fetch_onnxruntime.sh")]).strip()
+    ok = True
+    for name, spec in MODELS.items():
+        d = os.path.join(work, name)
+        os.makedirs(d, exist_ok=True)
+        m, feeds = model(name, **spec)
+        path = os.path.join(d, "m.onnx")
+        onnx.save(m, path)
+        specs = []
+        for k, v in feeds.items():
+            np.save(os.path.join(d, k + ".npy"), v)
+            specs.append("%s=%s" % (k, os.path.join(d, k + ".npy")))
+        run([nnc, "import", path, "-o", os.path.join(d, "m.nn")])
+        run([nnc, "predict", os.path.join(d, "m.nn"), "--params", os.path.join(d, "m.ckpt"),
+             "--input", ",".join(specs), "-o", os.path.join(d, "y.npy")])
+        layout = spec.get("layout", 0)
+        if layout == 1:
+            twin = os.path.join(d, "layout0.onnx")
+            onnx.save(model(name, **dict(spec, layout=0))[0], twin)
+            np.save(os.path.join(d, "X0.npy"), feeds["X"].transpose(1, 0, 2))
+            specs[0] = "X=" + os.path.join(d, "X0.npy")
+        run(["node", os.path.join(ROOT, "scripts", "ort_run.js"), twin if layout else path,
+             os.path.join(d, "ort")] + specs, env=dict(os.environ, NODE_PATH=modules))
+        for o in m.graph.output:
+            got = np.load(os.path.join(d, "y.%s.npy" % o.name))
+            want = np.load(os.path.join(d, "ort", o.name + ".npy"))
+            if layout == 1:
+                want = want.transpose((2, 0, 1, 3) if o.name == "Y" else (1, 0, 2))
+            diff = np.max(np.abs(got - want)) if got.shape == want.shape else float("inf")
+            good = diff <= 1e-5
+            ok = ok and good
+            print("%s %s %s %s%s" % ("ok" if good else "MISMATCH", name, o.name, list(got.shape),
+                                     "" if good else " max difference %g" % diff))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

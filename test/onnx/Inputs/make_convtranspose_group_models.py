@@ -1,0 +1,49 @@
+"""Grouped transposed convolutions for test/onnx/convtranspose_group.test:
+torch.nn.ConvTranspose{1,2}d with groups, exported by torch.onnx.export
+(weights as initializers), and a ConvTranspose node whose grouped weight
+and bias are graph inputs (one image); PyTorch's outputs as the reference.
+
+usage: make_convtranspose_group_models.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from onnx import TensorProto, helper
+
+out = sys.argv[1]
+torch.manual_seed(0)
+
+
+def export(name, module, x):
+    module.eval()
+    torch.onnx.export(module, (x,), os.path.join(out, name + ".onnx"), opset_version=13,
+                      input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    np.save(os.path.join(out, name + ".x.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, name + ".y.npy"), module(x).numpy())
+
+
+export("groups2", torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+       torch.randn(2, 4, 5, 4))
+export("groups3_dilated", torch.nn.ConvTranspose2d(6, 3, (2, 3), stride=(1, 2), dilation=(2, 1),
+                                                   groups=3, bias=False), torch.randn(2, 6, 4, 3))
+export("groups2_1d", torch.nn.ConvTranspose1d(4, 4, 3, stride=2, groups=2), torch.randn(3, 4, 6))
+
+# The weight and bias fed as graph inputs.
+x, w, b = torch.randn(1, 4, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(6)
+node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], group=2, strides=[2, 1])
+y = F.conv_transpose2d(x, w, b, stride=(2, 1), groups=2)
+graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3]),
+                                        helper.make_tensor_value_info("W", TensorProto.FLOAT, [4, 3, 2, 2]),
+                                        helper.make_tensor_value_info("B", TensorProto.FLOAT, [6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))])
+m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(out, "weight_input.onnx"))
+for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
+    np.save(os.path.join(out, "weight_input.%s.npy" % k), v.numpy())
