@@ -19,13 +19,10 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/Target.h" // llvm::Module, llvm::TargetMachine
+
 #include <optional>
 #include <string>
-
-namespace llvm {
-class Module;
-class TargetMachine;
-} // namespace llvm
 
 namespace nnc {
 
