@@ -39,11 +39,13 @@ llvm::ArrayRef<uint8_t> bytesOf(const std::string &s) {
   return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
 }
 
-/// The running nnc: a rebuilt compiler has another size or time.
+/// The running nnc: a rebuilt compiler has another size or time. Empty
+/// when it cannot be told (no /proc): then no cache, since objects of
+/// different compilers could not be told apart.
 std::string executableId() {
   struct stat st;
   if (stat("/proc/self/exe", &st) != 0)
-    return "unknown";
+    return "";
   return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
          std::to_string(st.st_mtim.tv_nsec);
 }
@@ -52,11 +54,13 @@ std::string executableId() {
 
 std::optional<ObjectCache> ObjectCache::open(const std::string &dir, bool log) {
   std::error_code ec;
-  if (dir.empty() || (fs::create_directories(dir, ec), !fs::is_directory(dir, ec)))
+  std::string compiler = executableId();
+  if (dir.empty() || compiler.empty() ||
+      (fs::create_directories(dir, ec), !fs::is_directory(dir, ec)))
     return std::nullopt;
   ObjectCache cache;
   cache.dir_ = dir;
-  cache.compilerId_ = executableId() + " LLVM " LLVM_VERSION_STRING;
+  cache.compilerId_ = compiler + " LLVM " LLVM_VERSION_STRING;
   cache.log_ = log;
   return cache;
 }
