@@ -561,6 +561,35 @@ TEST(Init, SeedDeterminesValues) {
   nnrt_model_destroy(c);
 }
 
+// Tensors larger than one chunk (model.c's kInitChunk, 16384 elements) are
+// filled by the model's threads: every element, the last partial chunk
+// included, is still the generator's (stream, index) draw.
+TEST(Init, LargeTensorsSplitAcrossThreadsKeepEveryDraw) {
+  const int64_t n = 3 * 16384 + 123;
+  const int64_t dims[] = {n};
+  nnrt_tensor_desc t[2] = {};
+  t[0] = {"trunc", NNRT_F32, NNRT_PARAM, 1, NNRT_INIT_TRUNCATED_NORMAL, dims, 0, 0, 0.1, nullptr};
+  t[1] = {"constant", NNRT_F64, NNRT_PARAM, 1, NNRT_INIT_CONSTANT, dims, n * 4 + 64 - (n * 4) % 64,
+          2.5, 0, nullptr};
+  nnrt_model_desc d{};
+  d.abi_version = NNRT_ABI_VERSION;
+  d.num_tensors = 2;
+  d.name = "large";
+  d.tensors = t;
+  d.state_bytes = t[1].offset + n * 8;
+  d.max_batch = 1;
+  d.num_params = 2 * n;
+  nnrt_model *m = nnrt_model_create(&d, 7, 0);
+  ASSERT_NE(m, nullptr) << nnrt_last_error();
+  std::vector<double> v = Values<float>(m, "trunc");
+  ASSERT_EQ(v.size(), size_t(n));
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(v[i], float(0.1 * nnrt_philox_truncated_normal(7, 0, uint64_t(i)))) << i;
+  for (double c : Values<double>(m, "constant"))
+    ASSERT_EQ(c, 2.5);
+  nnrt_model_destroy(m);
+}
+
 
 // --- CPU feature check (cpu.c) ----------------------------------------------
 
