@@ -9,6 +9,7 @@
 
 #include "codegen/Gemm.h"
 #include "codegen/ObjectCache.h"
+#include "codegen/PerfMap.h"
 #include "codegen/Target.h"
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -29,7 +30,7 @@ namespace nnc {
 JITModel::~JITModel() = default;
 
 std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &parts,
-                                           std::string &error) {
+                                           std::string &error, bool perfMap) {
   initializeLLVM();
   auto fail = [&](llvm::Error e) {
     error = llvm::toString(std::move(e));
@@ -41,6 +42,8 @@ std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &part
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit)
     return fail(jit.takeError());
+  if (perfMap && !writePerfMap(**jit))
+    llvm::errs() << "nnc: NNC_PERF_MAP=1: this JIT does not link with JITLink; no perf map\n";
   auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
   if (!generator)
@@ -175,7 +178,7 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
     }
     compiled.push_back(std::move(part.compiled));
   }
-  return create(compiled, error);
+  return create(compiled, error, codegen.perfMap);
 }
 
 } // namespace nnc

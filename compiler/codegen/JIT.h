@@ -31,8 +31,9 @@ public:
   /// Links the parts (compiled separately, e.g. in parallel: Session.cpp)
   /// and merges their descriptors into one: the state layout of the first,
   /// the entry points of all. nullptr and `error` on failure.
+  /// perfMap: name the linked functions for perf (PerfMap.h).
   static std::unique_ptr<JITModel> create(const std::vector<CompiledPart> &parts,
-                                          std::string &error);
+                                          std::string &error, bool perfMap = false);
   /// Generates, optimises and compiles `codegen.entries` of `program` (all
   /// when empty) and links them: each entry point in an LLVM module and
   /// context of its own, compiled on a thread of its own (they share

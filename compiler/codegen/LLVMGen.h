@@ -45,6 +45,9 @@ struct CodegenOptions {
   /// empty: none. cacheLog prints each hit, miss and store.
   std::string objectCacheDir;
   bool objectCacheLog = false;
+  /// JIT only: name the linked functions in /tmp/perf-PID.map for `perf`
+  /// (NNC_PERF_MAP=1, PerfMap.h).
+  bool perfMap = false;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

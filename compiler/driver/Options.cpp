@@ -156,6 +156,7 @@ static void readEnvironment(Options &o) {
                                                         : "";
   }
   o.objectCacheLog = value("NNC_CACHE_LOG") == "1";
+  o.perfMap = value("NNC_PERF_MAP") == "1";
   std::string kill = value("NNC_FAULT_KILL");
   char *end = nullptr;
   long rank = std::strtol(kill.c_str(), &end, 10);

@@ -57,6 +57,7 @@ struct Options {
   /// when NNC_CACHE=0 or no directory is known; NNC_CACHE_LOG=1 logs it.
   std::string objectCacheDir;
   bool objectCacheLog = false;
+  bool perfMap = false;   // NNC_PERF_MAP=1: JIT functions named for perf (codegen/PerfMap.h)
   /// NNC_FAULT_KILL=RANK:STEP: that rank kills itself before that step (the
   /// distributed fault test); rank -1 when unset or malformed.
   long faultKillRank = -1;

@@ -208,6 +208,7 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   codegen.fusion = s.opts.fusion;
   codegen.objectCacheDir = s.opts.objectCacheDir;
   codegen.objectCacheLog = s.opts.objectCacheLog;
+  codegen.perfMap = s.opts.perfMap;
   std::string error;
   s.jit = JITModel::compile(*s.program, codegen, target, error);
   if (!s.jit) {
