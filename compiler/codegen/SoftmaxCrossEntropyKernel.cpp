@@ -68,11 +68,54 @@ void emitSoftmaxCrossEntropy(FunctionEmitter &em, const Node &n) {
   });
 }
 
+/// A fold over the `width` elements of a row at base[first..]: in 8 lanes,
+/// lane j folding elements j, j + 8, ... in order; the lanes combined by
+/// halves (j with j + 4, then j + 2, then j + 1); then the last width % 8
+/// elements one at a time. The same order on every target (8 lanes
+/// whatever its vector width) and at every thread count, and vector
+/// instructions where one running value would wait on every add.
+/// `step(acc, v)` must work on scalars and vectors alike.
+static Value *foldLanes(FunctionEmitter &em, llvm::Type *t, Value *base, Value *first, int64_t width,
+                        Value *init, const std::function<Value *(Value *, Value *)> &step) {
+  llvm::IRBuilder<> &ir = em.builder();
+  constexpr unsigned lanes = 8;
+  int64_t chunks = width / lanes;
+  auto at = [&](Value *k) { return ir.CreateInBoundsGEP(t, base, ir.CreateAdd(first, k)); };
+  llvm::Align align(t->getPrimitiveSizeInBits() / 8);
+  Value *acc = init;
+  if (chunks > 0) {
+    auto *vt = llvm::FixedVectorType::get(t, lanes);
+    Value *slot = em.entryAlloca(vt);
+    ir.CreateStore(ir.CreateVectorSplat(lanes, init), slot);
+    em.loop(ir.getInt64(chunks), [&](Value *c) {
+      Value *v = ir.CreateAlignedLoad(vt, at(ir.CreateMul(c, ir.getInt64(lanes))), align);
+      ir.CreateStore(step(ir.CreateLoad(vt, slot), v), slot);
+    }, "c");
+    Value *v = ir.CreateLoad(vt, slot);
+    for (unsigned half = lanes / 2; half >= 1; half /= 2) {
+      llvm::SmallVector<int, lanes> lo, hi;
+      for (unsigned j = 0; j < half; ++j) {
+        lo.push_back(j);
+        hi.push_back(j + half);
+      }
+      v = step(ir.CreateShuffleVector(v, lo), ir.CreateShuffleVector(v, hi));
+    }
+    acc = ir.CreateExtractElement(v, uint64_t(0));
+  }
+  for (int64_t k = chunks * lanes; k < width; ++k) // the tail: fewer than 8, unrolled
+    acc = step(acc, ir.CreateAlignedLoad(t, at(ir.getInt64(k)), align));
+  return acc;
+}
+
 /// Softmax over the last axis, a row at a time (rows split across threads):
 ///   forward:  m = max x, e = exp(x - m), y = e / sum(e)
 ///   backward: y * (g - sum(g * y))
-/// One read of the row per reduction and one write, instead of the seven
-/// kernels and their [.., T, T] buffers the primitive graph takes.
+/// One kernel each way instead of the seven kernels and their [.., T, T]
+/// buffers the primitive graph takes. The row (x, fused chain and all, or
+/// g * y) is first written to the output, which never shares memory with
+/// an operand (MemoryPlan: both are alive at this node), so the max and the
+/// sums fold it in 8 lanes (foldLanes) and every other pass is a plain loop
+/// that LLVM vectorises, exp included.
 void emitSoftmaxRows(FunctionEmitter &em, const Node &n) {
   llvm::IRBuilder<> &ir = em.builder();
   const Node &x = *n.operands[0];
@@ -87,32 +130,23 @@ void emitSoftmaxRows(FunctionEmitter &em, const Node &n) {
     Value *out = em.buffer(n);
     Value *first = ir.CreateMul(row, ir.getInt64(width));
     auto at = [&](const Node &v, Value *k) { return em.load(v, ir.CreateAdd(first, k)); };
-    auto fold = [&](Value *init, const std::function<Value *(Value *, Value *)> &step) {
-      return foldRow(em, t, width, init, step);
+    auto each = [&](const std::function<Value *(Value *)> &value) { // out[k] = value(k)
+      em.loop(ir.getInt64(width), [&](Value *k) { em.store(n, out, ir.CreateAdd(first, k), value(k)); }, "k");
     };
+    auto sum = [&](Value *acc, Value *v) { return ir.CreateFAdd(acc, v); };
     if (grad) {
       const Node &g = *n.operands[1];
-      Value *dot = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
-        return ir.CreateFAdd(acc, ir.CreateFMul(at(g, k), at(x, k)));
-      });
-      em.loop(ir.getInt64(width), [&](Value *k) {
-        em.store(n, out, ir.CreateAdd(first, k), ir.CreateFMul(at(x, k), ir.CreateFSub(at(g, k), dot)));
-      }, "k");
+      each([&](Value *k) { return ir.CreateFMul(at(g, k), at(x, k)); });
+      Value *dot = foldLanes(em, t, out, first, width, llvm::ConstantFP::get(t, 0.0), sum);
+      each([&](Value *k) { return ir.CreateFMul(at(x, k), ir.CreateFSub(at(g, k), dot)); });
       return;
     }
-    Value *m = fold(llvm::ConstantFP::getInfinity(t, true), [&](Value *acc, Value *k) {
-      Value *v = at(x, k);
-      return ir.CreateSelect(ir.CreateFCmpOGT(v, acc), v, acc);
-    });
-    Value *s = fold(llvm::ConstantFP::get(t, 0.0), [&](Value *acc, Value *k) {
-      Value *e = expOf(em, ir.CreateFSub(at(x, k), m), n.type.dtype);
-      em.store(n, out, ir.CreateAdd(first, k), e);
-      return ir.CreateFAdd(acc, e);
-    });
-    em.loop(ir.getInt64(width), [&](Value *k) {
-      Value *i = ir.CreateAdd(first, k);
-      em.store(n, out, i, ir.CreateFDiv(em.load(n, i), s));
-    }, "k");
+    each([&](Value *k) { return at(x, k); });
+    Value *m = foldLanes(em, t, out, first, width, llvm::ConstantFP::getInfinity(t, true),
+                         [&](Value *acc, Value *v) { return ir.CreateSelect(ir.CreateFCmpOGT(v, acc), v, acc); });
+    each([&](Value *k) { return expOf(em, ir.CreateFSub(at(n, k), m), n.type.dtype); });
+    Value *s = foldLanes(em, t, out, first, width, llvm::ConstantFP::get(t, 0.0), sum);
+    each([&](Value *k) { return ir.CreateFDiv(at(n, k), s); });
   });
 }
 
