@@ -27,57 +27,55 @@ static Value *libm(FunctionEmitter &em, const char *name, Value *x, DType t) {
   return ir.CreateCall(f, {x});
 }
 
-/// f32 tanh as a 13/6-degree rational function on [-9, 9] (the
-/// approximation Eigen and ONNX Runtime's MLAS use, within a few ulp;
-/// beyond 9 tanh is +-1 in f32): plain arithmetic, so loops over it
-/// vectorise, where a tanhf call per element does not. NaN stays NaN.
-static Value *tanhF32(FunctionEmitter &em, Value *a) {
+/// x P(x^2) / Q(x^2) on x = a clamped to [-bound, bound], the polynomials'
+/// coefficients highest degree first: the odd rational functions of the
+/// inline tanh and erf. Plain arithmetic, so loops over them vectorise,
+/// where a libm call per element does not. NaN stays NaN.
+static Value *oddRational(FunctionEmitter &em, Value *a, double bound, std::initializer_list<double> pCoefficients,
+                          std::initializer_list<double> qCoefficients) {
   llvm::IRBuilder<> &ir = em.builder();
   llvm::Type *ty = a->getType();
   auto c = [&](double v) { return llvm::ConstantFP::get(ty, v); };
-  Value *x = ir.CreateSelect(ir.CreateFCmpOGT(a, c(9.0)), c(9.0), a);
-  x = ir.CreateSelect(ir.CreateFCmpOLT(x, c(-9.0)), c(-9.0), x);
+  Value *x = ir.CreateSelect(ir.CreateFCmpOGT(a, c(bound)), c(bound), a);
+  x = ir.CreateSelect(ir.CreateFCmpOLT(x, c(-bound)), c(-bound), x);
   Value *x2 = ir.CreateFMul(x, x);
-  auto poly = [&](std::initializer_list<double> coefficients) { // highest degree first
+  auto poly = [&](std::initializer_list<double> coefficients) {
     Value *acc = nullptr;
     for (double k : coefficients)
       acc = acc ? ir.CreateFAdd(ir.CreateFMul(acc, x2), c(k)) : c(k);
     return acc;
   };
-  Value *p = ir.CreateFMul(x, poly({-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
-                                    5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
-                                    4.89352455891786e-03}));
-  Value *q = poly({1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
-                   4.89352518554385e-03});
-  return ir.CreateFDiv(p, q);
+  return ir.CreateFDiv(ir.CreateFMul(x, poly(pCoefficients)), poly(qCoefficients));
 }
 
-/// f32 erf as Eigen's rational function: x P(x^2) / Q(x^2), degrees 13 and
-/// 8, on x clamped to [-4, 4] (beyond it erf is +-1 in f32), and the
-/// Taylor term 2x/sqrt(pi) below 1e-4 (where x P(x^2) would go subnormal
-/// for tiny x). Within 6.6 ulp of the exact erf over every f32 (glibc's
-/// erff: 0.9), and plain arithmetic, so GELU's loops vectorise, where an
-/// erff call per element does not. NaN stays NaN.
+/// f32 tanh as a 13/6-degree rational function on [-9, 9] (the
+/// approximation Eigen and ONNX Runtime's MLAS use, within a few ulp;
+/// beyond 9 tanh is +-1 in f32).
+static Value *tanhF32(FunctionEmitter &em, Value *a) {
+  return oddRational(em, a, 9.0,
+                     {-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11,
+                      5.12229709037114e-08, 1.48572235717979e-05, 6.37261928875436e-04,
+                      4.89352455891786e-03},
+                     {1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03,
+                      4.89352518554385e-03});
+}
+
+/// f32 erf as Eigen's rational function, degrees 13 and 8, on [-4, 4]
+/// (beyond it erf is +-1 in f32), and the Taylor term 2x/sqrt(pi) below
+/// 1e-4 (where x P(x^2) would go subnormal for tiny x). Within 6.6 ulp of
+/// the exact erf over every f32 (glibc's erff: 0.9); GELU's loops
+/// vectorise with it.
 static Value *erfF32(FunctionEmitter &em, Value *a) {
   llvm::IRBuilder<> &ir = em.builder();
+  Value *r = oddRational(em, a, 4.0,
+                         {-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                          -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                          -1.60960333262415e-02},
+                         {-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                          -7.37332916720468e-03, -1.42647390514189e-02});
   llvm::Type *ty = a->getType();
-  auto c = [&](double v) { return llvm::ConstantFP::get(ty, v); };
-  Value *x = ir.CreateSelect(ir.CreateFCmpOGT(a, c(4.0)), c(4.0), a);
-  x = ir.CreateSelect(ir.CreateFCmpOLT(x, c(-4.0)), c(-4.0), x);
-  Value *x2 = ir.CreateFMul(x, x);
-  auto poly = [&](std::initializer_list<double> coefficients) { // highest degree first
-    Value *acc = nullptr;
-    for (double k : coefficients)
-      acc = acc ? ir.CreateFAdd(ir.CreateFMul(acc, x2), c(k)) : c(k);
-    return acc;
-  };
-  Value *p = ir.CreateFMul(x, poly({-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
-                                    -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
-                                    -1.60960333262415e-02}));
-  Value *q = poly({-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
-                   -7.37332916720468e-03, -1.42647390514189e-02});
-  Value *tiny = ir.CreateFCmpOLT(em.call(llvm::Intrinsic::fabs, a), c(1e-4));
-  return ir.CreateSelect(tiny, ir.CreateFMul(a, c(1.12837916709551257)), ir.CreateFDiv(p, q));
+  Value *tiny = ir.CreateFCmpOLT(em.call(llvm::Intrinsic::fabs, a), llvm::ConstantFP::get(ty, 1e-4));
+  return ir.CreateSelect(tiny, ir.CreateFMul(a, llvm::ConstantFP::get(ty, 1.12837916709551257)), r);
 }
 
 /// f32 exp as Cephes' expf: x = k ln2 + r with |r| <= ln2 / 2, exp(r) by a
