@@ -601,18 +601,30 @@ llvm::Function *getWindowGemmTask(llvm::Module &module, DType t, int vectorBits)
   return GemmEmitter(module, t, vectorBits, /*windowA=*/true).task();
 }
 
-void shareGemmKernels(llvm::Module &host, const std::vector<llvm::Module *> &users) {
-  for (llvm::Function &f : host) {
-    if (f.isDeclaration() || !(f.getName().starts_with("nnc.gemm.task.") ||
-                               f.getName().starts_with("nnc.gemm.window.task.")))
-      continue;
-    f.setLinkage(llvm::Function::ExternalLinkage);
-    for (llvm::Module *user : users)
-      if (llvm::Function *copy = user->getFunction(f.getName()); copy && !copy->isDeclaration()) {
-        copy->deleteBody();
-        copy->setLinkage(llvm::Function::ExternalLinkage);
-      }
-  }
+std::unique_ptr<llvm::Module> splitGemmKernels(const std::vector<llvm::Module *> &modules,
+                                               llvm::LLVMContext &ctx) {
+  auto kernels = std::make_unique<llvm::Module>("nnc.gemm.kernels", ctx);
+  bool any = false;
+  for (llvm::Module *m : modules)
+    for (llvm::Function &f : *m) {
+      if (f.isDeclaration())
+        continue;
+      // Names are nnc.gemm[.window].task.DTYPE.BITS (getGemmTask, getWindowGemmTask).
+      llvm::StringRef rest = f.getName();
+      bool window = rest.consume_front("nnc.gemm.window.task.");
+      if (!window && !rest.consume_front("nnc.gemm.task."))
+        continue;
+      auto [dtype, bits] = rest.split('.');
+      DType t = dtype == dtypeName(DType::F64) ? DType::F64 : DType::F32;
+      int vectorBits = std::stoi(bits.str());
+      llvm::Function *kernel = window ? getWindowGemmTask(*kernels, t, vectorBits)
+                                      : getGemmTask(*kernels, t, vectorBits);
+      kernel->setLinkage(llvm::Function::ExternalLinkage);
+      f.deleteBody();
+      f.setLinkage(llvm::Function::ExternalLinkage);
+      any = true;
+    }
+  return any ? std::move(kernels) : nullptr;
 }
 
 llvm::StructType *batchedGemmArgsType(llvm::LLVMContext &ctx) {

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "ir/IR.h"
@@ -77,10 +78,16 @@ enum BatchedGemmArg { BGA_GEMM, BGA_STRIDE_A, BGA_STRIDE_B, BGA_STRIDE_C, BGA_ST
 /// with the GEMM task above (so the bits do not depend on the thread count).
 llvm::Function *getBatchedGemmTask(llvm::Module &module, DType t, int vectorBits);
 
-/// The modules of one model's entry points, compiled separately (in
-/// parallel: Session.cpp), share their GEMM kernels: `host` keeps its
-/// definitions, made external, and `users` declare the ones it defines, so
-/// each kernel is compiled once.
-void shareGemmKernels(llvm::Module &host, const std::vector<llvm::Module *> &users);
+/// The GEMM kernels (getGemmTask, getWindowGemmTask) that `modules` define,
+/// defined instead in a new module of their own in `ctx`, with external
+/// linkage, and declared in each of `modules`; nullptr when none defines
+/// one. Each kernel is then compiled once for a model's entry points (the
+/// JIT compiles them in parallel, one module each), and with LLVM's O1
+/// instead of O3 (optimizeModule's kernelsOnly): they are written loop by
+/// loop and register by register already, and O3 spent a third of the
+/// lecture CNN's compile time on them for no speed (docs/kernels.md
+/// section 6). The batched-product wrapper stays with its callers.
+std::unique_ptr<llvm::Module> splitGemmKernels(const std::vector<llvm::Module *> &modules,
+                                               llvm::LLVMContext &ctx);
 
 } // namespace nnc

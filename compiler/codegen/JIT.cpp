@@ -70,13 +70,17 @@ std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &part
     if (auto e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, part.descSymbol)))
       return fail(std::move(e));
   std::unique_ptr<JITModel> model(new JITModel());
+  bool first = true;
   for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].descSymbol.empty()) // the GEMM kernels: code only
+      continue;
     auto symbol = (*jit)->lookup(parts[i].descSymbol);
     if (!symbol)
       return fail(symbol.takeError());
     const nnrt_model_desc *d = symbol->toPtr<const nnrt_model_desc *>();
-    if (i == 0)
+    if (first)
       model->desc_ = *d;
+    first = false;
     model->entries_.insert(model->entries_.end(), d->entries, d->entries + d->num_entries);
   }
   model->desc_.entries = model->entries_.data();
@@ -93,6 +97,7 @@ struct Part {
   std::unique_ptr<llvm::LLVMContext> context;
   std::unique_ptr<llvm::TargetMachine> machine;
   std::unique_ptr<llvm::Module> module;
+  bool kernelsOnly = false; // the GEMM kernels' module (splitGemmKernels)
   CompiledPart compiled;
   std::string error;
 };
@@ -106,7 +111,7 @@ void compilePart(Part &part, const std::optional<ObjectCache> &cache) {
       return;
     }
   }
-  optimizeModule(*part.module, *part.machine);
+  optimizeModule(*part.module, *part.machine, part.kernelsOnly);
   if (emitObject(*part.module, *part.machine, part.compiled.object, part.error) && cache)
     cache->store(key, part.entry, part.compiled.object);
   part.module.reset();
@@ -139,15 +144,22 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
     part.module = generateModule(program, *part.context, one);
     part.compiled.descSymbol = one.prefix + "_desc";
   }
-  if (parts.size() > 1) {
-    auto size = [](const Part &p) { return p.module->getInstructionCount(); };
-    Part *host = &*std::min_element(parts.begin(), parts.end(),
-                                    [&](const Part &a, const Part &b) { return size(a) < size(b); });
-    std::vector<llvm::Module *> users;
-    for (Part &part : parts)
-      if (&part != host)
-        users.push_back(part.module.get());
-    shareGemmKernels(*host->module, users);
+  // The GEMM kernels: one part of their own, compiled once (and cached
+  // once for every model of this CPU), at O1.
+  std::vector<llvm::Module *> modules;
+  for (Part &part : parts)
+    modules.push_back(part.module.get());
+  auto kernelContext = std::make_unique<llvm::LLVMContext>();
+  if (auto kernels = splitGemmKernels(modules, *kernelContext)) {
+    Part part;
+    part.entry = "gemm kernels";
+    part.machine = createTargetMachine(target, error);
+    if (!part.machine)
+      return nullptr;
+    part.context = std::move(kernelContext);
+    part.module = std::move(kernels);
+    part.kernelsOnly = true;
+    parts.push_back(std::move(part));
   }
   // At most one thread per core, each taking the next part, the largest
   // first (more threads than cores would only add memory).

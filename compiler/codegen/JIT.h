@@ -18,7 +18,8 @@ class LLJIT;
 namespace nnc {
 
 /// Machine code of some of a model's entry points: an object file in
-/// memory whose descriptor is the symbol `descSymbol`.
+/// memory whose descriptor is the symbol `descSymbol` (empty for the GEMM
+/// kernels, code only).
 struct CompiledPart {
   std::string object;
   std::string descSymbol;

@@ -3,6 +3,7 @@
 
 #include "support/Diagnostics.h"
 
+#include "llvm/Linker/Linker.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/IR/Module.h"
@@ -87,7 +88,7 @@ std::string requiredCpuFeatures(const llvm::TargetMachine &machine) {
   return list;
 }
 
-void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine, bool kernelsOnly) {
   module.setTargetTriple(machine.getTargetTriple().str());
   module.setDataLayout(machine.createDataLayout());
   for (llvm::Function &f : module) {
@@ -120,8 +121,25 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   // Kernels emitted twice (the same layer repeated) are compiled once:
   // the tasks read their buffers' offsets from tables (Outline.cpp).
   mpm.addPass(llvm::MergeFunctionsPass());
-  mpm.addPass(pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3));
+  mpm.addPass(pb.buildPerModuleDefaultPipeline(kernelsOnly ? llvm::OptimizationLevel::O1
+                                                            : llvm::OptimizationLevel::O3));
   mpm.run(module, mam);
+}
+
+bool linkGemmKernels(llvm::Module &module, std::unique_ptr<llvm::Module> kernels,
+                     std::string &error) {
+  std::vector<std::string> names;
+  for (llvm::Function &f : *kernels)
+    if (!f.isDeclaration() && f.hasExternalLinkage())
+      names.push_back(f.getName().str());
+  if (llvm::Linker::linkModules(module, std::move(kernels))) {
+    error = "cannot link the GEMM kernels into the model's module";
+    return false;
+  }
+  for (const std::string &name : names)
+    if (llvm::Function *f = module.getFunction(name))
+      f->setLinkage(llvm::Function::InternalLinkage);
+  return true;
 }
 
 int gemmVectorBits(const llvm::TargetMachine &machine) {

@@ -32,8 +32,16 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetOptions &op
                                                          std::string &error);
 
 /// Sets the module's triple, data layout and per-function target attributes
-/// so the vectorisers see the real CPU, then runs LLVM's O3 pipeline.
-void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);
+/// so the vectorisers see the real CPU, then runs LLVM's O3 pipeline (O1
+/// for a module of GEMM kernels only: splitGemmKernels, Gemm.h).
+void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine, bool kernelsOnly = false);
+
+/// Links the GEMM kernels' module (splitGemmKernels), optimised on its own,
+/// into `module`, which declares them, and makes them internal again: one
+/// object file exports only the model's own symbols. False and `error` on
+/// failure.
+bool linkGemmKernels(llvm::Module &module, std::unique_ptr<llvm::Module> kernels,
+                     std::string &error);
 
 /// Width in bits of the vector registers the matrix kernel uses on this
 /// machine's CPU: 512 with AVX-512, 256 with AVX/AVX2, otherwise 128.

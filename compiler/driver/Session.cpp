@@ -14,6 +14,7 @@
 #include "autodiff/Entries.h"
 #include "driver/Distributed.h"
 #include "driver/Standardize.h"
+#include "codegen/Gemm.h"
 #include "codegen/LLVMGen.h"
 #include "codegen/Target.h"
 #include "ir/Scan.h"
@@ -179,7 +180,15 @@ Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codeg
   out.module = generateModule(*s.program, context, codegen);
   if (codegen.withCApi) // an object may run on another CPU: it checks at create time
     emitCpuCheck(*s.program, *out.module, codegen.prefix, requiredCpuFeatures(*out.machine));
+  std::unique_ptr<llvm::Module> kernels = splitGemmKernels({out.module.get()}, context);
   optimizeModule(*out.module, *out.machine);
+  if (kernels) {
+    optimizeModule(*kernels, *out.machine, /*kernelsOnly=*/true);
+    if (!linkGemmKernels(*out.module, std::move(kernels), error)) {
+      std::cerr << "nnc: error: " << error << '\n';
+      return Stage::Failed;
+    }
+  }
   if (s.opts.emit == "llvm") {
     llvm::outs() << *out.module;
     llvm::outs().flush();

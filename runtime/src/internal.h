@@ -25,6 +25,16 @@ extern "C" {
 #define NNRT_PRINTF(f, a)
 #endif
 
+/* On a function that calls generated code through a pointer (entry points,
+ * tasks, mask kernels): UBSan's -fsanitize=function check reads the 8 bytes
+ * before the callee for its type signature, which generated code never has,
+ * and a function at the start of a JIT segment has an unmapped page there. */
+#if defined(__clang__)
+#define NNRT_CALLS_GENERATED_CODE __attribute__((no_sanitize("function")))
+#else
+#define NNRT_CALLS_GENERATED_CODE
+#endif
+
 /* One carried state tensor (carried.c): max_batch rows of row_bytes. */
 typedef struct nnrt_carried {
   const char *name;

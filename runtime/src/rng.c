@@ -133,7 +133,7 @@ typedef struct {
  * of its counter, so any split gives the same bits. */
 enum { kMaskChunk = 4096 };
 
-static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
+NNRT_CALLS_GENERATED_CODE static void mask_chunks(void *ctx, int64_t begin, int64_t end, void *scratch) {
   (void)scratch;
   const mask_job *j = (const mask_job *)ctx;
   int64_t last = end * kMaskChunk < j->count ? end * kMaskChunk : j->count;

@@ -59,7 +59,7 @@ static inline void cpu_relax(void) {
 }
 
 /* Participant `who` of `threads` takes chunk [begin, end) of n. */
-static void run_chunk(nnrt_pool *p, int who) {
+NNRT_CALLS_GENERATED_CODE static void run_chunk(nnrt_pool *p, int who) {
   int64_t begin = p->n * who / p->threads, end = p->n * (who + 1) / p->threads;
   if (begin < end)
     p->fn(p->ctx, begin, end, p->scratch[who]);
@@ -158,7 +158,7 @@ nnrt_pool *nnrt_pool_enter(nnrt_pool *p) {
 
 int nnrt_in_entry(void) { return current_pool != NULL; }
 
-void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx) {
+NNRT_CALLS_GENERATED_CODE void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   nnrt_pool *p = current_pool;
   if (n <= 0)
     return;
@@ -169,7 +169,7 @@ void nnrt_serial_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   fn(ctx, 0, n, p->scratch[0]);
 }
 
-void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx) {
+NNRT_CALLS_GENERATED_CODE void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, void *ctx) {
   nnrt_pool *p = current_pool;
   if (n <= 0)
     return;
