@@ -430,7 +430,7 @@ int nnrt_model_find_entry(const nnrt_model *m, const char *name) {
   return -1;
 }
 
-int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
+NNRT_CALLS_GENERATED_CODE int nnrt_model_run(nnrt_model *m, int entry, int64_t batch,
                    void *const *args) {
   if (!m) {
     nnrt_set_error("model is NULL");
