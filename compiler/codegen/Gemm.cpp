@@ -22,6 +22,8 @@
 //===----------------------------------------------------------------------===//
 #include "codegen/Gemm.h"
 
+#include <stdexcept>
+
 #include "codegen/Loops.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -615,6 +617,8 @@ std::unique_ptr<llvm::Module> splitGemmKernels(const std::vector<llvm::Module *>
       if (!window && !rest.consume_front("nnc.gemm.task."))
         continue;
       auto [dtype, bits] = rest.split('.');
+      if (dtype != dtypeName(DType::F32) && dtype != dtypeName(DType::F64))
+        throw std::logic_error("GEMM kernel of unknown element type: " + f.getName().str());
       DType t = dtype == dtypeName(DType::F64) ? DType::F64 : DType::F32;
       int vectorBits = std::stoi(bits.str());
       llvm::Function *kernel = window ? getWindowGemmTask(*kernels, t, vectorBits)
