@@ -56,13 +56,26 @@ SHAPE_ROLES.update({op: {1} for op in ["ReduceSum", "ReduceMean", "ReduceMax", "
                                        "ReduceLogSumExp", "ReduceSumSquare"]})
 
 
+# Ops whose output depends only on their input's shape, not its values.
+SHAPE_READERS = {"Shape", "Size", "EyeLike", "ConstantOfShape"}
+
+
 def frozen_inputs(model, inputs):
-    """The graph inputs that feed a SHAPE_ROLES position and nothing else."""
+    """The graph inputs that feed a SHAPE_ROLES position and nothing else,
+    and those whose values reach one through other nodes (a Range's limit
+    cast from an input, as the window functions' expanded tests compute)."""
     roles, other = set(), set()
     for node in model.graph.node:
         for k, name in enumerate(node.input):
             (roles if k in SHAPE_ROLES.get(node.op_type, ()) else other).add(name)
-    return [name for name in inputs if name in roles and name not in other]
+    direct = [name for name in inputs if name in roles and name not in other]
+    # Computed values that decide a shape, followed back to the inputs.
+    decides = set(roles)
+    for node in reversed(model.graph.node):
+        if node.op_type not in SHAPE_READERS and any(o in decides for o in node.output):
+            decides.update(node.input)
+    computed = set(inputs) & (decides - roles)
+    return [name for name in inputs if name in direct or name in computed]
 
 
 def load_pb(path):

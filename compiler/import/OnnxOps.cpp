@@ -74,6 +74,14 @@ std::string inTypeOf(const std::string &e, int32_t from, int32_t to) {
   return T::nnType(from, {}) == want ? e : "cast(" + e + ", " + want + ")";
 }
 
+/// The number of elements of a tensor of `dims` (1 for none).
+int64_t product(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    n *= d;
+  return n;
+}
+
 /// The constant [0, 1, ..., size - 1], which an index is compared with
 /// (OneHot, GridSample's pixels, GatherElements and ScatterElements).
 Value positionsOf(int64_t size, int32_t elemType) {
@@ -1295,23 +1303,28 @@ TransposedAxes transposedAxes(T &t, const std::vector<int64_t> &in, const std::v
   return a;
 }
 
-/// ConvTranspose over 3-D data, group 1, as one conv2d_transpose: the input
+/// ConvTranspose over 3-D data as one conv2d_transpose per group: the input
 /// depths stacked along the height (each block followed by enough zero rows
 /// that the blocks' outputs do not overlap), with KD * F filters (one set
 /// per depth tap); each tap's depths are then spread by the depth stride,
-/// shifted by the tap's offset and summed. Pads and output_padding crop or
-/// extend the result, and the bias is added last (output_padding's rows
-/// hold the bias only, as in PyTorch). A weight that is not a constant is
-/// the layer's `weight:` on one volume (N = 1).
+/// shifted by the tap's offset and summed. With groups, each group's
+/// channels go through this with its share of the weight and the results
+/// are joined along the filters. Pads and output_padding crop or extend the
+/// result, and the bias is added last (output_padding's rows hold the bias
+/// only, as in PyTorch). A weight that is not a constant is the layer's
+/// `weight:` on one volume (N = 1).
 void convTranspose3d(T &t) {
   Value &x = t.input(0);
   bool computed = !t.input(1).constant;
   const std::vector<int64_t> wd = t.input(1).dims;
   if (wd.size() != 5 || wd[0] != x.dims[1])
     t.fail("the weight must have shape [" + std::to_string(x.dims[1]) + ", filters, KD, KH, KW]");
-  if (t.intAttr("group", 1) != 1)
-    t.fail("group " + std::to_string(t.intAttr("group", 1)) + " is not supported (group 1 only)");
-  int64_t C = wd[0], F = wd[1], KD = wd[2], KH = wd[3], KW = wd[4];
+  int64_t C = wd[0], group = t.intAttr("group", 1), KD = wd[2], KH = wd[3], KW = wd[4];
+  if (group < 1 || group > 1024 || C % group != 0)
+    t.fail("group " + std::to_string(group) + " does not divide the " + std::to_string(C) +
+           " input channels (or is more than 1024)");
+  // Group g maps input channels g·Cg ... to output channels g·Fg ...
+  int64_t Cg = C / group, Fg = wd[1], F = Fg * group;
   int64_t D = x.dims[2], H = x.dims[3], W = x.dims[4];
   std::vector<int64_t> kernel = {KD, KH, KW};
   if (t.intsAttr("kernel_shape", kernel) != kernel)
@@ -1333,58 +1346,90 @@ void convTranspose3d(T &t) {
       t.fail("transposed convolution with a weight that is not a constant takes one volume "
              "(N = 1), not " + std::to_string(x.dims[0]));
     volume = "transpose(reshape(" + t.onnxOrder(x) + ", " + list({C, D, H, W}) + "), [1, 2, 3, 0])";
+    if (group > 1) // read by every group
+      volume = t.temporary(out + "_dhwc", volume);
   } else {
     volume = volumeOf(t, x);
   }
-  // The depths stacked along the height, each followed by `gap` zero rows.
-  std::string image = volume;
-  if (gap)
-    image = "pad(reshape(" + volume + ", " + list({D, H, W * C}) + "), " + list({0, 0, 0, gap}) + ")";
-  image = t.temporary(out + "_blocks", "reshape(" + image + ", " + list({D * Hb, W, C}) + ")");
   std::string args = ", kernel: " + list({KH, KW}) +
                      (sh != 1 || a.strides[2] != 1 ? ", stride: " + list({sh, a.strides[2]}) : "") +
                      (dh != 1 || a.dilations[2] != 1 ? ", dilation: " + list({dh, a.dilations[2]}) : "");
   std::string name;
   const Tensor *bias = nullptr;
-  std::string layer;
-  if (computed) {
-    std::string we = "reshape(transpose(" + t.onnxOrder(t.input(1)) + ", [3, 4, 2, 1, 0]), " +
-                     list({KH, KW, KD * F, C}) + ")";
-    layer = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
-  } else {
-    const Tensor &w = t.constantInput(1, "the weight");
+  if (!computed) {
     bias = convBias(t, F);
     name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
-    // Filter kd * F + f of the conv2d_transpose is tap kd's f.
-    t.addWeight(name + ".weight", {KH, KW, KD * F, C}, planarKernel(w, C, F, KD, KH, KW));
-    layer = "conv2d_transpose(" + image + ", filters: " + std::to_string(KD * F) + args +
-            ", bias: false, name: \"" + name + "\")";
   }
-  // Every block's Hb * sh rows (its Hf, then zeros), as [KD, D, Hf * Wf * F].
-  int64_t rows = sh * (D * Hb - 1) + (KH - 1) * dh + 1, want = D * Hb * sh;
-  std::string z = t.temporary(out + "_taps", layer);
-  z = rows < want ? "pad(" + z + ", " + list({0, want - rows, 0, 0}) + ")"
-                  : rows > want ? z + "[0:" + std::to_string(want) + "]" : z;
-  z = "reshape(" + z + ", " + list({D, Hb * sh, Wf, KD * F}) + ")";
-  if (Hb * sh != Hf)
-    z += "[:, 0:" + std::to_string(Hf) + "]";
-  int64_t E = Hf * Wf * F;
-  z = t.temporary(out + "_bytap", "reshape(transpose(reshape(" + z + ", " +
-                                      list({D, Hf * Wf, KD, F}) + "), [2, 0, 1, 3]), " +
-                                      list({KD, D, E}) + ")");
-  // Tap kd's depth d lands on d * sd + kd * dd.
-  int64_t spread = (D - 1) * sd + 1;
-  std::string sum;
-  for (int64_t kd = 0; kd < KD; ++kd) {
-    std::string u = z + "[" + std::to_string(kd) + "]";
-    if (sd > 1)
-      u = "reshape(pad(reshape(" + u + ", " + list({D, 1, E}) + "), " + list({0, 0, 0, sd - 1}) +
-          "), " + list({D * sd, E}) + ")[0:" + std::to_string(spread) + "]";
-    if (Df != spread)
-      u = "pad(" + u + ", " + list({kd * dd, Df - kd * dd - spread}) + ")";
-    sum += (kd ? " + " : "") + u;
+  // Group g's [Df, Hf * Wf * Fg] result, before output_padding and the crop.
+  auto groupResult = [&](int64_t g) {
+    std::string suffix = group > 1 ? "_g" + std::to_string(g) : "";
+    std::string channels = group > 1 ? "[:, :, :, " + std::to_string(g * Cg) + ":" +
+                                           std::to_string((g + 1) * Cg) + "]"
+                                     : "";
+    // The depths stacked along the height, each followed by `gap` zero rows.
+    std::string image = volume + channels;
+    if (gap)
+      image = "pad(reshape(" + image + ", " + list({D, H, W * Cg}) + "), " + list({0, 0, 0, gap}) + ")";
+    image = t.temporary(out + "_blocks" + suffix, "reshape(" + image + ", " + list({D * Hb, W, Cg}) + ")");
+    std::string layer;
+    if (computed) {
+      std::string w = t.onnxOrder(t.input(1));
+      if (group > 1)
+        w += "[" + std::to_string(g * Cg) + ":" + std::to_string((g + 1) * Cg) + "]";
+      std::string we = "reshape(transpose(" + w + ", [3, 4, 2, 1, 0]), " +
+                       list({KH, KW, KD * Fg, Cg}) + ")";
+      layer = "conv2d_transpose(" + image + ", weight: " + we + args + ")";
+    } else {
+      const Tensor &w = t.constantInput(1, "the weight");
+      std::string layerName = group > 1 ? name + "." + std::to_string(g) : name;
+      // Group g's rows of the weight; filter kd * Fg + f of its
+      // conv2d_transpose is tap kd's f.
+      size_t per = static_cast<size_t>(Cg * Fg * KD * KH * KW);
+      Tensor wg{w.elemType, {Cg, Fg, KD, KH, KW},
+                std::vector<double>(w.values.begin() + g * per, w.values.begin() + (g + 1) * per)};
+      t.addWeight(layerName + ".weight", {KH, KW, KD * Fg, Cg}, planarKernel(wg, Cg, Fg, KD, KH, KW));
+      layer = "conv2d_transpose(" + image + ", filters: " + std::to_string(KD * Fg) + args +
+              ", bias: false, name: \"" + layerName + "\")";
+    }
+    // Every block's Hb * sh rows (its Hf, then zeros), as [KD, D, Hf * Wf * Fg].
+    int64_t rows = sh * (D * Hb - 1) + (KH - 1) * dh + 1, want = D * Hb * sh;
+    std::string z = t.temporary(out + "_taps" + suffix, layer);
+    z = rows < want ? "pad(" + z + ", " + list({0, want - rows, 0, 0}) + ")"
+                    : rows > want ? z + "[0:" + std::to_string(want) + "]" : z;
+    z = "reshape(" + z + ", " + list({D, Hb * sh, Wf, KD * Fg}) + ")";
+    if (Hb * sh != Hf)
+      z += "[:, 0:" + std::to_string(Hf) + "]";
+    int64_t E = Hf * Wf * Fg;
+    z = t.temporary(out + "_bytap" + suffix, "reshape(transpose(reshape(" + z + ", " +
+                                                 list({D, Hf * Wf, KD, Fg}) + "), [2, 0, 1, 3]), " +
+                                                 list({KD, D, E}) + ")");
+    // Tap kd's depth d lands on d * sd + kd * dd.
+    int64_t spread = (D - 1) * sd + 1;
+    std::string sum;
+    for (int64_t kd = 0; kd < KD; ++kd) {
+      std::string u = z + "[" + std::to_string(kd) + "]";
+      if (sd > 1)
+        u = "reshape(pad(reshape(" + u + ", " + list({D, 1, E}) + "), " + list({0, 0, 0, sd - 1}) +
+            "), " + list({D * sd, E}) + ")[0:" + std::to_string(spread) + "]";
+      if (Df != spread)
+        u = "pad(" + u + ", " + list({kd * dd, Df - kd * dd - spread}) + ")";
+      sum += (kd ? " + " : "") + u;
+    }
+    return sum;
+  };
+  std::string y;
+  if (group == 1) {
+    y = t.temporary(out + "_full", groupResult(0)); // [Df, Hf * Wf * F]
+  } else {
+    // Each group's [Df, Hf * Wf * Fg] seen as [Df, Hf, Wf, Fg], joined along the filters.
+    std::string parts;
+    for (int64_t g = 0; g < group; ++g)
+      parts += std::string(g ? ", " : "") + "reshape(" +
+               t.temporary(out + "_full_g" + std::to_string(g), groupResult(g)) + ", " +
+               list({Df, Hf, Wf, Fg}) + ")";
+    y = t.temporary(out + "_full", "reshape(concat(" + parts + ", axis: 3), " +
+                                       list({Df, Hf * Wf * F}) + ")");
   }
-  std::string y = t.temporary(out + "_full", sum); // [Df, Hf * Wf * F]
   // output_padding (or an output_shape past the result) extends the end.
   std::vector<int64_t> ext(3);
   for (int k = 0; k < 3; ++k)
@@ -3871,6 +3916,209 @@ void scatterElements(T &t) {
            data.batched);
 }
 
+/// A constant of `dims` holding 0, 1, 2, ... in f64: positions an index is
+/// compared with, laid out to broadcast where they are needed.
+std::string positionsShaped(T &t, const std::vector<int64_t> &dims) {
+  Value v = positionsOf(product(dims), onnx::TensorProto_DataType_DOUBLE);
+  v.dims = dims;
+  v.constant->dims = dims;
+  return t.onnxOrder(v);
+}
+
+/// The row-major flat position, in a block of `extents`, of each index
+/// tuple of `ie` ([J, K] f64 numbers, a name; negative entries count from
+/// the end of their axis), plus `base` ([J, 1] or empty): [J, 1].
+std::string flatIndex(T &t, const std::string &ie, const std::vector<int64_t> &extents,
+                      const std::string &base) {
+  std::string sum = base;
+  int64_t stride = 1;
+  for (int64_t k = static_cast<int64_t>(extents.size()) - 1; k >= 0; --k) {
+    std::string c = ie + "[:, " + std::to_string(k) + ":" + std::to_string(k + 1) + "]";
+    std::string term = "(" + c + " + " + std::to_string(extents[k]) + " * (" + c + " < 0))";
+    if (stride != 1)
+      term += " * " + std::to_string(stride);
+    sum = sum.empty() ? term : term + " + " + sum;
+    stride *= extents[k];
+  }
+  return t.temporary(t.node().output(0) + "_flat", sum);
+}
+
+/// GatherND: the index tuples (the last axis of the indices) address the
+/// data's axes after `batch_dims`; each picks its block of the rest. The
+/// tuples become flat positions over [batch block, indexed axes], and the
+/// sum over those positions of where(position matches, data row, 0)
+/// selects each row: exact, differentiable in the data, 0 for a position
+/// out of range (ONNX leaves that undefined). With the batch on axis 0 of
+/// both, batch_dims counts it, so each sample gathers from its own data.
+void gatherND(T &t) {
+  Value &data = t.input(0), &idx = t.input(1);
+  if (isFloat(idx.elemType) || idx.indices)
+    t.fail("the indices must be integers");
+  int64_t b = t.intAttr("batch_dims", 0);
+  if (b < 0 || b >= std::min(data.rank(), idx.rank()))
+    t.fail("batch_dims " + std::to_string(b) + " must be less than the ranks of the data (" +
+           std::to_string(data.rank()) + ") and of the indices (" + std::to_string(idx.rank()) + ")");
+  bool batched = data.batched || idx.batched;
+  int64_t bb = b; // batch dims within a sample
+  if (data.batched) {
+    if (!idx.batched || b == 0)
+      t.notPerSample("gathers along the batch axis");
+    bb = b - 1;
+  } else if (idx.batched && b > 0) {
+    t.notPerSample("gathers with batch_dims from data shared by the batch");
+  }
+  std::vector<int64_t> dd = data.sampleDims(), di = idx.sampleDims();
+  if (di.empty())
+    t.fail("the indices need a last axis holding the index tuples");
+  int64_t K = di.back(), r = static_cast<int64_t>(dd.size());
+  if (K < 1 || bb + K > r)
+    t.fail("index tuples of " + std::to_string(K) + " entries do not fit the data's " +
+           std::to_string(r - bb) + " axes after batch_dims");
+  for (int64_t k = 0; k < bb; ++k)
+    if (di[k] != dd[k])
+      t.fail("the indices' batch axes must equal the data's");
+  std::vector<int64_t> batchDims(dd.begin(), dd.begin() + bb),
+      indexed(dd.begin() + bb, dd.begin() + bb + K), rest(dd.begin() + bb + K, dd.end()),
+      tuples(di.begin() + bb, di.end() - 1);
+  int64_t B = product(batchDims), M = product(indexed), R = product(rest), I = product(tuples);
+  if (double(B) * I * B * M * R > double(int64_t(1) << 28))
+    t.fail("gathering by indices compares every index with every one of the " +
+           std::to_string(B * M) + " positions: more than nnc allows (2^28 entries per sample)");
+  std::string out = t.node().output(0);
+  std::string ie = t.temporary(out + "_tuples",
+                               inTypeOf("reshape(" + t.onnxOrder(idx) + ", " + list({B * I, K}) + ")",
+                                        idx.elemType, onnx::TensorProto_DataType_DOUBLE));
+  std::string base;
+  if (B > 1) { // tuple j of batch block j / I starts at (j / I) * M
+    Value starts;
+    starts.elemType = onnx::TensorProto_DataType_DOUBLE;
+    starts.dims = {B * I, 1};
+    starts.constant = Tensor{starts.elemType, starts.dims, {}};
+    for (int64_t j = 0; j < B * I; ++j)
+      starts.constant->values.push_back(double((j / I) * M));
+    base = t.onnxOrder(starts);
+  }
+  std::string flat = flatIndex(t, ie, indexed, base);
+  std::string matches = "(reshape(" + flat + ", " + list({B * I, 1, 1}) + ") == " +
+                        positionsShaped(t, {B * M, 1}) + ")";
+  std::string rows = "reshape(" + t.onnxOrder(data) + ", " + list({B * M, R}) + ")";
+  std::vector<int64_t> sample = batchDims;
+  sample.insert(sample.end(), tuples.begin(), tuples.end());
+  sample.insert(sample.end(), rest.begin(), rest.end());
+  std::string picked = "sum(where(" + matches + ", " + rows + ", 0), axis: 1)";
+  std::vector<int64_t> dims = sample;
+  if (batched)
+    dims.insert(dims.begin(), data.batched ? data.dims[0] : idx.dims[0]);
+  t.define(0, sample.empty() ? "sum(" + picked + ")" : "reshape(" + picked + ", " + list(sample) + ")",
+           dims, data.elemType, batched);
+}
+
+/// ScatterND: a copy of the data whose blocks the index tuples address take
+/// the updates (reduction none; duplicates summed, which ONNX leaves
+/// undefined), or are added to or multiplied by them. The tuples address the
+/// whole tensor, so it is one sample.
+void scatterND(T &t) {
+  Value &data = t.input(0), &idx = t.input(1), &upd = t.input(2);
+  if (isFloat(idx.elemType) || idx.indices)
+    t.fail("the indices must be integers");
+  if (data.batched || idx.batched || upd.batched)
+    t.notPerSample("scatters by index tuples that address the whole tensor");
+  std::string reduction = t.stringAttr("reduction", "none");
+  if (reduction != "none" && reduction != "add" && reduction != "mul")
+    t.fail("reduction '" + reduction + "' is not supported (none, add and mul are)");
+  const std::vector<int64_t> &dd = data.dims, &di = idx.dims;
+  if (di.empty())
+    t.fail("the indices need a last axis holding the index tuples");
+  int64_t K = di.back(), r = static_cast<int64_t>(dd.size());
+  if (K < 1 || K > r)
+    t.fail("index tuples of " + std::to_string(K) + " entries do not fit the data's " +
+           std::to_string(r) + " axes");
+  std::vector<int64_t> indexed(dd.begin(), dd.begin() + K), rest(dd.begin() + K, dd.end()),
+      tuples(di.begin(), di.end() - 1), want = tuples;
+  want.insert(want.end(), rest.begin(), rest.end());
+  if (upd.dims != want)
+    t.fail("the updates have shape " + dimsText(upd.dims) + ", the indices and data need " +
+           dimsText(want));
+  int64_t M = product(indexed), R = product(rest), J = product(tuples);
+  if (double(J) * M * R > double(int64_t(1) << 28))
+    t.fail("scattering compares every index with every one of the " + std::to_string(M) +
+           " positions: more than nnc allows (2^28 entries)");
+  std::string out = t.node().output(0);
+  std::string ie = t.temporary(out + "_tuples",
+                               inTypeOf("reshape(" + t.onnxOrder(idx) + ", " + list({J, K}) + ")",
+                                        idx.elemType, onnx::TensorProto_DataType_DOUBLE));
+  std::string flat = flatIndex(t, ie, indexed, "");
+  std::string matches = t.temporary(out + "_matches", "(" + flat + " == " + positionsShaped(t, {1, M}) + ")");
+  std::string rows = t.temporary(out + "_rows", "reshape(" + t.onnxOrder(data) + ", " + list({M, R}) + ")");
+  std::string expr;
+  if (reduction == "mul") { // the factors one by one, as ReduceProd
+    if (J > 64)
+      t.fail("reduction mul of more than 64 updates is not supported");
+    std::string ue = t.temporary(out + "_updates", "reshape(" + t.onnxOrder(upd) + ", " + list({J, R}) + ")");
+    expr = rows;
+    for (int64_t j = 0; j < J; ++j)
+      expr += " * where(reshape(" + matches + "[" + std::to_string(j) + "], " + list({M, 1}) + "), " +
+              ue + "[" + std::to_string(j) + "], 1)";
+    if (isInteger(data.elemType)) // integer products wrap, as Mul's
+      expr = wrapped(t, expr, data.elemType);
+  } else {
+    std::string m3 = "reshape(" + matches + ", " + list({J, M, 1}) + ")";
+    std::string u = "reshape(" + t.onnxOrder(upd) + ", " + list({J, 1, R}) + ")";
+    std::string values = "sum(where(" + m3 + ", " + u + ", 0), axis: 0)";
+    expr = reduction == "add" ? rows + " + " + values
+                              : "where(reshape(sum(" + matches + ", axis: 0), " + list({M, 1}) +
+                                    ") > 0, " + values + ", " + rows + ")";
+  }
+  t.define(0, "reshape(" + expr + ", " + list(dd) + ")", dd, data.elemType, false);
+}
+
+/// ReverseSequence: along the time axis, each sequence's first
+/// sequence_lens[n] steps reversed, the rest kept: step t takes step
+/// len - 1 - t (t < len) or t, picked by the sum over the steps of
+/// where(step matches, x, 0). The lengths differ per sequence of the
+/// batch axis, so the whole tensor is one sample.
+void reverseSequence(T &t) {
+  Value &x = t.input(0), &len = t.input(1);
+  if (x.batched || len.batched)
+    t.notPerSample("reverses each sequence by its own length");
+  if (x.rank() < 2)
+    t.fail("the input must have at least 2 axes");
+  int64_t ba = t.axis(t.intAttr("batch_axis", 1), x.rank()), ta = t.axis(t.intAttr("time_axis", 0), x.rank());
+  if (!((ba == 0 && ta == 1) || (ba == 1 && ta == 0)))
+    t.fail("batch_axis and time_axis must be 0 and 1");
+  int64_t S = x.dims[ta], N = x.dims[ba];
+  std::vector<int64_t> rest(x.dims.begin() + 2, x.dims.end());
+  int64_t R = product(rest);
+  if (len.dims != std::vector<int64_t>{N} || isFloat(len.elemType))
+    t.fail("sequence_lens must be " + std::to_string(N) + " integers");
+  if (double(S) * N * R * S > double(int64_t(1) << 28))
+    t.fail("the sequences are too long for nnc's reversal (more than 2^28 comparisons)");
+  std::string out = t.node().output(0);
+  std::string xe = t.onnxOrder(x);
+  std::vector<int64_t> swap;
+  for (int64_t k = 0; k < x.rank(); ++k)
+    swap.push_back(k < 2 ? 1 - k : k);
+  if (ta == 1) // steps first
+    xe = "transpose(" + xe + ", " + list(swap) + ")";
+  // [N, R, S]: each sequence's steps last, against [S, N, 1, S] matches.
+  std::string steps = t.temporary(out + "_steps", "transpose(reshape(" + xe + ", " + list({S, N, R}) +
+                                                      "), [1, 2, 0])");
+  std::string lens = inTypeOf("reshape(" + t.onnxOrder(len) + ", " + list({1, N}) + ")", len.elemType,
+                              onnx::TensorProto_DataType_DOUBLE);
+  lens = t.temporary(out + "_lens", lens);
+  std::string tcol = positionsShaped(t, {S, 1});
+  std::string source = t.temporary(out + "_source", "where(" + tcol + " < " + lens + ", " + lens +
+                                                        " - 1 - " + tcol + ", " + tcol + ")");
+  std::string matches = "(reshape(" + source + ", " + list({S, N, 1, 1}) + ") == " +
+                        positionsShaped(t, {S}) + ")";
+  std::vector<int64_t> stepsFirst = {S, N};
+  stepsFirst.insert(stepsFirst.end(), rest.begin(), rest.end());
+  std::string y = "reshape(sum(where(" + matches + ", " + steps + ", 0), axis: -1), " + list(stepsFirst) + ")";
+  if (ta == 1)
+    y = "transpose(" + t.temporary(out + "_reversed", y) + ", " + list(swap) + ")";
+  t.define(0, y, x.dims, x.elemType, false);
+}
+
 void constantOfShape(T &t) {
   const Tensor &shape = t.constantInput(0, "the shape");
   Tensor c;
@@ -4122,6 +4370,93 @@ void depthToSpace(T &t, bool toSpace) {
 
 // --- recurrent layers ---------------------------------------------------------------
 
+/// One of the functions ONNX's recurrent nodes take as `activations`, with
+/// its alpha and beta.
+struct RecurrentActivation {
+  std::string name; // lower case, as onnxruntime compares them
+  double alpha = 0, beta = 0;
+};
+
+/// The activations of a recurrent node, per direction. activation_alpha and
+/// activation_beta are consumed in order by the functions that take them,
+/// the others' defaults as the ONNX operators of the same names; this is
+/// onnxruntime's reading of the spec.
+std::vector<std::vector<RecurrentActivation>> recurrentActivations(T &t, const std::string &kind,
+                                                                   int64_t dirs) {
+  struct Params {
+    bool alpha, beta;
+    double alpha0, beta0;
+  };
+  static const std::map<std::string, Params> known = {
+      {"sigmoid", {false, false, 0, 0}},     {"tanh", {false, false, 0, 0}},
+      {"relu", {false, false, 0, 0}},        {"affine", {true, true, 1.0, 0.0}},
+      {"leakyrelu", {true, false, 0.01, 0}}, {"thresholdedrelu", {true, false, 1.0, 0}},
+      {"scaledtanh", {true, true, 1.0, 1.0}}, {"hardsigmoid", {true, true, 0.2, 0.5}},
+      {"elu", {true, false, 1.0, 0}},        {"softsign", {false, false, 0, 0}},
+      {"softplus", {false, false, 0, 0}}};
+  size_t per = kind == "lstm" ? 3 : kind == "gru" ? 2 : 1;
+  std::vector<std::string> names;
+  if (t.hasAttr("activations")) {
+    for (const auto &a : t.attr("activations")->strings())
+      names.push_back(a);
+    if (names.size() != per * size_t(dirs))
+      t.fail("has " + std::to_string(names.size()) + " activations; " +
+             (dirs == 2 ? "a bidirectional " : "a one-direction ") + kind + " takes " +
+             std::to_string(per * size_t(dirs)));
+  } else {
+    std::vector<std::string> one = kind == "lstm"  ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                   : kind == "gru" ? std::vector<std::string>{"Sigmoid", "Tanh"}
+                                                   : std::vector<std::string>{"Tanh"};
+    for (int64_t d = 0; d < dirs; ++d)
+      names.insert(names.end(), one.begin(), one.end());
+  }
+  std::vector<float> alphas, betas;
+  if (const auto *a = t.attr("activation_alpha"))
+    alphas.assign(a->floats().begin(), a->floats().end());
+  if (const auto *b = t.attr("activation_beta"))
+    betas.assign(b->floats().begin(), b->floats().end());
+  size_t nextAlpha = 0, nextBeta = 0;
+  std::vector<std::vector<RecurrentActivation>> acts(static_cast<size_t>(dirs));
+  for (size_t k = 0; k < names.size(); ++k) {
+    RecurrentActivation a;
+    for (char c : names[k])
+      a.name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto p = known.find(a.name);
+    if (p == known.end())
+      t.fail("activation '" + names[k] + "' is not one of ONNX's recurrent activations");
+    a.alpha = p->second.alpha && nextAlpha < alphas.size() ? alphas[nextAlpha++] : p->second.alpha0;
+    a.beta = p->second.beta && nextBeta < betas.size() ? betas[nextBeta++] : p->second.beta0;
+    acts[k / per].push_back(a);
+  }
+  if (nextAlpha < alphas.size() || nextBeta < betas.size())
+    t.fail("activation_alpha or activation_beta has more values than its activations take (" +
+           std::to_string(nextAlpha) + " alpha, " + std::to_string(nextBeta) + " beta)");
+  return acts;
+}
+
+/// `a` applied to the expression `x` (clipped to [-clip, clip] first when
+/// clip > 0), in the language.
+std::string activate(const RecurrentActivation &a, const std::string &x, double clip, int32_t type) {
+  auto n = [&](double v) { return T::number(v, type); };
+  std::string in = clip > 0 ? "clamp(" + x + ", min: " + n(-clip) + ", max: " + n(clip) + ")" : x;
+  const std::string &f = a.name;
+  if (f == "sigmoid" || f == "tanh" || f == "relu" || f == "softsign" || f == "softplus")
+    return f + "(" + in + ")";
+  if (f == "leakyrelu")
+    return "leaky_relu(" + in + ", " + n(a.alpha) + ")";
+  if (f == "elu")
+    return "elu(" + in + ", " + n(a.alpha) + ")";
+  std::string p = "(" + in + ")";
+  if (f == "affine")
+    return "(" + n(a.alpha) + " * " + p + " + " + n(a.beta) + ")";
+  if (f == "thresholdedrelu")
+    return "where(" + p + " > " + n(a.alpha) + ", " + p + ", 0)";
+  if (f == "scaledtanh")
+    return "(" + n(a.alpha) + " * tanh(" + n(a.beta) + " * " + p + "))";
+  // hardsigmoid
+  return "clamp(" + n(a.alpha) + " * " + p + " + " + n(a.beta) + ", min: 0, max: 1)";
+}
+
 /// What an LSTM, GRU or RNN node asks for, read and checked once for both
 /// translations: the language's layer and the cells written out as scans.
 struct RecurrentNode {
@@ -4132,6 +4467,11 @@ struct RecurrentNode {
   bool reverse = false;   // one direction, run from the last step
   bool relu = false;      // rnn with activation Relu
   bool resetBefore = false; // gru's linear_before_reset 0
+  bool inputForget = false; // lstm's f = 1 - i
+  bool layerFits = true;  // the layer's own activations, no clip, no input_forget
+  double clip = 0;        // bound of every activation's input; 0 for none
+  /// Per direction, the activations in ONNX's order: LSTM f, g, h; GRU f, g; RNN f.
+  std::vector<std::vector<RecurrentActivation>> acts;
   std::string name;       // the layer's parameters' prefix
   /// Per direction, in PyTorch's gate order: weight_ih, weight_hh, bias_ih,
   /// bias_hh; LSTM's peepholes in ONNX's order (i, o, f) when given.
@@ -4158,15 +4498,26 @@ RecurrentNode readRecurrent(T &t, const std::string &kind) {
     t.fail("direction '" + direction + "' is not forward, reverse or bidirectional");
   r.dirs = direction == "bidirectional" ? 2 : 1;
   r.reverse = direction == "reverse";
-  if (t.hasAttr("clip") || t.intAttr("input_forget", 0))
-    t.fail("clip and input_forget are not supported");
-  if (t.hasAttr("activation_alpha") || t.hasAttr("activation_beta"))
-    t.fail("activation_alpha and activation_beta are not supported");
-  if (t.hasAttr("activations"))
-    for (const auto &a : t.attr("activations")->strings())
-      if (a != "Sigmoid" && a != "Tanh" && !(kind == "rnn" && a == "Relu"))
-        t.fail("activation '" + a + "' is not supported");
-  r.relu = kind == "rnn" && t.hasAttr("activations") && t.attr("activations")->strings(0) == "Relu";
+  r.inputForget = kind == "lstm" && t.intAttr("input_forget", 0) != 0;
+  if (t.hasAttr("clip")) {
+    r.clip = t.floatAttr("clip", 0);
+    if (!(r.clip > 0))
+      t.fail("clip " + countText(r.clip) + " is not a positive threshold");
+    if (std::isinf(r.clip))
+      r.clip = 0; // bounds nothing
+  }
+  r.acts = recurrentActivations(t, kind, r.dirs);
+  // The layer computes sigmoid and tanh gates, or an RNN's tanh or relu, the
+  // same in both directions.
+  r.relu = kind == "rnn" && r.acts[0][0].name == "relu";
+  for (const auto &dir : r.acts)
+    for (size_t k = 0; k < dir.size(); ++k) {
+      const std::string &want = kind == "rnn" ? (r.relu ? "relu" : "tanh") : k == 0 ? "sigmoid" : "tanh";
+      if (dir[k].name != want)
+        r.layerFits = false;
+    }
+  if (r.clip > 0 || r.inputForget)
+    r.layerFits = false;
   r.resetBefore = kind == "gru" && t.intAttr("linear_before_reset", 0) == 0;
   r.gates = kind == "lstm" ? 4 : kind == "gru" ? 3 : 1;
   const Tensor &W = t.constantInput(1, "W"), &R = t.constantInput(2, "R");
@@ -4268,8 +4619,11 @@ RecurrentStates layerStates(T &t, const RecurrentNode &r) {
 /// side by side), `x` the step's input projection (+ bias_ih), followed by
 /// the step's mask when the sequences have lengths: a step past a length
 /// keeps the carry.
-std::string cellFunction(T &t, const RecurrentNode &r, const std::string &whh,
+std::string cellFunction(T &t, const RecurrentNode &r, int64_t dir, const std::string &whh,
                          const std::string &bhh, const std::string &peep, bool masked) {
+  int32_t type = t.input(0).elemType;
+  const std::vector<RecurrentActivation> &act = r.acts[static_cast<size_t>(dir)];
+  auto f = [&](size_t k, const std::string &x) { return activate(act[k], x, r.clip, type); };
   std::string L = r.inner ? ":, " : "";
   auto cols = [&](int64_t from, int64_t to) {
     return "[" + L + std::to_string(from * r.H) + ":" + std::to_string(to * r.H) + "]";
@@ -4286,20 +4640,23 @@ std::string cellFunction(T &t, const RecurrentNode &r, const std::string &whh,
       return peep.empty() ? std::string() : " + " + peep + rows(k, k + 1) + " * " + c;
     };
     lines = {"h = s" + cols(0, 1), "c = s" + cols(1, 2), "g = " + x + " + h" + hp,
-             "i = sigmoid(g" + cols(0, 1) + p(0, "c") + ")",
-             "f = sigmoid(g" + cols(1, 2) + p(2, "c") + ")",
-             "c2 = f * c + i * tanh(g" + cols(2, 3) + ")",
-             "o = sigmoid(g" + cols(3, 4) + p(1, "c2") + ")"};
-    next = "concat(o * tanh(c2), c2, axis: -1)";
+             "i = " + f(0, "g" + cols(0, 1) + p(0, "c")),
+             // input_forget couples the gates, after the activation (onnxruntime's cell)
+             r.inputForget ? "f = 1 - i" : "f = " + f(0, "g" + cols(1, 2) + p(2, "c")),
+             "c2 = f * c + i * " + f(1, "g" + cols(2, 3)),
+             "o = " + f(0, "g" + cols(3, 4) + p(1, "c2"))};
+    // h's input, the cell state, is not clipped: onnxruntime's cell (checked
+    // against it with clip 0.5 and 0.7 in recurrent_cells_ort.test).
+    next = "concat(o * " + activate(act[2], "c2", 0, type) + ", c2, axis: -1)";
   } else if (r.kind == "gru") { // gates r, z, n; ATen's cell, or reset before
-    lines = {"xg = " + x, "hg = s" + hp, "r = sigmoid(xg" + cols(0, 1) + " + hg" + cols(0, 1) + ")",
-             "z = sigmoid(xg" + cols(1, 2) + " + hg" + cols(1, 2) + ")",
-             r.resetBefore ? "n = tanh(xg" + cols(2, 3) + " + (r * s) @ transpose(" + whh +
-                                 rows(2, 3) + ", [1, 0]) + " + bhh + rows(2, 3) + ")"
-                           : "n = tanh(xg" + cols(2, 3) + " + r * hg" + cols(2, 3) + ")"};
+    lines = {"xg = " + x, "hg = s" + hp, "r = " + f(0, "xg" + cols(0, 1) + " + hg" + cols(0, 1)),
+             "z = " + f(0, "xg" + cols(1, 2) + " + hg" + cols(1, 2)),
+             "n = " + f(1, r.resetBefore ? "xg" + cols(2, 3) + " + (r * s) @ transpose(" + whh +
+                                               rows(2, 3) + ", [1, 0]) + " + bhh + rows(2, 3)
+                                         : "xg" + cols(2, 3) + " + r * hg" + cols(2, 3))};
     next = "(s - n) * z + n";
   } else {
-    next = std::string(r.relu ? "relu(" : "tanh(") + x + " + s" + hp + ")";
+    next = f(0, x + " + s" + hp);
   }
   std::string result = next;
   if (masked) {
@@ -4371,7 +4728,7 @@ RecurrentStates cellStates(T &t, const RecurrentNode &r) {
     std::string init = r.kind == "lstm"
                            ? "concat(" + initial(r.h0) + ", " + initial(r.c0) + ", axis: -1)"
                            : initial(r.h0);
-    std::string cell = cellFunction(t, r, whh, bhh, peep, !mask.empty());
+    std::string cell = cellFunction(t, r, d, whh, bhh, peep, !mask.empty());
     std::string states = t.temporary(out + "_states" + suffix,
                                      "scan(" + cell + ", " + xs + ", " + init +
                                          (back ? ", reverse: true" : "") + ")");
@@ -4433,7 +4790,8 @@ void defineRecurrentOutputs(T &t, const RecurrentNode &r, const RecurrentStates 
 /// sample, a batch inside it: the layer then takes [N, T, I] per sample.
 void recurrent(T &t, const std::string &kind) {
   RecurrentNode r = readRecurrent(t, kind);
-  bool cells = r.reverse || t.hasInput(4) || !r.peep.empty() || (kind == "lstm" && t.outputUsed(2));
+  bool cells = r.reverse || t.hasInput(4) || !r.peep.empty() || !r.layerFits ||
+               (kind == "lstm" && t.outputUsed(2));
   defineRecurrentOutputs(t, r, cells ? cellStates(t, r) : layerStates(t, r));
 }
 
@@ -4559,6 +4917,9 @@ const std::map<std::string, Translate> &ops() {
       {"TopK", topK},
       {"GatherElements", gatherElements},
       {"ScatterElements", scatterElements},
+      {"GatherND", gatherND},
+      {"ScatterND", scatterND},
+      {"ReverseSequence", reverseSequence},
       {"Scatter", scatterElements},
       {"ReduceProd", [](T &t) { reduce(t, "prod"); }},
       {"EyeLike", eyeLike},

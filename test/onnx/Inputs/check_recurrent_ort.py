@@ -1,6 +1,7 @@
-"""test/onnx/recurrent_cells.test's onnxruntime side: LSTM, GRU and RNN
-nodes with what the language's layers lack (peepholes, sequence_lens, a
-reverse-only direction, the final cell state Y_c), written with random
+"""test/onnx/recurrent_cells_ort.test: LSTM, GRU and RNN nodes with what
+the language's layers lack (peepholes, sequence_lens, a reverse-only
+direction, the final cell state Y_c, other activations, clip,
+input_forget), written with random
 weights as initializers; each is imported and predicted by nnc and run by
 onnxruntime (scripts/ort_run.js) on the same inputs, and every output is
 compared (1e-5). onnxruntime has no layout 1 (batch first): such a node
@@ -72,6 +73,27 @@ MODELS = {
                                          linear_before_reset=1),
     "rnn_reverse_lens_relu": dict(op="RNN", direction="reverse", lens=True, activations=["Relu"]),
     "rnn_bidirectional_lens": dict(op="RNN", direction="bidirectional", lens=True, initial=True),
+    # Activations other than the layer's, their alpha and beta (consumed in
+    # order by the functions that take them), clip and input_forget.
+    "lstm_clip_activations": dict(op="LSTM", direction="forward", initial=True, clip=0.7,
+                                  activations=["HardSigmoid", "LeakyRelu", "Softsign"],
+                                  activation_alpha=[0.25, 0.05], activation_beta=[0.45]),
+    "lstm_input_forget_bidirectional": dict(op="LSTM", direction="bidirectional", lens=True,
+                                            peepholes=True, input_forget=1,
+                                            activations=["Sigmoid", "Tanh", "Tanh",
+                                                         "Sigmoid", "ScaledTanh", "Elu"],
+                                            activation_alpha=[0.9, 1.1], activation_beta=[1.2]),
+    "gru_clip_affine": dict(op="GRU", direction="forward", clip=0.6,
+                            activations=["Softsign", "Affine"],
+                            activation_alpha=[0.8], activation_beta=[0.1]),
+    "gru_reverse_thresholded": dict(op="GRU", direction="reverse", linear_before_reset=1,
+                                    activations=["Sigmoid", "ThresholdedRelu"],
+                                    activation_alpha=[0.2]),
+    "rnn_bidirectional_softplus_clip": dict(op="RNN", direction="bidirectional", clip=1.5,
+                                            activations=["Softplus", "LeakyRelu"],
+                                            activation_alpha=[0.1]),
+    "rnn_elu_default_alpha": dict(op="RNN", direction="forward", lens=True, activations=["Elu"]),
+    "lstm_layout1_clip": dict(op="LSTM", direction="forward", layout=1, clip=0.5),
 }
 
 

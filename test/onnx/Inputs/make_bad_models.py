@@ -95,6 +95,23 @@ save("lstm_initial_h", model([helper.make_node("LSTM", ["x", "W", "R", "", "", "
 save("lstm_lens", model([helper.make_node("LSTM", ["x", "W", "R", "", "lens"], ["", "", "c"], hidden_size=3)],
                         [tensor("x", [2, 3, 2]), tensor("lens", [2], TensorProto.INT32)],
                         [tensor("c", [1, 3, 3])], lstm_weights), check=False)
+# Recurrent attributes out of ONNX's range: two activations for an LSTM
+# (it takes f, g, h), an activation ONNX does not define, a clip of 0.
+for name, attrs in [("lstm_two_activations", dict(activations=["Sigmoid", "Tanh"])),
+                    ("lstm_gelu", dict(activations=["Sigmoid", "Gelu", "Tanh"])),
+                    ("lstm_clip_zero", dict(clip=0.0)),
+                    ("lstm_extra_alpha", dict(activations=["Sigmoid", "Tanh", "LeakyRelu"],
+                                              activation_alpha=[0.1, 0.2]))]:
+    save(name, model([helper.make_node("LSTM", ["x", "W", "R"], ["", "y"], hidden_size=3,
+                                       name="lstm_0", **attrs)],
+                     [tensor("x", [2, 3, 2])], [tensor("y", [1, 3, 3])], lstm_weights), check=False)
+save("gathernd_batch_dims", model([helper.make_node("GatherND", ["x", "i"], ["y"], batch_dims=2,
+                                                    name="gnd_0")],
+                                  [tensor("x", [2, 3]), tensor("i", [2, 1], TensorProto.INT64)],
+                                  [tensor("y", [2])]), check=False)
+save("scatternd_updates", model([helper.make_node("ScatterND", ["x", "i", "u"], ["y"], name="snd_0")],
+                                [tensor("x", [4, 3]), tensor("i", [2, 1], TensorProto.INT64),
+                                 tensor("u", [2, 4])], [tensor("y", [4, 3])]), check=False)
 save("tile_zero", model([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_0")],
                         [tensor("x", ["N", 3])], [tensor("y", ["N", 0])],
                         [numpy_helper.from_array(np.array([1, 0], np.int64), "reps")]))

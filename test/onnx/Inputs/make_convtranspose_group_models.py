@@ -1,7 +1,8 @@
 """Grouped transposed convolutions for test/onnx/convtranspose_group.test:
-torch.nn.ConvTranspose{1,2}d with groups, exported by torch.onnx.export
-(weights as initializers), and a ConvTranspose node whose grouped weight
-and bias are graph inputs (one image); PyTorch's outputs as the reference.
+torch.nn.ConvTranspose{1,2,3}d with groups, exported by torch.onnx.export
+(weights as initializers), and ConvTranspose nodes whose grouped weight
+and bias are graph inputs (one image, one volume); PyTorch's outputs as
+the reference.
 
 usage: make_convtranspose_group_models.py OUTDIR
 """
@@ -33,6 +34,10 @@ export("groups2", torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_
 export("groups3_dilated", torch.nn.ConvTranspose2d(6, 3, (2, 3), stride=(1, 2), dilation=(2, 1),
                                                    groups=3, bias=False), torch.randn(2, 6, 4, 3))
 export("groups2_1d", torch.nn.ConvTranspose1d(4, 4, 3, stride=2, groups=2), torch.randn(3, 4, 6))
+export("groups2_3d", torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 2), padding=(1, 1, 0),
+                                              output_padding=(1, 0, 1), dilation=(1, 2, 1), groups=2),
+       torch.randn(2, 4, 3, 4, 3))
+export("groups3_3d", torch.nn.ConvTranspose3d(3, 3, 2, groups=3, bias=False), torch.randn(1, 3, 2, 3, 2))
 
 # The weight and bias fed as graph inputs.
 x, w, b = torch.randn(1, 4, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(6)
@@ -47,3 +52,17 @@ onnx.checker.check_model(m)
 onnx.save(m, os.path.join(out, "weight_input.onnx"))
 for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
     np.save(os.path.join(out, "weight_input.%s.npy" % k), v.numpy())
+
+# The same over a volume: weight [C, F / group, KD, KH, KW] and bias as inputs.
+x, w, b = torch.randn(1, 4, 2, 3, 3), torch.randn(4, 2, 2, 2, 1), torch.randn(4)
+node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], group=2, strides=[1, 2, 1])
+y = F.conv_transpose3d(x, w, b, stride=(1, 2, 1), groups=2)
+graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 2, 3, 3]),
+                                        helper.make_tensor_value_info("W", TensorProto.FLOAT, [4, 2, 2, 2, 1]),
+                                        helper.make_tensor_value_info("B", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))])
+m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(m)
+onnx.save(m, os.path.join(out, "weight_input_3d.onnx"))
+for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
+    np.save(os.path.join(out, "weight_input_3d.%s.npy" % k), v.numpy())
