@@ -47,7 +47,7 @@ SHAPE_ROLES = {"Reshape": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Slice": {1
                "Expand": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Split": {1}, "Pad": {1, 2},
                "ConstantOfShape": {0}, "Tile": {1}, "TopK": {1}, "OneHot": {1, 2},
                "Clip": {1, 2}, "Range": {0, 1, 2}, "Dropout": {1, 2}, "CumSum": {1},
-               "Trilu": {1}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
+               "Trilu": {1}, "Compress": {1}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
                # A recurrent node's weights (W, R, B; P for LSTM): the suite
                # feeds them as inputs, exporters write them as initializers.
                "LSTM": {1, 2, 3, 7}, "GRU": {1, 2, 3}, "RNN": {1, 2, 3}}
@@ -168,8 +168,9 @@ def write_table(path, results, seconds, nnc):
              "`nnc import` and `nnc predict`, and its outputs are compared with the stored ones "
              "(rtol 1e-3, atol 1e-5 for floats; exact for integers). **pass**: equal; **fail**: "
              "imported, but other numbers, shapes or types (or a crash); **unsupported**: refused "
-             "by the importer, or the test's data by `nnc predict`, with the message shown. A test that feeds a shape, scales, axes or "
-             "another input that ONNX once took as an attribute is imported with those inputs "
+             "by the importer, or the test's data by `nnc predict`, with the message shown. A test that feeds a shape, scales, axes, "
+             "another input that ONNX once took as an attribute, or an input whose values decide a "
+             "shape (Compress's condition, a Range limit computed from an input) is imported with those inputs "
              "fixed to its values (`nnc import --freeze`; *frozen* in the table), as an exporter "
              "folds them: nnc compiles static shapes. So are the weights W, R and B of an LSTM, "
              "GRU or RNN node fed as inputs, which exporters write as initializers. `test/onnx/conformance_1..4.test` run every "

@@ -13,6 +13,7 @@ const ort = require('onnxruntime-node');
 const npyTypes = {
   '<f4': ['float32', Float32Array], '<f8': ['float64', Float64Array],
   '<i4': ['int32', Int32Array], '<i8': ['int64', BigInt64Array],
+  '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array],
 };
 
 function readNpy(file) {

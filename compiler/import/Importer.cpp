@@ -815,7 +815,8 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice", "Gather", "Expand",
       "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Relu", "Sign", "GlobalMaxPool",
       "ConstantOfShape", "Trilu", "TopK", "OneHot", "GatherElements", "ScatterElements",
-      "Scatter", "GatherND", "ScatterND", "ReverseSequence"};
+      "Scatter", "GatherND", "ScatterND", "ReverseSequence", "QuantizeLinear",
+      "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Compress"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      !it->second.indices && isInteger(it->second.elemType) &&
@@ -827,7 +828,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice",
       "Gather", "Pad", "Max", "Min", "Abs", "Neg", "Relu", "Where", "MaxPool", "Clip", "Expand",
       "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Trilu", "TopK", "GatherElements",
-      "GatherND", "ReverseSequence"};
+      "GatherND", "ReverseSequence", "Compress"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      it->second.elemType == onnx::TensorProto_DataType_FLOAT16 &&

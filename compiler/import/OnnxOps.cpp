@@ -3916,6 +3916,222 @@ void scatterElements(T &t) {
            data.batched);
 }
 
+// --- quantization ---------------------------------------------------------------------
+
+/// `x` (a name or an expression) rounded to the nearest integer, ties to
+/// even, as ONNX's Round and the quantizers round: floor, plus 1 above the
+/// half, and at the half when the floor is odd.
+std::string roundHalfEven(T &t, const std::string &x) {
+  std::string v = t.temporary(t.node().output(0) + "_unrounded", x);
+  std::string f = t.temporary(t.node().output(0) + "_floor", "floor(" + v + ")");
+  return "where(" + v + " - " + f + " > 0.5, " + f + " + 1, where(" + v + " - " + f + " < 0.5, " +
+         f + ", 2 * " + f + " - 2 * floor(" + f + " / 2)))";
+}
+
+/// A quantization parameter (a scale or a zero point, input `i`) as an
+/// operand of x's expression: one number as itself, a per-axis [C] reshaped
+/// to [C, 1, ...] at the axis.
+std::string quantParam(T &t, const Value &x, int i) {
+  Value &p = t.input(i);
+  if (p.batched)
+    t.notPerSample("takes its scale or zero point per sample");
+  std::string e = t.onnxOrder(p);
+  if (p.rank() == 0 || (p.rank() == 1 && p.dims[0] == 1))
+    return p.rank() == 0 ? e : e + "[0]";
+  int64_t axis = t.axis(t.intAttr("axis", 1), x.rank());
+  if (p.rank() != 1 || p.dims[0] != x.dims[axis])
+    t.fail("a per-axis scale or zero point must have " + std::to_string(x.dims[axis]) +
+           " values (axis " + std::to_string(axis) + "), not shape " + dimsText(p.dims));
+  if (x.batched && axis == 0)
+    t.notPerSample("quantizes along the batch axis");
+  std::vector<int64_t> shape = {p.dims[0]};
+  shape.insert(shape.end(), static_cast<size_t>(x.rank() - axis - 1), 1);
+  return shape.size() == 1 ? e : "reshape(" + e + ", " + list(shape) + ")";
+}
+
+/// The range of a quantized type: uint8 [0, 255], int8 [-128, 127].
+std::pair<int, int> quantRange(T &t, int32_t type) {
+  if (type == onnx::TensorProto_DataType_UINT8)
+    return {0, 255};
+  if (type == onnx::TensorProto_DataType_INT8)
+    return {-128, 127};
+  t.fail("quantizes to " + elemTypeName(type) + "; ONNX quantizes to uint8 or int8");
+}
+
+/// x / scale rounded (ties to even) plus the zero point, saturated to the
+/// type's range, in the storage of integers (f64); `scaled` computes in x's type.
+std::string quantized(T &t, const std::string &scaled, const std::string &zp, int32_t type) {
+  auto [lo, hi] = quantRange(t, type);
+  return "clamp(cast(" + roundHalfEven(t, scaled) + ", f64)" + (zp.empty() ? "" : " + " + zp) +
+         ", min: " + std::to_string(lo) + ", max: " + std::to_string(hi) + ")";
+}
+
+/// QuantizeLinear: saturate(round(x / y_scale) + y_zero_point), per tensor
+/// or per axis (opset 13), uint8 unless the zero point says int8.
+void quantizeLinear(T &t) {
+  Value &x = t.input(0);
+  if (!isFloat(x.elemType))
+    t.fail("quantizes " + elemTypeName(x.elemType) + " values; ONNX quantizes float values");
+  std::string xe = t.onnxOrder(x);
+  std::string scale = quantParam(t, x, 1);
+  int32_t type = t.hasInput(2) ? t.input(2).elemType : int32_t(onnx::TensorProto_DataType_UINT8);
+  std::string zp = t.hasInput(2) ? quantParam(t, x, 2) : "";
+  t.define(0, quantized(t, xe + " / " + scale, zp, type), x.dims, type, x.batched);
+}
+
+/// DequantizeLinear: (x - x_zero_point) * x_scale, per tensor or per axis.
+void dequantizeLinear(T &t) {
+  Value &x = t.input(0);
+  if (!isInteger(x.elemType))
+    t.fail("dequantizes " + elemTypeName(x.elemType) + " values; ONNX dequantizes integers");
+  std::string xe = t.onnxOrder(x);
+  if (t.hasInput(2))
+    xe = "(" + xe + " - " + quantParam(t, x, 2) + ")";
+  int32_t type = t.input(1).elemType;
+  t.define(0, inTypeOf(xe, x.elemType, type) + " * " + quantParam(t, x, 1), x.dims, type,
+           x.batched);
+}
+
+/// DynamicQuantizeLinear: the scale and zero point from the tensor's range
+/// (0 included), then QuantizeLinear to uint8, as ONNX's reference.
+void dynamicQuantizeLinear(T &t) {
+  Value &x = t.input(0);
+  if (x.batched)
+    t.notPerSample("quantizes with the range of the whole tensor");
+  if (x.elemType != onnx::TensorProto_DataType_FLOAT)
+    t.fail("quantizes " + elemTypeName(x.elemType) + " values; ONNX's DynamicQuantizeLinear takes float");
+  std::string out = t.node().output(0), xe = t.onnxOrder(x);
+  std::string lo = t.temporary(out + "_min", "minimum(-max(-" + xe + "), 0)");
+  std::string hi = t.temporary(out + "_max", "maximum(max(" + xe + "), 0)");
+  std::string scale = t.temporary(out + "_scale", "(" + hi + " - " + lo + ") / 255");
+  std::string zp = t.temporary(out + "_zero_point",
+                               "cast(" + roundHalfEven(t, "clamp((0 - " + lo + ") / " + scale +
+                                                              ", min: 0, max: 255)") + ", f64)");
+  int32_t u8 = onnx::TensorProto_DataType_UINT8;
+  t.define(0, quantized(t, xe + " / " + scale, zp, u8), x.dims, u8, false);
+  if (t.outputUsed(1))
+    t.define(1, scale, {}, x.elemType, false);
+  if (t.outputUsed(2))
+    t.define(2, zp, {}, u8, false);
+}
+
+/// MatMulInteger: (A - a_zero_point) @ (B - b_zero_point) exactly (integers
+/// compute in f64), int32. QLinearMatMul: that product requantized,
+/// saturate(round(product * (a_scale * b_scale / y_scale)) + y_zero_point),
+/// in float as onnxruntime computes it.
+void integerMatMul(T &t, bool qlinear) {
+  // MatMulInteger: A, B, a_zero_point, b_zero_point; QLinearMatMul: a,
+  // a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
+  int ib = qlinear ? 3 : 1, ibzp = qlinear ? 5 : 3;
+  Value &a = t.input(0), &b = t.input(ib);
+  if (!isInteger(a.elemType) || !isInteger(b.elemType))
+    t.fail("multiplies " + elemTypeName(a.elemType) + " by " + elemTypeName(b.elemType) +
+           "; it takes integers");
+  // B is a matrix, or a stack of them matching A's leading axes.
+  bool stacked = b.rank() > 2 && a.rank() == b.rank() &&
+                 std::equal(a.dims.begin(), a.dims.end() - 2, b.dims.begin());
+  if (a.rank() < 1 || (b.rank() != 2 && !stacked) || a.dims.back() != b.dims[b.rank() - 2])
+    t.fail("multiplies " + dimsText(a.dims) + " by " + dimsText(b.dims) +
+           "; nnc takes a matrix B (or a stack of them matching A's leading axes) whose rows "
+           "match A's last axis");
+  if (b.batched || (a.batched && a.rank() < 2))
+    t.notPerSample("multiplies across the batch axis");
+  std::string ae = t.onnxOrder(a), be = t.onnxOrder(b);
+  // A's zero point is one number or one per row of A, B's one or one per column.
+  auto zeroPoint = [&](int i, const Value &of, bool rows) -> std::string {
+    if (!t.hasInput(i))
+      return "";
+    Value &z = t.input(i);
+    if (z.batched)
+      t.notPerSample("takes its zero point per sample");
+    std::string e = t.onnxOrder(z);
+    if (z.rank() == 0 || (z.rank() == 1 && z.dims[0] == 1))
+      return z.rank() == 0 ? e : e + "[0]";
+    int64_t want = rows ? of.dims[of.rank() - 2] : of.dims.back();
+    if (z.rank() != 1 || z.dims[0] != want || (rows && of.rank() != 2) || (rows && of.batched))
+      t.fail("a zero point must be one number or one per " + std::string(rows ? "row of A" : "column of B"));
+    return rows ? "reshape(" + e + ", " + list({want, 1}) + ")" : e;
+  };
+  std::string azp = zeroPoint(2, a, true), bzp = zeroPoint(ibzp, b, false);
+  if (!azp.empty())
+    ae = "(" + ae + " - " + azp + ")";
+  if (!bzp.empty())
+    be = "(" + be + " - " + bzp + ")";
+  std::vector<int64_t> dims = a.dims;
+  dims.back() = b.dims.back();
+  std::string product = ae + " @ " + be;
+  if (!qlinear) {
+    t.define(0, product, dims, onnx::TensorProto_DataType_INT32, a.batched);
+    return;
+  }
+  auto number = [&](int i) {
+    Value &v = t.input(i);
+    if (v.batched)
+      t.notPerSample("takes its scale per sample");
+    if (v.rank() > 1 || (v.rank() == 1 && v.dims[0] != 1))
+      t.fail("per-axis scales are not supported here (one number each)");
+    std::string e = t.onnxOrder(v);
+    return v.rank() == 0 ? e : e + "[0]";
+  };
+  std::string scale = t.temporary(t.node().output(0) + "_multiplier",
+                                  number(1) + " * " + number(4) + " / " + number(6));
+  int32_t type = t.hasInput(7) ? t.input(7).elemType : a.elemType;
+  std::string yzp = t.hasInput(7) ? number(7) : "";
+  std::string scaled = "cast(" + t.temporary(t.node().output(0) + "_product", product) + ", f32) * " + scale;
+  t.define(0, quantized(t, scaled, yzp, type), dims, type, a.batched);
+}
+
+/// Compress by a constant condition (it decides the output's shape, which
+/// nnc compiles statically): the selected positions along the axis (or of
+/// the flattened tensor without one), runs of them as slices joined.
+void compress(T &t) {
+  Value &x = t.input(0);
+  const Tensor &cond = t.constantInput(1, "the condition");
+  if (cond.dims.size() != 1)
+    t.fail("the condition must be one-dimensional");
+  bool flat = !t.hasAttr("axis");
+  int64_t a = flat ? 0 : t.axis(t.intAttr("axis", 0), x.rank());
+  if (x.batched && (flat || a == 0))
+    t.notPerSample(flat ? "selects from the flattened tensor, batch included" : "selects along the batch axis");
+  int64_t size = flat ? product(x.dims) : x.dims[a];
+  if (cond.count() > size)
+    t.fail("the condition has " + std::to_string(cond.count()) + " entries for " +
+           std::to_string(size) + " positions");
+  std::vector<std::pair<int64_t, int64_t>> runs; // [begin, end)
+  int64_t selected = 0;
+  for (int64_t i = 0; i < cond.count(); ++i) {
+    if (cond.values[static_cast<size_t>(i)] == 0)
+      continue;
+    ++selected;
+    if (!runs.empty() && runs.back().second == i)
+      runs.back().second = i + 1;
+    else
+      runs.push_back({i, i + 1});
+  }
+  if (selected == 0)
+    t.fail("the condition selects nothing; nnc's tensors have at least one element");
+  if (runs.size() > 64)
+    t.fail("more than 64 separate runs of selected positions are not supported");
+  std::string xe = flat ? "reshape(" + t.onnxOrder(x) + ", " + list({size}) + ")" : t.onnxOrder(x);
+  if (flat && runs.size() > 1)
+    xe = t.temporary(t.node().output(0) + "_flat", xe);
+  int first = x.batched ? 1 : 0;
+  std::string parts;
+  for (auto [b, e] : runs) {
+    std::string items;
+    for (int k = flat ? 0 : first; k < (flat ? 1 : x.rank()); ++k)
+      items += (items.empty() ? "" : ", ") +
+               (flat || k == a ? std::to_string(b) + ":" + std::to_string(e) : std::string(":"));
+    parts += (parts.empty() ? "" : ", ") + xe + "[" + items + "]";
+  }
+  std::vector<int64_t> dims = flat ? std::vector<int64_t>{selected} : x.dims;
+  if (!flat)
+    dims[a] = selected;
+  t.define(0, runs.size() == 1 ? parts
+                               : "concat(" + parts + ", axis: " + std::to_string(flat ? 0 : a - first) + ")",
+           dims, x.elemType, x.batched && !flat);
+}
+
 /// A constant of `dims` holding 0, 1, 2, ... in f64: positions an index is
 /// compared with, laid out to broadcast where they are needed.
 std::string positionsShaped(T &t, const std::vector<int64_t> &dims) {
@@ -4918,6 +5134,7 @@ const std::map<std::string, Translate> &ops() {
       {"GatherElements", gatherElements},
       {"ScatterElements", scatterElements},
       {"GatherND", gatherND},
+      {"Compress", compress},
       {"ScatterND", scatterND},
       {"ReverseSequence", reverseSequence},
       {"Scatter", scatterElements},
@@ -4944,14 +5161,12 @@ const std::map<std::string, Translate> &ops() {
       {"Hardmax", hardmax},
       {"Floor", [](T &t) { unary(t, [](auto x) { return call("floor", x); }); }},
       {"Ceil", [](T &t) { unary(t, [](auto x) { return "-floor(-" + x + ")"; }); }},
-      {"Round", [](T &t) {
-         // Half to even: floor, plus 1 above the half, and at the half when odd.
-         unary(t, [&](auto x) {
-           std::string f = t.temporary(t.node().output(0) + "_floor", "floor(" + x + ")");
-           return "where(" + x + " - " + f + " > 0.5, " + f + " + 1, where(" + x + " - " + f +
-                  " < 0.5, " + f + ", 2 * " + f + " - 2 * floor(" + f + " / 2)))";
-         });
-       }},
+      {"Round", [](T &t) { unary(t, [&](auto x) { return roundHalfEven(t, x); }); }},
+      {"QuantizeLinear", quantizeLinear},
+      {"DequantizeLinear", dequantizeLinear},
+      {"DynamicQuantizeLinear", dynamicQuantizeLinear},
+      {"MatMulInteger", [](T &t) { integerMatMul(t, false); }},
+      {"QLinearMatMul", [](T &t) { integerMatMul(t, true); }},
       {"Mod", mod},
       {"BitShift", bitShift},
       {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},

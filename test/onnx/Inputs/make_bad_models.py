@@ -112,6 +112,10 @@ save("gathernd_batch_dims", model([helper.make_node("GatherND", ["x", "i"], ["y"
 save("scatternd_updates", model([helper.make_node("ScatterND", ["x", "i", "u"], ["y"], name="snd_0")],
                                 [tensor("x", [4, 3]), tensor("i", [2, 1], TensorProto.INT64),
                                  tensor("u", [2, 4])], [tensor("y", [4, 3])]), check=False)
+save("quantize_int32", model([helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="q_0")],
+                             [tensor("x", ["N", 3])], [tensor("y", ["N", 3], TensorProto.INT32)],
+                             [numpy_helper.from_array(np.float32(0.1), "s"),
+                              numpy_helper.from_array(np.int32(0), "z")]), check=False)
 save("tile_zero", model([helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_0")],
                         [tensor("x", ["N", 3])], [tensor("y", ["N", 0])],
                         [numpy_helper.from_array(np.array([1, 0], np.int64), "reps")]))
