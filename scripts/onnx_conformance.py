@@ -47,7 +47,8 @@ SHAPE_ROLES = {"Reshape": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Slice": {1
                "Expand": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Split": {1}, "Pad": {1, 2},
                "ConstantOfShape": {0}, "Tile": {1}, "TopK": {1}, "OneHot": {1, 2},
                "Clip": {1, 2}, "Range": {0, 1, 2}, "Dropout": {1, 2}, "CumSum": {1},
-               "Trilu": {1}, "Compress": {1}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
+               "Trilu": {1}, "Compress": {1}, "DFT": {1}, "STFT": {1, 3},
+               "MelWeightMatrix": {0, 1, 2, 3, 4}, "If": {0}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
                # A recurrent node's weights (W, R, B; P for LSTM): the suite
                # feeds them as inputs, exporters write them as initializers.
                "LSTM": {1, 2, 3, 7}, "GRU": {1, 2, 3}, "RNN": {1, 2, 3}}
@@ -170,7 +171,8 @@ def write_table(path, results, seconds, nnc):
              "imported, but other numbers, shapes or types (or a crash); **unsupported**: refused "
              "by the importer, or the test's data by `nnc predict`, with the message shown. A test that feeds a shape, scales, axes, "
              "another input that ONNX once took as an attribute, or an input whose values decide a "
-             "shape (Compress's condition, a Range limit computed from an input) is imported with those inputs "
+             "shape or the graph (Compress's and If's conditions, a Range limit computed from an input, "
+             "MelWeightMatrix's sizes) is imported with those inputs "
              "fixed to its values (`nnc import --freeze`; *frozen* in the table), as an exporter "
              "folds them: nnc compiles static shapes. So are the weights W, R and B of an LSTM, "
              "GRU or RNN node fed as inputs, which exporters write as initializers. `test/onnx/conformance_1..4.test` run every "

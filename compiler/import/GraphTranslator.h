@@ -140,6 +140,14 @@ public:
   void classLabels(int i, int64_t classes);
   /// Output i is a constant known at import time.
   void defineConstant(int i, Tensor t);
+  /// The value op `opType`'s translation gives for `inputs` (values an op
+  /// made), with this node's attributes: an op written as another on
+  /// adjusted inputs (ConvInteger as Conv on the inputs less their zero
+  /// points). Messages name this node.
+  Value translateAs(const std::string &opType, const std::vector<Value> &inputs);
+  /// Translates the nodes of `g` (an If's branch) in this graph's scope and
+  /// returns the values of its outputs.
+  std::vector<Value> translateBranch(const onnx::GraphProto &g);
 
   /// The source text of a constant or a number.
   static std::string literal(const Tensor &t);

@@ -740,6 +740,63 @@ void GraphTranslator::bindInitializers() {
   }
 }
 
+Value GraphTranslator::translateAs(const std::string &opType, const std::vector<Value> &inputs) {
+  const onnx::NodeProto *outer = node_;
+  onnx::NodeProto inner = *outer; // its name and attributes
+  inner.set_op_type(opType);
+  inner.clear_input();
+  inner.clear_output();
+  std::string base = firstOutput(*outer) + "_" + opType;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    std::string name = base + "_input" + std::to_string(k);
+    inner.add_input(name);
+    values_[name] = inputs[k];
+  }
+  inner.add_output(base);
+  ++uses_[base];
+  node_ = &inner;
+  struct Restore { // the calling node again, also when the translation throws
+    GraphTranslator &g;
+    const onnx::NodeProto *outer;
+    ~Restore() { g.node_ = outer; }
+  } restore{*this, outer};
+  if (!translateOp(*this, opType))
+    fail("internal: no translation of " + opType);
+  Value result = values_.at(base);
+  for (const std::string &name : inner.input())
+    values_.erase(name);
+  values_.erase(base);
+  return result;
+}
+
+std::vector<Value> GraphTranslator::translateBranch(const onnx::GraphProto &g) {
+  const onnx::NodeProto *outer = node_;
+  for (const auto &n : g.node())
+    for (const auto &i : n.input())
+      ++uses_[i];
+  for (const auto &o : g.output())
+    ++uses_[o.name()];
+  for (const auto &init : g.initializer()) {
+    Value v;
+    v.constant = tensorValues(init, "initializer '" + init.name() + "'");
+    v.elemType = v.constant->elemType;
+    v.dims = v.constant->dims;
+    v.initializer = init.name();
+    values_[init.name()] = v;
+  }
+  for (const auto &n : g.node())
+    translateNode(n);
+  node_ = outer;
+  std::vector<Value> out;
+  for (const auto &o : g.output()) {
+    auto it = values_.find(o.name());
+    if (it == values_.end())
+      fail("the branch's output '" + o.name() + "' is not computed");
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 void GraphTranslator::translateNode(const onnx::NodeProto &n) {
   node_ = &n;
   if (skipped_.count(&n))
@@ -816,7 +873,8 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Relu", "Sign", "GlobalMaxPool",
       "ConstantOfShape", "Trilu", "TopK", "OneHot", "GatherElements", "ScatterElements",
       "Scatter", "GatherND", "ScatterND", "ReverseSequence", "QuantizeLinear",
-      "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Compress"};
+      "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Compress", "ConvInteger",
+      "QLinearConv"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      !it->second.indices && isInteger(it->second.elemType) &&

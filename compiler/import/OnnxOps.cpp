@@ -3442,6 +3442,67 @@ void window(T &t, const std::string &kind) {
   t.defineConstant(0, w);
 }
 
+/// MelWeightMatrix of constant inputs: a constant [dft_length / 2 + 1,
+/// num_mel_bins] of triangular filters, by ONNX's reference: num_mel_bins
+/// + 2 points evenly spaced in mels from the lower to the upper edge,
+/// mapped back to hertz and then to spectrogram bins (floored).
+void melWeightMatrix(T &t) {
+  auto value = [&](int i, const char *what) { return t.constantInput(i, what).values.at(0); };
+  int64_t mels = integer(t, value(0, "num_mel_bins")), dft = integer(t, value(1, "dft_length"));
+  double rate = value(2, "sample_rate"), lower = value(3, "lower_edge_hertz"),
+         upper = value(4, "upper_edge_hertz");
+  if (mels < 1 || mels > 4096 || dft < 1 || dft > (int64_t(1) << 20) || !(rate > 0) ||
+      !(lower >= 0) || !(upper > lower))
+    t.fail("num_mel_bins, dft_length, sample_rate or the edges are out of range");
+  int64_t bins = dft / 2 + 1;
+  auto mel = [](double hz) { return 2595 * std::log10(1 + hz / 700); };
+  double low = mel(lower), step = (mel(upper) - low) / double(mels + 2);
+  std::vector<int64_t> points;
+  for (int64_t k = 0; k < mels + 2; ++k) {
+    double hz = 700 * (std::pow(10.0, (double(k) * step + low) / 2595) - 1);
+    points.push_back(static_cast<int64_t>(std::floor(double(dft + 1) * hz / rate)));
+  }
+  Tensor w;
+  w.elemType = static_cast<int32_t>(t.intAttr("output_datatype", onnx::TensorProto_DataType_FLOAT));
+  w.dims = {bins, mels};
+  w.values.assign(static_cast<size_t>(bins * mels), 0.0);
+  auto at = [&](int64_t j, int64_t i) -> double & {
+    if (j < 0 || j >= bins)
+      t.fail("the filters reach past the spectrogram's " + std::to_string(bins) + " bins");
+    return w.values[static_cast<size_t>(j * mels + i)];
+  };
+  for (int64_t i = 0; i < mels; ++i) {
+    int64_t left = points[size_t(i)], center = points[size_t(i + 1)], right = points[size_t(i + 2)];
+    if (center == left)
+      at(center, i) = 1;
+    else
+      for (int64_t j = left; j <= center; ++j)
+        at(j, i) = double(j - left) / double(center - left);
+    for (int64_t j = center; j < right; ++j)
+      at(j, i) = double(right - j) / double(right - center);
+  }
+  t.defineConstant(0, w);
+}
+
+/// If with a constant condition (often computed from shapes, which nnc
+/// knows): the chosen branch's nodes, inlined; its outputs are the node's.
+void ifOp(T &t) {
+  const Tensor &cond = t.constantInput(0, "the condition");
+  if (cond.count() != 1)
+    t.fail("the condition must be one value");
+  const char *branch = cond.values[0] != 0 ? "then_branch" : "else_branch";
+  const onnx::AttributeProto *a = t.attr(branch);
+  if (!a || !a->has_g())
+    t.fail(std::string("has no ") + branch);
+  std::vector<Value> results = t.translateBranch(a->g());
+  if (static_cast<int>(results.size()) != t.node().output_size())
+    t.fail(std::string("its ") + branch + " has " + std::to_string(results.size()) +
+           " outputs for the node's " + std::to_string(t.node().output_size()));
+  for (size_t i = 0; i < results.size(); ++i)
+    if (t.outputUsed(static_cast<int>(i)))
+      t.alias(static_cast<int>(i), results[i]);
+}
+
 /// Range of constant start, limit and delta: a constant.
 void range(T &t) {
   const Tensor &start = t.constantInput(0, "the start");
@@ -4130,6 +4191,292 @@ void compress(T &t) {
   t.define(0, runs.size() == 1 ? parts
                                : "concat(" + parts + ", axis: " + std::to_string(flat ? 0 : a - first) + ")",
            dims, x.elemType, x.batched && !flat);
+}
+
+/// Det of square matrices up to 4 x 4 (the last two axes): Leibniz's sum
+/// over the permutations of signed products of entries, exact in form and
+/// differentiable; larger matrices are refused.
+void det(T &t) {
+  Value &x = t.input(0);
+  if (x.rank() < 2 || x.dims[x.rank() - 1] != x.dims[x.rank() - 2])
+    t.fail("takes square matrices in the last two axes, not shape " + dimsText(x.dims));
+  if (x.batched && x.rank() == 2)
+    t.notPerSample("takes the determinant of a matrix whose rows are the batch");
+  int64_t n = x.dims.back();
+  if (n > 4)
+    t.fail("matrices larger than 4 x 4 are not supported (" + std::to_string(n) + " x " +
+           std::to_string(n) + ")");
+  std::string xe = t.onnxOrder(x);
+  if (xe.find_first_of("([ ") != std::string::npos)
+    xe = t.temporary(t.node().output(0) + "_matrix", xe);
+  std::string lead;
+  for (int k = x.batched ? 1 : 0; k < x.rank() - 2; ++k)
+    lead += ":, ";
+  auto entry = [&](int64_t i, int64_t j) {
+    return xe + "[" + lead + std::to_string(i) + ", " + std::to_string(j) + "]";
+  };
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    perm[static_cast<size_t>(i)] = i;
+  std::string sum;
+  do {
+    int inversions = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i + 1; j < n; ++j)
+        inversions += perm[static_cast<size_t>(i)] > perm[static_cast<size_t>(j)];
+    std::string term;
+    for (int64_t i = 0; i < n; ++i)
+      term += (i ? " * " : "") + entry(i, perm[static_cast<size_t>(i)]);
+    sum += sum.empty() ? (inversions % 2 ? "-" : "") + term : (inversions % 2 ? " - " : " + ") + term;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  std::vector<int64_t> dims(x.dims.begin(), x.dims.end() - 2);
+  t.define(0, sum, dims, x.elemType, x.batched);
+}
+
+/// ConvInteger and QLinearConv: Conv on the inputs less their zero points
+/// (integers compute in f64, so the sums are exact); a constant weight is
+/// folded with a constant zero point (one, or one per filter) into the
+/// layer's weight. ConvInteger gives int32; QLinearConv adds its int32
+/// bias and requantizes in f32 with x_scale * w_scale / y_scale (w_scale
+/// per filter or one), as onnxruntime does.
+void integerConv(T &t, bool qlinear) {
+  // ConvInteger: x, w, x_zero_point, w_zero_point; QLinearConv: x,
+  // x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B.
+  int iw = qlinear ? 3 : 1, iwz = qlinear ? 5 : 3;
+  Value x = t.input(0), w = t.input(iw);
+  if (!isInteger(x.elemType) || !isInteger(w.elemType))
+    t.fail("convolves " + elemTypeName(x.elemType) + " with " + elemTypeName(w.elemType) +
+           "; it takes integers");
+  if (w.rank() < 3 || w.rank() != x.rank())
+    t.fail("the weight must have shape [filters, channels, kernel...]");
+  int64_t F = w.dims[0];
+  int32_t f64 = onnx::TensorProto_DataType_DOUBLE;
+  // An input that is one number, or one per filter ([F, 1, ...] against [N, F, ...]).
+  // An input that is one number, or one per filter as [F, 1, ...] with
+  // `ones` 1s (against [N, F, ...] or the weight [F, C, ...]).
+  auto perFilter = [&](int i, const char *what, int64_t ones) -> std::string {
+    Value &v = t.input(i);
+    if (v.batched)
+      t.notPerSample(std::string("takes its ") + what + " per sample");
+    int64_t n = product(v.dims);
+    if (n != 1 && !(v.rank() == 1 && v.dims[0] == F))
+      t.fail(std::string(what) + " must be one number or one per filter (" + std::to_string(F) + ")");
+    if (v.constant && v.id.empty() && n == 1)
+      return T::number(v.constant->values[0], v.elemType);
+    std::string e = t.onnxOrder(v);
+    if (n == 1) {
+      std::string first;
+      for (int k = 0; k < v.rank(); ++k)
+        first += k ? ", 0" : "0";
+      return v.rank() == 0 ? e : e + "[" + first + "]";
+    }
+    std::vector<int64_t> column = {F};
+    column.insert(column.end(), static_cast<size_t>(ones), 1);
+    return "reshape(" + e + ", " + list(column) + ")";
+  };
+  int64_t spatial = x.rank() - 2;
+  auto one = [&](int i, const char *what) {
+    if (product(t.input(i).dims) != 1)
+      t.fail(std::string(what) + " must be one number");
+    return perFilter(i, what, 0);
+  };
+  if (t.hasInput(2)) {
+    x.id = t.temporary(t.node().output(0) + "_x", t.onnxOrder(x) + " - " + one(2, "x_zero_point"));
+    x.perm.clear();
+    x.constant.reset();
+  }
+  x.elemType = f64;
+  x.initializer.clear();
+  bool constantZero = !t.hasInput(iwz) || (t.input(iwz).constant && t.input(iwz).id.empty());
+  if (w.constant && w.id.empty() && constantZero) {
+    Tensor shifted = *w.constant;
+    if (t.hasInput(iwz)) {
+      const Tensor &z = *t.input(iwz).constant;
+      int64_t per = shifted.count() / F;
+      for (int64_t k = 0; k < shifted.count(); ++k)
+        shifted.values[size_t(k)] -= z.values[z.count() == 1 ? 0 : size_t(k / per)];
+    }
+    shifted.elemType = f64;
+    w.constant = shifted;
+  } else {
+    std::string we = t.onnxOrder(w);
+    if (t.hasInput(iwz))
+      we = we + " - " + perFilter(iwz, "w_zero_point", spatial + 1);
+    w.id = t.temporary(t.node().output(0) + "_w", we);
+    w.perm.clear();
+    w.constant.reset();
+  }
+  w.elemType = f64;
+  w.initializer.clear();
+  Value y = t.translateAs("Conv", {x, w});
+  std::string ye = t.onnxOrder(y);
+  if (!qlinear) {
+    t.define(0, ye, y.dims, onnx::TensorProto_DataType_INT32, y.batched);
+    return;
+  }
+  if (t.hasInput(8)) {
+    Value &b = t.input(8);
+    if (b.rank() != 1 || b.dims[0] != F)
+      t.fail("the bias must have " + std::to_string(F) + " values");
+    ye = "(" + ye + " + " + perFilter(8, "the bias", spatial) + ")";
+  }
+  // The multiplier, in f32 as onnxruntime forms it.
+  std::string multiplier = "(" + one(1, "x_scale") + " * " + perFilter(4, "w_scale", spatial) + " / " +
+                           one(6, "y_scale") + ")";
+  int32_t type = t.hasInput(7) ? t.input(7).elemType : t.input(0).elemType;
+  std::string yzp = t.hasInput(7) ? one(7, "y_zero_point") : "";
+  std::string scaled = "cast(" + t.temporary(t.node().output(0) + "_sum", ye) + ", f32) * " + multiplier;
+  t.define(0, quantized(t, scaled, yzp, type), y.dims, type, y.batched);
+}
+
+// --- Fourier transforms --------------------------------------------------------------
+
+/// The discrete Fourier transform along the last axis of `re` (and `im`,
+/// empty for a real signal), of rank `rank`, whose length is n, at length `length` (the
+/// signal cut or padded with zeros): products with constant cosine and
+/// sine matrices, [..., n] @ [n, bins]. The inverse has the other sign and
+/// divides by the length. Returns the real and imaginary expressions.
+std::pair<std::string, std::string> fourier(T &t, const std::string &re, const std::string &im,
+                                            int rank, int64_t n, int64_t length, int64_t bins,
+                                            bool inverse, int32_t type, const std::string &base) {
+  int64_t used = std::min(n, length);
+  if (double(used) * double(bins) > double(1 << 24))
+    t.fail("the transform's matrices would have " + countText(double(used) * double(bins)) +
+           " entries; nnc allows at most 2^24");
+  const double pi = 3.14159265358979323846;
+  Tensor c{type, {used, bins}, {}}, sn{type, {used, bins}, {}};
+  double scale = inverse ? 1.0 / double(length) : 1.0;
+  for (int64_t j = 0; j < used; ++j)
+    for (int64_t k = 0; k < bins; ++k) {
+      double angle = 2 * pi * double((j * k) % length) / double(length);
+      c.values.push_back(std::cos(angle) * scale);
+      sn.values.push_back(std::sin(angle) * scale);
+    }
+  auto matrix = [&](const Tensor &m) {
+    Value v;
+    v.constant = m;
+    v.elemType = type;
+    v.dims = m.dims;
+    return t.onnxOrder(v);
+  };
+  std::string cut;
+  if (n > length) {
+    for (int k = 0; k < rank - 1; ++k)
+      cut += ":, ";
+    cut = "[" + cut + "0:" + std::to_string(length) + "]";
+  }
+  std::string xr = re + cut, xi = im.empty() ? "" : im + cut;
+  std::string C = matrix(c), S = matrix(sn);
+  // forward: e^{-i 2 pi jk / L}; inverse: e^{+i ...} / L
+  std::string plus = inverse ? " - " : " + ", minus = inverse ? " + " : " - ";
+  std::string outRe = xr + " @ " + C + (xi.empty() ? "" : plus + xi + " @ " + S);
+  std::string outIm = (xi.empty() ? std::string(inverse ? "" : "-") : xi + " @ " + C + minus) + xr + " @ " + S;
+  return {t.temporary(base + "_re", outRe), t.temporary(base + "_im", outIm)};
+}
+
+/// DFT (opset 17): along `axis` of [batch, ..., 1 or 2] (real or complex
+/// signals), at dft_length (a constant), onesided (the first L / 2 + 1
+/// bins), inverse; the result's last axis holds the real and imaginary parts.
+void dft(T &t) {
+  Value &x = t.input(0);
+  int r = x.rank();
+  if (r < 3 || (x.dims.back() != 1 && x.dims.back() != 2))
+    t.fail("the input must be [batch, signal..., 1 or 2], not " + dimsText(x.dims));
+  int64_t axis = t.axis(t.intAttr("axis", 1), r);
+  if (axis == 0 || axis == r - 1)
+    t.fail("axis " + std::to_string(axis) + " is the batch or the real/imaginary axis");
+  bool inverse = t.intAttr("inverse", 0) != 0, onesided = t.intAttr("onesided", 0) != 0;
+  if (inverse && onesided)
+    t.fail("onesided is for the forward transform of real signals");
+  if (x.batched && axis == 0)
+    t.notPerSample("transforms along the batch axis");
+  int64_t n = x.dims[axis];
+  int64_t length = t.hasInput(1) ? integer(t, t.constantInput(1, "dft_length").values.at(0)) : n;
+  if (length < 1 || length > (int64_t(1) << 20))
+    t.fail("dft_length " + std::to_string(length) + " is out of range");
+  int64_t bins = onesided ? length / 2 + 1 : length;
+  // Per sample: the signal axis moved last, the real/imaginary axis taken apart.
+  int first = x.batched ? 1 : 0;
+  int rs = r - first, p = static_cast<int>(axis) - first;
+  std::string xe = t.onnxOrder(x), out = t.node().output(0);
+  std::vector<int64_t> perm;
+  for (int k = 0; k < rs - 1; ++k)
+    if (k != p)
+      perm.push_back(k);
+  perm.push_back(p);
+  std::string lead;
+  for (int k = 0; k < rs - 1; ++k)
+    lead += ":, ";
+  auto part = [&](int i) {
+    return t.temporary(out + (i ? "_imag" : "_real"),
+                       "transpose(" + xe + "[" + lead + std::to_string(i) + "], " + list(perm) + ")");
+  };
+  std::string re = part(0), im = x.dims.back() == 2 ? part(1) : "";
+  auto [yr, yi] = fourier(t, re, im, rs - 1, n, length, bins, inverse, x.elemType, out);
+  // Back: bins at p, then the parts on a new last axis.
+  std::vector<int64_t> back(static_cast<size_t>(rs - 1));
+  for (int k = 0, j = 0; k < rs - 1; ++k)
+    back[static_cast<size_t>(k)] = k == p ? rs - 2 : j++;
+  std::vector<int64_t> dims = x.dims;
+  dims[axis] = bins;
+  dims.back() = 2;
+  std::vector<int64_t> sample(dims.begin() + first, dims.end());
+  std::vector<int64_t> one = sample;
+  one.back() = 1;
+  auto placed = [&](const std::string &e) {
+    return "reshape(transpose(" + e + ", " + list(back) + "), " + list(one) + ")";
+  };
+  t.define(0, "concat(" + placed(yr) + ", " + placed(yi) + ", axis: -1)", dims, x.elemType, x.batched);
+}
+
+/// STFT (opset 17): frames of frame_length every frame_step (constants) of
+/// [batch, length, 1 or 2] signals, each times the window, transformed
+/// (onesided by default): [batch, frames, bins, 2].
+void stft(T &t) {
+  Value &x = t.input(0);
+  if (x.rank() != 3 || (x.dims[2] != 1 && x.dims[2] != 2))
+    t.fail("the signal must be [batch, length, 1 or 2], not " + dimsText(x.dims));
+  int64_t step = integer(t, t.constantInput(1, "frame_step").values.at(0));
+  int64_t length = 0;
+  if (t.hasInput(3))
+    length = integer(t, t.constantInput(3, "frame_length").values.at(0));
+  else if (t.hasInput(2))
+    length = t.input(2).dims.empty() ? 0 : t.input(2).dims[0];
+  if (length < 1 || step < 1 || length > x.dims[1])
+    t.fail("frame_length " + std::to_string(length) + " and frame_step " + std::to_string(step) +
+           " do not fit a signal of " + std::to_string(x.dims[1]));
+  if (t.hasInput(2) && t.input(2).dims != std::vector<int64_t>{length})
+    t.fail("the window must have frame_length (" + std::to_string(length) + ") values");
+  bool onesided = t.intAttr("onesided", 1) != 0;
+  if (onesided && x.dims[2] == 2)
+    t.fail("onesided is for real signals");
+  int64_t frames = (x.dims[1] - length) / step + 1, bins = onesided ? length / 2 + 1 : length;
+  if (frames > 1024)
+    t.fail("more than 1024 frames are not supported");
+  std::string xe = t.onnxOrder(x), out = t.node().output(0);
+  std::string window = t.hasInput(2) ? " * " + t.operandFor(t.input(2), t.input(2)) : "";
+  // [frames, length] per sample for each part: the frames' slices stacked.
+  auto framesOf = [&](int i) {
+    std::string sig = t.temporary(out + (i ? "_imag" : "_real"),
+                                  xe + "[" + (x.batched ? "" : ":, ") + ":, " + std::to_string(i) + "]");
+    std::string parts;
+    for (int64_t f = 0; f < frames; ++f)
+      parts += (f ? ", " : "") + std::string("reshape(") + sig + "[" + (x.batched ? "" : ":, ") +
+               std::to_string(f * step) + ":" + std::to_string(f * step + length) + "], " +
+               (x.batched ? list({1, length}) : list({x.dims[0], 1, length})) + ")";
+    return t.temporary(out + (i ? "_imag_frames" : "_frames"),
+                       (frames > 1 ? "concat(" + parts + ", axis: " + (x.batched ? "0" : "1") + ")" : parts) +
+                           window);
+  };
+  std::string re = framesOf(0), im = x.dims[2] == 2 ? framesOf(1) : "";
+  auto [yr, yi] = fourier(t, re, im, x.batched ? 2 : 3, length, length, bins, false, x.elemType, out);
+  std::vector<int64_t> dims = {x.dims[0], frames, bins, 2};
+  std::vector<int64_t> one = {frames, bins, 1};
+  if (!x.batched)
+    one.insert(one.begin(), x.dims[0]);
+  t.define(0, "concat(reshape(" + yr + ", " + list(one) + "), reshape(" + yi + ", " + list(one) +
+                  "), axis: -1)",
+           dims, x.elemType, x.batched);
 }
 
 /// A constant of `dims` holding 0, 1, 2, ... in f64: positions an index is
@@ -5135,6 +5482,11 @@ const std::map<std::string, Translate> &ops() {
       {"ScatterElements", scatterElements},
       {"GatherND", gatherND},
       {"Compress", compress},
+      {"Det", det},
+      {"DFT", dft},
+      {"STFT", stft},
+      {"MelWeightMatrix", melWeightMatrix},
+      {"If", ifOp},
       {"ScatterND", scatterND},
       {"ReverseSequence", reverseSequence},
       {"Scatter", scatterElements},
@@ -5167,6 +5519,8 @@ const std::map<std::string, Translate> &ops() {
       {"DynamicQuantizeLinear", dynamicQuantizeLinear},
       {"MatMulInteger", [](T &t) { integerMatMul(t, false); }},
       {"QLinearMatMul", [](T &t) { integerMatMul(t, true); }},
+      {"ConvInteger", [](T &t) { integerConv(t, false); }},
+      {"QLinearConv", [](T &t) { integerConv(t, true); }},
       {"Mod", mod},
       {"BitShift", bitShift},
       {"NegativeLogLikelihoodLoss", [](T &t) { classLoss(t, false); }},

@@ -1,6 +1,6 @@
 """test/onnx/quantized.test: quantized ONNX graphs (QuantizeLinear and
-DequantizeLinear per axis, QLinearMatMul, MatMulInteger,
-DynamicQuantizeLinear) with their parameters as initializers, as quantized
+DequantizeLinear per axis, QLinearMatMul, MatMulInteger, QLinearConv,
+ConvInteger, DynamicQuantizeLinear) with their parameters as initializers, as quantized
 models carry them, over a batch (axis 0 dynamic) where the graph allows it.
 Each is imported and predicted by nnc and run by onnxruntime
 (scripts/ort_run.js) on the same inputs; integer outputs must be equal,
@@ -65,6 +65,33 @@ MODELS["matmul_integer"] = (graph(
     [const("b", rng.integers(-128, 128, (4, 3)).astype(np.int8)), const("az", np.uint8(12)),
      const("bz", np.int8(-5))]),
     {"a": rng.integers(0, 256, (3, 4)).astype(np.uint8)})
+
+# A quantized convolution: x quantized to uint8, QLinearConv by an int8
+# weight with a scale per filter and an int32 bias, strided and padded. The
+# weights stay within 7 bits, as onnxruntime's quantizer keeps them
+# (reduce_range): its AVX2 uint8 x int8 kernel adds products in pairs that
+# saturate at 2^15 - 1 (with weights up to 100 it gave values 7 quanta off the
+# exact sum that nnc computes).
+MODELS["qlinear_conv"] = (graph(
+    "qconv", [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+              helper.make_node("QLinearConv", ["xq", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"], ["yq"],
+                               strides=[2, 1], pads=[1, 1, 0, 1], kernel_shape=[3, 2]),
+              helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["y"])],
+    [tensor("x", F, ["N", 2, 6, 5])], [tensor("yq", U8, ["N", 3, 3, 6]), tensor("y", F, ["N", 3, 3, 6])],
+    [const("xs", np.float32(0.025)), const("xz", np.uint8(110)),
+     const("w", rng.integers(-63, 64, (3, 2, 3, 2)).astype(np.int8)),
+     const("ws", np.array([0.004, 0.007, 0.0025], np.float32)), const("wz", np.zeros(3, np.int8)),
+     const("ys", np.float32(0.05)), const("yz", np.uint8(100)),
+     const("b", np.array([300, -1200, 45], np.int32))]),
+    {"x": rng.uniform(-2.5, 2.5, (3, 2, 6, 5)).astype(np.float32)})
+
+# ConvInteger of a uint8 input by a uint8 weight, zero points given.
+MODELS["conv_integer"] = (graph(
+    "convi", [helper.make_node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], pads=[1, 1, 1, 1])],
+    [tensor("x", U8, ["N", 1, 4, 4])], [tensor("y", I32, ["N", 2, 4, 4])],
+    [const("w", rng.integers(0, 256, (2, 1, 3, 3)).astype(np.uint8)), const("xz", np.uint8(3)),
+     const("wz", np.uint8(128))]),
+    {"x": rng.integers(0, 256, (2, 1, 4, 4)).astype(np.uint8)})
 
 # DynamicQuantizeLinear: the range of the whole tensor sets the scale.
 MODELS["dynamic"] = (graph(

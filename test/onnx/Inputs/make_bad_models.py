@@ -41,7 +41,7 @@ with open(os.path.join(out, "garbage.onnx"), "wb") as f:
     f.write(b"model Fake\ninput x: f32[3]\n" * 10)
 open(os.path.join(out, "empty.onnx"), "wb").close()
 
-save("unsupported_op", model([helper.make_node("Det", ["x"], ["y"], name="det_0")],
+save("unsupported_op", model([helper.make_node("NonZero", ["x"], ["y"], name="nonzero_0")],
                              [tensor("x", ["N", 3, 3])], [tensor("y", ["N"])]))
 save("opset18", model([helper.make_node("Relu", ["x"], ["y"])],
                       [tensor("x", ["N", 3])], [tensor("y", ["N", 3])], opset=18), check=False)
