@@ -161,7 +161,8 @@ public:
 
 private:
   void bindInputs();
-  void bindInitializers();
+  /// Binds the initializers of `g` (the model's graph or an If's branch) as constants.
+  void bindInitializers(const onnx::GraphProto &g);
   /// The rows of the table an integer input holds token ids of (its class count),
   /// or -1 when it holds a loss's labels (classLabels sets the count), or
   /// 0 when it is used only as numbers; throws ImportError when both.

@@ -729,8 +729,8 @@ void GraphTranslator::classLabels(int i, int64_t classes) {
     text.replace(at, 8, "class(" + std::to_string(classes) + ")");
 }
 
-void GraphTranslator::bindInitializers() {
-  for (const auto &t : model_.graph().initializer()) {
+void GraphTranslator::bindInitializers(const onnx::GraphProto &g) {
+  for (const auto &t : g.initializer()) {
     Value v;
     v.constant = tensorValues(t, "initializer '" + t.name() + "'");
     v.elemType = v.constant->elemType;
@@ -776,14 +776,7 @@ std::vector<Value> GraphTranslator::translateBranch(const onnx::GraphProto &g) {
       ++uses_[i];
   for (const auto &o : g.output())
     ++uses_[o.name()];
-  for (const auto &init : g.initializer()) {
-    Value v;
-    v.constant = tensorValues(init, "initializer '" + init.name() + "'");
-    v.elemType = v.constant->elemType;
-    v.dims = v.constant->dims;
-    v.initializer = init.name();
-    values_[init.name()] = v;
-  }
+  bindInitializers(g);
   for (const auto &n : g.node())
     translateNode(n);
   node_ = outer;
@@ -947,7 +940,7 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
     if (!outputIds_.count(o.name()))
       outputIds_[o.name()] = freshId(o.name());
   }
-  bindInitializers();
+  bindInitializers(model_.graph());
   bindInputs();
   for (const auto &n : g.node())
     translateNode(n);

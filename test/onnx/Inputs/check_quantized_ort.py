@@ -9,14 +9,13 @@ float outputs within 1e-6.
 usage: check_quantized_ort.py NNC WORKDIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from nnc_and_ort import nnc_predict, onnxruntime_path, ort_predict
 rng = np.random.default_rng(5)
 F, U8, I8, I32 = TensorProto.FLOAT, TensorProto.UINT8, TensorProto.INT8, TensorProto.INT32
 
@@ -100,31 +99,14 @@ MODELS["dynamic"] = (graph(
     {"x": rng.uniform(-1.5, 4, (2, 5)).astype(np.float32)})
 
 
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr))
-    return r.stdout
-
-
 def main():
     nnc, work = sys.argv[1], sys.argv[2]
-    modules = run(["bash", os.path.join(ROOT, "scripts", "fetch_onnxruntime.sh")]).strip()
+    node_path = onnxruntime_path()
     ok = True
     for name, (m, feeds) in MODELS.items():
         d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
-        path = os.path.join(d, "m.onnx")
-        onnx.save(m, path)
-        specs = []
-        for k, v in feeds.items():
-            np.save(os.path.join(d, k + ".npy"), v)
-            specs.append("%s=%s" % (k, os.path.join(d, k + ".npy")))
-        run([nnc, "import", path, "-o", os.path.join(d, "m.nn")])
-        run([nnc, "predict", os.path.join(d, "m.nn"), "--params", os.path.join(d, "m.ckpt"),
-             "--input", ",".join(specs), "-o", os.path.join(d, "y.npy")])
-        run(["node", os.path.join(ROOT, "scripts", "ort_run.js"), path, os.path.join(d, "ort")] + specs,
-            env=dict(os.environ, NODE_PATH=modules))
+        path, specs = nnc_predict(nnc, d, m, feeds)
+        ort_predict(node_path, path, os.path.join(d, "ort"), specs)
         for o in m.graph.output:
             got = np.load(os.path.join(d, "y.%s.npy" % o.name) if len(m.graph.output) > 1
                           else os.path.join(d, "y.npy"))

@@ -10,14 +10,13 @@ is compared with its layout 0 twin, the inputs and outputs transposed.
 usage: check_recurrent_ort.py NNC WORKDIR
 """
 import os
-import subprocess
 import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from nnc_and_ort import nnc_predict, onnxruntime_path, ort_predict
 T, N, I, H = 5, 3, 4, 3
 LENS = np.array([5, 2, 3], dtype=np.int32)  # ragged: steps past a length keep the state
 
@@ -97,38 +96,21 @@ MODELS = {
 }
 
 
-def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        sys.exit("%s failed (%d): %s" % (cmd[0], r.returncode, r.stderr))
-    return r.stdout
-
-
 def main():
     nnc, work = sys.argv[1], sys.argv[2]
-    modules = run(["bash", os.path.join(ROOT, "scripts", "fetch_onnxruntime.sh")]).strip()
+    node_path = onnxruntime_path()
     ok = True
     for name, spec in MODELS.items():
         d = os.path.join(work, name)
-        os.makedirs(d, exist_ok=True)
         m, feeds = model(name, **spec)
-        path = os.path.join(d, "m.onnx")
-        onnx.save(m, path)
-        specs = []
-        for k, v in feeds.items():
-            np.save(os.path.join(d, k + ".npy"), v)
-            specs.append("%s=%s" % (k, os.path.join(d, k + ".npy")))
-        run([nnc, "import", path, "-o", os.path.join(d, "m.nn")])
-        run([nnc, "predict", os.path.join(d, "m.nn"), "--params", os.path.join(d, "m.ckpt"),
-             "--input", ",".join(specs), "-o", os.path.join(d, "y.npy")])
+        path, specs = nnc_predict(nnc, d, m, feeds)
         layout = spec.get("layout", 0)
         if layout == 1:
             twin = os.path.join(d, "layout0.onnx")
             onnx.save(model(name, **dict(spec, layout=0))[0], twin)
             np.save(os.path.join(d, "X0.npy"), feeds["X"].transpose(1, 0, 2))
             specs[0] = "X=" + os.path.join(d, "X0.npy")
-        run(["node", os.path.join(ROOT, "scripts", "ort_run.js"), twin if layout else path,
-             os.path.join(d, "ort")] + specs, env=dict(os.environ, NODE_PATH=modules))
+        ort_predict(node_path, twin if layout else path, os.path.join(d, "ort"), specs)
         for o in m.graph.output:
             got = np.load(os.path.join(d, "y.%s.npy" % o.name))
             want = np.load(os.path.join(d, "ort", o.name + ".npy"))

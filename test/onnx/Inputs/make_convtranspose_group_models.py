@@ -39,30 +39,22 @@ export("groups2_3d", torch.nn.ConvTranspose3d(4, 6, (2, 3, 2), stride=(2, 1, 2),
        torch.randn(2, 4, 3, 4, 3))
 export("groups3_3d", torch.nn.ConvTranspose3d(3, 3, 2, groups=3, bias=False), torch.randn(1, 3, 2, 3, 2))
 
-# The weight and bias fed as graph inputs.
-x, w, b = torch.randn(1, 4, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(6)
-node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], group=2, strides=[2, 1])
-y = F.conv_transpose2d(x, w, b, stride=(2, 1), groups=2)
-graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3]),
-                                        helper.make_tensor_value_info("W", TensorProto.FLOAT, [4, 3, 2, 2]),
-                                        helper.make_tensor_value_info("B", TensorProto.FLOAT, [6])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))])
-m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-onnx.checker.check_model(m)
-onnx.save(m, os.path.join(out, "weight_input.onnx"))
-for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
-    np.save(os.path.join(out, "weight_input.%s.npy" % k), v.numpy())
+def weight_input(name, x, w, b, strides, transposed):
+    """A ConvTranspose node (group 2) whose weight and bias are graph inputs."""
+    node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], group=2, strides=strides)
+    y = transposed(x, w, b, stride=tuple(strides), groups=2)
+    value = lambda n, t: helper.make_tensor_value_info(n, TensorProto.FLOAT, list(t.shape))  # noqa: E731
+    graph = helper.make_graph([node], "g", [value("x", x), value("W", w), value("B", b)], [value("y", y)])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(out, name + ".onnx"))
+    for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
+        np.save(os.path.join(out, "%s.%s.npy" % (name, k)), v.numpy())
 
-# The same over a volume: weight [C, F / group, KD, KH, KW] and bias as inputs.
-x, w, b = torch.randn(1, 4, 2, 3, 3), torch.randn(4, 2, 2, 2, 1), torch.randn(4)
-node = helper.make_node("ConvTranspose", ["x", "W", "B"], ["y"], group=2, strides=[1, 2, 1])
-y = F.conv_transpose3d(x, w, b, stride=(1, 2, 1), groups=2)
-graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 2, 3, 3]),
-                                        helper.make_tensor_value_info("W", TensorProto.FLOAT, [4, 2, 2, 2, 1]),
-                                        helper.make_tensor_value_info("B", TensorProto.FLOAT, [4])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))])
-m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-onnx.checker.check_model(m)
-onnx.save(m, os.path.join(out, "weight_input_3d.onnx"))
-for k, v in {"x": x, "W": w, "B": b, "y": y}.items():
-    np.save(os.path.join(out, "weight_input_3d.%s.npy" % k), v.numpy())
+
+# The weight and bias fed as graph inputs, over an image and over a volume
+# (weight [C, F / group, KD, KH, KW]).
+weight_input("weight_input", torch.randn(1, 4, 3, 3), torch.randn(4, 3, 2, 2), torch.randn(6), [2, 1],
+             F.conv_transpose2d)
+weight_input("weight_input_3d", torch.randn(1, 4, 2, 3, 3), torch.randn(4, 2, 2, 2, 1), torch.randn(4),
+             [1, 2, 1], F.conv_transpose3d)
