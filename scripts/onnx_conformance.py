@@ -48,7 +48,7 @@ SHAPE_ROLES = {"Reshape": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Slice": {1
                "ConstantOfShape": {0}, "Tile": {1}, "TopK": {1}, "OneHot": {1, 2},
                "Clip": {1, 2}, "Range": {0, 1, 2}, "Dropout": {1, 2}, "CumSum": {1},
                "Trilu": {1}, "Compress": {1}, "DFT": {1}, "STFT": {1, 3},
-               "MelWeightMatrix": {0, 1, 2, 3, 4}, "If": {0}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
+               "MelWeightMatrix": {0, 1, 2, 3, 4}, "If": {0}, "Loop": {0, 1}, "HannWindow": {0}, "HammingWindow": {0}, "BlackmanWindow": {0},
                # A recurrent node's weights (W, R, B; P for LSTM): the suite
                # feeds them as inputs, exporters write them as initializers.
                "LSTM": {1, 2, 3, 7}, "GRU": {1, 2, 3}, "RNN": {1, 2, 3}}

@@ -162,6 +162,12 @@ int importCommand(Session &s) {
     return 1;
   }
 
+  if (!s.opts.importLoss.empty() && !imported.repeatedWeights.empty()) {
+    std::cerr << onnxPath << ": error: --loss: " << imported.repeatedWeights
+              << "; the copies would train apart, so nnc does not fine-tune this model (import "
+                 "it without --loss to predict with it)\n";
+    return 1;
+  }
   if (!s.opts.importLoss.empty() && !addTraining(s.opts, imported, onnxPath))
     return 2;
   std::string error;

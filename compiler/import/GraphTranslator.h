@@ -106,6 +106,13 @@ public:
 
   /// Declares a parameter `name` (the saved name) with values; returns its id.
   std::string declareParam(const std::string &name, const Tensor &values, bool trainable);
+  /// How many parameters' values are recorded so far.
+  size_t weightCount() const { return weights_.size(); }
+  /// Notes why weights were repeated (see ImportedModel::repeatedWeights).
+  void noteRepeatedWeights(const std::string &why) {
+    if (repeatedWeights_.empty())
+      repeatedWeights_ = why;
+  }
   /// Records the values of a layer's parameter (`conv1.weight`).
   void addWeight(const std::string &name, const std::vector<int64_t> &dims,
                  const std::vector<double> &values);
@@ -145,9 +152,10 @@ public:
   /// adjusted inputs (ConvInteger as Conv on the inputs less their zero
   /// points). Messages name this node.
   Value translateAs(const std::string &opType, const std::vector<Value> &inputs);
-  /// Translates the nodes of `g` (an If's branch) in this graph's scope and
-  /// returns the values of its outputs.
-  std::vector<Value> translateBranch(const onnx::GraphProto &g);
+  /// Translates the nodes of `g` (an If's branch, a Loop's body) in this
+  /// graph's scope, its inputs bound to `inputs`, and returns the values of
+  /// its outputs.
+  std::vector<Value> translateBranch(const onnx::GraphProto &g, const std::vector<Value> &inputs = {});
 
   /// The source text of a constant or a number.
   static std::string literal(const Tensor &t);
@@ -190,6 +198,7 @@ private:
   bool perSample_;
   int64_t batchSize_ = -1; // axis 0 of the inputs, when static
   const onnx::NodeProto *node_ = nullptr;
+  std::string repeatedWeights_;
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;
   std::set<std::string> ids_, paramNames_;

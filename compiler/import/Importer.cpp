@@ -769,8 +769,14 @@ Value GraphTranslator::translateAs(const std::string &opType, const std::vector<
   return result;
 }
 
-std::vector<Value> GraphTranslator::translateBranch(const onnx::GraphProto &g) {
+std::vector<Value> GraphTranslator::translateBranch(const onnx::GraphProto &g,
+                                                    const std::vector<Value> &inputs) {
   const onnx::NodeProto *outer = node_;
+  if (static_cast<int>(inputs.size()) != g.input_size())
+    fail("its subgraph takes " + std::to_string(g.input_size()) + " inputs, not " +
+         std::to_string(inputs.size()));
+  for (size_t k = 0; k < inputs.size(); ++k)
+    values_[g.input(static_cast<int>(k)).name()] = inputs[k];
   for (const auto &n : g.node())
     for (const auto &i : n.input())
       ++uses_[i];
@@ -867,7 +873,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "ConstantOfShape", "Trilu", "TopK", "OneHot", "GatherElements", "ScatterElements",
       "Scatter", "GatherND", "ScatterND", "ReverseSequence", "QuantizeLinear",
       "DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Compress", "ConvInteger",
-      "QLinearConv"};
+      "QLinearConv", "If", "Loop"}; // If and Loop pass on what their subgraphs computed
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      !it->second.indices && isInteger(it->second.elemType) &&
@@ -879,7 +885,7 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten", "Concat", "Slice",
       "Gather", "Pad", "Max", "Min", "Abs", "Neg", "Relu", "Where", "MaxPool", "Clip", "Expand",
       "Tile", "Split", "Dropout", "ReduceMax", "ReduceMin", "Trilu", "TopK", "GatherElements",
-      "GatherND", "ReverseSequence", "Compress"};
+      "GatherND", "ReverseSequence", "Compress", "If", "Loop"};
   for (const std::string &out : n.output())
     if (auto it = values_.find(out); it != values_.end() && !it->second.constant &&
                                      it->second.elemType == onnx::TensorProto_DataType_FLOAT16 &&
@@ -948,6 +954,7 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
 
   ImportedModel out;
   out.batched = batchMode_ || perSample_;
+  out.repeatedWeights = repeatedWeights_;
   std::string &s = out.source;
   s += "# Imported from " + origin + " by nnc import (ONNX opset " + std::to_string(opset_);
   if (!model_.producer_name().empty())

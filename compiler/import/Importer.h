@@ -44,6 +44,10 @@ struct ImportedModel {
   /// Whether axis 0 of the inputs and outputs is the batch (else the whole
   /// tensor is one sample).
   bool batched = true;
+  /// Why one ONNX weight became several parameters (an unrolled Loop's
+  /// body): they start equal but would train apart, so fine-tuning is
+  /// refused. Empty when every weight is one parameter.
+  std::string repeatedWeights;
 };
 
 /// Throws ImportError naming the op, the node and the opset where they apply.

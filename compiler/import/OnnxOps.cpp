@@ -3503,6 +3503,85 @@ void ifOp(T &t) {
       t.alias(static_cast<int>(i), results[i]);
 }
 
+/// Loop with a constant trip count (often a shape, which nnc knows) and a
+/// condition that stays constant: the body unrolled, one copy per
+/// iteration, the carried values threaded through; the scan outputs are the
+/// iterations' values stacked on a new axis 0. At most 1024 iterations. A
+/// layer in the body is one per iteration, each with the ONNX weight's
+/// values: right for predicting, but they would train apart, so such a
+/// model is not fine-tuned (ImportedModel::repeatedWeights).
+void loop(T &t) {
+  const onnx::AttributeProto *a = t.attr("body");
+  if (!a || !a->has_g())
+    t.fail("has no body");
+  const onnx::GraphProto &body = a->g();
+  int carried = t.inputCount() - 2;
+  if (carried < 0 || body.input_size() != carried + 2 || body.output_size() < carried + 1)
+    t.fail("its body does not take the loop's carried values");
+  int scans = body.output_size() - 1 - carried;
+  int64_t trips = (int64_t(1) << 62);
+  if (t.hasInput(0))
+    trips = integer(t, t.constantInput(0, "the trip count").values.at(0));
+  bool running = true;
+  if (t.hasInput(1))
+    running = t.constantInput(1, "the condition").values.at(0) != 0;
+  auto scalar = [](int32_t type, double v) {
+    Value s;
+    s.elemType = type;
+    s.constant = Tensor{type, {}, {v}};
+    return s;
+  };
+  std::vector<Value> state;
+  for (int k = 0; k < carried; ++k)
+    state.push_back(t.input(2 + k));
+  std::vector<std::vector<Value>> scanned(static_cast<size_t>(scans));
+  int64_t i = 0;
+  for (; i < trips && running; ++i) {
+    if (i == 1024)
+      t.fail("runs more than 1024 iterations, which nnc unrolls at most");
+    std::vector<Value> in = {scalar(onnx::TensorProto_DataType_INT64, double(i)),
+                             scalar(onnx::TensorProto_DataType_BOOL, 1.0)};
+    in.insert(in.end(), state.begin(), state.end());
+    size_t weights = t.weightCount();
+    std::vector<Value> out = t.translateBranch(body, in);
+    if (i > 0 && t.weightCount() > weights) // each copy of the body has its own layers
+      t.noteRepeatedWeights(t.node().op_type() + " node '" + firstOutput(t.node()) +
+                            "' unrolls a body whose layers' weights are repeated in every iteration");
+    const Value &cond = out[0];
+    if (!cond.constant || !cond.id.empty())
+      t.fail("its body computes the condition from values that are not constants; nnc unrolls "
+             "only loops whose iterations are known");
+    running = cond.constant->values.at(0) != 0;
+    state.assign(out.begin() + 1, out.begin() + 1 + carried);
+    for (int k = 0; k < scans; ++k) {
+      if (out[size_t(1 + carried + k)].batched)
+        t.notPerSample("stacks per-sample values along a new axis 0");
+      scanned[size_t(k)].push_back(out[size_t(1 + carried + k)]);
+    }
+  }
+  for (int k = 0; k < carried; ++k)
+    if (t.outputUsed(k))
+      t.alias(k, state[size_t(k)]);
+  for (int k = 0; k < scans; ++k) {
+    if (!t.outputUsed(carried + k))
+      continue;
+    if (scanned[size_t(k)].empty())
+      t.fail("runs no iteration, so its scan outputs would be empty");
+    Value &first = scanned[size_t(k)][0];
+    std::vector<int64_t> one = first.dims;
+    one.insert(one.begin(), 1);
+    std::string parts;
+    for (Value &v : scanned[size_t(k)]) {
+      if (v.dims != first.dims)
+        t.fail("its scan output " + std::to_string(k) + " changes shape between iterations");
+      parts += (parts.empty() ? "" : ", ") + ("reshape(" + t.onnxOrder(v) + ", " + list(one) + ")");
+    }
+    std::vector<int64_t> dims = first.dims;
+    dims.insert(dims.begin(), i);
+    t.define(carried + k, i == 1 ? parts : "concat(" + parts + ", axis: 0)", dims, first.elemType, false);
+  }
+}
+
 /// Range of constant start, limit and delta: a constant.
 void range(T &t) {
   const Tensor &start = t.constantInput(0, "the start");
@@ -5487,6 +5566,7 @@ const std::map<std::string, Translate> &ops() {
       {"STFT", stft},
       {"MelWeightMatrix", melWeightMatrix},
       {"If", ifOp},
+      {"Loop", loop},
       {"ScatterND", scatterND},
       {"ReverseSequence", reverseSequence},
       {"Scatter", scatterElements},
