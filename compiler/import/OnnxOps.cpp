@@ -4062,7 +4062,9 @@ void scatterElements(T &t) {
 /// even, as ONNX's Round and the quantizers round: floor, plus 1 above the
 /// half, and at the half when the floor is odd.
 std::string roundHalfEven(T &t, const std::string &x) {
-  std::string v = t.temporary(t.node().output(0) + "_unrounded", x);
+  // An expression is named once, as it is read three times; a name is used as it is.
+  bool name = x.find_first_of("()[] +-*/,") == std::string::npos;
+  std::string v = name ? x : t.temporary(t.node().output(0) + "_unrounded", x);
   std::string f = t.temporary(t.node().output(0) + "_floor", "floor(" + v + ")");
   return "where(" + v + " - " + f + " > 0.5, " + f + " + 1, where(" + v + " - " + f + " < 0.5, " +
          f + ", 2 * " + f + " - 2 * floor(" + f + " / 2)))";
