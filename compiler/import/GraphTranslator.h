@@ -106,6 +106,11 @@ public:
 
   /// Declares a parameter `name` (the saved name) with values; returns its id.
   std::string declareParam(const std::string &name, const Tensor &values, bool trainable);
+  /// Whether `v` is a float initializer that several nodes use (or a Loop's
+  /// body, once per iteration). Its uses then write the op with the one
+  /// parameter onnxOrder declares for it, in ONNX's layout, instead of a
+  /// layer each, so fine-tuning keeps them tied.
+  bool sharedWeight(const Value &v) const;
   /// How many parameters' values are recorded so far.
   size_t weightCount() const { return weights_.size(); }
   /// Notes why weights were repeated (see ImportedModel::repeatedWeights).
@@ -199,6 +204,14 @@ private:
   int64_t batchSize_ = -1; // axis 0 of the inputs, when static
   const onnx::NodeProto *node_ = nullptr;
   std::string repeatedWeights_;
+  /// Float initializers that several nodes use (sharedWeight).
+  std::set<std::string> sharedWeights_;
+  /// Initializer -> the parameter onnxOrder declared for it.
+  std::map<std::string, std::string> weightIds_;
+  /// Initializer -> the trainable parameters made from it; more than one
+  /// means its uses would train apart (noted as repeated weights).
+  std::map<std::string, std::set<std::string>> paramsOf_;
+  std::set<std::string> initializerNames_;
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;
   std::set<std::string> ids_, paramNames_;

@@ -238,6 +238,8 @@ std::string GraphTranslator::declareParam(const std::string &savedName, const Te
   std::string name = savedName;
   for (int k = 2; paramNames_.count(name); ++k)
     name = savedName + "_" + std::to_string(k);
+  if (trainable && initializerNames_.count(savedName))
+    paramsOf_[savedName].insert(name);
   std::string id = freshId(name);
   std::string text = "param " + id + ": " + nnType(values.elemType, values.dims);
   if (!trainable)
@@ -276,7 +278,15 @@ std::string GraphTranslator::layerName(const std::string &weightInit, const std:
   std::string name = base;
   for (int k = 2; paramNames_.count(name + ".weight") || paramNames_.count(name + ".bias"); ++k)
     name = base + "_" + std::to_string(k);
+  if (initializerNames_.count(weightInit))
+    paramsOf_[weightInit].insert(name + ".weight");
+  if (initializerNames_.count(biasInit))
+    paramsOf_[biasInit].insert(name + ".bias");
   return name;
+}
+
+bool GraphTranslator::sharedWeight(const Value &v) const {
+  return !v.initializer.empty() && isFloat(v.elemType) && sharedWeights_.count(v.initializer);
 }
 
 std::string GraphTranslator::onnxOrder(Value &v) {
@@ -288,9 +298,12 @@ std::string GraphTranslator::onnxOrder(Value &v) {
     // folded by the exporter): kept fixed when fine-tuning.
     bool finite = std::all_of(t.values.begin(), t.values.end(),
                               [](double x) { return std::isfinite(x); });
-    if (!v.initializer.empty() && isFloat(t.elemType))
-      v.id = declareParam(v.initializer, t, finite);
-    else if (t.count() <= 256 && isFloat(t.elemType)) {
+    if (!v.initializer.empty() && isFloat(t.elemType)) {
+      // One parameter per initializer, however many values and nodes use it.
+      auto known = weightIds_.find(v.initializer);
+      v.id = known != weightIds_.end() ? known->second
+                                       : (weightIds_[v.initializer] = declareParam(v.initializer, t, finite));
+    } else if (t.count() <= 256 && isFloat(t.elemType)) {
       v.id = freshId(node_ ? node_->name() + "_const" : "c");
       params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
     } else {
@@ -382,8 +395,13 @@ std::string GraphTranslator::operandFor(Value &v, const Value &like) {
       else
         idx[k] = 0;
   }
-  if (!v.initializer.empty() && isFloat(t.elemType))
-    return declareParam(v.initializer, t, true);
+  if (!v.initializer.empty() && isFloat(t.elemType)) {
+    std::string key = v.initializer + "\n" + dimsText(t.dims) + " in layout " + dimsText(
+        std::vector<int64_t>(like.perm.begin(), like.perm.end()));
+    auto known = weightIds_.find(key);
+    return known != weightIds_.end() ? known->second
+                                     : (weightIds_[key] = declareParam(v.initializer, t, true));
+  }
   Value permuted;
   permuted.constant = t;
   permuted.elemType = t.elemType;
@@ -460,6 +478,7 @@ const Tensor *GraphTranslator::fusableBias(int64_t units, std::string &initializ
       continue;
     auto other = values_.find(n.input(0) == out ? n.input(1) : n.input(0));
     if (other == values_.end() || !other->second.constant || !other->second.id.empty() ||
+        sharedWeight(other->second) ||
         other->second.rank() != 1 || other->second.dims[0] != units ||
         !(other->second.elemType == onnx::TensorProto_DataType_FLOAT ||
           other->second.elemType == onnx::TensorProto_DataType_DOUBLE))
@@ -729,6 +748,49 @@ void GraphTranslator::classLabels(int i, int64_t classes) {
     text.replace(at, 8, "class(" + std::to_string(classes) + ")");
 }
 
+/// How many times the nodes of `g` use each name, counting a node once per
+/// name: a Loop's or Scan's body counts twice (it runs per iteration), an
+/// If counts the branch that uses a name more (one of them is inlined). An
+/// Identity is not a use: its output is a parameter of its own (identity()).
+static std::map<std::string, int> referenceCounts(const onnx::GraphProto &g) {
+  std::map<std::string, int> counts;
+  for (const auto &n : g.node()) {
+    std::set<std::string> names(n.input().begin(), n.input().end());
+    if (n.op_type() == "Identity")
+      names.clear();
+    std::map<std::string, int> inner;
+    for (const auto &a : n.attribute()) {
+      if (!a.has_g())
+        continue;
+      for (const auto &[name, c] : referenceCounts(a.g())) {
+        int k = n.op_type() == "If" ? c : 2 * c;
+        inner[name] = n.op_type() == "If" ? std::max(inner[name], k) : inner[name] + k;
+      }
+    }
+    for (const auto &name : names)
+      ++counts[name];
+    for (const auto &[name, c] : inner)
+      counts[name] += c;
+  }
+  return counts;
+}
+
+/// The float initializers of `g` and its subgraphs, and the Identity
+/// outputs of them (parameters of their own, identity()).
+static void floatInitializers(const onnx::GraphProto &g, std::set<std::string> &names) {
+  for (const auto &t : g.initializer())
+    if (isFloat(t.data_type()))
+      names.insert(t.name());
+  for (const auto &n : g.node())
+    if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 &&
+        names.count(n.input(0)))
+      names.insert(n.output(0));
+  for (const auto &n : g.node())
+    for (const auto &a : n.attribute())
+      if (a.has_g())
+        floatInitializers(a.g(), names);
+}
+
 void GraphTranslator::bindInitializers(const onnx::GraphProto &g) {
   for (const auto &t : g.initializer()) {
     Value v;
@@ -946,11 +1008,23 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
     if (!outputIds_.count(o.name()))
       outputIds_[o.name()] = freshId(o.name());
   }
+  floatInitializers(g, initializerNames_);
+  for (const auto &[name, count] : referenceCounts(g))
+    if (count > 1 && initializerNames_.count(name))
+      sharedWeights_.insert(name);
   bindInitializers(model_.graph());
   bindInputs();
   for (const auto &n : g.node())
     translateNode(n);
   writeOutputs();
+  for (const auto &[init, params] : paramsOf_)
+    if (params.size() > 1) {
+      std::string list;
+      for (const auto &p : params)
+        list += (list.empty() ? "" : ", ") + p;
+      noteRepeatedWeights("the weight '" + init + "' became " + std::to_string(params.size()) +
+                          " parameters (" + list + "), one per node or layout that uses it");
+    }
 
   ImportedModel out;
   out.batched = batchMode_ || perSample_;

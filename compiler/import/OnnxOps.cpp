@@ -199,7 +199,7 @@ void embedding(T &t, Value &table, Value &ids) {
 
 void gather(T &t) {
   Value &data = t.input(0);
-  if (!t.input(1).constant && t.input(1).indices && isConstant(data) &&
+  if (!t.input(1).constant && t.input(1).indices && isConstant(data) && !t.sharedWeight(data) &&
       !data.initializer.empty() && data.rank() == 2 && t.intAttr("axis", 0) == 0) {
     embedding(t, data, t.input(1));
     return;
@@ -754,10 +754,41 @@ void dense(T &t, Value &x, const Tensor &w, bool transposed, double alpha, const
            dims, x.elemType, x.batched);
 }
 
+/// A dense product whose weight (or bias) other nodes use too: written with
+/// the one parameter each initializer is (onnxOrder), in ONNX's layout, so
+/// the uses train as one weight, as in PyTorch.
+void sharedDense(T &t, Value &x, Value &w, bool transposed, double alpha, Value *bias, double beta) {
+  if (w.rank() != 2)
+    t.fail("the weight must be a matrix");
+  int64_t in = transposed ? w.dims[1] : w.dims[0], units = transposed ? w.dims[0] : w.dims[1];
+  if (x.rank() < 1 || x.dims.back() != in)
+    t.fail("the weight's shape " + list(w.dims) + " does not match the input's last axis");
+  std::string we = t.onnxOrder(w);
+  std::string expr = "(" + t.onnxOrder(x) + " @ " + (transposed ? "transpose(" + we + ", [1, 0])" : we) + ")";
+  if (alpha != 1.0)
+    expr = T::number(alpha, x.elemType) + " * " + expr;
+  Value result;
+  result.dims = x.dims;
+  result.dims.back() = units;
+  result.batched = x.batched;
+  result.elemType = x.elemType;
+  if (bias && beta != 0.0)
+    expr += " + " + (beta != 1.0 ? T::number(beta, x.elemType) + " * " : std::string()) +
+            t.operandFor(*bias, result);
+  t.define(0, expr, result.dims, x.elemType, x.batched);
+}
+
 void gemmComputed(T &t);
 
 void gemm(T &t) {
   Value &a = t.input(0);
+  if (t.sharedWeight(t.input(1)) || (t.hasInput(2) && t.sharedWeight(t.input(2)))) {
+    if (t.intAttr("transA", 0) || a.rank() != 2)
+      t.fail("A must be a matrix, not transposed, when B is a weight other nodes use too");
+    sharedDense(t, a, t.input(1), t.intAttr("transB", 0) != 0, t.floatAttr("alpha", 1.0),
+                t.hasInput(2) ? &t.input(2) : nullptr, t.floatAttr("beta", 1.0));
+    return;
+  }
   if (!t.input(1).constant || !t.input(1).id.empty() || (t.hasInput(2) && !t.input(2).constant)) {
     gemmComputed(t);
     return;
@@ -793,6 +824,10 @@ void matmul(T &t) {
   Value &a = t.input(0), &b = t.input(1);
   if (a.rank() < 1 || b.rank() < 1)
     t.fail("a scalar operand is not a matrix");
+  if (t.sharedWeight(b) && b.rank() == 2 && a.rank() >= 2 && !a.constant) {
+    sharedDense(t, a, b, false, 1.0, nullptr, 1.0);
+    return;
+  }
   if (isConstant(b) && b.rank() == 2 && !isConstant(a) && a.rank() >= 2 &&
       (a.batched || !b.initializer.empty())) {
     // x @ W + bias (PyTorch's Linear on a sequence): one dense layer; the
@@ -1216,6 +1251,19 @@ void conv(T &t) {
     t.fail("kernel_shape " + list(ks) + " does not match the weight");
   Window win = window(t, x, oneD ? std::vector<int64_t>{KW} : std::vector<int64_t>{KH, KW});
   const Tensor *bias = convBias(t, F);
+  if (t.sharedWeight(t.input(1)) || (bias && t.sharedWeight(t.input(2)))) {
+    // A weight other nodes use too: conv2d's `weight:` form with the one
+    // parameter it is (onnxOrder), OIHW transposed to HWIO in the model.
+    std::string xe = imageOf(t, x), we = t.onnxOrder(t.input(1));
+    std::string hwio = oneD ? "reshape(transpose(" + we + ", [2, 1, 0]), " + list({1, KW, C, F}) + ")"
+                            : "transpose(" + we + ", [2, 3, 1, 0])";
+    std::string expr = "conv2d(" + xe + ", weight: " + hwio + windowArgs(win, true, {1, 1}) +
+                       (group > 1 ? ", groups: " + std::to_string(group) : "") + ")";
+    if (bias)
+      expr += " + " + t.onnxOrder(t.input(2));
+    defineImage(t, x, expr, F, win);
+    return;
+  }
   std::string name = t.layerName(t.input(1).initializer, bias ? t.input(2).initializer : "");
   std::string xe = imageOf(t, x);
   // OIHW -> HWIO, nnc's conv2d layout [KH, KW, C / group, F]; ONNX's

@@ -288,8 +288,45 @@ class Volumes(nn.Module):
         return self.fc(torch.cat([b.flatten(1), c.flatten(1), d.flatten(1), e.flatten(1)], 1))
 
 
+class SharedWeights(nn.Module):
+    """Modules called twice: one convolution and one linear layer, each
+    applied at two places, train as one weight (the gradients of both uses
+    add up)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1)
+        self.fc1 = nn.Linear(32, 8)
+        self.fc = nn.Linear(8, 8)
+        self.out = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.conv(torch.relu(self.conv(x)))                    # [N, 2, 4, 4]
+        h = torch.tanh(self.fc1(h.flatten(1)))
+        h = torch.tanh(self.fc(torch.tanh(self.fc(h))))
+        return self.out(h)
+
+
+class TiedEmbedding(nn.Module):
+    """The output layer's weight is the token embedding (weight tying), exported
+    without constant folding so the ONNX graph keeps one initializer."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 6)
+        self.proj = nn.Linear(6, 6)
+        self.out = nn.Linear(6, 10, bias=False)
+        self.out.weight = self.emb.weight
+
+    def forward(self, tokens):
+        return self.out(torch.tanh(self.proj(self.emb(tokens))))
+
+
 # Exported without dynamic axes: every shape is fixed.
 STATIC = {"time_major_lstm"}
+# Exported without constant folding, which would copy a transposed weight
+# into an initializer of its own.
+UNFOLDED = {"resnet_blocks", "tied_embedding"}
 
 MODELS = {
     # name: (module, input shape, opset, input names, output names)
@@ -309,6 +346,8 @@ MODELS = {
     "newer_ops": (NewerOps, [(3, 3, 6, 7), (3, 4, 6)], 16, ["x", "s"], ["y"]),
     "decoder": (UpsamplingDecoder, [(3, 4, 7, 9), (3, 3, 10)], 13, ["x", "s"],
                 ["nearest", "bilinear", "linear"]),
+    "shared_weights": (SharedWeights, (3, 2, 4, 4), 13, ["x"], ["logits"]),
+    "tied_embedding": (TiedEmbedding, ("tokens", 10, (3, 5)), 13, ["tokens"], ["logits"]),
 }
 
 
@@ -341,7 +380,7 @@ def export(name, outdir):
     mode = torch.onnx.TrainingMode.PRESERVE if name == "resnet_blocks" else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, tuple(xs), path, input_names=inputs, output_names=outputs,
                       dynamic_axes=dynamic, opset_version=opset, training=mode,
-                      do_constant_folding=name != "resnet_blocks")
+                      do_constant_folding=name not in UNFOLDED)
     with torch.no_grad():
         ys = model(*xs)
     if not isinstance(ys, tuple):

@@ -2,7 +2,9 @@
 torch.onnx.export writes a Loop whose trip count comes from Shape, a
 constant for nnc (static shapes), and nnc unrolls it. For
 test/onnx/loop_unrolled.test, with PyTorch's answers; and a Loop whose trip
-count is a graph input (refused).
+count is a graph input (refused). Also PyTorch's side of fine-tuning the
+unrolled loop: 5 full-batch SGD steps (lr 0.1) of the mse against random
+targets, the losses printed, the trained module's outputs saved.
 
 usage: make_loop_models.py OUTDIR
 """
@@ -39,6 +41,18 @@ assert "Loop" in ops, ops
 np.save(os.path.join(out, "steps.x.npy"), x.numpy())
 with torch.no_grad():
     np.save(os.path.join(out, "steps.want.npy"), m(x).numpy())
+# Every iteration uses the one fc: the steps' gradients add up in its weight.
+labels = torch.randn(3, 4)
+np.save(os.path.join(out, "steps.labels.npy"), labels.numpy())
+opt = torch.optim.SGD(m.parameters(), lr=0.1)
+for step in range(5):
+    opt.zero_grad()
+    loss = torch.nn.functional.mse_loss(m(x), labels)
+    loss.backward()
+    opt.step()
+    print("step %d loss %.6f" % (step + 1, loss.item()))
+with torch.no_grad():
+    np.save(os.path.join(out, "steps.trained.npy"), m(x).numpy())
 
 body = helper.make_graph([helper.make_node("Identity", ["c"], ["c_out"]),
                           helper.make_node("Neg", ["v"], ["v_out"])], "body",
