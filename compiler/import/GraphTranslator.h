@@ -23,6 +23,10 @@ struct NotPerSample {
   std::string why;
 };
 
+/// Thrown where the batch size (kBatchSize) would be written as a number;
+/// the node translating turns it into NotPerSample.
+struct BatchSizeAsNumber {};
+
 /// The batch size in a shape computed at import time (Shape of a batched
 /// value): a Reshape that keeps it at axis 0 keeps the batch.
 constexpr double kBatchSize = -1e18;
@@ -75,6 +79,12 @@ public:
 
   /// Why axis 0 is not the batch (the batch-mode attempt's NotPerSample).
   std::string notBatch_;
+  /// A per-sample translation that PerSampleCheck proved right (the header
+  /// says so); or, for a whole-tensor one, why the check could not.
+  bool perSampleChecked_ = false;
+  std::string perSampleGap_;
+  /// Every value translated, by ONNX name (for PerSampleCheck).
+  const std::map<std::string, Value> &values() const { return values_; }
 
   // --- for the op translations --------------------------------------------
   int64_t opset() const { return opset_; }

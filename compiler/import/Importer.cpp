@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "import/GraphTranslator.h"
+#include "import/PerSampleCheck.h"
 #include "support/Identifiers.h"
 
 #include <algorithm>
@@ -170,6 +171,9 @@ std::vector<int64_t> GraphTranslator::intsAttr(const std::string &name,
 // --- source text -----------------------------------------------------------------
 
 std::string GraphTranslator::number(double v, int32_t elemType) {
+  // The batch size (Shape of a batched value) is known only when it runs.
+  if (v == kBatchSize)
+    throw BatchSizeAsNumber{};
   if (!std::isfinite(v))
     throw ImportError{"a constant is " + std::string(std::isnan(v) ? "NaN" : "infinite") +
                       ", which .nn source cannot write"};
@@ -229,6 +233,8 @@ std::string GraphTranslator::declareParam(const std::string &savedName, const Te
   // A bool mask (a Where's constant condition) is 0 and 1 in f32: nnc's
   // where() takes any non-zero number as true.
   Tensor values = given;
+  if (std::count(values.values.begin(), values.values.end(), kBatchSize))
+    throw BatchSizeAsNumber{};
   if (values.elemType == onnx::TensorProto_DataType_BOOL)
     values.elemType = onnx::TensorProto_DataType_FLOAT;
   if (!isFloat(values.elemType) && !isInteger(values.elemType) &&
@@ -431,7 +437,7 @@ Value &GraphTranslator::define(int i, const std::string &expr, std::vector<int64
   v.perm = std::move(perm);
   v.batchAxis = batchAxis;
   auto output = outputIds_.find(name);
-  if (output == outputIds_.end()) {
+  if (output == outputIds_.end() || perSample_) { // per sample: the output is reshaped first
     v.id = freshId(name);
     line(v.id + " = " + expr);
   } else if (v.perm.empty()) {
@@ -570,6 +576,10 @@ void GraphTranslator::bindInputs() {
                           (d.has_dim_param() ? " '" + d.dim_param() + "'" : "") + " at axis " +
                           std::to_string(k) + "; nnc needs static shapes except the batch (axis 0)" +
                           (k == 0 ? ", and axis 0 cannot be the batch here: " + notBatch_ +
+                                        (perSampleGap_.empty()
+                                             ? std::string()
+                                             : ", and nnc could not check that the graph computes "
+                                               "every sample on its own: " + perSampleGap_) +
                                         " (import with --batch N to fix axis 0 at N, or with "
                                         "--per-sample to run each sample as a batch of one)"
                                   : std::string())};
@@ -920,8 +930,12 @@ void GraphTranslator::translateNode(const onnx::NodeProto &n) {
       it->second.id = known->second;
       it->second.indices = false;
     }
-  if (!translateOp(*this, n.op_type()))
-    fail("nnc does not import the op " + n.op_type());
+  try {
+    if (!translateOp(*this, n.op_type()))
+      fail("nnc does not import the op " + n.op_type());
+  } catch (const BatchSizeAsNumber &) {
+    notPerSample("computes with the batch size as a number");
+  }
   for (auto &[in, v] : asIndices)
     values_[in] = v;
   // Ops whose f64 result on integers is ONNX's integer result (those that
@@ -977,7 +991,12 @@ void GraphTranslator::writeOutputs() {
     if (std::count(v.dims.begin(), v.dims.end(), 0))
       throw ImportError{"graph output '" + o.name() + "' is empty (shape " + dimsText(v.dims) +
                         "); nnc's tensors have at least one element"};
-    std::string id = onnxOrder(v);
+    std::string id;
+    try {
+      id = onnxOrder(v);
+    } catch (const BatchSizeAsNumber &) {
+      notPerSample("has an output computed from the batch size");
+    }
     const std::string &want = outputIds_.at(o.name());
     std::vector<int64_t> sample = v.sampleDims();
     if (perSample_) { // the batch of one back to one sample
@@ -1014,9 +1033,13 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
       sharedWeights_.insert(name);
   bindInitializers(model_.graph());
   bindInputs();
-  for (const auto &n : g.node())
-    translateNode(n);
-  writeOutputs();
+  try {
+    for (const auto &n : g.node())
+      translateNode(n);
+    writeOutputs();
+  } catch (const BatchSizeAsNumber &) { // where no node caught it
+    throw NotPerSample{"the graph computes with the batch size as a number"};
+  }
   for (const auto &[init, params] : paramsOf_)
     if (params.size() > 1) {
       std::string list;
@@ -1035,6 +1058,10 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
     s += ", produced by " + model_.producer_name() + " " + model_.producer_version();
   s += ").\n";
   s += batchMode_ ? "# Axis 0 of every input and output is the batch.\n"
+       : perSample_ && perSampleChecked_
+           ? "# Axis 0 of every input and output is the batch; each sample runs through the "
+             "graph as a batch of one: axis 0 is not the batch of every node (" + notBatch_ +
+             "), and nnc checked that the graph computes every sample on its own.\n"
        : perSample_
            ? "# Axis 0 of every input and output is the batch; each sample runs through the "
              "graph as a batch of one (nnc import --per-sample), as the graph mixes samples "
@@ -1065,9 +1092,30 @@ ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
     GraphTranslator batched(model, opset, true);
     return batched.translate(modelName, origin);
   } catch (const NotPerSample &e) {
+    // The batch moved off axis 0 (a transformer folds it into its heads):
+    // each sample as a batch of one, when the check proves that right.
+    std::string gap;
+    if (fixedBatch == 0 && !perSample) {
+      constexpr int64_t probe = 3; // the batch the check follows
+      try {
+        GraphTranslator one(model, opset, false, 0, true);
+        one.notBatch_ = e.why;
+        one.perSampleChecked_ = true;
+        ImportedModel m = one.translate(modelName, origin);
+        GraphTranslator many(model, opset, false, probe);
+        many.notBatch_ = e.why;
+        many.translate(modelName, origin);
+        gap = perSampleGap(model.graph(), one.values(), many.values(), probe, opset);
+        if (gap.empty())
+          return m;
+      } catch (const ImportError &) {
+      } catch (const NotPerSample &) {
+      }
+    }
     // Whole tensors as samples: correct for any graph, one sample per call.
     GraphTranslator whole(model, opset, false, fixedBatch, perSample);
     whole.notBatch_ = e.why;
+    whole.perSampleGap_ = gap;
     try {
       return whole.translate(modelName, origin);
     } catch (const NotPerSample &e) {

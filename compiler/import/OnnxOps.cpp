@@ -2940,6 +2940,8 @@ void cast(T &t, bool like) {
     c.elemType = to;
     for (double &v : c.values) {
       uint64_t bits = 0;
+      if (v == kBatchSize) // the batch size is the batch size in any type
+        continue;
       if (to == kBool)
         v = v != 0;
       else if (to == kHalf)

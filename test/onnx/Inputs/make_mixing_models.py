@@ -1,0 +1,84 @@
+"""Graphs with a dynamic axis 0 that mix samples along it, for
+test/onnx/per_sample_check.test: nnc import must not run them sample by
+sample (its check must find where they mix), so each import fails and
+names the node. One more keeps samples apart while folding the batch into
+another axis, as attention does, and equals PyTorch sample by sample.
+
+usage: make_mixing_models.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+import torch
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+torch.manual_seed(4)
+
+
+class Softmax0(torch.nn.Module):
+    def forward(self, x):
+        return torch.softmax(x, 0)
+
+
+class Center(torch.nn.Module):  # batch statistics
+    def forward(self, x):
+        return x - x.mean(0, keepdim=True)
+
+
+class Flip(torch.nn.Module):  # the samples in reverse order
+    def forward(self, x):
+        return torch.tanh(x).flip(0)
+
+
+class Gram(torch.nn.Module):  # a product summed over the batch
+    def forward(self, x):
+        return x @ (x.t() @ x)
+
+
+class ScaleByBatch(torch.nn.Module):  # the batch size as a number
+    def forward(self, x):
+        return x * x.shape[0]
+
+
+class CrossFold(torch.nn.Module):  # rows that straddle samples
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([[1.0], [-2.0]]))
+
+    def forward(self, x):
+        return (x.reshape(2, -1) * self.w).reshape(x.shape)
+
+
+class HeadsMixed(torch.nn.Module):  # a softmax over the axis the batch is folded into
+    def forward(self, x):
+        n, t, e = x.shape
+        h = x.transpose(0, 1).reshape(t, n * 2, e // 2)
+        return torch.softmax(h, 1).reshape(t, n, e).transpose(0, 1)
+
+
+class HeadsApart(torch.nn.Module):  # the same fold, a softmax within each head
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        n, t, e = x.shape
+        h = self.proj(x).transpose(0, 1).reshape(t, n * 2, e // 2)
+        s = torch.softmax(h.transpose(0, 1) @ h.permute(1, 2, 0), -1)   # [n*2, t, t]
+        y = (s @ h.transpose(0, 1)).transpose(0, 1).reshape(t, n, e)
+        return y.transpose(0, 1)
+
+
+models = {"softmax0": (Softmax0(), (4, 3)), "center": (Center(), (4, 3)), "flip": (Flip(), (4, 3)),
+          "gram": (Gram(), (4, 3)), "scale_by_batch": (ScaleByBatch(), (4, 3)),
+          "cross_fold": (CrossFold(), (4, 3)), "heads_mixed": (HeadsMixed(), (3, 5, 4)),
+          "heads_apart": (HeadsApart(), (3, 5, 4))}
+for name, (m, shape) in models.items():
+    x = torch.randn(*shape)
+    torch.onnx.export(m.eval(), (x,), os.path.join(out, name + ".onnx"), input_names=["x"],
+                      output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=13)
+    np.save(os.path.join(out, name + ".x.npy"), x.numpy())
+    with torch.no_grad():
+        np.save(os.path.join(out, name + ".y.npy"), m(x).numpy())
