@@ -455,6 +455,8 @@ std::vector<Place> Checker::outputs() {
   }
   if (op == "BatchNormalization" && intAttr("training_mode", 0))
     gap("normalizes with the batch's statistics");
+  if (op == "MaxPool" && n_->output_size() > 1 && !n_->output(1).empty())
+    gap("gives indices into the whole tensor, which count the samples before");
   if (images.count(op))
     return all(image());
   if (op == "LSTM" || op == "GRU" || op == "RNN")
