@@ -89,12 +89,25 @@ void freezeInput(onnx::ModelProto &model, const std::string &name, onnx::TensorP
       inputs->DeleteSubrange(i, 1);
       break;
     }
-  for (auto &t : *model.mutable_graph()->mutable_initializer())
-    if (t.name() == name) { // IR 3: the initializer was listed as an input too
-      t = value;
-      return;
+  auto *inits = model.mutable_graph()->mutable_initializer();
+  for (int i = 0; i < inits->size(); ++i)
+    if (inits->Get(i).name() == name) { // IR 3: the initializer was listed as an input too
+      inits->DeleteSubrange(i, 1);
+      break;
     }
-  *model.mutable_graph()->add_initializer() = std::move(value);
+  // A Constant node first in the graph, not an initializer: the value is a
+  // constant that folds like any other (a float initializer is a weight).
+  auto *nodes = model.mutable_graph()->mutable_node();
+  onnx::NodeProto *n = nodes->Add();
+  n->set_op_type("Constant");
+  n->set_name("frozen " + name);
+  n->add_output(name);
+  onnx::AttributeProto *a = n->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  *a->mutable_t() = std::move(value);
+  for (int i = nodes->size() - 1; i > 0; --i)
+    nodes->SwapElements(i, i - 1);
 }
 
 } // namespace nnc::onnx_import

@@ -15,7 +15,8 @@
 
 namespace nnc::onnx_import {
 
-/// Turns graph input `name` into an initializer holding `value`. Throws
+/// Turns graph input `name` into a Constant node of `value`, first in the
+/// graph (a constant, not a weight, so it folds at import time). Throws
 /// ImportError when there is no such input, or `value`'s element type or
 /// shape is not the input's (a dynamic dimension takes any size).
 void freezeInput(onnx::ModelProto &model, const std::string &name, onnx::TensorProto value);
