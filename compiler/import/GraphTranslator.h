@@ -201,6 +201,10 @@ private:
   bool doubleModel() const;
   void translateNode(const onnx::NodeProto &n);
   void writeOutputs();
+  /// Drops the lines that define a value nothing reads (an exporter's
+  /// Transpose read only by a Shape, which folded), so compiling the model
+  /// does not warn about them. Lines that make parameters stay.
+  void dropUnreadLines();
   std::string freshId(const std::string &onnxName);
   void line(const std::string &text) { body_.push_back(text); }
 

@@ -12,10 +12,12 @@
 #include "support/Identifiers.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <regex>
 
 namespace nnc::onnx_import {
 
@@ -309,7 +311,7 @@ std::string GraphTranslator::onnxOrder(Value &v) {
       auto known = weightIds_.find(v.initializer);
       v.id = known != weightIds_.end() ? known->second
                                        : (weightIds_[v.initializer] = declareParam(v.initializer, t, finite));
-    } else if (t.count() <= 256 && isFloat(t.elemType)) {
+    } else if (t.count() <= 256 && isFloat(t.elemType) && finite) {
       v.id = freshId(node_ ? node_->name() + "_const" : "c");
       params_.push_back("const " + v.id + ": " + nnType(t.elemType, t.dims) + " = " + literal(t));
     } else {
@@ -345,7 +347,7 @@ std::string GraphTranslator::channelsLast(Value &v) {
 
 std::string GraphTranslator::operandFor(Value &v, const Value &like) {
   if (v.constant && v.constant->count() == 1 && isFloat(v.constant->elemType) &&
-      v.initializer.empty()) {
+      v.initializer.empty() && std::isfinite(v.constant->values[0])) {
     std::string n = number(v.constant->values[0], like.elemType);
     return n[0] == '-' ? "(" + n + ")" : n;
   }
@@ -1017,6 +1019,43 @@ void GraphTranslator::writeOutputs() {
   }
 }
 
+void GraphTranslator::dropUnreadLines() {
+  auto isStart = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
+  auto isPart = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  static const std::regex makesParams(
+      R"(\b(dense|conv1d|conv2d|conv2d_transpose|batchnorm|embedding|prelu|layer_norm|rms_norm|)"
+      R"(group_norm|multi_head_attention|rnn|lstm|gru|dropout)\(|name:)");
+  for (bool dropped = true; dropped;) {
+    dropped = false;
+    std::map<std::string, int> mentions;
+    for (const std::string &l : body_)
+      for (size_t i = 0; i < l.size();) {
+        if (!isStart(l[i]) || (i > 0 && isPart(l[i - 1]))) {
+          ++i;
+          continue;
+        }
+        size_t j = i;
+        while (j < l.size() && isPart(l[j]))
+          ++j;
+        ++mentions[l.substr(i, j - i)];
+        i = j;
+      }
+    for (size_t k = 0; k < body_.size();) {
+      const std::string &l = body_[k];
+      size_t eq = l.find(" = ");
+      std::string id = eq == std::string::npos ? "" : l.substr(0, eq);
+      bool plain = !id.empty() && isStart(id[0]) &&
+                   std::all_of(id.begin(), id.end(), isPart) && id != "output";
+      if (plain && mentions[id] == 1 && !std::regex_search(l, makesParams)) {
+        body_.erase(body_.begin() + static_cast<std::ptrdiff_t>(k));
+        dropped = true;
+      } else {
+        ++k;
+      }
+    }
+  }
+}
+
 ImportedModel GraphTranslator::translate(const std::string &modelName, const std::string &origin) {
   const auto &g = model_.graph();
   for (const auto &n : g.node())
@@ -1037,6 +1076,7 @@ ImportedModel GraphTranslator::translate(const std::string &modelName, const std
     for (const auto &n : g.node())
       translateNode(n);
     writeOutputs();
+    dropUnreadLines();
   } catch (const BatchSizeAsNumber &) { // where no node caught it
     throw NotPerSample{"the graph computes with the batch size as a number"};
   }

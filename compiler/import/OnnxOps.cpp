@@ -3168,8 +3168,41 @@ void logical(T &t, const std::string &op) {
   t.markBool(0);
 }
 
+/// Where of constants that are not weights: shape arithmetic (PyTorch's
+/// expand(-1, ...) picks the sizes it keeps with Where), computed at import
+/// time with numpy broadcasting.
+bool foldWhere(T &t) {
+  Value &c = t.input(0), &x = t.input(1), &y = t.input(2);
+  for (Value *v : {&c, &x, &y})
+    if (!isConstant(*v) || !v->initializer.empty())
+      return false;
+  Value d;
+  d.dims = broadcastDims(c, x);
+  Tensor out;
+  out.elemType = x.elemType;
+  out.dims = broadcastDims(d, y);
+  std::vector<int64_t> so = stridesOf(out.dims);
+  auto at = [&](const Tensor &v, int64_t o) { // v's element that output o reads
+    int64_t i = 0, stride = 1;
+    for (int k = static_cast<int>(v.dims.size()) - 1, ko = static_cast<int>(out.dims.size()) - 1;
+         k >= 0; --k, --ko) {
+      i += (v.dims[size_t(k)] == 1 ? 0 : (o / so[size_t(ko)]) % out.dims[size_t(ko)]) * stride;
+      stride *= v.dims[size_t(k)];
+    }
+    return i;
+  };
+  for (int64_t o = 0; o < out.count(); ++o)
+    out.values.push_back(c.constant->values[size_t(at(*c.constant, o))] != 0
+                             ? x.constant->values[size_t(at(*x.constant, o))]
+                             : y.constant->values[size_t(at(*y.constant, o))]);
+  t.defineConstant(0, out);
+  return true;
+}
+
 void whereOp(T &t) {
   Value &c = t.input(0), &x = t.input(1), &y = t.input(2);
+  if (foldWhere(t))
+    return;
   Value *lead = x.batched ? &x : y.batched ? &y : c.batched ? &c : &x;
   t.onnxOrder(*lead);
   for (Value *v : {&c, &x, &y})

@@ -1,8 +1,10 @@
 """Graphs with a dynamic axis 0 that mix samples along it, for
 test/onnx/per_sample_check.test: nnc import must not run them sample by
 sample (its check must find where they mix), so each import fails and
-names the node. One more keeps samples apart while folding the batch into
-another axis, as attention does, and equals PyTorch sample by sample.
+names the node. Two more keep samples apart while folding the batch into
+another axis, as attention does, and equal PyTorch sample by sample: one
+written out, and nn.MultiheadAttention (batch_first) with a key padding mask,
+a bool input whose -inf fill and expand(-1, ...) sizes are constants.
 
 usage: make_mixing_models.py OUTDIR
 """
@@ -82,3 +84,28 @@ for name, (m, shape) in models.items():
     np.save(os.path.join(out, name + ".x.npy"), x.numpy())
     with torch.no_grad():
         np.save(os.path.join(out, name + ".y.npy"), m(x).numpy())
+
+
+class PaddedAttention(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.attn = torch.nn.MultiheadAttention(16, 4, batch_first=True)
+        self.head = torch.nn.Linear(16, 3)
+
+    def forward(self, x, pad):
+        y, _ = self.attn(x, x, x, key_padding_mask=pad, need_weights=False)
+        return self.head(y)
+
+
+m = PaddedAttention().eval()
+x = torch.randn(3, 6, 16)
+pad = torch.zeros(3, 6, dtype=torch.bool)
+pad[0, 4:] = True
+pad[2, 5:] = True
+torch.onnx.export(m, (x, pad), os.path.join(out, "padded_attention.onnx"), input_names=["x", "pad"],
+                  output_names=["y"], dynamic_axes={"x": {0: "N"}, "pad": {0: "N"}, "y": {0: "N"}},
+                  opset_version=14)
+np.save(os.path.join(out, "padded_attention.x.npy"), x.numpy())
+np.save(os.path.join(out, "padded_attention.pad.npy"), pad.numpy())
+with torch.no_grad():
+    np.save(os.path.join(out, "padded_attention.y.npy"), m(x, pad).numpy())
