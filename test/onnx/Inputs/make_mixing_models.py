@@ -73,10 +73,21 @@ class HeadsApart(torch.nn.Module):  # the same fold, a softmax within each head
         return y.transpose(0, 1)
 
 
+class Encoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        layer = torch.nn.TransformerEncoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
+        self.enc = torch.nn.TransformerEncoder(layer, 2)
+        self.head = torch.nn.Linear(16, 5)
+
+    def forward(self, x):
+        return self.head(self.enc(x))
+
+
 models = {"softmax0": (Softmax0(), (4, 3)), "center": (Center(), (4, 3)), "flip": (Flip(), (4, 3)),
           "gram": (Gram(), (4, 3)), "scale_by_batch": (ScaleByBatch(), (4, 3)),
           "cross_fold": (CrossFold(), (4, 3)), "heads_mixed": (HeadsMixed(), (3, 5, 4)),
-          "heads_apart": (HeadsApart(), (3, 5, 4))}
+          "heads_apart": (HeadsApart(), (3, 5, 4)), "encoder": (Encoder(), (3, 6, 16))}
 for name, (m, shape) in models.items():
     x = torch.randn(*shape)
     torch.onnx.export(m.eval(), (x,), os.path.join(out, name + ".onnx"), input_names=["x"],
