@@ -162,6 +162,10 @@ int importCommand(Session &s) {
     return 1;
   }
 
+  if (!imported.uncheckedPerSample.empty())
+    std::cerr << onnxPath << ": warning: --per-sample: nnc could not check that the graph "
+              << "computes every sample on its own (" << imported.uncheckedPerSample
+              << "); if it mixes them, each sample is computed alone instead of with the others\n";
   if (!s.opts.importLoss.empty() && !imported.repeatedWeights.empty()) {
     std::cerr << onnxPath << ": error: --loss: " << imported.repeatedWeights
               << "; the copies would train apart, so nnc does not fine-tune this model (import "

@@ -1135,7 +1135,7 @@ ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
     // The batch moved off axis 0 (a transformer folds it into its heads):
     // each sample as a batch of one, when the check proves that right.
     std::string gap;
-    if (fixedBatch == 0 && !perSample) {
+    if (fixedBatch == 0) {
       constexpr int64_t probe = 3; // the batch the check follows
       try {
         GraphTranslator one(model, opset, false, 0, true);
@@ -1152,12 +1152,18 @@ ImportedModel importOnnx(const onnx::ModelProto &model, int64_t opset,
       } catch (const NotPerSample &) {
       }
     }
-    // Whole tensors as samples: correct for any graph, one sample per call.
+    // Whole tensors as samples: correct for any graph, one sample per call;
+    // or --per-sample, which the user vouches for.
     GraphTranslator whole(model, opset, false, fixedBatch, perSample);
     whole.notBatch_ = e.why;
     whole.perSampleGap_ = gap;
     try {
-      return whole.translate(modelName, origin);
+      ImportedModel m = whole.translate(modelName, origin);
+      if (perSample)
+        m.uncheckedPerSample = gap.empty() ? "the check could not translate the graph with "
+                                             "axis 0 fixed at 3"
+                                           : gap;
+      return m;
     } catch (const NotPerSample &e) {
       throw ImportError{"internal: " + e.why};
     }

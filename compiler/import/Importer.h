@@ -48,6 +48,9 @@ struct ImportedModel {
   /// body): they start equal but would train apart, so fine-tuning is
   /// refused. Empty when every weight is one parameter.
   std::string repeatedWeights;
+  /// --per-sample on a graph the per-sample check could not follow: why
+  /// (the driver warns; the user vouched for it).
+  std::string uncheckedPerSample;
 };
 
 /// Throws ImportError naming the op, the node and the opset where they apply.

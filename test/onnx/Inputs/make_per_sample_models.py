@@ -1,6 +1,7 @@
 """Writes the models of test/onnx/per_sample.test that --per-sample must
 refuse: an input with a fixed axis 0, and a graph that sums over its
-dynamic axis 0 (its output has no batch of one on axis 0).
+dynamic axis 0 (its output has no batch of one on axis 0); and one it takes
+with a warning: a softmax over the dynamic axis 0, which mixes samples.
 
 usage: make_per_sample_models.py OUTDIR
 """
@@ -25,3 +26,4 @@ def save(name, node, shape, out_shape):
 
 save("fixed", helper.make_node("Softmax", ["x"], ["y"], axis=0), [4, 3], [4, 3])
 save("summed", helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0), ["N", 3], [3])
+save("mixed", helper.make_node("Softmax", ["x"], ["y"], axis=0), ["N", 3], ["N", 3])
