@@ -120,3 +120,25 @@ np.save(os.path.join(out, "padded_attention.x.npy"), x.numpy())
 np.save(os.path.join(out, "padded_attention.pad.npy"), pad.numpy())
 with torch.no_grad():
     np.save(os.path.join(out, "padded_attention.y.npy"), m(x, pad).numpy())
+
+
+class EncoderDecoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tr = torch.nn.Transformer(16, 4, 1, 1, 32, dropout=0.0, batch_first=True)
+        self.head = torch.nn.Linear(16, 5)
+        self.register_buffer("mask", torch.nn.Transformer.generate_square_subsequent_mask(5))
+
+    def forward(self, src, tgt):
+        return self.head(self.tr(src, tgt, tgt_mask=self.mask))
+
+
+m = EncoderDecoder().eval()
+src, tgt = torch.randn(3, 6, 16), torch.randn(3, 5, 16)
+torch.onnx.export(m, (src, tgt), os.path.join(out, "transformer.onnx"), input_names=["src", "tgt"],
+                  output_names=["y"], dynamic_axes={"src": {0: "N"}, "tgt": {0: "N"}, "y": {0: "N"}},
+                  opset_version=14)
+np.save(os.path.join(out, "transformer.src.npy"), src.numpy())
+np.save(os.path.join(out, "transformer.tgt.npy"), tgt.numpy())
+with torch.no_grad():
+    np.save(os.path.join(out, "transformer.y.npy"), m(src, tgt).numpy())
