@@ -88,13 +88,24 @@ models = {"softmax0": (Softmax0(), (4, 3)), "center": (Center(), (4, 3)), "flip"
           "gram": (Gram(), (4, 3)), "scale_by_batch": (ScaleByBatch(), (4, 3)),
           "cross_fold": (CrossFold(), (4, 3)), "heads_mixed": (HeadsMixed(), (3, 5, 4)),
           "heads_apart": (HeadsApart(), (3, 5, 4)), "encoder": (Encoder(), (3, 6, 16))}
-for name, (m, shape) in models.items():
-    x = torch.randn(*shape)
-    torch.onnx.export(m.eval(), (x,), os.path.join(out, name + ".onnx"), input_names=["x"],
-                      output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}}, opset_version=13)
-    np.save(os.path.join(out, name + ".x.npy"), x.numpy())
+
+
+def export(name, m, inputs, opset):
+    """NAME.onnx with a dynamic axis 0 on every input and on output y, the
+    inputs as NAME.INPUT.npy and PyTorch's y as NAME.y.npy."""
+    m = m.eval()
+    xs = tuple(inputs.values())
+    axes = {n: {0: "N"} for n in list(inputs) + ["y"]}
+    torch.onnx.export(m, xs, os.path.join(out, name + ".onnx"), input_names=list(inputs),
+                      output_names=["y"], dynamic_axes=axes, opset_version=opset)
+    for n, x in inputs.items():
+        np.save(os.path.join(out, "%s.%s.npy" % (name, n)), x.numpy())
     with torch.no_grad():
-        np.save(os.path.join(out, name + ".y.npy"), m(x).numpy())
+        np.save(os.path.join(out, name + ".y.npy"), m(*xs).numpy())
+
+
+for name, (m, shape) in models.items():
+    export(name, m, {"x": torch.randn(*shape)}, 13)
 
 
 class PaddedAttention(torch.nn.Module):
@@ -108,18 +119,10 @@ class PaddedAttention(torch.nn.Module):
         return self.head(y)
 
 
-m = PaddedAttention().eval()
-x = torch.randn(3, 6, 16)
 pad = torch.zeros(3, 6, dtype=torch.bool)
 pad[0, 4:] = True
 pad[2, 5:] = True
-torch.onnx.export(m, (x, pad), os.path.join(out, "padded_attention.onnx"), input_names=["x", "pad"],
-                  output_names=["y"], dynamic_axes={"x": {0: "N"}, "pad": {0: "N"}, "y": {0: "N"}},
-                  opset_version=14)
-np.save(os.path.join(out, "padded_attention.x.npy"), x.numpy())
-np.save(os.path.join(out, "padded_attention.pad.npy"), pad.numpy())
-with torch.no_grad():
-    np.save(os.path.join(out, "padded_attention.y.npy"), m(x, pad).numpy())
+export("padded_attention", PaddedAttention(), {"x": torch.randn(3, 6, 16), "pad": pad}, 14)
 
 
 class EncoderDecoder(torch.nn.Module):
@@ -133,12 +136,4 @@ class EncoderDecoder(torch.nn.Module):
         return self.head(self.tr(src, tgt, tgt_mask=self.mask))
 
 
-m = EncoderDecoder().eval()
-src, tgt = torch.randn(3, 6, 16), torch.randn(3, 5, 16)
-torch.onnx.export(m, (src, tgt), os.path.join(out, "transformer.onnx"), input_names=["src", "tgt"],
-                  output_names=["y"], dynamic_axes={"src": {0: "N"}, "tgt": {0: "N"}, "y": {0: "N"}},
-                  opset_version=14)
-np.save(os.path.join(out, "transformer.src.npy"), src.numpy())
-np.save(os.path.join(out, "transformer.tgt.npy"), tgt.numpy())
-with torch.no_grad():
-    np.save(os.path.join(out, "transformer.y.npy"), m(src, tgt).numpy())
+export("transformer", EncoderDecoder(), {"src": torch.randn(3, 6, 16), "tgt": torch.randn(3, 5, 16)}, 14)
