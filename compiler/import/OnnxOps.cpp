@@ -124,6 +124,20 @@ Tensor remapConstant(const Tensor &x, const std::vector<int64_t> &dims,
   return out;
 }
 
+/// The element of constant `x` that element `o` of a broadcast result of
+/// `dims` (strides `so`) reads, with numpy broadcasting.
+int64_t broadcastSource(const Tensor &x, const std::vector<int64_t> &dims,
+                        const std::vector<int64_t> &so, int64_t o) {
+  int64_t i = 0, stride = 1;
+  for (int k = static_cast<int>(x.dims.size()) - 1, ko = static_cast<int>(dims.size()) - 1;
+       k >= 0; --k, --ko) {
+    int64_t coord = (o / so[size_t(ko)]) % dims[size_t(ko)];
+    i += (x.dims[size_t(k)] == 1 ? 0 : coord) * stride;
+    stride *= x.dims[size_t(k)];
+  }
+  return i;
+}
+
 /// Elementwise arithmetic of two constants with numpy broadcasting.
 Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op) {
   Value va, vb;
@@ -134,16 +148,7 @@ Tensor foldBinary(T &t, const Tensor &a, const Tensor &b, const std::string &op)
   out.dims = broadcastDims(va, vb);
   int64_t n = out.count();
   std::vector<int64_t> so = stridesOf(out.dims);
-  auto index = [&](const Tensor &x, int64_t o) {
-    int64_t i = 0, stride = 1;
-    for (int k = static_cast<int>(x.dims.size()) - 1, ko = static_cast<int>(out.dims.size()) - 1;
-         k >= 0; --k, --ko) {
-      int64_t coord = (o / so[ko]) % out.dims[ko];
-      i += (x.dims[k] == 1 ? 0 : coord) * stride;
-      stride *= x.dims[k];
-    }
-    return i;
-  };
+  auto index = [&](const Tensor &x, int64_t o) { return broadcastSource(x, out.dims, so, o); };
   bool integer = isInteger(a.elemType);
   for (int64_t o = 0; o < n; ++o) {
     double x = a.values[index(a, o)], y = b.values[index(b, o)];
@@ -3182,15 +3187,7 @@ bool foldWhere(T &t) {
   out.elemType = x.elemType;
   out.dims = broadcastDims(d, y);
   std::vector<int64_t> so = stridesOf(out.dims);
-  auto at = [&](const Tensor &v, int64_t o) { // v's element that output o reads
-    int64_t i = 0, stride = 1;
-    for (int k = static_cast<int>(v.dims.size()) - 1, ko = static_cast<int>(out.dims.size()) - 1;
-         k >= 0; --k, --ko) {
-      i += (v.dims[size_t(k)] == 1 ? 0 : (o / so[size_t(ko)]) % out.dims[size_t(ko)]) * stride;
-      stride *= v.dims[size_t(k)];
-    }
-    return i;
-  };
+  auto at = [&](const Tensor &v, int64_t o) { return broadcastSource(v, out.dims, so, o); };
   for (int64_t o = 0; o < out.count(); ++o)
     out.values.push_back(c.constant->values[size_t(at(*c.constant, o))] != 0
                              ? x.constant->values[size_t(at(*x.constant, o))]
