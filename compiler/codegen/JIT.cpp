@@ -2,12 +2,15 @@
 //
 // The generated code calls libm (exp, tanh, ...), libc (memset) and the
 // runtime's dropout-mask generator and thread pool; all resolve from the nnc process itself.
-// JITModel::compile compiles a model's entry points in parallel, one
-// module each, to object files that the JIT links.
+// JITModel::compile compiles a model's entry points in parallel (one module
+// each, a large one in pieces) to object files that the JIT links; a
+// deferred entry's code is compiled and linked at its first call.
 //===----------------------------------------------------------------------===//
 #include "codegen/JIT.h"
 
+#include "codegen/DeferredEntry.h"
 #include "codegen/Gemm.h"
+#include "codegen/ModuleSplit.h"
 #include "codegen/ObjectCache.h"
 #include "codegen/PerfMap.h"
 #include "codegen/Target.h"
@@ -22,6 +25,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <iostream>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -29,80 +35,111 @@ namespace nnc {
 
 JITModel::~JITModel() = default;
 
-std::unique_ptr<JITModel> JITModel::create(const std::vector<CompiledPart> &parts,
-                                           std::string &error, bool perfMap) {
-  initializeLLVM();
+namespace {
+
+/// Called by a deferred entry's stub (DeferredEntry.h): the real function.
+struct DeferredHandle {
+  JITModel *model;
+  JITModel::Deferred *deferred;
+  std::string bodyName;
+  std::atomic<void *> address{nullptr};
+};
+
+extern "C" void *nnc_jit_resolve(void *opaque) {
+  auto *handle = static_cast<DeferredHandle *>(opaque);
+  void *address = handle->address.load();
+  if (!address)
+    handle->address = address = handle->model->resolve(*handle->deferred, handle->bodyName);
+  return address;
+}
+
+constexpr const char *kResolver = "nnc_jit_resolve";
+
+} // namespace
+
+bool JITModel::link(const std::vector<CompiledPart> &parts, std::string &error) {
   auto fail = [&](llvm::Error e) {
     error = llvm::toString(std::move(e));
-    return nullptr;
+    return false;
   };
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb)
-    return fail(jtmb.takeError());
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
-  if (!jit)
-    return fail(jit.takeError());
-  if (perfMap && !writePerfMap(**jit))
-    llvm::errs() << "nnc: NNC_PERF_MAP=1: this JIT does not link with JITLink; no perf map\n";
-  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      (*jit)->getDataLayout().getGlobalPrefix());
-  if (!generator)
-    return fail(generator.takeError());
-  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
-  // Runtime functions generated code calls: linked statically into nnc, so
-  // not in its dynamic symbol table; define them by address.
-  llvm::orc::SymbolMap runtime;
-  runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask), llvm::JITSymbolFlags::Exported};
-  runtime[(*jit)->mangleAndIntern("nnrt_dropout_mask_with")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_dropout_mask_with), llvm::JITSymbolFlags::Exported};
-  runtime[(*jit)->mangleAndIntern("nnrt_parallel_for")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_parallel_for), llvm::JITSymbolFlags::Exported};
-  runtime[(*jit)->mangleAndIntern("nnrt_serial_for")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_serial_for), llvm::JITSymbolFlags::Exported};
-  runtime[(*jit)->mangleAndIntern("nnrt_profile_enter")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_enter), llvm::JITSymbolFlags::Exported};
-  runtime[(*jit)->mangleAndIntern("nnrt_profile_exit")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&nnrt_profile_exit), llvm::JITSymbolFlags::Exported};
-  if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
-    return fail(std::move(e));
   for (const CompiledPart &part : parts)
-    if (auto e = (*jit)->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, part.descSymbol)))
+    if (auto e = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, part.descSymbol)))
       return fail(std::move(e));
-  std::unique_ptr<JITModel> model(new JITModel());
-  bool first = true;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].descSymbol.empty()) // the GEMM kernels: code only
+  for (const CompiledPart &part : parts) {
+    if (part.descSymbol.empty()) // code only: the GEMM kernels, pieces of an entry
       continue;
-    auto symbol = (*jit)->lookup(parts[i].descSymbol);
+    auto symbol = jit_->lookup(part.descSymbol);
     if (!symbol)
       return fail(symbol.takeError());
     const nnrt_model_desc *d = symbol->toPtr<const nnrt_model_desc *>();
-    if (first)
-      model->desc_ = *d;
-    first = false;
-    model->entries_.insert(model->entries_.end(), d->entries, d->entries + d->num_entries);
+    if (entries_.empty())
+      desc_ = *d;
+    entries_.insert(entries_.end(), d->entries, d->entries + d->num_entries);
   }
-  model->desc_.entries = model->entries_.data();
-  model->desc_.num_entries = static_cast<int32_t>(model->entries_.size());
-  model->jit_ = std::move(*jit);
-  return model;
+  desc_.entries = entries_.data();
+  desc_.num_entries = static_cast<int32_t>(entries_.size());
+  return true;
 }
 
 namespace {
 
-/// One entry point on its way to machine code.
+/// One module on its way to machine code: an entry point, a piece of one,
+/// the stubs of a deferred one, or the GEMM kernels.
 struct Part {
   std::string entry;
+  std::string prefix; // of the entry's symbols (CodegenOptions::prefix)
   std::unique_ptr<llvm::LLVMContext> context;
   std::unique_ptr<llvm::TargetMachine> machine;
   std::unique_ptr<llvm::Module> module;
   bool kernelsOnly = false; // the GEMM kernels' module (splitGemmKernels)
+  bool fault = false;       // fails on purpose (CodegenOptions::faultCompile)
   CompiledPart compiled;
   std::string error;
 };
 
+/// Entry points larger than this many LLVM instructions (before
+/// optimisation) are compiled in pieces of about this size, at most
+/// CodegenOptions::maxPieces: a piece then takes LLVM about 0.1-0.3 s on the machines of
+/// docs/kernels.md section 6, the size of the GEMM kernels' module.
+constexpr size_t kInstructionsPerPiece = 1500;
+
+/// `parts` with every large entry point replaced by its pieces.
+bool splitLargeParts(std::vector<Part> &parts, size_t maxPieces, const TargetOptions &target,
+                     std::string &error) {
+  std::vector<Part> split;
+  for (Part &part : parts) {
+    size_t size = part.module->getInstructionCount();
+    size_t pieces = std::min(maxPieces, (size + kInstructionsPerPiece - 1) / kInstructionsPerPiece);
+    if (part.kernelsOnly || pieces <= 1) {
+      split.push_back(std::move(part));
+      continue;
+    }
+    std::vector<std::unique_ptr<llvm::LLVMContext>> contexts;
+    auto modules = splitModule(*part.module, pieces, part.prefix, contexts);
+    for (size_t k = 0; k < modules.size(); ++k) {
+      Part piece;
+      piece.entry = part.entry + (k ? " (piece " + std::to_string(k + 1) + ")" : "");
+      piece.prefix = part.prefix;
+      piece.fault = part.fault;
+      piece.machine = k ? createTargetMachine(target, error) : std::move(part.machine);
+      if (!piece.machine)
+        return false;
+      piece.context = std::move(contexts[k]);
+      piece.module = std::move(modules[k]);
+      // The descriptor has external linkage: it is piece 0's.
+      piece.compiled.descSymbol = k ? "" : part.compiled.descSymbol;
+      split.push_back(std::move(piece));
+    }
+  }
+  parts = std::move(split);
+  return true;
+}
+
 void compilePart(Part &part, const std::optional<ObjectCache> &cache) {
+  if (part.fault) {
+    part.error = "a fault injected by NNC_FAULT_COMPILE";
+    return;
+  }
   std::string key;
   if (cache) {
     key = cache->keyOf(*part.module, *part.machine);
@@ -112,15 +149,167 @@ void compilePart(Part &part, const std::optional<ObjectCache> &cache) {
     }
   }
   optimizeModule(*part.module, *part.machine, part.kernelsOnly);
-  if (emitObject(*part.module, *part.machine, part.compiled.object, part.error) && cache)
+  // Loop strength reduction only for the GEMM kernels (emitObject).
+  if (emitObject(*part.module, *part.machine, part.compiled.object, part.error,
+                 /*strengthReduction=*/part.kernelsOnly) &&
+      cache)
     cache->store(key, part.entry, part.compiled.object);
   part.module.reset();
 }
 
+/// Compiles the parts, at most one thread per core, each taking the next
+/// part, the largest first (more threads than cores would only add memory).
+/// Their objects, or false and the first error.
+bool compileParts(std::vector<Part> &parts, const std::optional<ObjectCache> &cache,
+                  std::vector<CompiledPart> &compiled, std::string &error) {
+  std::vector<Part *> queue;
+  for (Part &part : parts)
+    queue.push_back(&part);
+  std::stable_sort(queue.begin(), queue.end(), [](const Part *a, const Part *b) {
+    return a->module->getInstructionCount() > b->module->getInstructionCount();
+  });
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next++) < queue.size();)
+      compilePart(*queue[k], cache);
+  };
+  size_t workers = std::min<size_t>(queue.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w)
+    threads.emplace_back(worker);
+  worker();
+  for (std::thread &t : threads)
+    t.join();
+  for (Part &part : parts) {
+    if (!part.error.empty()) {
+      error = part.error;
+      return false;
+    }
+    compiled.push_back(std::move(part.compiled));
+  }
+  return true;
+}
+
+/// An LLJIT for the host that resolves the C library, libm and the runtime
+/// functions generated code calls, from the nnc process itself.
+llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>> makeJit(bool perfMap) {
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb)
+    return jtmb.takeError();
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  if (!jit)
+    return jit.takeError();
+  if (perfMap && !writePerfMap(**jit))
+    llvm::errs() << "nnc: NNC_PERF_MAP=1: this JIT does not link with JITLink; no perf map\n";
+  auto generator = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!generator)
+    return generator.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*generator));
+  // Linked statically into nnc, so not in its dynamic symbol table: by address.
+  llvm::orc::SymbolMap runtime;
+  auto define = [&](const char *name, auto *address) {
+    runtime[(*jit)->mangleAndIntern(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                              llvm::JITSymbolFlags::Exported};
+  };
+  define("nnrt_dropout_mask", &nnrt_dropout_mask);
+  define("nnrt_dropout_mask_with", &nnrt_dropout_mask_with);
+  define("nnrt_parallel_for", &nnrt_parallel_for);
+  define("nnrt_serial_for", &nnrt_serial_for);
+  define("nnrt_profile_enter", &nnrt_profile_enter);
+  define("nnrt_profile_exit", &nnrt_profile_exit);
+  define(kResolver, &nnc_jit_resolve);
+  if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(runtime))))
+    return e;
+  return jit;
+}
+
 } // namespace
 
+/// Parts whose code is compiled after JITModel::compile returns: from the
+/// start on a thread of their own (`background`), or at the first call of
+/// one of their entries' stubs.
+struct JITModel::Deferred {
+  std::string what; // for messages: the entries
+  std::vector<Part> parts; // cut into pieces when compiled
+  TargetOptions target;
+  size_t maxPieces = 1;
+  std::string cacheDir;
+  bool cacheLog = false;
+  std::vector<std::unique_ptr<DeferredHandle>> handles;
+  std::once_flag once;
+  std::thread background;
+  bool startedInBackground = false;
+  bool linked = false;
+  std::string error;
+  ~Deferred() {
+    if (background.joinable())
+      background.join();
+  }
+};
+
+void JITModel::compileDeferred(Deferred &group) {
+  std::vector<CompiledPart> compiled;
+  std::optional<ObjectCache> cache = ObjectCache::open(group.cacheDir, group.cacheLog);
+  if (!splitLargeParts(group.parts, group.maxPieces, group.target, group.error) ||
+      !compileParts(group.parts, cache, compiled, group.error))
+    return;
+  group.parts.clear();
+  for (const CompiledPart &part : compiled)
+    if (auto e = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(part.object, "deferred"))) {
+      group.error = llvm::toString(std::move(e));
+      return;
+    }
+  group.linked = true;
+}
+
+/// Compiles (or waits for) a group's code, once.
+static void finish(JITModel::Deferred &group, const std::function<void()> &compile) {
+  std::call_once(group.once, [&] {
+    if (group.background.joinable())
+      group.background.join();
+    else
+      compile();
+  });
+}
+
+static void reportFailure(const JITModel::Deferred &group, const std::string &error) {
+  std::cerr << "nnc: error: JIT compilation of " << group.what << " failed"
+            << (error.empty() ? std::string(" earlier") : ": " + error) << '\n';
+}
+
+bool JITModel::finishBackground() {
+  for (auto &group : deferred_)
+    if (group->startedInBackground) {
+      finish(*group, [] {});
+      if (!group->linked) {
+        reportFailure(*group, group->error);
+        return false;
+      }
+    }
+  return true;
+}
+
+void *JITModel::resolve(Deferred &group, const std::string &bodyName) {
+  // The background group holds the GEMM kernels the others call: first.
+  if (!finishBackground())
+    return nullptr;
+  finish(group, [&] { compileDeferred(group); });
+  std::string error = group.error;
+  if (group.linked) {
+    auto symbol = jit_->lookup(bodyName);
+    if (symbol)
+      return symbol->toPtr<void *>();
+    error = llvm::toString(symbol.takeError());
+  }
+  reportFailure(group, error);
+  return nullptr;
+}
+
 std::unique_ptr<JITModel> JITModel::compile(const Program &program, const CodegenOptions &codegen,
-                                            const TargetOptions &target, std::string &error) {
+                                            const TargetOptions &target, std::string &error,
+                                            const std::vector<std::string> &deferred,
+                                            bool background) {
   initializeLLVM();
   std::vector<std::string> names = codegen.entries;
   if (names.empty())
@@ -140,6 +329,8 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
     one.entries = {names[k]};
     one.prefix = codegen.prefix + (k ? "_" + std::to_string(k) : "");
     one.gemmVectorBits = gemmVectorBits(*part.machine);
+    part.prefix = one.prefix;
+    part.fault = names[k] == codegen.faultCompile;
     part.context = std::make_unique<llvm::LLVMContext>();
     part.module = generateModule(program, *part.context, one);
     part.compiled.descSymbol = one.prefix + "_desc";
@@ -161,36 +352,78 @@ std::unique_ptr<JITModel> JITModel::compile(const Program &program, const Codege
     part.kernelsOnly = true;
     parts.push_back(std::move(part));
   }
-  // At most one thread per core, each taking the next part, the largest
-  // first (more threads than cores would only add memory).
-  std::vector<Part *> queue;
-  for (Part &part : parts)
-    queue.push_back(&part);
-  std::stable_sort(queue.begin(), queue.end(), [](const Part *a, const Part *b) {
-    return a->module->getInstructionCount() > b->module->getInstructionCount();
-  });
-  std::optional<ObjectCache> cache = ObjectCache::open(codegen.objectCacheDir, codegen.objectCacheLog);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t k; (k = next++) < queue.size();)
-      compilePart(*queue[k], cache);
+  std::unique_ptr<JITModel> model(new JITModel());
+  auto jit = makeJit(codegen.perfMap);
+  if (!jit) {
+    error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  model->jit_ = std::move(*jit);
+  // Two groups whose code waits: the entries compiled in the background
+  // (with the GEMM kernels), and those compiled at their first call. Each
+  // entry of a group leaves its descriptor and stubs here.
+  auto newGroup = [&] {
+    auto group = std::make_unique<Deferred>();
+    group->target = target;
+    group->maxPieces = codegen.maxPieces;
+    group->cacheDir = codegen.objectCacheDir;
+    group->cacheLog = codegen.objectCacheLog;
+    return group;
   };
-  size_t workers = std::min<size_t>(queue.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread &t : threads)
-    t.join();
-  std::vector<CompiledPart> compiled;
+  std::unique_ptr<Deferred> early = background ? newGroup() : nullptr;
+  std::unique_ptr<Deferred> late = newGroup();
+  llvm::orc::SymbolMap handles;
   for (Part &part : parts) {
-    if (!part.error.empty()) {
-      error = part.error;
+    bool atFirstCall = std::find(deferred.begin(), deferred.end(), part.entry) != deferred.end();
+    Deferred *group = atFirstCall ? late.get() : early.get();
+    if (!group)
+      continue;
+    if (part.kernelsOnly) {
+      group->parts.push_back(std::move(part));
+      continue;
+    }
+    group->what += (group->what.empty() ? "" : ", ") + part.entry;
+    Part stubs;
+    std::vector<DeferredFunction> functions;
+    stubs.module = splitOffStubs(*part.module, part.compiled.descSymbol, kResolver, stubs.context, functions);
+    stubs.entry = part.entry + " (stubs)";
+    stubs.prefix = part.prefix;
+    stubs.machine = createTargetMachine(target, error);
+    if (!stubs.machine)
+      return nullptr;
+    stubs.compiled.descSymbol = part.compiled.descSymbol;
+    part.compiled.descSymbol.clear();
+    for (const DeferredFunction &f : functions) {
+      group->handles.push_back(std::unique_ptr<DeferredHandle>(
+          new DeferredHandle{model.get(), group, f.bodyName, {nullptr}}));
+      handles[model->jit_->mangleAndIntern(f.handleSymbol)] = {
+          llvm::orc::ExecutorAddr::fromPtr(group->handles.back().get()), llvm::JITSymbolFlags::Exported};
+    }
+    group->parts.push_back(std::move(part));
+    part = std::move(stubs);
+  }
+  if (!handles.empty())
+    if (auto e = model->jit_->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(handles)))) {
+      error = llvm::toString(std::move(e));
       return nullptr;
     }
-    compiled.push_back(std::move(part.compiled));
+  parts.erase(std::remove_if(parts.begin(), parts.end(), [](const Part &p) { return !p.module; }),
+              parts.end());
+  std::optional<ObjectCache> cache = ObjectCache::open(codegen.objectCacheDir, codegen.objectCacheLog);
+  std::vector<CompiledPart> compiled;
+  if (!splitLargeParts(parts, codegen.maxPieces, target, error) ||
+      !compileParts(parts, cache, compiled, error) || !model->link(compiled, error))
+    return nullptr;
+  if (early && !early->parts.empty()) {
+    Deferred *group = early.get();
+    JITModel *self = model.get();
+    group->startedInBackground = true;
+    group->background = std::thread([self, group] { self->compileDeferred(*group); });
   }
-  return create(compiled, error, codegen.perfMap);
+  for (auto *group : {&early, &late})
+    if (*group && !(*group)->parts.empty())
+      model->deferred_.push_back(std::move(*group));
+  return model;
 }
 
 } // namespace nnc

@@ -48,6 +48,11 @@ struct CodegenOptions {
   /// JIT only: name the linked functions in /tmp/perf-PID.map for `perf`
   /// (NNC_PERF_MAP=1, PerfMap.h).
   bool perfMap = false;
+  /// JIT only: an entry point is compiled in at most this many pieces
+  /// (ModuleSplit.h); NNC_JIT_PIECES=1 compiles each whole, to compare.
+  unsigned maxPieces = 4;
+  /// JIT only: compiling this entry point fails (NNC_FAULT_COMPILE, a test).
+  std::string faultCompile;
 };
 
 /// Byte offsets of the state tensors (64-byte aligned) and the total.

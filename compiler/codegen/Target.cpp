@@ -10,6 +10,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Transforms/IPO/MergeFunctions.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -153,11 +154,32 @@ int gemmVectorBits(const llvm::TargetMachine &machine) {
   return 128; // SSE2, NEON and other 128-bit vector units
 }
 
+/// Builds the code generation pipeline, with or without loop strength
+/// reduction. LLVM chooses that with a process-wide option read while the
+/// pipeline is built, so building is serialised; running is not.
+static bool addCodegenPasses(llvm::legacy::PassManager &pm, llvm::TargetMachine &machine,
+                             llvm::raw_pwrite_stream &out, llvm::CodeGenFileType type,
+                             bool strengthReduction) {
+  static std::mutex building;
+  std::lock_guard<std::mutex> lock(building);
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto found = options.find("disable-lsr");
+  auto *disable = found != options.end() ? static_cast<llvm::cl::opt<bool> *>(found->second) : nullptr;
+  bool was = disable && *disable;
+  if (disable)
+    disable->setValue(!strengthReduction);
+  bool failed = machine.addPassesToEmitFile(pm, out, nullptr, type);
+  if (disable)
+    disable->setValue(was);
+  return !failed;
+}
+
 static bool emitTo(llvm::Module &module, llvm::TargetMachine &machine,
-                   llvm::raw_pwrite_stream &out, bool assembly, std::string &error) {
+                   llvm::raw_pwrite_stream &out, bool assembly, std::string &error,
+                   bool strengthReduction = true) {
   llvm::legacy::PassManager pm;
   auto type = assembly ? llvm::CodeGenFileType::AssemblyFile : llvm::CodeGenFileType::ObjectFile;
-  if (machine.addPassesToEmitFile(pm, out, nullptr, type)) {
+  if (!addCodegenPasses(pm, machine, out, type, strengthReduction)) {
     error = "the target cannot emit this file type";
     return false;
   }
@@ -175,10 +197,10 @@ bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
 }
 
 bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string &object,
-                std::string &error) {
+                std::string &error, bool strengthReduction) {
   llvm::SmallVector<char, 0> buffer;
   llvm::raw_svector_ostream out(buffer);
-  if (!emitTo(module, machine, out, false, error))
+  if (!emitTo(module, machine, out, false, error, strengthReduction))
     return false;
   object.assign(buffer.begin(), buffer.end());
   return true;

@@ -50,9 +50,12 @@ int gemmVectorBits(const llvm::TargetMachine &machine);
 /// Writes an object file (or assembly text) atomically.
 bool emitObjectFile(llvm::Module &module, llvm::TargetMachine &machine,
                     const std::string &path, bool assembly, std::string &error);
-/// The object file's bytes, in memory.
+/// The object file's bytes, in memory. strengthReduction=false leaves out
+/// LLVM's loop strength reduction: a quarter of the JIT's code generation
+/// time, for loop nests whose addressing it barely changes (the GEMM
+/// kernels keep it: docs/kernels.md section 6).
 bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, std::string &object,
-                std::string &error);
+                std::string &error, bool strengthReduction = true);
 /// Assembly as text (`--emit=asm`).
 std::string emitAssembly(llvm::Module &module, llvm::TargetMachine &machine);
 

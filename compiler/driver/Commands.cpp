@@ -645,7 +645,14 @@ int runCommand(Session &s) {
       addNumericsEntry(*s.program);
       entries.push_back("numerics");
     }
-    stage = jitCompile(s, entries);
+    // Training needs only its step to begin, and that is compiled while
+    // the data loads and the parameters are initialised; evaluation (after
+    // some steps, or never) and the numerics check (after a non-finite
+    // loss) are compiled when first called (docs/kernels.md section 6).
+    std::vector<std::string> deferred;
+    if (cmd == "train")
+      deferred = {"eval", "numerics"};
+    stage = jitCompile(s, entries, deferred, /*background=*/cmd == "train");
     if (stage != Stage::Continue)
       return stage == Stage::Done ? 0 : 1;
   }

@@ -4,6 +4,7 @@
 #include "support/Limits.h"
 #include "support/Suggest.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <csignal>
@@ -157,6 +158,10 @@ static void readEnvironment(Options &o) {
   }
   o.objectCacheLog = value("NNC_CACHE_LOG") == "1";
   o.perfMap = value("NNC_PERF_MAP") == "1";
+  o.faultCompile = value("NNC_FAULT_COMPILE");
+  std::string pieces = value("NNC_JIT_PIECES");
+  if (!pieces.empty() && pieces.find_first_not_of("0123456789") == std::string::npos)
+    o.jitPieces = static_cast<unsigned>(std::clamp(std::stoll(pieces.substr(0, 6)), 1LL, 64LL));
   std::string kill = value("NNC_FAULT_KILL");
   char *end = nullptr;
   long rank = std::strtol(kill.c_str(), &end, 10);

@@ -58,6 +58,10 @@ struct Options {
   std::string objectCacheDir;
   bool objectCacheLog = false;
   bool perfMap = false;   // NNC_PERF_MAP=1: JIT functions named for perf (codegen/PerfMap.h)
+  unsigned jitPieces = 4; // NNC_JIT_PIECES=N: pieces per JIT entry point, at most (codegen/ModuleSplit.h)
+  /// NNC_FAULT_COMPILE=ENTRY: the JIT's compilation of that entry point
+  /// fails (the test of the messages of a deferred entry's failure).
+  std::string faultCompile;
   /// NNC_FAULT_KILL=RANK:STEP: that rank kills itself before that step (the
   /// distributed fault test); rank -1 when unset or malformed.
   long faultKillRank = -1;

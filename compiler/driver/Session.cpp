@@ -201,7 +201,8 @@ Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codeg
   return Stage::Continue;
 }
 
-Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
+Stage jitCompile(Session &s, const std::vector<std::string> &entries,
+                 const std::vector<std::string> &deferred, bool background) {
   CodegenOptions codegen;
   codegen.prefix = defaultPrefix(s.program->modelName);
   codegen.maxBatch = 1 << 20;
@@ -218,8 +219,10 @@ Stage jitCompile(Session &s, const std::vector<std::string> &entries) {
   codegen.objectCacheDir = s.opts.objectCacheDir;
   codegen.objectCacheLog = s.opts.objectCacheLog;
   codegen.perfMap = s.opts.perfMap;
+  codegen.maxPieces = s.opts.jitPieces;
+  codegen.faultCompile = s.opts.faultCompile;
   std::string error;
-  s.jit = JITModel::compile(*s.program, codegen, target, error);
+  s.jit = JITModel::compile(*s.program, codegen, target, error, deferred, background);
   if (!s.jit) {
     std::cerr << "nnc: error: JIT compilation failed: " << error << '\n';
     return Stage::Failed;

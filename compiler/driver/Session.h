@@ -68,8 +68,10 @@ struct BuiltModule {
 Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
                   llvm::LLVMContext &context, BuiltModule &out);
 /// Generates LLVM IR for `entries` (all when empty), optimises it for the
-/// host and JIT-compiles it.
-Stage jitCompile(Session &s, const std::vector<std::string> &entries = {});
+/// host and JIT-compiles it; those also in `deferred` at their first call,
+/// the others, with `background`, while the caller goes on (JITModel::compile).
+Stage jitCompile(Session &s, const std::vector<std::string> &entries = {},
+                 const std::vector<std::string> &deferred = {}, bool background = false);
 
 int runCommand(Session &s);
 /// The text of --text, else the vocabulary of a --params / --resume /

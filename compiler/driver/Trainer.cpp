@@ -837,6 +837,9 @@ int TrainRun::trainLoop() {
                 << shown(stop_.best) << " (step " << stop_.best_step << ") for "
                 << stop_.bad_evaluations << " evaluations; nothing to train\n";
   }
+  // The training step was compiled while the data loaded (JITModel::compile).
+  if (!s_.jit->finishBackground())
+    return 1;
   start_ = std::chrono::steady_clock::now();
   for (int64_t step = firstStep_; step <= steps_ && !stopped_; ++step) {
     if (position_ == stepsPerEpoch_) {
