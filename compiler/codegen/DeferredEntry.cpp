@@ -14,27 +14,6 @@
 
 namespace nnc {
 
-namespace {
-
-/// The variables and functions `value` names, through constant expressions,
-/// aggregates and (for variables) initializers.
-void reachable(const llvm::Value *value, std::set<const llvm::GlobalValue *> &globals,
-               std::set<const llvm::Constant *> &seen) {
-  auto *c = llvm::dyn_cast<llvm::Constant>(value);
-  if (!c || !seen.insert(c).second)
-    return;
-  if (auto *gv = llvm::dyn_cast<llvm::GlobalValue>(c)) {
-    globals.insert(gv);
-    if (auto *var = llvm::dyn_cast<llvm::GlobalVariable>(gv); var && var->hasInitializer())
-      reachable(var->getInitializer(), globals, seen);
-    return;
-  }
-  for (const llvm::Use &op : c->operands())
-    reachable(op.get(), globals, seen);
-}
-
-} // namespace
-
 std::unique_ptr<llvm::Module> splitOffStubs(llvm::Module &module, const std::string &descSymbol,
                                             const std::string &resolver,
                                             std::unique_ptr<llvm::LLVMContext> &context,
@@ -42,9 +21,20 @@ std::unique_ptr<llvm::Module> splitOffStubs(llvm::Module &module, const std::str
   llvm::GlobalVariable *desc = module.getGlobalVariable(descSymbol);
   if (!desc || !desc->hasInitializer())
     throw std::logic_error("splitOffStubs: no descriptor " + descSymbol);
-  std::set<const llvm::GlobalValue *> named;
+  // What the descriptor names, through the variables it names.
+  std::set<const llvm::GlobalValue *> named{desc};
   std::set<const llvm::Constant *> seen;
-  reachable(desc, named, seen);
+  std::vector<const llvm::GlobalVariable *> walk{desc};
+  while (!walk.empty()) {
+    const llvm::GlobalVariable *var = walk.back();
+    walk.pop_back();
+    std::set<const llvm::GlobalValue *> found;
+    collectGlobals(var->getInitializer(), found, seen);
+    for (const llvm::GlobalValue *gv : found)
+      if (named.insert(gv).second)
+        if (auto *inner = llvm::dyn_cast<llvm::GlobalVariable>(gv); inner && inner->hasInitializer())
+          walk.push_back(inner);
+  }
   std::vector<llvm::Function *> entries;
   for (const llvm::GlobalValue *gv : named)
     if (auto *f = llvm::dyn_cast<llvm::Function>(gv); f && !f->isDeclaration())

@@ -23,12 +23,6 @@
 
 namespace nnc {
 
-namespace {
-
-using PieceSet = std::set<unsigned>;
-
-/// The global values `value` names, looking through constant expressions
-/// and aggregates (not through other globals' initializers).
 void collectGlobals(const llvm::Value *value, std::set<const llvm::GlobalValue *> &out,
                     std::set<const llvm::Constant *> &seen) {
   if (auto *gv = llvm::dyn_cast<llvm::GlobalValue>(value)) {
@@ -41,6 +35,10 @@ void collectGlobals(const llvm::Value *value, std::set<const llvm::GlobalValue *
   for (const llvm::Use &op : c->operands())
     collectGlobals(op.get(), out, seen);
 }
+
+namespace {
+
+using PieceSet = std::set<unsigned>;
 
 /// What each defined function and variable refers to.
 std::map<const llvm::GlobalValue *, std::set<const llvm::GlobalValue *>>

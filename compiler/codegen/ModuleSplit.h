@@ -10,15 +10,25 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace llvm {
+class Constant;
+class GlobalValue;
 class LLVMContext;
 class Module;
+class Value;
 } // namespace llvm
 
 namespace nnc {
+
+/// The functions and variables `value` names, looking through constant
+/// expressions and aggregates (not through variables' initializers);
+/// `seen` holds the constants already walked.
+void collectGlobals(const llvm::Value *value, std::set<const llvm::GlobalValue *> &out,
+                    std::set<const llvm::Constant *> &seen);
 
 /// `module` as at most `pieces` modules that together define what it
 /// defines, each in a context of its own (`contexts` receives them, in

@@ -93,12 +93,22 @@ std::unique_ptr<llvm::Module> copyInto(const llvm::Module &module, llvm::LLVMCon
   return parsed ? std::move(*parsed) : nullptr;
 }
 
-TEST(ModuleSplit, EveryDefinitionOnceHelpersAndConstantsCopied) {
+/// kModule, parsed, and split into at most N pieces.
+class ModuleSplit : public ::testing::Test {
+protected:
+  void split(unsigned n) {
+    module = parse(context);
+    ASSERT_TRUE(module);
+    pieces = nnc::splitModule(*module, n, "m", contexts);
+  }
   llvm::LLVMContext context;
-  auto module = parse(context);
-  ASSERT_TRUE(module);
+  std::unique_ptr<llvm::Module> module;
   std::vector<std::unique_ptr<llvm::LLVMContext>> contexts;
-  auto pieces = nnc::splitModule(*module, 3, "m", contexts);
+  std::vector<std::unique_ptr<llvm::Module>> pieces;
+};
+
+TEST_F(ModuleSplit, EveryDefinitionOnceHelpersAndConstantsCopied) {
+  split(3);
   ASSERT_EQ(pieces.size(), 3u);
   ASSERT_EQ(contexts.size(), 3u);
 
@@ -150,12 +160,8 @@ TEST(ModuleSplit, EveryDefinitionOnceHelpersAndConstantsCopied) {
   EXPECT_EQ(whole->getFunction("m_entry")->isDeclaration(), false);
 }
 
-TEST(ModuleSplit, OnePieceIsACopy) {
-  llvm::LLVMContext context;
-  auto module = parse(context);
-  ASSERT_TRUE(module);
-  std::vector<std::unique_ptr<llvm::LLVMContext>> contexts;
-  auto pieces = nnc::splitModule(*module, 1, "m", contexts);
+TEST_F(ModuleSplit, OnePieceIsACopy) {
+  split(1);
   ASSERT_EQ(pieces.size(), 1u);
   EXPECT_NE(&pieces[0]->getContext(), &context);
   EXPECT_EQ(pieces[0]->getInstructionCount(), module->getInstructionCount());
