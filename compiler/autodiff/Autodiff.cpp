@@ -1,5 +1,6 @@
 //===- Autodiff.cpp -------------------------------------------------------===//
 #include "autodiff/Autodiff.h"
+#include "autodiff/ConvInputGradient.h"
 #include "ir/Scan.h"
 
 #include <algorithm>
@@ -122,7 +123,10 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   }
   case OpKind::Slice:  return G.pad(g, y->ints, a->type.dims);
   case OpKind::Pad:    return G.slice(g, y->ints, a->type.dims);
-  case OpKind::Im2Col: return G.col2im(g, y->window, a->type);
+  case OpKind::Im2Col:
+    if (Node *d = convInputGradient(G, y, g))
+      return d;
+    return G.col2im(g, y->window, a->type);
   case OpKind::Col2Im: return G.im2col(g, y->window, 0.0);
   case OpKind::MaxPool: return G.maxPoolGrad(a, g, y->window);
   case OpKind::Cast:   return G.cast(g, a->type.dtype);
