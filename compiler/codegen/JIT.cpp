@@ -10,7 +10,6 @@
 
 #include "codegen/DeferredEntry.h"
 #include "codegen/Gemm.h"
-#include "codegen/ModuleSplit.h"
 #include "codegen/ObjectCache.h"
 #include "codegen/PerfMap.h"
 #include "codegen/Target.h"
@@ -82,113 +81,6 @@ bool JITModel::link(const std::vector<CompiledPart> &parts, std::string &error) 
 }
 
 namespace {
-
-/// One module on its way to machine code: an entry point, a piece of one,
-/// the stubs of a deferred one, or the GEMM kernels.
-struct Part {
-  std::string entry;
-  std::string prefix; // of the entry's symbols (CodegenOptions::prefix)
-  std::unique_ptr<llvm::LLVMContext> context;
-  std::unique_ptr<llvm::TargetMachine> machine;
-  std::unique_ptr<llvm::Module> module;
-  bool kernelsOnly = false; // the GEMM kernels' module (splitGemmKernels)
-  bool fault = false;       // fails on purpose (CodegenOptions::faultCompile)
-  CompiledPart compiled;
-  std::string error;
-};
-
-/// Entry points larger than this many LLVM instructions (before
-/// optimisation) are compiled in pieces of about this size, at most
-/// CodegenOptions::maxPieces: a piece then takes LLVM about 0.1-0.3 s on the machines of
-/// docs/kernels.md section 6, the size of the GEMM kernels' module.
-constexpr size_t kInstructionsPerPiece = 1500;
-
-/// `parts` with every large entry point replaced by its pieces.
-bool splitLargeParts(std::vector<Part> &parts, size_t maxPieces, const TargetOptions &target,
-                     std::string &error) {
-  std::vector<Part> split;
-  for (Part &part : parts) {
-    size_t size = part.module->getInstructionCount();
-    size_t pieces = std::min(maxPieces, (size + kInstructionsPerPiece - 1) / kInstructionsPerPiece);
-    if (part.kernelsOnly || pieces <= 1) {
-      split.push_back(std::move(part));
-      continue;
-    }
-    std::vector<std::unique_ptr<llvm::LLVMContext>> contexts;
-    auto modules = splitModule(*part.module, pieces, part.prefix, contexts);
-    for (size_t k = 0; k < modules.size(); ++k) {
-      Part piece;
-      piece.entry = part.entry + (k ? " (piece " + std::to_string(k + 1) + ")" : "");
-      piece.prefix = part.prefix;
-      piece.fault = part.fault;
-      piece.machine = k ? createTargetMachine(target, error) : std::move(part.machine);
-      if (!piece.machine)
-        return false;
-      piece.context = std::move(contexts[k]);
-      piece.module = std::move(modules[k]);
-      // The descriptor has external linkage: it is piece 0's.
-      piece.compiled.descSymbol = k ? "" : part.compiled.descSymbol;
-      split.push_back(std::move(piece));
-    }
-  }
-  parts = std::move(split);
-  return true;
-}
-
-void compilePart(Part &part, const std::optional<ObjectCache> &cache) {
-  if (part.fault) {
-    part.error = "a fault injected by NNC_FAULT_COMPILE";
-    return;
-  }
-  std::string key;
-  if (cache) {
-    key = cache->keyOf(*part.module, *part.machine);
-    if (cache->load(key, part.entry, part.compiled.object)) {
-      part.module.reset();
-      return;
-    }
-  }
-  optimizeModule(*part.module, *part.machine, part.kernelsOnly);
-  // Loop strength reduction only for the GEMM kernels (emitObject).
-  if (emitObject(*part.module, *part.machine, part.compiled.object, part.error,
-                 /*strengthReduction=*/part.kernelsOnly) &&
-      cache)
-    cache->store(key, part.entry, part.compiled.object);
-  part.module.reset();
-}
-
-/// Compiles the parts, at most one thread per core, each taking the next
-/// part, the largest first (more threads than cores would only add memory).
-/// Their objects, or false and the first error.
-bool compileParts(std::vector<Part> &parts, const std::optional<ObjectCache> &cache,
-                  std::vector<CompiledPart> &compiled, std::string &error) {
-  std::vector<Part *> queue;
-  for (Part &part : parts)
-    queue.push_back(&part);
-  std::stable_sort(queue.begin(), queue.end(), [](const Part *a, const Part *b) {
-    return a->module->getInstructionCount() > b->module->getInstructionCount();
-  });
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t k; (k = next++) < queue.size();)
-      compilePart(*queue[k], cache);
-  };
-  size_t workers = std::min<size_t>(queue.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers; ++w)
-    threads.emplace_back(worker);
-  worker();
-  for (std::thread &t : threads)
-    t.join();
-  for (Part &part : parts) {
-    if (!part.error.empty()) {
-      error = part.error;
-      return false;
-    }
-    compiled.push_back(std::move(part.compiled));
-  }
-  return true;
-}
 
 /// An LLJIT for the host that resolves the C library, libm and the runtime
 /// functions generated code calls, from the nnc process itself.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "codegen/LLVMGen.h"
+#include "codegen/Parts.h"
 #include "codegen/Target.h"
 #include "nnrt.h"
 
@@ -16,14 +17,6 @@ class LLJIT;
 } // namespace llvm
 
 namespace nnc {
-
-/// Machine code of some of a model's entry points: an object file in
-/// memory whose descriptor is the symbol `descSymbol` (empty for the GEMM
-/// kernels, code only).
-struct CompiledPart {
-  std::string object;
-  std::string descSymbol;
-};
 
 /// Owns the JIT that holds a compiled model's code and its descriptor.
 class JITModel {

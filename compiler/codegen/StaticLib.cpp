@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/StaticLib.h"
+#include "codegen/TempFile.h"
 
 #include "support/Diagnostics.h"
 
@@ -74,36 +75,6 @@ bool writeStaticLib(const std::string &path, const std::string &object,
   }
   return writeFileAtomic(path, std::string((*out)->getBuffer()), error);
 }
-
-namespace {
-
-/// A temporary file holding `contents`, removed when this goes away.
-struct TempFile {
-  llvm::SmallString<128> path;
-  ~TempFile() {
-    if (!path.empty())
-      llvm::sys::fs::remove(path);
-  }
-  bool write(const llvm::Twine &model, const char *suffix, llvm::StringRef contents,
-             std::string &error) {
-    int fd;
-    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(model, suffix, fd, path)) {
-      error = "cannot create a temporary file: " + ec.message();
-      path.clear();
-      return false;
-    }
-    llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
-    out << contents;
-    out.close();
-    if (out.has_error()) {
-      error = std::string(path) + ": " + out.error().message();
-      return false;
-    }
-    return true;
-  }
-};
-
-} // namespace
 
 bool writeSharedLib(const std::string &path, const std::string &object,
                     const std::string &prefix, const std::string &runtime,

@@ -11,6 +11,7 @@
 
 #include "codegen/HeaderGen.h"
 #include "codegen/LLVMGen.h"
+#include "codegen/ObjectJoin.h"
 #include "codegen/StaticLib.h"
 #include "codegen/Target.h"
 #include "support/Json.h"
@@ -445,13 +446,17 @@ int compileCommand(Session &s) {
       return 1;
     }
   }
+  // On all cores, joined by the system's linker, when it has one and the
+  // object is for this machine (codegen/ObjectJoin.h).
+  std::optional<ObjectJoiner> joiner;
+  if (target.triple.empty() && s.opts.jitPieces > 1)
+    joiner = ObjectJoiner::find();
   llvm::LLVMContext context;
   BuiltModule built;
-  Stage stage = buildModule(s, target, codegen, context, built);
+  Stage stage = buildModule(s, target, codegen, context, built, joiner.has_value());
   if (stage != Stage::Continue)
     return stage == Stage::Done ? 0 : 2;
-  llvm::Module &module = *built.module;
-  llvm::TargetMachine &machine = *built.machine;
+  std::string cpu = built.machine->getTargetCPU().str();
   std::string header = s.opts.header;
   if (header.empty()) {
     const std::string &base = !object.empty() ? object : !lib.empty() ? lib : shared;
@@ -466,7 +471,10 @@ int compileCommand(Session &s) {
   h.maxBatch = codegen.maxBatch;
   h.inferenceOnly = s.opts.inferenceOnly;
   std::string bytes;
-  if (!emitObject(module, machine, bytes, error) ||
+  bool compiled = joiner ? emitJoinedObject(*joiner, std::move(built.module), std::move(built.kernels),
+                                            target, codegen.prefix, s.opts.jitPieces, bytes, error)
+                         : emitObject(*built.module, *built.machine, bytes, error);
+  if (!compiled ||
       (!object.empty() && !writeFileAtomic(object, bytes, error)) ||
       (!lib.empty() && !writeStaticLib(lib, bytes, codegen.prefix + ".o", runtime, error)) ||
       (!shared.empty() && !writeSharedLib(shared, bytes, codegen.prefix, runtime, error)) ||
@@ -480,7 +488,7 @@ int compileCommand(Session &s) {
       if (!file->empty())
         written += (written.empty() ? "" : ", ") + *file;
     std::cout << "wrote " << written << " and " << header << " (prefix " << codegen.prefix
-              << ", cpu " << machine.getTargetCPU().str() << ", batches up to "
+              << ", cpu " << cpu << ", batches up to "
               << codegen.maxBatch << (s.opts.inferenceOnly ? ", inference only" : "") << ")\n";
   }
   return 0;

@@ -168,7 +168,7 @@ Session::~Session() {
 }
 
 Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
-                  llvm::LLVMContext &context, BuiltModule &out) {
+                  llvm::LLVMContext &context, BuiltModule &out, bool inParts) {
   std::string error;
   out.machine = createTargetMachine(target, error);
   if (!out.machine) {
@@ -181,6 +181,10 @@ Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codeg
   if (codegen.withCApi) // an object may run on another CPU: it checks at create time
     emitCpuCheck(*s.program, *out.module, codegen.prefix, requiredCpuFeatures(*out.machine));
   std::unique_ptr<llvm::Module> kernels = splitGemmKernels({out.module.get()}, context);
+  if (inParts && s.opts.emit.empty()) {
+    out.kernels = std::move(kernels);
+    return Stage::Continue;
+  }
   optimizeModule(*out.module, *out.machine);
   if (kernels) {
     optimizeModule(*kernels, *out.machine, /*kernelsOnly=*/true);

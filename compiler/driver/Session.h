@@ -59,6 +59,9 @@ Stage runFrontEnd(Session &s, bool forceF64 = false);
 struct BuiltModule {
   std::unique_ptr<llvm::TargetMachine> machine;
   std::unique_ptr<llvm::Module> module;
+  /// With `inParts`: the GEMM kernels, not linked into `module`; neither
+  /// is optimised then (codegen/ObjectJoin.h compiles them in parts).
+  std::unique_ptr<llvm::Module> kernels;
 };
 /// The one way from the session's Program to an optimised LLVM module, for
 /// the JIT and for object files alike: the target machine, code generation
@@ -66,7 +69,7 @@ struct BuiltModule {
 /// (codegen.withCApi), LLVM's O3. Prints the module and returns Done for
 /// --emit=llvm|asm.
 Stage buildModule(Session &s, const TargetOptions &target, CodegenOptions &codegen,
-                  llvm::LLVMContext &context, BuiltModule &out);
+                  llvm::LLVMContext &context, BuiltModule &out, bool inParts = false);
 /// Generates LLVM IR for `entries` (all when empty), optimises it for the
 /// host and JIT-compiles it; those also in `deferred` at their first call,
 /// the others, with `background`, while the caller goes on (JITModel::compile).
