@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing (Debian 12 packages, DESIGN.md section 5), then
+# Installs what is missing (Debian 12 packages, DESIGN.md section 5; binutils:
+# nnc compile joins its objects with ld -r and objcopy), then
 # configures and builds nnc in ./build with CMake + Ninja. Idempotent: quiet
 # when everything is already there. Sourced by demo.sh and test.sh.
 set -euo pipefail
@@ -7,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${NNC_BUILD_DIR:-$ROOT/build}"
 PACKAGES=(antlr4 libantlr4-runtime-dev llvm-19-dev llvm-19-tools libfmt-dev
-          cmake ninja-build g++ python3 libgtest-dev ccache graphviz make pkg-config
+          cmake ninja-build g++ binutils python3 libgtest-dev ccache graphviz make pkg-config
           libopenmpi-dev openmpi-bin
           libonnx-dev libprotobuf-dev protobuf-compiler)
 
