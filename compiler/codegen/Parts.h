@@ -45,9 +45,9 @@ struct Part {
 };
 
 /// `parts` with every large entry point replaced by at most `maxPieces`
-/// pieces of about 1,500 LLVM instructions (before
-/// optimisation) each: a piece then takes LLVM about 0.1-0.3 s on the
-/// machines of docs/kernels.md section 6, the size of the GEMM kernels' module.
+/// pieces of about 1,500 LLVM instructions (before optimisation) each: a
+/// piece then takes LLVM about 0.1-0.3 s on the machines of docs/kernels.md
+/// section 6, the size of the GEMM kernels' module.
 bool splitLargeParts(std::vector<Part> &parts, size_t maxPieces, const TargetOptions &target,
                      std::string &error);
 

@@ -58,7 +58,7 @@ struct Options {
   std::string objectCacheDir;
   bool objectCacheLog = false;
   bool perfMap = false;   // NNC_PERF_MAP=1: JIT functions named for perf (codegen/PerfMap.h)
-  unsigned jitPieces = 4; // NNC_JIT_PIECES=N: pieces per JIT entry point, at most (codegen/ModuleSplit.h)
+  unsigned jitPieces = 4; // NNC_JIT_PIECES=N: pieces per JIT entry point and per nnc compile module, at most (codegen/ModuleSplit.h; 1: compiled whole)
   /// NNC_FAULT_COMPILE=ENTRY: the JIT's compilation of that entry point
   /// fails (the test of the messages of a deferred entry's failure).
   std::string faultCompile;
