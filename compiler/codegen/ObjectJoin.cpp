@@ -55,23 +55,24 @@ bool emitJoinedObject(const ObjectJoiner &joiner, std::unique_ptr<llvm::Module> 
   for (const llvm::GlobalValue &gv : module->global_values())
     if (!gv.isDeclaration() && gv.hasExternalLinkage())
       exported.insert(gv.getName().str());
-  std::vector<Part> parts;
-  for (llvm::Module *m : {module.get(), kernels.get()}) {
-    if (!m)
-      continue;
-    Part part;
-    part.entry = m == kernels.get() ? "gemm kernels" : prefix;
+  // A context per part: LLVM's contexts are not shared between threads.
+  // The model's module keeps the caller's (a split gives each piece its
+  // own); the kernels, split from it into the same context, move out.
+  std::vector<Part> parts(kernels ? 2 : 1);
+  parts[0].entry = prefix;
+  parts[0].module = std::move(module);
+  if (kernels) {
+    parts[1].entry = "gemm kernels";
+    parts[1].kernelsOnly = true;
+    parts[1].module = moveToNewContext(*kernels, parts[1].context);
+    kernels.reset();
+  }
+  for (Part &part : parts) {
     part.prefix = prefix;
-    part.kernelsOnly = m == kernels.get();
     part.machine = createTargetMachine(target, error);
     if (!part.machine)
       return false;
-    // A context per part: LLVM's contexts are not shared between threads.
-    part.module = moveToNewContext(*m, part.context);
-    parts.push_back(std::move(part));
   }
-  module.reset();
-  kernels.reset();
   if (!splitLargeParts(parts, maxPieces, target, error))
     return false;
   hideShared(parts, exported);

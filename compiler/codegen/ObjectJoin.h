@@ -32,7 +32,8 @@ struct ObjectJoiner {
 /// `module` (optimised here) and the GEMM `kernels` split from it (null if
 /// none) compiled in at most `maxPieces` + 1 parts on all cores and joined
 /// into one relocatable object, for the host. `prefix`: the module's symbol
-/// prefix, which names the symbols the pieces share.
+/// prefix, which names the symbols the pieces share. `module` may be
+/// compiled in its own context, which nothing else uses until this returns.
 bool emitJoinedObject(const ObjectJoiner &joiner, std::unique_ptr<llvm::Module> module,
                       std::unique_ptr<llvm::Module> kernels, const TargetOptions &target,
                       const std::string &prefix, unsigned maxPieces, std::string &object,
