@@ -40,6 +40,63 @@ Tap windowTap(llvm::IRBuilder<> &ir, const Window &w, int64_t H, int64_t W, int6
   return {ir.CreateAdd(first, ir.CreateSelect(inside, pixel, i64(0))), inside};
 }
 
+/// Largest padded input row (bytes, on the stack) and the longest tap row
+/// whose copy is unrolled, for emitIm2ColRows.
+constexpr int64_t kMaxPaddedRowBytes = 16 << 10;
+constexpr int64_t kMaxUnrolledRun = 32;
+
+/// Im2Col of one sample when a window row's taps are adjacent pixels (no
+/// dilation along W) and the image has few channels: each input row the
+/// windows read is first copied with its padding into a stack buffer, then
+/// every window's tap row is kw x C contiguous elements of that buffer,
+/// copied without tests. Tap by tap and channel by channel, a one-channel
+/// image (an MNIST model's first convolution) ran a loop of one iteration
+/// per element and a bounds test per tap.
+void emitIm2ColRows(FunctionEmitter &em, const Node &n, Value *sample) {
+  llvm::IRBuilder<> &ir = em.builder();
+  const Node &src = *n.operands[0];
+  const Window &w = n.window;
+  int64_t H = src.type.dims[0], W = src.type.dims[1], C = src.type.dims[2];
+  int64_t OH = w.outH(H), OW = w.outW(W), run = w.kw * C;
+  int64_t padded = ((OW - 1) * w.strideW + w.kw) * C; // from column -padLeft on
+  auto i64 = [&](int64_t v) { return ir.getInt64(v); };
+  llvm::Type *t = em.elemType(n.type.dtype);
+  auto *rowTy = llvm::ArrayType::get(t, padded);
+  Value *rowBuffer = em.entryAlloca(rowTy, "im2col.row");
+  auto rowSlot = [&](Value *q) { return ir.CreateInBoundsGEP(rowTy, rowBuffer, {i64(0), q}); };
+  Value *pad = llvm::ConstantFP::get(t, n.scalar);
+  Value *out = em.buffer(n);
+  Value *sampleFirst = ir.CreateMul(sample, i64(H * W * C));
+  em.nest({i64(OH), i64(w.kh)}, [&](const std::vector<Value *> &i) {
+    Value *ih = ir.CreateAdd(ir.CreateMul(i[0], i64(w.strideH)),
+                             ir.CreateSub(ir.CreateMul(i[1], i64(w.dilationH)), i64(w.padTop)));
+    Value *rowInside = ir.CreateAnd(ir.CreateICmpSGE(ih, i64(0)), ir.CreateICmpSLT(ih, i64(H)));
+    Value *rowFirst = ir.CreateAdd(sampleFirst, ir.CreateMul(ih, i64(W * C)));
+    em.loop(i64(padded), [&](Value *q) {
+      Value *iw = ir.CreateSub(ir.CreateUDiv(q, i64(C)), i64(w.padLeft));
+      Value *inside = ir.CreateAnd(rowInside, ir.CreateAnd(ir.CreateICmpSGE(iw, i64(0)),
+                                                           ir.CreateICmpSLT(iw, i64(W))));
+      // Outside, the index is the sample's first element: loaded, not used.
+      Value *at = ir.CreateSelect(inside, ir.CreateAdd(rowFirst, ir.CreateSub(q, i64(w.padLeft * C))),
+                                  sampleFirst);
+      ir.CreateStore(ir.CreateSelect(inside, em.load(src, at), pad), rowSlot(q));
+    }, "q");
+    em.loop(i64(OW), [&](Value *ow) {
+      Value *from = ir.CreateMul(ow, i64(w.strideW * C));
+      Value *row = ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(sample, i64(OH)), i[0]), i64(OW)), ow);
+      Value *to = ir.CreateAdd(ir.CreateMul(row, i64(w.kh * run)), ir.CreateMul(i[1], i64(run)));
+      auto copy = [&](Value *j) {
+        em.store(n, out, ir.CreateAdd(to, j), ir.CreateLoad(t, rowSlot(ir.CreateAdd(from, j))));
+      };
+      if (run <= kMaxUnrolledRun)
+        for (int64_t j = 0; j < run; ++j)
+          copy(i64(j));
+      else
+        em.loop(i64(run), copy, "j");
+    }, "ow");
+  });
+}
+
 } // namespace
 
 /// Im2Col gathers each window into a row; Col2Im (its adjoint) adds each
@@ -60,6 +117,11 @@ void emitWindow(FunctionEmitter &em, const Node &n, Value *out) {
   Value *batch = image.batched ? em.batch() : ir.getInt64(1);
   int64_t perSample = OH * OW * rowLen;
   em.parallelLoop(batch, perSample, [&](Value *sample) {
+  if (toCols && w.dilationW == 1 &&
+      ((OW - 1) * w.strideW + w.kw) * C * (n.type.dtype == DType::F64 ? 8 : 4) <= kMaxPaddedRowBytes) {
+    emitIm2ColRows(em, n, sample);
+    return;
+  }
   Value *out = em.buffer(n);
   if (!toCols) {
     Value *first = ir.CreateMul(sample, ir.getInt64(H * W * C));
@@ -88,6 +150,58 @@ void emitWindow(FunctionEmitter &em, const Node &n, Value *out) {
       em.store(n, out, target, ir.CreateSelect(tap.inside, sum, em.load(n, target)));
     }, "c");
   });
+  });
+}
+
+/// Taps unrolled into the channel loop by emitTiledMaxPool (2x2 and 3x3
+/// pools are the common ones).
+constexpr int64_t kMaxUnrolledTaps = 16;
+
+/// MaxPool or MaxPoolGrad of one sample when the windows tile the image
+/// (stride = size, no padding or dilation): every tap is inside and every
+/// pixel in one window. The taps are unrolled, so for each output pixel a
+/// channel's best value and its tap stay in registers and the channel loop
+/// vectorises; the gradient writes each pixel once (0 + g on the picked
+/// tap, 0 elsewhere), in the same pass. The picks are the general walk's.
+static void emitTiledMaxPool(FunctionEmitter &em, const Node &n, Value *sample) {
+  llvm::IRBuilder<> &ir = em.builder();
+  bool grad = n.op == OpKind::MaxPoolGrad;
+  const Node &x = *n.operands[0];
+  const Window &w = n.window;
+  int64_t H = x.type.dims[0], W = x.type.dims[1], C = x.type.dims[2];
+  int64_t OH = w.outH(H), OW = w.outW(W);
+  Value *zero = llvm::ConstantFP::get(em.elemType(n.type.dtype), 0.0);
+  Value *out = em.buffer(n);
+  em.nest({ir.getInt64(OH), ir.getInt64(OW)}, [&](const std::vector<Value *> &o) {
+    std::vector<Value *> pixels; // each tap's first channel
+    for (int64_t ki = 0; ki < w.kh; ++ki)
+      for (int64_t kj = 0; kj < w.kw; ++kj)
+        pixels.push_back(windowTap(ir, w, H, W, C, sample, o[0], o[1], ir.getInt64(ki),
+                                   ir.getInt64(kj)).pixel);
+    Value *cell = ir.CreateMul(
+        ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH)), o[0]),
+                                  ir.getInt64(OW)),
+                     o[1]),
+        ir.getInt64(C));
+    em.loop(ir.getInt64(C), [&](Value *c) {
+      Value *best = em.load(x, ir.CreateAdd(pixels[0], c));
+      Value *picked = ir.getInt32(0);
+      for (size_t t = 1; t < pixels.size(); ++t) {
+        Value *v = em.load(x, ir.CreateAdd(pixels[t], c));
+        Value *wins = ir.CreateOr(ir.CreateFCmpOGT(v, best), ir.CreateFCmpUNO(v, v));
+        best = ir.CreateSelect(wins, v, best);
+        picked = ir.CreateSelect(wins, ir.getInt32(t), picked);
+      }
+      if (!grad) {
+        em.store(n, out, ir.CreateAdd(cell, c), best);
+        return;
+      }
+      Value *g = em.load(*n.operands[1], ir.CreateAdd(cell, c));
+      for (size_t t = 0; t < pixels.size(); ++t) {
+        Value *give = ir.CreateSelect(ir.CreateICmpEQ(picked, ir.getInt32(t)), g, zero);
+        em.store(n, out, ir.CreateAdd(pixels[t], c), ir.CreateFAdd(zero, give));
+      }
+    }, "c");
   });
 }
 
@@ -122,6 +236,10 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
     bool tiles = w.strideH == w.kh && w.strideW == w.kw && w.dilationH == 1 &&
                  w.dilationW == 1 && w.padTop == 0 && w.padBottom == 0 && w.padLeft == 0 &&
                  w.padRight == 0 && OH * w.kh == H && OW * w.kw == W;
+    if (tiles && w.kh * w.kw <= kMaxUnrolledTaps) {
+      emitTiledMaxPool(em, n, sample);
+      return;
+    }
     if (grad && !tiles) {
       Value *first = ir.CreateMul(sample, ir.getInt64(H * W * C));
       em.loop(ir.getInt64(H * W * C),
