@@ -28,7 +28,17 @@ Node *gradientRule(Graph &G, Node *y, Node *g, size_t i) {
   case OpKind::Log1p:   return div(g, G.binary(OpKind::Add, one(), a));
   case OpKind::Sigmoid: return mul(g, mul(y, sub(one(), y)));
   case OpKind::Tanh:    return mul(g, sub(one(), mul(y, y)));
-  case OpKind::Relu:    return mul(g, G.unary(OpKind::Step, a));
+  case OpKind::Relu:
+    // relu then max pooling, the pooling's gradient the relu's only
+    // adjoint: the mask is applied to the pooled gradient, a quarter of
+    // the elements for a 2x2 pool, since the tap pooling picks has the
+    // window's largest relu value, > 0 exactly when the pooled one is (ties
+    // and NaN alike). Only the sign of zeros can change (+0 for -0).
+    if (g->op == OpKind::MaxPoolGrad && g->operands[0] == y) {
+      Node *pooledMask = G.unary(OpKind::Step, G.maxPool(y, g->window));
+      return G.maxPoolGrad(y, mul(g->operands[1], pooledMask), g->window);
+    }
+    return mul(g, G.unary(OpKind::Step, a));
   case OpKind::Sqrt:    return div(g, mul(G.fill(2.0, y->type), y));
   case OpKind::Sin:     return mul(g, G.unary(OpKind::Cos, a));
   case OpKind::Cos:     return neg(mul(g, G.unary(OpKind::Sin, a)));

@@ -76,7 +76,11 @@ public:
     std::string name = (windowA_ ? "nnc.gemm.window.task." : "nnc.gemm.task.") + suffix_;
     if (auto *f = m_.getFunction(name))
       return f;
-    micro_ = emitMicroKernel();
+    // Short variants for a block's last rows (a batch of 50 leaves 2 of
+    // 12): the full tile would compute the missing rows and drop them.
+    for (int rows : shortTileRows())
+      shortMicro_.push_back({rows, emitMicroKernel(rows)});
+    micro_ = emitMicroKernel(shape_.mr);
     auto *ptr = b_.getPtrTy();
     auto *fnTy = llvm::FunctionType::get(b_.getVoidTy(), {ptr, b_.getInt64Ty(), b_.getInt64Ty(), ptr}, false);
     fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage, name, m_);
@@ -174,7 +178,12 @@ public:
               Value *c = cAddr(b_.CreateAdd(ic, ir), b_.CreateAdd(jc, jr));
               Value *rows = min(b_.getInt64(shape_.mr), b_.CreateSub(mc, ir));
               Value *cols = min(b_.getInt64(shape_.nr), b_.CreateSub(nc, jr));
-              b_.CreateCall(micro_, {kc, a, aRow, aCol, bp, bRow, c, N_, rows, cols, first});
+              // The kernel of fewest rows that covers the tile's.
+              Value *micro = micro_;
+              for (auto it = shortMicro_.rbegin(); it != shortMicro_.rend(); ++it)
+                micro = b_.CreateSelect(b_.CreateICmpSLE(rows, b_.getInt64(it->first)), it->second, micro);
+              b_.CreateCall(micro_->getFunctionType(), micro,
+                            {kc, a, aRow, aCol, bp, bRow, c, N_, rows, cols, first});
               // The epilogue on the tile just stored (still in L1), kept out
               // of the micro-kernel, whose K loop needs every register.
               ifThen(epilogue, [&] {
@@ -468,25 +477,36 @@ private:
     }, "jz");
   }
 
+  /// Row counts of the short micro-kernels, ascending: a third and two
+  /// thirds of MR (4 and 8 of 12 with AVX-512, 2 and 4 of 6 with AVX2).
+  std::vector<int> shortTileRows() const {
+    std::vector<int> rows;
+    for (int r : {shape_.mr / 3, 2 * shape_.mr / 3})
+      if (r > 0 && (rows.empty() || r > rows.back()))
+        rows.push_back(r);
+    return rows;
+  }
+
   /// micro(kc, a, b, c, ldc, mr, nr, first): the MR x NR tile at c gets
   /// (first ? 0 : c) + sum_p a[p][r] * b[p][j], only its top-left mr x nr
-  /// written. The accumulators are SSA values: they stay in registers.
-  llvm::Function *emitMicroKernel() {
-    if (auto *f = m_.getFunction("nnc.gemm.micro." + suffix_)) // the plain and window tasks share it
+  /// written (mr <= MR). The accumulators are SSA values: they stay in
+  /// registers. Each row's sum runs in the same order whatever MR is.
+  llvm::Function *emitMicroKernel(int MR) {
+    std::string name = "nnc.gemm.micro." + suffix_ + (MR == shape_.mr ? "" : ".r" + std::to_string(MR));
+    if (auto *f = m_.getFunction(name)) // the plain and window tasks share it
       return f;
     auto *ptr = b_.getPtrTy();
     auto *i64 = b_.getInt64Ty();
     auto *fnTy = llvm::FunctionType::get(
         b_.getVoidTy(), {i64, ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, b_.getInt1Ty()}, false);
-    fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage,
-                                 "nnc.gemm.micro." + suffix_, m_);
+    fn_ = llvm::Function::Create(fnTy, llvm::Function::InternalLinkage, name, m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
     for (unsigned i : {1u, 4u, 6u})
       fn_->addParamAttr(i, llvm::Attribute::NoAlias);
     Value *kc = fn_->getArg(0), *a = fn_->getArg(1), *aRow = fn_->getArg(2), *aCol = fn_->getArg(3);
     Value *bp = fn_->getArg(4), *bRowStride = fn_->getArg(5), *c = fn_->getArg(6);
     Value *ldc = fn_->getArg(7), *mr = fn_->getArg(8), *nr = fn_->getArg(9), *first = fn_->getArg(10);
-    const int MR = shape_.mr, NV = shape_.nr / shape_.vectorWidth, VW = shape_.vectorWidth;
+    const int NV = shape_.nr / shape_.vectorWidth, VW = shape_.vectorWidth;
 
     auto *entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     auto *header = llvm::BasicBlock::Create(ctx_, "k.loop", fn_);
@@ -570,6 +590,7 @@ private:
   int eltBytes_ = 4;
   std::string suffix_;
   llvm::Function *fn_ = nullptr, *micro_ = nullptr;
+  std::vector<std::pair<int, llvm::Function *>> shortMicro_; // (rows, kernel), ascending
   Value *A_ = nullptr, *B_ = nullptr, *C_ = nullptr, *M_ = nullptr, *N_ = nullptr, *K_ = nullptr;
   Value *rsA_ = nullptr, *csA_ = nullptr, *rsB_ = nullptr, *csB_ = nullptr;
   Value *packA_ = nullptr, *packB_ = nullptr, *bias_ = nullptr;

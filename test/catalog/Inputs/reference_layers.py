@@ -3,7 +3,7 @@
 rms_norm and the pooling options (trace_conv_groups.nn,
 trace_conv_transpose.nn, trace_conv_weight_input.nn, trace_resampling.nn,
 trace_rms_norm.nn, trace_pad.nn, trace_maxpool_ties.nn, trace_maxpool_nan.nn,
-trace_pool_options.nn,
+trace_pool_options.nn, trace_relu_maxpool.nn,
 trace_upsample_modes.nn, trace_conv_implicit.nn).
 
 Run ONCE with a Python that has torch (1.13 was used):
@@ -339,6 +339,27 @@ def pool_nan(out):
     print("data { x: " + json.dumps(xi.tolist()) + " }")
 
 
+def relu_pool(out):
+    # Max pooling of a relu (the convolution blocks' order), whole numbers
+    # in [-2, 2]: many windows hold only values <= 0, tied at 0 after the
+    # relu. nnc applies the relu's mask to the pooled gradient
+    # (autodiff/Autodiff.cpp); PyTorch to the unpooled one.
+    g = torch.Generator().manual_seed(65)
+    xi = torch.randint(-2, 3, (2, 4, 6, 3), generator=g).double()  # nnc layout
+    x = xi.permute(0, 3, 1, 2).clone().requires_grad_(True)
+    w = rounded((3,), 66)
+    m1 = F.max_pool2d(torch.relu(x), 2)                         # tiling windows: 2x3
+    m2 = F.max_pool2d(torch.relu(-x), 3, stride=1, padding=1)   # overlapping: 4x6
+    wi = w.view(1, 3, 1, 1)
+    loss = ((m1 * wi).sum() + (m2 ** 2 * wi).sum()) / 2
+    loss.backward()
+    expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "d_zx": flat(image(x.grad))}
+    json.dump(expect, open(f"{out}/trace_relu_maxpool.expect.json", "w"))
+    print("trace_relu_maxpool data:")
+    print("  w =", json.dumps(w.tolist()))
+    print("data { x: " + json.dumps(xi.tolist()) + " }")
+
+
 def pool_options(out):
     # Dilated max pooling, ceil_mode and count_include_pad (PyTorch's
     # names and rules; nnc's avgpool excludes padding from the count unless
@@ -375,6 +396,7 @@ def main():
     pool_ties(out)
     pool_nan(out)
     pool_options(out)
+    relu_pool(out)
     print("shared data:")
     print("data { x: " + json.dumps(X.tolist()) + ",")
     print("       s: " + json.dumps(S.tolist()) + " }")
