@@ -16,6 +16,9 @@
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/ExecutionEngine/Orc/MapperJITLinkMemoryManager.h"
+#include "llvm/ExecutionEngine/Orc/MemoryMapper.h"
+#include "llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h"
 #include "llvm/ExecutionEngine/Orc/ThreadSafeModule.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -82,13 +85,34 @@ bool JITModel::link(const std::vector<CompiledPart> &parts, std::string &error) 
 
 namespace {
 
+/// Address space the JIT's code and data are placed in, reserved at the
+/// first link. The code is compiled for the small code model: a piece
+/// linked later (an entry compiled at its first call) reaches the GEMM
+/// kernels and tasks of earlier ones with 32-bit displacements. With one
+/// mapping per link, Linux placed a deferred eval 15 GB away from the
+/// kernels once a 700 MB workload had filled the space between
+/// (bench/run.sh W8-1024: "relocation target ... is out of range of Delta32
+/// fixup"). Only the pages used are backed by memory.
+constexpr size_t kJitReservationBytes = size_t(256) << 20;
+
 /// An LLJIT for the host that resolves the C library, libm and the runtime
 /// functions generated code calls, from the nnc process itself.
 llvm::Expected<std::unique_ptr<llvm::orc::LLJIT>> makeJit(bool perfMap) {
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb)
     return jtmb.takeError();
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(*jtmb)
+                 .setObjectLinkingLayerCreator(
+                     [](llvm::orc::ExecutionSession &session, const llvm::Triple &)
+                         -> llvm::Expected<std::unique_ptr<llvm::orc::ObjectLayer>> {
+                       auto memory = llvm::orc::MapperJITLinkMemoryManager::CreateWithMapper<
+                           llvm::orc::InProcessMemoryMapper>(kJitReservationBytes);
+                       if (!memory)
+                         return memory.takeError();
+                       return std::make_unique<llvm::orc::ObjectLinkingLayer>(session, std::move(*memory));
+                     })
+                 .create();
   if (!jit)
     return jit.takeError();
   if (perfMap && !writePerfMap(**jit))
