@@ -153,6 +153,19 @@ void emitWindow(FunctionEmitter &em, const Node &n, Value *out) {
   });
 }
 
+/// A pooling node's image (H x W x C, the input's) and output (OH x OW).
+struct PoolShape {
+  int64_t H, W, C, OH, OW;
+  explicit PoolShape(const Node &n)
+      : H(n.operands[0]->type.dims[0]), W(n.operands[0]->type.dims[1]),
+        C(n.operands[0]->type.dims[2]), OH(n.window.outH(H)), OW(n.window.outW(W)) {}
+  /// The first element of output pixel (oh, ow) of `sample`.
+  Value *cell(llvm::IRBuilder<> &ir, Value *sample, Value *oh, Value *ow) const {
+    Value *row = ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH)), oh);
+    return ir.CreateMul(ir.CreateAdd(ir.CreateMul(row, ir.getInt64(OW)), ow), ir.getInt64(C));
+  }
+};
+
 /// Taps unrolled into the channel loop by emitTiledMaxPool (2x2 and 3x3
 /// pools are the common ones).
 constexpr int64_t kMaxUnrolledTaps = 16;
@@ -168,21 +181,17 @@ static void emitTiledMaxPool(FunctionEmitter &em, const Node &n, Value *sample) 
   bool grad = n.op == OpKind::MaxPoolGrad;
   const Node &x = *n.operands[0];
   const Window &w = n.window;
-  int64_t H = x.type.dims[0], W = x.type.dims[1], C = x.type.dims[2];
-  int64_t OH = w.outH(H), OW = w.outW(W);
+  const PoolShape shape(n);
+  const int64_t H = shape.H, W = shape.W, C = shape.C;
   Value *zero = llvm::ConstantFP::get(em.elemType(n.type.dtype), 0.0);
   Value *out = em.buffer(n);
-  em.nest({ir.getInt64(OH), ir.getInt64(OW)}, [&](const std::vector<Value *> &o) {
+  em.nest({ir.getInt64(shape.OH), ir.getInt64(shape.OW)}, [&](const std::vector<Value *> &o) {
     std::vector<Value *> pixels; // each tap's first channel
     for (int64_t ki = 0; ki < w.kh; ++ki)
       for (int64_t kj = 0; kj < w.kw; ++kj)
         pixels.push_back(windowTap(ir, w, H, W, C, sample, o[0], o[1], ir.getInt64(ki),
                                    ir.getInt64(kj)).pixel);
-    Value *cell = ir.CreateMul(
-        ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH)), o[0]),
-                                  ir.getInt64(OW)),
-                     o[1]),
-        ir.getInt64(C));
+    Value *cell = shape.cell(ir, sample, o[0], o[1]);
     em.loop(ir.getInt64(C), [&](Value *c) {
       Value *best = em.load(x, ir.CreateAdd(pixels[0], c));
       Value *picked = ir.getInt32(0);
@@ -216,8 +225,8 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
   bool grad = n.op == OpKind::MaxPoolGrad;
   const Node &x = *n.operands[0];
   const Window &w = n.window;
-  int64_t H = x.type.dims[0], W = x.type.dims[1], C = x.type.dims[2];
-  int64_t OH = w.outH(H), OW = w.outW(W);
+  const PoolShape shape(n);
+  const int64_t H = shape.H, W = shape.W, C = shape.C, OH = shape.OH, OW = shape.OW;
   llvm::Type *t = em.elemType(n.type.dtype);
   llvm::Type *i64 = ir.getInt64Ty();
   Value *zero = llvm::ConstantFP::get(t, 0.0);
@@ -269,11 +278,7 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
         ir.CreateStore(ir.CreateSelect(wins, v, best), slot(bestTy, bestSlots, c));
         ir.CreateStore(ir.CreateSelect(wins, tap, picked), slot(tapTy, tapSlots, c));
       }, o[0], o[1]);
-      Value *cell = ir.CreateMul(
-          ir.CreateAdd(ir.CreateMul(ir.CreateAdd(ir.CreateMul(sample, ir.getInt64(OH)), o[0]),
-                                    ir.getInt64(OW)),
-                       o[1]),
-          ir.getInt64(C));
+      Value *cell = shape.cell(ir, sample, o[0], o[1]);
       if (!grad) {
         em.loop(ir.getInt64(C), [&](Value *c) {
           em.store(n, out, ir.CreateAdd(cell, c), ir.CreateLoad(t, slot(bestTy, bestSlots, c)));
