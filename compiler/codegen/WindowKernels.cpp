@@ -231,7 +231,17 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
   llvm::Type *i64 = ir.getInt64Ty();
   Value *zero = llvm::ConstantFP::get(t, 0.0);
   Value *batch = x.type.batched ? em.batch() : ir.getInt64(1);
+  // Windows that tile the image (stride = size, no padding or dilation,
+  // as maxpool(x, 2) on an even image) touch each pixel once: the
+  // gradient is stored, not added to zeros (the same values: 0 + v).
+  bool tiles = w.strideH == w.kh && w.strideW == w.kw && w.dilationH == 1 &&
+               w.dilationW == 1 && w.padTop == 0 && w.padBottom == 0 && w.padLeft == 0 &&
+               w.padRight == 0 && OH * w.kh == H && OW * w.kw == W;
   em.parallelLoop(batch, OH * OW * w.kh * w.kw * C, [&](Value *sample) {
+    if (tiles && w.kh * w.kw <= kMaxUnrolledTaps) {
+      emitTiledMaxPool(em, n, sample);
+      return;
+    }
     Value *out = em.buffer(n);
     llvm::ArrayType *bestTy = llvm::ArrayType::get(t, C), *tapTy = llvm::ArrayType::get(i64, C);
     Value *bestSlots = em.entryAlloca(bestTy, "best");
@@ -239,16 +249,6 @@ void emitMaxPool(FunctionEmitter &em, const Node &n, Value *out) {
     auto slot = [&](llvm::ArrayType *ty, Value *base, Value *c) {
       return ir.CreateInBoundsGEP(ty, base, {ir.getInt64(0), c});
     };
-    // Windows that tile the image (stride = size, no padding or dilation,
-    // as maxpool(x, 2) on an even image) touch each pixel once: the
-    // gradient is stored, not added to zeros (the same values: 0 + v).
-    bool tiles = w.strideH == w.kh && w.strideW == w.kw && w.dilationH == 1 &&
-                 w.dilationW == 1 && w.padTop == 0 && w.padBottom == 0 && w.padLeft == 0 &&
-                 w.padRight == 0 && OH * w.kh == H && OW * w.kw == W;
-    if (tiles && w.kh * w.kw <= kMaxUnrolledTaps) {
-      emitTiledMaxPool(em, n, sample);
-      return;
-    }
     if (grad && !tiles) {
       Value *first = ir.CreateMul(sample, ir.getInt64(H * W * C));
       em.loop(ir.getInt64(H * W * C),
