@@ -55,6 +55,7 @@ struct nnrt_model {
   int64_t first_sample; /* global index of the batch's first sample (dropout) */
   uint32_t *vocab;      /* text models: token i is code point vocab[i] (malloc'd) */
   int64_t vocab_size;
+  int state_populated; /* populate_state_for_updates ran */
   int has_early_stop;          /* a STOP record to save (nnc train --early-stop) */
   nnrt_early_stop early_stop;
   nnrt_carried *carried; /* carried state, num_carried of them (carried.c) */
