@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct nnrt_pool {
@@ -47,8 +48,13 @@ int nnrt_default_threads(void) {
   return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-/* Spin iterations before sleeping: about 0.1 ms. */
-#define SPIN_ROUNDS (1 << 12)
+/* How long a thread spins before it sleeps: 0.5 ms. A training step has
+ * serial stretches of 0.1-0.5 ms between its parallel loops (the batch
+ * gather, a small layer's loops): a worker that slept through one costs a
+ * wake-up (a futex call, and on a VM an interrupt to a halted CPU) at the
+ * next. Measured as time, because a pause instruction takes 20 ns on one
+ * CPU and 140 cycles on another. */
+#define SPIN_NS 500000
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -56,6 +62,19 @@ static inline void cpu_relax(void) {
 #elif defined(__aarch64__)
   __asm__ __volatile__("yield");
 #endif
+}
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* One round of a spin that began at `start`: 0 once SPIN_NS have passed
+ * (the clock is read every 64 rounds). */
+static inline int keep_spinning(uint64_t start, unsigned *round) {
+  cpu_relax();
+  return (++*round & 63) != 0 || now_ns() - start < SPIN_NS;
 }
 
 /* Participant `who` of `threads` takes chunk [begin, end) of n. */
@@ -71,10 +90,11 @@ static void *worker_main(void *arg) {
   free(arg);
   uint64_t seen = 0;
   for (;;) {
-    for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == seen &&
-                    !__atomic_load_n(&p->quit, __ATOMIC_RELAXED);
-         ++i)
-      cpu_relax();
+    uint64_t start = now_ns();
+    unsigned round = 0;
+    while (__atomic_load_n(&p->generation, __ATOMIC_ACQUIRE) == seen &&
+           !__atomic_load_n(&p->quit, __ATOMIC_RELAXED) && keep_spinning(start, &round))
+      ;
     pthread_mutex_lock(&p->lock);
     while (p->generation == seen && !p->quit)
       pthread_cond_wait(&p->start, &p->lock);
@@ -190,8 +210,10 @@ NNRT_CALLS_GENERATED_CODE void nnrt_parallel_for(int64_t n, nnrt_task_fn fn, voi
   pthread_cond_broadcast(&p->start);
   pthread_mutex_unlock(&p->lock);
   run_chunk(p, 0);
-  for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0; ++i)
-    cpu_relax();
+  uint64_t start = now_ns();
+  unsigned round = 0;
+  while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0 && keep_spinning(start, &round))
+    ;
   pthread_mutex_lock(&p->lock);
   while (p->pending > 0)
     pthread_cond_wait(&p->done, &p->lock);

@@ -428,6 +428,55 @@ TEST(Param, LookupByName) {
   nnrt_model_destroy(m);
 }
 
+// --- the state's pages before the first train_step ----------------------------
+
+// 4 MiB of optimizer state: calloc maps it lazily, and the runtime maps its
+// pages writable before the first train_step (model.c). That must not change
+// a value: the kernel checks every element against what the test wrote.
+constexpr int64_t kMomentCount = int64_t(1) << 20;
+const int64_t kMomentDims[] = {kMomentCount};
+const nnrt_tensor_desc kMomentTensors[] = {
+    {"m", NNRT_F32, NNRT_OPT_STATE, 1, NNRT_INIT_ZEROS, kMomentDims, 0, 0, 0, nullptr},
+};
+int g_moment_mismatches = -1;
+
+}  // namespace
+
+extern "C" int moment_train_step(void *state, void *, int64_t, void *const *) {
+  const float *m = static_cast<const float *>(state);
+  g_moment_mismatches = 0;
+  for (int64_t i = 0; i < kMomentCount; ++i)
+    g_moment_mismatches += m[i] != (i % 4096 == 7 ? float(i) : 0.0f);
+  return 0;
+}
+
+namespace {
+
+TEST(Run, FirstTrainStepSeesTheStateAsWritten) {
+  const nnrt_entry_desc entries[] = {{"train_step", moment_train_step, 0, nullptr, 0, 0}};
+  nnrt_model_desc d{};
+  d.abi_version = NNRT_ABI_VERSION;
+  d.num_tensors = 1;
+  d.num_entries = 1;
+  d.name = "moments";
+  d.tensors = kMomentTensors;
+  d.entries = entries;
+  d.state_bytes = kMomentCount * 4;
+  d.max_batch = 1;
+  nnrt_model *m = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(m, nullptr);
+  // One element in every fourth page written (as a checkpoint load or a C
+  // program might), the rest left as calloc gave them.
+  auto *moments = static_cast<float *>(nnrt_model_param(m, "m", nullptr, nullptr));
+  for (int64_t i = 7; i < kMomentCount; i += 4096)
+    moments[i] = float(i);
+  ASSERT_EQ(nnrt_model_run(m, 0, 1, nullptr), NNRT_OK);
+  EXPECT_EQ(g_moment_mismatches, 0);
+  ASSERT_EQ(nnrt_model_run(m, 0, 1, nullptr), NNRT_OK);
+  EXPECT_EQ(g_moment_mismatches, 0);
+  nnrt_model_destroy(m);
+}
+
 // --- nnrt_model_open: create from a checkpoint ---------------------------------
 
 TEST(Open, StateComesFromTheCheckpoint) {
