@@ -155,6 +155,12 @@ int64_t nnrt_profile_read(int32_t node, int64_t *count);
 int nnrt_model_set_threads(nnrt_model *m, int threads);
 int nnrt_model_threads(const nnrt_model *m);
 
+/** Runs fn over [0, n) on the model's threads as nnrt_parallel_for does (a
+ *  contiguous chunk per thread, the caller taking the first), for a caller's
+ *  own work between entry calls, such as gathering the next batch. Returns
+ *  0, or NNRT_EINVAL (NULL model or fn, or called from inside an entry). */
+int nnrt_model_parallel_for(nnrt_model *m, int64_t n, nnrt_task_fn fn, void *ctx);
+
 /** Data-parallel training (nnrt_mpi.h): the index, in the global batch, of
  *  the first sample of the batches this instance gets (rank * local batch).
  *  Dropout masks are drawn by global sample, so N ranks draw what one

@@ -404,6 +404,19 @@ int nnrt_model_set_threads(nnrt_model *m, int threads) {
   return 0;
 }
 
+int nnrt_model_parallel_for(nnrt_model *m, int64_t n, nnrt_task_fn fn, void *ctx) {
+  if (!m || !fn) {
+    nnrt_set_error(m ? "nnrt_model_parallel_for: fn is NULL" : "model is NULL");
+    return NNRT_EINVAL;
+  }
+  if (nnrt_in_entry()) /* the pool is busy with the entry that called us */
+    return nnrt_model_fail(m, NNRT_EINVAL, "nnrt_model_parallel_for called inside an entry");
+  nnrt_pool *outer = nnrt_pool_enter(m->pool);
+  nnrt_parallel_for(n, fn, ctx);
+  nnrt_pool_enter(outer);
+  return 0;
+}
+
 int nnrt_model_set_first_sample(nnrt_model *m, int64_t first_sample) {
   if (!m) {
     nnrt_set_error("model is NULL");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -474,6 +475,52 @@ TEST(Run, FirstTrainStepSeesTheStateAsWritten) {
   EXPECT_EQ(g_moment_mismatches, 0);
   ASSERT_EQ(nnrt_model_run(m, 0, 1, nullptr), NNRT_OK);
   EXPECT_EQ(g_moment_mismatches, 0);
+  nnrt_model_destroy(m);
+}
+
+// --- nnrt_model_parallel_for: a caller's work on the model's threads ---------
+
+}  // namespace
+
+extern "C" void count_indices(void *ctx, int64_t begin, int64_t end, void *) {
+  auto *hits = static_cast<std::atomic<int> *>(ctx);
+  for (int64_t i = begin; i < end; ++i)
+    hits[i]++;
+}
+
+extern "C" int parallel_inside_entry(void *, void *, int64_t, void *const *args) {
+  static std::atomic<int> hits[4];
+  // args[0] smuggles the model in: the call must be refused, not deadlock.
+  return nnrt_model_parallel_for(static_cast<nnrt_model *>(args[0]), 4, count_indices, hits) ==
+                 NNRT_EINVAL
+             ? 0
+             : 1;
+}
+
+namespace {
+
+TEST(ParallelFor, EveryIndexOnceOnTheModelsThreads) {
+  nnrt_model_desc d = LinearDesc();
+  nnrt_model *m = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(nnrt_model_set_threads(m, 2), 0);
+  std::vector<std::atomic<int>> hits(1000);
+  ASSERT_EQ(nnrt_model_parallel_for(m, 1000, count_indices, hits.data()), 0);
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_EQ(hits[i].load(), 1) << i;
+  EXPECT_EQ(nnrt_model_parallel_for(m, 1000, nullptr, hits.data()), NNRT_EINVAL);
+  EXPECT_EQ(nnrt_model_parallel_for(nullptr, 1000, count_indices, hits.data()), NNRT_EINVAL);
+  EXPECT_EQ(nnrt_model_parallel_for(m, 0, count_indices, hits.data()), 0);
+  nnrt_model_destroy(m);
+
+  const nnrt_arg_desc arg[] = {{"m", NNRT_F64, NNRT_ARG_INPUT, 0, 0, nullptr}};
+  const nnrt_entry_desc entries[] = {{"predict", parallel_inside_entry, 1, arg, 0, 0}};
+  d.num_entries = 1;
+  d.entries = entries;
+  m = nnrt_model_create(&d, 1, 0);
+  ASSERT_NE(m, nullptr);
+  void *args[] = {m};
+  EXPECT_EQ(nnrt_model_run(m, 0, 1, args), NNRT_OK) << nnrt_model_error(m);
   nnrt_model_destroy(m);
 }
 
