@@ -223,6 +223,17 @@ private:
     emitLoop(b_, fn_, start, end, step, body, name);
   }
 
+  /// Keeps the loop of `latch` from the loop vectoriser (width 1; the
+  /// SLP vectoriser may still join its body's stores).
+  void keepScalar(llvm::BranchInst *latch) {
+    llvm::Metadata *width[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.width"),
+                               llvm::ConstantAsMetadata::get(b_.getInt32(1))};
+    llvm::Metadata *ops[] = {nullptr, llvm::MDNode::get(ctx_, width)};
+    llvm::MDNode *id = llvm::MDNode::getDistinct(ctx_, ops);
+    id->replaceOperandWith(0, id);
+    latch->setMetadata(llvm::LLVMContext::MD_loop, id);
+  }
+
   void ifThen(Value *cond, const std::function<void()> &then) {
     auto *thenBB = llvm::BasicBlock::Create(ctx_, "then", fn_);
     auto *join = llvm::BasicBlock::Create(ctx_, "join", fn_);
@@ -277,10 +288,11 @@ private:
         // vectorised the MR-strided stores as scatters: half the packing
         // time of a 512x3136x1024 product on Zen 5.)
         ifThenElse(b_.CreateICmpEQ(rows, b_.getInt64(shape_.mr)), [&] {
-          loop(b_.getInt64(0), kc, 1, [&](Value *p) {
+          llvm::BranchInst *latch = emitLoop(b_, fn_, b_.getInt64(0), kc, 1, [&](Value *p) {
             for (int r = 0; r < shape_.mr; ++r)
               b_.CreateStore(b_.CreateLoad(elt_, src(b_.getInt64(r), p)), dst(b_.getInt64(r), p));
           }, "p");
+          keepScalar(latch); // vectorised along p, it is gathers and scatters again
         }, [&] {
           loop(b_.getInt64(0), rows, 1, [&](Value *r) {
             loop(b_.getInt64(0), kc, 1, [&](Value *p) {
