@@ -81,16 +81,24 @@ const nnrt_entry_desc kLinearEntries[] = {
     {"trace", noop_entry, 0, nullptr, 0, 0},
 };
 
-nnrt_model_desc LinearDesc() {
+// A descriptor of the current ABI version over the given tables.
+nnrt_model_desc Desc(const char *name, const nnrt_tensor_desc *tensors, int32_t numTensors,
+                     const nnrt_entry_desc *entries, int32_t numEntries, int64_t stateBytes,
+                     int64_t maxBatch) {
   nnrt_model_desc d{};
   d.abi_version = NNRT_ABI_VERSION;
-  d.num_tensors = 2;
-  d.num_entries = 2;
-  d.name = "linear";
-  d.tensors = kLinearTensors;
-  d.entries = kLinearEntries;
-  d.state_bytes = 128;
-  d.max_batch = 4;
+  d.num_tensors = numTensors;
+  d.num_entries = numEntries;
+  d.name = name;
+  d.tensors = tensors;
+  d.entries = entries;
+  d.state_bytes = stateBytes;
+  d.max_batch = maxBatch;
+  return d;
+}
+
+nnrt_model_desc LinearDesc() {
+  nnrt_model_desc d = Desc("linear", kLinearTensors, 2, kLinearEntries, 2, 128, 4);
   d.num_params = 8;
   return d;
 }
@@ -455,15 +463,7 @@ namespace {
 
 TEST(Run, FirstTrainStepSeesTheStateAsWritten) {
   const nnrt_entry_desc entries[] = {{"train_step", moment_train_step, 0, nullptr, 0, 0}};
-  nnrt_model_desc d{};
-  d.abi_version = NNRT_ABI_VERSION;
-  d.num_tensors = 1;
-  d.num_entries = 1;
-  d.name = "moments";
-  d.tensors = kMomentTensors;
-  d.entries = entries;
-  d.state_bytes = kMomentCount * 4;
-  d.max_batch = 1;
+  nnrt_model_desc d = Desc("moments", kMomentTensors, 1, entries, 1, kMomentCount * 4, 1);
   nnrt_model *m = nnrt_model_create(&d, 1, 0);
   ASSERT_NE(m, nullptr);
   // One element in every fourth page written (as a checkpoint load or a C
