@@ -699,6 +699,9 @@ def report(b):
                 key, title, t, ours_text, cell(theirs),
                 fmt(r) + "x" if r is not None else "", goal_text))
     w("")
+    w("Where a row says **not met**, docs/kernels.md section 7 (\"The goals this report "
+      "misses\") has its profile and the reason.")
+    w("")
     w("## Scaling")
     w("")
     w("The 2-thread rate over the 1-thread rate of the same program (medians). Goal (issue 20): "
