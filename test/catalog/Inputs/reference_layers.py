@@ -293,6 +293,15 @@ def pads(out):
           {"d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))})
 
 
+def write_trace(out, name, expect, w, data):
+    """A trace's expectations to out/name.expect.json, and its w and data
+    block (name -> nnc-layout tensor) printed for the .nn file."""
+    json.dump(expect, open(f"{out}/{name}.expect.json", "w"))
+    print(f"{name} data:")
+    print("  w =", json.dumps(w.tolist()))
+    print("data { " + ",\n       ".join(f"{k}: " + json.dumps(v.tolist()) for k, v in data.items()) + " }")
+
+
 def pool_ties(out):
     # Whole numbers in [-2, 2]: most windows hold a tied maximum, which
     # PyTorch's max pooling credits to the first one in row-major order.
@@ -310,11 +319,7 @@ def pool_ties(out):
     loss.backward()
     expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "m3": flat(sequence(m3)),
               "d_zx": flat(image(x.grad)), "d_zs": flat(sequence(s.grad))}
-    json.dump(expect, open(f"{out}/trace_maxpool_ties.expect.json", "w"))
-    print("trace_maxpool_ties data:")
-    print("  w =", json.dumps(w.tolist()))
-    print("data { x: " + json.dumps(xi.tolist()) + ",")
-    print("       s: " + json.dumps(si.tolist()) + " }")
+    write_trace(out, "trace_maxpool_ties", expect, w, {"x": xi, "s": si})
 
 
 def pool_nan(out):
@@ -333,10 +338,7 @@ def pool_nan(out):
     loss = ((m1 * wi).sum() + (m2 * wi).sum()) / 2
     loss.backward()
     expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "d_zx": flat(image(x.grad))}
-    json.dump(expect, open(f"{out}/trace_maxpool_nan.expect.json", "w"))
-    print("trace_maxpool_nan data:")
-    print("  w =", json.dumps(w.tolist()))
-    print("data { x: " + json.dumps(xi.tolist()) + " }")
+    write_trace(out, "trace_maxpool_nan", expect, w, {"x": xi})
 
 
 def relu_pool(out):
@@ -354,10 +356,7 @@ def relu_pool(out):
     loss = ((m1 * wi).sum() + (m2 ** 2 * wi).sum()) / 2
     loss.backward()
     expect = {"m1": flat(image(m1)), "m2": flat(image(m2)), "d_zx": flat(image(x.grad))}
-    json.dump(expect, open(f"{out}/trace_relu_maxpool.expect.json", "w"))
-    print("trace_relu_maxpool data:")
-    print("  w =", json.dumps(w.tolist()))
-    print("data { x: " + json.dumps(xi.tolist()) + " }")
+    write_trace(out, "trace_relu_maxpool", expect, w, {"x": xi})
 
 
 def pool_options(out):
